@@ -1,0 +1,47 @@
+# `make run` and `make test` each do all the set-up on a fresh machine.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+SYSTEM_PACKAGES := postgresql chromium chromium-driver
+
+.PHONY: run test lint system-packages venv clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+# Installs what the tests need from Debian when it is missing and we are root; otherwise says what is missing.
+system-packages:
+	@missing=""; \
+	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	command -v chromedriver >/dev/null || missing="$$missing chromium-driver"; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(SYSTEM_PACKAGES) >/dev/null; \
+	  else \
+	    echo "missing system packages:$$missing (run as root, or: sudo apt-get install $(SYSTEM_PACKAGES))"; \
+	  fi; \
+	fi
+
+run: $(STAMP)
+	$(BIN)/python main.py migrate
+	$(BIN)/python main.py demo --if-empty
+	$(BIN)/python main.py serve
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+test: system-packages $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .ruff_cache screenshots

@@ -1,0 +1,25 @@
+"""ORM models, one module per aggregate. Importing this package registers every table on Base.metadata."""
+
+from models.audit import AuditEvent
+from models.base import Base
+from models.clients import Client, Contact
+from models.mail import OutboxMail
+from models.organizations import Membership, Organization, Role
+from models.projects import Project, ProjectStatus
+from models.staff import ApiToken, StaffSession, StaffUser
+
+__all__ = [
+    "ApiToken",
+    "AuditEvent",
+    "Base",
+    "Client",
+    "Contact",
+    "Membership",
+    "Organization",
+    "OutboxMail",
+    "Project",
+    "ProjectStatus",
+    "Role",
+    "StaffSession",
+    "StaffUser",
+]

@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import datetime
+
+from sqlalchemy import Enum, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models.base import Base, IdMixin, StaffOnly, Timestamped, utcnow
+
+
+class MailStatus(enum.StrEnum):
+    pending = "pending"
+    sending = "sending"
+    sent = "sent"
+    failed = "failed"  # gave up after the last retry; kept for staff to see
+
+
+class OutboxMail(IdMixin, Timestamped, StaffOnly, Base):
+    """A mail queued in the same transaction as the change that caused it; the outbox job sends it."""
+
+    __tablename__ = "outbox_mail"
+    __table_args__ = (Index("ix_outbox_mail_status_next_attempt_at", "status", "next_attempt_at"),)
+
+    org_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"), index=True)
+    to_addr: Mapped[str] = mapped_column(String(254))
+    subject: Mapped[str] = mapped_column(String(300))
+    body_text: Mapped[str] = mapped_column(Text)
+    body_html: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[MailStatus] = mapped_column(
+        Enum(MailStatus, native_enum=False, length=16, validate_strings=True), default=MailStatus.pending
+    )
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    claimed_at: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]
+    last_error: Mapped[str] = mapped_column(String(1000), default="")

@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+import enum
+import uuid
+
+from sqlalchemy import Enum, ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models.base import Base, IdMixin, StaffOnly, Timestamped
+
+
+class Role(enum.StrEnum):
+    owner = "owner"
+    admin = "admin"
+    member = "member"
+
+
+class Organization(IdMixin, Timestamped, Base):
+    __tablename__ = "organizations"
+
+    name: Mapped[str] = mapped_column(String(200))
+    slug: Mapped[str] = mapped_column(String(63), unique=True)
+    portal_enabled: Mapped[bool] = mapped_column(default=True)
+    accent_color: Mapped[str] = mapped_column(String(7), default="#4f46e5")
+    welcome_message: Mapped[str] = mapped_column(String(2000), default="")
+    support_email: Mapped[str] = mapped_column(String(254), default="")
+
+
+class Membership(IdMixin, Timestamped, StaffOnly, Base):
+    __tablename__ = "memberships"
+    __table_args__ = (UniqueConstraint("org_id", "user_id"),)
+
+    org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("staff_users.id", ondelete="CASCADE"), index=True)
+    role: Mapped[Role] = mapped_column(Enum(Role, native_enum=False, length=16, validate_strings=True))

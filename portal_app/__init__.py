@@ -1,0 +1,1 @@
+"""Portico: the running NiceGUI app (pages, routes, middleware, app factory)."""

@@ -1,0 +1,103 @@
+"""Settings from PORTAL_* environment variables (and an optional .env file)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from functools import cached_property
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="PORTAL_", env_file=".env", extra="ignore")
+
+    var_dir: Path = Path("var")
+    database_url: str = ""
+    base_url: str = "http://127.0.0.1:8080"
+    secret_key: str = ""
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=1, le=65535)
+    smtp_url: str = ""
+    mail_from: str = "Portico <no-reply@localhost>"
+    storage_url: str = ""
+    s3_endpoint_url: str = ""
+    stripe_secret_key: str = ""
+    stripe_webhook_secret: str = ""
+    stripe_api_base: str = ""
+    oidc_issuer: str = ""
+    oidc_client_id: str = ""
+    oidc_client_secret: str = ""
+    timezone: str = "UTC"
+    # Runs APScheduler jobs inside `serve`; tests switch it off and call jobs directly.
+    scheduler_enabled: bool = True
+
+    @field_validator("base_url")
+    @classmethod
+    def _base_url_is_absolute(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError("PORTAL_BASE_URL must be an absolute http(s) URL")
+        return value.rstrip("/")
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone_exists(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo
+
+        ZoneInfo(value)  # raises for an unknown zone, at start-up rather than at the first date
+        return value
+
+    @cached_property
+    def resolved_database_url(self) -> str:
+        """The async SQLAlchemy URL: SQLite under var/ by default; postgresql:// gets the psycopg driver."""
+        url = self.database_url or f"sqlite+aiosqlite:///{self.var_dir / 'portico.db'}"
+        if url.startswith("postgres://"):
+            url = "postgresql://" + url[len("postgres://"):]
+        if url.startswith("postgresql://"):
+            url = "postgresql+psycopg://" + url[len("postgresql://"):]
+        if url.startswith("sqlite://") and not url.startswith("sqlite+aiosqlite://"):
+            url = "sqlite+aiosqlite://" + url[len("sqlite://"):]
+        return url
+
+    @cached_property
+    def resolved_secret_key(self) -> str:
+        """PORTAL_SECRET_KEY, or one generated once and kept in var/secret_key (never a built-in default)."""
+        if self.secret_key:
+            return self.secret_key
+        path = self.var_dir / "secret_key"
+        if path.exists():
+            return path.read_text().strip()
+        self.var_dir.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(48)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(key)
+        return key
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.base_url.startswith("https://")
+
+    @property
+    def outbox_dir(self) -> Path:
+        return self.var_dir / "outbox"
+
+    @property
+    def files_dir(self) -> Path:
+        return self.var_dir / "files"
+
+    @property
+    def stripe_configured(self) -> bool:
+        return bool(self.stripe_secret_key)
+
+    @property
+    def oidc_configured(self) -> bool:
+        return bool(self.oidc_issuer and self.oidc_client_id)
+
+
+def load_settings(**overrides: object) -> Settings:
+    return Settings(**overrides)  # type: ignore[arg-type]

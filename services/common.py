@@ -1,0 +1,91 @@
+"""Small shared pieces: pages of results, secret tokens, input normalisation."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import uuid
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from email_validator import EmailNotValidError, validate_email
+
+from services.errors import Invalid, NotFound
+
+T = TypeVar("T")
+
+MAX_PAGE_SIZE = 200
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[T]):
+    items: list[T]
+    total: int
+    limit: int
+    offset: int
+
+
+def page_window(limit: int, offset: int) -> tuple[int, int]:
+    """Clamp a requested window: at most MAX_PAGE_SIZE rows, never negative."""
+    if limit < 1 or limit > MAX_PAGE_SIZE:
+        raise Invalid(f"limit must be between 1 and {MAX_PAGE_SIZE}", "limit")
+    if offset < 0:
+        raise Invalid("offset must not be negative", "offset")
+    return limit, offset
+
+
+def new_secret() -> str:
+    """256 bits from the OS random source, URL-safe."""
+    return secrets.token_urlsafe(32)
+
+
+def hash_secret(secret: str) -> str:
+    """Secrets are stored only as their SHA-256."""
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def same_secret(a: str, b: str) -> bool:
+    return hmac.compare_digest(a.encode(), b.encode())
+
+
+def normalize_email(value: str, field: str = "email") -> str:
+    value = (value or "").strip()
+    if not value:
+        raise Invalid("Enter an email address.", field)
+    try:
+        return validate_email(value, check_deliverability=False, test_environment=True).normalized.lower()
+    except EmailNotValidError as exc:
+        raise Invalid(f"That email address is not valid: {exc}", field) from exc
+
+
+def required_text(value: str | None, field: str, label: str, max_length: int) -> str:
+    value = (value or "").strip()
+    if not value:
+        raise Invalid(f"{label} is required.", field)
+    if len(value) > max_length:
+        raise Invalid(f"{label} is too long (at most {max_length} characters).", field)
+    return value
+
+
+def optional_text(value: str | None, field: str, label: str, max_length: int) -> str:
+    value = (value or "").strip()
+    if len(value) > max_length:
+        raise Invalid(f"{label} is too long (at most {max_length} characters).", field)
+    return value
+
+
+def parse_id(value: str | uuid.UUID, what: str = "Not found") -> uuid.UUID:
+    """An id from a URL or form: a malformed one is simply not found."""
+    if isinstance(value, uuid.UUID):
+        return value
+    try:
+        return uuid.UUID(str(value))
+    except (ValueError, TypeError, AttributeError):
+        raise NotFound(what) from None
+
+
+def like_pattern(term: str) -> str:
+    """A LIKE pattern for a contains-search, with the wildcards of the user's text escaped."""
+    escaped = term.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"

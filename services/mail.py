@@ -1,0 +1,79 @@
+"""The mail adapter: SMTP when PORTAL_SMTP_URL is set, else the log and var/outbox/*.eml."""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+import ssl
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+log = logging.getLogger("portico.mail")
+
+
+@dataclass(frozen=True, slots=True)
+class MailConfig:
+    smtp_url: str
+    mail_from: str
+    outbox_dir: Path
+    timeout: float = 20.0
+
+
+_config = MailConfig(smtp_url="", mail_from="Portico <no-reply@localhost>", outbox_dir=Path("var/outbox"))
+
+
+def configure(config: MailConfig) -> None:
+    global _config
+    _config = config
+
+
+def get_config() -> MailConfig:
+    return _config
+
+
+def build_message(*, message_id: str, to: str, subject: str, text: str, html: str = "") -> EmailMessage:
+    """The MIME message. The id is stable per outbox row, so a rare re-send after a crash is one mail to clients."""
+    msg = EmailMessage()
+    msg["From"] = _config.mail_from
+    msg["To"] = to
+    msg["Subject"] = subject
+    msg["Date"] = formatdate(localtime=False)
+    msg["Message-ID"] = make_msgid(idstring=message_id, domain="portico") if not message_id.startswith("<") else message_id
+    msg.set_content(text)
+    if html:
+        msg.add_alternative(html, subtype="html")
+    return msg
+
+
+def deliver(msg: EmailMessage, file_stem: str) -> None:
+    """Blocking: callers run it in a worker thread. Raises on any delivery failure."""
+    if _config.smtp_url:
+        _send_smtp(msg)
+        return
+    _config.outbox_dir.mkdir(parents=True, exist_ok=True)
+    path = _config.outbox_dir / f"{file_stem}.eml"
+    path.write_bytes(bytes(msg))
+    log.info("mail to %s: %s (written to %s)\n%s", msg["To"], msg["Subject"], path, msg.get_body(("plain",)).get_content())
+
+
+def _send_smtp(msg: EmailMessage) -> None:
+    url = urlsplit(_config.smtp_url)
+    if url.scheme not in ("smtp", "smtps"):
+        raise ValueError(f"PORTAL_SMTP_URL must start with smtp:// or smtps://, not {url.scheme}://")
+    host = url.hostname or "localhost"
+    context = ssl.create_default_context()
+    if url.scheme == "smtps":
+        server: smtplib.SMTP = smtplib.SMTP_SSL(host, url.port or 465, timeout=_config.timeout, context=context)
+    else:
+        server = smtplib.SMTP(host, url.port or 25, timeout=_config.timeout)
+    with server:
+        server.ehlo()
+        if url.scheme == "smtp" and server.has_extn("starttls"):
+            server.starttls(context=context)
+            server.ehlo()
+        if url.username:
+            server.login(unquote(url.username), unquote(url.password or ""))
+        server.send_message(msg)

@@ -1,0 +1,156 @@
+"""The mail outbox: rows queued with the change that caused them, sent by a worker, retried with backoff.
+
+A row is claimed with a conditional UPDATE before it is sent, so two workers never send the same row;
+it is marked sent after the SMTP server accepted it. Only a crash between those two moments can send
+a mail twice, and then with the same Message-ID.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from datetime import timedelta
+
+from sqlalchemy import event, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
+
+from models.mail import MailStatus, OutboxMail
+from services import clock, mail
+from services.actors import SystemActor
+from services.db import unit_of_work
+
+log = logging.getLogger("portico.outbox")
+
+MAX_ATTEMPTS = 48
+BASE_DELAY = timedelta(seconds=30)
+MAX_DELAY = timedelta(hours=1)
+# A row claimed longer ago than this belongs to a worker that died; it is tried again.
+CLAIM_TIMEOUT = timedelta(minutes=10)
+BATCH = 50
+
+# The running worker's wake-up event (None when no worker runs, as in tests and CLI jobs).
+_wake: asyncio.Event | None = None
+_QUEUED_KEY = "outbox_queued"
+
+
+def queue(session: AsyncSession, *, to: str, subject: str, text: str, html: str = "", org_id: uuid.UUID | None = None) -> None:
+    """Queue a mail in the caller's transaction: it exists exactly when the change that caused it does."""
+    session.add(OutboxMail(org_id=org_id, to_addr=to, subject=subject[:300], body_text=text, body_html=html, next_attempt_at=clock.now()))
+    session.info[_QUEUED_KEY] = True
+
+
+@event.listens_for(Session, "after_commit")
+def _wake_after_commit(session: Session) -> None:
+    if session.info.pop(_QUEUED_KEY, False):
+        wake()
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_after_rollback(session: Session) -> None:
+    session.info.pop(_QUEUED_KEY, None)
+
+
+def wake() -> None:
+    """Tell the worker that mail is waiting, so a sign-in mail leaves at once rather than at the next tick."""
+    if _wake is not None:
+        _wake.set()  # commits run on the event loop's thread, so this is safe
+
+
+def backoff(attempts: int) -> timedelta:
+    return min(BASE_DELAY * (2 ** max(attempts - 1, 0)), MAX_DELAY)
+
+
+async def send_due(limit: int = BATCH) -> int:
+    """Send what is due now; returns how many were sent. This is the `outbox` job."""
+    now = clock.now()
+    actor = SystemActor(label="outbox")
+    async with unit_of_work(actor) as session:
+        due = list(
+            await session.scalars(
+                select(OutboxMail.id)
+                .where(
+                    or_(
+                        (OutboxMail.status == MailStatus.pending) & (OutboxMail.next_attempt_at <= now),
+                        (OutboxMail.status == MailStatus.sending) & (OutboxMail.claimed_at <= now - CLAIM_TIMEOUT),
+                    )
+                )
+                .order_by(OutboxMail.next_attempt_at)
+                .limit(limit)
+            )
+        )
+    sent = 0
+    for mail_id in due:
+        row = await _claim(mail_id, now)
+        if row is not None and await _deliver(row):
+            sent += 1
+    return sent
+
+
+async def _claim(mail_id: uuid.UUID, now) -> OutboxMail | None:
+    async with unit_of_work(SystemActor(label="outbox")) as session:
+        result = await session.execute(
+            update(OutboxMail)
+            .where(
+                OutboxMail.id == mail_id,
+                or_(
+                    OutboxMail.status == MailStatus.pending,
+                    (OutboxMail.status == MailStatus.sending) & (OutboxMail.claimed_at <= now - CLAIM_TIMEOUT),
+                ),
+            )
+            .values(status=MailStatus.sending, claimed_at=clock.now())
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount != 1:
+            return None  # another worker has it
+        return await session.get(OutboxMail, mail_id)
+
+
+async def _deliver(row: OutboxMail) -> bool:
+    msg = mail.build_message(message_id=str(row.id), to=row.to_addr, subject=row.subject, text=row.body_text, html=row.body_html)
+    try:
+        await asyncio.to_thread(mail.deliver, msg, f"{row.created_at:%Y%m%dT%H%M%S}-{row.id}")
+    except Exception as exc:  # any failure of the transport: retry later, never drop
+        await _record_failure(row.id, row.attempts + 1, f"{type(exc).__name__}: {exc}")
+        log.warning("mail %s to %s failed (attempt %s): %s", row.id, row.to_addr, row.attempts + 1, exc)
+        return False
+    async with unit_of_work(SystemActor(label="outbox")) as session:
+        await session.execute(
+            update(OutboxMail)
+            .where(OutboxMail.id == row.id)
+            .values(status=MailStatus.sent, sent_at=clock.now(), attempts=row.attempts + 1, last_error="")
+            .execution_options(synchronize_session=False)
+        )
+    return True
+
+
+async def _record_failure(mail_id: uuid.UUID, attempts: int, error: str) -> None:
+    status = MailStatus.failed if attempts >= MAX_ATTEMPTS else MailStatus.pending
+    async with unit_of_work(SystemActor(label="outbox")) as session:
+        await session.execute(
+            update(OutboxMail)
+            .where(OutboxMail.id == mail_id)
+            .values(status=status, attempts=attempts, next_attempt_at=clock.now() + backoff(attempts), last_error=error[:1000])
+            .execution_options(synchronize_session=False)
+        )
+
+
+async def run_worker(stop: asyncio.Event, idle_seconds: float = 30.0) -> None:
+    """Send at once when woken, and every `idle_seconds` anyway; runs inside `serve`."""
+    global _wake
+    _wake = woken = asyncio.Event()
+    try:
+        while not stop.is_set():
+            woken.clear()
+            try:
+                await send_due()
+            except Exception:
+                log.exception("outbox worker pass failed")
+            wake_task = asyncio.ensure_future(woken.wait())
+            stop_task = asyncio.ensure_future(stop.wait())
+            await asyncio.wait({wake_task, stop_task}, timeout=idle_seconds, return_when=asyncio.FIRST_COMPLETED)
+            for task in (wake_task, stop_task):
+                task.cancel()
+    finally:
+        _wake = None
