@@ -32,6 +32,8 @@ class Project(ClientOwned, Timestamped, Base):
         Enum(ProjectStatus, native_enum=False, length=16, validate_strings=True), default=ProjectStatus.active
     )
     phase: Mapped[str] = mapped_column(String(100), default="")
-    lead_user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("staff_users.id", ondelete="SET NULL"), index=True)
+    lead_user_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("staff_users.id", ondelete="SET NULL"), index=True
+    )
     start_date: Mapped[date | None]
     due_date: Mapped[date | None]

@@ -56,11 +56,11 @@ class Settings(BaseSettings):
         """The async SQLAlchemy URL: SQLite under var/ by default; postgresql:// gets the psycopg driver."""
         url = self.database_url or f"sqlite+aiosqlite:///{self.var_dir / 'portico.db'}"
         if url.startswith("postgres://"):
-            url = "postgresql://" + url[len("postgres://"):]
+            url = "postgresql://" + url[len("postgres://") :]
         if url.startswith("postgresql://"):
-            url = "postgresql+psycopg://" + url[len("postgresql://"):]
+            url = "postgresql+psycopg://" + url[len("postgresql://") :]
         if url.startswith("sqlite://") and not url.startswith("sqlite+aiosqlite://"):
-            url = "sqlite+aiosqlite://" + url[len("sqlite://"):]
+            url = "sqlite+aiosqlite://" + url[len("sqlite://") :]
         return url
 
     @cached_property

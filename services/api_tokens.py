@@ -17,7 +17,7 @@ from services.db import unit_of_work
 from services.errors import NotFound
 from services.staff import actor_for
 
-TOKEN_PREFIX = "ptk_"
+TOKEN_PREFIX = "ptk_"  # noqa: S105 - a label, not a secret
 USE_STAMP_INTERVAL = timedelta(minutes=5)
 
 
@@ -35,7 +35,9 @@ async def create_token(actor: StaffActor, name: str) -> str:
     name = required_text(name, "name", "Name", 100)
     token = TOKEN_PREFIX + new_secret()
     async with unit_of_work(actor) as session:
-        row = ApiToken(org_id=actor.org_id, user_id=actor.user_id, name=name, token_hash=hash_secret(token), prefix=token[:12])
+        row = ApiToken(
+            org_id=actor.org_id, user_id=actor.user_id, name=name, token_hash=hash_secret(token), prefix=token[:12]
+        )
         session.add(row)
         await session.flush()
         audit.record(session, actor, "api_token.created", target_type="api_token", target_id=row.id, target_label=name)
@@ -77,12 +79,16 @@ async def revoke_token(actor: Actor, token_id: uuid.UUID) -> None:
     staff = require_staff(actor)
     async with unit_of_work(actor) as session:
         row = await session.scalar(
-            select(ApiToken).where(ApiToken.id == token_id, ApiToken.org_id == staff.org_id, ApiToken.user_id == staff.user_id)
+            select(ApiToken).where(
+                ApiToken.id == token_id, ApiToken.org_id == staff.org_id, ApiToken.user_id == staff.user_id
+            )
         )
         if row is None or row.revoked_at is not None:
             raise NotFound("API token not found")
         row.revoked_at = clock.now()
-        audit.record(session, actor, "api_token.revoked", target_type="api_token", target_id=row.id, target_label=row.name)
+        audit.record(
+            session, actor, "api_token.revoked", target_type="api_token", target_id=row.id, target_label=row.name
+        )
 
 
 async def authenticate(token: str, *, ip: str = "") -> StaffActor | None:
@@ -91,7 +97,9 @@ async def authenticate(token: str, *, ip: str = "") -> StaffActor | None:
         return None
     now = clock.now()
     async with unit_of_work(SystemActor()) as session:
-        row = await session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_secret(token), ApiToken.revoked_at.is_(None)))
+        row = await session.scalar(
+            select(ApiToken).where(ApiToken.token_hash == hash_secret(token), ApiToken.revoked_at.is_(None))
+        )
         if row is None:
             return None
         if row.last_used_at is None or now - row.last_used_at > USE_STAMP_INTERVAL:

@@ -92,7 +92,11 @@ async def list_events(actor: Actor, filters: AuditFilter, limit: int = 50, offse
     async with unit_of_work(actor) as session:
         total = await session.scalar(select(func.count()).select_from(AuditEvent).where(*conditions))
         rows = await session.scalars(
-            select(AuditEvent).where(*conditions).order_by(AuditEvent.at.desc(), AuditEvent.id).limit(limit).offset(offset)
+            select(AuditEvent)
+            .where(*conditions)
+            .order_by(AuditEvent.at.desc(), AuditEvent.id)
+            .limit(limit)
+            .offset(offset)
         )
         items = [
             AuditRow(

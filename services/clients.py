@@ -49,7 +49,9 @@ class ClientRow:
 
 
 def _view(client: Client) -> ClientView:
-    return ClientView(client.id, client.name, client.email, client.phone, client.address, client.archived, client.created_at)
+    return ClientView(
+        client.id, client.name, client.email, client.phone, client.address, client.archived, client.created_at
+    )
 
 
 def _clean(data: ClientInput) -> dict[str, str]:
@@ -64,7 +66,9 @@ def _clean(data: ClientInput) -> dict[str, str]:
 
 async def load_client(session: AsyncSession, actor: Actor, client_id: uuid.UUID | str) -> Client:
     """The client row if the actor may see it, else NotFound: the one lookup other services reuse."""
-    client = await session.scalar(select(Client).where(Client.id == parse_id(client_id, "Client not found"), *visible(actor, Client)))
+    client = await session.scalar(
+        select(Client).where(Client.id == parse_id(client_id, "Client not found"), *visible(actor, Client))
+    )
     if client is None:
         raise NotFound("Client not found")
     return client
@@ -77,7 +81,9 @@ async def create_client(actor: Actor, data: ClientInput) -> ClientView:
         client = Client(org_id=staff.org_id, name_key=values["name"].lower(), **values)
         session.add(client)
         await session.flush()
-        audit.record(session, actor, "client.created", target_type="client", target_id=client.id, target_label=client.name)
+        audit.record(
+            session, actor, "client.created", target_type="client", target_id=client.id, target_label=client.name
+        )
         return _view(client)
 
 
@@ -91,7 +97,15 @@ async def update_client(actor: Actor, client_id: uuid.UUID | str, data: ClientIn
             setattr(client, key, value)
         client.name_key = client.name.lower()
         if changed:
-            audit.record(session, actor, "client.updated", target_type="client", target_id=client.id, target_label=client.name, detail=changed)
+            audit.record(
+                session,
+                actor,
+                "client.updated",
+                target_type="client",
+                target_id=client.id,
+                target_label=client.name,
+                detail=changed,
+            )
         return _view(client)
 
 
@@ -112,22 +126,38 @@ async def list_clients(actor: Actor, search: str = "", limit: int = 25, offset: 
     async with unit_of_work(actor) as session:
         total = await session.scalar(select(func.count()).select_from(Client).where(*conditions))
         clients = list(
-            await session.scalars(select(Client).where(*conditions).order_by(Client.name_key, Client.id).limit(limit).offset(offset))
+            await session.scalars(
+                select(Client).where(*conditions).order_by(Client.name_key, Client.id).limit(limit).offset(offset)
+            )
         )
         ids = [c.id for c in clients]
-        contacts = dict(
-            (await session.execute(
-                select(Contact.client_id, func.count())
-                .where(Contact.org_id == staff.org_id, Contact.client_id.in_(ids), Contact.active.is_(True))
-                .group_by(Contact.client_id)
-            )).tuples().all()
-        ) if ids else {}
-        projects = dict(
-            (await session.execute(
-                select(Project.client_id, func.count())
-                .where(Project.org_id == staff.org_id, Project.client_id.in_(ids))
-                .group_by(Project.client_id)
-            )).tuples().all()
-        ) if ids else {}
-    items = [ClientRow(c.id, c.name, c.email, contacts.get(c.id, 0), projects.get(c.id, 0), c.created_at) for c in clients]
+        contacts = (
+            dict(
+                (
+                    await session.execute(
+                        select(Contact.client_id, func.count())
+                        .where(Contact.org_id == staff.org_id, Contact.client_id.in_(ids), Contact.active.is_(True))
+                        .group_by(Contact.client_id)
+                    )
+                ).all()
+            )
+            if ids
+            else {}
+        )
+        projects = (
+            dict(
+                (
+                    await session.execute(
+                        select(Project.client_id, func.count())
+                        .where(Project.org_id == staff.org_id, Project.client_id.in_(ids))
+                        .group_by(Project.client_id)
+                    )
+                ).all()
+            )
+            if ids
+            else {}
+        )
+    items = [
+        ClientRow(c.id, c.name, c.email, contacts.get(c.id, 0), projects.get(c.id, 0), c.created_at) for c in clients
+    ]
     return Page(items=items, total=total or 0, limit=limit, offset=offset)

@@ -51,7 +51,9 @@ class ContactChanges:
 
 
 def _view(c: Contact) -> ContactView:
-    return ContactView(c.id, c.client_id, c.email, c.name, c.title, c.portal_enabled, c.active, c.last_sign_in_at, c.created_at)
+    return ContactView(
+        c.id, c.client_id, c.email, c.name, c.title, c.portal_enabled, c.active, c.last_sign_in_at, c.created_at
+    )
 
 
 async def _email_taken(session: AsyncSession, org_id: uuid.UUID, email: str) -> bool:
@@ -77,7 +79,12 @@ async def create_contact(actor: Actor, client_id: uuid.UUID | str, data: Contact
         if await _email_taken(session, staff.org_id, email):
             raise Conflict(f"A contact with the email {email} already exists.")
         contact = Contact(
-            org_id=staff.org_id, client_id=client.id, email=email, name=name, title=title, portal_enabled=data.portal_enabled
+            org_id=staff.org_id,
+            client_id=client.id,
+            email=email,
+            name=name,
+            title=title,
+            portal_enabled=data.portal_enabled,
         )
         session.add(contact)
         try:
@@ -85,7 +92,12 @@ async def create_contact(actor: Actor, client_id: uuid.UUID | str, data: Contact
         except IntegrityError as exc:  # a concurrent insert of the same email
             raise Conflict(f"A contact with the email {email} already exists.") from exc
         audit.record(
-            session, actor, "contact.created", target_type="contact", target_id=contact.id, target_label=email,
+            session,
+            actor,
+            "contact.created",
+            target_type="contact",
+            target_id=contact.id,
+            target_label=email,
             detail={"client": client.name, "portal_enabled": data.portal_enabled},
         )
         return _view(contact)
@@ -102,14 +114,23 @@ async def update_contact(actor: Actor, contact_id: uuid.UUID | str, changes: Con
         if changes.portal_enabled is not None and changes.portal_enabled != contact.portal_enabled:
             contact.portal_enabled = changes.portal_enabled
             audit.record(
-                session, actor, "contact.portal_access_changed", target_type="contact", target_id=contact.id,
-                target_label=contact.email, detail={"portal_enabled": changes.portal_enabled},
+                session,
+                actor,
+                "contact.portal_access_changed",
+                target_type="contact",
+                target_id=contact.id,
+                target_label=contact.email,
+                detail={"portal_enabled": changes.portal_enabled},
             )
         if changes.active is not None and changes.active != contact.active:
             contact.active = changes.active
             audit.record(
-                session, actor, "contact.activated" if changes.active else "contact.deactivated",
-                target_type="contact", target_id=contact.id, target_label=contact.email,
+                session,
+                actor,
+                "contact.activated" if changes.active else "contact.deactivated",
+                target_type="contact",
+                target_id=contact.id,
+                target_label=contact.email,
             )
         return _view(contact)
 

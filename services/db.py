@@ -79,4 +79,3 @@ async def unit_of_work(actor: Actor) -> AsyncIterator[AsyncSession]:
         raise
     finally:
         await session.close()
-

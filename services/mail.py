@@ -41,7 +41,9 @@ def build_message(*, message_id: str, to: str, subject: str, text: str, html: st
     msg["To"] = to
     msg["Subject"] = subject
     msg["Date"] = formatdate(localtime=False)
-    msg["Message-ID"] = make_msgid(idstring=message_id, domain="portico") if not message_id.startswith("<") else message_id
+    msg["Message-ID"] = (
+        make_msgid(idstring=message_id, domain="portico") if not message_id.startswith("<") else message_id
+    )
     msg.set_content(text)
     if html:
         msg.add_alternative(html, subtype="html")
@@ -56,7 +58,9 @@ def deliver(msg: EmailMessage, file_stem: str) -> None:
     _config.outbox_dir.mkdir(parents=True, exist_ok=True)
     path = _config.outbox_dir / f"{file_stem}.eml"
     path.write_bytes(bytes(msg))
-    log.info("mail to %s: %s (written to %s)\n%s", msg["To"], msg["Subject"], path, msg.get_body(("plain",)).get_content())
+    log.info(
+        "mail to %s: %s (written to %s)\n%s", msg["To"], msg["Subject"], path, msg.get_body(("plain",)).get_content()
+    )
 
 
 def _send_smtp(msg: EmailMessage) -> None:

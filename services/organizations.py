@@ -50,7 +50,10 @@ def _view(org: Organization) -> OrganizationView:
 def validate_slug(slug: str) -> str:
     slug = (slug or "").strip().lower()
     if not SLUG_PATTERN.fullmatch(slug):
-        raise Invalid("The slug may hold lower-case letters, digits and dashes (1–63, not starting or ending with a dash).", "slug")
+        raise Invalid(
+            "The slug may hold lower-case letters, digits and dashes (1–63, not starting or ending with a dash).",
+            "slug",
+        )
     return slug
 
 
@@ -66,13 +69,23 @@ async def create_organization(
             raise Conflict(f"The slug “{slug}” is taken.")
         user = await session.scalar(select(StaffUser).where(StaffUser.email == email))
         if user is None:
-            user = StaffUser(email=email, name=owner_name.strip() or email.split("@")[0], password_hash=hash_password(owner_password))
+            user = StaffUser(
+                email=email, name=owner_name.strip() or email.split("@")[0], password_hash=hash_password(owner_password)
+            )
             session.add(user)
         org = Organization(name=name, slug=slug)
         session.add(org)
         await session.flush()
         session.add(Membership(org_id=org.id, user_id=user.id, role=Role.owner))
-        audit.record(session, actor, "org.created", org_id=org.id, target_type="organization", target_id=org.id, target_label=name)
+        audit.record(
+            session,
+            actor,
+            "org.created",
+            org_id=org.id,
+            target_type="organization",
+            target_id=org.id,
+            target_label=name,
+        )
         try:
             await session.flush()
         except IntegrityError as exc:
@@ -131,9 +144,21 @@ async def update_organization(actor: Actor, changes: OrganizationChanges) -> Org
         if changes.portal_enabled is not None:
             org.portal_enabled = changes.portal_enabled
         after = _view(org)
-        changed = {k: [getattr(before, k), getattr(after, k)] for k in OrganizationChanges.__slots__ if getattr(before, k) != getattr(after, k)}
+        changed = {
+            k: [getattr(before, k), getattr(after, k)]
+            for k in OrganizationChanges.__slots__
+            if getattr(before, k) != getattr(after, k)
+        }
         if changed:
-            audit.record(session, actor, "org.updated", target_type="organization", target_id=org.id, target_label=name, detail=changed)
+            audit.record(
+                session,
+                actor,
+                "org.updated",
+                target_type="organization",
+                target_id=org.id,
+                target_label=name,
+                detail=changed,
+            )
         try:
             await session.flush()
         except IntegrityError as exc:
@@ -152,7 +177,9 @@ class WorkspaceCounts:
 async def workspace_counts(actor: Actor) -> WorkspaceCounts:
     staff = require_staff(actor)
     async with unit_of_work(actor) as session:
-        clients = await session.scalar(select(func.count()).select_from(Client).where(Client.org_id == staff.org_id, Client.archived.is_(False)))
+        clients = await session.scalar(
+            select(func.count()).select_from(Client).where(Client.org_id == staff.org_id, Client.archived.is_(False))
+        )
         contacts = await session.scalar(
             select(func.count()).select_from(Contact).where(Contact.org_id == staff.org_id, Contact.active.is_(True))
         )
@@ -162,6 +189,8 @@ async def workspace_counts(actor: Actor) -> WorkspaceCounts:
             .where(Contact.org_id == staff.org_id, Contact.active.is_(True), Contact.portal_enabled.is_(True))
         )
         projects = await session.scalar(
-            select(func.count()).select_from(Project).where(Project.org_id == staff.org_id, Project.status == ProjectStatus.active)
+            select(func.count())
+            .select_from(Project)
+            .where(Project.org_id == staff.org_id, Project.status == ProjectStatus.active)
         )
     return WorkspaceCounts(clients or 0, contacts or 0, portal or 0, projects or 0)

@@ -35,9 +35,20 @@ _wake: asyncio.Event | None = None
 _QUEUED_KEY = "outbox_queued"
 
 
-def queue(session: AsyncSession, *, to: str, subject: str, text: str, html: str = "", org_id: uuid.UUID | None = None) -> None:
+def queue(
+    session: AsyncSession, *, to: str, subject: str, text: str, html: str = "", org_id: uuid.UUID | None = None
+) -> None:
     """Queue a mail in the caller's transaction: it exists exactly when the change that caused it does."""
-    session.add(OutboxMail(org_id=org_id, to_addr=to, subject=subject[:300], body_text=text, body_html=html, next_attempt_at=clock.now()))
+    session.add(
+        OutboxMail(
+            org_id=org_id,
+            to_addr=to,
+            subject=subject[:300],
+            body_text=text,
+            body_html=html,
+            next_attempt_at=clock.now(),
+        )
+    )
     session.info[_QUEUED_KEY] = True
 
 
@@ -108,7 +119,9 @@ async def _claim(mail_id: uuid.UUID, now) -> OutboxMail | None:
 
 
 async def _deliver(row: OutboxMail) -> bool:
-    msg = mail.build_message(message_id=str(row.id), to=row.to_addr, subject=row.subject, text=row.body_text, html=row.body_html)
+    msg = mail.build_message(
+        message_id=str(row.id), to=row.to_addr, subject=row.subject, text=row.body_text, html=row.body_html
+    )
     try:
         await asyncio.to_thread(mail.deliver, msg, f"{row.created_at:%Y%m%dT%H%M%S}-{row.id}")
     except Exception as exc:  # any failure of the transport: retry later, never drop
@@ -131,7 +144,12 @@ async def _record_failure(mail_id: uuid.UUID, attempts: int, error: str) -> None
         await session.execute(
             update(OutboxMail)
             .where(OutboxMail.id == mail_id)
-            .values(status=status, attempts=attempts, next_attempt_at=clock.now() + backoff(attempts), last_error=error[:1000])
+            .values(
+                status=status,
+                attempts=attempts,
+                next_attempt_at=clock.now() + backoff(attempts),
+                last_error=error[:1000],
+            )
             .execution_options(synchronize_session=False)
         )
 

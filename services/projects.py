@@ -60,7 +60,9 @@ def _status(value: str) -> ProjectStatus:
 async def _check_lead(session: AsyncSession, org_id: uuid.UUID, user_id: uuid.UUID | None) -> None:
     if user_id is None:
         return
-    member = await session.scalar(select(Membership.id).where(Membership.org_id == org_id, Membership.user_id == user_id))
+    member = await session.scalar(
+        select(Membership.id).where(Membership.org_id == org_id, Membership.user_id == user_id)
+    )
     if member is None:
         raise Invalid("The project lead must be a member of this organization.", "lead_user_id")
 
@@ -89,8 +91,18 @@ def _select_views():
 
 def _view(project: Project, client_name: str, lead_name: str | None) -> ProjectView:
     return ProjectView(
-        project.id, project.client_id, client_name, project.name, project.description, project.status, project.phase,
-        project.lead_user_id, lead_name or "", project.start_date, project.due_date, project.created_at,
+        project.id,
+        project.client_id,
+        client_name,
+        project.name,
+        project.description,
+        project.status,
+        project.phase,
+        project.lead_user_id,
+        lead_name or "",
+        project.start_date,
+        project.due_date,
+        project.created_at,
     )
 
 
@@ -113,7 +125,12 @@ async def create_project(actor: Actor, client_id: uuid.UUID | str, data: Project
         session.add(project)
         await session.flush()
         audit.record(
-            session, actor, "project.created", target_type="project", target_id=project.id, target_label=project.name,
+            session,
+            actor,
+            "project.created",
+            target_type="project",
+            target_id=project.id,
+            target_label=project.name,
             detail={"client": client.name},
         )
     return await get_project(actor, project.id)
@@ -130,7 +147,12 @@ async def update_project(actor: Actor, project_id: uuid.UUID | str, data: Projec
             setattr(project, key, value)
         if changed:
             audit.record(
-                session, actor, "project.updated", target_type="project", target_id=project.id, target_label=project.name,
+                session,
+                actor,
+                "project.updated",
+                target_type="project",
+                target_id=project.id,
+                target_label=project.name,
                 detail=changed,
             )
     return await get_project(actor, project.id)
@@ -156,7 +178,11 @@ async def list_projects(
     async with unit_of_work(actor) as session:
         total = await session.scalar(select(func.count()).select_from(Project).where(*conditions))
         rows = await session.execute(
-            _select_views().where(*conditions).order_by(Project.created_at.desc(), Project.id).limit(limit).offset(offset)
+            _select_views()
+            .where(*conditions)
+            .order_by(Project.created_at.desc(), Project.id)
+            .limit(limit)
+            .offset(offset)
         )
         items = [_view(*row) for row in rows]
     return Page(items=items, total=total or 0, limit=limit, offset=offset)

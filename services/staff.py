@@ -38,7 +38,9 @@ async def list_staff(actor: Actor, limit: int = 50, offset: int = 0) -> Page[Sta
         .subquery()
     )
     async with unit_of_work(actor) as session:
-        total = await session.scalar(select(func.count()).select_from(Membership).where(Membership.org_id == staff.org_id))
+        total = await session.scalar(
+            select(func.count()).select_from(Membership).where(Membership.org_id == staff.org_id)
+        )
         rows = await session.execute(
             select(StaffUser, Membership, last_seen.c.last_seen)
             .join(Membership, Membership.user_id == StaffUser.id)
@@ -85,8 +87,12 @@ async def check_password(email: str, password: str, *, ip: str = "") -> SignedIn
         if not ok or user is None or not user.is_active or membership is None:
             if user is not None and membership is not None:
                 audit.record(
-                    session, SystemActor(org_id=membership.org_id, label=email, ip=ip), "staff.sign_in_failed",
-                    target_type="staff_user", target_id=user.id, target_label=email,
+                    session,
+                    SystemActor(org_id=membership.org_id, label=email, ip=ip),
+                    "staff.sign_in_failed",
+                    target_type="staff_user",
+                    target_id=user.id,
+                    target_label=email,
                 )
             return None
         if user.password_hash and needs_rehash(user.password_hash):

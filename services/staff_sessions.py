@@ -40,8 +40,12 @@ async def start_session(who: SignedInStaff, *, ip: str, user_agent: str) -> str:
         session.add(row)
         await session.flush()
         audit.record(
-            session, StaffActor(who.org_id, who.user_id, role=who.role, email=who.email, ip=ip), "staff.signed_in",
-            target_type="staff_session", target_id=row.id, target_label=who.email,
+            session,
+            StaffActor(who.org_id, who.user_id, role=who.role, email=who.email, ip=ip),
+            "staff.signed_in",
+            target_type="staff_session",
+            target_id=row.id,
+            target_label=who.email,
         )
     return token
 
@@ -53,7 +57,11 @@ class ResolvedSession:
 
 
 def _live(now: datetime):
-    return (StaffSession.ended_at.is_(None), StaffSession.expires_at > now, StaffSession.last_seen_at > now - IDLE_TIMEOUT)
+    return (
+        StaffSession.ended_at.is_(None),
+        StaffSession.expires_at > now,
+        StaffSession.last_seen_at > now - IDLE_TIMEOUT,
+    )
 
 
 async def resolve(token: str | None, *, ip: str = "") -> ResolvedSession | None:
@@ -62,7 +70,9 @@ async def resolve(token: str | None, *, ip: str = "") -> ResolvedSession | None:
         return None
     now = clock.now()
     async with unit_of_work(SystemActor()) as session:
-        row = await session.scalar(select(StaffSession).where(StaffSession.token_hash == hash_secret(token), *_live(now)))
+        row = await session.scalar(
+            select(StaffSession).where(StaffSession.token_hash == hash_secret(token), *_live(now))
+        )
         if row is None:
             return None
         if now - row.last_seen_at > TOUCH_INTERVAL:
@@ -91,8 +101,12 @@ async def end_session(token: str | None, *, ip: str = "") -> None:
             return
         row.ended_at = clock.now()
         audit.record(
-            session, SystemActor(org_id=row.org_id, label="staff", ip=ip), "staff.signed_out",
-            target_type="staff_session", target_id=row.id, detail={"user_id": str(row.user_id)},
+            session,
+            SystemActor(org_id=row.org_id, label="staff", ip=ip),
+            "staff.signed_out",
+            target_type="staff_session",
+            target_id=row.id,
+            detail={"user_id": str(row.user_id)},
         )
 
 
@@ -101,7 +115,9 @@ async def end_all_for_user(actor: Actor, user_id: uuid.UUID) -> int:
     async with unit_of_work(actor) as session:
         result = await session.execute(
             update(StaffSession)
-            .where(StaffSession.org_id == staff.org_id, StaffSession.user_id == user_id, StaffSession.ended_at.is_(None))
+            .where(
+                StaffSession.org_id == staff.org_id, StaffSession.user_id == user_id, StaffSession.ended_at.is_(None)
+            )
             .values(ended_at=clock.now())
         )
         return result.rowcount or 0

@@ -1,0 +1,1 @@
+"""Sign-in: session cookies, one-time tickets, rate limits."""

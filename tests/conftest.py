@@ -1,0 +1,123 @@
+"""Fixtures: SQLite and a throwaway PostgreSQL cluster (mandatory under CI=true), an SMTP server, mail config."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+
+from services import db, mail
+from services.migrations import upgrade
+from tests.support.postgres import Cluster, start_cluster
+from tests.support.smtp import SmtpServer
+
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[Cluster]:
+    try:
+        cluster = start_cluster()
+    except (FileNotFoundError, OSError) as exc:
+        if IN_CI:
+            pytest.fail(f"PostgreSQL is required under CI but could not start: {exc}")
+        pytest.skip(f"PostgreSQL not available: {exc}")
+    cluster.psql("CREATE DATABASE portico_template")
+    asyncio.run(upgrade(cluster.url("portico_template")))
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("sqlite-template") / "template.db"
+    asyncio.run(upgrade(f"sqlite+aiosqlite:///{path}"))
+    return path
+
+
+def fresh_sqlite_url(template: Path, directory: Path) -> str:
+    path = directory / f"portico-{uuid.uuid4().hex[:8]}.db"
+    shutil.copyfile(template, path)
+    return f"sqlite+aiosqlite:///{path}"
+
+
+def fresh_postgres_url(cluster: Cluster) -> tuple[str, str]:
+    name = f"t_{uuid.uuid4().hex[:16]}"
+    cluster.psql(f"CREATE DATABASE {name} TEMPLATE portico_template")
+    return cluster.url(name), name
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, sqlite_template: Path, tmp_path: Path) -> Iterator[str]:
+    """A migrated, empty database: each test that uses it runs on SQLite and on PostgreSQL."""
+    if request.param == "sqlite":
+        yield fresh_sqlite_url(sqlite_template, tmp_path)
+        return
+    cluster: Cluster = request.getfixturevalue("pg_cluster")
+    url, name = fresh_postgres_url(cluster)
+    yield url
+    cluster.psql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@pytest.fixture
+def postgres_url(pg_cluster: Cluster) -> Iterator[str]:
+    """A migrated, empty PostgreSQL database, for tests of PostgreSQL-only behaviour (concurrency)."""
+    url, name = fresh_postgres_url(pg_cluster)
+    yield url
+    pg_cluster.psql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@pytest.fixture
+def sqlite_url(sqlite_template: Path, tmp_path: Path) -> str:
+    return fresh_sqlite_url(sqlite_template, tmp_path)
+
+
+@pytest.fixture
+async def database(db_url: str) -> AsyncIterator[db.Database]:
+    """services.db configured on a fresh database, SQLite and PostgreSQL."""
+    database = db.configure(db_url)
+    yield database
+    await db.close()
+
+
+@pytest.fixture
+async def sqlite_database(sqlite_url: str) -> AsyncIterator[db.Database]:
+    database = db.configure(sqlite_url)
+    yield database
+    await db.close()
+
+
+@pytest.fixture(scope="session")
+def smtp_server() -> Iterator[SmtpServer]:
+    server = SmtpServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def smtp(smtp_server: SmtpServer, tmp_path: Path) -> Iterator[SmtpServer]:
+    """Mail goes over SMTP to the test server; its inbox starts empty."""
+    smtp_server.inbox.clear()
+    previous = mail.get_config()
+    mail.configure(
+        mail.MailConfig(
+            smtp_url=smtp_server.url, mail_from="Portico <portico@agency.test>", outbox_dir=tmp_path / "outbox"
+        )
+    )
+    yield smtp_server
+    mail.configure(previous)
+
+
+@pytest.fixture
+def file_outbox(tmp_path: Path) -> Iterator[Path]:
+    """Mail is written to a temporary var/outbox."""
+    previous = mail.get_config()
+    outbox = tmp_path / "outbox"
+    mail.configure(mail.MailConfig(smtp_url="", mail_from="Portico <portico@agency.test>", outbox_dir=outbox))
+    yield outbox
+    mail.configure(previous)

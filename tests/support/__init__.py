@@ -1,0 +1,1 @@
+"""Test stand-ins: real servers on 127.0.0.1 started by fixtures."""
