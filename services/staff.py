@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -74,7 +75,7 @@ async def check_password(email: str, password: str, *, ip: str = "") -> SignedIn
     try:
         email = normalize_email(email)
     except Invalid:
-        verify_password(None, password)
+        await asyncio.to_thread(verify_password, None, password)
         return None
     async with unit_of_work(SystemActor(label="sign-in", ip=ip)) as session:
         user = await session.scalar(select(StaffUser).where(StaffUser.email == email))
@@ -83,7 +84,8 @@ async def check_password(email: str, password: str, *, ip: str = "") -> SignedIn
             membership = await session.scalar(
                 select(Membership).where(Membership.user_id == user.id).order_by(Membership.created_at).limit(1)
             )
-        ok = verify_password(user.password_hash if user else None, password)
+        # Argon2 costs tens of milliseconds by design: off the event loop, so other users' pages stay quick.
+        ok = await asyncio.to_thread(verify_password, user.password_hash if user else None, password)
         if not ok or user is None or not user.is_active or membership is None:
             if user is not None and membership is not None:
                 audit.record(

@@ -9,12 +9,16 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
+import httpx
 import pytest
+from nicegui.testing.user import User
 
+from portal_app.settings import Settings
 from services import db, mail
 from services.migrations import upgrade
 from tests.support.postgres import Cluster, start_cluster
 from tests.support.smtp import SmtpServer
+from tests.support.ui import new_user, simulated_app
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
@@ -121,3 +125,32 @@ def file_outbox(tmp_path: Path) -> Iterator[Path]:
     mail.configure(mail.MailConfig(smtp_url="", mail_from="Portico <portico@agency.test>", outbox_dir=outbox))
     yield outbox
     mail.configure(previous)
+
+
+@pytest.fixture
+def app_settings(sqlite_url: str, tmp_path: Path) -> Settings:
+    """Settings for an in-process app: its own SQLite database and var dir, no scheduler."""
+    return Settings(
+        database_url=sqlite_url,
+        var_dir=tmp_path / "var",
+        base_url="http://portico.test",
+        secret_key="test-secret-key",
+        scheduler_enabled=False,
+        _env_file=None,
+    )
+
+
+@pytest.fixture
+async def app_client(app_settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    """The whole app (pages, routes, API) in-process, with an HTTP client bound to it."""
+    async with simulated_app(app_settings) as client:
+        yield client
+
+
+@pytest.fixture
+async def user(app_client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture) -> AsyncIterator[User]:
+    """NiceGUI's simulated user on Portico's pages; fails the test on any ERROR log, like NiceGUI's own fixture."""
+    simulated = new_user(app_client)
+    yield simulated
+    errors = [r for r in caplog.get_records("call") if r.levelname == "ERROR"]
+    assert not errors, f"unexpected ERROR logs: {[r.getMessage() for r in errors]}"

@@ -1,0 +1,50 @@
+"""A ui.table paginated on the server: the page asks `fetch` for one window of rows at a time."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from nicegui import events, ui
+
+Fetch = Callable[[int, int], Awaitable[tuple[list[dict[str, Any]], int]]]
+
+
+class PagedTable:
+    def __init__(self, columns: list[dict[str, Any]], fetch: Fetch, *, rows_per_page: int = 25, row_key: str = "id") -> None:
+        self.fetch = fetch
+        self.table = ui.table(
+            columns=columns,
+            rows=[],
+            row_key=row_key,
+            pagination={"page": 1, "rowsPerPage": rows_per_page, "rowsNumber": 0},
+        ).classes("w-full")
+        self.table.props('flat bordered binary-state-sort no-data-label="Nothing here yet." :rows-per-page-options="[10,25,50,100]"')
+        self.table.on("request", self._on_request)
+
+    def link_column(self, name: str, href: str) -> None:
+        """Render column `name` as a link; `href` is a JS expression over `props.row`. Vue escapes the text."""
+        self.table.add_slot(
+            f"body-cell-{name}",
+            f'<q-td :props="props"><a class="text-primary font-medium hover:underline" :href="{href}">{{{{ props.value }}}}</a></q-td>',
+        )
+
+    async def _on_request(self, event: events.GenericEventArguments) -> None:
+        pagination = event.args["pagination"]
+        await self.load(page=pagination.get("page", 1), rows_per_page=pagination.get("rowsPerPage", 25))
+
+    async def load(self, page: int | None = None, rows_per_page: int | None = None) -> None:
+        current = dict(self.table.pagination or {})
+        page = max(int(page or current.get("page", 1)), 1)
+        size = int(rows_per_page or current.get("rowsPerPage", 25)) or 25
+        size = min(size, 200)
+        rows, total = await self.fetch(size, (page - 1) * size)
+        if not rows and total and page > 1:  # the page ran past the end (rows were removed): show the last one
+            page = (total - 1) // size + 1
+            rows, total = await self.fetch(size, (page - 1) * size)
+        self.table.rows = rows
+        self.table.pagination = {**current, "page": page, "rowsPerPage": size, "rowsNumber": total}
+        self.table.update()
+
+    async def reset(self) -> None:
+        await self.load(page=1)

@@ -1,0 +1,164 @@
+"""Portico's command line: serve (default), migrate, create-org, create-api-token, demo, run-job."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from portal_app.settings import Settings
+
+
+def _settings() -> Settings:
+    return Settings()
+
+
+async def _with_services(settings: Settings, work: Callable[[], Awaitable[object]]) -> object:
+    from portal_app.app import configure_services
+    from services import db
+
+    configure_services(settings)
+    try:
+        return await work()
+    finally:
+        await db.close()
+
+
+def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
+    from services.migrations import upgrade
+
+    asyncio.run(upgrade(settings.resolved_database_url))
+    print("database is up to date")
+    return 0
+
+
+def cmd_create_org(args: argparse.Namespace, settings: Settings) -> int:
+    from services import organizations
+    from services.actors import SystemActor
+
+    async def work() -> object:
+        return await organizations.create_organization(
+            SystemActor(label="cli"), name=args.name, slug=args.slug, owner_email=args.owner_email, owner_password=args.password
+        )
+
+    print(asyncio.run(_with_services(settings, work)))
+    return 0
+
+
+def cmd_create_api_token(args: argparse.Namespace, settings: Settings) -> int:
+    from services import api_tokens
+
+    print(asyncio.run(_with_services(settings, lambda: api_tokens.create_token_for(args.org, args.email, args.name))))
+    return 0
+
+
+DEMO_LOGIN_FILE = "demo-login.txt"
+
+
+def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
+    from services import demo
+
+    login_file = settings.var_dir / DEMO_LOGIN_FILE
+
+    async def work() -> object:
+        if args.if_empty and await demo.has_any_organization():
+            return None
+        return await demo.seed()
+
+    login = asyncio.run(_with_services(settings, work))
+    if login is not None:
+        settings.var_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(login_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(f"{login.email}\n{login.password}\n{login.slug}\n")
+    _print_demo_login(settings, login_file)
+    return 0
+
+
+def _print_demo_login(settings: Settings, login_file: Path) -> None:
+    if not login_file.exists():
+        print("Database already has organizations; no demo was seeded.")
+        return
+    email, password, slug = login_file.read_text().split("\n")[:3]
+    print("Portico demo agency")
+    print(f"  Staff sign-in: {settings.base_url}/login")
+    print(f"    email:    {email}")
+    print(f"    password: {password}")
+    print(f"  Client portal: {settings.base_url}/portal/{slug}/login  (e.g. jane@acme-outdoor.test)")
+
+
+def cmd_run_job(args: argparse.Namespace, settings: Settings) -> int:
+    from portal_app.jobs import JOBS
+
+    job = JOBS.get(args.name)
+    if job is None:
+        print(f"unknown job {args.name!r}; jobs: {', '.join(sorted(JOBS))}", file=sys.stderr)
+        return 2
+    print(asyncio.run(_with_services(settings, job)))
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    from nicegui import ui
+
+    from portal_app.app import create_app
+
+    create_app(settings)
+    ui.run(
+        host=settings.host,
+        port=settings.port,
+        title="Portico",
+        reload=False,
+        show=False,
+        show_welcome_message=False,
+        favicon="🏛️",
+    )
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="main.py", description="Portico: client portal and staff workspace.")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands.add_parser("serve", help="serve the app (default)").set_defaults(run=cmd_serve)
+    commands.add_parser("migrate", help="upgrade the database to the latest revision").set_defaults(run=cmd_migrate)
+    org = commands.add_parser("create-org", help="create an organization and its owner; prints the organization id")
+    org.add_argument("--name", required=True)
+    org.add_argument("--slug", required=True)
+    org.add_argument("--owner-email", required=True)
+    org.add_argument("--password", required=True)
+    org.set_defaults(run=cmd_create_org)
+    token = commands.add_parser("create-api-token", help="create a staff API token; prints it (shown once)")
+    token.add_argument("--org", required=True, help="organization slug")
+    token.add_argument("--email", required=True, help="staff member's email")
+    token.add_argument("--name", default="cli", help="a label for the token")
+    token.set_defaults(run=cmd_create_api_token)
+    demo = commands.add_parser("demo", help="seed a demo agency with clients, contacts and projects")
+    demo.add_argument("--if-empty", action="store_true", help="only when the database has no organization yet")
+    demo.set_defaults(run=cmd_demo)
+    job = commands.add_parser("run-job", help="run one scheduled job now and exit")
+    job.add_argument("name", help="outbox or purge")
+    job.set_defaults(run=cmd_run_job)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    args = build_parser().parse_args(argv)
+    settings = _settings()
+    run = getattr(args, "run", cmd_serve)
+    from services.errors import ServiceError
+
+    try:
+        return run(args, settings)
+    except ServiceError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,60 @@
+"""The app factory: wires services, plain routes, pages, middleware and background jobs into NiceGUI's app."""
+
+from __future__ import annotations
+
+import logging
+
+from nicegui import app
+
+from portal_app import jobs, runtime
+from portal_app.auth import staff as staff_auth
+from portal_app.routes import api, health
+from portal_app.security import SecurityHeaders
+from portal_app.settings import Settings
+from portal_app.staff import audit_log, client_detail, clients, home, login, people, project_detail, settings_page
+from services import db, mail
+
+log = logging.getLogger("portico")
+
+STAFF_PAGES = (login, home, clients, client_detail, project_detail, audit_log, people, settings_page)
+API_MOUNT = "/api"
+
+
+def configure_services(settings: Settings) -> None:
+    """Point the service layer at the configured database and mail transport."""
+    db.configure(settings.resolved_database_url)
+    mail.configure(mail.MailConfig(smtp_url=settings.smtp_url, mail_from=settings.mail_from, outbox_dir=settings.outbox_dir))
+
+
+def create_app(settings: Settings) -> None:
+    runtime.set_settings(settings)
+    configure_services(settings)
+
+    app.include_router(health.router)
+    app.include_router(staff_auth.build_router(settings))
+    _mount_api()
+    for module in STAFF_PAGES:
+        app.include_router(module.router)
+    app.add_middleware(SecurityHeaders)
+
+    background = jobs.Background() if settings.scheduler_enabled else None
+
+    async def startup() -> None:
+        if background:
+            background.start()
+
+    async def shutdown() -> None:
+        if background:
+            await background.shutdown()
+        await db.close()
+
+    app.on_startup(startup)
+    app.on_shutdown(shutdown)
+
+
+def _mount_api() -> None:
+    # A mount survives NiceGUI's test resets (which remove plain routes only), so replace any earlier one.
+    app.router.routes[:] = [r for r in app.router.routes if getattr(r, "path", None) != API_MOUNT]
+    app.mount(API_MOUNT, api.build_api())
+
+

@@ -1,0 +1,65 @@
+"""Scheduled jobs. Each job is one call into services/; `run-job NAME` and APScheduler run the same function."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from services import outbox, staff_sessions
+
+log = logging.getLogger("portico.jobs")
+
+
+async def run_outbox() -> str:
+    return f"sent {await outbox.send_due()} mail(s)"
+
+
+async def run_purge() -> str:
+    return f"purged {await staff_sessions.purge_expired()} staff session(s)"
+
+
+JOBS: dict[str, Callable[[], Awaitable[str]]] = {
+    "outbox": run_outbox,
+    "purge": run_purge,
+}
+
+# name -> seconds between runs inside `serve`
+SCHEDULE: dict[str, int] = {
+    "outbox": 60,  # retries; fresh mail is sent at once by the outbox worker
+    "purge": 3600,
+}
+
+
+def _logged(name: str) -> Callable[[], Awaitable[None]]:
+    async def run() -> None:
+        try:
+            log.info("job %s: %s", name, await JOBS[name]())
+        except Exception:
+            log.exception("job %s failed", name)
+
+    return run
+
+
+class Background:
+    """The scheduler and the outbox worker that live as long as `serve`."""
+
+    def __init__(self) -> None:
+        self.scheduler = AsyncIOScheduler(timezone="UTC")
+        self.stop = asyncio.Event()
+        self.worker: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        for name, seconds in SCHEDULE.items():
+            # coalesce + max_instances=1: a slow run is never overlapped by the next, missed runs fold into one
+            self.scheduler.add_job(_logged(name), "interval", seconds=seconds, id=name, coalesce=True, max_instances=1)
+        self.scheduler.start()
+        self.worker = asyncio.create_task(outbox.run_worker(self.stop))
+
+    async def shutdown(self) -> None:
+        self.stop.set()
+        if self.worker:
+            await self.worker
+        self.scheduler.shutdown(wait=False)

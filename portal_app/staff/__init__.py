@@ -1,0 +1,1 @@
+"""The staff workspace: one module per screen, each with its own router."""

@@ -1,0 +1,143 @@
+"""A client: details, contacts (portal access and active toggles), projects."""
+
+from __future__ import annotations
+
+from fastapi import Request
+from fastapi.responses import RedirectResponse
+from nicegui import APIRouter, ui
+
+from components.forms import FieldErrors
+from portal_app.staff.clients import client_dialog
+from portal_app.staff.layout import frame, guard, not_found
+from portal_app.staff.project_detail import STATUS_LABELS, project_dialog
+from services import clients, contacts, organizations, projects
+from services.actors import StaffActor
+from services.errors import NotFound, ServiceError
+
+router = APIRouter()
+
+
+def contact_dialog(actor: StaffActor, client_id, on_saved) -> ui.dialog:
+    with ui.dialog() as dialog, ui.card().classes("w-full max-w-md"):
+        ui.label("New contact").classes("text-lg font-semibold")
+        name = ui.input("Name").props("outlined autofocus").classes("w-full")
+        email = ui.input("Email").props("outlined type=email").classes("w-full")
+        title = ui.input("Job title").props("outlined").classes("w-full")
+        portal = ui.switch("Portal access", value=True)
+        errors = FieldErrors(name=name, email=email, title=title)
+
+        async def save() -> None:
+            data = contacts.ContactInput(email=email.value, name=name.value, title=title.value, portal_enabled=portal.value)
+            try:
+                view = await contacts.create_contact(actor, client_id, data)
+            except ServiceError as exc:
+                errors.show(getattr(exc, "field", None) or ("email" if exc.status_code == 409 else None), exc.message)
+                return
+            dialog.close()
+            name.value = email.value = title.value = ""
+            errors.clear()
+            ui.notify(f"Added {view.name}", type="positive")
+            await on_saved()
+
+        with ui.row().classes("w-full justify-end"):
+            ui.button("Cancel", on_click=dialog.close).props("flat")
+            ui.button("Add contact", on_click=save)
+    return dialog
+
+
+@router.page("/clients/{client_id}")
+async def client_page(request: Request, client_id: str) -> RedirectResponse | None:
+    context = await guard(request)
+    if isinstance(context, RedirectResponse):
+        return context
+    actor = context.actor
+    org = await organizations.get_organization(actor)
+    try:
+        client = await clients.get_client(actor, client_id)
+    except NotFound:
+        with frame(context, "Client", org.name):
+            not_found("This client does not exist.")
+        return None
+
+    @ui.refreshable
+    def details(view: clients.ClientView) -> None:
+        with ui.card().classes("w-full").props("flat bordered"):
+            with ui.row().classes("w-full items-center justify-between"):
+                ui.label(view.name).classes("text-xl font-semibold")
+                ui.button("Edit", icon="edit", on_click=edit.open).props("flat dense")
+            with ui.grid(columns=2).classes("gap-x-8 gap-y-1 text-sm"):
+                for label, value in (("Email", view.email), ("Phone", view.phone), ("Address", view.address)):
+                    ui.label(label).classes("text-gray-500")
+                    ui.label(value or "—").classes("whitespace-pre-line")
+
+    @ui.refreshable
+    async def contact_list() -> None:
+        rows = await contacts.list_contacts(actor, client.id)
+        if not rows:
+            ui.label("No contacts yet. Add the people who should see this client's work.").classes("text-gray-500")
+        for contact in rows:
+            with ui.row().classes("w-full items-center gap-4 border-b py-2"):
+                with ui.column().classes("gap-0 flex-1"):
+                    ui.label(contact.name).classes("font-medium" + ("" if contact.active else " line-through text-gray-400"))
+                    ui.label(" · ".join(x for x in (contact.email, contact.title) if x)).classes("text-sm text-gray-600")
+                ui.label(
+                    f"Last sign-in {contact.last_sign_in_at:%Y-%m-%d %H:%M}" if contact.last_sign_in_at else "Never signed in"
+                ).classes("text-xs text-gray-500")
+                ui.switch(
+                    "Portal access",
+                    value=contact.portal_enabled,
+                    on_change=lambda e, c=contact: toggle(c.id, portal_enabled=e.value),
+                ).props(f"aria-label='Portal access for {contact.email}'")
+                ui.switch(
+                    "Active", value=contact.active, on_change=lambda e, c=contact: toggle(c.id, active=e.value)
+                ).props(f"aria-label='Active: {contact.email}'")
+
+    async def toggle(contact_id, **change: bool) -> None:
+        try:
+            view = await contacts.update_contact(actor, contact_id, contacts.ContactChanges(**change))
+        except ServiceError as exc:
+            ui.notify(exc.message, type="negative")
+        else:
+            what = "Portal access" if "portal_enabled" in change else "Contact"
+            state = "on" if next(iter(change.values())) else "off"
+            ui.notify(f"{what} {state} for {view.email}", type="positive")
+        await contact_list.refresh()
+
+    @ui.refreshable
+    async def project_list() -> None:
+        page = await projects.list_projects(actor, client_id=client.id, limit=200)
+        if not page.items:
+            ui.label("No projects yet.").classes("text-gray-500")
+        for project in page.items:
+            with ui.row().classes("w-full items-center gap-4 border-b py-2"):
+                ui.link(project.name, f"/projects/{project.id}").classes("font-medium flex-1")
+                ui.badge(STATUS_LABELS[project.status]).props("outline")
+                ui.label(f"Due {project.due_date:%Y-%m-%d}" if project.due_date else "").classes("text-sm text-gray-500")
+        if page.total > len(page.items):
+            ui.label(f"Showing {len(page.items)} of {page.total}.").classes("text-sm text-gray-500")
+
+    async def client_saved(view: clients.ClientView) -> None:
+        nonlocal client
+        client = view
+        details.refresh(view)
+
+    async def project_saved(view: projects.ProjectView) -> None:
+        await project_list.refresh()
+
+    with frame(context, "Client", org.name):
+        ui.link("← All clients", "/clients").classes("text-sm")
+        edit = client_dialog(actor, client_saved, existing=client)
+        details(client)
+        add_contact = contact_dialog(actor, client.id, contact_list.refresh)
+        new_project = await project_dialog(actor, project_saved, client_id=client.id)
+        with ui.card().classes("w-full").props("flat bordered"):
+            with ui.row().classes("w-full items-center justify-between"):
+                ui.label("Contacts").classes("text-lg font-semibold")
+                ui.button("Add contact", icon="person_add", on_click=add_contact.open).props("flat")
+            await contact_list()
+        with ui.card().classes("w-full").props("flat bordered"):
+            with ui.row().classes("w-full items-center justify-between"):
+                ui.label("Projects").classes("text-lg font-semibold")
+                ui.button("New project", icon="add", on_click=new_project.open).props("flat")
+            await project_list()
+    return None

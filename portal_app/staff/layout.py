@@ -1,0 +1,81 @@
+"""The shared staff layout: header, navigation, sign-out, and the guard every staff page starts with."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from fastapi import Request
+from fastapi.responses import RedirectResponse
+from nicegui import ui
+
+from portal_app.auth.staff import SIGN_OUT_PATH, StaffContext, current_staff, login_redirect
+from services import staff_sessions
+
+NAVIGATION = [
+    ("Home", "/", "home"),
+    ("Clients", "/clients", "business"),
+    ("Audit log", "/audit", "history"),
+    ("People", "/people", "group"),
+    ("Settings", "/settings", "settings"),
+]
+# How often an open tab checks that its session still lives (sign-out elsewhere, revocation, timeouts).
+SESSION_CHECK_SECONDS = 30.0
+
+
+async def guard(request: Request) -> StaffContext | RedirectResponse:
+    """The staff context of a signed-in request, or the redirect to /login every staff page returns instead."""
+    context = await current_staff(request)
+    return context if context is not None else login_redirect(request)
+
+
+@contextmanager
+def frame(context: StaffContext, title: str, org_name: str = "") -> Iterator[None]:
+    ui.page_title(f"{title} · Portico")
+    ui.colors(primary="#4f46e5")
+    current = ui.context.client.page.path
+    with ui.header().classes("items-center justify-between bg-white text-gray-900 border-b px-4 py-2"):
+        with ui.row().classes("items-center gap-2"):
+            ui.button(icon="menu", on_click=lambda: drawer.toggle()).props("flat round dense aria-label='Menu'").classes("lg:hidden")
+            ui.label("Portico").classes("text-lg font-bold text-primary")
+            if org_name:
+                ui.label(org_name).classes("text-gray-500")
+        with ui.row().classes("items-center gap-3"):
+            ui.label(context.actor.email).classes("text-sm text-gray-600 max-sm:hidden")
+            ui.button("Sign out", icon="logout", on_click=sign_out).props("flat dense no-caps")
+    with ui.left_drawer(value=True).classes("bg-gray-50 border-r").props("width=220 breakpoint=1024") as drawer:
+        for label, href, icon in NAVIGATION:
+            active = href == current or (href != "/" and current.startswith(href))
+            with ui.link(target=href).classes(
+                "flex items-center gap-3 px-3 py-2 rounded no-underline "
+                + ("bg-indigo-100 text-primary font-semibold" if active else "text-gray-700 hover:bg-gray-100")
+            ):
+                ui.icon(icon)
+                ui.label(label)
+    with ui.column().classes("w-full max-w-6xl mx-auto p-4 gap-4"):
+        ui.label(title).classes("text-2xl font-semibold")
+        yield
+    # Created last: a timer waits for the websocket, and NiceGUI then sends the page before the build finishes.
+    ui.timer(SESSION_CHECK_SECONDS, lambda: _check_session(context))
+
+
+async def _check_session(context: StaffContext) -> None:
+    if not await staff_sessions.is_live(context.session_id):
+        ui.navigate.to("/login")
+
+
+def sign_out() -> None:
+    """POST to the sign-out route from a form, so the cookie is dropped by an HTTP answer (and no link can do it)."""
+    ui.run_javascript(
+        f"const f = document.createElement('form'); f.method = 'post'; f.action = '{SIGN_OUT_PATH}';"
+        "document.body.appendChild(f); f.submit();"
+    )
+
+
+def not_found(message: str = "Not found") -> None:
+    """What a page shows for an id the actor may not see, with the 404 status."""
+    ui.context.client.status_code = 404
+    with ui.column().classes("items-center w-full py-16 gap-2"):
+        ui.icon("search_off", size="xl").classes("text-gray-400")
+        ui.label(message).classes("text-xl")
+        ui.link("Back to clients", "/clients")

@@ -1,0 +1,52 @@
+"""People: the organization's staff and their roles."""
+
+from __future__ import annotations
+
+from fastapi import Request
+from fastapi.responses import RedirectResponse
+from nicegui import APIRouter, ui
+
+from components.paged_table import PagedTable
+from portal_app.staff.layout import frame, guard
+from services import organizations, staff
+
+router = APIRouter()
+
+COLUMNS = [
+    {"name": "name", "label": "Name", "field": "name", "align": "left"},
+    {"name": "email", "label": "Email", "field": "email", "align": "left"},
+    {"name": "role", "label": "Role", "field": "role", "align": "left"},
+    {"name": "joined", "label": "Member since", "field": "joined", "align": "left"},
+    {"name": "seen", "label": "Last active", "field": "seen", "align": "left"},
+]
+ROLE_LABELS = {"owner": "Owner", "admin": "Admin", "member": "Member"}
+
+
+@router.page("/people")
+async def people_page(request: Request) -> RedirectResponse | None:
+    context = await guard(request)
+    if isinstance(context, RedirectResponse):
+        return context
+    actor = context.actor
+    org = await organizations.get_organization(actor)
+
+    async def fetch(limit: int, offset: int) -> tuple[list[dict], int]:
+        page = await staff.list_staff(actor, limit=limit, offset=offset)
+        rows = [
+            {
+                "id": str(m.user_id),
+                "name": m.name,
+                "email": m.email,
+                "role": ROLE_LABELS[m.role.value],
+                "joined": f"{m.joined_at:%Y-%m-%d}",
+                "seen": f"{m.last_seen_at:%Y-%m-%d %H:%M}" if m.last_seen_at else "—",
+            }
+            for m in page.items
+        ]
+        return rows, page.total
+
+    with frame(context, "People", org.name):
+        ui.label("Everyone who works in this workspace, and what they may do.").classes("text-gray-600")
+        table = PagedTable(COLUMNS, fetch)
+        await table.load()
+    return None

@@ -1,0 +1,122 @@
+"""Settings: the organization's name, slug and portal, the portal link, and the user's API tokens."""
+
+from __future__ import annotations
+
+from fastapi import Request
+from fastapi.responses import RedirectResponse
+from nicegui import APIRouter, ui
+
+from components.copy_link import copy_link
+from components.forms import FieldErrors
+from portal_app.runtime import get_settings
+from portal_app.staff.home import portal_url
+from portal_app.staff.layout import frame, guard
+from services import api_tokens, organizations
+from services.actors import StaffActor
+from services.errors import ServiceError
+
+router = APIRouter()
+
+
+def organization_form(actor: StaffActor, org: organizations.OrganizationView) -> None:
+    editable = actor.is_admin
+    with ui.card().classes("w-full").props("flat bordered"):
+        ui.label("Organization").classes("text-lg font-semibold")
+        if not editable:
+            ui.label("Only owners and admins can change these settings.").classes("text-sm text-gray-600")
+        name = ui.input("Organization name", value=org.name).props("outlined").classes("w-full")
+        slug = ui.input("Slug", value=org.slug).props("outlined").classes("w-full")
+        slug.props('hint="Used in the portal address: lower-case letters, digits and dashes."')
+        support = ui.input("Support email", value=org.support_email).props("outlined type=email").classes("w-full")
+        welcome = ui.textarea("Portal welcome message", value=org.welcome_message).props("outlined autogrow").classes("w-full")
+        with ui.row().classes("items-center gap-6"):
+            accent = ui.color_input("Portal accent color", value=org.accent_color).props("outlined dense")
+            portal = ui.switch("Client portal on", value=org.portal_enabled)
+        errors = FieldErrors(name=name, slug=slug, support_email=support, welcome_message=welcome, accent_color=accent)
+        link = copy_link("Portal link", portal_url(org.slug))
+
+        async def save() -> None:
+            changes = organizations.OrganizationChanges(
+                name=name.value,
+                slug=slug.value,
+                accent_color=accent.value,
+                welcome_message=welcome.value,
+                support_email=support.value,
+                portal_enabled=portal.value,
+            )
+            try:
+                view = await organizations.update_organization(actor, changes)
+            except ServiceError as exc:
+                errors.show(getattr(exc, "field", None), exc.message)
+                return
+            errors.clear()
+            link.value = portal_url(view.slug)
+            slug.value = view.slug
+            ui.notify("Settings saved", type="positive")
+
+        save_button = ui.button("Save settings", on_click=save)
+        if not editable:
+            for field in (name, slug, support, welcome, accent, portal, save_button):
+                field.disable()
+
+
+async def token_section(actor: StaffActor) -> None:
+    @ui.refreshable
+    async def token_list() -> None:
+        tokens = await api_tokens.list_tokens(actor)
+        if not tokens:
+            ui.label("You have no API tokens.").classes("text-gray-500 text-sm")
+        for token in tokens:
+            with ui.row().classes("w-full items-center gap-4 border-b py-1 text-sm"):
+                ui.label(token.name).classes("font-medium flex-1")
+                ui.label(f"{token.prefix}…").classes("font-mono")
+                ui.label(f"used {token.last_used_at:%Y-%m-%d}" if token.last_used_at else "never used").classes("text-gray-500")
+                ui.button("Revoke", on_click=lambda t=token: revoke(t)).props("flat dense color=negative")
+
+    async def revoke(token: api_tokens.ApiTokenRow) -> None:
+        try:
+            await api_tokens.revoke_token(actor, token.id)
+        except ServiceError as exc:
+            ui.notify(exc.message, type="negative")
+        else:
+            ui.notify(f"Revoked {token.name}", type="positive")
+        await token_list.refresh()
+
+    async def create() -> None:
+        try:
+            value = await api_tokens.create_token(actor, label.value)
+        except ServiceError as exc:
+            errors.show(getattr(exc, "field", None), exc.message)
+            return
+        errors.clear()
+        label.value = ""
+        shown.value = value
+        shown_row.set_visibility(True)
+        await token_list.refresh()
+
+    with ui.card().classes("w-full").props("flat bordered"):
+        ui.label("API tokens").classes("text-lg font-semibold")
+        ui.label(
+            f"Tokens act as you in this organization. API documentation: {get_settings().base_url}/api/docs"
+        ).classes("text-sm text-gray-600")
+        with ui.row().classes("w-full items-start gap-3"):
+            label = ui.input("Token name", placeholder="e.g. accounting sync").props("outlined dense").classes("flex-1")
+            ui.button("Create token", on_click=create)
+        errors = FieldErrors(name=label)
+        with ui.column().classes("w-full gap-1") as shown_row:
+            ui.label("Copy this token now: it is shown only once.").classes("text-amber-700 text-sm")
+            shown = copy_link("New token", "")
+        shown_row.set_visibility(False)
+        await token_list()
+
+
+@router.page("/settings")
+async def settings_page(request: Request) -> RedirectResponse | None:
+    context = await guard(request)
+    if isinstance(context, RedirectResponse):
+        return context
+    org = await organizations.get_organization(context.actor)
+    with frame(context, "Settings", org.name):
+        organization_form(context.actor, org)
+        await token_section(context.actor)
+    return None

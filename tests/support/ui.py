@@ -1,0 +1,42 @@
+"""NiceGUI's simulated `User` against Portico's real app factory (no browser, same pages and services)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import httpx
+from nicegui import core, ui
+from nicegui.functions.download import download
+from nicegui.functions.navigate import Navigate
+from nicegui.functions.notify import notify
+from nicegui.testing.general import nicegui_reset_globals, prepare_simulation
+from nicegui.testing.user import User
+
+from portal_app.app import create_app
+from portal_app.settings import Settings
+
+
+@asynccontextmanager
+async def simulated_app(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    """Build the app as `serve` does, run its lifespan, and yield an HTTP client bound to it in-process."""
+    with nicegui_reset_globals():
+        os.environ["NICEGUI_USER_SIMULATION"] = "true"
+        try:
+            prepare_simulation()
+            create_app(settings)
+            ui.run(storage_secret="simulated secret")
+            async with core.app.router.lifespan_context(core.app):
+                async with httpx.AsyncClient(transport=httpx.ASGITransport(core.app), base_url="http://test") as client:
+                    yield client
+        finally:
+            os.environ.pop("NICEGUI_USER_SIMULATION", None)
+            ui.navigate = Navigate()
+            ui.notify = notify
+            ui.download = download
+
+
+def new_user(client: httpx.AsyncClient) -> User:
+    """A separate simulated browser sharing the app (own cookies)."""
+    return User(httpx.AsyncClient(transport=client._transport, base_url="http://test"))
