@@ -1,0 +1,1 @@
+"""Plain HTTP routes: the API, webhooks, downloads, link landing, health."""

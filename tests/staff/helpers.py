@@ -1,0 +1,40 @@
+"""Helpers for the simulated-user tests of staff pages."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from nicegui import ui
+from nicegui.testing.user import User
+
+from tests.support.factories import PASSWORD
+
+
+async def sign_in(user: User, email: str, password: str = PASSWORD, path: str = "/login") -> None:
+    await user.open(path)
+    user.find("Email").type(email)
+    user.find("Password").type(password)
+    user.find(kind=ui.button, content="Sign in").click()
+
+
+async def signed_in(user: User, email: str) -> None:
+    await sign_in(user, email)
+    await user.should_see("Sign out", retries=50)
+
+
+async def table_rows(user: User, expected: int | None = None, retries: int = 50) -> list[dict[str, Any]]:
+    """The rows of the page's one table, once it has loaded them (polls; the table fills after the page is sent)."""
+    for _ in range(retries):
+        tables = list(user.find(ui.table).elements)
+        if tables and tables[0].props["pagination"].get("rowsNumber") is not None:
+            rows = tables[0].rows
+            if (expected is None and rows) or (expected is not None and len(rows) == expected):
+                return rows
+        await asyncio.sleep(0.05)
+    tables = list(user.find(ui.table).elements)
+    return tables[0].rows if tables else []
+
+
+def the_table(user: User) -> ui.table:
+    return next(iter(user.find(ui.table).elements))
