@@ -30,13 +30,14 @@ class ApiTokenRow:
     last_used_at: datetime | None
 
 
-async def create_token(actor: StaffActor, name: str) -> str:
+async def create_token(actor: Actor, name: str) -> str:
     """A new token for the acting staff user; the value is returned once and never stored."""
+    staff = require_staff(actor)
     name = required_text(name, "name", "Name", 100)
     token = TOKEN_PREFIX + new_secret()
     async with unit_of_work(actor) as session:
         row = ApiToken(
-            org_id=actor.org_id, user_id=actor.user_id, name=name, token_hash=hash_secret(token), prefix=token[:12]
+            org_id=staff.org_id, user_id=staff.user_id, name=name, token_hash=hash_secret(token), prefix=token[:12]
         )
         session.add(row)
         await session.flush()

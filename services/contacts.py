@@ -17,6 +17,7 @@ from services.clients import load_client
 from services.common import normalize_email, optional_text, parse_id, required_text
 from services.db import unit_of_work
 from services.errors import Conflict, NotFound
+from services.scoping import visible
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +63,7 @@ async def _email_taken(session: AsyncSession, org_id: uuid.UUID, email: str) -> 
 
 async def load_contact(session: AsyncSession, actor: Actor, contact_id: uuid.UUID | str) -> Contact:
     contact = await session.scalar(
-        select(Contact).where(Contact.id == parse_id(contact_id, "Contact not found"), Contact.org_id == actor.org_id)
+        select(Contact).where(Contact.id == parse_id(contact_id, "Contact not found"), *visible(actor, Contact))
     )
     if contact is None:
         raise NotFound("Contact not found")
@@ -107,10 +108,24 @@ async def update_contact(actor: Actor, contact_id: uuid.UUID | str, changes: Con
     require_staff(actor)
     async with unit_of_work(actor) as session:
         contact = await load_contact(session, actor, contact_id)
+        values: dict[str, str] = {}
         if changes.name is not None:
-            contact.name = required_text(changes.name, "name", "Name", 200)
+            values["name"] = required_text(changes.name, "name", "Name", 200)
         if changes.title is not None:
-            contact.title = optional_text(changes.title, "title", "Title", 100)
+            values["title"] = optional_text(changes.title, "title", "Title", 100)
+        edited = {k: [getattr(contact, k), v] for k, v in values.items() if getattr(contact, k) != v}
+        for key, (_, value) in edited.items():
+            setattr(contact, key, value)
+        if edited:
+            audit.record(
+                session,
+                actor,
+                "contact.updated",
+                target_type="contact",
+                target_id=contact.id,
+                target_label=contact.email,
+                detail=edited,
+            )
         if changes.portal_enabled is not None and changes.portal_enabled != contact.portal_enabled:
             contact.portal_enabled = changes.portal_enabled
             audit.record(

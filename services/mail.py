@@ -7,7 +7,7 @@ import smtplib
 import ssl
 from dataclasses import dataclass
 from email.message import EmailMessage
-from email.utils import formatdate, make_msgid
+from email.utils import formatdate
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -41,9 +41,7 @@ def build_message(*, message_id: str, to: str, subject: str, text: str, html: st
     msg["To"] = to
     msg["Subject"] = subject
     msg["Date"] = formatdate(localtime=False)
-    msg["Message-ID"] = (
-        make_msgid(idstring=message_id, domain="portico") if not message_id.startswith("<") else message_id
-    )
+    msg["Message-ID"] = message_id if message_id.startswith("<") else f"<{message_id}@portico>"
     msg.set_content(text)
     if html:
         msg.add_alternative(html, subtype="html")

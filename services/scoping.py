@@ -18,7 +18,8 @@ from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
 
 from models.base import ClientOwned, StaffOnly, TenantOwned
 from models.clients import Client
-from models.organizations import Organization
+from models.mail import OutboxMail
+from models.organizations import Membership, Organization
 from services.actors import Actor, PortalActor, StaffActor, SystemActor
 
 ACTOR_KEY = "actor"
@@ -48,6 +49,9 @@ def _add_actor_criteria(state: ORMExecuteState) -> None:
     options = [
         with_loader_criteria(TenantOwned, lambda cls: cls.org_id == org_id, include_aliases=True),
         with_loader_criteria(Organization, lambda cls: cls.id == org_id, include_aliases=True),
+        # Organization-owned rows outside the TenantOwned mixin (memberships; mail, whose org may be None).
+        with_loader_criteria(Membership, lambda cls: cls.org_id == org_id, include_aliases=True),
+        with_loader_criteria(OutboxMail, lambda cls: cls.org_id == org_id, include_aliases=True),
     ]
     if isinstance(actor, PortalActor):
         client_id = actor.client_id
