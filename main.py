@@ -42,7 +42,11 @@ def cmd_create_org(args: argparse.Namespace, settings: Settings) -> int:
 
     async def work() -> object:
         return await organizations.create_organization(
-            SystemActor(label="cli"), name=args.name, slug=args.slug, owner_email=args.owner_email, owner_password=args.password
+            SystemActor(label="cli"),
+            name=args.name,
+            slug=args.slug,
+            owner_email=args.owner_email,
+            owner_password=args.password,
         )
 
     print(asyncio.run(_with_services(settings, work)))

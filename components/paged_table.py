@@ -11,7 +11,9 @@ Fetch = Callable[[int, int], Awaitable[tuple[list[dict[str, Any]], int]]]
 
 
 class PagedTable:
-    def __init__(self, columns: list[dict[str, Any]], fetch: Fetch, *, rows_per_page: int = 25, row_key: str = "id") -> None:
+    def __init__(
+        self, columns: list[dict[str, Any]], fetch: Fetch, *, rows_per_page: int = 25, row_key: str = "id"
+    ) -> None:
         self.fetch = fetch
         self.table = ui.table(
             columns=columns,
@@ -19,7 +21,9 @@ class PagedTable:
             row_key=row_key,
             pagination={"page": 1, "rowsPerPage": rows_per_page, "rowsNumber": 0},
         ).classes("w-full")
-        self.table.props('flat bordered binary-state-sort no-data-label="Nothing here yet." :rows-per-page-options="[10,25,50,100]"')
+        self.table.props(
+            'flat bordered binary-state-sort no-data-label="Nothing here yet." :rows-per-page-options="[10,25,50,100]"'
+        )
         self.table.on("request", self._on_request)
 
     def link_column(self, name: str, href: str) -> None:

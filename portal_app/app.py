@@ -23,7 +23,9 @@ API_MOUNT = "/api"
 def configure_services(settings: Settings) -> None:
     """Point the service layer at the configured database and mail transport."""
     db.configure(settings.resolved_database_url)
-    mail.configure(mail.MailConfig(smtp_url=settings.smtp_url, mail_from=settings.mail_from, outbox_dir=settings.outbox_dir))
+    mail.configure(
+        mail.MailConfig(smtp_url=settings.smtp_url, mail_from=settings.mail_from, outbox_dir=settings.outbox_dir)
+    )
 
 
 def create_app(settings: Settings) -> None:
@@ -56,5 +58,3 @@ def _mount_api() -> None:
     # A mount survives NiceGUI's test resets (which remove plain routes only), so replace any earlier one.
     app.router.routes[:] = [r for r in app.router.routes if getattr(r, "path", None) != API_MOUNT]
     app.mount(API_MOUNT, api.build_api())
-
-

@@ -62,7 +62,9 @@ async def audit_page(request: Request) -> RedirectResponse | None:
 
     with frame(context, "Audit log", org.name):
         with ui.row().classes("w-full items-end gap-3"):
-            action = ui.select({"": "All actions"} | {a: a for a in actions}, value="", label="Action").props("outlined dense")
+            action = ui.select({"": "All actions"} | {a: a for a in actions}, value="", label="Action").props(
+                "outlined dense"
+            )
             action.classes("min-w-[14rem]")
             who = ui.input("Who", placeholder="email contains").props("outlined dense clearable debounce=300")
             date_from = ui.input("From").props("outlined dense type=date clearable")

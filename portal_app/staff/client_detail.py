@@ -20,14 +20,16 @@ router = APIRouter()
 def contact_dialog(actor: StaffActor, client_id, on_saved) -> ui.dialog:
     with ui.dialog() as dialog, ui.card().classes("w-full max-w-md"):
         ui.label("New contact").classes("text-lg font-semibold")
-        name = ui.input("Name").props("outlined autofocus").classes("w-full")
-        email = ui.input("Email").props("outlined type=email").classes("w-full")
-        title = ui.input("Job title").props("outlined").classes("w-full")
+        name = ui.input("Name").props("outlined autofocus").classes("w-full").mark("contact-name")
+        email = ui.input("Email").props("outlined type=email").classes("w-full").mark("contact-email")
+        title = ui.input("Job title").props("outlined").classes("w-full").mark("contact-title")
         portal = ui.switch("Portal access", value=True)
         errors = FieldErrors(name=name, email=email, title=title)
 
         async def save() -> None:
-            data = contacts.ContactInput(email=email.value, name=name.value, title=title.value, portal_enabled=portal.value)
+            data = contacts.ContactInput(
+                email=email.value, name=name.value, title=title.value, portal_enabled=portal.value
+            )
             try:
                 view = await contacts.create_contact(actor, client_id, data)
             except ServiceError as exc:
@@ -78,10 +80,16 @@ async def client_page(request: Request, client_id: str) -> RedirectResponse | No
         for contact in rows:
             with ui.row().classes("w-full items-center gap-4 border-b py-2"):
                 with ui.column().classes("gap-0 flex-1"):
-                    ui.label(contact.name).classes("font-medium" + ("" if contact.active else " line-through text-gray-400"))
-                    ui.label(" · ".join(x for x in (contact.email, contact.title) if x)).classes("text-sm text-gray-600")
+                    ui.label(contact.name).classes(
+                        "font-medium" + ("" if contact.active else " line-through text-gray-400")
+                    )
+                    ui.label(" · ".join(x for x in (contact.email, contact.title) if x)).classes(
+                        "text-sm text-gray-600"
+                    )
                 ui.label(
-                    f"Last sign-in {contact.last_sign_in_at:%Y-%m-%d %H:%M}" if contact.last_sign_in_at else "Never signed in"
+                    f"Last sign-in {contact.last_sign_in_at:%Y-%m-%d %H:%M}"
+                    if contact.last_sign_in_at
+                    else "Never signed in"
                 ).classes("text-xs text-gray-500")
                 ui.switch(
                     "Portal access",
@@ -112,7 +120,9 @@ async def client_page(request: Request, client_id: str) -> RedirectResponse | No
             with ui.row().classes("w-full items-center gap-4 border-b py-2"):
                 ui.link(project.name, f"/projects/{project.id}").classes("font-medium flex-1")
                 ui.badge(STATUS_LABELS[project.status]).props("outline")
-                ui.label(f"Due {project.due_date:%Y-%m-%d}" if project.due_date else "").classes("text-sm text-gray-500")
+                ui.label(f"Due {project.due_date:%Y-%m-%d}" if project.due_date else "").classes(
+                    "text-sm text-gray-500"
+                )
         if page.total > len(page.items):
             ui.label(f"Showing {len(page.items)} of {page.total}.").classes("text-sm text-gray-500")
 

@@ -29,16 +29,24 @@ def client_dialog(actor: StaffActor, on_saved, existing: clients.ClientView | No
     with ui.dialog() as dialog, ui.card().classes("w-full max-w-md"):
         ui.label("Edit client" if existing else "New client").classes("text-lg font-semibold")
         name = ui.input("Name", value=existing.name if existing else "").props("outlined autofocus").classes("w-full")
-        email = ui.input("Email", value=existing.email if existing else "").props("outlined type=email").classes("w-full")
+        email = (
+            ui.input("Email", value=existing.email if existing else "").props("outlined type=email").classes("w-full")
+        )
         phone = ui.input("Phone", value=existing.phone if existing else "").props("outlined").classes("w-full")
-        address = ui.textarea("Address", value=existing.address if existing else "").props("outlined autogrow").classes("w-full")
+        address = (
+            ui.textarea("Address", value=existing.address if existing else "")
+            .props("outlined autogrow")
+            .classes("w-full")
+        )
         errors = FieldErrors(name=name, email=email, phone=phone, address=address)
 
         async def save() -> None:
             data = clients.ClientInput(name=name.value, email=email.value, phone=phone.value, address=address.value)
             try:
                 view = (
-                    await clients.update_client(actor, existing.id, data) if existing else await clients.create_client(actor, data)
+                    await clients.update_client(actor, existing.id, data)
+                    if existing
+                    else await clients.create_client(actor, data)
                 )
             except ServiceError as exc:
                 errors.show(getattr(exc, "field", None), exc.message)

@@ -36,7 +36,9 @@ def frame(context: StaffContext, title: str, org_name: str = "") -> Iterator[Non
     current = ui.context.client.page.path
     with ui.header().classes("items-center justify-between bg-white text-gray-900 border-b px-4 py-2"):
         with ui.row().classes("items-center gap-2"):
-            ui.button(icon="menu", on_click=lambda: drawer.toggle()).props("flat round dense aria-label='Menu'").classes("lg:hidden")
+            ui.button(icon="menu", on_click=lambda: drawer.toggle()).props(
+                "flat round dense aria-label='Menu'"
+            ).classes("lg:hidden")
             ui.label("Portico").classes("text-lg font-bold text-primary")
             if org_name:
                 ui.label(org_name).classes("text-gray-500")

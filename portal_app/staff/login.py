@@ -44,9 +44,11 @@ async def login_page(request: Request, next: str = "/", expired: str = "") -> Re
         if expired:
             ui.label("That sign-in took too long. Please sign in again.").classes("text-amber-700 text-sm text-center")
         with ui.card().classes("w-full").props("flat bordered"):
-            email = ui.input("Email").props('type=email autocomplete=username autofocus outlined').classes("w-full")
-            password = ui.input("Password", password=True).props("autocomplete=current-password outlined").classes("w-full")
-            error = ui.label().classes("text-negative text-sm").props('role=alert')
+            email = ui.input("Email").props("type=email autocomplete=username autofocus outlined").classes("w-full")
+            password = (
+                ui.input("Password", password=True).props("autocomplete=current-password outlined").classes("w-full")
+            )
+            error = ui.label().classes("text-negative text-sm").props("role=alert")
             error.set_visibility(False)
             button = ui.button("Sign in", on_click=submit).classes("w-full")
             email.on("keydown.enter", submit)

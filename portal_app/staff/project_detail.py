@@ -40,22 +40,46 @@ async def project_dialog(
     with ui.dialog() as dialog, ui.card().classes("w-full max-w-lg"):
         ui.label("Edit project" if existing else "New project").classes("text-lg font-semibold")
         name = ui.input("Name", value=existing.name if existing else "").props("outlined autofocus").classes("w-full")
-        description = ui.textarea("Description", value=existing.description if existing else "").props("outlined autogrow")
+        description = ui.textarea("Description", value=existing.description if existing else "").props(
+            "outlined autogrow"
+        )
         description.classes("w-full")
         with ui.row().classes("w-full gap-4"):
-            status = ui.select(
-                {s.value: label for s, label in STATUS_LABELS.items()},
-                label="Status",
-                value=(existing.status if existing else ProjectStatus.active).value,
-            ).props("outlined").classes("flex-1")
+            status = (
+                ui.select(
+                    {s.value: label for s, label in STATUS_LABELS.items()},
+                    label="Status",
+                    value=(existing.status if existing else ProjectStatus.active).value,
+                )
+                .props("outlined")
+                .classes("flex-1")
+            )
             phase = ui.input("Phase", value=existing.phase if existing else "").props("outlined").classes("flex-1")
-        lead = ui.select(
-            leads, label="Project lead", value=str(existing.lead_user_id) if existing and existing.lead_user_id else ""
-        ).props("outlined").classes("w-full")
+        lead = (
+            ui.select(
+                leads,
+                label="Project lead",
+                value=str(existing.lead_user_id) if existing and existing.lead_user_id else "",
+            )
+            .props("outlined")
+            .classes("w-full")
+        )
         with ui.row().classes("w-full gap-4"):
-            start = ui.input("Start date", value=str(existing.start_date or "") if existing else "").props("outlined type=date")
-            due = ui.input("Due date", value=str(existing.due_date or "") if existing else "").props("outlined type=date")
-        errors = FieldErrors(name=name, description=description, status=status, phase=phase, lead_user_id=lead, start_date=start, due_date=due)
+            start = ui.input("Start date", value=str(existing.start_date or "") if existing else "").props(
+                "outlined type=date"
+            )
+            due = ui.input("Due date", value=str(existing.due_date or "") if existing else "").props(
+                "outlined type=date"
+            )
+        errors = FieldErrors(
+            name=name,
+            description=description,
+            status=status,
+            phase=phase,
+            lead_user_id=lead,
+            start_date=start,
+            due_date=due,
+        )
 
         async def save() -> None:
             try:

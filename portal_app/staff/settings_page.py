@@ -28,7 +28,11 @@ def organization_form(actor: StaffActor, org: organizations.OrganizationView) ->
         slug = ui.input("Slug", value=org.slug).props("outlined").classes("w-full")
         slug.props('hint="Used in the portal address: lower-case letters, digits and dashes."')
         support = ui.input("Support email", value=org.support_email).props("outlined type=email").classes("w-full")
-        welcome = ui.textarea("Portal welcome message", value=org.welcome_message).props("outlined autogrow").classes("w-full")
+        welcome = (
+            ui.textarea("Portal welcome message", value=org.welcome_message)
+            .props("outlined autogrow")
+            .classes("w-full")
+        )
         with ui.row().classes("items-center gap-6"):
             accent = ui.color_input("Portal accent color", value=org.accent_color).props("outlined dense")
             portal = ui.switch("Client portal on", value=org.portal_enabled)
@@ -70,7 +74,9 @@ async def token_section(actor: StaffActor) -> None:
             with ui.row().classes("w-full items-center gap-4 border-b py-1 text-sm"):
                 ui.label(token.name).classes("font-medium flex-1")
                 ui.label(f"{token.prefix}…").classes("font-mono")
-                ui.label(f"used {token.last_used_at:%Y-%m-%d}" if token.last_used_at else "never used").classes("text-gray-500")
+                ui.label(f"used {token.last_used_at:%Y-%m-%d}" if token.last_used_at else "never used").classes(
+                    "text-gray-500"
+                )
                 ui.button("Revoke", on_click=lambda t=token: revoke(t)).props("flat dense color=negative")
 
     async def revoke(token: api_tokens.ApiTokenRow) -> None:

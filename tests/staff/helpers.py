@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import Any
 
 from nicegui import ui
@@ -38,3 +39,21 @@ async def table_rows(user: User, expected: int | None = None, retries: int = 50)
 
 def the_table(user: User) -> ui.table:
     return next(iter(user.find(ui.table).elements))
+
+
+async def eventually(predicate: Callable[[], Any], timeout: float = 5.0) -> Any:
+    """Poll `predicate` (sync or async) until it is truthy; fail after `timeout` seconds."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        result = predicate()
+        if asyncio.iscoroutine(result):
+            result = await result
+        if result:
+            return result
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError("condition not reached in time")
+        await asyncio.sleep(0.02)
+
+
+def error_of(field: Any) -> Callable[[], str | None]:
+    return lambda: field.props.get("error-message")
