@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from selenium import webdriver
+
+from services import db
+from tests.conftest import IN_CI, fresh_sqlite_url
+from tests.support.live import LiveServer, start_chromium, start_server
+
+
+@pytest.fixture(scope="session")
+def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[webdriver.Chrome]:
+    try:
+        driver = start_chromium(tmp_path_factory.mktemp("downloads"))
+    except Exception as exc:
+        if IN_CI:
+            pytest.fail(f"headless Chromium is required under CI but did not start: {exc}")
+        pytest.skip(f"Chromium not available: {exc}")
+    yield driver
+    driver.quit()
+
+
+@pytest.fixture
+async def live_server(sqlite_template: Path, tmp_path: Path) -> AsyncIterator[LiveServer]:
+    """`python main.py serve` on its own SQLite database; this test process shares the database to seed it."""
+    url = fresh_sqlite_url(sqlite_template, tmp_path)
+    server = await asyncio.to_thread(start_server, url, tmp_path / "var")
+    db.configure(url)
+    yield server
+    await db.close()
+    server.stop()
+
+
+@pytest.fixture(autouse=True)
+def clean_browser(browser: webdriver.Chrome) -> Iterator[None]:
+    browser.delete_all_cookies()
+    yield
+    browser.get("about:blank")
