@@ -120,6 +120,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         show=False,
         show_welcome_message=False,
         favicon="🏛️",
+        storage_secret=settings.resolved_secret_key,
     )
     return 0
 
