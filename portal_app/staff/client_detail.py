@@ -61,11 +61,10 @@ async def client_page(request: Request, client_id: str) -> RedirectResponse | No
             not_found("This client does not exist.")
         return None
 
-    @ui.refreshable
     def details(view: clients.ClientView) -> None:
         with ui.card().classes("w-full").props("flat bordered"):
             with ui.row().classes("w-full items-center justify-between"):
-                ui.label(view.name).classes("text-xl font-semibold")
+                ui.label("Details").classes("text-lg font-semibold")
                 ui.button("Edit", icon="edit", on_click=edit.open).props("flat dense")
             with ui.grid(columns=2).classes("gap-x-8 gap-y-1 text-sm"):
                 for label, value in (("Email", view.email), ("Phone", view.phone), ("Address", view.address)):
@@ -78,7 +77,7 @@ async def client_page(request: Request, client_id: str) -> RedirectResponse | No
         if not rows:
             ui.label("No contacts yet. Add the people who should see this client's work.").classes("text-gray-500")
         for contact in rows:
-            with ui.row().classes("w-full items-center gap-4 border-b py-2"):
+            with ui.row().classes("w-full items-center gap-4 border-b border-gray-200 py-2"):
                 with ui.column().classes("gap-0 flex-1"):
                     ui.label(contact.name).classes(
                         "font-medium" + ("" if contact.active else " line-through text-gray-400")
@@ -117,7 +116,7 @@ async def client_page(request: Request, client_id: str) -> RedirectResponse | No
         if not page.items:
             ui.label("No projects yet.").classes("text-gray-500")
         for project in page.items:
-            with ui.row().classes("w-full items-center gap-4 border-b py-2"):
+            with ui.row().classes("w-full items-center gap-4 border-b border-gray-200 py-2"):
                 ui.link(project.name, f"/projects/{project.id}").classes("font-medium flex-1")
                 ui.badge(STATUS_LABELS[project.status]).props("outline")
                 ui.label(f"Due {project.due_date:%Y-%m-%d}" if project.due_date else "").classes(
@@ -127,14 +126,12 @@ async def client_page(request: Request, client_id: str) -> RedirectResponse | No
             ui.label(f"Showing {len(page.items)} of {page.total}.").classes("text-sm text-gray-500")
 
     async def client_saved(view: clients.ClientView) -> None:
-        nonlocal client
-        client = view
-        details.refresh(view)
+        ui.navigate.reload()  # the name is the page's heading too
 
     async def project_saved(view: projects.ProjectView) -> None:
         await project_list.refresh()
 
-    with frame(context, "Client", org.name):
+    with frame(context, client.name, org.name):
         ui.link("← All clients", "/clients").classes("text-sm")
         edit = client_dialog(actor, client_saved, existing=client)
         details(client)

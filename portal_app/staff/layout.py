@@ -34,7 +34,7 @@ def frame(context: StaffContext, title: str, org_name: str = "") -> Iterator[Non
     ui.page_title(f"{title} · Portico")
     ui.colors(primary="#4f46e5")
     current = ui.context.client.page.path
-    with ui.header().classes("items-center justify-between bg-white text-gray-900 border-b px-4 py-2"):
+    with ui.header().classes("items-center justify-between bg-white text-gray-900 border-b border-gray-200 px-4 py-2"):
         with ui.row().classes("items-center gap-2"):
             ui.button(icon="menu", on_click=lambda: drawer.toggle()).props(
                 "flat round dense aria-label='Menu'"
@@ -45,7 +45,11 @@ def frame(context: StaffContext, title: str, org_name: str = "") -> Iterator[Non
         with ui.row().classes("items-center gap-3"):
             ui.label(context.actor.email).classes("text-sm text-gray-600 max-sm:hidden")
             ui.button("Sign out", icon="logout", on_click=sign_out).props("flat dense no-caps")
-    with ui.left_drawer(value=True).classes("bg-gray-50 border-r").props("width=220 breakpoint=1024") as drawer:
+    with (
+        ui.left_drawer(value=True)
+        .classes("bg-gray-50 border-r border-gray-200")
+        .props("width=220 breakpoint=1024") as drawer
+    ):
         for label, href, icon in NAVIGATION:
             active = href == current or (href != "/" and current.startswith(href))
             with ui.link(target=href).classes(

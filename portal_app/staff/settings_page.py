@@ -71,7 +71,7 @@ async def token_section(actor: StaffActor) -> None:
         if not tokens:
             ui.label("You have no API tokens.").classes("text-gray-500 text-sm")
         for token in tokens:
-            with ui.row().classes("w-full items-center gap-4 border-b py-1 text-sm"):
+            with ui.row().classes("w-full items-center gap-4 border-b border-gray-200 py-1 text-sm"):
                 ui.label(token.name).classes("font-medium flex-1")
                 ui.label(f"{token.prefix}…").classes("font-mono")
                 ui.label(f"used {token.last_used_at:%Y-%m-%d}" if token.last_used_at else "never used").classes(
