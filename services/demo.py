@@ -21,7 +21,10 @@ CLIENTS = [
         "Acme Outdoor Co.",
         "accounts@acme-outdoor.test",
         "12 Ridge Road\nBoulder, CO 80302",
-        [("Jane Cooper", "jane@acme-outdoor.test", "Marketing lead", True), ("Tom Reyes", "tom@acme-outdoor.test", "CFO", True)],
+        [
+            ("Jane Cooper", "jane@acme-outdoor.test", "Marketing lead", True),
+            ("Tom Reyes", "tom@acme-outdoor.test", "CFO", True),
+        ],
         [("Spring campaign site", "active", "Design", 21), ("Product photography", "planned", "Discovery", 60)],
     ),
     (
@@ -93,7 +96,9 @@ async def seed(password: str | None = None) -> DemoLogin:
         client = await clients.create_client(actor, clients.ClientInput(name=name, email=email, address=address))
         for person, person_email, title, portal in people:
             await contacts.create_contact(
-                actor, client.id, contacts.ContactInput(email=person_email, name=person, title=title, portal_enabled=portal)
+                actor,
+                client.id,
+                contacts.ContactInput(email=person_email, name=person, title=title, portal_enabled=portal),
             )
         for project_name, status, phase, due_in in work:
             await projects.create_project(

@@ -70,7 +70,8 @@ def wake() -> None:
 
 
 def backoff(attempts: int) -> timedelta:
-    return min(BASE_DELAY * (2 ** max(attempts - 1, 0)), MAX_DELAY)
+    # The exponent is capped because 30 s * 2**42 no longer fits a timedelta; 2**16 is far past MAX_DELAY anyway.
+    return min(BASE_DELAY * (2 ** min(max(attempts - 1, 0), 16)), MAX_DELAY)
 
 
 async def send_due(limit: int = BATCH) -> int:

@@ -6,21 +6,38 @@ import asyncio
 import os
 import shutil
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
 import pytest
+from argon2 import PasswordHasher
 from nicegui.testing.user import User
 
 from portal_app.settings import Settings
-from services import db, mail
+from services import clock, db, mail, passwords
 from services.migrations import upgrade
+from tests.support.clock import T0
 from tests.support.postgres import Cluster, start_cluster
 from tests.support.smtp import SmtpServer
 from tests.support.ui import new_user, simulated_app
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+@pytest.fixture(autouse=True)
+def cheap_argon2(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Argon2 at its cheapest: tests are about behaviour, and every factory organization hashes a password."""
+    monkeypatch.setattr(passwords, "_hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
+
+
+@pytest.fixture
+def at() -> Iterator[Callable[..., None]]:
+    """Freeze the services' clock at T0; `at(timedelta)` moves it to T0 + the offset."""
+    clock.freeze(T0)
+    yield lambda offset=timedelta(0): clock.freeze(T0 + offset)
+    clock.freeze(None)
 
 
 @pytest.fixture(scope="session")

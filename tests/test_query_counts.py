@@ -48,7 +48,9 @@ async def test_list_pages_issue_a_constant_number_of_queries(database: Database)
     few = await lists()
     for n in range(20):
         client = await clients.create_client(actor, clients.ClientInput(name=f"Client {n}"))
-        await contacts.create_contact(actor, world.client.id, contacts.ContactInput(email=f"p{n}@acme.test", name=f"P{n}"))
+        await contacts.create_contact(
+            actor, world.client.id, contacts.ContactInput(email=f"p{n}@acme.test", name=f"P{n}")
+        )
         await projects.create_project(actor, client.id, projects.ProjectInput(name=f"Project {n}"))
     many = await lists()
     assert (await clients.list_clients(actor, limit=100)).total == 21

@@ -111,12 +111,13 @@ async def test_sign_out_ends_the_session_on_the_server(app_client: httpx.AsyncCl
     ticket = await staff_auth.sign_in("owner@acme.test", PASSWORD, ip="127.0.0.1")
     assert ticket is not None
     token = (await app_client.get(staff_auth.ticket_url(ticket))).cookies[STAFF_COOKIE]
-    assert (await app_client.get("/", cookies={STAFF_COOKIE: token})).status_code == 200
-    signed_out = await app_client.post(staff_auth.SIGN_OUT_PATH, cookies={STAFF_COOKIE: token})
+    assert (await app_client.get("/")).status_code == 200
+    signed_out = await app_client.post(staff_auth.SIGN_OUT_PATH)
     assert signed_out.status_code == 303 and signed_out.headers["location"] == "/login"
     assert f'{STAFF_COOKIE}=""' in signed_out.headers["set-cookie"]
     # The old cookie value, replayed, opens nothing.
-    replay = await app_client.get("/", cookies={STAFF_COOKIE: token})
+    app_client.cookies.set(STAFF_COOKIE, token)
+    replay = await app_client.get("/")
     assert replay.status_code == 303
     assert (await app_client.get(staff_auth.SIGN_OUT_PATH)).status_code == 405  # no GET sign-out
 
