@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from nicegui import ui
 from nicegui.element import Element
 
@@ -27,3 +29,10 @@ class FieldErrors:
         target.props["error"] = True
         target.props["error-message"] = message
         target.update()
+
+
+def dialog_actions(dialog: ui.dialog, label: str, on_save: Callable[[], Awaitable[None]]) -> None:
+    """The Cancel / save buttons at the foot of a form dialog."""
+    with ui.row().classes("w-full justify-end"):
+        ui.button("Cancel", on_click=dialog.close).props("flat")
+        ui.button(label, on_click=on_save)

@@ -10,7 +10,7 @@ from nicegui import APIRouter, ui
 
 from components.paged_table import PagedTable
 from portal_app.staff.layout import frame, guard
-from services import audit, organizations
+from services import audit
 
 router = APIRouter()
 
@@ -36,7 +36,6 @@ async def audit_page(request: Request) -> RedirectResponse | None:
     if isinstance(context, RedirectResponse):
         return context
     actor = context.actor
-    org = await organizations.get_organization(actor)
     actions = await audit.list_actions(actor)
 
     async def fetch(limit: int, offset: int) -> tuple[list[dict], int]:
@@ -60,7 +59,7 @@ async def audit_page(request: Request) -> RedirectResponse | None:
         ]
         return rows, page.total
 
-    with frame(context, "Audit log", org.name):
+    with frame(context, "Audit log"):
         with ui.row().classes("w-full items-end gap-3"):
             action = ui.select({"": "All actions"} | {a: a for a in actions}, value="", label="Action").props(
                 "outlined dense"

@@ -6,11 +6,11 @@ from fastapi import Request
 from fastapi.responses import RedirectResponse
 from nicegui import APIRouter, ui
 
-from components.forms import FieldErrors
+from components.forms import FieldErrors, dialog_actions
 from portal_app.staff.clients import client_dialog
 from portal_app.staff.layout import frame, guard, not_found
 from portal_app.staff.project_detail import STATUS_LABELS, project_dialog
-from services import clients, contacts, organizations, projects
+from services import clients, contacts, projects
 from services.actors import StaffActor
 from services.errors import NotFound, ServiceError
 
@@ -41,9 +41,7 @@ def contact_dialog(actor: StaffActor, client_id, on_saved) -> ui.dialog:
             ui.notify(f"Added {view.name}", type="positive")
             await on_saved()
 
-        with ui.row().classes("w-full justify-end"):
-            ui.button("Cancel", on_click=dialog.close).props("flat")
-            ui.button("Add contact", on_click=save)
+        dialog_actions(dialog, "Add contact", save)
     return dialog
 
 
@@ -53,11 +51,10 @@ async def client_page(request: Request, client_id: str) -> RedirectResponse | No
     if isinstance(context, RedirectResponse):
         return context
     actor = context.actor
-    org = await organizations.get_organization(actor)
     try:
         client = await clients.get_client(actor, client_id)
     except NotFound:
-        with frame(context, "Client", org.name):
+        with frame(context, "Client"):
             not_found("This client does not exist.")
         return None
 
@@ -131,7 +128,7 @@ async def client_page(request: Request, client_id: str) -> RedirectResponse | No
     async def project_saved(view: projects.ProjectView) -> None:
         await project_list.refresh()
 
-    with frame(context, client.name, org.name):
+    with frame(context, client.name):
         ui.link("← All clients", "/clients").classes("text-sm")
         edit = client_dialog(actor, client_saved, existing=client)
         details(client)

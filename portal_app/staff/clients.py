@@ -6,10 +6,10 @@ from fastapi import Request
 from fastapi.responses import RedirectResponse
 from nicegui import APIRouter, ui
 
-from components.forms import FieldErrors
+from components.forms import FieldErrors, dialog_actions
 from components.paged_table import PagedTable
 from portal_app.staff.layout import frame, guard
-from services import clients, organizations
+from services import clients
 from services.actors import StaffActor
 from services.errors import ServiceError
 
@@ -55,9 +55,7 @@ def client_dialog(actor: StaffActor, on_saved, existing: clients.ClientView | No
             ui.notify(f"Saved {view.name}", type="positive")
             await on_saved(view)
 
-        with ui.row().classes("w-full justify-end"):
-            ui.button("Cancel", on_click=dialog.close).props("flat")
-            ui.button("Save", on_click=save)
+        dialog_actions(dialog, "Save", save)
     return dialog
 
 
@@ -67,7 +65,6 @@ async def clients_page(request: Request, q: str = "") -> RedirectResponse | None
     if isinstance(context, RedirectResponse):
         return context
     actor = context.actor
-    org = await organizations.get_organization(actor)
 
     async def fetch(limit: int, offset: int) -> tuple[list[dict], int]:
         page = await clients.list_clients(actor, search=search.value or "", limit=limit, offset=offset)
@@ -87,7 +84,7 @@ async def clients_page(request: Request, q: str = "") -> RedirectResponse | None
     async def opened(view: clients.ClientView) -> None:
         ui.navigate.to(f"/clients/{view.id}")
 
-    with frame(context, "Clients", org.name):
+    with frame(context, "Clients"):
         dialog = client_dialog(actor, opened)
         with ui.row().classes("w-full items-center gap-3"):
             search = (

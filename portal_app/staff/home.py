@@ -24,10 +24,10 @@ async def home_page(request: Request) -> RedirectResponse | None:
     context = await guard(request)
     if isinstance(context, RedirectResponse):
         return context
-    org = await organizations.get_organization(context.actor)
+    org = context.org
     counts = await organizations.workspace_counts(context.actor)
     recent = await audit.list_events(context.actor, audit.AuditFilter(), limit=8)
-    with frame(context, "Home", org.name):
+    with frame(context, "Home"):
         with ui.row().classes("w-full gap-4"):
             stat_card("Clients", counts.clients, icon="business", href="/clients")
             stat_card("Contacts", counts.contacts, icon="person")

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 from fastapi import Request
 from fastapi.responses import RedirectResponse
 from nicegui import ui
 
-from portal_app.auth.staff import SIGN_OUT_PATH, StaffContext, current_staff, login_redirect
-from services import staff_sessions
+from portal_app.auth.staff import SIGN_OUT_PATH, current_staff, login_redirect
+from services import organizations, staff_sessions
+from services.actors import StaffActor
+from services.organizations import OrganizationView
 
 NAVIGATION = [
     ("Home", "/", "home"),
@@ -23,14 +27,25 @@ NAVIGATION = [
 SESSION_CHECK_SECONDS = 30.0
 
 
-async def guard(request: Request) -> StaffContext | RedirectResponse:
-    """The staff context of a signed-in request, or the redirect to /login every staff page returns instead."""
+@dataclass(frozen=True, slots=True)
+class StaffPage:
+    """What every staff page knows: who is looking, through which session, in which organization."""
+
+    actor: StaffActor
+    session_id: uuid.UUID
+    org: OrganizationView
+
+
+async def guard(request: Request) -> StaffPage | RedirectResponse:
+    """The page context of a signed-in request, or the redirect to /login every staff page returns instead."""
     context = await current_staff(request)
-    return context if context is not None else login_redirect(request)
+    if context is None:
+        return login_redirect(request)
+    return StaffPage(context.actor, context.session_id, await organizations.get_organization(context.actor))
 
 
 @contextmanager
-def frame(context: StaffContext, title: str, org_name: str = "") -> Iterator[None]:
+def frame(context: StaffPage, title: str) -> Iterator[None]:
     ui.page_title(f"{title} · Portico")
     ui.colors(primary="#4f46e5")
     current = ui.context.client.page.path
@@ -40,8 +55,7 @@ def frame(context: StaffContext, title: str, org_name: str = "") -> Iterator[Non
                 "flat round dense aria-label='Menu'"
             ).classes("lg:hidden")
             ui.label("Portico").classes("text-lg font-bold text-primary")
-            if org_name:
-                ui.label(org_name).classes("text-gray-500")
+            ui.label(context.org.name).classes("text-gray-500")
         with ui.row().classes("items-center gap-3"):
             ui.label(context.actor.email).classes("text-sm text-gray-600 max-sm:hidden")
             ui.button("Sign out", icon="logout", on_click=sign_out).props("flat dense no-caps")
@@ -65,7 +79,7 @@ def frame(context: StaffContext, title: str, org_name: str = "") -> Iterator[Non
     ui.timer(SESSION_CHECK_SECONDS, lambda: _check_session(context))
 
 
-async def _check_session(context: StaffContext) -> None:
+async def _check_session(context: StaffPage) -> None:
     if not await staff_sessions.is_live(context.session_id):
         ui.navigate.to("/login")
 

@@ -8,7 +8,7 @@ from nicegui import APIRouter, ui
 
 from components.paged_table import PagedTable
 from portal_app.staff.layout import frame, guard
-from services import organizations, staff
+from services import staff
 
 router = APIRouter()
 
@@ -28,7 +28,6 @@ async def people_page(request: Request) -> RedirectResponse | None:
     if isinstance(context, RedirectResponse):
         return context
     actor = context.actor
-    org = await organizations.get_organization(actor)
 
     async def fetch(limit: int, offset: int) -> tuple[list[dict], int]:
         page = await staff.list_staff(actor, limit=limit, offset=offset)
@@ -45,7 +44,7 @@ async def people_page(request: Request) -> RedirectResponse | None:
         ]
         return rows, page.total
 
-    with frame(context, "People", org.name):
+    with frame(context, "People"):
         ui.label("Everyone who works in this workspace, and what they may do.").classes("text-gray-600")
         table = PagedTable(COLUMNS, fetch)
         await table.load()

@@ -9,10 +9,10 @@ from fastapi import Request
 from fastapi.responses import RedirectResponse
 from nicegui import APIRouter, ui
 
-from components.forms import FieldErrors
+from components.forms import FieldErrors, dialog_actions
 from models.projects import ProjectStatus
 from portal_app.staff.layout import frame, guard, not_found
-from services import organizations, projects, staff
+from services import projects, staff
 from services.actors import StaffActor
 from services.errors import NotFound, ServiceError
 
@@ -111,9 +111,7 @@ async def project_dialog(
             ui.notify(f"Saved {view.name}", type="positive")
             await on_saved(view)
 
-        with ui.row().classes("w-full justify-end"):
-            ui.button("Cancel", on_click=dialog.close).props("flat")
-            ui.button("Save", on_click=save)
+        dialog_actions(dialog, "Save", save)
     return dialog
 
 
@@ -123,11 +121,10 @@ async def project_page(request: Request, project_id: str) -> RedirectResponse | 
     if isinstance(context, RedirectResponse):
         return context
     actor = context.actor
-    org = await organizations.get_organization(actor)
     try:
         project = await projects.get_project(actor, project_id)
     except NotFound:
-        with frame(context, "Project", org.name):
+        with frame(context, "Project"):
             not_found("This project does not exist.")
         return None
 
@@ -155,7 +152,7 @@ async def project_page(request: Request, project_id: str) -> RedirectResponse | 
     async def saved(view: projects.ProjectView) -> None:
         details.refresh(view)
 
-    with frame(context, "Project", org.name):
+    with frame(context, "Project"):
         edit = await project_dialog(actor, saved, existing=project)
         details(project)
     return None

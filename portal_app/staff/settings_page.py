@@ -121,8 +121,8 @@ async def settings_page(request: Request) -> RedirectResponse | None:
     context = await guard(request)
     if isinstance(context, RedirectResponse):
         return context
-    org = await organizations.get_organization(context.actor)
-    with frame(context, "Settings", org.name):
+    org = context.org
+    with frame(context, "Settings"):
         organization_form(context.actor, org)
         await token_section(context.actor)
     return None
