@@ -5,6 +5,7 @@ from models.base import Base
 from models.clients import Client, Contact
 from models.mail import OutboxMail
 from models.organizations import Membership, Organization, Role
+from models.portal import MagicLink, PortalSession
 from models.projects import Project, ProjectStatus
 from models.staff import ApiToken, StaffSession, StaffUser
 
@@ -14,9 +15,11 @@ __all__ = [
     "Base",
     "Client",
     "Contact",
+    "MagicLink",
     "Membership",
     "Organization",
     "OutboxMail",
+    "PortalSession",
     "Project",
     "ProjectStatus",
     "Role",

@@ -12,7 +12,7 @@ from portal_app.routes import api, health
 from portal_app.security import SecurityHeaders
 from portal_app.settings import Settings
 from portal_app.staff import audit_log, client_detail, clients, home, login, people, project_detail, settings_page
-from services import db, mail
+from services import config, db, mail
 
 log = logging.getLogger("portico")
 
@@ -23,6 +23,7 @@ API_MOUNT = "/api"
 def configure_services(settings: Settings) -> None:
     """Point the service layer at the configured database and mail transport."""
     db.configure(settings.resolved_database_url)
+    config.configure(config.ServiceConfig(base_url=settings.base_url, secret_key=settings.resolved_secret_key))
     mail.configure(
         mail.MailConfig(smtp_url=settings.smtp_url, mail_from=settings.mail_from, outbox_dir=settings.outbox_dir)
     )

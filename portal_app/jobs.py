@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from services import outbox, staff_sessions
+from services import magic_links, outbox, portal_sessions, staff_sessions
 
 log = logging.getLogger("portico.jobs")
 
@@ -18,7 +18,10 @@ async def run_outbox() -> str:
 
 
 async def run_purge() -> str:
-    return f"purged {await staff_sessions.purge_expired()} staff session(s)"
+    staff = await staff_sessions.purge_expired()
+    portal = await portal_sessions.purge_expired()
+    links = await magic_links.purge_expired()
+    return f"purged {staff} staff session(s), {portal} portal session(s), {links} sign-in link(s)"
 
 
 JOBS: dict[str, Callable[[], Awaitable[str]]] = {

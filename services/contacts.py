@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.clients import Contact
-from services import audit
+from services import audit, portal_sessions
 from services.actors import Actor, require_staff
 from services.clients import load_client
 from services.common import normalize_email, optional_text, parse_id, required_text
@@ -128,6 +128,8 @@ async def update_contact(actor: Actor, contact_id: uuid.UUID | str, changes: Con
             )
         if changes.portal_enabled is not None and changes.portal_enabled != contact.portal_enabled:
             contact.portal_enabled = changes.portal_enabled
+            if not contact.portal_enabled:
+                await portal_sessions.end_for_contact(session, contact, "access_removed")
             audit.record(
                 session,
                 actor,
@@ -139,6 +141,8 @@ async def update_contact(actor: Actor, contact_id: uuid.UUID | str, changes: Con
             )
         if changes.active is not None and changes.active != contact.active:
             contact.active = changes.active
+            if not contact.active:
+                await portal_sessions.end_for_contact(session, contact, "deactivated")
             audit.record(
                 session,
                 actor,

@@ -16,7 +16,7 @@ from argon2 import PasswordHasher
 from nicegui.testing.user import User
 
 from portal_app.settings import Settings
-from services import clock, db, mail, passwords
+from services import clock, config, db, mail, passwords
 from services.migrations import upgrade
 from tests.support.clock import T0
 from tests.support.postgres import Cluster, start_cluster
@@ -30,6 +30,16 @@ IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 def cheap_argon2(monkeypatch: pytest.MonkeyPatch) -> None:
     """Argon2 at its cheapest: tests are about behaviour, and every factory organization hashes a password."""
     monkeypatch.setattr(passwords, "_hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
+
+
+@pytest.fixture(autouse=True)
+def service_config() -> Iterator[config.ServiceConfig]:
+    """The base URL and secret key services build links and HMACs with."""
+    previous = config.get()
+    current = config.ServiceConfig(base_url="http://portico.test", secret_key="test-secret-key")
+    config.configure(current)
+    yield current
+    config.configure(previous)
 
 
 @pytest.fixture

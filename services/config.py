@@ -1,0 +1,32 @@
+"""The few settings services need: the public base URL (links in mail) and the secret key (HMACs)."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceConfig:
+    base_url: str = "http://127.0.0.1:8080"
+    secret_key: str = ""
+
+
+_config = ServiceConfig()
+
+
+def configure(config: ServiceConfig) -> None:
+    global _config
+    _config = config
+
+
+def get() -> ServiceConfig:
+    return _config
+
+
+def keyed_hash(*parts: str) -> str:
+    """HMAC-SHA-256 under the secret key: for short secrets (6-digit codes) that a plain hash would not protect."""
+    if not _config.secret_key:
+        raise RuntimeError("services.config.configure() needs a secret key")
+    return hmac.new(_config.secret_key.encode(), "\x1f".join(parts).encode(), hashlib.sha256).hexdigest()
