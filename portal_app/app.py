@@ -7,7 +7,10 @@ import logging
 from nicegui import app
 
 from portal_app import jobs, runtime
+from portal_app.auth import portal as portal_auth
 from portal_app.auth import staff as staff_auth
+from portal_app.portal import login as portal_login
+from portal_app.portal import pages as portal_pages
 from portal_app.routes import api, health
 from portal_app.security import SecurityHeaders
 from portal_app.settings import Settings
@@ -17,6 +20,7 @@ from services import config, db, mail
 log = logging.getLogger("portico")
 
 STAFF_PAGES = (login, home, clients, client_detail, project_detail, audit_log, people, settings_page)
+PORTAL_PAGES = (portal_login, portal_pages)
 API_MOUNT = "/api"
 
 
@@ -35,8 +39,9 @@ def create_app(settings: Settings) -> None:
 
     app.include_router(health.router)
     app.include_router(staff_auth.build_router(settings))
+    app.include_router(portal_auth.build_router(settings))
     _mount_api()
-    for module in STAFF_PAGES:
+    for module in (*STAFF_PAGES, *PORTAL_PAGES):
         app.include_router(module.router)
     app.add_middleware(SecurityHeaders)
 

@@ -59,8 +59,15 @@ def normalize_email(value: str, field: str = "email") -> str:
         raise Invalid(f"That email address is not valid: {exc}", field) from exc
 
 
+def _refuse_nul(value: str, field: str, label: str) -> str:
+    # PostgreSQL text cannot hold NUL; refusing it here keeps bad input a clear message, not a 500.
+    if "\x00" in value:
+        raise Invalid(f"{label} contains a character that is not allowed.", field)
+    return value
+
+
 def required_text(value: str | None, field: str, label: str, max_length: int) -> str:
-    value = (value or "").strip()
+    value = _refuse_nul((value or "").strip(), field, label)
     if not value:
         raise Invalid(f"{label} is required.", field)
     if len(value) > max_length:
@@ -69,7 +76,7 @@ def required_text(value: str | None, field: str, label: str, max_length: int) ->
 
 
 def optional_text(value: str | None, field: str, label: str, max_length: int) -> str:
-    value = (value or "").strip()
+    value = _refuse_nul((value or "").strip(), field, label)
     if len(value) > max_length:
         raise Invalid(f"{label} is too long (at most {max_length} characters).", field)
     return value

@@ -1,0 +1,128 @@
+"""The portal shell: the organization's branding, navigation, sign-out, and the guard every portal page runs."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from fastapi import Request
+from fastapi.responses import RedirectResponse
+from nicegui import ui
+
+from portal_app.auth.portal import base_path, current_portal
+from services import events, organizations, portal_sessions
+from services.actors import PortalActor
+from services.organizations import OrganizationView
+
+NAVIGATION = [
+    ("Home", "/", "home"),
+    ("Invoices", "/invoices", "receipt_long"),
+    ("Projects", "/projects", "work"),
+    ("Files", "/files", "folder"),
+]
+SESSION_CHECK_SECONDS = 30.0
+
+
+@dataclass(frozen=True, slots=True)
+class PortalPage:
+    actor: PortalActor
+    session_id: uuid.UUID
+    org: OrganizationView
+
+    def href(self, path: str = "") -> str:
+        return f"{base_path(self.org.slug)}{path}"
+
+
+async def guard(request: Request, slug: str) -> PortalPage | RedirectResponse | None:
+    """The signed-in contact's page context; a redirect to the login page; or None for an unknown portal."""
+    org = await organizations.find_by_slug(slug)
+    if org is None:
+        return None
+    resolved = await current_portal(request, org)
+    if resolved is None:
+        return RedirectResponse(f"{base_path(org.slug)}/login", status_code=303)
+    return PortalPage(resolved.actor, resolved.session_id, org)
+
+
+def brand(org: OrganizationView) -> None:
+    ui.colors(primary=org.accent_color)
+    ui.page_title(org.name)
+
+
+@contextmanager
+def frame(page: PortalPage, title: str, section: str) -> Iterator[None]:
+    """The branded shell around a portal page (or, when the portal is off, a notice instead of the content)."""
+    brand(page.org)
+    ui.page_title(f"{title} · {page.org.name}")
+    with ui.header().classes("items-center justify-between bg-white text-gray-900 border-b border-gray-200 px-4 py-2"):
+        with ui.row().classes("items-center gap-6"):
+            ui.label(page.org.name).classes("text-lg font-bold text-primary")
+            with ui.row().classes("gap-1 max-sm:hidden"):
+                for label, path, _icon in NAVIGATION:
+                    active = path == section
+                    ui.link(label, page.href(path)).classes(
+                        "px-3 py-1 rounded no-underline "
+                        + ("bg-primary text-white" if active else "text-gray-700 hover:bg-gray-100")
+                    ).props(f"aria-label={label}")
+        with ui.row().classes("items-center gap-3"):
+            ui.label(page.actor.email).classes("text-sm text-gray-600 max-sm:hidden")
+            ui.button("Sign out", icon="logout", on_click=lambda: sign_out(page)).props("flat dense no-caps")
+    with ui.footer().classes("sm:hidden bg-white border-t border-gray-200 justify-around py-1"):
+        for label, path, icon in NAVIGATION:
+            with ui.link(target=page.href(path)).classes(
+                "flex flex-col items-center text-xs text-gray-700 no-underline"
+            ):
+                ui.icon(icon)
+                ui.label(label)
+    with ui.column().classes("w-full max-w-5xl mx-auto p-4 gap-4"):
+        if not page.org.portal_enabled:
+            portal_off_notice(page.org)
+        else:
+            ui.label(title).classes("text-2xl font-semibold")
+            yield
+    _follow_session(page)
+
+
+def portal_off_notice(org: OrganizationView) -> None:
+    with ui.card().classes("w-full items-center py-10").props("flat bordered"):
+        ui.icon("lock", size="xl").classes("text-gray-400")
+        ui.label("The client portal is currently unavailable").classes("text-xl")
+        contact = f" Please contact {org.support_email}." if org.support_email else ""
+        ui.label(f"{org.name} has switched the portal off for now.{contact}").classes("text-gray-600")
+
+
+def _follow_session(page: PortalPage) -> None:
+    """Leave the page for the login page as soon as this session ends, here or anywhere else."""
+    client = ui.context.client
+    login = f"{base_path(page.org.slug)}/login"
+
+    def on_event(item: object) -> None:
+        if isinstance(item, events.PortalSessionsEnded) and page.session_id in item.session_ids:
+            with client:
+                ui.navigate.to(login)
+
+    unsubscribe = events.subscribe(on_event)
+    client.on_delete(unsubscribe)
+
+    async def check() -> None:  # catches what no event announces: idle and absolute timeouts
+        if not await portal_sessions.is_live(page.session_id):
+            ui.navigate.to(login)
+
+    ui.timer(SESSION_CHECK_SECONDS, check)
+
+
+def sign_out(page: PortalPage) -> None:
+    action = f"{base_path(page.org.slug)}/sign-out"
+    ui.run_javascript(
+        f"const f = document.createElement('form'); f.method = 'post'; f.action = '{action}';"
+        "document.body.appendChild(f); f.submit();"
+    )
+
+
+def empty_state(icon: str, title: str, text: str) -> None:
+    with ui.card().classes("w-full items-center py-10 gap-2").props("flat bordered"):
+        ui.icon(icon, size="xl").classes("text-gray-400")
+        ui.label(title).classes("text-lg")
+        ui.label(text).classes("text-gray-600 text-center")
