@@ -8,6 +8,7 @@ from nicegui import APIRouter, ui
 
 from components.forms import FieldErrors, dialog_actions
 from portal_app.staff.clients import client_dialog
+from portal_app.staff.contact_access import contact_row
 from portal_app.staff.layout import frame, guard, not_found
 from portal_app.staff.project_detail import STATUS_LABELS, project_dialog
 from services import clients, contacts, projects
@@ -74,38 +75,7 @@ async def client_page(request: Request, client_id: str) -> RedirectResponse | No
         if not rows:
             ui.label("No contacts yet. Add the people who should see this client's work.").classes("text-gray-500")
         for contact in rows:
-            with ui.row().classes("w-full items-center gap-4 border-b border-gray-200 py-2"):
-                with ui.column().classes("gap-0 flex-1"):
-                    ui.label(contact.name).classes(
-                        "font-medium" + ("" if contact.active else " line-through text-gray-400")
-                    )
-                    ui.label(" · ".join(x for x in (contact.email, contact.title) if x)).classes(
-                        "text-sm text-gray-600"
-                    )
-                ui.label(
-                    f"Last sign-in {contact.last_sign_in_at:%Y-%m-%d %H:%M}"
-                    if contact.last_sign_in_at
-                    else "Never signed in"
-                ).classes("text-xs text-gray-500")
-                ui.switch(
-                    "Portal access",
-                    value=contact.portal_enabled,
-                    on_change=lambda e, c=contact: toggle(c.id, portal_enabled=e.value),
-                ).props(f"aria-label='Portal access for {contact.email}'")
-                ui.switch(
-                    "Active", value=contact.active, on_change=lambda e, c=contact: toggle(c.id, active=e.value)
-                ).props(f"aria-label='Active: {contact.email}'")
-
-    async def toggle(contact_id, **change: bool) -> None:
-        try:
-            view = await contacts.update_contact(actor, contact_id, contacts.ContactChanges(**change))
-        except ServiceError as exc:
-            ui.notify(exc.message, type="negative")
-        else:
-            what = "Portal access" if "portal_enabled" in change else "Contact"
-            state = "on" if next(iter(change.values())) else "off"
-            ui.notify(f"{what} {state} for {view.email}", type="positive")
-        await contact_list.refresh()
+            contact_row(actor, contact, contact_list.refresh)
 
     @ui.refreshable
     async def project_list() -> None:

@@ -1,0 +1,33 @@
+"""Reading the mails Portico sends, as a mail client would."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import re
+from email.message import EmailMessage
+from pathlib import Path
+
+LINK_TOKEN = re.compile(r"/link/([A-Za-z0-9_-]{43})(?![A-Za-z0-9_-])")
+CODE_LINE = re.compile(r"^(\d{6})$", re.MULTILINE)
+
+
+def plain_text(message: EmailMessage) -> str:
+    """The decoded plain-text part, with \\n line ends."""
+    return message.get_body(("plain",)).get_content().replace("\r\n", "\n")
+
+
+def read_eml(path: Path) -> EmailMessage:
+    return email.message_from_bytes(path.read_bytes(), policy=email.policy.default)  # type: ignore[return-value]
+
+
+def sign_in_token(text: str) -> str:
+    match = LINK_TOKEN.search(text)
+    assert match, text
+    return match.group(1)
+
+
+def sign_in_code(text: str) -> str:
+    match = CODE_LINE.search(text)
+    assert match, text
+    return match.group(1)
