@@ -3,7 +3,8 @@
 from models.audit import AuditEvent
 from models.base import Base
 from models.clients import Client, Contact
-from models.mail import OutboxMail
+from models.invoices import Invoice, InvoiceLine, InvoiceStatus, InvoiceView, Payment, ReminderSent
+from models.mail import OutboxAttachment, OutboxMail
 from models.organizations import Membership, Organization, Role
 from models.portal import MagicLink, PortalSession
 from models.projects import Project, ProjectStatus
@@ -15,13 +16,20 @@ __all__ = [
     "Base",
     "Client",
     "Contact",
+    "Invoice",
+    "InvoiceLine",
+    "InvoiceStatus",
+    "InvoiceView",
     "MagicLink",
     "Membership",
     "Organization",
+    "OutboxAttachment",
     "OutboxMail",
+    "Payment",
     "PortalSession",
     "Project",
     "ProjectStatus",
+    "ReminderSent",
     "Role",
     "StaffSession",
     "StaffUser",

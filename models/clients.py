@@ -33,5 +33,6 @@ class Contact(ClientOwned, Timestamped, Base):
     name: Mapped[str] = mapped_column(String(200))
     title: Mapped[str] = mapped_column(String(100), default="")
     portal_enabled: Mapped[bool] = mapped_column(default=False)
+    billing: Mapped[bool] = mapped_column(default=False)  # receives invoices and reminders
     active: Mapped[bool] = mapped_column(default=True)
     last_sign_in_at: Mapped[datetime | None]

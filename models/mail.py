@@ -4,7 +4,7 @@ import enum
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Enum, ForeignKey, Index, String, Text
+from sqlalchemy import Enum, ForeignKey, Index, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, IdMixin, StaffOnly, Timestamped, utcnow
@@ -36,3 +36,14 @@ class OutboxMail(IdMixin, Timestamped, StaffOnly, Base):
     claimed_at: Mapped[datetime | None]
     sent_at: Mapped[datetime | None]
     last_error: Mapped[str] = mapped_column(String(1000), default="")
+
+
+class OutboxAttachment(IdMixin, Timestamped, StaffOnly, Base):
+    """A file sent with an outbox mail (an invoice PDF), kept as it was when the mail was queued."""
+
+    __tablename__ = "outbox_attachments"
+
+    mail_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("outbox_mail.id", ondelete="CASCADE"), index=True)
+    filename: Mapped[str] = mapped_column(String(200))
+    content_type: Mapped[str] = mapped_column(String(100))
+    data: Mapped[bytes] = mapped_column(LargeBinary)

@@ -3,7 +3,7 @@ from __future__ import annotations
 import enum
 import uuid
 
-from sqlalchemy import Enum, ForeignKey, String, UniqueConstraint
+from sqlalchemy import JSON, Enum, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, IdMixin, StaffOnly, Timestamped
@@ -24,6 +24,16 @@ class Organization(IdMixin, Timestamped, Base):
     accent_color: Mapped[str] = mapped_column(String(7), default="#4f46e5")
     welcome_message: Mapped[str] = mapped_column(String(2000), default="")
     support_email: Mapped[str] = mapped_column(String(254), default="")
+    address: Mapped[str] = mapped_column(String(1000), default="")
+    # Invoicing settings
+    invoice_prefix: Mapped[str] = mapped_column(String(20), default="INV-")
+    next_invoice_number: Mapped[int] = mapped_column(default=1)
+    page_size: Mapped[str] = mapped_column(String(6), default="A4")  # A4 or Letter
+    default_currency: Mapped[str] = mapped_column(String(3), default="USD")
+    payment_terms_days: Mapped[int] = mapped_column(default=30)
+    # Days relative to the due date at which reminders go out: before (negative), on (0) and after.
+    reminder_schedule: Mapped[list[int]] = mapped_column(JSON, default=lambda: [-3, 0, 7, 14, 30])
+    payment_instructions: Mapped[str] = mapped_column(String(2000), default="")
 
 
 class Membership(IdMixin, Timestamped, StaffOnly, Base):
