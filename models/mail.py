@@ -5,7 +5,7 @@ import uuid
 from datetime import datetime
 
 from sqlalchemy import Enum, ForeignKey, Index, LargeBinary, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, IdMixin, StaffOnly, Timestamped, utcnow
 
@@ -36,6 +36,7 @@ class OutboxMail(IdMixin, Timestamped, StaffOnly, Base):
     claimed_at: Mapped[datetime | None]
     sent_at: Mapped[datetime | None]
     last_error: Mapped[str] = mapped_column(String(1000), default="")
+    attachments: Mapped[list[OutboxAttachment]] = relationship(lazy="raise", cascade="all, delete-orphan")
 
 
 class OutboxAttachment(IdMixin, Timestamped, StaffOnly, Base):

@@ -3,7 +3,7 @@ from __future__ import annotations
 import enum
 import uuid
 
-from sqlalchemy import JSON, Enum, ForeignKey, String, UniqueConstraint
+from sqlalchemy import JSON, Enum, ForeignKey, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, IdMixin, StaffOnly, Timestamped
@@ -25,6 +25,9 @@ class Organization(IdMixin, Timestamped, Base):
     welcome_message: Mapped[str] = mapped_column(String(2000), default="")
     support_email: Mapped[str] = mapped_column(String(254), default="")
     address: Mapped[str] = mapped_column(String(1000), default="")
+    # The logo as uploaded (PNG or JPEG, checked by content, small): shown in the portal and on invoices.
+    logo: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
+    logo_content_type: Mapped[str] = mapped_column(String(32), default="")
     # Invoicing settings
     invoice_prefix: Mapped[str] = mapped_column(String(20), default="INV-")
     next_invoice_number: Mapped[int] = mapped_column(default=1)

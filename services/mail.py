@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import smtplib
 import ssl
+from collections.abc import Sequence
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate
@@ -34,7 +35,15 @@ def get_config() -> MailConfig:
     return _config
 
 
-def build_message(*, message_id: str, to: str, subject: str, text: str, html: str = "") -> EmailMessage:
+def build_message(
+    *,
+    message_id: str,
+    to: str,
+    subject: str,
+    text: str,
+    html: str = "",
+    attachments: Sequence[tuple[str, str, bytes]] = (),
+) -> EmailMessage:
     """The MIME message. The id is stable per outbox row, so a rare re-send after a crash is one mail to clients."""
     msg = EmailMessage()
     msg["From"] = _config.mail_from
@@ -45,6 +54,9 @@ def build_message(*, message_id: str, to: str, subject: str, text: str, html: st
     msg.set_content(text)
     if html:
         msg.add_alternative(html, subtype="html")
+    for filename, content_type, data in attachments:
+        maintype, _, subtype = content_type.partition("/")
+        msg.add_attachment(data, maintype=maintype, subtype=subtype, filename=filename)
     return msg
 
 

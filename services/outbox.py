@@ -14,7 +14,7 @@ from datetime import timedelta
 
 from sqlalchemy import event, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from models.mail import MailStatus, OutboxMail
 from services import clock, mail
@@ -116,12 +116,17 @@ async def _claim(mail_id: uuid.UUID, now) -> OutboxMail | None:
         )
         if result.rowcount != 1:
             return None  # another worker has it
-        return await session.get(OutboxMail, mail_id)
+        return await session.get(OutboxMail, mail_id, options=[selectinload(OutboxMail.attachments)])
 
 
 async def _deliver(row: OutboxMail) -> bool:
     msg = mail.build_message(
-        message_id=str(row.id), to=row.to_addr, subject=row.subject, text=row.body_text, html=row.body_html
+        message_id=str(row.id),
+        to=row.to_addr,
+        subject=row.subject,
+        text=row.body_text,
+        html=row.body_html,
+        attachments=[(a.filename, a.content_type, a.data) for a in row.attachments],
     )
     try:
         await asyncio.to_thread(mail.deliver, msg, f"{row.created_at:%Y%m%dT%H%M%S}-{row.id}")

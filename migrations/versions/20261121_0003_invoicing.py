@@ -155,6 +155,8 @@ def upgrade() -> None:
 
     with op.batch_alter_table('organizations', schema=None) as batch_op:
         batch_op.add_column(sa.Column('address', sa.String(length=1000), nullable=False, server_default=''))
+        batch_op.add_column(sa.Column('logo', sa.LargeBinary(), nullable=True))
+        batch_op.add_column(sa.Column('logo_content_type', sa.String(length=32), nullable=False, server_default=''))
         batch_op.add_column(sa.Column('invoice_prefix', sa.String(length=20), nullable=False, server_default='INV-'))
         batch_op.add_column(sa.Column('next_invoice_number', sa.Integer(), nullable=False, server_default='1'))
         batch_op.add_column(sa.Column('page_size', sa.String(length=6), nullable=False, server_default='A4'))
@@ -174,6 +176,8 @@ def downgrade() -> None:
         batch_op.drop_column('page_size')
         batch_op.drop_column('next_invoice_number')
         batch_op.drop_column('invoice_prefix')
+        batch_op.drop_column('logo_content_type')
+        batch_op.drop_column('logo')
         batch_op.drop_column('address')
 
     with op.batch_alter_table('contacts', schema=None) as batch_op:
