@@ -9,18 +9,44 @@ from nicegui import app
 from portal_app import jobs, runtime
 from portal_app.auth import portal as portal_auth
 from portal_app.auth import staff as staff_auth
+from portal_app.portal import invoices as portal_invoices
 from portal_app.portal import login as portal_login
 from portal_app.portal import pages as portal_pages
-from portal_app.routes import api, health
+from portal_app.routes import api, health, public_invoice
 from portal_app.security import SecurityHeaders
 from portal_app.settings import Settings
-from portal_app.staff import audit_log, client_detail, clients, home, login, people, project_detail, settings_page
+from portal_app.staff import (
+    audit_log,
+    client_detail,
+    clients,
+    home,
+    invoice_detail,
+    invoice_editor,
+    invoices,
+    login,
+    people,
+    project_detail,
+    settings_page,
+)
 from services import config, db, mail
 
 log = logging.getLogger("portico")
 
-STAFF_PAGES = (login, home, clients, client_detail, project_detail, audit_log, people, settings_page)
-PORTAL_PAGES = (portal_login, portal_pages)
+# invoice_editor before invoice_detail: its /invoices/new must match before /invoices/{invoice_id}.
+STAFF_PAGES = (
+    login,
+    home,
+    clients,
+    client_detail,
+    project_detail,
+    invoices,
+    invoice_editor,
+    invoice_detail,
+    audit_log,
+    people,
+    settings_page,
+)
+PORTAL_PAGES = (portal_login, portal_pages, portal_invoices)
 API_MOUNT = "/api"
 
 
@@ -40,6 +66,7 @@ def create_app(settings: Settings) -> None:
     app.include_router(health.router)
     app.include_router(staff_auth.build_router(settings))
     app.include_router(portal_auth.build_router(settings))
+    app.include_router(public_invoice.router)
     _mount_api()
     for module in (*STAFF_PAGES, *PORTAL_PAGES):
         app.include_router(module.router)

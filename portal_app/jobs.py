@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from services import magic_links, outbox, portal_sessions, staff_sessions
+from services import magic_links, outbox, portal_sessions, reminders, staff_sessions
 
 log = logging.getLogger("portico.jobs")
 
@@ -24,15 +24,21 @@ async def run_purge() -> str:
     return f"purged {staff} staff session(s), {portal} portal session(s), {links} sign-in link(s)"
 
 
+async def run_reminders() -> str:
+    return f"queued reminders for {await reminders.sweep()} invoice(s)"
+
+
 JOBS: dict[str, Callable[[], Awaitable[str]]] = {
     "outbox": run_outbox,
     "purge": run_purge,
+    "reminders": run_reminders,
 }
 
 # name -> seconds between runs inside `serve`
 SCHEDULE: dict[str, int] = {
     "outbox": 60,  # retries; fresh mail is sent at once by the outbox worker
     "purge": 3600,
+    "reminders": 3600,  # a step is due from the start of its day; an hourly sweep sends it early that day
 }
 
 

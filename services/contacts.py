@@ -31,6 +31,7 @@ class ContactView:
     active: bool
     last_sign_in_at: datetime | None
     created_at: datetime
+    billing: bool = False  # receives invoices and reminders
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +40,7 @@ class ContactInput:
     name: str
     title: str = ""
     portal_enabled: bool = False
+    billing: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,11 +51,21 @@ class ContactChanges:
     title: str | None = None
     portal_enabled: bool | None = None
     active: bool | None = None
+    billing: bool | None = None
 
 
 def _view(c: Contact) -> ContactView:
     return ContactView(
-        c.id, c.client_id, c.email, c.name, c.title, c.portal_enabled, c.active, c.last_sign_in_at, c.created_at
+        c.id,
+        c.client_id,
+        c.email,
+        c.name,
+        c.title,
+        c.portal_enabled,
+        c.active,
+        c.last_sign_in_at,
+        c.created_at,
+        c.billing,
     )
 
 
@@ -86,6 +98,7 @@ async def create_contact(actor: Actor, client_id: uuid.UUID | str, data: Contact
             name=name,
             title=title,
             portal_enabled=data.portal_enabled,
+            billing=data.billing,
         )
         session.add(contact)
         try:
@@ -99,7 +112,7 @@ async def create_contact(actor: Actor, client_id: uuid.UUID | str, data: Contact
             target_type="contact",
             target_id=contact.id,
             target_label=email,
-            detail={"client": client.name, "portal_enabled": data.portal_enabled},
+            detail={"client": client.name, "portal_enabled": data.portal_enabled, "billing": data.billing},
         )
         return _view(contact)
 
@@ -138,6 +151,17 @@ async def update_contact(actor: Actor, contact_id: uuid.UUID | str, changes: Con
                 target_id=contact.id,
                 target_label=contact.email,
                 detail={"portal_enabled": changes.portal_enabled},
+            )
+        if changes.billing is not None and changes.billing != contact.billing:
+            contact.billing = changes.billing
+            audit.record(
+                session,
+                actor,
+                "contact.billing_changed",
+                target_type="contact",
+                target_id=contact.id,
+                target_label=contact.email,
+                detail={"billing": changes.billing},
             )
         if changes.active is not None and changes.active != contact.active:
             contact.active = changes.active

@@ -224,6 +224,9 @@ async def consume_code(org_id: uuid.UUID, email: str, code: str, *, ip: str, use
                 select(MagicLink.id, MagicLink.code_hash)
                 .join(Contact, Contact.id == MagicLink.contact_id)
                 .where(MagicLink.org_id == org_id, Contact.email == email, *_live_link(now))
+                .order_by(MagicLink.id)
+                # Concurrent guesses take turns, each seeing the attempts before it: five wrong codes, not more.
+                .with_for_update(of=MagicLink)
             )
         ).all()
         if not links:

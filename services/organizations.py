@@ -8,13 +8,14 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.clients import Client, Contact
 from models.organizations import Membership, Organization, Role
 from models.projects import Project, ProjectStatus
 from models.staff import StaffUser
-from services import audit
-from services.actors import Actor, SystemActor, require_admin, require_staff
+from services import audit, money
+from services.actors import Actor, StaffActor, SystemActor, require_admin, require_staff
 from services.common import normalize_email, optional_text, required_text
 from services.db import unit_of_work
 from services.errors import Conflict, Invalid, NotFound
@@ -22,6 +23,11 @@ from services.passwords import hash_password
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 COLOR_PATTERN = re.compile(r"^#[0-9a-fA-F]{6}$")
+PREFIX_PATTERN = re.compile(r"^[A-Za-z0-9_#/-]{0,20}$")
+PAGE_SIZES = ("A4", "Letter")
+MAX_LOGO_BYTES = 512 * 1024
+# Recognised by content, never by file name: the PNG signature and the JPEG start-of-image marker.
+LOGO_SIGNATURES = ((b"\x89PNG\r\n\x1a\n", "image/png"), (b"\xff\xd8\xff", "image/jpeg"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +39,7 @@ class OrganizationView:
     accent_color: str
     welcome_message: str
     support_email: str
+    has_logo: bool = False
 
 
 def _view(org: Organization) -> OrganizationView:
@@ -44,6 +51,7 @@ def _view(org: Organization) -> OrganizationView:
         accent_color=org.accent_color,
         welcome_message=org.welcome_message,
         support_email=org.support_email,
+        has_logo=org.logo_content_type != "",
     )
 
 
@@ -194,3 +202,174 @@ async def workspace_counts(actor: Actor) -> WorkspaceCounts:
             .where(Project.org_id == staff.org_id, Project.status == ProjectStatus.active)
         )
     return WorkspaceCounts(clients or 0, contacts or 0, portal or 0, projects or 0)
+
+
+# --- invoicing settings and logo ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class InvoiceSettings:
+    invoice_prefix: str
+    page_size: str
+    default_currency: str
+    payment_terms_days: int
+    reminder_schedule: tuple[int, ...]  # days relative to the due date, ascending
+    payment_instructions: str
+    address: str
+    has_logo: bool
+    logo_content_type: str
+
+
+@dataclass(frozen=True, slots=True)
+class InvoiceSettingsChanges:
+    """A partial update: None leaves a field as it is."""
+
+    invoice_prefix: str | None = None
+    page_size: str | None = None
+    default_currency: str | None = None
+    payment_terms_days: int | str | None = None
+    reminder_schedule: list[int] | str | None = None  # a list, or text like "-3, 0, 7"
+    payment_instructions: str | None = None
+    address: str | None = None
+
+
+def _invoice_settings(org: Organization) -> InvoiceSettings:
+    return InvoiceSettings(
+        invoice_prefix=org.invoice_prefix,
+        page_size=org.page_size,
+        default_currency=org.default_currency,
+        payment_terms_days=org.payment_terms_days,
+        reminder_schedule=tuple(org.reminder_schedule or ()),
+        payment_instructions=org.payment_instructions,
+        address=org.address,
+        has_logo=org.logo_content_type != "",
+        logo_content_type=org.logo_content_type,
+    )
+
+
+def _whole_number(value: object, field: str, label: str) -> int:
+    if isinstance(value, bool | float):
+        raise Invalid(f"{label} must be a whole number.", field)
+    try:
+        return int(str(value).strip())
+    except ValueError:
+        raise Invalid(f"{label} must be a whole number.", field) from None
+
+
+def parse_reminder_schedule(value: list[int] | str) -> list[int]:
+    """Days relative to the due date: unique whole numbers from −60 to 365, at most 10; sorted."""
+    field, label = "reminder_schedule", "Each reminder"
+    items = [x for x in value.replace(";", ",").split(",") if x.strip()] if isinstance(value, str) else list(value)
+    days = [_whole_number(x, field, label) for x in items]
+    if len(days) > 10:
+        raise Invalid("At most 10 reminders.", field)
+    if any(d < -60 or d > 365 for d in days):
+        raise Invalid("Reminders go out from 60 days before to 365 days after the due date.", field)
+    if len(set(days)) != len(days):
+        raise Invalid("Each day may appear once.", field)
+    return sorted(days)
+
+
+def _clean_invoice_settings(changes: InvoiceSettingsChanges) -> dict[str, object]:
+    values: dict[str, object] = {}
+    if changes.invoice_prefix is not None:
+        prefix = changes.invoice_prefix.strip()
+        if not PREFIX_PATTERN.fullmatch(prefix):
+            raise Invalid("The prefix may hold up to 20 letters, digits and - _ # / characters.", "invoice_prefix")
+        values["invoice_prefix"] = prefix
+    if changes.page_size is not None:
+        if changes.page_size not in PAGE_SIZES:
+            raise Invalid("The page size is A4 or Letter.", "page_size")
+        values["page_size"] = changes.page_size
+    if changes.default_currency is not None:
+        values["default_currency"] = money.currency(changes.default_currency, "default_currency")
+    if changes.payment_terms_days is not None:
+        terms = _whole_number(changes.payment_terms_days, "payment_terms_days", "Payment terms")
+        if not 0 <= terms <= 365:
+            raise Invalid("Payment terms are from 0 to 365 days.", "payment_terms_days")
+        values["payment_terms_days"] = terms
+    if changes.reminder_schedule is not None:
+        values["reminder_schedule"] = parse_reminder_schedule(changes.reminder_schedule)
+    if changes.payment_instructions is not None:
+        values["payment_instructions"] = optional_text(
+            changes.payment_instructions, "payment_instructions", "Payment instructions", 2000
+        )
+    if changes.address is not None:
+        values["address"] = optional_text(changes.address, "address", "Address", 1000)
+    return values
+
+
+async def _load_own(session: AsyncSession, staff: StaffActor) -> Organization:
+    org = await session.get(Organization, staff.org_id)
+    if org is None:
+        raise NotFound()
+    return org
+
+
+async def get_invoice_settings(actor: Actor) -> InvoiceSettings:
+    staff = require_staff(actor)
+    async with unit_of_work(actor) as session:
+        return _invoice_settings(await _load_own(session, staff))
+
+
+async def update_invoice_settings(actor: Actor, changes: InvoiceSettingsChanges) -> InvoiceSettings:
+    staff = require_admin(actor)
+    values = _clean_invoice_settings(changes)
+    async with unit_of_work(actor) as session:
+        org = await _load_own(session, staff)
+        changed = {k: [getattr(org, k), v] for k, v in values.items() if getattr(org, k) != v}
+        for key, (_, value) in changed.items():
+            setattr(org, key, value)
+        if changed:
+            audit.record(
+                session,
+                actor,
+                "org.invoice_settings_updated",
+                target_type="organization",
+                target_id=org.id,
+                target_label=org.name,
+                detail=changed,
+            )
+        return _invoice_settings(org)
+
+
+def logo_type(data: bytes) -> str:
+    """The logo's content type, from its first bytes; Invalid for anything but a small PNG or JPEG."""
+    if not data:
+        raise Invalid("The file is empty.", "logo")
+    if len(data) > MAX_LOGO_BYTES:
+        raise Invalid("The logo must be at most 512 KB.", "logo")
+    for signature, content_type in LOGO_SIGNATURES:
+        if data.startswith(signature):
+            return content_type
+    raise Invalid("The logo must be a PNG or JPEG image.", "logo")
+
+
+async def update_logo(actor: Actor, data: bytes) -> InvoiceSettings:
+    staff = require_admin(actor)
+    content_type = logo_type(data)
+    async with unit_of_work(actor) as session:
+        org = await _load_own(session, staff)
+        org.logo, org.logo_content_type = data, content_type
+        audit.record(
+            session,
+            actor,
+            "org.logo_updated",
+            target_type="organization",
+            target_id=org.id,
+            target_label=org.name,
+            detail={"content_type": content_type, "bytes": len(data)},
+        )
+        return _invoice_settings(org)
+
+
+async def remove_logo(actor: Actor) -> InvoiceSettings:
+    staff = require_admin(actor)
+    async with unit_of_work(actor) as session:
+        org = await _load_own(session, staff)
+        if org.logo_content_type:
+            org.logo, org.logo_content_type = None, ""
+            audit.record(
+                session, actor, "org.logo_removed", target_type="organization", target_id=org.id, target_label=org.name
+            )
+        return _invoice_settings(org)

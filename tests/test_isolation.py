@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 import inspect
 import pkgutil
+import re
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -25,9 +26,11 @@ from models import (
     AuditEvent,
     Client,
     Contact,
+    MagicLink,
     Membership,
     Organization,
     OutboxMail,
+    PortalSession,
     Project,
     StaffSession,
     StaffUser,
@@ -38,15 +41,17 @@ from services import (
     clients,
     contacts,
     db,
+    magic_links,
     organizations,
     outbox,
+    portal_sessions,
     projects,
     scoping,
     staff,
     staff_sessions,
 )
 from services.actors import PortalActor, StaffActor, SystemActor
-from services.common import Page
+from services.common import Page, hash_secret
 from services.db import unit_of_work
 from services.errors import NotFound
 from tests.support.factories import make_world
@@ -66,6 +71,7 @@ class Target:
     project_id: uuid.UUID
     token_id: uuid.UUID
     user_id: uuid.UUID
+    portal_session_id: uuid.UUID
     markers: frozenset[str]
     whole_org: bool  # False: one client of the intruder's own organization
 
@@ -75,11 +81,13 @@ class Target:
                 (Client, Client.id == self.client_id),
                 (Contact, Contact.client_id == self.client_id),
                 (Project, Project.client_id == self.client_id),
+                (MagicLink, MagicLink.client_id == self.client_id),
+                (PortalSession, PortalSession.client_id == self.client_id),
                 (AuditEvent, AuditEvent.org_id == self.org_id),
             ]
+        owned = (Client, Contact, Project, ApiToken, StaffSession, Membership, AuditEvent, OutboxMail, MagicLink)
         return [(Organization, Organization.id == self.org_id), (StaffUser, StaffUser.id == self.user_id)] + [
-            (m, m.org_id == self.org_id)
-            for m in (Client, Contact, Project, ApiToken, StaffSession, Membership, AuditEvent, OutboxMail)
+            (m, m.org_id == self.org_id) for m in (*owned, PortalSession)
         ]
 
 
@@ -95,6 +103,7 @@ class Intruder:
 class Worlds:
     intruders: list[Intruder]
     portal: PortalActor
+    portal_session_id: uuid.UUID  # A1's own
     a: Any
     a2: Any
     b: Any
@@ -110,9 +119,19 @@ async def snapshot(target: Target) -> dict[str, list[tuple]]:
         }
 
 
-def org_target(world, token_id: uuid.UUID) -> Target:
+async def sign_in(contact_id: uuid.UUID) -> tuple[uuid.UUID, str]:
+    """A signed-in browser of the contact: its session's id and cookie value."""
+    async with unit_of_work(SystemActor()) as session:
+        cookie = await portal_sessions.start(session, await session.get(Contact, contact_id), ip="", user_agent="")
+        return await session.scalar(
+            select(PortalSession.id).where(PortalSession.token_hash == hash_secret(cookie))
+        ), cookie
+
+
+def org_target(world, token_id: uuid.UUID, session_id: uuid.UUID) -> Target:
     markers = {str(x) for x in (world.actor.org_id, world.actor.user_id, world.client.id, world.contact.id)}
     markers |= {str(world.project.id), str(token_id), world.owner_email, world.client.name, world.contact.email}
+    markers.add(str(session_id))
     markers |= {world.project.name, world.client.email, "api_token.revoked"}  # only org A has revoked a token
     return Target(
         world.actor.org_id,
@@ -121,6 +140,7 @@ def org_target(world, token_id: uuid.UUID) -> Target:
         world.project.id,
         token_id,
         world.actor.user_id,
+        session_id,
         frozenset(markers),
         whole_org=True,
     )
@@ -150,18 +170,21 @@ async def worlds(database) -> Worlds:
         )
     async with unit_of_work(SystemActor()) as session:
         outbox.queue(session, to=a.contact.email, subject="Alpha secret link", text="x", org_id=a.actor.org_id)
+    for contact in (a.contact, sam):  # org A only: org B's outbox stays empty
+        assert await magic_links.request_link(a.actor.org_id, contact.email, ip="")
+    a1_session, a2_session, b_session = [(await sign_in(c.id))[0] for c in (a.contact, sam, b.contact)]
 
     portal = PortalActor(a.actor.org_id, a.client.id, a.contact.id, a.contact.email)
     client_markers = {str(second.id), str(sam.id), str(website.id), second.name, second.email, sam.email, website.name}
-    a2_target = Target(
-        a.actor.org_id, second.id, sam.id, website.id, a_token.id, a.actor.user_id, frozenset(client_markers), False
-    )
+    client_markers.add(str(a2_session))
+    ids = (a.actor.org_id, second.id, sam.id, website.id, a_token.id, a.actor.user_id, a2_session)
+    a2_target = Target(*ids, frozenset(client_markers), whole_org=False)
     intruders = [
-        Intruder("staff of B -> org A", b.actor, org_target(a, a_token.id), "bravo"),
+        Intruder("staff of B -> org A", b.actor, org_target(a, a_token.id, a1_session), "bravo"),
         Intruder("portal A1 -> client A2", portal, a2_target, "alpha"),
-        Intruder("portal A1 -> org B", portal, org_target(b, b_token.id), "alpha"),
+        Intruder("portal A1 -> org B", portal, org_target(b, b_token.id, b_session), "alpha"),
     ]
-    return Worlds(intruders, portal, a, a2, b)
+    return Worlds(intruders, portal, a1_session, a, a2, b)
 
 
 def in_session(load: Callable, id_field: str) -> Callable[..., Awaitable[Any]]:
@@ -211,6 +234,7 @@ CASES: dict[str, list[ProbeFn]] = {
     ],
     "contacts.get_contact": [lambda who, t, i: contacts.get_contact(who, t.contact_id)],
     "contacts.list_contacts": [lambda who, t, i: contacts.list_contacts(who, t.client_id)],
+    "magic_links.send_invitation": [lambda who, t, i: magic_links.send_invitation(who, t.contact_id)],
     "organizations.get_organization": [lambda who, t, i: organizations.get_organization(who)],
     "organizations.update_organization": [
         lambda who, t, i: organizations.update_organization(
@@ -218,6 +242,8 @@ CASES: dict[str, list[ProbeFn]] = {
         )
     ],
     "organizations.workspace_counts": [_counts],
+    "portal_sessions.list_for_contact": [lambda who, t, i: portal_sessions.list_for_contact(who, t.contact_id)],
+    "portal_sessions.revoke": [lambda who, t, i: portal_sessions.revoke(who, t.portal_session_id)],
     "projects.load_project": [in_session(projects.load_project, "project_id")],
     "projects.create_project": [
         lambda who, t, i: projects.create_project(who, t.client_id, projects.ProjectInput(name="Probe"))
@@ -294,6 +320,23 @@ async def test_intruders_get_nothing(worlds: Worlds, layers, case):
         assert await snapshot(intruder.target) == before, f"{case} as {intruder.label} changed the target"
 
 
+async def test_sign_in_secrets_are_bound_to_their_organization(worlds: Worlds, layers):
+    a, b, email = worlds.a.actor.org_id, worlds.b.actor.org_id, worlds.a.contact.email
+    [text] = await raw(
+        SystemActor(),
+        select(OutboxMail.body_text).where(OutboxMail.to_addr == email, OutboxMail.subject.startswith("Your")),
+    )
+    token, code = re.search(r"/link/(\S+)\n", text)[1], re.search(r"^(\d{6})$", text, re.MULTILINE)[1]
+    _, cookie = await sign_in(worlds.a.contact.id)
+    assert not await magic_links.link_is_usable(b, token)
+    assert await magic_links.consume_link(b, token, ip="", user_agent="") is None
+    assert await magic_links.consume_code(b, email, code, ip="", user_agent="") is None
+    assert await portal_sessions.resolve(b, cookie) is None
+    await portal_sessions.sign_out(b, cookie)
+    assert await magic_links.link_is_usable(a, token)
+    assert await portal_sessions.resolve(a, cookie) is not None
+
+
 # --- the portal actor ------------------------------------------------------------------------------------------
 
 
@@ -335,6 +378,9 @@ STAFF_ONLY = {
     "create_token": lambda p, w: api_tokens.create_token(p, "mine"),
     "end_all_for_user": lambda p, w: staff_sessions.end_all_for_user(p, w.a.actor.user_id),
     "workspace_counts": lambda p, w: organizations.workspace_counts(p),
+    "send_invitation": lambda p, w: magic_links.send_invitation(p, w.a.contact.id),
+    "list_for_contact": lambda p, w: portal_sessions.list_for_contact(p, w.a.contact.id),
+    "revoke": lambda p, w: portal_sessions.revoke(p, w.portal_session_id),
     "update_organization": lambda p, w: organizations.update_organization(
         p, organizations.OrganizationChanges(name="Mine", slug="alpha")
     ),
@@ -361,13 +407,18 @@ async def test_hook_scopes_unfiltered_queries_of_a_portal_actor(worlds: Worlds):
     assert [c.id for c in await raw(portal, select(Contact))] == [a.contact.id]
     assert [c.id for c in await raw(portal, select(Client))] == [a.client.id]
     assert [o.id for o in await raw(portal, select(Organization))] == [a.actor.org_id]
-    for model in (AuditEvent, ApiToken, StaffSession, StaffUser, Membership, OutboxMail):
+    for model in (AuditEvent, ApiToken, StaffSession, StaffUser, Membership, OutboxMail, MagicLink, PortalSession):
         assert await raw(portal, select(model)) == [], model.__name__
+    for model in (MagicLink, PortalSession):  # it has a sign-in link and a session, and still sees neither
+        assert len(await raw(SystemActor(), select(model.id).where(model.contact_id == a.contact.id))) == 1
     assert [p.id for p in await raw(portal, select(aliased(Project)))] == [a.project.id]
     assert await raw(portal, select(Project.name).join(Client, Client.id == Project.client_id)) == [a.project.name]
     assert await raw(portal, select(func.count()).select_from(Contact)) == [1]
     async with unit_of_work(portal) as session:
         assert await session.get(Project, worlds.a2.project.id) is None
+        assert await session.get(PortalSession, worlds.portal_session_id) is None
+        assert (await session.execute(update(PortalSession).values(ended_reason="mine"))).rowcount == 0
+        assert (await session.execute(delete(MagicLink))).rowcount == 0
         assert (await session.execute(update(Contact).values(title="Mine"))).rowcount == 1
         assert (await session.execute(delete(Project))).rowcount == 1
         await session.rollback()
@@ -377,12 +428,13 @@ async def test_hook_scopes_unfiltered_queries_of_a_portal_actor(worlds: Worlds):
 
 async def test_hook_scopes_unfiltered_queries_of_another_organization(worlds: Worlds):
     a, intruder = worlds.a.actor, worlds.b.actor
-    for model in (Project, Contact, Client, AuditEvent, ApiToken, StaffSession, Membership, OutboxMail):
+    for model in (Project, Contact, Client, AuditEvent, ApiToken, StaffSession, Membership, OutboxMail, PortalSession):
         rows = await raw(intruder, select(model))
         assert all(r.org_id == intruder.org_id for r in rows), model.__name__
     assert [o.id for o in await raw(intruder, select(Organization))] == [intruder.org_id]
     assert await raw(intruder, select(func.count()).select_from(Client)) == [1]
     assert await raw(intruder, select(OutboxMail)) == []  # org A's queued mail (a sign-in link, say)
+    assert await raw(intruder, select(MagicLink)) == []  # org A's sign-in links; org B has none
     async with unit_of_work(intruder) as session:
         assert await session.get(Client, worlds.a.client.id) is None
         await session.execute(update(Client).values(name="Pwned", name_key="pwned"))

@@ -23,6 +23,7 @@ NAVIGATION = [
     ("Files", "/files", "folder"),
 ]
 SESSION_CHECK_SECONDS = 30.0
+SIGNING_OUT = "portal_signing_out"  # a flag in the NiceGUI client's storage
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,12 +54,29 @@ def brand(org: OrganizationView) -> None:
 
 @contextmanager
 def frame(page: PortalPage, title: str, section: str) -> Iterator[None]:
-    """The branded shell around a portal page (or, when the portal is off, a notice instead of the content)."""
+    """The branded shell around a portal page's content."""
+    with _shell(page, title, section):
+        ui.label(title).classes("text-2xl font-semibold")
+        yield
+
+
+def portal_off(page: PortalPage) -> None:
+    """The whole page while the organization has switched its portal off: the shell and a notice, no data."""
+    with _shell(page, "Client portal", ""):
+        portal_off_notice(page.org)
+
+
+@contextmanager
+def _shell(page: PortalPage, title: str, section: str) -> Iterator[None]:
     brand(page.org)
     ui.page_title(f"{title} · {page.org.name}")
     with ui.header().classes("items-center justify-between bg-white text-gray-900 border-b border-gray-200 px-4 py-2"):
         with ui.row().classes("items-center gap-6"):
-            ui.label(page.org.name).classes("text-lg font-bold text-primary")
+            with ui.row().classes("items-center gap-2 no-wrap"):
+                if page.org.has_logo:
+                    logo = ui.element("img").classes("h-8 w-auto max-w-[10rem] object-contain").mark("logo")
+                    logo.props["src"], logo.props["alt"] = page.href("/logo"), ""  # the name beside it says it all
+                ui.label(page.org.name).classes("text-lg font-bold text-primary")
             with ui.row().classes("gap-1 max-sm:hidden"):
                 for label, path, _icon in NAVIGATION:
                     active = path == section
@@ -77,11 +95,7 @@ def frame(page: PortalPage, title: str, section: str) -> Iterator[None]:
                 ui.icon(icon)
                 ui.label(label)
     with ui.column().classes("w-full max-w-5xl mx-auto p-4 gap-4"):
-        if not page.org.portal_enabled:
-            portal_off_notice(page.org)
-        else:
-            ui.label(title).classes("text-2xl font-semibold")
-            yield
+        yield
     _follow_session(page)
 
 
@@ -99,7 +113,13 @@ def _follow_session(page: PortalPage) -> None:
     login = f"{base_path(page.org.slug)}/login"
 
     def on_event(item: object) -> None:
-        if isinstance(item, events.PortalSessionsEnded) and page.session_id in item.session_ids:
+        # Not in the tab that is signing out: navigating now would cancel its sign-out POST before the
+        # browser applies that response's Set-Cookie, and the dead cookie would stay in the browser.
+        if (
+            isinstance(item, events.PortalSessionsEnded)
+            and page.session_id in item.session_ids
+            and not client.storage.get(SIGNING_OUT)
+        ):
             with client:
                 ui.navigate.to(login)
 
@@ -107,7 +127,7 @@ def _follow_session(page: PortalPage) -> None:
     client.on_delete(unsubscribe)
 
     async def check() -> None:  # catches what no event announces: idle and absolute timeouts
-        if not await portal_sessions.is_live(page.session_id):
+        if not client.storage.get(SIGNING_OUT) and not await portal_sessions.is_live(page.session_id):
             ui.navigate.to(login)
 
     ui.timer(SESSION_CHECK_SECONDS, check)
@@ -115,6 +135,7 @@ def _follow_session(page: PortalPage) -> None:
 
 def sign_out(page: PortalPage) -> None:
     action = f"{base_path(page.org.slug)}/sign-out"
+    ui.context.client.storage[SIGNING_OUT] = True  # the POST's redirect takes this tab to the login page
     ui.run_javascript(
         f"const f = document.createElement('form'); f.method = 'post'; f.action = '{action}';"
         "document.body.appendChild(f); f.submit();"

@@ -1,24 +1,34 @@
-"""The portal's screens: Home, Projects (list and one project), Invoices and Files."""
+"""The portal's screens: Home, Projects (list and one project) and Files; the logo its shell shows.
+
+Invoices live in `portal_app.portal.invoices`.
+"""
 
 from __future__ import annotations
 
 from fastapi import Request
-from fastapi.responses import RedirectResponse
+from fastapi.responses import RedirectResponse, Response
 from nicegui import APIRouter, ui
 
-from portal_app.portal.layout import PortalPage, empty_state, frame, guard
+from portal_app.portal.layout import PortalPage, empty_state, frame, guard, portal_off
 from portal_app.portal.login import unknown_portal
 from portal_app.staff.project_detail import STATUS_LABELS
-from services import projects
+from services import branding, organizations, projects
 from services.errors import NotFound
 
 router = APIRouter()
 
+# Served as images only: an SVG or HTML "logo" could carry script.
+LOGO_TYPES = ("image/png", "image/jpeg", "image/gif", "image/webp")
 
-async def _page(request: Request, slug: str) -> PortalPage | RedirectResponse | None:
+
+async def open_page(request: Request, slug: str) -> PortalPage | RedirectResponse | None:
+    """The page's context, or what to answer instead (login redirect; unknown portal or portal off, drawn: None)."""
     page = await guard(request, slug)
     if page is None:
         unknown_portal()
+    elif isinstance(page, PortalPage) and not page.org.portal_enabled:
+        portal_off(page)  # before the page asks for any data
+        return None
     return page
 
 
@@ -35,7 +45,7 @@ def project_card(page: PortalPage, project: projects.ProjectView) -> None:
 
 @router.page("/portal/{slug}/")
 async def portal_home(request: Request, slug: str) -> RedirectResponse | None:
-    page = await _page(request, slug)
+    page = await open_page(request, slug)
     if not isinstance(page, PortalPage):
         return page
     listing = await projects.list_projects(page.actor, limit=6)
@@ -56,7 +66,7 @@ async def portal_home(request: Request, slug: str) -> RedirectResponse | None:
 
 @router.page("/portal/{slug}/projects")
 async def portal_projects(request: Request, slug: str) -> RedirectResponse | None:
-    page = await _page(request, slug)
+    page = await open_page(request, slug)
     if not isinstance(page, PortalPage):
         return page
     listing = await projects.list_projects(page.actor, limit=200)
@@ -70,7 +80,7 @@ async def portal_projects(request: Request, slug: str) -> RedirectResponse | Non
 
 @router.page("/portal/{slug}/projects/{project_id}")
 async def portal_project(request: Request, slug: str, project_id: str) -> RedirectResponse | None:
-    page = await _page(request, slug)
+    page = await open_page(request, slug)
     if not isinstance(page, PortalPage):
         return page
     try:
@@ -97,21 +107,26 @@ async def portal_project(request: Request, slug: str, project_id: str) -> Redire
     return None
 
 
-@router.page("/portal/{slug}/invoices")
-async def portal_invoices(request: Request, slug: str) -> RedirectResponse | None:
-    page = await _page(request, slug)
-    if not isinstance(page, PortalPage):
-        return page
-    with frame(page, "Invoices", "/invoices"):
-        empty_state("receipt_long", "No invoices", "Invoices from us will be listed here, ready to view and pay.")
-    return None
-
-
 @router.page("/portal/{slug}/files")
 async def portal_files(request: Request, slug: str) -> RedirectResponse | None:
-    page = await _page(request, slug)
+    page = await open_page(request, slug)
     if not isinstance(page, PortalPage):
         return page
     with frame(page, "Files", "/files"):
         empty_state("folder_open", "No files", "Files we share with you will be listed here.")
     return None
+
+
+@router.get("/portal/{slug}/logo")
+async def portal_logo(slug: str) -> Response:
+    """The organization's logo for the portal header (and its login page): public, like the slug."""
+    org = await organizations.find_by_slug(slug)
+    logo = await branding.org_logo(org.id) if org and org.has_logo else None
+    if logo is None or logo.content_type not in LOGO_TYPES:
+        return Response("Not found", status_code=404, media_type="text/plain")
+    headers = {
+        "X-Content-Type-Options": "nosniff",
+        "Cache-Control": "public, max-age=86400",
+        "Content-Security-Policy": "default-src 'none'; sandbox",
+    }
+    return Response(logo.content, media_type=logo.content_type, headers=headers)

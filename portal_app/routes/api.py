@@ -35,7 +35,7 @@ MAX_OFFSET = 2**31 - 1
 # --- input types -------------------------------------------------------------------------------------------------
 
 
-def _no_nul(value: str) -> str:
+def no_nul(value: str) -> str:
     # PostgreSQL text cannot hold NUL: refuse it here as bad input rather than fail in the database.
     if "\x00" in value:
         raise ValueError("must not contain NUL characters")
@@ -56,19 +56,19 @@ def _not_null(value: Any) -> Any:
     return value
 
 
-def _text(max_length: int) -> Any:
-    return Annotated[StrictStr, StringConstraints(max_length=max_length), AfterValidator(_no_nul)]
+def bounded_text(max_length: int) -> Any:
+    return Annotated[StrictStr, StringConstraints(max_length=max_length), AfterValidator(no_nul)]
 
 
-Name = _text(200)
-Email = _text(254)
-Phone = _text(50)
-Address = _text(1000)
-Title = _text(100)
-Phase = _text(100)
-Description = _text(4000)
+Name = bounded_text(200)
+Email = bounded_text(254)
+Phone = bounded_text(50)
+Address = bounded_text(1000)
+Title = bounded_text(100)
+Phase = bounded_text(100)
+Description = bounded_text(4000)
 IsoDate = Annotated[date, BeforeValidator(_iso_date_text)]
-SearchText = Annotated[str, AfterValidator(_no_nul)]
+SearchText = Annotated[str, AfterValidator(no_nul)]
 
 
 class Body(BaseModel):
@@ -231,10 +231,8 @@ ClientId = Annotated[str, Path(description="Client id (UUID)")]
 ContactId = Annotated[str, Path(description="Contact id (UUID)")]
 ProjectId = Annotated[str, Path(description="Project id (UUID)")]
 
-router = APIRouter(
-    prefix="/v1",
-    responses={401: {"model": ErrorOut, "description": "Missing or invalid token"}},
-)
+UNAUTHORIZED: dict[int | str, dict[str, Any]] = {401: {"model": ErrorOut, "description": "Missing or invalid token"}}
+router = APIRouter(prefix="/v1", responses=UNAUTHORIZED)
 NOT_FOUND = {404: {"model": ErrorOut, "description": "No such object in this organization"}}
 
 
@@ -362,12 +360,16 @@ def build_api() -> FastAPI:
     api = FastAPI(
         title="Portico API",
         version="1",
-        description="Clients, contacts and projects of the organization the token belongs to. "
-        'Errors answer `{"detail": ...}`; an id from another organization answers 404.',
+        description="Clients, contacts, projects and invoices of the organization the token belongs to. "
+        'Money is a decimal string ("1200.50"). Errors answer `{"detail": ...}`; an id from another '
+        "organization answers 404.",
         docs_url="/docs",
         openapi_url="/openapi.json",
         redoc_url=None,
     )
     api.add_exception_handler(ServiceError, _service_error)
     api.include_router(router)
+    from portal_app.routes import api_invoices  # it builds on this module's types, so it is imported last
+
+    api.include_router(api_invoices.router)
     return api

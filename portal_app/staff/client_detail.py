@@ -1,4 +1,4 @@
-"""A client: details, contacts (portal access and active toggles), projects."""
+"""A client: details, contacts (portal access, billing and active toggles), projects, latest invoices."""
 
 from __future__ import annotations
 
@@ -9,11 +9,13 @@ from nicegui import APIRouter, ui
 from components.forms import FieldErrors, dialog_actions
 from portal_app.staff.clients import client_dialog
 from portal_app.staff.contact_access import contact_row
+from portal_app.staff.invoices import status_badge
 from portal_app.staff.layout import frame, guard, not_found
 from portal_app.staff.project_detail import STATUS_LABELS, project_dialog
-from services import clients, contacts, projects
+from services import clients, contacts, invoices, projects
 from services.actors import StaffActor
 from services.errors import NotFound, ServiceError
+from services.pdf import amount
 
 router = APIRouter()
 
@@ -24,12 +26,18 @@ def contact_dialog(actor: StaffActor, client_id, on_saved) -> ui.dialog:
         name = ui.input("Name").props("outlined autofocus").classes("w-full").mark("contact-name")
         email = ui.input("Email").props("outlined type=email").classes("w-full").mark("contact-email")
         title = ui.input("Job title").props("outlined").classes("w-full").mark("contact-title")
-        portal = ui.switch("Portal access", value=True)
+        with ui.row().classes("gap-6"):
+            portal = ui.switch("Portal access", value=True)
+            billing = ui.switch("Billing contact", value=False).tooltip("Receives invoices and payment reminders")
         errors = FieldErrors(name=name, email=email, title=title)
 
         async def save() -> None:
             data = contacts.ContactInput(
-                email=email.value, name=name.value, title=title.value, portal_enabled=portal.value
+                email=email.value,
+                name=name.value,
+                title=title.value,
+                portal_enabled=portal.value,
+                billing=billing.value,
             )
             try:
                 view = await contacts.create_contact(actor, client_id, data)
@@ -92,6 +100,20 @@ async def client_page(request: Request, client_id: str) -> RedirectResponse | No
         if page.total > len(page.items):
             ui.label(f"Showing {len(page.items)} of {page.total}.").classes("text-sm text-gray-500")
 
+    async def invoice_list() -> None:
+        page = await invoices.list_invoices(actor, invoices.InvoiceFilter(client_id=client.id), limit=5)
+        if not page.items:
+            ui.label("No invoices yet.").classes("text-gray-500")
+        for row in page.items:
+            with ui.row().classes("w-full items-center gap-4 border-b border-gray-200 py-2 text-sm"):
+                ui.link(row.number, f"/invoices/{row.id}").classes("font-medium w-32")
+                ui.label(f"{row.issue_date:%Y-%m-%d}").classes("text-gray-500")
+                status_badge(row.display_status)
+                ui.space()
+                ui.label(amount(row.total_minor, row.currency)).classes("font-mono")
+        if page.total > len(page.items):
+            ui.link(f"All {page.total} invoices", f"/invoices?client={client.id}").classes("text-sm")
+
     async def client_saved(view: clients.ClientView) -> None:
         ui.navigate.reload()  # the name is the page's heading too
 
@@ -114,4 +136,11 @@ async def client_page(request: Request, client_id: str) -> RedirectResponse | No
                 ui.label("Projects").classes("text-lg font-semibold")
                 ui.button("New project", icon="add", on_click=new_project.open).props("flat")
             await project_list()
+        with ui.card().classes("w-full").props("flat bordered"):
+            with ui.row().classes("w-full items-center justify-between"):
+                ui.label("Invoices").classes("text-lg font-semibold")
+                ui.button(
+                    "New invoice", icon="add", on_click=lambda: ui.navigate.to(f"/invoices/new?client={client.id}")
+                ).props("flat")
+            await invoice_list()
     return None

@@ -1,4 +1,4 @@
-"""One contact on the client page: portal access and active toggles, invitation, last sign-in, live sessions."""
+"""One contact on the client page: portal access, billing and active toggles, invitation, last sign-in, sessions."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ def contact_row(actor: StaffActor, contact: ContactView, on_changed: Callable[[]
         except ServiceError as exc:
             ui.notify(exc.message, type="negative")
         else:
-            what = "Portal access" if "portal_enabled" in change else "Contact"
+            what = {"portal_enabled": "Portal access", "billing": "Billing"}.get(next(iter(change)), "Contact")
             state = "on" if next(iter(change.values())) else "off"
             ui.notify(f"{what} {state} for {view.email}", type="positive")
         await on_changed()
@@ -47,6 +47,9 @@ def contact_row(actor: StaffActor, contact: ContactView, on_changed: Callable[[]
             ui.switch(
                 "Portal access", value=contact.portal_enabled, on_change=lambda e: toggle(portal_enabled=e.value)
             ).props(f"aria-label='Portal access for {contact.email}'")
+            ui.switch("Billing", value=contact.billing, on_change=lambda e: toggle(billing=e.value)).props(
+                f"aria-label='Billing: {contact.email}'"
+            ).tooltip("Receives invoices and payment reminders")
             ui.switch("Active", value=contact.active, on_change=lambda e: toggle(active=e.value)).props(
                 f"aria-label='Active: {contact.email}'"
             )

@@ -1,4 +1,4 @@
-"""Home: counts, the portal link, recent activity."""
+"""Home: counts, receivables (aging, invoiced vs collected), the portal link, recent activity."""
 
 from __future__ import annotations
 
@@ -10,13 +10,66 @@ from components.copy_link import copy_link
 from components.stat_card import stat_card
 from portal_app.runtime import get_settings
 from portal_app.staff.layout import frame, guard
-from services import audit, organizations
+from services import audit, money, organizations, receivables
+from services.pdf import amount
 
 router = APIRouter()
 
 
 def portal_url(slug: str) -> str:
     return f"{get_settings().base_url}/portal/{slug}/"
+
+
+def aging_card(rows: list[receivables.AgingRow]) -> None:
+    with ui.card().classes("flex-1 min-w-[22rem]").props("flat bordered"):
+        with ui.row().classes("w-full items-center justify-between"):
+            ui.label("Accounts receivable").classes("text-lg font-semibold")
+            ui.link("Overdue invoices", "/invoices?status=overdue").classes("text-sm")
+        if not rows:
+            ui.label("Nothing is owed right now.").classes("text-gray-500 text-sm")
+            return
+        with ui.grid(columns=len(receivables.AGING_BUCKETS) + 2).classes("w-full gap-x-4 gap-y-1 text-sm"):
+            for heading in ("", *receivables.AGING_BUCKETS, "Total"):
+                ui.label(heading).classes("text-gray-500 text-right")
+            for row in rows:
+                ui.label(row.currency).classes("font-semibold")
+                for value in (*row.buckets, row.total_minor):
+                    ui.label(amount(value, row.currency, code=False)).classes("text-right font-mono").mark(
+                        f"aging-{row.currency}"
+                    )
+
+
+def cash_chart(rows: list[receivables.MonthRow]) -> None:
+    currency = rows[0].currency if rows else ""
+    with ui.card().classes("flex-1 min-w-[22rem]").props("flat bordered"):
+        ui.label(f"Invoiced vs collected ({currency})").classes("text-lg font-semibold")
+        # Decimal strings, not floats: ECharts reads numeric strings, and the amounts stay exact.
+        ui.echart(
+            {
+                "tooltip": {"trigger": "axis"},
+                "legend": {"data": ["Invoiced", "Collected"]},
+                "grid": {"left": 8, "right": 8, "bottom": 8, "containLabel": True},
+                "xAxis": {"type": "category", "data": [f"{r.month:%b %Y}" for r in rows]},
+                "yAxis": {"type": "value"},
+                "series": [
+                    {
+                        "name": "Invoiced",
+                        "type": "bar",
+                        "data": [str(money.from_minor(r.invoiced_minor, r.currency)) for r in rows],
+                    },
+                    {
+                        "name": "Collected",
+                        "type": "bar",
+                        "data": [str(money.from_minor(r.collected_minor, r.currency)) for r in rows],
+                    },
+                ],
+            }
+        ).classes("w-full h-64")
+        if any(r.other_currency_items for r in rows):
+            ui.label(
+                f"Only amounts in {currency}, the default currency, are shown; invoices and payments in other "
+                "currencies are left out."
+            ).classes("text-xs text-gray-500")
 
 
 @router.page("/")
@@ -27,12 +80,17 @@ async def home_page(request: Request) -> RedirectResponse | None:
     org = context.org
     counts = await organizations.workspace_counts(context.actor)
     recent = await audit.list_events(context.actor, audit.AuditFilter(), limit=8)
+    aging = await receivables.aging(context.actor)
+    months = await receivables.invoiced_vs_collected(context.actor)
     with frame(context, "Home"):
         with ui.row().classes("w-full gap-4"):
             stat_card("Clients", counts.clients, icon="business", href="/clients")
             stat_card("Contacts", counts.contacts, icon="person")
             stat_card("With portal access", counts.portal_contacts, icon="vpn_key")
             stat_card("Active projects", counts.active_projects, icon="work")
+        with ui.row().classes("w-full gap-4 items-stretch"):
+            aging_card(aging)
+            cash_chart(months)
         with ui.card().classes("w-full").props("flat bordered"):
             ui.label("Client portal").classes("text-lg font-semibold")
             ui.label("Share this link with your clients' contacts; they sign in with a link sent by email.").classes(

@@ -19,6 +19,7 @@ from services.organizations import OrganizationView
 NAVIGATION = [
     ("Home", "/", "home"),
     ("Clients", "/clients", "business"),
+    ("Invoices", "/invoices", "receipt_long"),
     ("Audit log", "/audit", "history"),
     ("People", "/people", "group"),
     ("Settings", "/settings", "settings"),

@@ -1,4 +1,4 @@
-"""Settings: the organization's name, slug and portal, the portal link, and the user's API tokens."""
+"""Settings: the organization's name, slug and portal, the portal link, invoicing, the logo, and API tokens."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from components.copy_link import copy_link
 from components.forms import FieldErrors
 from portal_app.runtime import get_settings
 from portal_app.staff.home import portal_url
+from portal_app.staff.invoice_settings import invoicing_form, logo_form
 from portal_app.staff.layout import frame, guard
 from services import api_tokens, organizations
 from services.actors import StaffActor
@@ -122,7 +123,10 @@ async def settings_page(request: Request) -> RedirectResponse | None:
     if isinstance(context, RedirectResponse):
         return context
     org = context.org
+    invoicing = await organizations.get_invoice_settings(context.actor)
     with frame(context, "Settings"):
         organization_form(context.actor, org)
+        invoicing_form(context.actor, invoicing)
+        logo_form(context.actor, org.slug, invoicing)
         await token_section(context.actor)
     return None

@@ -21,6 +21,9 @@ from portal_app.settings import Settings
 @asynccontextmanager
 async def simulated_app(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
     """Build the app as `serve` does, run its lifespan, and yield an HTTP client bound to it in-process."""
+    # Each app build wraps the router's lifespan once more and NiceGUI's reset does not unwrap it:
+    # restore it, or a long test session recurses through hundreds of layers.
+    lifespan = core.app.router.lifespan_context
     with nicegui_reset_globals():
         os.environ["NICEGUI_USER_SIMULATION"] = "true"
         try:
@@ -31,6 +34,7 @@ async def simulated_app(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
                 async with httpx.AsyncClient(transport=httpx.ASGITransport(core.app), base_url="http://test") as client:
                     yield client
         finally:
+            core.app.router.lifespan_context = lifespan
             os.environ.pop("NICEGUI_USER_SIMULATION", None)
             ui.navigate = Navigate()
             ui.notify = notify

@@ -1,0 +1,186 @@
+"""The public invoice link: `/i/{token}` (a plain page) and `/i/{token}/pdf`. No sign-in; every view is recorded.
+
+Plain FastAPI routes, not NiceGUI pages: mail scanners and bots open these links, and a page that never opens
+its websocket would keep a NiceGUI client alive for nothing. Everything the invoice says is escaped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import html
+import re
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+from nicegui import run
+
+from portal_app.auth.requests import client_ip, user_agent
+from services import branding, invoice_access, pdf
+from services.branding import Logo
+from services.invoices import STATUS_LABELS, InvoiceDetail
+
+router = APIRouter(include_in_schema=False)
+
+NO_TRACE = {"Referrer-Policy": "no-referrer", "Cache-Control": "no-store", "X-Robots-Tag": "noindex"}
+INLINE_IMAGE_TYPES = ("image/png", "image/jpeg")
+STATUS_COLOURS = {"paid": "#15803d", "overdue": "#b91c1c", "void": "#64748b", "partially_paid": "#b45309"}
+
+
+async def render_pdf(detail: InvoiceDetail, logo: bytes | None) -> bytes:
+    """reportlab off the event loop: in NiceGUI's process pool when the app started one, else in a thread."""
+    document = None
+    if run.process_pool is not None:
+        document = await run.cpu_bound(pdf.render_invoice, detail, logo)
+    if document is None:  # no pool here (a CLI, a bare test app), or the app is shutting down
+        document = await asyncio.to_thread(pdf.render_invoice, detail, logo)
+    return document
+
+
+def pdf_response(detail: InvoiceDetail, document: bytes) -> Response:
+    # The prefix is the organization's choice: keep the header's quoted string plain.
+    name = re.sub(r"[^A-Za-z0-9._-]", "_", detail.number) or "invoice"
+    headers = {**NO_TRACE, "Content-Disposition": f'attachment; filename="{name}.pdf"'}
+    return Response(document, media_type="application/pdf", headers=headers)
+
+
+def _e(value: str) -> str:
+    return html.escape(value, quote=True)
+
+
+def _document(title: str, body: str, status_code: int = 200) -> HTMLResponse:
+    page = f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="robots" content="noindex"><title>{_e(title)}</title>
+<style>
+body{{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;background:#f8fafc;color:#0f172a;margin:0;padding:2rem 1rem}}
+main{{background:#fff;border:1px solid #e2e8f0;border-radius:12px;padding:2rem;max-width:52rem;margin:0 auto}}
+h1{{font-size:1.6rem;margin:0}} h2{{font-size:.75rem;text-transform:uppercase;letter-spacing:.05em;color:#64748b;margin:1.5rem 0 .4rem}}
+p{{margin:.2rem 0}} .muted{{color:#64748b}} .lines{{white-space:pre-line}}
+.top{{display:flex;justify-content:space-between;gap:1.5rem;flex-wrap:wrap}} .facts{{text-align:right}}
+.logo{{max-height:4rem;max-width:14rem;display:block;margin-bottom:.5rem}}
+.badge{{display:inline-block;border-radius:999px;padding:.15rem .7rem;color:#fff;font-size:.85rem;margin-top:.4rem}}
+.scroll{{overflow-x:auto}} table{{border-collapse:collapse;width:100%}}
+th,td{{padding:.5rem;border-bottom:1px solid #e2e8f0;text-align:right;vertical-align:top}}
+th{{font-size:.75rem;color:#64748b;background:#f1f5f9}} th:first-child,td:first-child{{text-align:left}}
+td.description{{white-space:pre-line;overflow-wrap:anywhere}}
+.totals{{width:auto;margin:1rem 0 0 auto;min-width:18rem}} .totals td{{border:0;padding:.25rem .5rem}}
+.totals .strong td{{font-weight:700}} .totals .due td{{font-weight:700;font-size:1.15rem;background:#f1f5f9}}
+.actions{{display:flex;gap:.75rem;align-items:center;flex-wrap:wrap;margin-top:1.5rem}}
+a.button{{background:#4f46e5;color:#fff;border-radius:8px;padding:.7rem 1.3rem;text-decoration:none}}
+.notice{{background:#f1f5f9;border-radius:8px;padding:.75rem 1rem;margin-top:1rem}}
+</style></head><body><main>{body}</main></body></html>"""
+    return HTMLResponse(page, status_code=status_code, headers=NO_TRACE)
+
+
+def not_found() -> HTMLResponse:
+    return _document(
+        "Invoice not found",
+        "<h1>Invoice not found</h1><p class='muted'>This link is not valid. "
+        "Please check it, or ask the sender for a new one.</p>",
+        404,
+    )
+
+
+def _logo_tag(logo: Logo | None) -> str:
+    if logo is None or logo.content_type not in INLINE_IMAGE_TYPES:
+        return ""
+    data = base64.b64encode(logo.content).decode()
+    return f'<img class="logo" alt="" src="data:{logo.content_type};base64,{data}">'
+
+
+def _party(label: str, name: str, address: str, email: str) -> str:
+    parts = [f"<h2>{label}</h2><p><strong>{_e(name)}</strong></p>"]
+    if address:
+        parts.append(f'<p class="lines">{_e(address)}</p>')
+    if email:
+        parts.append(f'<p class="muted">{_e(email)}</p>')
+    return "".join(parts)
+
+
+def _lines_table(detail: InvoiceDetail) -> str:
+    cur = detail.currency
+    rows = "".join(
+        f'<tr><td class="description">{_e(line.description)}</td><td>{pdf.number(line.quantity)}</td>'
+        f"<td>{pdf.amount(line.unit_price_minor, cur, code=False)}</td><td>{pdf.number(line.tax_rate)}%</td>"
+        f"<td>{pdf.amount(pdf.line_amount_minor(line, detail.discount_percent), cur, code=False)}</td></tr>"
+        for line in detail.lines
+    )
+    head = f"<tr><th>Description</th><th>Qty</th><th>Unit price ({cur})</th><th>Tax</th><th>Amount</th></tr>"
+    return f'<div class="scroll"><table><thead>{head}</thead><tbody>{rows}</tbody></table></div>'
+
+
+def _totals(detail: InvoiceDetail) -> str:
+    cur = detail.currency
+    rows = [("", "Subtotal", pdf.amount(detail.subtotal_minor, cur))]
+    if detail.discount_minor:
+        discount = f"Discount ({pdf.number(detail.discount_percent)}%)"
+        rows.append(("", discount, pdf.amount(-detail.discount_minor, cur)))
+    rows += [
+        ("", "Tax", pdf.amount(detail.tax_minor, cur)),
+        ("strong", "Total", pdf.amount(detail.total_minor, cur)),
+        ("", "Amount paid", pdf.amount(detail.amount_paid_minor, cur)),
+        ("due", "Amount due", pdf.amount(detail.amount_due_minor, cur)),
+    ]
+    body = "".join(f'<tr class="{kind}"><td>{label}</td><td>{value}</td></tr>' for kind, label, value in rows)
+    return f'<table class="totals">{body}</table>'
+
+
+def _sections(detail: InvoiceDetail) -> str:
+    parts = []
+    if detail.payments:
+        items = "".join(
+            f"<p>{pdf.day(p.paid_on)} · {pdf.amount(p.amount_minor, p.currency)}</p>" for p in detail.payments
+        )
+        parts.append(f"<h2>Payments received</h2>{items}")
+    for label, text in (
+        ("Payment instructions", detail.payment_instructions if detail.amount_due_minor > 0 else ""),
+        ("Notes", detail.notes),
+        ("Terms", detail.terms),
+    ):
+        if text.strip():
+            parts.append(f'<h2>{label}</h2><p class="lines">{_e(text)}</p>')
+    return "".join(parts)
+
+
+def invoice_page(detail: InvoiceDetail, token: str, logo: Logo | None) -> HTMLResponse:
+    status = detail.display_status
+    badge = (
+        f'<span class="badge" style="background:{STATUS_COLOURS.get(status, "#4f46e5")}">{STATUS_LABELS[status]}</span>'
+    )
+    void_notice = '<p class="notice">This invoice was voided. Nothing is due on it.</p>' if status == "void" else ""
+    due = pdf.amount(detail.amount_due_minor, detail.currency)
+    body = f"""
+<div class="top"><div>{_logo_tag(logo)}<h1>{_e(detail.seller.name)}</h1>
+<p class="lines muted">{_e(detail.seller.address)}</p></div>
+<div class="facts"><h1>Invoice {_e(detail.number)}</h1><p>Issued {pdf.day(detail.issue_date)}</p>
+<p>Due {pdf.day(detail.due_date)}</p>{badge}</div></div>
+{_party("Billed to", detail.buyer.name, detail.buyer.address, detail.buyer.email)}
+{void_notice}
+<h2>Details</h2>{_lines_table(detail)}{_totals(detail)}
+<div class="actions"><a class="button" href="/i/{token}/pdf" download>Download PDF</a>
+<span class="muted">Amount due: <strong>{due}</strong></span></div>
+<div id="pay"></div>
+{_sections(detail)}"""
+    return _document(f"Invoice {detail.number} · {detail.seller.name}", body)
+
+
+@router.get("/i/{token}")
+async def public_invoice(request: Request, token: str) -> Response:
+    if not invoice_access.well_formed_token(token):
+        return not_found()
+    detail = await invoice_access.open_public(token, ip=client_ip(request), user_agent=user_agent(request))
+    if detail is None:
+        return not_found()
+    return invoice_page(detail, token, await branding.logo_for_invoice(detail.id))
+
+
+@router.get("/i/{token}/pdf")
+async def public_invoice_pdf(request: Request, token: str) -> Response:
+    if not invoice_access.well_formed_token(token):
+        return not_found()
+    detail = await invoice_access.open_public(token, ip=client_ip(request), user_agent=user_agent(request), via="pdf")
+    if detail is None:
+        return not_found()
+    logo = await branding.logo_for_invoice(detail.id)
+    return pdf_response(detail, await render_pdf(detail, logo.content if logo else None))

@@ -1,0 +1,279 @@
+"""One invoice for staff: lines, totals, payments, the public link, and what can be done with it next."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from fastapi import Request
+from fastapi.responses import RedirectResponse
+from nicegui import APIRouter, ui
+
+from components.copy_link import copy_link
+from components.forms import FieldErrors, dialog_actions
+from portal_app.staff.invoices import parse_date, status_badge
+from portal_app.staff.layout import frame, guard, not_found
+from services import clients, clock, contacts, invoices, money
+from services.actors import StaffActor
+from services.errors import NotFound, ServiceError
+from services.invoices import InvoiceDetail
+from services.pdf import amount, line_amount_minor, number
+
+router = APIRouter()
+
+LINE_COLUMNS = [
+    {"name": "description", "label": "Description", "field": "description", "align": "left"},
+    {"name": "quantity", "label": "Quantity", "field": "quantity", "align": "right"},
+    {"name": "unit_price", "label": "Unit price", "field": "unit_price", "align": "right"},
+    {"name": "tax_rate", "label": "Tax", "field": "tax_rate", "align": "right"},
+    {"name": "amount", "label": "Amount", "field": "amount", "align": "right"},
+]
+
+Refresh = Callable[[InvoiceDetail], Awaitable[None]]
+
+
+async def recipients(actor: StaffActor, detail: InvoiceDetail) -> list[str]:
+    """Who a send reaches, as the service picks them: active billing contacts, else the client's own email."""
+    people = await contacts.list_contacts(actor, detail.client_id)
+    emails = sorted(c.email for c in people if c.billing and c.active)
+    if not emails:
+        client = await clients.get_client(actor, detail.client_id)
+        emails = [client.email] if client.email else []
+    return emails
+
+
+def send_dialog(actor: StaffActor, current: Callable[[], InvoiceDetail], refresh: Refresh) -> Callable:
+    with ui.dialog() as dialog, ui.card().classes("w-full max-w-md"):
+        title = ui.label().classes("text-lg font-semibold")
+        to = ui.column().classes("gap-1")
+
+        async def send() -> None:
+            try:
+                detail = await invoices.send_invoice(actor, current().id)
+            except ServiceError as exc:
+                ui.notify(exc.message, type="negative")
+                return
+            dialog.close()
+            ui.notify(f"Sent {detail.number}", type="positive")
+            await refresh(detail)
+
+        with ui.row().classes("w-full justify-end"):
+            ui.button("Cancel", on_click=dialog.close).props("flat")
+            confirm = ui.button("Send", icon="send", on_click=send).mark("confirm-send")
+
+    async def open_dialog() -> None:
+        detail = current()
+        emails = await recipients(actor, detail)
+        title.text = f"{'Send' if detail.status == 'draft' else 'Resend'} {detail.number}"
+        to.clear()
+        with to:
+            if emails:
+                ui.label("The invoice, its link and its PDF go to:").classes("text-sm text-gray-600")
+                for email in emails:
+                    ui.label(email).classes("font-medium")
+            else:
+                ui.label("This client has no billing contact and no email. Add one first.").classes("text-negative")
+        confirm.set_enabled(bool(emails))
+        dialog.open()
+
+    return open_dialog
+
+
+def payment_dialog(actor: StaffActor, current: Callable[[], InvoiceDetail], refresh: Refresh) -> Callable:
+    with ui.dialog() as dialog, ui.card().classes("w-full max-w-md"):
+        title = ui.label().classes("text-lg font-semibold")
+        amount_input = ui.input("Amount").props("outlined").classes("w-full")
+        paid_on = ui.input("Date").props("outlined type=date").classes("w-full")
+        method = ui.select(invoices.PAYMENT_METHODS, label="Method", value="bank_transfer").props("outlined")
+        method.classes("w-full")
+        reference = ui.input("Reference").props("outlined").classes("w-full")
+        errors = FieldErrors(amount=amount_input, paid_on=paid_on, method=method, reference=reference)
+
+        async def save() -> None:
+            try:
+                day = parse_date(paid_on.value)
+            except ValueError:
+                errors.show("paid_on", "Enter the date as YYYY-MM-DD.")
+                return
+            data = invoices.PaymentInput(
+                amount=amount_input.value or "", paid_on=day, method=method.value or "", reference=reference.value or ""
+            )
+            try:
+                detail = await invoices.record_payment(actor, current().id, data)
+            except ServiceError as exc:
+                errors.show(getattr(exc, "field", None), exc.message)
+                return
+            dialog.close()
+            ui.notify(f"Payment recorded; {detail.number} is {invoices.STATUS_LABELS[detail.status].lower()}.")
+            await refresh(detail)
+
+        dialog_actions(dialog, "Save payment", save)
+
+    def open_dialog() -> None:
+        detail = current()
+        title.text = f"Record a payment for {detail.number}"
+        amount_input.value = str(money.from_minor(detail.amount_due_minor, detail.currency))
+        amount_input.props(f'suffix="{detail.currency}"')
+        paid_on.value = str(clock.now().date())
+        method.value, reference.value = "bank_transfer", ""
+        errors.clear()
+        dialog.open()
+
+    return open_dialog
+
+
+def void_dialog(actor: StaffActor, current: Callable[[], InvoiceDetail], refresh: Refresh) -> Callable:
+    with ui.dialog() as dialog, ui.card().classes("w-full max-w-md"):
+        title = ui.label().classes("text-lg font-semibold")
+        ui.label("A void invoice stays in the records but can no longer be sent or paid.").classes("text-sm")
+
+        async def void() -> None:
+            try:
+                detail = await invoices.void_invoice(actor, current().id)
+            except ServiceError as exc:
+                ui.notify(exc.message, type="negative")
+                return
+            dialog.close()
+            ui.notify(f"{detail.number} is void.")
+            await refresh(detail)
+
+        with ui.row().classes("w-full justify-end"):
+            ui.button("Cancel", on_click=dialog.close).props("flat")
+            ui.button("Void invoice", on_click=void).props("color=negative").mark("confirm-void")
+
+    def open_dialog() -> None:
+        title.text = f"Void {current().number}?"
+        dialog.open()
+
+    return open_dialog
+
+
+def summary(detail: InvoiceDetail) -> None:
+    with ui.grid(columns=2).classes("gap-x-8 gap-y-1 text-sm"):
+        ui.label("Client").classes("text-gray-500")
+        ui.link(detail.buyer.name, f"/clients/{detail.client_id}")
+        for label, value in (
+            ("Project", detail.project_name),
+            ("Issued", f"{detail.issue_date:%Y-%m-%d}"),
+            ("Due", f"{detail.due_date:%Y-%m-%d}"),
+            ("Sent", f"{detail.sent_at:%Y-%m-%d %H:%M}" if detail.sent_at else "not yet"),
+        ):
+            ui.label(label).classes("text-gray-500")
+            ui.label(value or "—")
+
+
+def lines_and_totals(detail: InvoiceDetail) -> None:
+    rows = [
+        {
+            "id": n,
+            "description": line.description,
+            "quantity": number(line.quantity),
+            "unit_price": amount(line.unit_price_minor, detail.currency, code=False),
+            "tax_rate": f"{number(line.tax_rate)} %",
+            "amount": amount(line_amount_minor(line, detail.discount_percent), detail.currency, code=False),
+        }
+        for n, line in enumerate(detail.lines)
+    ]
+    ui.table(columns=LINE_COLUMNS, rows=rows, row_key="id").props("flat bordered hide-bottom").classes("w-full")
+    totals = [("Subtotal", detail.subtotal_minor)]
+    if detail.discount_minor:
+        totals.append((f"Discount {number(detail.discount_percent)} %", -detail.discount_minor))
+    totals += [("Tax", detail.tax_minor), ("Total", detail.total_minor)]
+    if detail.amount_paid_minor:
+        totals.append(("Paid", -detail.amount_paid_minor))
+    totals.append(("Amount due", detail.amount_due_minor))
+    with ui.grid(columns=2).classes("ml-auto gap-x-8 gap-y-1 text-sm"):
+        for label, value in totals:
+            strong = " font-semibold" if label in ("Total", "Amount due") else ""
+            ui.label(label).classes("text-gray-600" + strong)
+            ui.label(amount(value, detail.currency)).classes("text-right font-mono" + strong)
+    for label, text in (("Notes", detail.notes), ("Terms", detail.terms)):
+        if text:
+            ui.label(label).classes("text-sm text-gray-500 mt-2")
+            ui.label(text).classes("whitespace-pre-line text-sm")
+
+
+def payment_list(detail: InvoiceDetail) -> None:
+    if not detail.payments:
+        ui.label("No payments yet.").classes("text-gray-500 text-sm")
+    for payment in detail.payments:
+        with ui.row().classes("w-full items-center gap-4 border-b border-gray-200 py-1 text-sm"):
+            ui.label(f"{payment.paid_on:%Y-%m-%d}").classes("w-28")
+            ui.label(invoices.PAYMENT_METHODS.get(payment.method, payment.method)).classes("w-32")
+            ui.label(payment.reference or "").classes("flex-1 text-gray-600")
+            ui.label(amount(payment.amount_minor, payment.currency)).classes("font-mono")
+
+
+@router.page("/invoices/{invoice_id}")
+async def invoice_page(request: Request, invoice_id: str) -> RedirectResponse | None:
+    context = await guard(request)
+    if isinstance(context, RedirectResponse):
+        return context
+    actor = context.actor
+    try:
+        detail = await invoices.get_invoice(actor, invoice_id)
+    except NotFound:
+        with frame(context, "Invoice"):
+            not_found("This invoice does not exist.")
+        return None
+    state = {"detail": detail}
+
+    def current() -> InvoiceDetail:
+        return state["detail"]
+
+    async def refresh(new: InvoiceDetail) -> None:
+        state["detail"] = new
+        content.refresh()
+
+    async def duplicate() -> None:
+        try:
+            copy = await invoices.duplicate_invoice(actor, current().id)
+        except ServiceError as exc:
+            ui.notify(exc.message, type="negative")
+            return
+        ui.notify(f"Copied to the new draft {copy.number}", type="positive")
+        ui.navigate.to(f"/invoices/{copy.id}/edit")
+
+    @ui.refreshable
+    def content() -> None:
+        shown = current()
+        is_open = shown.status in invoices.OPEN_STATUSES
+        with ui.card().classes("w-full").props("flat bordered"):
+            with ui.row().classes("w-full items-center gap-3"):
+                ui.label(shown.number).classes("text-xl font-semibold")
+                status_badge(shown.display_status).mark("invoice-status")
+                ui.space()
+                if shown.status == "draft":
+                    ui.button("Edit", icon="edit", on_click=lambda: ui.navigate.to(f"/invoices/{shown.id}/edit")).mark(
+                        "action-edit"
+                    )
+                if shown.status != "void":
+                    ui.button("Send" if shown.status == "draft" else "Resend", icon="send", on_click=open_send).mark(
+                        "action-send"
+                    )
+                if is_open:
+                    ui.button("Record payment", icon="payments", on_click=open_payment).mark("action-payment")
+                ui.button("Duplicate", icon="content_copy", on_click=duplicate).props("flat").mark("action-duplicate")
+                if shown.status != "void" and not shown.amount_paid_minor:
+                    ui.button("Void", icon="block", on_click=open_void).props("flat color=negative").mark("action-void")
+            summary(shown)
+        with ui.card().classes("w-full").props("flat bordered"):
+            lines_and_totals(shown)
+        with ui.card().classes("w-full").props("flat bordered"):
+            ui.label("Payments").classes("text-lg font-semibold")
+            payment_list(shown)
+        with ui.card().classes("w-full").props("flat bordered"):
+            ui.label("Public link").classes("text-lg font-semibold")
+            ui.label("Anyone with this link can view, download and pay the invoice; each view is recorded.").classes(
+                "text-sm text-gray-600"
+            )
+            copy_link("Public link", shown.public_url)
+            pdf_path = f"/i/{invoices.public_token(shown.id)}/pdf"
+            ui.link("Download PDF", pdf_path, new_tab=True).classes("text-sm").mark("invoice-pdf")
+
+    with frame(context, f"Invoice {detail.number}"):
+        ui.link("← All invoices", "/invoices").classes("text-sm")
+        open_send = send_dialog(actor, current, refresh)
+        open_payment = payment_dialog(actor, current, refresh)
+        open_void = void_dialog(actor, current, refresh)
+        content()
+    return None

@@ -1,0 +1,130 @@
+"""Invoices: the server-side paginated list with its filters (status, client, issue-date range)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from fastapi import Request
+from fastapi.responses import RedirectResponse
+from nicegui import APIRouter, ui
+
+from components.forms import FieldErrors
+from components.paged_table import PagedTable
+from portal_app.staff.layout import frame, guard
+from services import clients, invoices
+from services.errors import ServiceError
+from services.pdf import amount
+
+router = APIRouter()
+
+STATUS_FILTERS = {
+    "": "All",
+    "draft": "Draft",
+    "open": "Open",
+    "overdue": "Overdue",
+    "partially_paid": "Partially paid",
+    "paid": "Paid",
+    "void": "Void",
+}
+# Quasar colors of the status badges; overdue is derived, never stored.
+STATUS_COLORS = {
+    "draft": "grey-7",
+    "sent": "primary",
+    "partially_paid": "warning",
+    "paid": "positive",
+    "void": "grey-5",
+    "overdue": "negative",
+}
+COLUMNS = [
+    {"name": "number", "label": "Number", "field": "number", "align": "left"},
+    {"name": "client", "label": "Client", "field": "client", "align": "left"},
+    {"name": "issue", "label": "Issued", "field": "issue", "align": "left"},
+    {"name": "due", "label": "Due date", "field": "due", "align": "left"},
+    {"name": "status", "label": "Status", "field": "status", "align": "left"},
+    {"name": "total", "label": "Total", "field": "total", "align": "right"},
+    {"name": "amount_due", "label": "Amount due", "field": "amount_due", "align": "right"},
+]
+
+
+def parse_date(value: str | None) -> date | None:
+    """A date from a date input; ValueError for anything that is not YYYY-MM-DD."""
+    return date.fromisoformat(value) if value else None
+
+
+def status_badge(display_status: str) -> ui.badge:
+    return ui.badge(invoices.STATUS_LABELS[display_status], color=STATUS_COLORS[display_status]).props("outline")
+
+
+def invoice_row(row: invoices.InvoiceRow) -> dict:
+    return {
+        "id": str(row.id),
+        "number": row.number,
+        "client": row.client_name,
+        "client_id": str(row.client_id),
+        "issue": f"{row.issue_date:%Y-%m-%d}",
+        "due": f"{row.due_date:%Y-%m-%d}",
+        "status": invoices.STATUS_LABELS[row.display_status],
+        "status_color": STATUS_COLORS[row.display_status],
+        "total": amount(row.total_minor, row.currency),
+        "amount_due": amount(row.amount_due_minor, row.currency),
+    }
+
+
+@router.page("/invoices")
+async def invoices_page(request: Request, status: str = "") -> RedirectResponse | None:
+    context = await guard(request)
+    if isinstance(context, RedirectResponse):
+        return context
+    actor = context.actor
+    client = request.query_params.get("client", "")  # NiceGUI reserves a page parameter named `client`
+    client_page = await clients.list_clients(actor, limit=200)
+    client_options = {"": "All clients"} | {str(c.id): c.name for c in client_page.items}
+
+    async def fetch(limit: int, offset: int) -> tuple[list[dict], int]:
+        try:
+            filters = invoices.InvoiceFilter(
+                status=status_select.value or "",
+                client_id=client_select.value or None,
+                date_from=parse_date(date_from.value),
+                date_to=parse_date(date_to.value),
+            )
+            page = await invoices.list_invoices(actor, filters, limit=limit, offset=offset)
+        except ValueError:
+            errors.show("date_to", "Enter dates as YYYY-MM-DD.")
+            return [], 0
+        except ServiceError as exc:
+            errors.show(getattr(exc, "field", None), exc.message)
+            return [], 0
+        errors.clear()
+        return [invoice_row(row) for row in page.items], page.total
+
+    with frame(context, "Invoices"):
+        with ui.row().classes("w-full items-end gap-3"):
+            status_select = ui.select(
+                STATUS_FILTERS, value=status if status in STATUS_FILTERS else "", label="Status"
+            ).props("outlined dense")
+            status_select.classes("min-w-[10rem]")
+            client_select = ui.select(
+                client_options, value=client if client in client_options else "", label="Client", with_input=True
+            ).props("outlined dense")
+            client_select.classes("min-w-[14rem]")
+            date_from = ui.input("Issued from").props("outlined dense type=date clearable")
+            date_to = ui.input("Issued to").props("outlined dense type=date clearable")
+            ui.space()
+            ui.button("New invoice", icon="add", on_click=lambda: ui.navigate.to("/invoices/new"))
+        if client_page.total > len(client_page.items):
+            ui.label(f"The client filter lists the first {len(client_page.items)} clients by name.").classes(
+                "text-xs text-gray-500"
+            )
+        errors = FieldErrors(date_from=date_from, date_to=date_to, status=status_select, client_id=client_select)
+        table = PagedTable(COLUMNS, fetch)
+        table.link_column("number", "'/invoices/' + props.row.id")
+        table.link_column("client", "'/clients/' + props.row.client_id")
+        table.table.add_slot(
+            "body-cell-status",
+            '<q-td :props="props"><q-badge outline :color="props.row.status_color" :label="props.value" /></q-td>',
+        )
+        for field in (status_select, client_select, date_from, date_to):
+            field.on_value_change(table.reset)
+        await table.load()
+    return None

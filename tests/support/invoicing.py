@@ -1,0 +1,58 @@
+"""Builders for invoice tests: drafts through the services, and shortcuts for state the tests are not about."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+
+from sqlalchemy import func, select, update
+
+from models import Contact, Invoice, InvoiceStatus, Organization
+from services import invoices
+from services.actors import StaffActor, SystemActor
+from services.db import unit_of_work
+from tests.support.clock import T0
+
+
+async def draft(
+    actor: StaffActor,
+    client_id: uuid.UUID,
+    *prices: str,
+    currency: str = "USD",
+    issue: date | None = None,
+    due: date | None = None,
+) -> invoices.InvoiceDetail:
+    """A draft with one line per price (quantity 1, no tax); one line of 100.00 when no price is given."""
+    return await invoices.create_invoice(
+        actor,
+        invoices.InvoiceInput(
+            client_id=client_id,
+            currency=currency,
+            issue_date=issue,
+            due_date=due,
+            lines=[invoices.LineInput(f"Item {n + 1}", "1", price) for n, price in enumerate(prices or ("100.00",))],
+        ),
+    )
+
+
+async def mark_sent(invoice_id: uuid.UUID, at: datetime = T0) -> None:
+    """The state send_invoice leaves, without rendering and mailing a PDF, for tests about what comes after."""
+    async with unit_of_work(SystemActor()) as session:
+        await session.execute(
+            update(Invoice).where(Invoice.id == invoice_id).values(status=InvoiceStatus.sent, sent_at=at)
+        )
+
+
+async def make_billing(*contact_ids: uuid.UUID) -> None:
+    async with unit_of_work(SystemActor()) as session:
+        await session.execute(update(Contact).where(Contact.id.in_(contact_ids)).values(billing=True))
+
+
+async def set_org(org_id: uuid.UUID, **values: object) -> None:
+    async with unit_of_work(SystemActor()) as session:
+        await session.execute(update(Organization).where(Organization.id == org_id).values(**values))
+
+
+async def count(model: type, *conditions: object) -> int:
+    async with unit_of_work(SystemActor()) as session:
+        return await session.scalar(select(func.count()).select_from(model).where(*conditions)) or 0

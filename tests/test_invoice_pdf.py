@@ -1,0 +1,211 @@
+"""The invoice PDF, read back with pypdf: what it says, how it pages, its paper size and its currencies."""
+
+from __future__ import annotations
+
+import io
+import uuid
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from PIL import Image as PILImage
+from pypdf import PdfReader
+
+from models.invoices import InvoiceStatus
+from services import invoice_math
+from services.invoices import InvoiceDetail, LineView, Party
+from services.pdf import render_invoice
+
+SELLER = Party("Acme Agency", "12 Harbour Road\nBristol BS1 4RN", "billing@acme.test")
+BUYER = Party("Initech Ltd", "4120 Freidrich Lane\nAustin TX 78744", "ap@initech.test")
+
+
+def make_detail(
+    lines: list[tuple[str, str, int, str]],
+    *,
+    currency: str = "USD",
+    discount: str = "0",
+    paid_minor: int = 0,
+    status: InvoiceStatus = InvoiceStatus.sent,
+    page_size: str = "A4",
+    notes: str = "Thank you for your business.",
+    terms: str = "Net 30.",
+) -> InvoiceDetail:
+    """`lines` are (description, quantity, unit price in minor units, tax percent); totals as the service makes them."""
+    parsed = [(Decimal(q), price, Decimal(rate)) for _, q, price, rate in lines]
+    totals = invoice_math.totals(parsed, Decimal(discount))
+    views = tuple(
+        LineView(description, q, price, rate, amounts.net_minor, amounts.tax_minor)
+        for (description, *_), (q, price, rate), amounts in zip(lines, parsed, totals.lines, strict=True)
+    )
+    return InvoiceDetail(
+        id=uuid.uuid4(),
+        number="INV-0042",
+        status=status,
+        display_status=status.value,
+        client_id=uuid.uuid4(),
+        project_id=None,
+        project_name="",
+        currency=currency,
+        issue_date=date(2026, 3, 10),
+        due_date=date(2026, 4, 9),
+        discount_percent=Decimal(discount),
+        notes=notes,
+        terms=terms,
+        subtotal_minor=totals.subtotal_minor,
+        discount_minor=totals.discount_minor,
+        tax_minor=totals.tax_minor,
+        total_minor=totals.total_minor,
+        amount_paid_minor=paid_minor,
+        amount_due_minor=totals.total_minor - paid_minor,
+        sent_at=None,
+        public_url="http://portico.test/i/x",
+        seller=SELLER,
+        buyer=BUYER,
+        payment_instructions="Wire to IBAN GB33 BUKB 2020 1555 5555 55",
+        page_size=page_size,
+        lines=views,
+    )
+
+
+def pages_text(document: bytes) -> list[str]:
+    """Each page's text, with runs of whitespace (wrapped lines, table cells) as one space."""
+    assert document.startswith(b"%PDF-")
+    return [" ".join(page.extract_text().split()) for page in PdfReader(io.BytesIO(document)).pages]
+
+
+THREE_LINES = [
+    ("Discovery workshop", "1", 150000, "20"),
+    ("Design: 12 page templates, responsive, with accessibility review", "12", 45050, "20"),
+    ("Hosting (March)", "1", 4999, "0"),
+]
+
+
+def test_a_short_invoice_says_everything_on_one_page() -> None:
+    detail = make_detail(THREE_LINES, discount="10", paid_minor=100000)
+    [text] = pages_text(render_invoice(detail))
+    for expected in (
+        "INV-0042",
+        "Acme Agency",
+        "12 Harbour Road",
+        "Bristol BS1 4RN",
+        "Initech Ltd",
+        "4120 Freidrich Lane",
+        "Austin TX 78744",
+        "Issue date: 10 Mar 2026",
+        "Due date: 09 Apr 2026",
+        *(description for description, *_ in THREE_LINES),
+        "1500.00",  # a unit price, the currency's two decimals
+        "5406.00",  # 12 × 450.50
+        "Wire to IBAN GB33 BUKB 2020 1555 5555 55",
+        "Thank you for your business.",
+        "Net 30.",
+        "Page 1 of 1",
+    ):
+        assert expected in text, expected
+    # 1500 + 5406 + 49.99 = 6955.99; 10 % off; tax on the discounted lines.
+    assert detail.subtotal_minor == 695599 and detail.discount_minor == 69560
+    for label, minor in (
+        ("Subtotal", detail.subtotal_minor),
+        ("Discount (10%)", -detail.discount_minor),
+        ("Tax", detail.tax_minor),
+        ("Total", detail.total_minor),
+        ("Amount paid", 100000),
+        ("Amount due", detail.total_minor - 100000),
+    ):
+        sign = "-" if minor < 0 else ""
+        value = f"{sign}{abs(minor) // 100}.{abs(minor) % 100:02d} USD"
+        assert f"{label} {value}" in text, (label, value)
+    assert "PAID" not in text and "VOID" not in text
+
+
+def test_without_a_discount_there_is_no_discount_row() -> None:
+    [text] = pages_text(render_invoice(make_detail(THREE_LINES)))
+    assert "Subtotal" in text and "Discount" not in text
+
+
+def test_a_long_invoice_flows_over_pages_with_the_header_repeated() -> None:
+    lines = [(f"Item {n:03d} retainer hours", "1.5", 10000 + n, "20") for n in range(1, 121)]
+    detail = make_detail(lines)
+    texts = pages_text(render_invoice(detail))
+    count = len(texts)
+    assert count >= 3
+    for number, text in enumerate(texts, start=1):
+        assert f"Page {number} of {count}" in text, number
+        assert "INV-0042" in text, number  # each page says whose it is
+    everything = " ".join(texts)
+    for description, *_ in lines:
+        assert description in everything, description
+    assert "Item 001 retainer hours" in texts[0] and "Item 120 retainer hours" not in texts[0]
+    for text in texts[1:]:
+        if "retainer hours" in text:  # every page with lines starts with the header row again
+            assert "Description" in text and "Unit price (USD)" in text and "Amount" in text
+    assert "Description" in texts[1]
+    total = f"{detail.total_minor // 100}.{detail.total_minor % 100:02d} USD"
+    assert f"Total {total}" in everything and f"Amount due {total}" in everything
+
+
+@pytest.mark.parametrize(("page_size", "size"), [("A4", (595.28, 841.89)), ("Letter", (612.0, 792.0))])
+def test_the_page_size_follows_the_organization(page_size: str, size: tuple[float, float]) -> None:
+    reader = PdfReader(io.BytesIO(render_invoice(make_detail(THREE_LINES, page_size=page_size))))
+    for page in reader.pages:
+        box = page.mediabox
+        assert (round(float(box.width), 2), round(float(box.height), 2)) == size
+
+
+@pytest.mark.parametrize(
+    ("currency", "price", "unit_text", "total_text"),
+    [
+        ("JPY", 120000, "120000", "240000 JPY"),  # no minor unit
+        ("KWD", 12500, "12.500", "25.000 KWD"),  # three decimals
+    ],
+)
+def test_money_has_exactly_the_currencys_decimals(currency: str, price: int, unit_text: str, total_text: str) -> None:
+    [text] = pages_text(render_invoice(make_detail([("Consulting", "2", price, "0")], currency=currency)))
+    assert f"Unit price ({currency})" in text
+    assert unit_text in text
+    assert f"Total {total_text}" in text and f"Amount due {total_text}" in text, text
+    if currency == "JPY":
+        assert "120000.0" not in text and "240000.00" not in text
+
+
+def test_user_text_is_printed_literally_never_as_markup() -> None:
+    tricky = "Fish & Chips <b>not bold</b> <font size=40>big</font> &amp;"
+    detail = make_detail([(tricky, "1", 1000, "0")], notes="Notes with <i>tags</i> & more\nsecond line")
+    [text] = pages_text(render_invoice(detail))
+    assert "Fish & Chips <b>not bold</b> <font size=40>big</font> &amp;" in text
+    assert "Notes with <i>tags</i> & more" in text and "second line" in text
+
+
+def test_a_very_long_word_wraps_instead_of_failing() -> None:
+    word = "x" * 400
+    document = render_invoice(make_detail([(word, "1", 1000, "0")]))
+    [text] = pages_text(document)
+    assert "".join(text.split()).count(word) == 1  # all of it …
+    raw = PdfReader(io.BytesIO(document)).pages[0].extract_text()
+    assert max(len(line) for line in raw.splitlines() if "xxx" in line) < 100  # … broken over several lines
+
+
+@pytest.mark.parametrize(("status", "stamp"), [(InvoiceStatus.paid, "PAID"), (InvoiceStatus.void, "VOID")])
+def test_paid_and_void_invoices_say_so(status: InvoiceStatus, stamp: str) -> None:
+    detail = make_detail(THREE_LINES, status=status)
+    [text] = pages_text(render_invoice(detail))
+    assert stamp in text
+    if status == InvoiceStatus.void:  # nothing to pay on a void invoice: no instructions for paying it
+        assert "Wire to IBAN" not in text
+
+
+def png(width: int, height: int) -> bytes:
+    buffer = io.BytesIO()
+    PILImage.new("RGB", (width, height), (79, 70, 229)).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def test_the_logo_is_drawn_when_given_and_a_broken_one_is_skipped() -> None:
+    detail = make_detail(THREE_LINES)
+    with_logo = PdfReader(io.BytesIO(render_invoice(detail, png(400, 100))))
+    assert len(with_logo.pages[0].images) == 1
+    assert "Acme Agency" in with_logo.pages[0].extract_text()
+    without = PdfReader(io.BytesIO(render_invoice(detail, b"not an image")))
+    assert len(without.pages[0].images) == 0
+    assert "INV-0042" in without.pages[0].extract_text()
