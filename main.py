@@ -145,7 +145,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--if-empty", action="store_true", help="only when the database has no organization yet")
     demo.set_defaults(run=cmd_demo)
     job = commands.add_parser("run-job", help="run one scheduled job now and exit")
-    job.add_argument("name", help="outbox (send queued mail), reminders (payment reminders) or purge (expired sessions)")
+    job.add_argument(
+        "name", help="outbox (send queued mail), reminders (payment reminders) or purge (expired sessions)"
+    )
     job.set_defaults(run=cmd_run_job)
     return parser
 

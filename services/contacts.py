@@ -112,7 +112,8 @@ async def create_contact(actor: Actor, client_id: uuid.UUID | str, data: Contact
             target_type="contact",
             target_id=contact.id,
             target_label=email,
-            detail={"client": client.name, "portal_enabled": data.portal_enabled, "billing": data.billing},
+            detail={"client": client.name, "portal_enabled": data.portal_enabled}
+            | ({"billing": True} if data.billing else {}),
         )
         return _view(contact)
 

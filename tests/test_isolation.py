@@ -13,7 +13,7 @@ import pkgutil
 import re
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import pytest
@@ -26,12 +26,17 @@ from models import (
     AuditEvent,
     Client,
     Contact,
+    Invoice,
+    InvoiceLine,
+    InvoiceView,
     MagicLink,
     Membership,
     Organization,
     OutboxMail,
+    Payment,
     PortalSession,
     Project,
+    ReminderSent,
     StaffSession,
     StaffUser,
 )
@@ -41,11 +46,14 @@ from services import (
     clients,
     contacts,
     db,
+    invoice_access,
+    invoices,
     magic_links,
     organizations,
     outbox,
     portal_sessions,
     projects,
+    receivables,
     scoping,
     staff,
     staff_sessions,
@@ -55,10 +63,14 @@ from services.common import Page, hash_secret
 from services.db import unit_of_work
 from services.errors import NotFound
 from tests.support.factories import make_world
+from tests.support.invoicing import mark_sent
 
 EXEMPT = {
     "organizations.create_organization": "the platform creating a tenant (SystemActor): no row of another org to reach",
 }
+
+
+INVOICING = (Invoice, InvoiceLine, Payment, InvoiceView, ReminderSent)
 
 
 @dataclass(frozen=True)
@@ -74,6 +86,7 @@ class Target:
     portal_session_id: uuid.UUID
     markers: frozenset[str]
     whole_org: bool  # False: one client of the intruder's own organization
+    invoice_id: uuid.UUID | None = None  # the target client's invoice: sent and partly paid
 
     def scope(self) -> list[tuple[type, Any]]:
         if not self.whole_org:
@@ -83,11 +96,12 @@ class Target:
                 (Project, Project.client_id == self.client_id),
                 (MagicLink, MagicLink.client_id == self.client_id),
                 (PortalSession, PortalSession.client_id == self.client_id),
+                *((m, m.client_id == self.client_id) for m in (Invoice, InvoiceLine, Payment, InvoiceView)),
                 (AuditEvent, AuditEvent.org_id == self.org_id),
             ]
         owned = (Client, Contact, Project, ApiToken, StaffSession, Membership, AuditEvent, OutboxMail, MagicLink)
         return [(Organization, Organization.id == self.org_id), (StaffUser, StaffUser.id == self.user_id)] + [
-            (m, m.org_id == self.org_id) for m in (*owned, PortalSession)
+            (m, m.org_id == self.org_id) for m in (*owned, PortalSession, *INVOICING)
         ]
 
 
@@ -107,6 +121,7 @@ class Worlds:
     a: Any
     a2: Any
     b: Any
+    a1_invoice_id: uuid.UUID | None = None
 
 
 async def snapshot(target: Target) -> dict[str, list[tuple]]:
@@ -184,7 +199,41 @@ async def worlds(database) -> Worlds:
         Intruder("portal A1 -> client A2", portal, a2_target, "alpha"),
         Intruder("portal A1 -> org B", portal, org_target(b, b_token.id, b_session), "alpha"),
     ]
-    return Worlds(intruders, portal, a1_session, a, a2, b)
+    made = [
+        await billed(a.actor, a.client.id, "7777.77", "alpha-one-ref"),
+        await billed(a.actor, second.id, "5555.55", "alpha-two-ref"),
+        await billed(b.actor, b.client.id, "424242.42", "bravo-ref"),
+    ]
+    intruders = [replace(i, target=with_invoices(i.target, made)) for i in intruders]
+    return Worlds(intruders, portal, a1_session, a, a2, b, a1_invoice_id=made[0].invoice_id)
+
+
+@dataclass(frozen=True)
+class Billed:
+    org_id: uuid.UUID
+    client_id: uuid.UUID
+    invoice_id: uuid.UUID
+    markers: frozenset[str]
+
+
+async def billed(actor: StaffActor, client_id: uuid.UUID, amount: str, reference: str) -> Billed:
+    """A sent, partly paid invoice; its markers: id, link token, amounts, line text and payment reference."""
+    line = f"Retainer {reference}"
+    detail = await invoices.create_invoice(
+        actor, invoices.InvoiceInput(client_id=client_id, lines=[invoices.LineInput(line, "1", amount)])
+    )
+    await mark_sent(detail.id)
+    paid = await invoices.record_payment(actor, detail.id, invoices.PaymentInput("1.00", reference=reference))
+    markers = {str(detail.id), invoices.public_token(detail.id), line, reference}
+    markers |= {str(paid.total_minor), str(paid.amount_due_minor)}  # 777777 and 777677: no other number is like them
+    return Billed(actor.org_id, client_id, detail.id, frozenset(markers))
+
+
+def with_invoices(target: Target, made: list[Billed]) -> Target:
+    """The target's invoice, and the markers of every invoice it covers (its client's, or its organization's)."""
+    own = next(b for b in made if b.client_id == target.client_id)
+    covered = [b for b in made if b.client_id == target.client_id or (target.whole_org and b.org_id == target.org_id)]
+    return replace(target, invoice_id=own.invoice_id, markers=target.markers.union(*(b.markers for b in covered)))
 
 
 def in_session(load: Callable, id_field: str) -> Callable[..., Awaitable[Any]]:
@@ -199,6 +248,19 @@ async def _counts(who, t: Target, _: Intruder) -> Any:
     counts = await organizations.workspace_counts(who)
     assert counts == organizations.WorkspaceCounts(1, 1, 1, 1)  # B's own; org A has two of each
     return counts
+
+
+async def _aging(who, t: Target, i: Intruder) -> Any:
+    rows = await receivables.aging(who)
+    assert i.label.startswith("staff of B")  # the portal is turned away before
+    assert [(r.currency, r.total_minor) for r in rows] == [("USD", 42424142)]  # B's own invoice, less its payment
+    return rows
+
+
+async def _invoiced_vs_collected(who, t: Target, i: Intruder) -> Any:
+    rows = await receivables.invoiced_vs_collected(who)
+    assert (sum(r.invoiced_minor for r in rows), sum(r.collected_minor for r in rows)) == (42424242, 100)
+    return rows
 
 
 ProbeFn = Callable[[Any, Target, Intruder], Awaitable[Any]]
@@ -258,6 +320,41 @@ CASES: dict[str, list[ProbeFn]] = {
     ],
     "staff.list_staff": [lambda who, t, i: staff.list_staff(who, limit=200)],
     "staff_sessions.end_all_for_user": [lambda who, t, i: staff_sessions.end_all_for_user(who, t.user_id)],
+    "invoice_access.payment_history": [lambda who, t, i: invoice_access.payment_history(who, limit=200)],
+    "invoice_access.record_portal_view": [
+        lambda who, t, i: invoice_access.record_portal_view(who, t.invoice_id, via="portal", ip="", user_agent="")
+    ],
+    "invoices.load_invoice": [in_session(invoices.load_invoice, "invoice_id")],
+    "invoices.get_invoice": [lambda who, t, i: invoices.get_invoice(who, t.invoice_id)],
+    "invoices.create_invoice": [
+        lambda who, t, i: invoices.create_invoice(
+            who, invoices.InvoiceInput(client_id=t.client_id, lines=[invoices.LineInput("Probe", "1", "1.00")])
+        )
+    ],
+    "invoices.update_invoice": [
+        lambda who, t, i: invoices.update_invoice(
+            who,
+            t.invoice_id,
+            invoices.InvoiceInput(client_id=t.client_id, lines=[invoices.LineInput("Probe", "1", "1.00")]),
+        )
+    ],
+    "invoices.duplicate_invoice": [lambda who, t, i: invoices.duplicate_invoice(who, t.invoice_id)],
+    "invoices.send_invoice": [lambda who, t, i: invoices.send_invoice(who, t.invoice_id)],
+    "invoices.record_payment": [
+        lambda who, t, i: invoices.record_payment(who, t.invoice_id, invoices.PaymentInput("1.00"))
+    ],
+    "invoices.void_invoice": [lambda who, t, i: invoices.void_invoice(who, t.invoice_id)],
+    "invoices.list_invoices": [
+        lambda who, t, i: invoices.list_invoices(who, limit=200),
+        lambda who, t, i: invoices.list_invoices(who, invoices.InvoiceFilter(client_id=t.client_id), limit=200),
+        lambda who, t, i: invoices.list_invoices(who, invoices.InvoiceFilter(status="open"), limit=200),
+    ],
+    "invoices.outstanding": [
+        lambda who, t, i: invoices.outstanding(who),
+        lambda who, t, i: invoices.outstanding(who, t.client_id),
+    ],
+    "receivables.aging": [_aging],
+    "receivables.invoiced_vs_collected": [_invoiced_vs_collected],
 }
 
 
@@ -384,7 +481,31 @@ STAFF_ONLY = {
     "update_organization": lambda p, w: organizations.update_organization(
         p, organizations.OrganizationChanges(name="Mine", slug="alpha")
     ),
+    "create_invoice": lambda p, w: invoices.create_invoice(
+        p, invoices.InvoiceInput(client_id=w.a.client.id, lines=[invoices.LineInput("Mine", "1", "1.00")])
+    ),
+    "update_invoice": lambda p, w: invoices.update_invoice(
+        p,
+        w.a1_invoice_id,
+        invoices.InvoiceInput(client_id=w.a.client.id, lines=[invoices.LineInput("Mine", "1", "1.00")]),
+    ),
+    "send_invoice": lambda p, w: invoices.send_invoice(p, w.a1_invoice_id),
+    "record_payment": lambda p, w: invoices.record_payment(p, w.a1_invoice_id, invoices.PaymentInput("1.00")),
+    "void_invoice": lambda p, w: invoices.void_invoice(p, w.a1_invoice_id),
+    "duplicate_invoice": lambda p, w: invoices.duplicate_invoice(p, w.a1_invoice_id),
+    "aging": lambda p, w: receivables.aging(p),
+    "invoiced_vs_collected": lambda p, w: receivables.invoiced_vs_collected(p),
 }
+
+
+async def test_portal_actor_reaches_its_own_invoice(worlds: Worlds):
+    portal, invoice_id = worlds.portal, worlds.a1_invoice_id
+    assert (await invoices.get_invoice(portal, invoice_id)).amount_due_minor == 777677
+    assert [r.id for r in (await invoices.list_invoices(portal)).items] == [invoice_id]
+    assert [b.outstanding_minor for b in await invoices.outstanding(portal)] == [777677]
+    assert [p.invoice_id for p in (await invoice_access.payment_history(portal)).items] == [invoice_id]
+    await invoice_access.record_portal_view(portal, invoice_id, via="portal", ip="192.0.2.1", user_agent="probe")
+    assert [v.contact_id for v in await raw(SystemActor(), select(InvoiceView))] == [worlds.a.contact.id]
 
 
 @pytest.mark.parametrize("name", sorted(STAFF_ONLY))

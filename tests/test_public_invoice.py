@@ -85,7 +85,9 @@ async def test_the_link_shows_the_invoice(app_client: httpx.AsyncClient, acme: O
 async def test_every_view_is_recorded(app_client: httpx.AsyncClient, acme: OrgWorld) -> None:
     detail = await issue_invoice(acme)
     for _ in range(2):
-        assert (await app_client.get(f"/i/{token_of(detail)}", headers={"User-Agent": "Scanner/1.0"})).status_code == 200
+        assert (
+            await app_client.get(f"/i/{token_of(detail)}", headers={"User-Agent": "Scanner/1.0"})
+        ).status_code == 200
     async with unit_of_work(SystemActor()) as session:
         views = list(await session.scalars(select(InvoiceView).where(InvoiceView.invoice_id == detail.id)))
         audits = list(

@@ -54,6 +54,17 @@ def _parse_day(value: str | None) -> date | None:
     return date.fromisoformat(value) if value else None
 
 
+def _initial_filter(status: str, issued_from: str, issued_to: str) -> InvoiceFilter:
+    """Filters from the address (a link can carry them); anything odd there is simply ignored."""
+    try:
+        start, end = _parse_day(issued_from), _parse_day(issued_to)
+    except ValueError:
+        start = end = None
+    if start and end and end < start:
+        start = end = None
+    return InvoiceFilter(status=status if status in STATUS_FILTERS else "", date_from=start, date_to=end)
+
+
 def _balances(balances: list[invoices.Balance]) -> None:
     with ui.row().classes("w-full gap-4"):
         if not balances:
@@ -72,8 +83,8 @@ def _balances(balances: list[invoices.Balance]) -> None:
                     ui.label("Nothing overdue").classes("text-sm text-gray-600")
 
 
-def _invoice_table(page: PortalPage) -> PagedTable:
-    chosen = {"filter": InvoiceFilter()}
+def _invoice_table(page: PortalPage, initial: InvoiceFilter) -> PagedTable:
+    chosen = {"filter": initial}
 
     async def fetch(limit: int, offset: int) -> tuple[list[dict], int]:
         listing = await invoices.list_invoices(page.actor, chosen["filter"], limit=limit, offset=offset)
@@ -108,14 +119,18 @@ def _invoice_table(page: PortalPage) -> PagedTable:
         await table.reset()
 
     with ui.row().classes("w-full items-center gap-3"):
-        status = ui.toggle(STATUS_FILTERS, value="", on_change=apply).props("no-caps unelevated").mark("status")
-        date_from = ui.input("Issued from").props("type=date stack-label dense outlined clearable").mark("from")
-        date_to = ui.input("Issued to").props("type=date stack-label dense outlined clearable").mark("to")
+        status = ui.toggle(STATUS_FILTERS, value=initial.status).props("no-caps unelevated").mark("status")
+        dates = [f"{d:%Y-%m-%d}" if d else "" for d in (initial.date_from, initial.date_to)]
+        date_from = ui.input("Issued from", value=dates[0]).props("type=date stack-label dense outlined clearable")
+        date_to = ui.input("Issued to", value=dates[1]).props("type=date stack-label dense outlined clearable")
+        date_from.mark("from")
+        date_to.mark("to")
+        status.on_value_change(apply)
         date_from.on_value_change(apply)
         date_to.on_value_change(apply)
     error = ui.label("").classes("text-sm text-negative")
     table = PagedTable(INVOICE_COLUMNS, fetch)
-    table.table.props('no-data-label="No invoices match these filters."')
+    table.table.props('no-data-label="No invoices match these filters."').mark("invoices")
     table.link_column("number", "props.row.href")
     table.table.add_slot(
         "body-cell-status",
@@ -145,13 +160,15 @@ def _payment_table(page: PortalPage) -> PagedTable:
         return rows, history.total
 
     table = PagedTable(PAYMENT_COLUMNS, fetch, rows_per_page=10)
-    table.table.props('no-data-label="No payments yet."')
+    table.table.props('no-data-label="No payments yet."').mark("payments")
     table.link_column("number", "props.row.href")
     return table
 
 
 @router.page("/portal/{slug}/invoices")
-async def portal_invoices(request: Request, slug: str) -> RedirectResponse | None:
+async def portal_invoices(
+    request: Request, slug: str, status: str = "", issued_from: str = "", issued_to: str = ""
+) -> RedirectResponse | None:
     page = await open_page(request, slug)
     if not isinstance(page, PortalPage):
         return page
@@ -162,7 +179,7 @@ async def portal_invoices(request: Request, slug: str) -> RedirectResponse | Non
     balances = await invoices.outstanding(page.actor)
     with frame(page, "Invoices", "/invoices"):
         _balances(balances)
-        listing = _invoice_table(page)
+        listing = _invoice_table(page, _initial_filter(status, issued_from, issued_to))
         ui.label("Payment history").classes("text-lg font-semibold mt-4")
         payments = _payment_table(page)
         await listing.load()

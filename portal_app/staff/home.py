@@ -33,9 +33,9 @@ def aging_card(rows: list[receivables.AgingRow]) -> None:
                 ui.label(heading).classes("text-gray-500 text-right")
             for row in rows:
                 ui.label(row.currency).classes("font-semibold")
-                for value in (*row.buckets, row.total_minor):
+                for n, value in enumerate((*row.buckets, row.total_minor)):
                     ui.label(amount(value, row.currency, code=False)).classes("text-right font-mono").mark(
-                        f"aging-{row.currency}"
+                        f"aging-{row.currency}-{n}"
                     )
 
 

@@ -47,11 +47,14 @@ def send_dialog(actor: StaffActor, current: Callable[[], InvoiceDetail], refresh
         to = ui.column().classes("gap-1")
 
         async def send() -> None:
+            confirm.disable()  # one click, one mail per recipient
             try:
                 detail = await invoices.send_invoice(actor, current().id)
             except ServiceError as exc:
                 ui.notify(exc.message, type="negative")
                 return
+            finally:
+                confirm.enable()
             dialog.close()
             ui.notify(f"Sent {detail.number}", type="positive")
             await refresh(detail)

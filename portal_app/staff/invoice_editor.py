@@ -184,7 +184,7 @@ async def editor(actor: StaffActor, detail: invoices.InvoiceDetail | None, clien
             if line.amount_label is not None:
                 line.amount_label.text = amount(next(amounts).gross_minor, code) if values else "—"
         shown["subtotal"].text = amount(result.subtotal_minor, code)
-        shown["discount"].text = amount(-result.discount_minor, code) if result.discount_minor else amount(0, code)
+        shown["discount"].text = amount(-result.discount_minor, code)
         shown["tax"].text = amount(result.tax_minor, code)
         shown["total"].text = amount(result.total_minor, code)
 
@@ -265,6 +265,7 @@ async def editor(actor: StaffActor, detail: invoices.InvoiceDetail | None, clien
             terms=terms.value or "",
             lines=[invoices.LineInput(ln.description, ln.quantity, ln.unit_price, ln.tax_rate) for ln in sent],
         )
+        save_button.disable()  # a double click must not create two invoices
         try:
             saved = (
                 await invoices.update_invoice(actor, detail.id, data)
@@ -274,6 +275,8 @@ async def editor(actor: StaffActor, detail: invoices.InvoiceDetail | None, clien
         except ServiceError as exc:
             show_error(getattr(exc, "field", None), exc.message)
             return
+        finally:
+            save_button.enable()
         ui.notify(f"Saved {saved.number}", type="positive")
         ui.navigate.to(f"/invoices/{saved.id}")
 
@@ -285,7 +288,7 @@ async def editor(actor: StaffActor, detail: invoices.InvoiceDetail | None, clien
     preview()
     with ui.row().classes("w-full justify-end gap-2"):
         ui.button("Cancel", on_click=lambda: ui.navigate.to(f"/invoices/{detail.id}" if detail else "/invoices"))
-        ui.button("Save draft", icon="save", on_click=save)
+        save_button = ui.button("Save draft", icon="save", on_click=save)
 
 
 @router.page("/invoices/new")

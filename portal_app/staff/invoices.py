@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date
 
 from fastapi import Request
@@ -80,7 +81,14 @@ async def invoices_page(request: Request, status: str = "") -> RedirectResponse 
     client_page = await clients.list_clients(actor, limit=200)
     client_options = {"": "All clients"} | {str(c.id): c.name for c in client_page.items}
 
+    # One load at a time, each reading the filters when its turn comes: the last change always has the last word.
+    loading = asyncio.Lock()
+
     async def fetch(limit: int, offset: int) -> tuple[list[dict], int]:
+        async with loading:
+            return await fetch_now(limit, offset)
+
+    async def fetch_now(limit: int, offset: int) -> tuple[list[dict], int]:
         try:
             filters = invoices.InvoiceFilter(
                 status=status_select.value or "",

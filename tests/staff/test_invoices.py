@@ -10,6 +10,7 @@ from nicegui import ui
 from nicegui.testing.user import User
 
 from services import audit, clients, contacts, invoice_math, invoices, outbox
+from services.db import Database
 from services.pdf import amount
 from tests.staff.helpers import eventually, signed_in, table_rows, the_table
 from tests.support.clock import T0
@@ -312,3 +313,20 @@ async def test_another_organizations_invoice_is_not_found(user: User, app_client
     await user.open("/invoices")
     rows = await table_rows(user, 1)
     assert [r["id"] for r in rows] == [str(own.id)]
+
+
+async def test_a_contact_can_be_created_as_a_billing_contact(database: Database) -> None:
+    world = await make_world("acme")
+    view = await contacts.create_contact(
+        world.actor, world.client.id, contacts.ContactInput(email="ap@client-acme.test", name="AP", billing=True)
+    )
+    assert view.billing and not (await contacts.get_contact(world.actor, world.contact.id)).billing
+    created = await audit.list_events(world.actor, audit.AuditFilter(action="contact.created"))
+    assert {e.target_label: e.detail.get("billing") for e in created.items} == {
+        "ap@client-acme.test": True,
+        world.contact.email: None,
+    }
+    off = await contacts.update_contact(world.actor, view.id, contacts.ContactChanges(billing=False))
+    assert not off.billing
+    changed = await audit.list_events(world.actor, audit.AuditFilter(action="contact.billing_changed"))
+    assert [e.detail for e in changed.items] == [{"billing": False}]
