@@ -107,10 +107,12 @@ def cmd_run_job(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
-    from nicegui import ui
+    from nicegui import run, ui
 
     from portal_app.app import create_app
 
+    # PDFs render in a process pool; spawned workers do not inherit the scheduler's and the server's threads.
+    run.process_pool_start_method = "spawn"
     create_app(settings)
     ui.run(
         host=settings.host,

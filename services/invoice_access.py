@@ -118,7 +118,7 @@ async def payment_history(actor: Actor, limit: int = 10, offset: int = 0) -> Pag
     """Payments on the invoices the actor may see, newest first. Two queries, whatever the page size."""
     limit, offset = page_window(limit, offset)
     # The invoice rules (for the portal: never drafts or void) apply to the payments' invoices too.
-    conditions = [*visible(actor, Payment), *invoices._visible_invoices(actor)]
+    conditions = [*visible(actor, Payment), *invoices.visible_invoices(actor)]
     joined = Invoice.id == Payment.invoice_id
     async with unit_of_work(actor) as session:
         total = await session.scalar(select(func.count()).select_from(Payment).join(Invoice, joined).where(*conditions))

@@ -16,7 +16,7 @@ from models.clients import Client, Contact
 from models.invoices import Invoice, InvoiceLine, InvoiceStatus, Payment
 from models.organizations import Organization
 from models.projects import Project
-from services import audit, clock, config, invoice_math, money, outbox
+from services import audit, branding, clock, config, invoice_math, money, outbox
 from services.actors import Actor, PortalActor, require_staff
 from services.clients import load_client
 from services.common import Page, optional_text, page_window, parse_id, required_text
@@ -265,7 +265,7 @@ async def _detail(session: AsyncSession, invoice: Invoice) -> InvoiceDetail:
 # --- loading -------------------------------------------------------------------------------------------------------
 
 
-def _visible_invoices(actor: Actor) -> list:
+def visible_invoices(actor: Actor) -> list:
     """The explicit filters: own organization (and client), and for the portal never drafts or void invoices."""
     conditions = visible(actor, Invoice)
     if isinstance(actor, PortalActor):
@@ -277,7 +277,7 @@ async def load_invoice(
     session: AsyncSession, actor: Actor, invoice_id: uuid.UUID | str, *, lock: bool = False
 ) -> Invoice:
     statement = select(Invoice).where(
-        Invoice.id == parse_id(invoice_id, "Invoice not found"), *_visible_invoices(actor)
+        Invoice.id == parse_id(invoice_id, "Invoice not found"), *visible_invoices(actor)
     )
     if lock:
         statement = statement.with_for_update()
@@ -376,7 +376,8 @@ async def create_invoice(actor: Actor, data: InvoiceInput) -> InvoiceDetail:
             public_token_hash=public_token_hash(public_token(invoice_id)),
         )
         session.add(invoice)
-        await _apply(session, actor, invoice, data, org)
+        with session.no_autoflush:  # the row is complete only once _apply has filled it in
+            await _apply(session, actor, invoice, data, org)
         audit.record(
             session, actor, "invoice.created", target_type="invoice", target_id=invoice.id, target_label=invoice.number
         )
@@ -446,6 +447,13 @@ async def recipients(session: AsyncSession, invoice: Invoice) -> list[str]:
     return emails
 
 
+async def list_recipients(actor: Actor, invoice_id: uuid.UUID | str) -> list[str]:
+    """Who sending the invoice would mail, for staff to confirm first."""
+    require_staff(actor)
+    async with unit_of_work(actor) as session:
+        return await recipients(session, await load_invoice(session, actor, invoice_id))
+
+
 def _invoice_mail_text(detail: InvoiceDetail) -> str:
     due = money.format_decimal(detail.amount_due_minor, detail.currency)
     return (
@@ -473,7 +481,8 @@ async def send_invoice(actor: Actor, invoice_id: uuid.UUID | str) -> InvoiceDeta
             invoice.sent_at = clock.now()
             await session.flush()
         detail = await _detail(session, invoice)
-        document = await asyncio.to_thread(pdf.render_invoice, detail)
+        logo = await branding.invoice_logo(invoice.org_id)
+        document = await asyncio.to_thread(pdf.render_invoice, detail, logo)
         for address in to:
             outbox.queue(
                 session,
@@ -620,7 +629,7 @@ async def list_invoices(
 ) -> Page[InvoiceRow]:
     limit, offset = page_window(limit, offset)
     today = clock.now().date()
-    conditions = [*_visible_invoices(actor), *_filter_conditions(filters, today)]
+    conditions = [*visible_invoices(actor), *_filter_conditions(filters, today)]
     async with unit_of_work(actor) as session:
         total = await session.scalar(select(func.count()).select_from(Invoice).where(*conditions))
         rows = await session.execute(
@@ -660,7 +669,7 @@ class Balance:
 async def outstanding(actor: Actor, client_id: uuid.UUID | str | None = None) -> list[Balance]:
     """What is still due (and how much of it is overdue), per currency. One query."""
     today = clock.now().date()
-    conditions = [*_visible_invoices(actor), Invoice.status.in_(OPEN_STATUSES)]
+    conditions = [*visible_invoices(actor), Invoice.status.in_(OPEN_STATUSES)]
     if client_id:
         conditions.append(Invoice.client_id == parse_id(client_id, "Client not found"))
     due = Invoice.total_minor - Invoice.amount_paid_minor

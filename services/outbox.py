@@ -10,13 +10,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
+from collections.abc import Sequence
 from datetime import timedelta
 
 from sqlalchemy import event, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, selectinload
 
-from models.mail import MailStatus, OutboxMail
+from models.mail import MailStatus, OutboxAttachment, OutboxMail
 from services import clock, mail
 from services.actors import SystemActor
 from services.db import unit_of_work
@@ -35,8 +36,18 @@ _wake: asyncio.Event | None = None
 _QUEUED_KEY = "outbox_queued"
 
 
+Attachment = tuple[str, str, bytes]  # file name, content type, content
+
+
 def queue(
-    session: AsyncSession, *, to: str, subject: str, text: str, html: str = "", org_id: uuid.UUID | None = None
+    session: AsyncSession,
+    *,
+    to: str,
+    subject: str,
+    text: str,
+    html: str = "",
+    org_id: uuid.UUID | None = None,
+    attachments: Sequence[Attachment] = (),
 ) -> None:
     """Queue a mail in the caller's transaction: it exists exactly when the change that caused it does."""
     session.add(
@@ -47,6 +58,9 @@ def queue(
             body_text=text,
             body_html=html,
             next_attempt_at=clock.now(),
+            attachments=[
+                OutboxAttachment(filename=name, content_type=kind, data=data) for name, kind, data in attachments
+            ],
         )
     )
     session.info[_QUEUED_KEY] = True

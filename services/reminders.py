@@ -99,28 +99,25 @@ async def sweep(now: datetime | None = None, batch: int = 1000) -> int:
             if not rows:
                 return reminded
             after = rows[-1].id
-            due = []
-            for row in rows:
-                org = orgs.get(row.org_id)
-                sent_on = row.sent_at.date() if row.sent_at else None
-                step = step_to_send(org.steps, row.due_date, sent_on, today, row.latest_step) if org else None
-                if step is not None:
-                    due.append(
-                        _Due(
-                            row.id,
-                            row.org_id,
-                            row.client_id,
-                            row.number,
-                            row.currency,
-                            row.due_date,
-                            row.total_minor - row.amount_paid_minor,
-                            step,
-                        )
-                    )
+            due = _due_now(rows, orgs, today)
             if due:
                 reminded += await _send(session, due, orgs, now)
         if len(rows) < batch:
             return reminded
+
+
+def _due_now(rows: list, orgs: dict[uuid.UUID, _Org], today: date) -> list[_Due]:
+    due = []
+    for row in rows:
+        org = orgs.get(row.org_id)
+        sent_on = row.sent_at.date() if row.sent_at else None
+        step = step_to_send(org.steps, row.due_date, sent_on, today, row.latest_step) if org else None
+        if step is not None:
+            amount_due = row.total_minor - row.amount_paid_minor
+            due.append(
+                _Due(row.id, row.org_id, row.client_id, row.number, row.currency, row.due_date, amount_due, step)
+            )
+    return due
 
 
 async def _organizations(session: AsyncSession) -> dict[uuid.UUID, _Org]:

@@ -655,6 +655,9 @@ async def test_openapi_lists_the_endpoints_under_the_mount():
         "/v1/contacts/{contact_id}",
         "/v1/projects",
         "/v1/projects/{project_id}",
+        "/v1/invoices",
+        "/v1/invoices/{invoice_id}",
+        "/v1/invoices/{invoice_id}/send",
     }
     assert set(spec["paths"]["/v1/clients"]) == {"get", "post"}
     assert set(spec["paths"]["/v1/contacts/{contact_id}"]) == {"get", "patch"}

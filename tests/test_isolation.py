@@ -69,6 +69,8 @@ EXEMPT = {
     "organizations.create_organization": "the platform creating a tenant (SystemActor): no row of another org to reach",
 }
 
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
 
 INVOICING = (Invoice, InvoiceLine, Payment, InvoiceView, ReminderSent)
 
@@ -304,6 +306,15 @@ CASES: dict[str, list[ProbeFn]] = {
         )
     ],
     "organizations.workspace_counts": [_counts],
+    # Settings act on the actor's own organization only: there is no id of another one to pass.
+    "organizations.get_invoice_settings": [lambda who, t, i: organizations.get_invoice_settings(who)],
+    "organizations.update_invoice_settings": [
+        lambda who, t, i: organizations.update_invoice_settings(
+            who, organizations.InvoiceSettingsChanges(invoice_prefix="EVIL-", payment_terms_days=1)
+        )
+    ],
+    "organizations.update_logo": [lambda who, t, i: organizations.update_logo(who, PNG_SIGNATURE + bytes(16))],
+    "organizations.remove_logo": [lambda who, t, i: organizations.remove_logo(who)],
     "portal_sessions.list_for_contact": [lambda who, t, i: portal_sessions.list_for_contact(who, t.contact_id)],
     "portal_sessions.revoke": [lambda who, t, i: portal_sessions.revoke(who, t.portal_session_id)],
     "projects.load_project": [in_session(projects.load_project, "project_id")],
@@ -326,6 +337,7 @@ CASES: dict[str, list[ProbeFn]] = {
     ],
     "invoices.load_invoice": [in_session(invoices.load_invoice, "invoice_id")],
     "invoices.get_invoice": [lambda who, t, i: invoices.get_invoice(who, t.invoice_id)],
+    "invoices.list_recipients": [lambda who, t, i: invoices.list_recipients(who, t.invoice_id)],
     "invoices.create_invoice": [
         lambda who, t, i: invoices.create_invoice(
             who, invoices.InvoiceInput(client_id=t.client_id, lines=[invoices.LineInput("Probe", "1", "1.00")])
@@ -481,6 +493,12 @@ STAFF_ONLY = {
     "update_organization": lambda p, w: organizations.update_organization(
         p, organizations.OrganizationChanges(name="Mine", slug="alpha")
     ),
+    "get_invoice_settings": lambda p, w: organizations.get_invoice_settings(p),
+    "update_invoice_settings": lambda p, w: organizations.update_invoice_settings(
+        p, organizations.InvoiceSettingsChanges(invoice_prefix="MINE-")
+    ),
+    "update_logo": lambda p, w: organizations.update_logo(p, PNG_SIGNATURE + bytes(16)),
+    "remove_logo": lambda p, w: organizations.remove_logo(p),
     "create_invoice": lambda p, w: invoices.create_invoice(
         p, invoices.InvoiceInput(client_id=w.a.client.id, lines=[invoices.LineInput("Mine", "1", "1.00")])
     ),
@@ -490,6 +508,7 @@ STAFF_ONLY = {
         invoices.InvoiceInput(client_id=w.a.client.id, lines=[invoices.LineInput("Mine", "1", "1.00")]),
     ),
     "send_invoice": lambda p, w: invoices.send_invoice(p, w.a1_invoice_id),
+    "list_recipients": lambda p, w: invoices.list_recipients(p, w.a1_invoice_id),
     "record_payment": lambda p, w: invoices.record_payment(p, w.a1_invoice_id, invoices.PaymentInput("1.00")),
     "void_invoice": lambda p, w: invoices.void_invoice(p, w.a1_invoice_id),
     "duplicate_invoice": lambda p, w: invoices.duplicate_invoice(p, w.a1_invoice_id),

@@ -15,6 +15,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from nicegui import run
 
+from models.invoices import InvoiceStatus
 from portal_app.auth.requests import client_ip, user_agent
 from services import branding, invoice_access, pdf
 from services.branding import Logo
@@ -133,8 +134,9 @@ def _sections(detail: InvoiceDetail) -> str:
             f"<p>{pdf.day(p.paid_on)} · {pdf.amount(p.amount_minor, p.currency)}</p>" for p in detail.payments
         )
         parts.append(f"<h2>Payments received</h2>{items}")
+    payable = detail.amount_due_minor > 0 and detail.status != InvoiceStatus.void
     for label, text in (
-        ("Payment instructions", detail.payment_instructions if detail.amount_due_minor > 0 else ""),
+        ("Payment instructions", detail.payment_instructions if payable else ""),
         ("Notes", detail.notes),
         ("Terms", detail.terms),
     ):
@@ -152,7 +154,7 @@ def invoice_page(detail: InvoiceDetail, token: str, logo: Logo | None) -> HTMLRe
     due = pdf.amount(detail.amount_due_minor, detail.currency)
     body = f"""
 <div class="top"><div>{_logo_tag(logo)}<h1>{_e(detail.seller.name)}</h1>
-<p class="lines muted">{_e(detail.seller.address)}</p></div>
+<p class="lines muted">{_e(detail.seller.address)}</p><p class="muted">{_e(detail.seller.email)}</p></div>
 <div class="facts"><h1>Invoice {_e(detail.number)}</h1><p>Issued {pdf.day(detail.issue_date)}</p>
 <p>Due {pdf.day(detail.due_date)}</p>{badge}</div></div>
 {_party("Billed to", detail.buyer.name, detail.buyer.address, detail.buyer.email)}

@@ -47,8 +47,9 @@ def cash_chart(rows: list[receivables.MonthRow]) -> None:
         ui.echart(
             {
                 "tooltip": {"trigger": "axis"},
-                "legend": {"data": ["Invoiced", "Collected"]},
-                "grid": {"left": 8, "right": 8, "bottom": 8, "containLabel": True},
+                "color": ["#4f46e5", "#16a34a"],
+                "legend": {"data": ["Invoiced", "Collected"], "top": 0},
+                "grid": {"left": 8, "right": 8, "top": 36, "bottom": 8, "containLabel": True},
                 "xAxis": {"type": "category", "data": [f"{r.month:%b %Y}" for r in rows]},
                 "yAxis": {"type": "value"},
                 "series": [
@@ -88,7 +89,7 @@ async def home_page(request: Request) -> RedirectResponse | None:
             stat_card("Contacts", counts.contacts, icon="person")
             stat_card("With portal access", counts.portal_contacts, icon="vpn_key")
             stat_card("Active projects", counts.active_projects, icon="work")
-        with ui.row().classes("w-full gap-4 items-stretch"):
+        with ui.row().classes("w-full gap-4 items-start"):
             aging_card(aging)
             cash_chart(months)
         with ui.card().classes("w-full").props("flat bordered"):

@@ -12,7 +12,7 @@ from components.copy_link import copy_link
 from components.forms import FieldErrors, dialog_actions
 from portal_app.staff.invoices import parse_date, status_badge
 from portal_app.staff.layout import frame, guard, not_found
-from services import clients, clock, contacts, invoices, money
+from services import clock, invoices, money
 from services.actors import StaffActor
 from services.errors import NotFound, ServiceError
 from services.invoices import InvoiceDetail
@@ -29,16 +29,6 @@ LINE_COLUMNS = [
 ]
 
 Refresh = Callable[[InvoiceDetail], Awaitable[None]]
-
-
-async def recipients(actor: StaffActor, detail: InvoiceDetail) -> list[str]:
-    """Who a send reaches, as the service picks them: active billing contacts, else the client's own email."""
-    people = await contacts.list_contacts(actor, detail.client_id)
-    emails = sorted(c.email for c in people if c.billing and c.active)
-    if not emails:
-        client = await clients.get_client(actor, detail.client_id)
-        emails = [client.email] if client.email else []
-    return emails
 
 
 def send_dialog(actor: StaffActor, current: Callable[[], InvoiceDetail], refresh: Refresh) -> Callable:
@@ -65,7 +55,7 @@ def send_dialog(actor: StaffActor, current: Callable[[], InvoiceDetail], refresh
 
     async def open_dialog() -> None:
         detail = current()
-        emails = await recipients(actor, detail)
+        emails = await invoices.list_recipients(actor, detail.id)
         title.text = f"{'Send' if detail.status == 'draft' else 'Resend'} {detail.number}"
         to.clear()
         with to:

@@ -287,7 +287,9 @@ async def editor(actor: StaffActor, detail: invoices.InvoiceDetail | None, clien
     due.on_value_change(due_changed)
     preview()
     with ui.row().classes("w-full justify-end gap-2"):
-        ui.button("Cancel", on_click=lambda: ui.navigate.to(f"/invoices/{detail.id}" if detail else "/invoices"))
+        ui.button("Cancel", on_click=lambda: ui.navigate.to(f"/invoices/{detail.id}" if detail else "/invoices")).props(
+            "flat"
+        )
         save_button = ui.button("Save draft", icon="save", on_click=save)
 
 
