@@ -203,8 +203,14 @@ async def link_is_usable(org_id: uuid.UUID, token: str) -> bool:
         return False
     async with unit_of_work(SystemActor(org_id=org_id)) as session:
         found = await session.scalar(
-            select(MagicLink.id).where(
-                MagicLink.token_hash == hash_secret(token), MagicLink.org_id == org_id, *_live_link(clock.now())
+            select(MagicLink.id)
+            .join(Contact, Contact.id == MagicLink.contact_id)
+            .where(
+                MagicLink.token_hash == hash_secret(token),
+                MagicLink.org_id == org_id,
+                Contact.active.is_(True),
+                Contact.portal_enabled.is_(True),
+                *_live_link(clock.now()),
             )
         )
         return found is not None
