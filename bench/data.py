@@ -18,7 +18,7 @@ from decimal import Decimal
 from sqlalchemy import insert
 
 from models import Client, Contact, Invoice, InvoiceLine, InvoiceStatus, Organization
-from services import config, invoices
+from services import config, invoice_views
 from services.actors import SystemActor
 from services.db import unit_of_work
 
@@ -117,7 +117,7 @@ async def generate(
                     "subtotal_minor": total,
                     "total_minor": total,
                     "amount_paid_minor": total // 2 if partly else 0,
-                    "public_token_hash": invoices.public_token_hash(invoices.public_token(invoice_id)),
+                    "public_token_hash": invoice_views.public_token_hash(invoice_views.public_token(invoice_id)),
                     "sent_at": datetime.combine(due - timedelta(days=30), datetime.min.time(), UTC),
                     "created_at": started,
                 }

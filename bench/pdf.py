@@ -23,8 +23,8 @@ from reportlab.lib.units import mm
 from reportlab.pdfgen import canvas
 
 from models.invoices import InvoiceStatus
-from services import invoice_math, pdf
-from services.invoices import InvoiceDetail, LineView, Party
+from services import formatting, invoice_math, pdf
+from services.invoice_views import InvoiceDetail, LineView, Party
 
 ROW = 14  # points per table row in the baseline
 
@@ -108,7 +108,11 @@ def bare(detail: InvoiceDetail) -> bytes:
     for n, text in enumerate([*detail.seller.address.splitlines(), detail.seller.email]):
         page.drawString(left, y - 16 - 12 * n, text)
     for n, text in enumerate(
-        (detail.number, f"Issue date: {pdf.day(detail.issue_date)}", f"Due date: {pdf.day(detail.due_date)}")
+        (
+            detail.number,
+            f"Issue date: {formatting.day(detail.issue_date)}",
+            f"Due date: {formatting.day(detail.due_date)}",
+        )
     ):
         page.drawRightString(right, y - 28 - 12 * n, text)
     y -= 40 * mm
@@ -119,19 +123,22 @@ def bare(detail: InvoiceDetail) -> bytes:
         if y < bottom:
             y = header_row(new_page())
         page.drawString(left, y, line.description[:70])
-        page.drawRightString(right - 80 * mm, y, pdf.number(line.quantity))
-        page.drawRightString(right - 46 * mm, y, pdf.amount(line.unit_price_minor, detail.currency, code=False))
-        page.drawRightString(right - 30 * mm, y, f"{pdf.number(line.tax_rate)}%")
-        line_amount = pdf.line_amount_minor(line, detail.discount_percent)
-        page.drawRightString(right, y, pdf.amount(line_amount, detail.currency, code=False))
+        page.drawRightString(right - 80 * mm, y, formatting.number(line.quantity))
+        page.drawRightString(right - 46 * mm, y, formatting.amount(line.unit_price_minor, detail.currency, code=False))
+        page.drawRightString(right - 30 * mm, y, f"{formatting.number(line.tax_rate)}%")
+        line_amount = formatting.line_amount_minor(line, detail.discount_percent)
+        page.drawRightString(right, y, formatting.amount(line_amount, detail.currency, code=False))
         y -= ROW
     closing = [
-        ("Subtotal", pdf.amount(detail.subtotal_minor, detail.currency)),
-        (f"Discount ({pdf.number(detail.discount_percent)}%)", pdf.amount(-detail.discount_minor, detail.currency)),
-        ("Tax", pdf.amount(detail.tax_minor, detail.currency)),
-        ("Total", pdf.amount(detail.total_minor, detail.currency)),
-        ("Amount paid", pdf.amount(detail.amount_paid_minor, detail.currency)),
-        ("Amount due", pdf.amount(detail.amount_due_minor, detail.currency)),
+        ("Subtotal", formatting.amount(detail.subtotal_minor, detail.currency)),
+        (
+            f"Discount ({formatting.number(detail.discount_percent)}%)",
+            formatting.amount(-detail.discount_minor, detail.currency),
+        ),
+        ("Tax", formatting.amount(detail.tax_minor, detail.currency)),
+        ("Total", formatting.amount(detail.total_minor, detail.currency)),
+        ("Amount paid", formatting.amount(detail.amount_paid_minor, detail.currency)),
+        ("Amount due", formatting.amount(detail.amount_due_minor, detail.currency)),
         ("PAYMENT INSTRUCTIONS", detail.payment_instructions),
         ("NOTES", detail.notes),
         ("TERMS", detail.terms),

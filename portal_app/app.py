@@ -12,7 +12,7 @@ from portal_app.auth import staff as staff_auth
 from portal_app.portal import invoices as portal_invoices
 from portal_app.portal import login as portal_login
 from portal_app.portal import pages as portal_pages
-from portal_app.routes import api, health, public_invoice
+from portal_app.routes import api, health, public_invoice, staff_downloads
 from portal_app.security import SecurityHeaders
 from portal_app.settings import Settings
 from portal_app.staff import (
@@ -67,6 +67,7 @@ def create_app(settings: Settings) -> None:
     app.include_router(staff_auth.build_router(settings))
     app.include_router(portal_auth.build_router(settings))
     app.include_router(public_invoice.router)
+    app.include_router(staff_downloads.router)
     _mount_api()
     for module in (*STAFF_PAGES, *PORTAL_PAGES):
         app.include_router(module.router)

@@ -11,15 +11,16 @@ from sqlalchemy import Row, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.invoices import Invoice, InvoiceStatus, InvoiceView, Payment
-from services import audit, invoices
+from services import audit, invoice_views, invoices
 from services.actors import Actor, PortalActor, SystemActor
 from services.common import Page, page_window
 from services.db import unit_of_work
 from services.errors import NotFound
-from services.invoices import PAYMENT_METHODS, InvoiceDetail
+from services.invoice_payments import PAYMENT_METHODS
+from services.invoice_views import InvoiceDetail
 from services.scoping import visible
 
-# invoices.public_token is a SHA-256 HMAC in hex: 64 characters, 256 bits.
+# invoice_views.public_token is a SHA-256 HMAC in hex: 64 characters, 256 bits.
 TOKEN_LENGTH = 64
 _TOKEN_ALPHABET = frozenset("0123456789abcdef")
 PUBLIC_VIAS = ("public", "pdf")
@@ -75,7 +76,7 @@ async def open_public(token: str, *, ip: str, user_agent: str, via: str = "publi
             await session.execute(
                 select(
                     Invoice.id, Invoice.org_id, Invoice.client_id, Invoice.number, Invoice.status, Invoice.sent_at
-                ).where(Invoice.public_token_hash == invoices.public_token_hash(token))
+                ).where(Invoice.public_token_hash == invoice_views.public_token_hash(token))
             )
         ).one_or_none()
         if found is None or not _has_public_face(found.status, found.sent_at):

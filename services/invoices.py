@@ -1,33 +1,31 @@
-"""Invoices: drafting, numbering, sending, manual payments, voiding, duplicating, listing."""
+"""Invoices: drafting, numbering, sending, voiding, duplicating. (Views, listing and payments have modules of their own.)"""
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import uuid
-from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, timedelta
 from decimal import Decimal
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.clients import Client, Contact
-from models.invoices import Invoice, InvoiceLine, InvoiceStatus, Payment
+from models.invoices import Invoice, InvoiceLine, InvoiceStatus
 from models.organizations import Organization
 from models.projects import Project
-from services import audit, branding, clock, config, invoice_math, money, outbox
+from services import audit, branding, clock, invoice_math, money, outbox
 from services.actors import Actor, PortalActor, require_staff
 from services.clients import load_client
-from services.common import Page, optional_text, page_window, parse_id, required_text
+from services.common import optional_text, parse_id, required_text
 from services.db import unit_of_work
 from services.errors import Conflict, Invalid, NotFound
+from services.invoice_views import PORTAL_STATUSES, InvoiceDetail, build_detail, public_token, public_token_hash
 from services.scoping import visible
 
 MAX_LINES = 500
-OPEN_STATUSES = (InvoiceStatus.sent, InvoiceStatus.partially_paid)
-PORTAL_STATUSES = (InvoiceStatus.sent, InvoiceStatus.partially_paid, InvoiceStatus.paid)
-PAYMENT_METHODS = {"bank_transfer": "Bank transfer", "card": "Card", "cash": "Cash", "check": "Check", "other": "Other"}
 
 
 # --- input ---------------------------------------------------------------------------------------------------------
@@ -99,169 +97,6 @@ def _discount(value: object) -> Decimal:
     return discount
 
 
-# --- views ---------------------------------------------------------------------------------------------------------
-
-
-def public_token(invoice_id: uuid.UUID) -> str:
-    """The public link's token: 256 bits derived from the id under the secret key, never stored."""
-    return config.keyed_hash("invoice-public-link", str(invoice_id))
-
-
-def public_token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def public_url(invoice_id: uuid.UUID) -> str:
-    return f"{config.get().base_url}/i/{public_token(invoice_id)}"
-
-
-def display_status(status: InvoiceStatus, due_date: date, today: date) -> str:
-    """Overdue is derived, never stored: sent or partially paid and past its due date."""
-    if status in OPEN_STATUSES and due_date < today:
-        return "overdue"
-    return status.value
-
-
-STATUS_LABELS = {
-    "draft": "Draft",
-    "sent": "Sent",
-    "partially_paid": "Partially paid",
-    "paid": "Paid",
-    "void": "Void",
-    "overdue": "Overdue",
-}
-
-
-@dataclass(frozen=True, slots=True)
-class InvoiceRow:
-    id: uuid.UUID
-    number: str
-    client_id: uuid.UUID
-    client_name: str
-    status: InvoiceStatus
-    display_status: str
-    issue_date: date
-    due_date: date
-    currency: str
-    total_minor: int
-    amount_due_minor: int
-
-
-@dataclass(frozen=True, slots=True)
-class LineView:
-    description: str
-    quantity: Decimal
-    unit_price_minor: int
-    tax_rate: Decimal
-    net_minor: int
-    tax_minor: int
-
-
-@dataclass(frozen=True, slots=True)
-class PaymentView:
-    id: uuid.UUID
-    amount_minor: int
-    currency: str
-    paid_on: date
-    method: str
-    reference: str
-
-
-@dataclass(frozen=True, slots=True)
-class Party:
-    name: str
-    address: str
-    email: str
-
-
-@dataclass(frozen=True, slots=True)
-class InvoiceDetail:
-    """Everything the invoice page, the PDF and the mails show. No costs, no internal notes: safe for clients."""
-
-    id: uuid.UUID
-    number: str
-    status: InvoiceStatus
-    display_status: str
-    client_id: uuid.UUID
-    project_id: uuid.UUID | None
-    project_name: str
-    currency: str
-    issue_date: date
-    due_date: date
-    discount_percent: Decimal
-    notes: str
-    terms: str
-    subtotal_minor: int
-    discount_minor: int
-    tax_minor: int
-    total_minor: int
-    amount_paid_minor: int
-    amount_due_minor: int
-    sent_at: datetime | None
-    public_url: str
-    seller: Party
-    buyer: Party
-    payment_instructions: str
-    page_size: str
-    lines: tuple[LineView, ...] = ()
-    payments: tuple[PaymentView, ...] = field(default=())
-
-
-async def _detail(session: AsyncSession, invoice: Invoice) -> InvoiceDetail:
-    org = await session.get(Organization, invoice.org_id)
-    client = await session.get(Client, invoice.client_id)
-    project_name = ""
-    if invoice.project_id:
-        project_name = await session.scalar(select(Project.name).where(Project.id == invoice.project_id)) or ""
-    lines = await session.scalars(
-        select(InvoiceLine)
-        .where(InvoiceLine.invoice_id == invoice.id, InvoiceLine.org_id == invoice.org_id)
-        .order_by(InvoiceLine.position)
-    )
-    payments = await session.scalars(
-        select(Payment)
-        .where(Payment.invoice_id == invoice.id, Payment.org_id == invoice.org_id)
-        .order_by(Payment.paid_on, Payment.created_at)
-    )
-    assert org is not None and client is not None
-    return InvoiceDetail(
-        id=invoice.id,
-        number=invoice.number,
-        status=invoice.status,
-        display_status=display_status(invoice.status, invoice.due_date, clock.now().date()),
-        client_id=invoice.client_id,
-        project_id=invoice.project_id,
-        project_name=project_name,
-        currency=invoice.currency,
-        issue_date=invoice.issue_date,
-        due_date=invoice.due_date,
-        discount_percent=invoice.discount_percent,
-        notes=invoice.notes,
-        terms=invoice.terms,
-        subtotal_minor=invoice.subtotal_minor,
-        discount_minor=invoice.discount_minor,
-        tax_minor=invoice.tax_minor,
-        total_minor=invoice.total_minor,
-        amount_paid_minor=invoice.amount_paid_minor,
-        amount_due_minor=max(invoice.total_minor - invoice.amount_paid_minor, 0),
-        sent_at=invoice.sent_at,
-        public_url=public_url(invoice.id),
-        seller=Party(org.name, org.address, org.support_email),
-        buyer=Party(client.name, client.address, client.email),
-        payment_instructions=org.payment_instructions,
-        page_size=org.page_size,
-        lines=tuple(
-            LineView(
-                line.description, line.quantity, line.unit_price_minor, line.tax_rate, line.net_minor, line.tax_minor
-            )
-            for line in lines
-        ),
-        payments=tuple(
-            PaymentView(p.id, p.amount_minor, p.currency, p.paid_on, p.method, p.reference) for p in payments
-        ),
-    )
-
-
 # --- loading -------------------------------------------------------------------------------------------------------
 
 
@@ -276,9 +111,7 @@ def visible_invoices(actor: Actor) -> list:
 async def load_invoice(
     session: AsyncSession, actor: Actor, invoice_id: uuid.UUID | str, *, lock: bool = False
 ) -> Invoice:
-    statement = select(Invoice).where(
-        Invoice.id == parse_id(invoice_id, "Invoice not found"), *visible_invoices(actor)
-    )
+    statement = select(Invoice).where(Invoice.id == parse_id(invoice_id, "Invoice not found"), *visible_invoices(actor))
     if lock:
         statement = statement.with_for_update()
     invoice = await session.scalar(statement)
@@ -289,7 +122,7 @@ async def load_invoice(
 
 async def get_invoice(actor: Actor, invoice_id: uuid.UUID | str) -> InvoiceDetail:
     async with unit_of_work(actor) as session:
-        return await _detail(session, await load_invoice(session, actor, invoice_id))
+        return await build_detail(session, await load_invoice(session, actor, invoice_id))
 
 
 # --- drafting ------------------------------------------------------------------------------------------------------
@@ -381,7 +214,7 @@ async def create_invoice(actor: Actor, data: InvoiceInput) -> InvoiceDetail:
         audit.record(
             session, actor, "invoice.created", target_type="invoice", target_id=invoice.id, target_label=invoice.number
         )
-        return await _detail(session, invoice)
+        return await build_detail(session, invoice)
 
 
 async def update_invoice(actor: Actor, invoice_id: uuid.UUID | str, data: InvoiceInput) -> InvoiceDetail:
@@ -396,7 +229,7 @@ async def update_invoice(actor: Actor, invoice_id: uuid.UUID | str, data: Invoic
         audit.record(
             session, actor, "invoice.updated", target_type="invoice", target_id=invoice.id, target_label=invoice.number
         )
-        return await _detail(session, invoice)
+        return await build_detail(session, invoice)
 
 
 async def duplicate_invoice(actor: Actor, invoice_id: uuid.UUID | str) -> InvoiceDetail:
@@ -427,24 +260,25 @@ async def duplicate_invoice(actor: Actor, invoice_id: uuid.UUID | str) -> Invoic
 # --- sending -------------------------------------------------------------------------------------------------------
 
 
-async def recipients(session: AsyncSession, invoice: Invoice) -> list[str]:
-    """The client's active billing contacts; the client's own email when it has none."""
-    emails = list(
-        await session.scalars(
-            select(Contact.email)
-            .where(
-                Contact.org_id == invoice.org_id,
-                Contact.client_id == invoice.client_id,
-                Contact.billing.is_(True),
-                Contact.active.is_(True),
-            )
-            .order_by(Contact.email)
-        )
+async def recipients_by_client(session: AsyncSession, client_ids: set[uuid.UUID]) -> dict[uuid.UUID, list[str]]:
+    """Who invoices and reminders go to, for many clients in two queries: active billing contacts, else the client's email."""
+    found: dict[uuid.UUID, list[str]] = defaultdict(list)
+    contacts = await session.execute(
+        select(Contact.client_id, Contact.email)
+        .where(Contact.client_id.in_(client_ids), Contact.billing.is_(True), Contact.active.is_(True))
+        .order_by(Contact.email)
     )
-    if not emails:
-        client_email = await session.scalar(select(Client.email).where(Client.id == invoice.client_id))
-        emails = [client_email] if client_email else []
-    return emails
+    for client_id, email in contacts:
+        found[client_id].append(email)
+    clients = await session.execute(select(Client.id, Client.email).where(Client.id.in_(client_ids - found.keys())))
+    for client_id, email in clients:
+        if email:
+            found[client_id].append(email)
+    return dict(found)
+
+
+async def recipients(session: AsyncSession, invoice: Invoice) -> list[str]:
+    return (await recipients_by_client(session, {invoice.client_id})).get(invoice.client_id, [])
 
 
 async def list_recipients(actor: Actor, invoice_id: uuid.UUID | str) -> list[str]:
@@ -480,7 +314,7 @@ async def send_invoice(actor: Actor, invoice_id: uuid.UUID | str) -> InvoiceDeta
             invoice.status = InvoiceStatus.sent
             invoice.sent_at = clock.now()
             await session.flush()
-        detail = await _detail(session, invoice)
+        detail = await build_detail(session, invoice)
         logo = await branding.invoice_logo(invoice.org_id)
         document = await asyncio.to_thread(pdf.render_invoice, detail, logo)
         for address in to:
@@ -504,76 +338,7 @@ async def send_invoice(actor: Actor, invoice_id: uuid.UUID | str) -> InvoiceDeta
         return detail
 
 
-# --- payments and voiding ------------------------------------------------------------------------------------------
-
-
-def status_after_payment(total_minor: int, paid_minor: int) -> InvoiceStatus:
-    if paid_minor >= total_minor:
-        return InvoiceStatus.paid
-    return InvoiceStatus.partially_paid if paid_minor > 0 else InvoiceStatus.sent
-
-
-@dataclass(frozen=True, slots=True)
-class PaymentInput:
-    amount: object  # a decimal amount: "250.00"
-    paid_on: date | None = None
-    method: str = "bank_transfer"
-    reference: str = ""
-
-
-async def record_payment(actor: Actor, invoice_id: uuid.UUID | str, data: PaymentInput) -> InvoiceDetail:
-    """A payment staff received outside Portico. Partial payments are fine; more than is due is refused."""
-    staff = require_staff(actor)
-    async with unit_of_work(actor) as session:
-        invoice = await load_invoice(session, actor, invoice_id, lock=True)
-        if invoice.status not in OPEN_STATUSES:
-            raise Conflict(
-                f"Payments can be recorded only for sent invoices; this one is {STATUS_LABELS[invoice.status.value].lower()}."
-            )
-        amount = money.to_minor(data.amount, invoice.currency, "amount", "Amount")
-        due = invoice.total_minor - invoice.amount_paid_minor
-        if amount <= 0:
-            raise Invalid("The amount must be above zero.", "amount")
-        if amount > due:
-            raise Invalid(
-                f"That is more than the {money.format_decimal(due, invoice.currency)} {invoice.currency} due.", "amount"
-            )
-        if data.method not in PAYMENT_METHODS:
-            raise Invalid("Choose how the payment was made.", "method")
-        paid_on = data.paid_on or clock.now().date()
-        if paid_on > clock.now().date() + timedelta(days=1):
-            raise Invalid("The payment date cannot be in the future.", "paid_on")
-        payment = Payment(
-            org_id=invoice.org_id,
-            client_id=invoice.client_id,
-            invoice_id=invoice.id,
-            amount_minor=amount,
-            currency=invoice.currency,
-            paid_on=paid_on,
-            method=data.method,
-            reference=optional_text(data.reference, "reference", "Reference", 200),
-            recorded_by_user_id=staff.user_id,
-        )
-        session.add(payment)
-        invoice.amount_paid_minor += amount
-        invoice.status = status_after_payment(invoice.total_minor, invoice.amount_paid_minor)
-        if invoice.status == InvoiceStatus.paid:
-            invoice.paid_at = clock.now()
-        await session.flush()
-        audit.record(
-            session,
-            actor,
-            "invoice.payment_recorded",
-            target_type="invoice",
-            target_id=invoice.id,
-            target_label=invoice.number,
-            detail={
-                "amount": money.format_decimal(amount, invoice.currency),
-                "currency": invoice.currency,
-                "method": data.method,
-            },
-        )
-        return await _detail(session, invoice)
+# --- voiding -------------------------------------------------------------------------------------------------------
 
 
 async def void_invoice(actor: Actor, invoice_id: uuid.UUID | str) -> InvoiceDetail:
@@ -588,100 +353,4 @@ async def void_invoice(actor: Actor, invoice_id: uuid.UUID | str) -> InvoiceDeta
         audit.record(
             session, actor, "invoice.voided", target_type="invoice", target_id=invoice.id, target_label=invoice.number
         )
-        return await _detail(session, invoice)
-
-
-# --- listing -------------------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class InvoiceFilter:
-    status: str = ""  # one of InvoiceStatus, or "overdue", or "open" (sent or partially paid); empty for all
-    client_id: uuid.UUID | str | None = None
-    date_from: date | None = None  # issue date range, inclusive
-    date_to: date | None = None
-
-
-def _filter_conditions(filters: InvoiceFilter, today: date) -> list:
-    conditions: list = []
-    if filters.status == "overdue":
-        conditions += [Invoice.status.in_(OPEN_STATUSES), Invoice.due_date < today]
-    elif filters.status == "open":
-        conditions.append(Invoice.status.in_(OPEN_STATUSES))
-    elif filters.status:
-        try:
-            conditions.append(Invoice.status == InvoiceStatus(filters.status))
-        except ValueError:
-            raise Invalid("Unknown status filter.", "status") from None
-    if filters.client_id:
-        conditions.append(Invoice.client_id == parse_id(filters.client_id, "Client not found"))
-    if filters.date_from:
-        conditions.append(Invoice.issue_date >= filters.date_from)
-    if filters.date_to:
-        conditions.append(Invoice.issue_date <= filters.date_to)
-    if filters.date_from and filters.date_to and filters.date_to < filters.date_from:
-        raise Invalid("The end of the date range is before its start.", "date_to")
-    return conditions
-
-
-async def list_invoices(
-    actor: Actor, filters: InvoiceFilter = InvoiceFilter(), limit: int = 25, offset: int = 0
-) -> Page[InvoiceRow]:
-    limit, offset = page_window(limit, offset)
-    today = clock.now().date()
-    conditions = [*visible_invoices(actor), *_filter_conditions(filters, today)]
-    async with unit_of_work(actor) as session:
-        total = await session.scalar(select(func.count()).select_from(Invoice).where(*conditions))
-        rows = await session.execute(
-            select(Invoice, Client.name)
-            .join(Client, Client.id == Invoice.client_id)
-            .where(*conditions)
-            .order_by(Invoice.issue_date.desc(), Invoice.number.desc())
-            .limit(limit)
-            .offset(offset)
-        )
-        items = [
-            InvoiceRow(
-                invoice.id,
-                invoice.number,
-                invoice.client_id,
-                client_name,
-                invoice.status,
-                display_status(invoice.status, invoice.due_date, today),
-                invoice.issue_date,
-                invoice.due_date,
-                invoice.currency,
-                invoice.total_minor,
-                max(invoice.total_minor - invoice.amount_paid_minor, 0),
-            )
-            for invoice, client_name in rows
-        ]
-    return Page(items=items, total=total or 0, limit=limit, offset=offset)
-
-
-@dataclass(frozen=True, slots=True)
-class Balance:
-    currency: str
-    outstanding_minor: int
-    overdue_minor: int
-
-
-async def outstanding(actor: Actor, client_id: uuid.UUID | str | None = None) -> list[Balance]:
-    """What is still due (and how much of it is overdue), per currency. One query."""
-    today = clock.now().date()
-    conditions = [*visible_invoices(actor), Invoice.status.in_(OPEN_STATUSES)]
-    if client_id:
-        conditions.append(Invoice.client_id == parse_id(client_id, "Client not found"))
-    due = Invoice.total_minor - Invoice.amount_paid_minor
-    async with unit_of_work(actor) as session:
-        rows = await session.execute(
-            select(
-                Invoice.currency,
-                func.coalesce(func.sum(due), 0),
-                func.coalesce(func.sum(due).filter(Invoice.due_date < today), 0),
-            )
-            .where(*conditions)
-            .group_by(Invoice.currency)
-            .order_by(Invoice.currency)
-        )
-        return [Balance(currency, int(total), int(overdue)) for currency, total, overdue in rows]
+        return await build_detail(session, invoice)

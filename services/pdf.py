@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import io
 import re
-from datetime import date
-from decimal import Decimal
 from xml.sax.saxutils import escape
 
 from reportlab.lib import colors
@@ -22,8 +20,8 @@ from reportlab.pdfgen import canvas
 from reportlab.platypus import Flowable, Image, KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from models.invoices import InvoiceStatus
-from services import invoice_math, money
-from services.invoices import InvoiceDetail, LineView
+from services import formatting
+from services.invoice_views import InvoiceDetail
 
 PAGE_SIZES = {"A4": A4, "Letter": LETTER}
 MARGIN = 18 * mm
@@ -41,30 +39,6 @@ _NAME = ParagraphStyle("name", parent=_BOLD, fontSize=14, leading=18)
 _TITLE = ParagraphStyle("title", parent=_BOLD, fontSize=20, leading=26, alignment=TA_RIGHT)
 _LABEL = ParagraphStyle("label", parent=_BOLD, fontSize=8, leading=11, textColor=MUTED, spaceBefore=10)
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
-
-
-# --- how numbers read (shared with the public page and the portal) ------------------------------------------------
-
-
-def amount(minor: int, currency: str, *, code: bool = True) -> str:
-    """Exactly the currency's decimals: "1200.50 USD", "1200 JPY", "12.500 KWD"."""
-    text = money.format_decimal(minor, currency)
-    return f"{text} {currency}" if code else text
-
-
-def number(value: Decimal) -> str:
-    """A quantity or a rate without trailing zeros or exponent: 2.5000 → "2.5", 20.000 → "20"."""
-    text = format(value, "f")
-    return text.rstrip("0").rstrip(".") if "." in text else text
-
-
-def line_amount_minor(line: LineView, discount_percent: Decimal) -> int:
-    """The line's quantity × unit price as the invoice's subtotal counts it (before discount and tax)."""
-    return invoice_math.line_amounts(line.quantity, line.unit_price_minor, line.tax_rate, discount_percent).gross_minor
-
-
-def day(value: date) -> str:
-    return f"{value.day:02d} {value:%b %Y}"
 
 
 # --- the document -------------------------------------------------------------------------------------------------
@@ -121,8 +95,8 @@ def _header(detail: InvoiceDetail, logo: bytes | None, width: float) -> Table:
     facts: list[Flowable] = [
         Paragraph("INVOICE", _TITLE),
         _text(detail.number, ParagraphStyle("number", parent=_RIGHT, fontName="Helvetica-Bold", fontSize=11)),
-        _text(f"Issue date: {day(detail.issue_date)}", _RIGHT),
-        _text(f"Due date: {day(detail.due_date)}", _RIGHT),
+        _text(f"Issue date: {formatting.day(detail.issue_date)}", _RIGHT),
+        _text(f"Due date: {formatting.day(detail.due_date)}", _RIGHT),
     ]
     if detail.status in STAMPS:
         label, colour = STAMPS[detail.status]
@@ -152,10 +126,12 @@ def _lines(detail: InvoiceDetail, width: float) -> Table:
         rows.append(
             [
                 _text(line.description),
-                number(line.quantity),
-                amount(line.unit_price_minor, detail.currency, code=False),
-                f"{number(line.tax_rate)}%",
-                amount(line_amount_minor(line, detail.discount_percent), detail.currency, code=False),
+                formatting.number(line.quantity),
+                formatting.amount(line.unit_price_minor, detail.currency, code=False),
+                f"{formatting.number(line.tax_rate)}%",
+                formatting.amount(
+                    formatting.line_amount_minor(line, detail.discount_percent), detail.currency, code=False
+                ),
             ]
         )
     table = Table(rows, colWidths=[width - sum(numbers), *numbers], repeatRows=1)
@@ -179,14 +155,19 @@ def _lines(detail: InvoiceDetail, width: float) -> Table:
 
 def _totals(detail: InvoiceDetail) -> Table:
     currency = detail.currency
-    rows = [("Subtotal", amount(detail.subtotal_minor, currency))]
+    rows = [("Subtotal", formatting.amount(detail.subtotal_minor, currency))]
     if detail.discount_minor:
-        rows.append((f"Discount ({number(detail.discount_percent)}%)", amount(-detail.discount_minor, currency)))
+        rows.append(
+            (
+                f"Discount ({formatting.number(detail.discount_percent)}%)",
+                formatting.amount(-detail.discount_minor, currency),
+            )
+        )
     rows += [
-        ("Tax", amount(detail.tax_minor, currency)),
-        ("Total", amount(detail.total_minor, currency)),
-        ("Amount paid", amount(detail.amount_paid_minor, currency)),
-        ("Amount due", amount(detail.amount_due_minor, currency)),
+        ("Tax", formatting.amount(detail.tax_minor, currency)),
+        ("Total", formatting.amount(detail.total_minor, currency)),
+        ("Amount paid", formatting.amount(detail.amount_paid_minor, currency)),
+        ("Amount due", formatting.amount(detail.amount_due_minor, currency)),
     ]
     total_row, due_row = len(rows) - 3, len(rows) - 1
     table = Table(rows, colWidths=[40 * mm, 45 * mm], hAlign="RIGHT")

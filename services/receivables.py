@@ -14,7 +14,7 @@ from services import clock
 from services.actors import Actor, require_staff
 from services.db import unit_of_work
 from services.errors import Invalid
-from services.invoices import OPEN_STATUSES
+from services.invoice_views import OPEN_STATUSES
 
 AGING_BUCKETS = ("Current", "1–30 days", "31–60 days", "61–90 days", "90+ days")
 MAX_MONTHS = 36

@@ -14,7 +14,6 @@ notice. The work goes in batches keyed by invoice id, with a constant number of 
 from __future__ import annotations
 
 import uuid
-from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -22,13 +21,12 @@ from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models.clients import Client, Contact
 from models.invoices import Invoice, ReminderSent
 from models.organizations import Organization
-from services import audit, clock, money, outbox
+from services import audit, clock, invoices, money, outbox
 from services.actors import SystemActor
 from services.db import unit_of_work
-from services.invoices import OPEN_STATUSES, public_url
+from services.invoice_views import OPEN_STATUSES, public_url
 
 SWEEPER = SystemActor(label="reminders")
 MAX_OFFSET_DAYS = 365
@@ -159,23 +157,6 @@ async def _candidates(session: AsyncSession, window_end: date, after: uuid.UUID 
     return list(result)
 
 
-async def recipients_by_client(session: AsyncSession, client_ids: set[uuid.UUID]) -> dict[uuid.UUID, list[str]]:
-    """`invoices.recipients` for many clients in two queries: active billing contacts, else the client's email."""
-    found: dict[uuid.UUID, list[str]] = defaultdict(list)
-    contacts = await session.execute(
-        select(Contact.client_id, Contact.email)
-        .where(Contact.client_id.in_(client_ids), Contact.billing.is_(True), Contact.active.is_(True))
-        .order_by(Contact.email)
-    )
-    for client_id, email in contacts:
-        found[client_id].append(email)
-    clients = await session.execute(select(Client.id, Client.email).where(Client.id.in_(client_ids - found.keys())))
-    for client_id, email in clients:
-        if email:
-            found[client_id].append(email)
-    return dict(found)
-
-
 def _insert_once(session: AsyncSession):
     """INSERT … ON CONFLICT (invoice_id, step) DO NOTHING RETURNING invoice_id, in the session's dialect."""
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
@@ -187,7 +168,7 @@ def _insert_once(session: AsyncSession):
 
 
 async def _send(session: AsyncSession, due: list[_Due], orgs: dict[uuid.UUID, _Org], now: datetime) -> int:
-    to = await recipients_by_client(session, {d.client_id for d in due})
+    to = await invoices.recipients_by_client(session, {d.client_id for d in due})
     due = [d for d in due if to.get(d.client_id)]  # no one to remind: the step stays unsent, for a later contact
     if not due:
         return 0

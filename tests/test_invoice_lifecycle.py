@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from models import AuditEvent, OutboxMail
-from services import audit, clients, contacts, invoices, outbox
+from services import audit, clients, contacts, invoice_listing, invoice_payments, invoices, outbox
 from services.actors import PortalActor, SystemActor
 from services.db import unit_of_work
 from services.errors import Conflict, Invalid, NotFound
@@ -18,7 +18,7 @@ from tests.support.invoicing import count, draft, make_billing, mark_sent
 from tests.support.mail import plain_text
 
 TODAY = T0.date()
-PaymentInput, InvoiceFilter = invoices.PaymentInput, invoices.InvoiceFilter
+PaymentInput, InvoiceFilter = invoice_payments.PaymentInput, invoice_listing.InvoiceFilter
 
 
 @pytest.fixture
@@ -91,12 +91,12 @@ async def test_a_void_invoice_cannot_be_sent(world):
 
 async def test_partial_then_full_payment(world):
     detail = await sent(world, "100.00", "50.00")
-    partly = await invoices.record_payment(world.actor, detail.id, PaymentInput("100", reference="TX-1"))
+    partly = await invoice_payments.record_payment(world.actor, detail.id, PaymentInput("100", reference="TX-1"))
     assert (partly.status.value, partly.amount_paid_minor, partly.amount_due_minor) == ("partially_paid", 10000, 5000)
     with pytest.raises(Invalid) as error:
-        await invoices.record_payment(world.actor, detail.id, PaymentInput("50.01"))
+        await invoice_payments.record_payment(world.actor, detail.id, PaymentInput("50.01"))
     assert error.value.field == "amount" and "50.00 USD" in error.value.message
-    paid = await invoices.record_payment(world.actor, detail.id, PaymentInput("50.00", method="card"))
+    paid = await invoice_payments.record_payment(world.actor, detail.id, PaymentInput("50.00", method="card"))
     assert (paid.status.value, paid.amount_due_minor) == ("paid", 0)
     assert [(p.amount_minor, p.method, p.reference) for p in paid.payments] == [
         (10000, "bank_transfer", "TX-1"),
@@ -104,7 +104,7 @@ async def test_partial_then_full_payment(world):
     ]
     assert await count(AuditEvent, AuditEvent.action == "invoice.payment_recorded") == 2
     with pytest.raises(Conflict):
-        await invoices.record_payment(world.actor, detail.id, PaymentInput("1.00"))
+        await invoice_payments.record_payment(world.actor, detail.id, PaymentInput("1.00"))
 
 
 @pytest.mark.parametrize(
@@ -122,7 +122,7 @@ async def test_partial_then_full_payment(world):
 async def test_bad_payments_change_nothing(world, payment, field):
     detail = await sent(world)
     with pytest.raises(Invalid) as error:
-        await invoices.record_payment(world.actor, detail.id, payment)
+        await invoice_payments.record_payment(world.actor, detail.id, payment)
     assert error.value.field == field
     after = await invoices.get_invoice(world.actor, detail.id)
     assert (after.status.value, after.amount_paid_minor, after.payments) == ("sent", 0, ())
@@ -134,7 +134,7 @@ async def test_payments_on_drafts_or_void_invoices_are_conflicts(world):
     await invoices.void_invoice(world.actor, voided.id)
     for invoice_id in (drafted.id, voided.id):
         with pytest.raises(Conflict):
-            await invoices.record_payment(world.actor, invoice_id, PaymentInput("1.00"))
+            await invoice_payments.record_payment(world.actor, invoice_id, PaymentInput("1.00"))
 
 
 async def test_void_refuses_twice_and_refuses_paid_money(world):
@@ -144,7 +144,7 @@ async def test_void_refuses_twice_and_refuses_paid_money(world):
     with pytest.raises(Conflict):
         await invoices.void_invoice(world.actor, detail.id)
     partly = await sent(world)
-    await invoices.record_payment(world.actor, partly.id, PaymentInput("1.00"))
+    await invoice_payments.record_payment(world.actor, partly.id, PaymentInput("1.00"))
     with pytest.raises(Conflict):
         await invoices.void_invoice(world.actor, partly.id)
     assert (await invoices.get_invoice(world.actor, partly.id)).status.value == "partially_paid"
@@ -165,8 +165,8 @@ async def ledger(world):
         "paid": await sent(world, issue=past, due=past),
         "void": await draft(world.actor, world.client.id, issue=past, due=past),
     }
-    await invoices.record_payment(world.actor, made["partly"].id, PaymentInput("10.00"))
-    await invoices.record_payment(world.actor, made["paid"].id, PaymentInput("100.00"))
+    await invoice_payments.record_payment(world.actor, made["partly"].id, PaymentInput("10.00"))
+    await invoice_payments.record_payment(world.actor, made["paid"].id, PaymentInput("100.00"))
     await invoices.void_invoice(world.actor, made["void"].id)
     other = await clients.create_client(world.actor, clients.ClientInput(name="Beta", email="ap@beta.test"))
     made["beta"] = await draft(world.actor, other.id)
@@ -175,7 +175,7 @@ async def ledger(world):
 
 
 async def listed(actor, **filters) -> set[str]:
-    page = await invoices.list_invoices(actor, InvoiceFilter(**filters), limit=200)
+    page = await invoice_listing.list_invoices(actor, InvoiceFilter(**filters), limit=200)
     assert page.total == len(page.items)
     return {row.number for row in page.items}
 
@@ -196,31 +196,33 @@ async def test_list_filters(world, ledger):
     assert await listed(world.actor, date_to=TODAY - timedelta(days=40)) == {
         n[k] for k in ("overdue", "partly", "paid", "void")
     }
-    rows = {r.number: r for r in (await invoices.list_invoices(world.actor)).items}
+    rows = {r.number: r for r in (await invoice_listing.list_invoices(world.actor)).items}
     assert rows[n["overdue"]].display_status == "overdue"
     assert (rows[n["partly"]].display_status, rows[n["partly"]].amount_due_minor) == ("partially_paid", 9000)
 
 
 async def test_bad_list_filters_are_invalid(world):
     with pytest.raises(Invalid):
-        await invoices.list_invoices(world.actor, InvoiceFilter(status="late"))
+        await invoice_listing.list_invoices(world.actor, InvoiceFilter(status="late"))
     with pytest.raises(Invalid):
-        await invoices.list_invoices(world.actor, InvoiceFilter(date_from=TODAY, date_to=TODAY - timedelta(days=1)))
+        await invoice_listing.list_invoices(
+            world.actor, InvoiceFilter(date_from=TODAY, date_to=TODAY - timedelta(days=1))
+        )
     with pytest.raises(Invalid):
-        await invoices.list_invoices(world.actor, limit=0)
+        await invoice_listing.list_invoices(world.actor, limit=0)
 
 
 async def test_list_pages(world):
     for _ in range(5):
         await draft(world.actor, world.client.id)
-    pages = [await invoices.list_invoices(world.actor, limit=2, offset=o) for o in (0, 2, 4)]
+    pages = [await invoice_listing.list_invoices(world.actor, limit=2, offset=o) for o in (0, 2, 4)]
     assert [len(p.items) for p in pages] == [2, 2, 1]
     assert {p.total for p in pages} == {5}
     assert [r.number for p in pages for r in p.items] == [f"INV-{k:04d}" for k in range(5, 0, -1)]
 
 
 async def test_outstanding_sums_what_is_due_and_overdue(world, ledger):
-    [usd] = await invoices.outstanding(world.actor)
+    [usd] = await invoice_listing.outstanding(world.actor)
     # current 100 + overdue 100 + partly 90 + beta 100; overdue: only the one past its due date.
     assert (usd.currency, usd.outstanding_minor, usd.overdue_minor) == ("USD", 39000, 10000)
 
@@ -243,4 +245,4 @@ async def test_the_portal_never_sees_drafts_void_or_other_clients_invoices(world
         with pytest.raises(NotFound):
             await call(portal, made["current"].id)
     with pytest.raises(NotFound):
-        await invoices.record_payment(portal, made["current"].id, PaymentInput("1.00"))
+        await invoice_payments.record_payment(portal, made["current"].id, PaymentInput("1.00"))

@@ -13,7 +13,7 @@ from pypdf import PdfReader
 
 from models.invoices import InvoiceStatus
 from services import invoice_math
-from services.invoices import InvoiceDetail, LineView, Party
+from services.invoice_views import InvoiceDetail, LineView, Party
 from services.pdf import render_invoice
 
 SELLER = Party("Acme Agency", "12 Harbour Road\nBristol BS1 4RN", "billing@acme.test")

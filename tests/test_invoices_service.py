@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 
 from models import AuditEvent, Invoice, InvoiceLine
-from services import audit, clients, db, invoices, projects
+from services import audit, clients, db, invoice_listing, invoice_views, invoices, projects
 from services.errors import Conflict, Invalid, NotFound
 from tests.support.clock import T0
 from tests.support.factories import OrgWorld, make_world
@@ -47,7 +47,7 @@ async def test_create_computes_totals_and_numbers_the_draft(world):
     assert (detail.total_minor, detail.amount_paid_minor, detail.amount_due_minor) == (130949, 0, 130949)
     assert [ln.quantity for ln in detail.lines] == [Decimal(10), Decimal("1.5")]
     assert (detail.notes, detail.buyer.name, detail.seller.name) == ("Thanks!", "Acme Client", "Acme")
-    assert detail.public_url == f"http://portico.test/i/{invoices.public_token(detail.id)}"
+    assert detail.public_url == f"http://portico.test/i/{invoice_views.public_token(detail.id)}"
     assert await invoices.get_invoice(world.actor, detail.id) == detail
     events = await audit.list_events(world.actor, audit.AuditFilter(action="invoice.created"))
     assert [e.target_label for e in events.items] == ["INV-0001"]
@@ -186,7 +186,7 @@ async def test_concurrent_drafts_never_share_a_number(postgres_url, at):
         world = await make_world("acme")
         created = await asyncio.gather(*(draft(world.actor, world.client.id, f"{n}.00") for n in range(1, 21)))
         assert sorted(d.number for d in created) == [f"INV-{n:04d}" for n in range(1, 21)]
-        assert (await invoices.list_invoices(world.actor, limit=50)).total == 20
+        assert (await invoice_listing.list_invoices(world.actor, limit=50)).total == 20
     finally:
         await db.close()
 

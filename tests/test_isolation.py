@@ -47,6 +47,9 @@ from services import (
     contacts,
     db,
     invoice_access,
+    invoice_listing,
+    invoice_payments,
+    invoice_views,
     invoices,
     magic_links,
     organizations,
@@ -225,8 +228,10 @@ async def billed(actor: StaffActor, client_id: uuid.UUID, amount: str, reference
         actor, invoices.InvoiceInput(client_id=client_id, lines=[invoices.LineInput(line, "1", amount)])
     )
     await mark_sent(detail.id)
-    paid = await invoices.record_payment(actor, detail.id, invoices.PaymentInput("1.00", reference=reference))
-    markers = {str(detail.id), invoices.public_token(detail.id), line, reference}
+    paid = await invoice_payments.record_payment(
+        actor, detail.id, invoice_payments.PaymentInput("1.00", reference=reference)
+    )
+    markers = {str(detail.id), invoice_views.public_token(detail.id), line, reference}
     markers |= {str(paid.total_minor), str(paid.amount_due_minor)}  # 777777 and 777677: no other number is like them
     return Billed(actor.org_id, client_id, detail.id, frozenset(markers))
 
@@ -352,18 +357,20 @@ CASES: dict[str, list[ProbeFn]] = {
     ],
     "invoices.duplicate_invoice": [lambda who, t, i: invoices.duplicate_invoice(who, t.invoice_id)],
     "invoices.send_invoice": [lambda who, t, i: invoices.send_invoice(who, t.invoice_id)],
-    "invoices.record_payment": [
-        lambda who, t, i: invoices.record_payment(who, t.invoice_id, invoices.PaymentInput("1.00"))
+    "invoice_payments.record_payment": [
+        lambda who, t, i: invoice_payments.record_payment(who, t.invoice_id, invoice_payments.PaymentInput("1.00"))
     ],
     "invoices.void_invoice": [lambda who, t, i: invoices.void_invoice(who, t.invoice_id)],
-    "invoices.list_invoices": [
-        lambda who, t, i: invoices.list_invoices(who, limit=200),
-        lambda who, t, i: invoices.list_invoices(who, invoices.InvoiceFilter(client_id=t.client_id), limit=200),
-        lambda who, t, i: invoices.list_invoices(who, invoices.InvoiceFilter(status="open"), limit=200),
+    "invoice_listing.list_invoices": [
+        lambda who, t, i: invoice_listing.list_invoices(who, limit=200),
+        lambda who, t, i: invoice_listing.list_invoices(
+            who, invoice_listing.InvoiceFilter(client_id=t.client_id), limit=200
+        ),
+        lambda who, t, i: invoice_listing.list_invoices(who, invoice_listing.InvoiceFilter(status="open"), limit=200),
     ],
-    "invoices.outstanding": [
-        lambda who, t, i: invoices.outstanding(who),
-        lambda who, t, i: invoices.outstanding(who, t.client_id),
+    "invoice_listing.outstanding": [
+        lambda who, t, i: invoice_listing.outstanding(who),
+        lambda who, t, i: invoice_listing.outstanding(who, t.client_id),
     ],
     "receivables.aging": [_aging],
     "receivables.invoiced_vs_collected": [_invoiced_vs_collected],
@@ -509,7 +516,9 @@ STAFF_ONLY = {
     ),
     "send_invoice": lambda p, w: invoices.send_invoice(p, w.a1_invoice_id),
     "list_recipients": lambda p, w: invoices.list_recipients(p, w.a1_invoice_id),
-    "record_payment": lambda p, w: invoices.record_payment(p, w.a1_invoice_id, invoices.PaymentInput("1.00")),
+    "record_payment": lambda p, w: invoice_payments.record_payment(
+        p, w.a1_invoice_id, invoice_payments.PaymentInput("1.00")
+    ),
     "void_invoice": lambda p, w: invoices.void_invoice(p, w.a1_invoice_id),
     "duplicate_invoice": lambda p, w: invoices.duplicate_invoice(p, w.a1_invoice_id),
     "aging": lambda p, w: receivables.aging(p),
@@ -520,8 +529,8 @@ STAFF_ONLY = {
 async def test_portal_actor_reaches_its_own_invoice(worlds: Worlds):
     portal, invoice_id = worlds.portal, worlds.a1_invoice_id
     assert (await invoices.get_invoice(portal, invoice_id)).amount_due_minor == 777677
-    assert [r.id for r in (await invoices.list_invoices(portal)).items] == [invoice_id]
-    assert [b.outstanding_minor for b in await invoices.outstanding(portal)] == [777677]
+    assert [r.id for r in (await invoice_listing.list_invoices(portal)).items] == [invoice_id]
+    assert [b.outstanding_minor for b in await invoice_listing.outstanding(portal)] == [777677]
     assert [p.invoice_id for p in (await invoice_access.payment_history(portal)).items] == [invoice_id]
     await invoice_access.record_portal_view(portal, invoice_id, via="portal", ip="192.0.2.1", user_agent="probe")
     assert [v.contact_id for v in await raw(SystemActor(), select(InvoiceView))] == [worlds.a.contact.id]

@@ -15,10 +15,11 @@ from sqlalchemy import select
 
 from models.audit import AuditEvent
 from models.invoices import Invoice, InvoiceView
-from services import clients, invoice_access, invoices, organizations
+from services import clients, invoice_access, invoice_payments, invoice_views, invoices, organizations
 from services.actors import SystemActor
 from services.db import unit_of_work
-from services.invoices import InvoiceDetail, InvoiceInput, LineInput
+from services.invoice_views import InvoiceDetail
+from services.invoices import InvoiceInput, LineInput
 from tests.support.factories import OrgWorld, make_world
 from tests.support.invoicing import count, mark_sent
 
@@ -39,7 +40,7 @@ async def issue_invoice(
 
 
 def token_of(detail: InvoiceDetail) -> str:
-    return invoices.public_token(detail.id)
+    return invoice_views.public_token(detail.id)
 
 
 def assert_no_trace(response: httpx.Response) -> None:
@@ -123,7 +124,9 @@ async def test_a_sent_then_voided_invoice_says_it_is_void(app_client: httpx.Asyn
 
 async def test_overdue_and_payments_show(app_client: httpx.AsyncClient, acme: OrgWorld) -> None:
     detail = await issue_invoice(acme, issue_date=date(2025, 1, 1), due_date=date(2025, 1, 31))
-    await invoices.record_payment(acme.actor, detail.id, invoices.PaymentInput("440.00", paid_on=date(2025, 2, 3)))
+    await invoice_payments.record_payment(
+        acme.actor, detail.id, invoice_payments.PaymentInput("440.00", paid_on=date(2025, 2, 3))
+    )
     page = (await app_client.get(f"/i/{token_of(detail)}")).text
     assert ">Overdue<" in page
     assert "Amount paid</td><td>440.00 USD" in page and "Amount due</td><td>1000.00 USD" in page

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from models import AuditEvent, Invoice, InvoiceStatus, OutboxMail, ReminderSent
 from portal_app import jobs
-from services import clients, contacts, db, invoices, outbox, reminders
+from services import clients, contacts, db, invoice_payments, invoice_views, invoices, outbox, reminders
 from services.actors import SystemActor
 from services.db import unit_of_work
 from tests.support.clock import T0
@@ -102,7 +102,7 @@ async def test_drafts_paid_and_void_invoices_get_no_reminders(database, at):
     world = await make_world("acme")
     draft = await new_invoice(world, sent=False)
     paid = await new_invoice(world)
-    await invoices.record_payment(world.actor, paid, invoices.PaymentInput("100.00", paid_on=TODAY))
+    await invoice_payments.record_payment(world.actor, paid, invoice_payments.PaymentInput("100.00", paid_on=TODAY))
     void = await new_invoice(world)
     await invoices.void_invoice(world.actor, void)
     for offset in (-3, 0, 7, 14, 30):
@@ -117,8 +117,8 @@ async def test_an_invoice_paid_in_between_stops_and_a_partial_payment_reminds_of
     world = await make_world("acme")
     paid, partly = await new_invoice(world), await new_invoice(world)
     assert await sweep_on(at, DUE - timedelta(days=3)) == 2
-    await invoices.record_payment(world.actor, paid, invoices.PaymentInput("100.00"))
-    await invoices.record_payment(world.actor, partly, invoices.PaymentInput("60.00"))
+    await invoice_payments.record_payment(world.actor, paid, invoice_payments.PaymentInput("100.00"))
+    await invoice_payments.record_payment(world.actor, partly, invoice_payments.PaymentInput("60.00"))
     assert await sweep_on(at, DUE) == 1
     assert [s for s, _ in await sent_steps(paid)] == [-3]
     assert [s for s, _ in await sent_steps(partly)] == [-3, 0]
@@ -163,7 +163,7 @@ async def test_reminders_go_to_each_billing_contact_with_the_right_wording(datab
     await make_billing(world.contact.id)
     await make_billing(second.id)
     invoice = await new_invoice(world, amount="1200.50")
-    link = invoices.public_url(invoice)
+    link = invoice_views.public_url(invoice)
     texts = {}
     for offset in (-3, 0, 7):
         await sweep_on(at, DUE + timedelta(days=offset))
@@ -199,17 +199,16 @@ async def test_no_recipient_means_no_reminder_until_there_is_one(database, at):
     assert [m.to_addr for m in await mails()] == ["jane@client-acme.test"]
 
 
-async def test_recipients_match_the_invoice_rule(database, at):
+async def test_recipients_are_billing_contacts_else_the_client_email(database, at):
     world = await make_world("acme")
     other = await clients.create_client(world.actor, clients.ClientInput(name="No Mail"))
     await make_billing(world.contact.id)
     plain = await clients.create_client(world.actor, clients.ClientInput(name="Plain", email="ap@plain.test"))
     async with unit_of_work(SystemActor()) as session:
-        found = await reminders.recipients_by_client(session, {world.client.id, other.id, plain.id})
-        for client_id in (world.client.id, other.id, plain.id):
-            invoice = Invoice(org_id=world.actor.org_id, client_id=client_id)
-            assert found.get(client_id, []) == await invoices.recipients(session, invoice)
+        found = await invoices.recipients_by_client(session, {world.client.id, other.id, plain.id})
+        single = await invoices.recipients(session, Invoice(org_id=world.actor.org_id, client_id=plain.id))
     assert found == {world.client.id: ["jane@client-acme.test"], plain.id: ["ap@plain.test"]}
+    assert single == ["ap@plain.test"]
 
 
 async def test_reminders_are_audited_and_delivered_through_the_outbox(database, at, smtp):

@@ -19,9 +19,10 @@ from portal_app.auth.requests import client_ip, user_agent
 from portal_app.portal.layout import PortalPage, empty_state, frame
 from portal_app.portal.pages import open_page
 from portal_app.routes.public_invoice import NO_TRACE, pdf_response, render_pdf
-from services import branding, invoice_access, invoices, organizations, pdf
+from services import branding, formatting, invoice_access, invoice_listing, invoices, organizations
 from services.errors import NotFound
-from services.invoices import STATUS_LABELS, InvoiceDetail, InvoiceFilter
+from services.invoice_listing import InvoiceFilter
+from services.invoice_views import STATUS_LABELS, InvoiceDetail
 
 router = APIRouter()
 
@@ -65,7 +66,7 @@ def _initial_filter(status: str, issued_from: str, issued_to: str) -> InvoiceFil
     return InvoiceFilter(status=status if status in STATUS_FILTERS else "", date_from=start, date_to=end)
 
 
-def _balances(balances: list[invoices.Balance]) -> None:
+def _balances(balances: list[invoice_listing.Balance]) -> None:
     with ui.row().classes("w-full gap-4"):
         if not balances:
             with ui.card().classes("min-w-[14rem]").props("flat bordered"):
@@ -75,9 +76,11 @@ def _balances(balances: list[invoices.Balance]) -> None:
         for balance in balances:
             with ui.card().classes("min-w-[14rem]").props("flat bordered").mark("balance"):
                 ui.label(f"Outstanding ({balance.currency})").classes("text-sm text-gray-600")
-                ui.label(pdf.amount(balance.outstanding_minor, balance.currency)).classes("text-2xl font-semibold")
+                ui.label(formatting.amount(balance.outstanding_minor, balance.currency)).classes(
+                    "text-2xl font-semibold"
+                )
                 if balance.overdue_minor:
-                    overdue = pdf.amount(balance.overdue_minor, balance.currency)
+                    overdue = formatting.amount(balance.overdue_minor, balance.currency)
                     ui.label(f"{overdue} overdue").classes("text-sm text-negative font-medium")
                 else:
                     ui.label("Nothing overdue").classes("text-sm text-gray-600")
@@ -87,19 +90,19 @@ def _invoice_table(page: PortalPage, initial: InvoiceFilter) -> PagedTable:
     chosen = {"filter": initial}
 
     async def fetch(limit: int, offset: int) -> tuple[list[dict], int]:
-        listing = await invoices.list_invoices(page.actor, chosen["filter"], limit=limit, offset=offset)
+        listing = await invoice_listing.list_invoices(page.actor, chosen["filter"], limit=limit, offset=offset)
         rows = [
             {
                 "id": str(row.id),
                 "number": row.number,
                 "href": page.href(f"/invoices/{row.id}"),
                 "pdf": page.href(f"/invoices/{row.id}/pdf"),
-                "issued": pdf.day(row.issue_date),
-                "due": pdf.day(row.due_date),
+                "issued": formatting.day(row.issue_date),
+                "due": formatting.day(row.due_date),
                 "status": STATUS_LABELS[row.display_status],
                 "colour": STATUS_COLOURS.get(row.display_status, "grey"),
-                "total": pdf.amount(row.total_minor, row.currency),
-                "amount_due": pdf.amount(row.amount_due_minor, row.currency),
+                "total": formatting.amount(row.total_minor, row.currency),
+                "amount_due": formatting.amount(row.amount_due_minor, row.currency),
             }
             for row in listing.items
         ]
@@ -149,10 +152,10 @@ def _payment_table(page: PortalPage) -> PagedTable:
         rows = [
             {
                 "id": str(p.id),
-                "paid_on": pdf.day(p.paid_on),
+                "paid_on": formatting.day(p.paid_on),
                 "number": p.invoice_number,
                 "href": page.href(f"/invoices/{p.invoice_id}"),
-                "amount": pdf.amount(p.amount_minor, p.currency),
+                "amount": formatting.amount(p.amount_minor, p.currency),
                 "method": p.method,
             }
             for p in history.items
@@ -172,11 +175,11 @@ async def portal_invoices(
     page = await open_page(request, slug)
     if not isinstance(page, PortalPage):
         return page
-    if not (await invoices.list_invoices(page.actor, limit=1)).total:
+    if not (await invoice_listing.list_invoices(page.actor, limit=1)).total:
         with frame(page, "Invoices", "/invoices"):
             empty_state("receipt_long", "No invoices", "Invoices from us will be listed here, ready to view and pay.")
         return None
-    balances = await invoices.outstanding(page.actor)
+    balances = await invoice_listing.outstanding(page.actor)
     with frame(page, "Invoices", "/invoices"):
         _balances(balances)
         listing = _invoice_table(page, _initial_filter(status, issued_from, issued_to))
@@ -197,8 +200,8 @@ def _facts(detail: InvoiceDetail) -> None:
                     ui.label(party.address).classes("text-sm whitespace-pre-line")
         with ui.card().classes("min-w-[12rem] gap-1").props("flat bordered"):
             ui.label("Dates").classes("text-xs uppercase text-gray-500")
-            ui.label(f"Issued {pdf.day(detail.issue_date)}").classes("text-sm")
-            ui.label(f"Due {pdf.day(detail.due_date)}").classes("text-sm")
+            ui.label(f"Issued {formatting.day(detail.issue_date)}").classes("text-sm")
+            ui.label(f"Due {formatting.day(detail.due_date)}").classes("text-sm")
             if detail.project_name:
                 ui.label(f"Project: {detail.project_name}").classes("text-sm")
 
@@ -220,10 +223,10 @@ def _lines(detail: InvoiceDetail) -> None:
         {
             "id": n,
             "description": line.description,
-            "quantity": pdf.number(line.quantity),
-            "unit_price": pdf.amount(line.unit_price_minor, cur, code=False),
-            "tax": f"{pdf.number(line.tax_rate)}%",
-            "amount": pdf.amount(pdf.line_amount_minor(line, detail.discount_percent), cur, code=False),
+            "quantity": formatting.number(line.quantity),
+            "unit_price": formatting.amount(line.unit_price_minor, cur, code=False),
+            "tax": f"{formatting.number(line.tax_rate)}%",
+            "amount": formatting.amount(formatting.line_amount_minor(line, detail.discount_percent), cur, code=False),
         }
         for n, line in enumerate(detail.lines)
     ]
@@ -234,21 +237,21 @@ def _totals(detail: InvoiceDetail) -> None:
     cur = detail.currency
     rows = [("Subtotal", detail.subtotal_minor)]
     if detail.discount_minor:
-        rows.append((f"Discount ({pdf.number(detail.discount_percent)}%)", -detail.discount_minor))
+        rows.append((f"Discount ({formatting.number(detail.discount_percent)}%)", -detail.discount_minor))
     rows += [("Tax", detail.tax_minor), ("Total", detail.total_minor), ("Amount paid", detail.amount_paid_minor)]
     rows.append(("Amount due", detail.amount_due_minor))
     with ui.grid(columns=2).classes("ml-auto gap-x-8 gap-y-1 text-right"):
         for label, minor in rows:
             strong = " font-semibold text-lg" if label in ("Total", "Amount due") else ""
             ui.label(label).classes("text-gray-600" + strong)
-            ui.label(pdf.amount(minor, cur)).classes(strong)
+            ui.label(formatting.amount(minor, cur)).classes(strong)
 
 
 def _closing(detail: InvoiceDetail) -> None:
     if detail.payments:
         ui.label("Payments").classes("text-lg font-semibold")
         for payment in detail.payments:
-            ui.label(f"{pdf.day(payment.paid_on)} · {pdf.amount(payment.amount_minor, payment.currency)}")
+            ui.label(f"{formatting.day(payment.paid_on)} · {formatting.amount(payment.amount_minor, payment.currency)}")
     due = detail.payment_instructions if detail.amount_due_minor > 0 else ""
     for heading, text in (("Payment instructions", due), ("Notes", detail.notes), ("Terms", detail.terms)):
         if text.strip():
@@ -276,7 +279,7 @@ async def portal_invoice(request: Request, slug: str, invoice_id: str) -> Redire
         with ui.row().classes("w-full items-center gap-3"):
             status = detail.display_status
             ui.badge(STATUS_LABELS[status], color=STATUS_COLOURS.get(status, "grey")).classes("text-sm")
-            ui.label(f"Amount due {pdf.amount(detail.amount_due_minor, detail.currency)}").classes("font-medium")
+            ui.label(f"Amount due {formatting.amount(detail.amount_due_minor, detail.currency)}").classes("font-medium")
             ui.space()
             download = ui.button("Download PDF", icon="download").props("no-caps unelevated download")
             download.props["href"] = page.href(f"/invoices/{detail.id}/pdf")  # q-btn renders a link

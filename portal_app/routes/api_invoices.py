@@ -25,7 +25,7 @@ from portal_app.routes.api import (
     bounded_text,
     no_nul,
 )
-from services import invoices, money
+from services import invoice_listing, invoice_views, invoices, money
 
 # --- input ---------------------------------------------------------------------------------------------------------
 
@@ -140,7 +140,7 @@ def _plain(value: Decimal) -> str:
     return format(value.normalize(), "f") if value else "0"
 
 
-def _invoice_out(d: invoices.InvoiceDetail) -> dict[str, Any]:
+def _invoice_out(d: invoice_views.InvoiceDetail) -> dict[str, Any]:
     def cash(minor: int) -> str:
         return money.format_decimal(minor, d.currency)
 
@@ -190,7 +190,7 @@ def _invoice_out(d: invoices.InvoiceDetail) -> dict[str, Any]:
     }
 
 
-def _row_out(row: invoices.InvoiceRow) -> dict[str, Any]:
+def _row_out(row: invoice_views.InvoiceRow) -> dict[str, Any]:
     def cash(minor: int) -> str:
         return money.format_decimal(minor, row.currency)
 
@@ -207,7 +207,7 @@ def _row_out(row: invoices.InvoiceRow) -> dict[str, Any]:
         "total": cash(row.total_minor),
         "amount_paid": cash(row.total_minor - row.amount_due_minor),
         "amount_due": cash(row.amount_due_minor),
-        "public_url": invoices.public_url(row.id),
+        "public_url": invoice_views.public_url(row.id),
     }
 
 
@@ -262,8 +262,8 @@ async def list_invoices(
     offset: Offset = 0,
 ) -> Any:
     """Newest first (by issue date, then number)."""
-    filters = invoices.InvoiceFilter(
+    filters = invoice_listing.InvoiceFilter(
         status=status_filter or "", client_id=client_id, date_from=date_from, date_to=date_to
     )
-    page = await invoices.list_invoices(actor, filters, limit=limit, offset=offset)
+    page = await invoice_listing.list_invoices(actor, filters, limit=limit, offset=offset)
     return {"items": [_row_out(row) for row in page.items], "total": page.total}

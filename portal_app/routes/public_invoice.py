@@ -17,9 +17,9 @@ from nicegui import run
 
 from models.invoices import InvoiceStatus
 from portal_app.auth.requests import client_ip, user_agent
-from services import branding, invoice_access, pdf
+from services import branding, formatting, invoice_access, pdf
 from services.branding import Logo
-from services.invoices import STATUS_LABELS, InvoiceDetail
+from services.invoice_views import STATUS_LABELS, InvoiceDetail
 
 router = APIRouter(include_in_schema=False)
 
@@ -102,9 +102,9 @@ def _party(label: str, name: str, address: str, email: str) -> str:
 def _lines_table(detail: InvoiceDetail) -> str:
     cur = detail.currency
     rows = "".join(
-        f'<tr><td class="description">{_e(line.description)}</td><td>{pdf.number(line.quantity)}</td>'
-        f"<td>{pdf.amount(line.unit_price_minor, cur, code=False)}</td><td>{pdf.number(line.tax_rate)}%</td>"
-        f"<td>{pdf.amount(pdf.line_amount_minor(line, detail.discount_percent), cur, code=False)}</td></tr>"
+        f'<tr><td class="description">{_e(line.description)}</td><td>{formatting.number(line.quantity)}</td>'
+        f"<td>{formatting.amount(line.unit_price_minor, cur, code=False)}</td><td>{formatting.number(line.tax_rate)}%</td>"
+        f"<td>{formatting.amount(formatting.line_amount_minor(line, detail.discount_percent), cur, code=False)}</td></tr>"
         for line in detail.lines
     )
     head = f"<tr><th>Description</th><th>Qty</th><th>Unit price ({cur})</th><th>Tax</th><th>Amount</th></tr>"
@@ -113,15 +113,15 @@ def _lines_table(detail: InvoiceDetail) -> str:
 
 def _totals(detail: InvoiceDetail) -> str:
     cur = detail.currency
-    rows = [("", "Subtotal", pdf.amount(detail.subtotal_minor, cur))]
+    rows = [("", "Subtotal", formatting.amount(detail.subtotal_minor, cur))]
     if detail.discount_minor:
-        discount = f"Discount ({pdf.number(detail.discount_percent)}%)"
-        rows.append(("", discount, pdf.amount(-detail.discount_minor, cur)))
+        discount = f"Discount ({formatting.number(detail.discount_percent)}%)"
+        rows.append(("", discount, formatting.amount(-detail.discount_minor, cur)))
     rows += [
-        ("", "Tax", pdf.amount(detail.tax_minor, cur)),
-        ("strong", "Total", pdf.amount(detail.total_minor, cur)),
-        ("", "Amount paid", pdf.amount(detail.amount_paid_minor, cur)),
-        ("due", "Amount due", pdf.amount(detail.amount_due_minor, cur)),
+        ("", "Tax", formatting.amount(detail.tax_minor, cur)),
+        ("strong", "Total", formatting.amount(detail.total_minor, cur)),
+        ("", "Amount paid", formatting.amount(detail.amount_paid_minor, cur)),
+        ("due", "Amount due", formatting.amount(detail.amount_due_minor, cur)),
     ]
     body = "".join(f'<tr class="{kind}"><td>{label}</td><td>{value}</td></tr>' for kind, label, value in rows)
     return f'<table class="totals">{body}</table>'
@@ -131,7 +131,8 @@ def _sections(detail: InvoiceDetail) -> str:
     parts = []
     if detail.payments:
         items = "".join(
-            f"<p>{pdf.day(p.paid_on)} · {pdf.amount(p.amount_minor, p.currency)}</p>" for p in detail.payments
+            f"<p>{formatting.day(p.paid_on)} · {formatting.amount(p.amount_minor, p.currency)}</p>"
+            for p in detail.payments
         )
         parts.append(f"<h2>Payments received</h2>{items}")
     payable = detail.amount_due_minor > 0 and detail.status != InvoiceStatus.void
@@ -151,12 +152,12 @@ def invoice_page(detail: InvoiceDetail, token: str, logo: Logo | None) -> HTMLRe
         f'<span class="badge" style="background:{STATUS_COLOURS.get(status, "#4f46e5")}">{STATUS_LABELS[status]}</span>'
     )
     void_notice = '<p class="notice">This invoice was voided. Nothing is due on it.</p>' if status == "void" else ""
-    due = pdf.amount(detail.amount_due_minor, detail.currency)
+    due = formatting.amount(detail.amount_due_minor, detail.currency)
     body = f"""
 <div class="top"><div>{_logo_tag(logo)}<h1>{_e(detail.seller.name)}</h1>
 <p class="lines muted">{_e(detail.seller.address)}</p><p class="muted">{_e(detail.seller.email)}</p></div>
-<div class="facts"><h1>Invoice {_e(detail.number)}</h1><p>Issued {pdf.day(detail.issue_date)}</p>
-<p>Due {pdf.day(detail.due_date)}</p>{badge}</div></div>
+<div class="facts"><h1>Invoice {_e(detail.number)}</h1><p>Issued {formatting.day(detail.issue_date)}</p>
+<p>Due {formatting.day(detail.due_date)}</p>{badge}</div></div>
 {_party("Billed to", detail.buyer.name, detail.buyer.address, detail.buyer.email)}
 {void_notice}
 <h2>Details</h2>{_lines_table(detail)}{_totals(detail)}

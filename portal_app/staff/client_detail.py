@@ -12,10 +12,10 @@ from portal_app.staff.contact_access import contact_row
 from portal_app.staff.invoices import status_badge
 from portal_app.staff.layout import frame, guard, not_found
 from portal_app.staff.project_detail import STATUS_LABELS, project_dialog
-from services import clients, contacts, invoices, projects
+from services import clients, contacts, invoice_listing, projects
 from services.actors import StaffActor
 from services.errors import NotFound, ServiceError
-from services.pdf import amount
+from services.formatting import amount
 
 router = APIRouter()
 
@@ -101,7 +101,7 @@ async def client_page(request: Request, client_id: str) -> RedirectResponse | No
             ui.label(f"Showing {len(page.items)} of {page.total}.").classes("text-sm text-gray-500")
 
     async def invoice_list() -> None:
-        page = await invoices.list_invoices(actor, invoices.InvoiceFilter(client_id=client.id), limit=5)
+        page = await invoice_listing.list_invoices(actor, invoice_listing.InvoiceFilter(client_id=client.id), limit=5)
         if not page.items:
             ui.label("No invoices yet.").classes("text-gray-500")
         for row in page.items:

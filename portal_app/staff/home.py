@@ -11,7 +11,7 @@ from components.stat_card import stat_card
 from portal_app.runtime import get_settings
 from portal_app.staff.layout import frame, guard
 from services import audit, money, organizations, receivables
-from services.pdf import amount
+from services.formatting import amount
 
 router = APIRouter()
 

@@ -10,13 +10,14 @@ from nicegui import APIRouter, ui
 
 from components.copy_link import copy_link
 from components.forms import FieldErrors, dialog_actions
+from portal_app.routes.staff_downloads import pdf_path
 from portal_app.staff.invoices import parse_date, status_badge
 from portal_app.staff.layout import frame, guard, not_found
-from services import clock, invoices, money
+from services import clock, invoice_payments, invoice_views, invoices, money
 from services.actors import StaffActor
 from services.errors import NotFound, ServiceError
-from services.invoices import InvoiceDetail
-from services.pdf import amount, line_amount_minor, number
+from services.formatting import amount, line_amount_minor, number
+from services.invoice_views import InvoiceDetail
 
 router = APIRouter()
 
@@ -76,7 +77,7 @@ def payment_dialog(actor: StaffActor, current: Callable[[], InvoiceDetail], refr
         title = ui.label().classes("text-lg font-semibold")
         amount_input = ui.input("Amount").props("outlined").classes("w-full")
         paid_on = ui.input("Date").props("outlined type=date").classes("w-full")
-        method = ui.select(invoices.PAYMENT_METHODS, label="Method", value="bank_transfer").props("outlined")
+        method = ui.select(invoice_payments.PAYMENT_METHODS, label="Method", value="bank_transfer").props("outlined")
         method.classes("w-full")
         reference = ui.input("Reference").props("outlined").classes("w-full")
         errors = FieldErrors(amount=amount_input, paid_on=paid_on, method=method, reference=reference)
@@ -87,16 +88,16 @@ def payment_dialog(actor: StaffActor, current: Callable[[], InvoiceDetail], refr
             except ValueError:
                 errors.show("paid_on", "Enter the date as YYYY-MM-DD.")
                 return
-            data = invoices.PaymentInput(
+            data = invoice_payments.PaymentInput(
                 amount=amount_input.value or "", paid_on=day, method=method.value or "", reference=reference.value or ""
             )
             try:
-                detail = await invoices.record_payment(actor, current().id, data)
+                detail = await invoice_payments.record_payment(actor, current().id, data)
             except ServiceError as exc:
                 errors.show(getattr(exc, "field", None), exc.message)
                 return
             dialog.close()
-            ui.notify(f"Payment recorded; {detail.number} is {invoices.STATUS_LABELS[detail.status].lower()}.")
+            ui.notify(f"Payment recorded; {detail.number} is {invoice_views.STATUS_LABELS[detail.status].lower()}.")
             await refresh(detail)
 
         dialog_actions(dialog, "Save payment", save)
@@ -191,7 +192,7 @@ def payment_list(detail: InvoiceDetail) -> None:
     for payment in detail.payments:
         with ui.row().classes("w-full items-center gap-4 border-b border-gray-200 py-1 text-sm"):
             ui.label(f"{payment.paid_on:%Y-%m-%d}").classes("w-28")
-            ui.label(invoices.PAYMENT_METHODS.get(payment.method, payment.method)).classes("w-32")
+            ui.label(invoice_payments.PAYMENT_METHODS.get(payment.method, payment.method)).classes("w-32")
             ui.label(payment.reference or "").classes("flex-1 text-gray-600")
             ui.label(amount(payment.amount_minor, payment.currency)).classes("font-mono")
 
@@ -229,7 +230,7 @@ async def invoice_page(request: Request, invoice_id: str) -> RedirectResponse | 
     @ui.refreshable
     def content() -> None:
         shown = current()
-        is_open = shown.status in invoices.OPEN_STATUSES
+        is_open = shown.status in invoice_views.OPEN_STATUSES
         with ui.card().classes("w-full").props("flat bordered"):
             with ui.row().classes("w-full items-center gap-3"):
                 ui.label(shown.number).classes("text-xl font-semibold")
@@ -260,8 +261,7 @@ async def invoice_page(request: Request, invoice_id: str) -> RedirectResponse | 
                 "text-sm text-gray-600"
             )
             copy_link("Public link", shown.public_url)
-            pdf_path = f"/i/{invoices.public_token(shown.id)}/pdf"
-            ui.link("Download PDF", pdf_path, new_tab=True).classes("text-sm").mark("invoice-pdf")
+            ui.link("Download PDF", pdf_path(shown.id), new_tab=True).classes("text-sm").mark("invoice-pdf")
 
     with frame(context, f"Invoice {detail.number}"):
         ui.link("← All invoices", "/invoices").classes("text-sm")

@@ -17,10 +17,10 @@ from nicegui import APIRouter, ui
 from components.forms import FieldErrors
 from portal_app.staff.invoices import parse_date
 from portal_app.staff.layout import frame, guard, not_found
-from services import clients, clock, invoice_math, invoices, money, organizations, projects
+from services import clients, clock, invoice_math, invoice_views, invoices, money, organizations, projects
 from services.actors import StaffActor
 from services.errors import Invalid, NotFound, ServiceError
-from services.pdf import amount, number
+from services.formatting import amount, number
 
 router = APIRouter()
 
@@ -55,7 +55,7 @@ class LineState:
         return quantity, price, rate
 
 
-def _lines_from(detail: invoices.InvoiceDetail | None) -> list[LineState]:
+def _lines_from(detail: invoice_views.InvoiceDetail | None) -> list[LineState]:
     if detail is None:
         return [LineState()]
     return [
@@ -77,7 +77,7 @@ async def _project_options(actor: StaffActor, client_id: str) -> dict[str, str]:
     return options
 
 
-async def editor(actor: StaffActor, detail: invoices.InvoiceDetail | None, client_id: str) -> None:
+async def editor(actor: StaffActor, detail: invoice_views.InvoiceDetail | None, client_id: str) -> None:
     """The form; `detail` is the draft being edited, None for a new one."""
     settings = await organizations.get_invoice_settings(actor)
     client_page = await clients.list_clients(actor, limit=200)
@@ -320,7 +320,7 @@ async def edit_invoice_page(request: Request, invoice_id: str) -> RedirectRespon
         ui.link(f"← {detail.number}", f"/invoices/{detail.id}").classes("text-sm")
         if detail.status != "draft":
             ui.label(
-                f"{detail.number} is {invoices.STATUS_LABELS[detail.status.value].lower()}: only drafts can be edited. "
+                f"{detail.number} is {invoice_views.STATUS_LABELS[detail.status.value].lower()}: only drafts can be edited. "
                 "Duplicate it to make a changed copy."
             ).classes("text-amber-800")
             return None

@@ -12,9 +12,9 @@ from nicegui import APIRouter, ui
 from components.forms import FieldErrors
 from components.paged_table import PagedTable
 from portal_app.staff.layout import frame, guard
-from services import clients, invoices
+from services import clients, invoice_listing, invoice_views
 from services.errors import ServiceError
-from services.pdf import amount
+from services.formatting import amount
 
 router = APIRouter()
 
@@ -53,10 +53,10 @@ def parse_date(value: str | None) -> date | None:
 
 
 def status_badge(display_status: str) -> ui.badge:
-    return ui.badge(invoices.STATUS_LABELS[display_status], color=STATUS_COLORS[display_status]).props("outline")
+    return ui.badge(invoice_views.STATUS_LABELS[display_status], color=STATUS_COLORS[display_status]).props("outline")
 
 
-def invoice_row(row: invoices.InvoiceRow) -> dict:
+def invoice_row(row: invoice_views.InvoiceRow) -> dict:
     return {
         "id": str(row.id),
         "number": row.number,
@@ -64,7 +64,7 @@ def invoice_row(row: invoices.InvoiceRow) -> dict:
         "client_id": str(row.client_id),
         "issue": f"{row.issue_date:%Y-%m-%d}",
         "due": f"{row.due_date:%Y-%m-%d}",
-        "status": invoices.STATUS_LABELS[row.display_status],
+        "status": invoice_views.STATUS_LABELS[row.display_status],
         "status_color": STATUS_COLORS[row.display_status],
         "total": amount(row.total_minor, row.currency),
         "amount_due": amount(row.amount_due_minor, row.currency),
@@ -90,13 +90,13 @@ async def invoices_page(request: Request, status: str = "") -> RedirectResponse 
 
     async def fetch_now(limit: int, offset: int) -> tuple[list[dict], int]:
         try:
-            filters = invoices.InvoiceFilter(
+            filters = invoice_listing.InvoiceFilter(
                 status=status_select.value or "",
                 client_id=client_select.value or None,
                 date_from=parse_date(date_from.value),
                 date_to=parse_date(date_to.value),
             )
-            page = await invoices.list_invoices(actor, filters, limit=limit, offset=offset)
+            page = await invoice_listing.list_invoices(actor, filters, limit=limit, offset=offset)
         except ValueError:
             errors.show("date_to", "Enter dates as YYYY-MM-DD.")
             return [], 0

@@ -18,7 +18,8 @@ from portal_app.auth.portal import PORTAL_COOKIE
 from services import portal_sessions
 from services.actors import SystemActor
 from services.db import unit_of_work
-from services.invoices import InvoiceDetail, LineInput
+from services.invoice_views import InvoiceDetail
+from services.invoices import LineInput
 from tests.browser.test_staff_journey import wait
 from tests.support.factories import make_world
 from tests.support.invoicing import count

@@ -18,10 +18,12 @@ from models.audit import AuditEvent
 from models.invoices import InvoiceView
 from portal_app.auth import staff as staff_auth
 from portal_app.auth.portal import PORTAL_COOKIE
-from services import clients, invoices, organizations
+from services import clients, invoice_payments, invoices, organizations
 from services.actors import SystemActor
 from services.db import unit_of_work
-from services.invoices import InvoiceDetail, LineInput, PaymentInput
+from services.invoice_payments import PaymentInput
+from services.invoice_views import InvoiceDetail
+from services.invoices import LineInput
 from tests.portal import sign_in_contact
 from tests.staff.helpers import eventually
 from tests.support.factories import PASSWORD, OrgWorld, make_world
@@ -57,9 +59,9 @@ async def acme(user: User) -> OrgWorld:
 async def billing(acme: OrgWorld) -> Billing:
     sent = await issue_invoice(acme, **FUTURE)
     overdue = await issue_invoice(acme, **PAST)
-    await invoices.record_payment(acme.actor, overdue.id, PaymentInput("440.00", paid_on=date(2025, 2, 3)))
+    await invoice_payments.record_payment(acme.actor, overdue.id, PaymentInput("440.00", paid_on=date(2025, 2, 3)))
     paid = await issue_invoice(acme, lines=[LineInput("Hosting", "1", "50.00")], **PAST)
-    await invoices.record_payment(acme.actor, paid.id, PaymentInput("50.00", paid_on=date(2025, 2, 1)))
+    await invoice_payments.record_payment(acme.actor, paid.id, PaymentInput("50.00", paid_on=date(2025, 2, 1)))
     draft = await issue_invoice(acme, send=False, lines=[LineInput("Secret draft work", "1", "999.00")])
     void = await invoices.void_invoice(acme.actor, (await issue_invoice(acme, **FUTURE)).id)
     return Billing(acme, sent, overdue, paid, draft, void)
@@ -142,7 +144,7 @@ async def test_changing_the_filters_reloads_the_list(user: User, billing: Billin
 async def test_payment_history_lists_payments_newest_first(user: User, billing: Billing) -> None:
     other = await clients.create_client(billing.world.actor, clients.ClientInput(name="Other", email="o@other.test"))
     theirs = await issue_invoice(billing.world, client_id=other.id)
-    await invoices.record_payment(billing.world.actor, theirs.id, PaymentInput("10.00"))
+    await invoice_payments.record_payment(billing.world.actor, theirs.id, PaymentInput("10.00"))
     await user.open("/portal/acme/invoices")
     rows = table(user, "payments").rows
     assert [(r["paid_on"], r["number"], r["amount"], r["method"]) for r in rows] == [

@@ -9,13 +9,14 @@ import httpx
 from nicegui import ui
 from nicegui.testing.user import User
 
-from services import audit, clients, contacts, invoice_math, invoices, outbox
+from models.invoices import InvoiceView
+from services import audit, clients, contacts, invoice_listing, invoice_math, invoice_payments, invoices, outbox
 from services.db import Database
-from services.pdf import amount
+from services.formatting import amount
 from tests.staff.helpers import eventually, signed_in, table_rows, the_table
 from tests.support.clock import T0
 from tests.support.factories import make_world
-from tests.support.invoicing import draft, mark_sent
+from tests.support.invoicing import count, draft, mark_sent
 from tests.support.mail import plain_text
 from tests.support.smtp import SmtpServer
 
@@ -36,7 +37,7 @@ def fill_line(user: User, n: int, description: str, quantity: str, price: str, t
 
 
 async def invoice_count(world) -> int:
-    return (await invoices.list_invoices(world.actor)).total
+    return (await invoice_listing.list_invoices(world.actor)).total
 
 
 async def test_the_editor_creates_an_invoice_with_live_totals(user: User, at) -> None:
@@ -69,7 +70,7 @@ async def test_the_editor_creates_an_invoice_with_live_totals(user: User, at) ->
     user.find(kind=ui.button, content="Save draft").click()
     await user.should_see(marker="invoice-status", retries=50)
     await user.should_see("INV-0001")
-    [row] = (await invoices.list_invoices(world.actor)).items
+    [row] = (await invoice_listing.list_invoices(world.actor)).items
     saved = await invoices.get_invoice(world.actor, row.id)
     assert (saved.status, saved.project_id, len(saved.lines)) == ("draft", world.project.id, 2)
     assert saved.lines[1].quantity == Decimal(3)
@@ -127,7 +128,7 @@ async def test_the_editor_shows_each_error_on_its_field_and_saves_nothing(user: 
     due.value = "2026-05-31"
     save.click()
     await user.should_see(marker="invoice-status", retries=50)
-    [row] = (await invoices.list_invoices(world.actor)).items
+    [row] = (await invoice_listing.list_invoices(world.actor)).items
     assert (row.number, row.currency, row.total_minor, row.due_date) == ("INV-0001", "EUR", 24000, date(2026, 5, 31))
 
 
@@ -140,7 +141,7 @@ async def test_the_list_filters_by_status_client_and_dates_and_pages(user: User,
     await mark_sent(upcoming.id)
     paid = await draft(world.actor, world.client.id, "50.00", issue=date(2026, 1, 15), due=date(2026, 2, 14))
     await mark_sent(paid.id)
-    await invoices.record_payment(world.actor, paid.id, invoices.PaymentInput("50.00"))
+    await invoice_payments.record_payment(world.actor, paid.id, invoice_payments.PaymentInput("50.00"))
     for n in range(25):
         await draft(world.actor, world.client.id, f"{n + 1}.00", issue=date(2025, 12, 1 + n))
 
@@ -279,7 +280,7 @@ async def test_duplicate_opens_the_new_draft_in_the_editor(user: User) -> None:
     await user.should_see("Save draft", retries=50)
     await user.should_see("Edit INV-0002")
     assert element(user, "line-1-unit_price").value == "20.00"
-    [copy, original] = (await invoices.list_invoices(world.actor)).items
+    [copy, original] = (await invoice_listing.list_invoices(world.actor)).items
     assert (copy.number, copy.status, copy.total_minor) == ("INV-0002", "draft", 3000)
     assert original.status == "sent"
 
@@ -330,3 +331,19 @@ async def test_a_contact_can_be_created_as_a_billing_contact(database: Database)
     assert not off.billing
     changed = await audit.list_events(world.actor, audit.AuditFilter(action="contact.billing_changed"))
     assert [e.detail for e in changed.items] == [{"billing": False}]
+
+
+async def test_staff_download_the_pdf_without_it_counting_as_a_client_view(user: User) -> None:
+    world = await make_world("acme")
+    theirs = await make_world("globex")
+    invoice_id = (await draft(world.actor, world.client.id)).id
+    foreign_id = (await draft(theirs.actor, theirs.client.id)).id
+    assert (await user.http_client.get(f"/invoices/{invoice_id}/pdf")).status_code == 303  # not signed in
+    await signed_in(user, world.owner_email)
+    response = await user.http_client.get(f"/invoices/{invoice_id}/pdf")
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/pdf"
+    assert response.content.startswith(b"%PDF")
+    assert 'filename="INV-0001.pdf"' in response.headers["content-disposition"]
+    assert await count(InvoiceView) == 0
+    assert (await user.http_client.get(f"/invoices/{foreign_id}/pdf")).status_code == 404

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from sqlalchemy import func, select, update
 
 from models import Contact, Invoice, InvoiceStatus, Organization
-from services import invoices
+from services import invoice_views, invoices
 from services.actors import StaffActor, SystemActor
 from services.db import unit_of_work
 from tests.support.clock import T0
@@ -21,7 +21,7 @@ async def draft(
     currency: str = "USD",
     issue: date | None = None,
     due: date | None = None,
-) -> invoices.InvoiceDetail:
+) -> invoice_views.InvoiceDetail:
     """A draft with one line per price (quantity 1, no tax); one line of 100.00 when no price is given."""
     return await invoices.create_invoice(
         actor,

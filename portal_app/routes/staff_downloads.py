@@ -1,0 +1,29 @@
+"""Downloads for signed-in staff: an invoice's PDF without counting it as the client's view."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from portal_app.auth.staff import current_staff, login_redirect
+from portal_app.routes.public_invoice import not_found, pdf_response, render_pdf
+from services import branding, invoices
+from services.errors import NotFound
+
+router = APIRouter(include_in_schema=False)
+
+
+def pdf_path(invoice_id: object) -> str:
+    return f"/invoices/{invoice_id}/pdf"
+
+
+@router.get("/invoices/{invoice_id}/pdf")
+async def staff_invoice_pdf(request: Request, invoice_id: str) -> Response:
+    context = await current_staff(request)
+    if context is None:
+        return login_redirect(request)
+    try:
+        detail = await invoices.get_invoice(context.actor, invoice_id)
+    except NotFound:
+        return not_found()
+    return pdf_response(detail, await render_pdf(detail, await branding.invoice_logo(context.actor.org_id)))
