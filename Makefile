@@ -41,7 +41,7 @@ lint: $(STAMP)
 
 test: system-packages $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest -q -p no:cacheprovider
+	$(BIN)/python -m pytest -q -p no:cacheprovider -n 2
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache screenshots
