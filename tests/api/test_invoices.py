@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from fastapi import FastAPI
 
 from models import Invoice
-from portal_app.routes.api import build_api
-from services import api_tokens, clients, invoice_payments, invoice_views, invoices
+from services import clients, invoice_payments, invoice_views, invoices
+from tests.support.api import api_http
 from tests.support.clock import T0
 from tests.support.factories import OrgWorld, make_world
 from tests.support.invoicing import count
@@ -46,22 +44,10 @@ DETAIL_KEYS = ROW_KEYS | {
 }
 
 
-def _http(token: str | None = None) -> httpx.AsyncClient:
-    app = FastAPI()
-    app.mount("/api", build_api())
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test", headers=headers)
-
-
 @pytest.fixture
 async def world(database, at) -> OrgWorld:
+    """Acme, with the services' clock frozen so dates and overdue are fixed."""
     return await make_world("acme")
-
-
-@pytest.fixture
-async def api(world: OrgWorld) -> AsyncIterator[httpx.AsyncClient]:
-    async with _http(await api_tokens.create_token(world.actor, "test")) as http:
-        yield http
 
 
 def body(world: OrgWorld, **overrides) -> dict:
@@ -371,7 +357,7 @@ async def test_every_invoice_endpoint_needs_a_token(world):
     drafted = await invoices.create_invoice(
         world.actor, invoices.InvoiceInput(client_id=world.client.id, lines=[invoices.LineInput("X", "1", "1.00")])
     )
-    async with _http() as anonymous, _http("ptk_" + "x" * 43) as forged:
+    async with api_http() as anonymous, api_http("ptk_" + "x" * 43) as forged:
         for http in (anonymous, forged):
             for method, url in [
                 ("GET", "/api/v1/invoices"),
@@ -387,7 +373,7 @@ async def test_every_invoice_endpoint_needs_a_token(world):
 
 
 async def test_openapi_documents_the_invoice_endpoints():
-    async with _http() as http:
+    async with api_http() as http:
         spec = (await http.get("/api/openapi.json")).json()
     assert {"/v1/invoices", "/v1/invoices/{invoice_id}", "/v1/invoices/{invoice_id}/send"} <= set(spec["paths"])
     assert set(spec["paths"]["/v1/invoices"]) == {"get", "post"}
