@@ -1,0 +1,256 @@
+"""Every service, called by an intruder with the target's ids, returns nothing of the target and changes nothing."""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import pkgutil
+import re
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import pytest
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session
+
+import services
+from models import (
+    OutboxMail,
+)
+from services import (
+    api_tokens,
+    audit,
+    clients,
+    contacts,
+    invoice_access,
+    invoice_listing,
+    invoice_payments,
+    invoices,
+    magic_links,
+    organizations,
+    portal_sessions,
+    projects,
+    receivables,
+    scoping,
+    staff,
+    staff_sessions,
+)
+from services.actors import SystemActor
+from services.common import Page
+from services.db import unit_of_work
+from services.errors import NotFound
+from tests.isolation.world import PNG_SIGNATURE, Intruder, Target, Worlds, raw, sign_in, snapshot
+
+EXEMPT = {
+    "organizations.create_organization": "the platform creating a tenant (SystemActor): no row of another org to reach",
+}
+
+
+def in_session(load: Callable, id_field: str) -> Callable[..., Awaitable[Any]]:
+    async def probe(who, t: Target, _: Intruder) -> Any:
+        async with unit_of_work(who) as session:
+            return await load(session, who, getattr(t, id_field))
+
+    return probe
+
+
+async def _counts(who, t: Target, _: Intruder) -> Any:
+    counts = await organizations.workspace_counts(who)
+    assert counts == organizations.WorkspaceCounts(1, 1, 1, 1)  # B's own; org A has two of each
+    return counts
+
+
+async def _aging(who, t: Target, i: Intruder) -> Any:
+    rows = await receivables.aging(who)
+    assert i.label.startswith("staff of B")  # the portal is turned away before
+    assert [(r.currency, r.total_minor) for r in rows] == [("USD", 42424142)]  # B's own invoice, less its payment
+    return rows
+
+
+async def _invoiced_vs_collected(who, t: Target, i: Intruder) -> Any:
+    rows = await receivables.invoiced_vs_collected(who)
+    assert (sum(r.invoiced_minor for r in rows), sum(r.collected_minor for r in rows)) == (42424242, 100)
+    return rows
+
+
+ProbeFn = Callable[[Any, Target, Intruder], Awaitable[Any]]
+CASES: dict[str, list[ProbeFn]] = {
+    "api_tokens.create_token": [lambda who, t, i: api_tokens.create_token(who, "probe")],
+    "api_tokens.list_tokens": [lambda who, t, i: api_tokens.list_tokens(who)],
+    "api_tokens.revoke_token": [lambda who, t, i: api_tokens.revoke_token(who, t.token_id)],
+    "audit.list_events": [
+        lambda who, t, i: audit.list_events(who, audit.AuditFilter(), limit=200),
+        lambda who, t, i: audit.list_events(who, audit.AuditFilter(actor="alpha"), limit=200),
+    ],
+    "audit.list_actions": [lambda who, t, i: audit.list_actions(who)],
+    "clients.load_client": [in_session(clients.load_client, "client_id")],
+    "clients.create_client": [lambda who, t, i: clients.create_client(who, clients.ClientInput(name="Probe"))],
+    "clients.update_client": [
+        lambda who, t, i: clients.update_client(who, t.client_id, clients.ClientInput(name="Hijacked"))
+    ],
+    "clients.get_client": [lambda who, t, i: clients.get_client(who, t.client_id)],
+    "clients.list_clients": [
+        lambda who, t, i: clients.list_clients(who, limit=200),
+        lambda who, t, i: clients.list_clients(who, search="alpha", limit=200),
+    ],
+    "contacts.load_contact": [in_session(contacts.load_contact, "contact_id")],
+    "contacts.create_contact": [
+        lambda who, t, i: contacts.create_contact(
+            who, t.client_id, contacts.ContactInput(email="probe@evil.test", name="Probe", portal_enabled=True)
+        )
+    ],
+    "contacts.update_contact": [
+        lambda who, t, i: contacts.update_contact(
+            who, t.contact_id, contacts.ContactChanges(name="Hijacked", portal_enabled=False, active=False)
+        )
+    ],
+    "contacts.get_contact": [lambda who, t, i: contacts.get_contact(who, t.contact_id)],
+    "contacts.list_contacts": [lambda who, t, i: contacts.list_contacts(who, t.client_id)],
+    "magic_links.send_invitation": [lambda who, t, i: magic_links.send_invitation(who, t.contact_id)],
+    "organizations.get_organization": [lambda who, t, i: organizations.get_organization(who)],
+    "organizations.update_organization": [
+        lambda who, t, i: organizations.update_organization(
+            who, organizations.OrganizationChanges(name="Probe", slug=i.own_slug, portal_enabled=False)
+        )
+    ],
+    "organizations.workspace_counts": [_counts],
+    # Settings act on the actor's own organization only: there is no id of another one to pass.
+    "organizations.get_invoice_settings": [lambda who, t, i: organizations.get_invoice_settings(who)],
+    "organizations.update_invoice_settings": [
+        lambda who, t, i: organizations.update_invoice_settings(
+            who, organizations.InvoiceSettingsChanges(invoice_prefix="EVIL-", payment_terms_days=1)
+        )
+    ],
+    "organizations.update_logo": [lambda who, t, i: organizations.update_logo(who, PNG_SIGNATURE + bytes(16))],
+    "organizations.remove_logo": [lambda who, t, i: organizations.remove_logo(who)],
+    "portal_sessions.list_for_contact": [lambda who, t, i: portal_sessions.list_for_contact(who, t.contact_id)],
+    "portal_sessions.revoke": [lambda who, t, i: portal_sessions.revoke(who, t.portal_session_id)],
+    "projects.load_project": [in_session(projects.load_project, "project_id")],
+    "projects.create_project": [
+        lambda who, t, i: projects.create_project(who, t.client_id, projects.ProjectInput(name="Probe"))
+    ],
+    "projects.update_project": [
+        lambda who, t, i: projects.update_project(who, t.project_id, projects.ProjectInput(name="Hijacked"))
+    ],
+    "projects.get_project": [lambda who, t, i: projects.get_project(who, t.project_id)],
+    "projects.list_projects": [
+        lambda who, t, i: projects.list_projects(who, limit=200),
+        lambda who, t, i: projects.list_projects(who, client_id=t.client_id, limit=200),
+    ],
+    "staff.list_staff": [lambda who, t, i: staff.list_staff(who, limit=200)],
+    "staff_sessions.end_all_for_user": [lambda who, t, i: staff_sessions.end_all_for_user(who, t.user_id)],
+    "invoice_access.payment_history": [lambda who, t, i: invoice_access.payment_history(who, limit=200)],
+    "invoice_access.record_portal_view": [
+        lambda who, t, i: invoice_access.record_portal_view(who, t.invoice_id, via="portal", ip="", user_agent="")
+    ],
+    "invoices.load_invoice": [in_session(invoices.load_invoice, "invoice_id")],
+    "invoices.get_invoice": [lambda who, t, i: invoices.get_invoice(who, t.invoice_id)],
+    "invoices.list_recipients": [lambda who, t, i: invoices.list_recipients(who, t.invoice_id)],
+    "invoices.create_invoice": [
+        lambda who, t, i: invoices.create_invoice(
+            who, invoices.InvoiceInput(client_id=t.client_id, lines=[invoices.LineInput("Probe", "1", "1.00")])
+        )
+    ],
+    "invoices.update_invoice": [
+        lambda who, t, i: invoices.update_invoice(
+            who,
+            t.invoice_id,
+            invoices.InvoiceInput(client_id=t.client_id, lines=[invoices.LineInput("Probe", "1", "1.00")]),
+        )
+    ],
+    "invoices.duplicate_invoice": [lambda who, t, i: invoices.duplicate_invoice(who, t.invoice_id)],
+    "invoices.send_invoice": [lambda who, t, i: invoices.send_invoice(who, t.invoice_id)],
+    "invoice_payments.record_payment": [
+        lambda who, t, i: invoice_payments.record_payment(who, t.invoice_id, invoice_payments.PaymentInput("1.00"))
+    ],
+    "invoices.void_invoice": [lambda who, t, i: invoices.void_invoice(who, t.invoice_id)],
+    "invoice_listing.list_invoices": [
+        lambda who, t, i: invoice_listing.list_invoices(who, limit=200),
+        lambda who, t, i: invoice_listing.list_invoices(
+            who, invoice_listing.InvoiceFilter(client_id=t.client_id), limit=200
+        ),
+        lambda who, t, i: invoice_listing.list_invoices(who, invoice_listing.InvoiceFilter(status="open"), limit=200),
+    ],
+    "invoice_listing.outstanding": [
+        lambda who, t, i: invoice_listing.outstanding(who),
+        lambda who, t, i: invoice_listing.outstanding(who, t.client_id),
+    ],
+    "receivables.aging": [_aging],
+    "receivables.invoiced_vs_collected": [_invoiced_vs_collected],
+}
+
+
+def actor_services() -> set[str]:
+    """Every public coroutine in services/ that acts for an actor."""
+    found = set()
+    for info in pkgutil.iter_modules(services.__path__):
+        module = importlib.import_module(f"services.{info.name}")
+        for name, fn in inspect.getmembers(module, inspect.iscoroutinefunction):
+            if name.startswith("_") or fn.__module__ != module.__name__:
+                continue
+            params = inspect.signature(fn).parameters.values()
+            if any(p.name == "actor" or "Actor" in str(p.annotation) for p in params):
+                found.add(f"{info.name}.{name}")
+    return found
+
+
+def test_every_service_taking_an_actor_has_an_isolation_case():
+    found = actor_services()
+    assert {"clients.get_client", "projects.load_project", "staff.list_staff"} <= found  # the walk itself works
+    missing = found - CASES.keys() - EXEMPT.keys()
+    assert not missing, f"add isolation cases for: {sorted(missing)}"
+    assert not (CASES.keys() - found), "cases for services that no longer exist"
+
+
+@pytest.fixture(params=["both layers", "explicit filters only"])
+def layers(request):
+    """The second run takes the scoping hook away: each query's own filters must suffice on their own."""
+    if request.param == "both layers":
+        yield request.param
+        return
+    event.remove(Session, "do_orm_execute", scoping._add_actor_criteria)
+    try:
+        yield request.param
+    finally:
+        event.listen(Session, "do_orm_execute", scoping._add_actor_criteria)
+
+
+def shown(result: Any) -> str:
+    """What a result reveals: views by their repr, ORM rows (from the load_* helpers) by their columns."""
+    if hasattr(result, "__table__"):
+        result = {c.key: getattr(result, c.key) for c in result.__table__.columns}
+    return repr(result).lower()
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+async def test_intruders_get_nothing(worlds: Worlds, layers, case):
+    for intruder in worlds.intruders:
+        before = await snapshot(intruder.target)
+        for probe in CASES[case]:
+            where = f"{case} as {intruder.label} ({layers})"
+            try:
+                result = await probe(intruder.actor, intruder.target, intruder)
+            except NotFound:
+                continue
+            leaked = [m for m in intruder.target.markers if m.lower() in shown(result)]
+            assert not leaked, f"{where} returned {leaked}"
+            if isinstance(result, Page):
+                assert result.total == len(result.items), f"{where} counted rows it did not show"
+        assert await snapshot(intruder.target) == before, f"{case} as {intruder.label} changed the target"
+
+
+async def test_sign_in_secrets_are_bound_to_their_organization(worlds: Worlds, layers):
+    a, b, email = worlds.a.actor.org_id, worlds.b.actor.org_id, worlds.a.contact.email
+    [text] = await raw(
+        SystemActor(),
+        select(OutboxMail.body_text).where(OutboxMail.to_addr == email, OutboxMail.subject.startswith("Your")),
+    )
+    token, code = re.search(r"/link/(\S+)\n", text)[1], re.search(r"^(\d{6})$", text, re.MULTILINE)[1]
+    _, cookie = await sign_in(worlds.a.contact.id)
+    assert not await magic_links.link_is_usable(b, token)
+    assert await magic_links.consume_link(b, token, ip="", user_agent="") is None
+    assert await magic_links.consume_code(b, email, code, ip="", user_agent="") is None
+    assert await portal_sessions.resolve(b, cookie) is None
+    await portal_sessions.sign_out(b, cookie)
+    assert await magic_links.link_is_usable(a, token)
+    assert await portal_sessions.resolve(a, cookie) is not None
