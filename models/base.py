@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, ForeignKey, MetaData, TypeDecorator, Uuid
+from sqlalchemy import DateTime, ForeignKey, MetaData, String, TypeDecorator, Uuid
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 
 # Stable constraint names, so Alembic autogenerate and batch mode on SQLite agree with PostgreSQL.
@@ -68,6 +68,17 @@ class ClientOwned(TenantOwned):
 
 class StaffOnly:
     """Marker: rows a portal actor never reaches (sessions, tokens, audit, memberships)."""
+
+
+class BrowserSession:
+    """A signed-in browser: the cookie holds a random token, the row only its SHA-256."""
+
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    last_seen_at: Mapped[datetime]
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+    ip: Mapped[str] = mapped_column(String(45), default="")
+    user_agent: Mapped[str] = mapped_column(String(400), default="")
+    ended_at: Mapped[datetime | None]
 
 
 class Timestamped:

@@ -6,7 +6,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import Base, ClientOwned, StaffOnly, Timestamped
+from models.base import Base, BrowserSession, ClientOwned, StaffOnly, Timestamped
 
 
 class MagicLink(ClientOwned, Timestamped, StaffOnly, Base):
@@ -25,16 +25,10 @@ class MagicLink(ClientOwned, Timestamped, StaffOnly, Base):
     requested_ip: Mapped[str] = mapped_column(String(45), default="")
 
 
-class PortalSession(ClientOwned, Timestamped, StaffOnly, Base):
-    """A contact's signed-in browser. The cookie holds a random token; the row holds its hash."""
+class PortalSession(BrowserSession, ClientOwned, Timestamped, StaffOnly, Base):
+    """A contact's signed-in browser."""
 
     __tablename__ = "portal_sessions"
 
     contact_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"), index=True)
-    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    last_seen_at: Mapped[datetime]
-    expires_at: Mapped[datetime] = mapped_column(index=True)
-    ip: Mapped[str] = mapped_column(String(45), default="")
-    user_agent: Mapped[str] = mapped_column(String(400), default="")
-    ended_at: Mapped[datetime | None]
     ended_reason: Mapped[str] = mapped_column(String(32), default="")

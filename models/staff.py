@@ -6,7 +6,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import Base, IdMixin, StaffOnly, TenantOwned, Timestamped
+from models.base import Base, BrowserSession, IdMixin, StaffOnly, TenantOwned, Timestamped
 
 
 class StaffUser(IdMixin, Timestamped, StaffOnly, Base):
@@ -20,18 +20,12 @@ class StaffUser(IdMixin, Timestamped, StaffOnly, Base):
     is_active: Mapped[bool] = mapped_column(default=True)
 
 
-class StaffSession(TenantOwned, Timestamped, StaffOnly, Base):
-    """A signed-in browser. Only the SHA-256 of the cookie value is stored."""
+class StaffSession(BrowserSession, TenantOwned, Timestamped, StaffOnly, Base):
+    """A staff member's signed-in browser."""
 
     __tablename__ = "staff_sessions"
 
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("staff_users.id", ondelete="CASCADE"), index=True)
-    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    last_seen_at: Mapped[datetime]
-    expires_at: Mapped[datetime] = mapped_column(index=True)
-    ip: Mapped[str] = mapped_column(String(45), default="")
-    user_agent: Mapped[str] = mapped_column(String(400), default="")
-    ended_at: Mapped[datetime | None]
 
 
 class ApiToken(TenantOwned, Timestamped, StaffOnly, Base):

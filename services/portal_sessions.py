@@ -6,12 +6,12 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import ColumnElement, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.clients import Contact
 from models.portal import PortalSession
-from services import audit, clock, events
+from services import audit, browser_sessions, clock, events
 from services.actors import Actor, PortalActor, SystemActor, require_staff
 from services.common import hash_secret, new_secret, parse_id
 from services.db import unit_of_work
@@ -22,12 +22,8 @@ ABSOLUTE_TIMEOUT = timedelta(days=30)
 TOUCH_INTERVAL = timedelta(minutes=1)
 
 
-def _live(now: datetime) -> tuple:
-    return (
-        PortalSession.ended_at.is_(None),
-        PortalSession.expires_at > now,
-        PortalSession.last_seen_at > now - IDLE_TIMEOUT,
-    )
+def _live(now: datetime) -> ColumnElement[bool]:
+    return browser_sessions.live(PortalSession, now, IDLE_TIMEOUT)
 
 
 async def start(session: AsyncSession, contact: Contact, *, ip: str, user_agent: str) -> str:
@@ -82,7 +78,7 @@ async def resolve(org_id: uuid.UUID, token: str | None, *, ip: str = "") -> Reso
                     PortalSession.org_id == org_id,
                     Contact.active.is_(True),
                     Contact.portal_enabled.is_(True),
-                    *_live(now),
+                    _live(now),
                 )
             )
         ).first()
@@ -104,7 +100,7 @@ async def is_live(session_id: uuid.UUID) -> bool:
                 PortalSession.id == session_id,
                 Contact.active.is_(True),
                 Contact.portal_enabled.is_(True),
-                *_live(clock.now()),
+                _live(clock.now()),
             )
         )
         return found is not None
@@ -177,7 +173,7 @@ async def list_for_contact(actor: Actor, contact_id: uuid.UUID | str) -> list[Po
             raise NotFound("Contact not found")
         rows = await session.scalars(
             select(PortalSession)
-            .where(PortalSession.org_id == staff.org_id, PortalSession.contact_id == cid, *_live(clock.now()))
+            .where(PortalSession.org_id == staff.org_id, PortalSession.contact_id == cid, _live(clock.now()))
             .order_by(PortalSession.last_seen_at.desc())
         )
         return [PortalSessionRow(r.id, r.created_at, r.last_seen_at, r.ip, r.user_agent) for r in rows]
@@ -211,12 +207,6 @@ async def purge_expired() -> int:
     now = clock.now()
     async with unit_of_work(SystemActor(label="purge")) as session:
         result = await session.execute(
-            delete(PortalSession).where(
-                or_(
-                    PortalSession.ended_at.is_not(None),
-                    PortalSession.expires_at <= now,
-                    PortalSession.last_seen_at <= now - IDLE_TIMEOUT,
-                )
-            )
+            delete(PortalSession).where(browser_sessions.dead(PortalSession, now, IDLE_TIMEOUT))
         )
         return result.rowcount or 0

@@ -6,10 +6,10 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import ColumnElement, delete, select, update
 
 from models.staff import StaffSession
-from services import audit, clock
+from services import audit, browser_sessions, clock
 from services.actors import Actor, StaffActor, SystemActor, require_staff
 from services.common import hash_secret, new_secret
 from services.db import unit_of_work
@@ -56,12 +56,8 @@ class ResolvedSession:
     actor: StaffActor
 
 
-def _live(now: datetime):
-    return (
-        StaffSession.ended_at.is_(None),
-        StaffSession.expires_at > now,
-        StaffSession.last_seen_at > now - IDLE_TIMEOUT,
-    )
+def _live(now: datetime) -> ColumnElement[bool]:
+    return browser_sessions.live(StaffSession, now, IDLE_TIMEOUT)
 
 
 async def resolve(token: str | None, *, ip: str = "") -> ResolvedSession | None:
@@ -71,7 +67,7 @@ async def resolve(token: str | None, *, ip: str = "") -> ResolvedSession | None:
     now = clock.now()
     async with unit_of_work(SystemActor()) as session:
         row = await session.scalar(
-            select(StaffSession).where(StaffSession.token_hash == hash_secret(token), *_live(now))
+            select(StaffSession).where(StaffSession.token_hash == hash_secret(token), _live(now))
         )
         if row is None:
             return None
@@ -85,7 +81,7 @@ async def resolve(token: str | None, *, ip: str = "") -> ResolvedSession | None:
 async def is_live(session_id: uuid.UUID) -> bool:
     """Open tabs ask this now and then, so a sign-out elsewhere closes them too."""
     async with unit_of_work(SystemActor()) as session:
-        found = await session.scalar(select(StaffSession.id).where(StaffSession.id == session_id, *_live(clock.now())))
+        found = await session.scalar(select(StaffSession.id).where(StaffSession.id == session_id, _live(clock.now())))
         return found is not None
 
 
@@ -128,10 +124,6 @@ async def purge_expired() -> int:
     now = clock.now()
     async with unit_of_work(SystemActor(label="purge")) as session:
         result = await session.execute(
-            delete(StaffSession).where(
-                (StaffSession.ended_at.is_not(None))
-                | (StaffSession.expires_at <= now)
-                | (StaffSession.last_seen_at <= now - IDLE_TIMEOUT)
-            )
+            delete(StaffSession).where(browser_sessions.dead(StaffSession, now, IDLE_TIMEOUT))
         )
         return result.rowcount or 0
