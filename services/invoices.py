@@ -16,7 +16,7 @@ from models.clients import Client, Contact
 from models.invoices import Invoice, InvoiceLine, InvoiceStatus
 from models.organizations import Organization
 from models.projects import Project
-from services import audit, branding, clock, invoice_math, money, outbox
+from services import audit, branding, clock, invoice_math, money, outbox, pdf
 from services.actors import Actor, PortalActor, require_staff
 from services.clients import load_client
 from services.common import optional_text, parse_id, required_text
@@ -300,9 +300,8 @@ def _invoice_mail_text(detail: InvoiceDetail) -> str:
 
 async def send_invoice(actor: Actor, invoice_id: uuid.UUID | str) -> InvoiceDetail:
     """Mail the invoice (link and PDF) to the client's billing contacts; a draft becomes sent. Sending again resends."""
-    from services import pdf  # reportlab is heavy; load it when the first invoice goes out
-
-    require_staff(actor)
+    staff = require_staff(actor)
+    logo = await branding.invoice_logo(staff.org_id)  # read before the transaction, not beside it
     async with unit_of_work(actor) as session:
         invoice = await load_invoice(session, actor, invoice_id, lock=True)
         if invoice.status == InvoiceStatus.void:
@@ -315,7 +314,6 @@ async def send_invoice(actor: Actor, invoice_id: uuid.UUID | str) -> InvoiceDeta
             invoice.sent_at = clock.now()
             await session.flush()
         detail = await build_detail(session, invoice)
-        logo = await branding.invoice_logo(invoice.org_id)
         document = await asyncio.to_thread(pdf.render_invoice, detail, logo)
         for address in to:
             outbox.queue(
