@@ -6,6 +6,7 @@ from models.clients import Client, Contact
 from models.invoices import Invoice, InvoiceLine, InvoiceStatus, InvoiceView, Payment, ReminderSent
 from models.mail import OutboxAttachment, OutboxMail
 from models.organizations import Membership, Organization, Role
+from models.payments import CheckoutAttempt, CheckoutStatus, StripeEvent
 from models.portal import MagicLink, PortalSession
 from models.projects import Project, ProjectStatus
 from models.staff import ApiToken, StaffSession, StaffUser
@@ -14,6 +15,8 @@ __all__ = [
     "ApiToken",
     "AuditEvent",
     "Base",
+    "CheckoutAttempt",
+    "CheckoutStatus",
     "Client",
     "Contact",
     "Invoice",
@@ -33,4 +36,5 @@ __all__ = [
     "Role",
     "StaffSession",
     "StaffUser",
+    "StripeEvent",
 ]

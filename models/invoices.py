@@ -82,6 +82,9 @@ class Payment(ClientOwned, Timestamped, Base):
     method: Mapped[str] = mapped_column(String(32), default="manual")  # manual, bank_transfer, cash, check, card
     reference: Mapped[str] = mapped_column(String(200), default="")
     recorded_by_user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("staff_users.id", ondelete="SET NULL"))
+    # Card payments: unique, so one Checkout Session can never be counted twice, whatever path settles it.
+    stripe_checkout_session_id: Mapped[str | None] = mapped_column(String(255), unique=True)
+    stripe_payment_intent_id: Mapped[str | None] = mapped_column(String(255))
 
 
 class InvoiceView(ClientOwned, StaffOnly, Base):

@@ -12,7 +12,7 @@ from portal_app.auth import staff as staff_auth
 from portal_app.portal import invoices as portal_invoices
 from portal_app.portal import login as portal_login
 from portal_app.portal import pages as portal_pages
-from portal_app.routes import api, health, public_invoice, staff_downloads
+from portal_app.routes import api, health, public_invoice, staff_downloads, stripe_webhook
 from portal_app.security import SecurityHeaders
 from portal_app.settings import Settings
 from portal_app.staff import (
@@ -28,7 +28,7 @@ from portal_app.staff import (
     project_detail,
     settings_page,
 )
-from services import config, db, mail
+from services import config, db, mail, payments
 
 log = logging.getLogger("portico")
 
@@ -57,6 +57,13 @@ def configure_services(settings: Settings) -> None:
     mail.configure(
         mail.MailConfig(smtp_url=settings.smtp_url, mail_from=settings.mail_from, outbox_dir=settings.outbox_dir)
     )
+    payments.configure(
+        payments.StripeConfig(
+            secret_key=settings.stripe_secret_key,
+            webhook_secret=settings.stripe_webhook_secret,
+            api_base=settings.stripe_api_base,
+        )
+    )
 
 
 def create_app(settings: Settings) -> None:
@@ -68,6 +75,7 @@ def create_app(settings: Settings) -> None:
     app.include_router(portal_auth.build_router(settings))
     app.include_router(public_invoice.router)
     app.include_router(staff_downloads.router)
+    app.include_router(stripe_webhook.router)
     _mount_api()
     for module in (*STAFF_PAGES, *PORTAL_PAGES):
         app.include_router(module.router)

@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from services import magic_links, outbox, portal_sessions, reminders, staff_sessions
+from services import checkout, magic_links, outbox, portal_sessions, reminders, staff_sessions
 
 log = logging.getLogger("portico.jobs")
 
@@ -28,10 +28,15 @@ async def run_reminders() -> str:
     return f"queued reminders for {await reminders.sweep()} invoice(s)"
 
 
+async def run_reconcile() -> str:
+    return f"settled {await checkout.reconcile()} Stripe session(s)"
+
+
 JOBS: dict[str, Callable[[], Awaitable[str]]] = {
     "outbox": run_outbox,
     "purge": run_purge,
     "reminders": run_reminders,
+    "reconcile": run_reconcile,
 }
 
 # name -> seconds between runs inside `serve`
@@ -39,6 +44,7 @@ SCHEDULE: dict[str, int] = {
     "outbox": 60,  # retries; fresh mail is sent at once by the outbox worker
     "purge": 3600,
     "reminders": 3600,  # a step is due from the start of its day; an hourly sweep sends it early that day
+    "reconcile": 300,  # sessions left without a webhook for five minutes are read back from Stripe
 }
 
 

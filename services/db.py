@@ -6,7 +6,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import ColumnElement, Insert, Table, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import NullPool
 
@@ -79,3 +80,15 @@ async def unit_of_work(actor: Actor) -> AsyncIterator[AsyncSession]:
         raise
     finally:
         await session.close()
+
+
+def insert_or_skip(
+    session: AsyncSession, table: Table, conflict_columns: list[str], returning: ColumnElement
+) -> Insert:
+    """INSERT … ON CONFLICT (columns) DO NOTHING RETURNING …, in the session's dialect.
+
+    Returns a row only for what this statement inserted: the unique constraint decides who goes first, so
+    concurrent callers (two sweeps, two deliveries of one webhook) each learn whether the work is theirs.
+    """
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    return dialect.insert(table).on_conflict_do_nothing(index_elements=conflict_columns).returning(returning)

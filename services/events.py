@@ -28,6 +28,15 @@ class PortalSessionsEnded:
     session_ids: frozenset[uuid.UUID]
 
 
+@dataclass(frozen=True, slots=True)
+class InvoicePaid:
+    """A card payment landed on this invoice: pages showing it refresh."""
+
+    org_id: uuid.UUID
+    client_id: uuid.UUID
+    invoice_id: uuid.UUID
+
+
 Listener = Callable[[object], None]
 _listeners: list[Listener] = []
 

@@ -125,6 +125,11 @@ class InvoiceDetail:
     lines: tuple[LineView, ...] = ()
     payments: tuple[PaymentView, ...] = field(default=())
 
+    @property
+    def overpaid_minor(self) -> int:
+        """More was paid than the total (a card payment crossed a manual one): shown, never hidden."""
+        return max(self.amount_paid_minor - self.total_minor, 0)
+
 
 async def build_detail(session: AsyncSession, invoice: Invoice) -> InvoiceDetail:
     org = await session.get(Organization, invoice.org_id)

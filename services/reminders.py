@@ -18,14 +18,13 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.invoices import Invoice, ReminderSent
 from models.organizations import Organization
 from services import audit, clock, invoices, money, outbox
 from services.actors import SystemActor
-from services.db import unit_of_work
+from services.db import insert_or_skip, unit_of_work
 from services.invoice_views import OPEN_STATUSES, public_url
 
 SWEEPER = SystemActor(label="reminders")
@@ -157,16 +156,6 @@ async def _candidates(session: AsyncSession, window_end: date, after: uuid.UUID 
     return list(result)
 
 
-def _insert_once(session: AsyncSession):
-    """INSERT … ON CONFLICT (invoice_id, step) DO NOTHING RETURNING invoice_id, in the session's dialect."""
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    return (
-        dialect.insert(ReminderSent.__table__)
-        .on_conflict_do_nothing(index_elements=["invoice_id", "step"])
-        .returning(ReminderSent.__table__.c.invoice_id)
-    )
-
-
 async def _send(session: AsyncSession, due: list[_Due], orgs: dict[uuid.UUID, _Org], now: datetime) -> int:
     to = await invoices.recipients_by_client(session, {d.client_id for d in due})
     due = [d for d in due if to.get(d.client_id)]  # no one to remind: the step stays unsent, for a later contact
@@ -174,7 +163,9 @@ async def _send(session: AsyncSession, due: list[_Due], orgs: dict[uuid.UUID, _O
         return 0
     claimed = set(
         await session.scalars(
-            _insert_once(session),
+            insert_or_skip(
+                session, ReminderSent.__table__, ["invoice_id", "step"], ReminderSent.__table__.c.invoice_id
+            ),
             [{"id": uuid.uuid4(), "org_id": d.org_id, "invoice_id": d.id, "step": d.step, "sent_at": now} for d in due],
         )
     )

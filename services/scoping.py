@@ -20,6 +20,7 @@ from models.base import ClientOwned, StaffOnly, TenantOwned
 from models.clients import Client
 from models.mail import OutboxMail
 from models.organizations import Membership, Organization
+from models.payments import StripeEvent
 from services.actors import Actor, PortalActor, StaffActor, SystemActor
 
 ACTOR_KEY = "actor"
@@ -49,9 +50,10 @@ def _add_actor_criteria(state: ORMExecuteState) -> None:
     options = [
         with_loader_criteria(TenantOwned, lambda cls: cls.org_id == org_id, include_aliases=True),
         with_loader_criteria(Organization, lambda cls: cls.id == org_id, include_aliases=True),
-        # Organization-owned rows outside the TenantOwned mixin (memberships; mail, whose org may be None).
+        # Organization-owned rows outside the TenantOwned mixin (memberships; mail and Stripe events, whose org may be None).
         with_loader_criteria(Membership, lambda cls: cls.org_id == org_id, include_aliases=True),
         with_loader_criteria(OutboxMail, lambda cls: cls.org_id == org_id, include_aliases=True),
+        with_loader_criteria(StripeEvent, lambda cls: cls.org_id == org_id, include_aliases=True),
     ]
     if isinstance(actor, PortalActor):
         client_id = actor.client_id

@@ -16,11 +16,12 @@ from argon2 import PasswordHasher
 from nicegui.testing.user import User
 
 from portal_app.settings import Settings
-from services import clock, config, db, mail, passwords
+from services import clock, config, db, mail, passwords, payments
 from services.migrations import upgrade
 from tests.support.clock import T0
 from tests.support.postgres import Cluster, start_cluster
 from tests.support.smtp import SmtpServer
+from tests.support.stripe_standin import StripeStandIn, start_standin
 from tests.support.ui import new_user, simulated_app
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
@@ -40,6 +41,26 @@ def service_config() -> Iterator[config.ServiceConfig]:
     config.configure(current)
     yield current
     config.configure(previous)
+
+
+@pytest.fixture(autouse=True)
+def no_stripe() -> Iterator[None]:
+    """Card payments off unless a test asks for the stand-in (an app build may have switched them on)."""
+    payments.configure(payments.StripeConfig())
+    yield
+    payments.configure(payments.StripeConfig())
+
+
+@pytest.fixture
+def stripe_standin() -> Iterator[StripeStandIn]:
+    """A loopback Stripe for this test, and the service layer pointed at it."""
+    with start_standin() as standin:
+        payments.configure(
+            payments.StripeConfig(
+                secret_key=standin.secret_key, webhook_secret=standin.webhook_secret, api_base=standin.url
+            )
+        )
+        yield standin
 
 
 @pytest.fixture

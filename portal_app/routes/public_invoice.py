@@ -12,19 +12,30 @@ import html
 import re
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from nicegui import run
 
 from models.invoices import InvoiceStatus
 from portal_app.auth.requests import client_ip, user_agent
 from services import branding, formatting, invoice_access, pdf
+from services import checkout as checkout_service
 from services.branding import Logo
+from services.errors import Conflict, Invalid
 from services.invoice_views import STATUS_LABELS, InvoiceDetail
 
 router = APIRouter(include_in_schema=False)
 
 NO_TRACE = {"Referrer-Policy": "no-referrer", "Cache-Control": "no-store", "X-Robots-Tag": "noindex"}
 INLINE_IMAGE_TYPES = ("image/png", "image/jpeg")
+# What the page says after a payment attempt, keyed by the `checkout` query value (never echoed as given).
+CHECKOUT_NOTICES = {
+    "cancelled": "Payment cancelled. Nothing was charged.",
+    "unavailable": checkout_service.UNAVAILABLE,
+    "nothing_due": "This invoice has nothing left to pay.",
+    "busy": "There have been many payment attempts for this invoice. Please try again in a few minutes.",
+    "not_offered": checkout_service.NOT_OFFERED,
+}
+PAY_REFUSALS = {checkout_service.NothingDue: "nothing_due", checkout_service.TooManyAttempts: "busy"}
 STATUS_COLOURS = {"paid": "#15803d", "overdue": "#b91c1c", "void": "#64748b", "partially_paid": "#b45309"}
 
 
@@ -68,8 +79,10 @@ td.description{{white-space:pre-line;overflow-wrap:anywhere}}
 .totals{{width:auto;margin:1rem 0 0 auto;min-width:18rem}} .totals td{{border:0;padding:.25rem .5rem}}
 .totals .strong td{{font-weight:700}} .totals .due td{{font-weight:700;font-size:1.15rem;background:#f1f5f9}}
 .actions{{display:flex;gap:.75rem;align-items:center;flex-wrap:wrap;margin-top:1.5rem}}
-a.button{{background:#4f46e5;color:#fff;border-radius:8px;padding:.7rem 1.3rem;text-decoration:none}}
+a.button,button.button{{background:#4f46e5;color:#fff;border:0;border-radius:8px;padding:.7rem 1.3rem;text-decoration:none;
+font:inherit;cursor:pointer}} a.secondary{{background:#fff;color:#4f46e5;border:1px solid #c7d2fe}} form{{margin:0}}
 .notice{{background:#f1f5f9;border-radius:8px;padding:.75rem 1rem;margin-top:1rem}}
+.notice.good{{background:#dcfce7;color:#14532d}} .notice.bad{{background:#fee2e2;color:#7f1d1d}}
 </style></head><body><main>{body}</main></body></html>"""
     return HTMLResponse(page, status_code=status_code, headers=NO_TRACE)
 
@@ -123,8 +136,33 @@ def _totals(detail: InvoiceDetail) -> str:
         ("", "Amount paid", formatting.amount(detail.amount_paid_minor, cur)),
         ("due", "Amount due", formatting.amount(detail.amount_due_minor, cur)),
     ]
+    if detail.overpaid_minor:
+        rows.append(("", "Overpaid (credit)", formatting.amount(detail.overpaid_minor, cur)))
     body = "".join(f'<tr class="{kind}"><td>{label}</td><td>{value}</td></tr>' for kind, label, value in rows)
     return f'<table class="totals">{body}</table>'
+
+
+def _checkout_notice(detail: InvoiceDetail, outcome: str) -> str:
+    if outcome == "success":
+        if detail.amount_due_minor == 0 and detail.amount_paid_minor > 0:
+            return '<p class="notice good" role="status">Thank you! Your payment was received.</p>'
+        return (
+            '<p class="notice good" role="status">Thank you! Your payment is being confirmed; '
+            "this page shows it as soon as it is.</p>"
+        )
+    text = CHECKOUT_NOTICES.get(outcome)
+    kind = "" if outcome == "cancelled" else " bad"
+    return f'<p class="notice{kind}" role="alert">{_e(text)}</p>' if text else ""
+
+
+def _pay_form(detail: InvoiceDetail, token: str) -> str:
+    if not checkout_service.offered(detail.status, detail.amount_due_minor):
+        return ""
+    due = formatting.amount(detail.amount_due_minor, detail.currency)
+    return (
+        f'<form method="post" action="/i/{token}/pay"><button class="button" type="submit" '
+        f'aria-label="Pay {due} by card">Pay</button></form>'
+    )
 
 
 def _sections(detail: InvoiceDetail) -> str:
@@ -146,7 +184,7 @@ def _sections(detail: InvoiceDetail) -> str:
     return "".join(parts)
 
 
-def invoice_page(detail: InvoiceDetail, token: str, logo: Logo | None) -> HTMLResponse:
+def invoice_page(detail: InvoiceDetail, token: str, logo: Logo | None, outcome: str = "") -> HTMLResponse:
     status = detail.display_status
     badge = (
         f'<span class="badge" style="background:{STATUS_COLOURS.get(status, "#4f46e5")}">{STATUS_LABELS[status]}</span>'
@@ -159,23 +197,43 @@ def invoice_page(detail: InvoiceDetail, token: str, logo: Logo | None) -> HTMLRe
 <div class="facts"><h1>Invoice {_e(detail.number)}</h1><p>Issued {formatting.day(detail.issue_date)}</p>
 <p>Due {formatting.day(detail.due_date)}</p>{badge}</div></div>
 {_party("Billed to", detail.buyer.name, detail.buyer.address, detail.buyer.email)}
-{void_notice}
+{void_notice}{_checkout_notice(detail, outcome)}
 <h2>Details</h2>{_lines_table(detail)}{_totals(detail)}
-<div class="actions"><a class="button" href="/i/{token}/pdf" download>Download PDF</a>
+<div class="actions">{_pay_form(detail, token)}<a class="button secondary" href="/i/{token}/pdf" download>Download PDF</a>
 <span class="muted">Amount due: <strong>{due}</strong></span></div>
-<div id="pay"></div>
 {_sections(detail)}"""
     return _document(f"Invoice {detail.number} · {detail.seller.name}", body)
 
 
 @router.get("/i/{token}")
-async def public_invoice(request: Request, token: str) -> Response:
+async def public_invoice(request: Request, token: str, checkout: str = "", session_id: str = "") -> Response:
     if not invoice_access.well_formed_token(token):
         return not_found()
+    if checkout == "success" and session_id:
+        await checkout_service.confirm_return(session_id, token=token)
     detail = await invoice_access.open_public(token, ip=client_ip(request), user_agent=user_agent(request))
     if detail is None:
         return not_found()
-    return invoice_page(detail, token, await branding.logo_for_invoice(detail.id))
+    return invoice_page(detail, token, await branding.logo_for_invoice(detail.id), checkout)
+
+
+@router.post("/i/{token}/pay")
+async def pay_public_invoice(request: Request, token: str) -> Response:
+    """Open a Stripe Checkout Session for the amount due and send the browser there.
+
+    The token is the credential (a cross-site form cannot know it). Whatever goes wrong, the payer lands
+    back on the invoice with a fixed message and can press Pay again.
+    """
+    if not invoice_access.well_formed_token(token):
+        return not_found()
+    try:
+        url = await checkout_service.start_public_checkout(token, ip=client_ip(request))
+    except checkout_service.PaymentUnavailable:
+        return RedirectResponse(f"/i/{token}?checkout=unavailable", status_code=303, headers=NO_TRACE)
+    except (Conflict, Invalid) as exc:
+        outcome = PAY_REFUSALS.get(type(exc), "not_offered")
+        return RedirectResponse(f"/i/{token}?checkout={outcome}", status_code=303, headers=NO_TRACE)
+    return RedirectResponse(url, status_code=303, headers=NO_TRACE)
 
 
 @router.get("/i/{token}/pdf")

@@ -1,0 +1,84 @@
+"""A sent invoice, its client's billing contact signed in to the portal, and Stripe's stand-in on loopback."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+import pytest
+from sqlalchemy import select
+
+from models import CheckoutAttempt, OutboxMail, Payment
+from services import checkout, invoice_views
+from services.actors import PortalActor, SystemActor
+from services.db import unit_of_work
+from tests.support.factories import OrgWorld, make_world
+from tests.support.invoicing import draft, make_billing, mark_sent
+from tests.support.stripe_standin import StripeStandIn
+
+
+@dataclass(frozen=True)
+class Billed:
+    world: OrgWorld
+    invoice_id: uuid.UUID
+    contact: PortalActor
+    standin: StripeStandIn
+
+    @property
+    def token(self) -> str:
+        return invoice_views.public_token(self.invoice_id)
+
+    async def pay(self) -> str:
+        """Press Pay in the portal; the Checkout Session's id."""
+        url = await checkout.start_portal_checkout(self.contact, self.invoice_id)
+        return url.rstrip("/").rsplit("/", 1)[1]
+
+    async def deliver(self, event: dict, **signing: object) -> checkout.Outcome:
+        body, headers = self.standin.signed(event, **signing)  # type: ignore[arg-type]
+        return await checkout.handle_webhook(body, headers["Stripe-Signature"])
+
+    async def completed(self, session_id: str, **complete: object) -> checkout.Outcome:
+        """The payer finishes checkout and Stripe tells us."""
+        self.standin.complete(session_id, **complete)  # type: ignore[arg-type]
+        return await self.deliver(self.standin.event("checkout.session.completed", session_id))
+
+
+async def new_invoice(world: OrgWorld, *prices: str, currency: str = "EUR") -> uuid.UUID:
+    detail = await draft(world.actor, world.client.id, *(prices or ("120.00",)), currency=currency)
+    await mark_sent(detail.id)
+    return detail.id
+
+
+@pytest.fixture
+async def billed(database, stripe_standin: StripeStandIn) -> Billed:
+    world = await make_world("acme")
+    await make_billing(world.contact.id)
+    contact = PortalActor(
+        org_id=world.actor.org_id, client_id=world.client.id, contact_id=world.contact.id, email=world.contact.email
+    )
+    return Billed(world, await new_invoice(world), contact, stripe_standin)
+
+
+async def payments_of(invoice_id: uuid.UUID) -> list[Payment]:
+    async with unit_of_work(SystemActor()) as session:
+        return list(await session.scalars(select(Payment).where(Payment.invoice_id == invoice_id)))
+
+
+async def attempts_of(invoice_id: uuid.UUID) -> list[CheckoutAttempt]:
+    async with unit_of_work(SystemActor()) as session:
+        return list(
+            await session.scalars(
+                select(CheckoutAttempt)
+                .where(CheckoutAttempt.invoice_id == invoice_id)
+                .order_by(CheckoutAttempt.created_at)
+            )
+        )
+
+
+async def mails(subject_start: str) -> list[OutboxMail]:
+    async with unit_of_work(SystemActor()) as session:
+        return list(
+            await session.scalars(
+                select(OutboxMail).where(OutboxMail.subject.startswith(subject_start)).order_by(OutboxMail.to_addr)
+            )
+        )
