@@ -21,6 +21,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.clients import Client, Contact
@@ -644,6 +645,10 @@ async def handle_webhook(payload: bytes, signature_header: str) -> Outcome:
     rolls both back, so Stripe's retry gets a clean second chance.
     """
     event = payments.verify_event(payload, signature_header)
+    return await _settling_once(lambda: _handle_event(event))
+
+
+async def _handle_event(event: dict[str, Any]) -> Outcome:
     event_id, event_type = event["id"][:255], event["type"][:100]
     async with unit_of_work(STRIPE) as session:
         claimed = await session.scalar(
@@ -665,13 +670,31 @@ async def handle_webhook(payload: bytes, signature_header: str) -> Outcome:
     return outcome
 
 
+async def _settling_once(work: Callable[[], Awaitable[Outcome]]) -> Outcome:
+    """Run `work`; if it lost a race to another path settling the same session, run it again.
+
+    On PostgreSQL the attempt's row lock orders such races. SQLite has no row locks: there the loser is
+    stopped by the unique session id on payments, its transaction rolls back whole, and the second run
+    sees the winner's result.
+    """
+    try:
+        return await work()
+    except IntegrityError:
+        log.info("lost a race settling a Checkout Session; looking again")
+        return await work()
+
+
 async def _settle_from_stripe(stripe_session_id: str, source: str) -> Outcome:
     found = await payments.retrieve_checkout_session(stripe_session_id)
     kind = _kind_of_session(found)
     if kind == "open":
         return Outcome("unchanged", None, "still open")
-    async with unit_of_work(STRIPE) as session:
-        return await _apply(session, found, kind, source)
+
+    async def settle() -> Outcome:
+        async with unit_of_work(STRIPE) as session:
+            return await _apply(session, found, kind, source)
+
+    return await _settling_once(settle)
 
 
 async def confirm_return(stripe_session_id: str, *, invoice_id: uuid.UUID | None = None, token: str = "") -> Outcome:

@@ -170,6 +170,8 @@ def _totals(detail: InvoiceDetail) -> Table:
         ("Amount due", formatting.amount(detail.amount_due_minor, currency)),
     ]
     total_row, due_row = len(rows) - 3, len(rows) - 1
+    if detail.overpaid_minor:  # a card payment crossed a manual one: the credit is stated, not hidden in a zero due
+        rows.append(("Overpaid (credit)", formatting.amount(detail.overpaid_minor, currency)))
     table = Table(rows, colWidths=[40 * mm, 45 * mm], hAlign="RIGHT")
     table.setStyle(
         TableStyle(

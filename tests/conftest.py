@@ -12,6 +12,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+import stripe
 from argon2 import PasswordHasher
 from nicegui.testing.user import User
 
@@ -23,6 +24,9 @@ from tests.support.postgres import Cluster, start_cluster
 from tests.support.smtp import SmtpServer
 from tests.support.stripe_standin import StripeStandIn, start_standin
 from tests.support.ui import new_user, simulated_app
+
+# The stripe library would otherwise write a telemetry id under $HOME on its first request.
+stripe.enable_telemetry = False
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 

@@ -7,8 +7,8 @@ from sqlalchemy import select
 
 from models import AuditEvent, CheckoutStatus
 from services import checkout, invoice_payments, payments
-from services.db import unit_of_work
 from services.actors import SystemActor
+from services.db import unit_of_work
 from services.errors import NotFound
 from tests.payments.conftest import Billed, attempts_of, new_invoice, payments_of
 from tests.support.factories import make_world
@@ -148,4 +148,3 @@ async def test_attempts_per_invoice_are_bounded(billed: Billed) -> None:
     with pytest.raises(checkout.TooManyAttempts):
         await checkout.start_public_checkout(billed.token)
     assert len(await attempts_of(billed.invoice_id)) == checkout.ATTEMPT_LIMIT
-

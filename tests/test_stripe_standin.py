@@ -1,0 +1,488 @@
+"""The Stripe stand-in, driven through the real `stripe` library the way services/payments.py drives it."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import AsyncIterator, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import httpx
+import pytest
+import stripe
+
+from tests.support.stripe_standin import StripeStandIn, decode_form, start_standin
+
+# stripe.HTTPXClient passes its form body as httpx `data=<str>`, which httpx 0.28 deprecates; not ours to fix.
+pytestmark = pytest.mark.filterwarnings(
+    "ignore:Use 'content=<...>' to upload raw bytes/text content:DeprecationWarning"
+)
+
+SUCCESS_URL = "http://portico.test/paid?session={CHECKOUT_SESSION_ID}"
+
+
+@pytest.fixture
+def standin(monkeypatch: pytest.MonkeyPatch) -> Iterator[StripeStandIn]:
+    # With telemetry on, the library writes ~/.config/stripe/telemetry_id on its first request.
+    monkeypatch.setattr(stripe, "enable_telemetry", False)
+    with StripeStandIn() as running:
+        yield running
+
+
+@pytest.fixture
+async def client(standin: StripeStandIn) -> AsyncIterator[stripe.StripeClient]:
+    http_client = stripe.HTTPXClient()
+    yield stripe.StripeClient(
+        standin.secret_key, base_addresses={"api": standin.url}, http_client=http_client, max_network_retries=0
+    )
+    await http_client.close_async()
+
+
+def session_params(**overrides: Any) -> dict[str, Any]:
+    """What services/payments.create_checkout_session sends, give or take the amounts."""
+    params: dict[str, Any] = {
+        "mode": "payment",
+        "line_items": [
+            {
+                "quantity": 2,
+                "price_data": {
+                    "currency": "eur",
+                    "unit_amount": 1250,
+                    "product_data": {"name": "Invoice <INV-7> & co"},
+                },
+            }
+        ],
+        "metadata": {"invoice_id": "42", "organization": "acme"},
+        "payment_intent_data": {"metadata": {"invoice_id": "42"}},
+        "client_reference_id": "inv-42",
+        "success_url": SUCCESS_URL,
+        "cancel_url": "http://portico.test/cancelled?x=1&y=2",
+        "customer_email": "payer@example.com",
+        "expires_at": int(time.time()) + 3600,
+    }
+    params.update(overrides)
+    return params
+
+
+async def create(client: stripe.StripeClient, key: str = "key-1", **overrides: Any) -> Any:
+    return await client.v1.checkout.sessions.create_async(session_params(**overrides), options={"idempotency_key": key})
+
+
+class Receiver:
+    """A webhook endpoint on 127.0.0.1 that records what it was sent and answers 200."""
+
+    def __init__(self) -> None:
+        self.received: list[tuple[dict[str, str], bytes]] = []
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                receiver.received.append((dict(self.headers.items()), body))
+                answer = b'{"received": true}'
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(answer)))
+                self.end_headers()
+                self.wfile.write(answer)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/webhooks/stripe"
+        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    running = Receiver()
+    yield running
+    running.close()
+
+
+# --- the API through the library ---------------------------------------------------------------------------------
+
+
+async def test_create_answers_like_stripe(standin: StripeStandIn, client: stripe.StripeClient) -> None:
+    session = await create(client)
+
+    data = session.to_dict()
+    assert isinstance(session, stripe.checkout.Session)
+    assert data["id"].startswith("cs_test_")
+    assert data["amount_total"] == data["amount_subtotal"] == 2500
+    assert data["currency"] == "eur"
+    assert data["metadata"] == {"invoice_id": "42", "organization": "acme"}
+    assert data["client_reference_id"] == "inv-42"
+    assert (data["status"], data["payment_status"], data["payment_intent"]) == ("open", "unpaid", None)
+    assert data["url"] == f"{standin.url}/pay/{data['id']}"
+    assert data["success_url"] == SUCCESS_URL
+    assert standin.sessions[data["id"]]["status"] == "open"
+
+    [request] = standin.requests
+    assert (request.method, request.path, request.status) == ("POST", "/v1/checkout/sessions", 200)
+    assert request.idempotency_key == "key-1"
+    assert request.authorization == f"Bearer {standin.secret_key}"
+    assert request.stripe_version == stripe.api_version
+    assert request.params["line_items"][0]["price_data"]["unit_amount"] == "1250"
+    assert request.params["metadata"] == {"invoice_id": "42", "organization": "acme"}
+    assert request.params["payment_intent_data"] == {"metadata": {"invoice_id": "42"}}
+
+
+async def test_same_idempotency_key_replays_and_a_new_key_creates(
+    standin: StripeStandIn, client: stripe.StripeClient
+) -> None:
+    params = session_params()
+    first = await client.v1.checkout.sessions.create_async(params, options={"idempotency_key": "k"})
+    again = await client.v1.checkout.sessions.create_async(params, options={"idempotency_key": "k"})
+    other = await client.v1.checkout.sessions.create_async(params, options={"idempotency_key": "k2"})
+
+    assert again.id == first.id
+    assert again.to_dict() == first.to_dict()
+    assert again.last_response is not None and again.last_response.headers["Idempotent-Replayed"] == "true"
+    assert other.id != first.id
+    assert len(standin.sessions) == 2
+    assert [r.replayed for r in standin.requests] == [False, True, False]
+
+
+async def test_same_key_with_different_params_is_an_idempotency_error(
+    standin: StripeStandIn, client: stripe.StripeClient
+) -> None:
+    await create(client, "k")
+    with pytest.raises(stripe.IdempotencyError) as raised:
+        await create(client, "k", client_reference_id="something-else")
+    assert raised.value.http_status == 400
+    assert len(standin.sessions) == 1
+
+
+async def test_wrong_key_is_an_authentication_error(standin: StripeStandIn) -> None:
+    http_client = stripe.HTTPXClient()
+    wrong = standin.stripe_client("sk_test_wrong_key_123456", http_client)
+    with pytest.raises(stripe.AuthenticationError) as raised:
+        await wrong.v1.balance.retrieve_async()
+    await http_client.close_async()
+    assert raised.value.http_status == 401
+    assert "Invalid API Key provided" in str(raised.value.user_message)
+    assert "wrong_key" not in str(raised.value.user_message)  # masked, as Stripe does
+    assert standin.requests[0].status == 401
+
+
+@pytest.mark.parametrize(
+    ("status", "error"),
+    [
+        (500, stripe.APIError),
+        (503, stripe.APIError),
+        (409, stripe.APIError),  # the library maps a 409 to APIError even with type idempotency_error
+        (429, stripe.RateLimitError),
+        (402, stripe.CardError),
+        (400, stripe.InvalidRequestError),
+    ],
+)
+async def test_fail_next_answers_with_stripe_errors(
+    standin: StripeStandIn, client: stripe.StripeClient, status: int, error: type[stripe.StripeError]
+) -> None:
+    standin.fail_next(status, message="injected")
+    with pytest.raises(stripe.StripeError) as raised:
+        await create(client)
+    assert type(raised.value) is error
+    assert raised.value.http_status == status
+    assert raised.value.user_message == "injected"
+    assert standin.sessions == {}
+
+    session = await create(client)  # the failure was not saved under the idempotency key
+    assert session.status == "open"
+
+
+async def test_fail_next_counts(standin: StripeStandIn, client: stripe.StripeClient) -> None:
+    standin.fail_next(count=2)
+    for _ in range(2):
+        with pytest.raises(stripe.APIError):
+            await client.v1.balance.retrieve_async()
+    balance = await client.v1.balance.retrieve_async()
+    assert balance.object == "balance"
+
+
+async def test_down_refuses_connections_until_the_block_ends(
+    standin: StripeStandIn, client: stripe.StripeClient
+) -> None:
+    url = standin.url
+    with standin.down():
+        with pytest.raises(stripe.APIConnectionError):
+            await create(client)
+        with pytest.raises(httpx.ConnectError):
+            httpx.get(f"{url}/v1/balance", trust_env=False)
+    assert standin.url == url
+    session = await create(client)
+    assert session.url.startswith(url)
+    assert [r.status for r in standin.requests] == [200]
+
+
+async def test_retrieve_expands_the_payment_intent(standin: StripeStandIn, client: stripe.StripeClient) -> None:
+    created = await create(client)
+    expand = {"expand": ["payment_intent"]}
+
+    opened = await client.v1.checkout.sessions.retrieve_async(created.id, params=expand)
+    assert opened.payment_intent is None
+    assert standin.requests[-1].params == {"expand": ["payment_intent"]}
+
+    standin.complete(created.id)
+    paid = await client.v1.checkout.sessions.retrieve_async(created.id, params=expand)
+    intent = paid.to_dict()["payment_intent"]
+    assert isinstance(paid.payment_intent, stripe.PaymentIntent)
+    assert intent["id"].startswith("pi_")
+    assert intent["object"] == "payment_intent"
+    assert (intent["status"], intent["amount"], intent["currency"]) == ("succeeded", 2500, "eur")
+    assert (paid.status, paid.payment_status, paid.url) == ("complete", "paid", None)
+    assert paid.customer_details is not None and paid.customer_details.email == "payer@example.com"
+
+    plain = await client.v1.checkout.sessions.retrieve_async(created.id)
+    assert plain.payment_intent == intent["id"]
+
+
+async def test_asynchronous_payment_states(standin: StripeStandIn, client: stripe.StripeClient) -> None:
+    expand = {"expand": ["payment_intent"]}
+    failing, clearing = await create(client, "a"), await create(client, "b")
+    for session in (failing, clearing):
+        standin.complete(session.id, payment_status="unpaid")
+        pending = await client.v1.checkout.sessions.retrieve_async(session.id, params=expand)
+        assert (pending.status, pending.payment_status, pending.payment_intent.status) == (
+            "complete",
+            "unpaid",
+            "processing",
+        )
+
+    standin.fail_async(failing.id)
+    failed = await client.v1.checkout.sessions.retrieve_async(failing.id, params=expand)
+    assert (failed.payment_status, failed.payment_intent.status) == ("unpaid", "requires_payment_method")
+
+    standin.succeed_async(clearing.id)
+    cleared = await client.v1.checkout.sessions.retrieve_async(clearing.id, params=expand)
+    assert (cleared.payment_status, cleared.payment_intent.status) == ("paid", "succeeded")
+
+
+async def test_unknown_session_is_resource_missing(client: stripe.StripeClient) -> None:
+    with pytest.raises(stripe.InvalidRequestError) as raised:
+        await client.v1.checkout.sessions.retrieve_async("cs_test_nope")
+    assert (raised.value.http_status, raised.value.code, raised.value.param) == (404, "resource_missing", "session")
+
+
+async def test_expire_only_while_open(standin: StripeStandIn, client: stripe.StripeClient) -> None:
+    session = await create(client)
+    expired = await client.v1.checkout.sessions.expire_async(session.id)
+    assert (expired.status, expired.url) == ("expired", None)
+    assert standin.requests[-1].idempotency_key  # the library sends a generated key on every POST
+
+    with pytest.raises(stripe.InvalidRequestError, match="can be expired"):
+        await client.v1.checkout.sessions.expire_async(session.id)
+    with pytest.raises(ValueError):
+        standin.complete(session.id)
+
+    completed = await create(client, "other")
+    standin.complete(completed.id)
+    with pytest.raises(stripe.InvalidRequestError):
+        await client.v1.checkout.sessions.expire_async(completed.id)
+
+
+async def test_balance(client: stripe.StripeClient) -> None:
+    balance = await client.v1.balance.retrieve_async()
+    data = balance.to_dict()
+    assert data["object"] == "balance"
+    assert data["livemode"] is False
+    assert data["available"][0]["currency"] == "usd"
+
+
+@pytest.mark.parametrize(
+    ("overrides", "param"),
+    [
+        ({"expires_at": int(time.time()) + 600}, "expires_at"),
+        ({"expires_at": int(time.time()) + 25 * 3600}, "expires_at"),
+        ({"success_url": None}, "success_url"),
+        ({"mode": "subscription"}, "mode"),
+        ({"client_reference_id": "x" * 201}, "client_reference_id"),
+        ({"metadata": {f"k{i}": "v" for i in range(51)}}, "metadata"),
+        ({"customer_email": "not-an-email"}, "customer_email"),
+        ({"colour": "blue"}, "colour"),
+        (
+            {"line_items": [{"quantity": 1, "price_data": {"currency": "eur", "unit_amount": -1}}]},
+            "line_items[0][price_data][unit_amount]",
+        ),
+        (
+            {"line_items": [{"quantity": 1, "price_data": {"currency": "eur", "unit_amount": 5}}]},
+            "line_items[0][price_data][product_data]",
+        ),
+    ],
+)
+async def test_create_validates_like_stripe(
+    standin: StripeStandIn, client: stripe.StripeClient, overrides: dict[str, Any], param: str
+) -> None:
+    with pytest.raises(stripe.InvalidRequestError) as raised:
+        await create(client, **overrides)  # None drops a key: the library does not send None values
+    assert raised.value.http_status == 400
+    assert raised.value.param == param
+    assert standin.sessions == {}
+
+
+async def test_payment_method_types_and_zero_amounts_are_accepted(client: stripe.StripeClient) -> None:
+    items = [{"quantity": 1, "price_data": {"currency": "EUR", "unit_amount": 0, "product_data": {"name": "Free"}}}]
+    session = await create(client, line_items=items, payment_method_types=["card", "sepa_debit"])
+    assert (session.amount_total, session.currency) == (0, "eur")
+    assert session.payment_method_types == ["card", "sepa_debit"]
+
+
+# --- webhooks ------------------------------------------------------------------------------------------------------
+
+
+async def test_signed_events_verify_with_the_library(standin: StripeStandIn, client: stripe.StripeClient) -> None:
+    session = await create(client)
+    standin.complete(session.id)
+    event = standin.event("checkout.session.completed", session.id, event_id="evt_fixed")
+    body, headers = standin.signed(event)
+
+    verified = stripe.Webhook.construct_event(body, headers["Stripe-Signature"], standin.webhook_secret, tolerance=300)
+    assert (verified.id, verified.type) == ("evt_fixed", "checkout.session.completed")
+    assert verified.data.object.id == session.id
+    assert verified.data.object.payment_status == "paid"
+    assert headers["Content-Type"] == "application/json"
+
+    tampered = body.replace(b'"amount_total": 2500', b'"amount_total": 1')
+    assert tampered != body
+    with pytest.raises(stripe.SignatureVerificationError):
+        stripe.Webhook.construct_event(tampered, headers["Stripe-Signature"], standin.webhook_secret, tolerance=300)
+    with pytest.raises(stripe.SignatureVerificationError):
+        stripe.Webhook.construct_event(body, headers["Stripe-Signature"], "whsec_other", tolerance=300)
+    _, stale = standin.signed(event, timestamp=int(time.time()) - 301)
+    with pytest.raises(stripe.SignatureVerificationError, match="tolerance"):
+        stripe.Webhook.construct_event(body, stale["Stripe-Signature"], standin.webhook_secret, tolerance=300)
+    _, foreign = standin.signed(event, secret="whsec_other")
+    with pytest.raises(stripe.SignatureVerificationError):
+        stripe.Webhook.construct_event(body, foreign["Stripe-Signature"], standin.webhook_secret, tolerance=300)
+
+
+async def test_event_snapshots_and_overrides(standin: StripeStandIn, client: stripe.StripeClient) -> None:
+    session = await create(client)
+    standin.complete(session.id, payment_status="unpaid", amount_total=999, currency="USD")
+
+    completed = standin.event("checkout.session.completed", session.id)
+    assert completed["object"] == "event" and completed["livemode"] is False
+    assert completed["id"].startswith("evt_") and completed["api_version"] == stripe.api_version
+    snapshot = completed["data"]["object"]
+    assert (snapshot["payment_status"], snapshot["amount_total"], snapshot["currency"]) == ("unpaid", 999, "usd")
+
+    succeeded = standin.event("checkout.session.async_payment_succeeded", session.id)
+    failed = standin.event("checkout.session.async_payment_failed", session.id, metadata={"invoice_id": "7"})
+    assert succeeded["data"]["object"]["payment_status"] == "paid"
+    assert failed["data"]["object"]["payment_status"] == "unpaid"
+    assert failed["data"]["object"]["metadata"] == {"invoice_id": "7"}
+    assert standin.sessions[session.id]["metadata"] == {"invoice_id": "42", "organization": "acme"}
+
+
+async def test_deliver_records_the_receivers_answer(
+    standin: StripeStandIn, client: stripe.StripeClient, receiver: Receiver
+) -> None:
+    session = await create(client)
+    event = standin.event("checkout.session.expired", session.id)
+    delivery = standin.deliver(event, receiver.url)
+    assert (delivery.event_id, delivery.type, delivery.status, delivery.ok) == (
+        event["id"],
+        "checkout.session.expired",
+        200,
+        True,
+    )
+    assert delivery.body == '{"received": true}'
+    assert standin.deliveries == [delivery]
+
+    unreachable = standin.deliver(event, "http://127.0.0.1:9/nowhere")
+    assert (unreachable.status, unreachable.ok) == (0, False)
+    assert unreachable.error
+    with pytest.raises(ValueError):
+        standin.deliver(event, "http://example.com/webhooks")
+    with pytest.raises(ValueError):
+        standin.deliver(event)  # no webhook_url set
+
+
+# --- the hosted checkout page --------------------------------------------------------------------------------------
+
+
+async def test_checkout_page_pays_delivers_then_redirects(
+    standin: StripeStandIn, client: stripe.StripeClient, receiver: Receiver
+) -> None:
+    standin.webhook_url = receiver.url
+    session = await create(client)
+
+    with httpx.Client(trust_env=False) as browser:
+        page = browser.get(session.url)
+        assert page.status_code == 200
+        assert "EUR 25.00" in page.text
+        assert ">Pay</button>" in page.text
+        assert "Invoice &lt;INV-7&gt; &amp; co" in page.text
+        assert '<a href="http://portico.test/cancelled?x=1&amp;y=2">Cancel</a>' in page.text
+
+        paid = browser.post(session.url)
+        assert paid.status_code == 303
+        assert paid.headers["Location"] == f"http://portico.test/paid?session={session.id}"
+
+        assert browser.get(session.url).status_code == 410
+        assert browser.post(session.url).status_code == 410
+        assert browser.get(f"{standin.url}/pay/cs_test_unknown").status_code == 404
+
+    [(headers, body)] = receiver.received  # delivered before the redirect was answered
+    event = stripe.Webhook.construct_event(body, headers["Stripe-Signature"], standin.webhook_secret, tolerance=300)
+    assert event.type == "checkout.session.completed"
+    assert event.data.object.id == session.id
+    assert event.data.object.payment_status == "paid"
+    assert json.loads(body)["data"]["object"]["metadata"]["invoice_id"] == "42"
+    [delivery] = standin.deliveries
+    assert (delivery.status, delivery.event_id) == (200, event.id)
+    assert standin.sessions[session.id]["status"] == "complete"
+
+
+async def test_checkout_page_for_an_expired_session(standin: StripeStandIn, client: stripe.StripeClient) -> None:
+    session = await create(client)
+    standin.expire(session.id)
+    with httpx.Client(trust_env=False) as browser:
+        assert browser.get(f"{standin.url}/pay/{session.id}").status_code == 410
+    assert standin.deliveries == []
+
+
+# --- plumbing --------------------------------------------------------------------------------------------------------
+
+
+def test_decode_form_reads_stripe_encoding() -> None:
+    pairs = [
+        ("line_items[0][price_data][unit_amount]", "100"),
+        ("line_items[0][quantity]", "1"),
+        ("line_items[1][quantity]", "2"),
+        ("metadata[invoice_id]", "42"),
+        ("expand[0]", "payment_intent"),
+        ("also[]", "a"),
+        ("also[]", "b"),
+    ]
+    assert decode_form(pairs) == {
+        "line_items": [{"price_data": {"unit_amount": "100"}, "quantity": "1"}, {"quantity": "2"}],
+        "metadata": {"invoice_id": "42"},
+        "expand": ["payment_intent"],
+        "also": ["a", "b"],
+    }
+
+
+def test_start_standin_and_reset() -> None:
+    standin = start_standin()
+    try:
+        assert standin.url.startswith("http://127.0.0.1:")
+        standin.webhook_url = "http://127.0.0.1:1/hook"
+        assert httpx.get(f"{standin.url}/v1/balance", trust_env=False).status_code == 401
+        standin.fail_next()
+        standin.reset()
+        assert (standin.requests, standin.sessions, standin.webhook_url) == ([], {}, "http://127.0.0.1:1/hook")
+        answer = httpx.get(
+            f"{standin.url}/v1/balance", headers={"Authorization": f"Bearer {standin.secret_key}"}, trust_env=False
+        )
+        assert answer.status_code == 200  # the pending failure went with reset()
+    finally:
+        standin.stop()
+    standin.stop()  # twice is fine
