@@ -32,7 +32,7 @@ from models.staff import StaffUser
 from services import audit, clock, config, events, invoices, money, outbox, payments
 from services.actors import Actor, PortalActor, SystemActor, require_staff
 from services.db import insert_or_skip, unit_of_work
-from services.errors import Conflict, ServiceError
+from services.errors import Conflict, NotFound, ServiceError
 from services.invoice_payments import status_after_payment
 from services.invoice_views import OPEN_STATUSES, public_token_hash, public_url
 from services.payments import CheckoutSession
@@ -125,7 +125,7 @@ class _Started:
 async def start_portal_checkout(actor: PortalActor, invoice_id: uuid.UUID | str) -> str:
     """A signed-in contact pays from the portal: the Checkout URL to send the browser to."""
     if not isinstance(actor, PortalActor):
-        raise NotOffered(NOT_OFFERED)
+        raise NotFound("Invoice not found")
 
     async def find(session: AsyncSession) -> Invoice:
         return await invoices.load_invoice(session, actor, invoice_id)
@@ -143,7 +143,7 @@ async def start_public_checkout(token: str, *, ip: str = "") -> str:
 
     async def find(session: AsyncSession) -> Invoice:
         invoice = await session.scalar(select(Invoice).where(Invoice.public_token_hash == public_token_hash(token)))
-        if invoice is None or invoice.status not in OPEN_STATUSES:
+        if invoice is None or invoice.status in (InvoiceStatus.draft, InvoiceStatus.void):
             raise NotOffered(NOT_OFFERED)
         return invoice
 
@@ -163,8 +163,6 @@ async def _start(
     contact_id: uuid.UUID | None,
     email: str,
 ) -> str:
-    if not payments.configured():
-        raise NotOffered(NOT_OFFERED)
     started = await _open_attempt(actor, find, returns, via=via, contact_id=contact_id, email=email)
     if started.attempt_id is None:
         return started.url
@@ -220,6 +218,8 @@ async def _open_attempt(
     now = clock.now()
     async with unit_of_work(actor) as session:
         invoice_id = (await find(session)).id
+    if not payments.configured():
+        raise NotOffered(NOT_OFFERED)
     async with unit_of_work(STRIPE) as session:
         invoice = await session.scalar(select(Invoice).where(Invoice.id == invoice_id).with_for_update())
         if invoice is None:

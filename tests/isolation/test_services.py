@@ -20,6 +20,7 @@ from models import (
 from services import (
     api_tokens,
     audit,
+    checkout,
     clients,
     contacts,
     invoice_access,
@@ -175,6 +176,11 @@ CASES: dict[str, list[ProbeFn]] = {
         lambda who, t, i: invoice_listing.outstanding(who),
         lambda who, t, i: invoice_listing.outstanding(who, t.client_id),
     ],
+    # Card payments: the portal starts one only for its own open invoices; staff read their own organization's state.
+    "checkout.start_portal_checkout": [lambda who, t, i: checkout.start_portal_checkout(who, t.invoice_id)],
+    "checkout.list_attempts": [lambda who, t, i: checkout.list_attempts(who, t.invoice_id)],
+    "checkout.stripe_overview": [lambda who, t, i: checkout.stripe_overview(who)],
+    "checkout.check_stripe": [lambda who, t, i: checkout.check_stripe(who)],
     "receivables.aging": [_aging],
     "receivables.invoiced_vs_collected": [_invoiced_vs_collected],
 }

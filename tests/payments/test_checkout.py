@@ -91,7 +91,7 @@ async def test_nothing_is_offered_without_stripe_or_without_an_amount_due(billed
     )
     with pytest.raises(checkout.NothingDue):
         await checkout.start_portal_checkout(billed.contact, billed.invoice_id)
-    with pytest.raises(checkout.NotOffered):
+    with pytest.raises(checkout.NothingDue):
         await checkout.start_public_checkout(billed.token)
     open_invoice = await new_invoice(billed.world)
     payments.configure(payments.StripeConfig())
