@@ -10,6 +10,7 @@ from selenium import webdriver
 from services import db
 from tests.conftest import IN_CI, fresh_sqlite_url
 from tests.support.live import LiveServer, start_chromium, start_server
+from tests.support.stripe_standin import StripeStandIn
 
 
 @pytest.fixture(scope="session")
@@ -29,6 +30,25 @@ async def live_server(sqlite_template: Path, tmp_path: Path) -> AsyncIterator[Li
     """`python main.py serve` on its own SQLite database; this test process shares the database to seed it."""
     url = fresh_sqlite_url(sqlite_template, tmp_path)
     server = await asyncio.to_thread(start_server, url, tmp_path / "var")
+    db.configure(url)
+    yield server
+    await db.close()
+    server.stop()
+
+
+@pytest.fixture
+async def paying_live_server(
+    sqlite_template: Path, tmp_path: Path, stripe_standin: StripeStandIn
+) -> AsyncIterator[LiveServer]:
+    """`serve` with card payments pointed at the Stripe stand-in, whose checkout page posts webhooks back to it."""
+    url = fresh_sqlite_url(sqlite_template, tmp_path)
+    stripe_env = {
+        "PORTAL_STRIPE_SECRET_KEY": stripe_standin.secret_key,
+        "PORTAL_STRIPE_WEBHOOK_SECRET": stripe_standin.webhook_secret,
+        "PORTAL_STRIPE_API_BASE": stripe_standin.url,
+    }
+    server = await asyncio.to_thread(start_server, url, tmp_path / "var", stripe_env)
+    stripe_standin.webhook_url = f"{server.url}/webhooks/stripe"
     db.configure(url)
     yield server
     await db.close()
