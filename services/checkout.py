@@ -388,6 +388,17 @@ async def _apply(session: AsyncSession, found: CheckoutSession, kind: str, sourc
     attempt = await _find_attempt(session, found)
     if attempt is None:
         return Outcome("ignored", None, "not a Portico checkout")
+    outcome = await _apply_to_attempt(session, attempt, found, kind, source)
+    if outcome.result in ("paid", "pending", "failed", "expired", "review"):
+        # after commit: open invoice pages (staff, and the paying client's portal) redraw from fresh data
+        changed = events.InvoicePaymentChanged(attempt.org_id, attempt.client_id, attempt.invoice_id)
+        events.publish(session, changed)
+    return outcome
+
+
+async def _apply_to_attempt(
+    session: AsyncSession, attempt: CheckoutAttempt, found: CheckoutSession, kind: str, source: str
+) -> Outcome:
     org_id = attempt.org_id
     if attempt.status in (CheckoutStatus.paid, CheckoutStatus.review):
         return Outcome("unchanged", org_id, f"already {attempt.status.value}")
@@ -504,7 +515,6 @@ async def _settle_paid(session: AsyncSession, attempt: CheckoutAttempt, found: C
         detail={**detail, "payer": payer.email if payer else "public link"},
     )
     await _mail_receipts(session, invoice, attempt, payer, amount, due_before)
-    events.publish(session, events.InvoicePaid(invoice.org_id, invoice.client_id, invoice.id))
     return Outcome("paid", attempt.org_id)
 
 

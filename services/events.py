@@ -29,8 +29,8 @@ class PortalSessionsEnded:
 
 
 @dataclass(frozen=True, slots=True)
-class InvoicePaid:
-    """A card payment landed on this invoice: pages showing it refresh."""
+class InvoicePaymentChanged:
+    """A card payment on this invoice landed, or its attempt changed state: pages showing it refresh."""
 
     org_id: uuid.UUID
     client_id: uuid.UUID

@@ -16,6 +16,8 @@ import stripe
 from argon2 import PasswordHasher
 from nicegui.testing.user import User
 
+from portal_app.auth import portal as portal_auth
+from portal_app.auth import staff as staff_auth
 from portal_app.settings import Settings
 from services import clock, config, db, mail, passwords, payments
 from services.migrations import upgrade
@@ -45,6 +47,23 @@ def service_config() -> Iterator[config.ServiceConfig]:
     config.configure(current)
     yield current
     config.configure(previous)
+
+
+@pytest.fixture(autouse=True)
+def fresh_rate_limits() -> Iterator[None]:
+    """Sign-in limits live in process memory and every test client shares one IP: each test starts afresh."""
+    limiters = (
+        staff_auth.email_limiter,
+        staff_auth.ip_limiter,
+        portal_auth.link_email_limiter,
+        portal_auth.link_ip_limiter,
+        portal_auth.code_ip_limiter,
+    )
+    for limiter in limiters:
+        limiter.reset()
+    yield
+    for limiter in limiters:
+        limiter.reset()
 
 
 @pytest.fixture(autouse=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import uuid
 from datetime import date
@@ -117,6 +118,16 @@ def test_a_short_invoice_says_everything_on_one_page() -> None:
         value = f"{sign}{abs(minor) // 100}.{abs(minor) % 100:02d} USD"
         assert f"{label} {value}" in text, (label, value)
     assert "PAID" not in text and "VOID" not in text
+
+
+def test_an_overpaid_invoice_states_the_credit_and_others_do_not() -> None:
+    overpaid = make_detail([("Consulting", "1", 10000, "0")], paid_minor=12500)
+    overpaid = dataclasses.replace(overpaid, status=InvoiceStatus.paid, display_status="paid", amount_due_minor=0)
+    [text] = pages_text(render_invoice(overpaid))
+    assert "Amount paid 125.00 USD" in text and "Amount due 0.00 USD" in text
+    assert "Overpaid (credit) 25.00 USD" in text
+    [text] = pages_text(render_invoice(make_detail(THREE_LINES, paid_minor=100000)))
+    assert "Overpaid" not in text
 
 
 def test_without_a_discount_there_is_no_discount_row() -> None:

@@ -1,26 +1,31 @@
-"""The portal's billing tab: balance, the invoice list with filters, payment history, one invoice, its PDF.
+"""The portal's billing tab: balance, the invoice list with filters, payment history, one invoice, its PDF, Pay.
 
-The services decide what a contact may see (never drafts, never void invoices, never another client's);
-these pages only draw what they are given.
+The services decide what a contact may see (never drafts, never void invoices, never another client's)
+and whether a card payment is offered; these pages only draw what they are given.
 """
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from nicegui import APIRouter, ui
+from nicegui import APIRouter, background_tasks, ui
+from nicegui.events import ClickEventArguments
 
 from components.paged_table import PagedTable
 from portal_app.auth.portal import base_path, current_portal
 from portal_app.auth.requests import client_ip, user_agent
 from portal_app.portal.layout import PortalPage, empty_state, frame
 from portal_app.portal.pages import open_page
-from portal_app.routes.public_invoice import NO_TRACE, pdf_response, render_pdf
-from services import branding, formatting, invoice_access, invoice_listing, invoices, organizations
-from services.errors import NotFound
+from portal_app.routes.public_invoice import CHECKOUT_NOTICES, NO_TRACE, pdf_response, render_pdf
+from services import branding, events, formatting, invoice_access, invoice_listing, invoices, organizations
+from services import checkout as checkout_service
+from services.errors import NotFound, ServiceError
 from services.invoice_listing import InvoiceFilter
 from services.invoice_views import STATUS_LABELS, InvoiceDetail
 
@@ -42,6 +47,7 @@ INVOICE_COLUMNS = [
     _column("total", "Total", right=True),
     _column("amount_due", "Amount due", right=True),
     _column("pdf", "PDF"),
+    _column("pay", ""),
 ]
 PAYMENT_COLUMNS = [
     _column("paid_on", "Date"),
@@ -103,6 +109,7 @@ def _invoice_table(page: PortalPage, initial: InvoiceFilter) -> PagedTable:
                 "colour": STATUS_COLOURS.get(row.display_status, "grey"),
                 "total": formatting.amount(row.total_minor, row.currency),
                 "amount_due": formatting.amount(row.amount_due_minor, row.currency),
+                "pay": checkout_service.offered(row.status, row.amount_due_minor),
             }
             for row in listing.items
         ]
@@ -142,6 +149,12 @@ def _invoice_table(page: PortalPage, initial: InvoiceFilter) -> PagedTable:
     table.table.add_slot(
         "body-cell-pdf",
         '<q-td :props="props"><a class="text-primary" :href="props.row.pdf" download>PDF</a></q-td>',
+    )
+    # The invoice page shows what is paid for before the payer leaves for Stripe, so Pay links there.
+    table.table.add_slot(
+        "body-cell-pay",
+        '<q-td :props="props"><q-btn v-if="props.row.pay" :href="props.row.href" label="Pay" color="primary"'
+        ' size="sm" unelevated no-caps :aria-label="\'Pay invoice \' + props.row.number" /></q-td>',
     )
     return table
 
@@ -240,6 +253,8 @@ def _totals(detail: InvoiceDetail) -> None:
         rows.append((f"Discount ({formatting.number(detail.discount_percent)}%)", -detail.discount_minor))
     rows += [("Tax", detail.tax_minor), ("Total", detail.total_minor), ("Amount paid", detail.amount_paid_minor)]
     rows.append(("Amount due", detail.amount_due_minor))
+    if detail.overpaid_minor:
+        rows.append(("Overpaid (credit)", detail.overpaid_minor))
     with ui.grid(columns=2).classes("ml-auto gap-x-8 gap-y-1 text-right"):
         for label, minor in rows:
             strong = " font-semibold text-lg" if label in ("Total", "Amount due") else ""
@@ -259,8 +274,64 @@ def _closing(detail: InvoiceDetail) -> None:
             ui.label(text).classes("whitespace-pre-line")
 
 
+@dataclass(slots=True)
+class _Shown:
+    """What the invoice page draws now: redrawn after a refused Pay, or when a payment lands."""
+
+    detail: InvoiceDetail
+    error: str = ""
+
+
+def _checkout_notice(detail: InvoiceDetail, outcome: str, error: str) -> None:
+    """The public page's notices after a payment attempt; a refused Pay shows the service's message instead."""
+    if error:
+        text, tone, role = error, "bg-red-100 text-red-900", "alert"
+    elif outcome == "success":
+        tone, role = "bg-green-100 text-green-900", "status"
+        if detail.amount_due_minor == 0 and detail.amount_paid_minor > 0:
+            text = "Thank you! Your payment was received."
+        else:
+            text = "Thank you! Your payment is being confirmed; this page shows it as soon as it is."
+    elif outcome in CHECKOUT_NOTICES:  # only known values: the address is never echoed
+        text = CHECKOUT_NOTICES[outcome]
+        tone, role = ("bg-gray-100", "status") if outcome == "cancelled" else ("bg-red-100 text-red-900", "alert")
+    else:
+        return
+    notice = ui.label(text).classes(f"w-full rounded px-4 py-3 {tone}").mark("checkout-notice")
+    notice.props["role"] = role
+
+
+def _follow_payments(page: PortalPage, invoice_id: uuid.UUID, reload: Callable[[], Awaitable[None]]) -> None:
+    """Redraw the invoice when a card payment lands on it (a webhook, the payer's other tab), without a reload."""
+    client = ui.context.client
+
+    def on_event(item: object) -> None:
+        if (
+            isinstance(item, events.InvoicePaymentChanged)
+            and (item.org_id, item.client_id, item.invoice_id) == (page.actor.org_id, page.actor.client_id, invoice_id)
+            and not client.is_deleted
+        ):
+            background_tasks.create(reload(), name=f"redraw invoice {invoice_id}", context=client)
+
+    unsubscribe = events.subscribe(on_event)
+    client.on_delete(unsubscribe)
+
+
+async def _settle_return(invoice_id: str, checkout: str, session_id: str) -> None:
+    """Back from Stripe Checkout: settle from Stripe now, so the page that follows already shows the payment."""
+    if checkout != "success" or not session_id:
+        return
+    try:
+        invoice = uuid.UUID(invoice_id)
+    except ValueError:
+        return
+    await checkout_service.confirm_return(session_id, invoice_id=invoice)
+
+
 @router.page("/portal/{slug}/invoices/{invoice_id}")
-async def portal_invoice(request: Request, slug: str, invoice_id: str) -> RedirectResponse | None:
+async def portal_invoice(
+    request: Request, slug: str, invoice_id: str, checkout: str = "", session_id: str = ""
+) -> RedirectResponse | None:
     page = await open_page(request, slug)
     if not isinstance(page, PortalPage):
         return page
@@ -268,25 +339,63 @@ async def portal_invoice(request: Request, slug: str, invoice_id: str) -> Redire
         await invoice_access.record_portal_view(
             page.actor, invoice_id, via="portal", ip=client_ip(request), user_agent=user_agent(request)
         )
+        await _settle_return(invoice_id, checkout, session_id)  # only once the contact may see the invoice
         detail = await invoices.get_invoice(page.actor, invoice_id)
     except NotFound:
         with frame(page, "Invoice", "/invoices"):
             ui.context.client.status_code = 404
             empty_state("search_off", "Invoice not found", "It may have been withdrawn, or the link is wrong.")
         return None
-    with frame(page, f"Invoice {detail.number}", "/invoices"):
-        ui.link("← All invoices", page.href("/invoices")).classes("text-sm")
+    shown = _Shown(detail)
+
+    async def reload() -> None:
+        try:
+            shown.detail = await invoices.get_invoice(page.actor, detail.id)
+        except NotFound:  # voided meanwhile: the page says so the way a fresh load would
+            ui.navigate.reload()
+            return
+        content.refresh()
+
+    async def paid_elsewhere() -> None:
+        shown.error = ""
+        await reload()
+
+    async def pay(event: ClickEventArguments) -> None:
+        event.sender.disable()  # one press, one Checkout Session
+        try:
+            url = await checkout_service.start_portal_checkout(page.actor, detail.id)
+        except ServiceError as exc:
+            shown.error = exc.message
+            await reload()  # the message, the invoice as it is now, and Pay ready to be pressed again
+            return
+        ui.navigate.to(url)
+
+    @ui.refreshable
+    def content() -> None:
+        current = shown.detail
+        _checkout_notice(current, checkout, shown.error)
         with ui.row().classes("w-full items-center gap-3"):
-            status = detail.display_status
-            ui.badge(STATUS_LABELS[status], color=STATUS_COLOURS.get(status, "grey")).classes("text-sm")
-            ui.label(f"Amount due {formatting.amount(detail.amount_due_minor, detail.currency)}").classes("font-medium")
+            status = current.display_status
+            ui.badge(STATUS_LABELS[status], color=STATUS_COLOURS.get(status, "grey")).classes("text-sm").mark(
+                "invoice-status"
+            )
+            due = formatting.amount(current.amount_due_minor, current.currency)
+            ui.label(f"Amount due {due}").classes("font-medium")
+            if checkout_service.offered(current.status, current.amount_due_minor):
+                button = ui.button("Pay", icon="credit_card", on_click=pay).props("unelevated no-caps").mark("pay")
+                button.props["aria-label"] = f"Pay {due} by card"
             ui.space()
             download = ui.button("Download PDF", icon="download").props("no-caps unelevated download")
-            download.props["href"] = page.href(f"/invoices/{detail.id}/pdf")  # q-btn renders a link
-        _facts(detail)
-        _lines(detail)
-        _totals(detail)
-        _closing(detail)
+            download.props["href"] = page.href(f"/invoices/{current.id}/pdf")  # q-btn renders a link
+        _facts(current)
+        _lines(current)
+        _totals(current)
+        _closing(current)
+
+    with frame(page, f"Invoice {detail.number}", "/invoices"):
+        ui.link("← All invoices", page.href("/invoices")).classes("text-sm")
+        content()
+    _follow_payments(page, detail.id, paid_elsewhere)
     return None
 
 

@@ -1,20 +1,22 @@
-"""One invoice for staff: lines, totals, payments, the public link, and what can be done with it next."""
+"""One invoice for staff: lines, totals, payments and card attempts, the public link, and what can be done next."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Awaitable, Callable
 
 from fastapi import Request
 from fastapi.responses import RedirectResponse
-from nicegui import APIRouter, ui
+from nicegui import APIRouter, background_tasks, ui
 
 from components.copy_link import copy_link
 from components.forms import FieldErrors, dialog_actions
 from portal_app.routes.staff_downloads import pdf_path
 from portal_app.staff.invoices import parse_date, status_badge
 from portal_app.staff.layout import frame, guard, not_found
-from services import clock, invoice_payments, invoice_views, invoices, money
+from services import checkout, clock, events, invoice_payments, invoice_views, invoices, money
 from services.actors import StaffActor
+from services.checkout import AttemptRow
 from services.errors import NotFound, ServiceError
 from services.formatting import amount, line_amount_minor, number
 from services.invoice_views import InvoiceDetail
@@ -30,6 +32,20 @@ LINE_COLUMNS = [
 ]
 
 Refresh = Callable[[InvoiceDetail], Awaitable[None]]
+
+ATTEMPT_VIA = {"portal": "Portal", "public": "Public link"}
+# Card payment attempts as staff read them; the colour says which ones need a look.
+ATTEMPT_STATUS = {
+    "creating": ("Starting", "grey"),
+    "open": ("Waiting for the payer", "primary"),
+    "pending": ("Bank payment processing", "warning"),
+    "paid": ("Paid", "positive"),
+    "failed": ("Failed", "negative"),
+    "expired": ("Expired unpaid", "grey"),
+    "error": ("Stripe error", "grey"),
+    "review": ("Needs review", "negative"),
+}
+FLAGGED = ("failed", "review")
 
 
 def send_dialog(actor: StaffActor, current: Callable[[], InvoiceDetail], refresh: Refresh) -> Callable:
@@ -180,6 +196,11 @@ def lines_and_totals(detail: InvoiceDetail) -> None:
             strong = " font-semibold" if label in ("Total", "Amount due") else ""
             ui.label(label).classes("text-gray-600" + strong)
             ui.label(amount(value, detail.currency)).classes("text-right font-mono" + strong)
+        if detail.overpaid_minor:  # money to refund or credit: never hidden behind a zero "Amount due"
+            ui.label("Overpaid (credit)").classes("text-amber-800 font-semibold")
+            ui.label(amount(detail.overpaid_minor, detail.currency)).classes(
+                "text-right font-mono text-amber-800 font-semibold"
+            ).mark("overpaid")
     for label, text in (("Notes", detail.notes), ("Terms", detail.terms)):
         if text:
             ui.label(label).classes("text-sm text-gray-500 mt-2")
@@ -197,6 +218,26 @@ def payment_list(detail: InvoiceDetail) -> None:
             ui.label(amount(payment.amount_minor, payment.currency)).classes("font-mono")
 
 
+def attempt_list(attempts: list[AttemptRow]) -> None:
+    """Each press of Pay and what became of it; failed ones and those needing review stand out."""
+    for attempt in attempts:
+        label, colour = ATTEMPT_STATUS.get(attempt.status, (attempt.status, "grey"))
+        flagged = attempt.status in FLAGGED
+        tint = " bg-red-50" if flagged else ""
+        with (
+            ui.row()
+            .classes("w-full items-center gap-4 border-b border-gray-200 py-1 text-sm" + tint)
+            .mark(f"attempt-{attempt.status}")
+        ):
+            ui.label(f"{attempt.created_at:%Y-%m-%d %H:%M}").classes("w-36")
+            ui.label(ATTEMPT_VIA.get(attempt.via, attempt.via)).classes("w-24")
+            ui.label(amount(attempt.amount_minor, attempt.currency)).classes("w-32 font-mono")
+            ui.badge(label, color=colour).props("" if flagged else "outline")
+            ui.label(attempt.error).classes("flex-1 " + ("text-negative" if flagged else "text-gray-600"))
+            if attempt.stripe_session_id:
+                ui.label(attempt.stripe_session_id).classes("font-mono text-xs text-gray-500 break-all")
+
+
 @router.page("/invoices/{invoice_id}")
 async def invoice_page(request: Request, invoice_id: str) -> RedirectResponse | None:
     context = await guard(request)
@@ -210,6 +251,7 @@ async def invoice_page(request: Request, invoice_id: str) -> RedirectResponse | 
             not_found("This invoice does not exist.")
         return None
     state = {"detail": detail}
+    attempts = await checkout.list_attempts(actor, detail.id)
 
     def current() -> InvoiceDetail:
         return state["detail"]
@@ -217,6 +259,17 @@ async def invoice_page(request: Request, invoice_id: str) -> RedirectResponse | 
     async def refresh(new: InvoiceDetail) -> None:
         state["detail"] = new
         content.refresh()
+
+    async def reload() -> None:
+        """A card payment landed: the invoice and its attempts as they are now."""
+        nonlocal attempts
+        try:
+            new = await invoices.get_invoice(actor, detail.id)
+            attempts = await checkout.list_attempts(actor, detail.id)
+        except NotFound:  # gone meanwhile: say so the way a fresh load would
+            ui.navigate.reload()
+            return
+        await refresh(new)
 
     async def duplicate() -> None:
         try:
@@ -255,6 +308,10 @@ async def invoice_page(request: Request, invoice_id: str) -> RedirectResponse | 
         with ui.card().classes("w-full").props("flat bordered"):
             ui.label("Payments").classes("text-lg font-semibold")
             payment_list(shown)
+        if attempts:
+            with ui.card().classes("w-full").props("flat bordered").mark("card-payments"):
+                ui.label("Card payments").classes("text-lg font-semibold")
+                attempt_list(attempts)
         with ui.card().classes("w-full").props("flat bordered"):
             ui.label("Public link").classes("text-lg font-semibold")
             ui.label("Anyone with this link can view, download and pay the invoice; each view is recorded.").classes(
@@ -269,4 +326,21 @@ async def invoice_page(request: Request, invoice_id: str) -> RedirectResponse | 
         open_payment = payment_dialog(actor, current, refresh)
         open_void = void_dialog(actor, current, refresh)
         content()
+    _follow_payments(actor, detail.id, reload)
     return None
+
+
+def _follow_payments(actor: StaffActor, invoice_id: uuid.UUID, reload: Callable[[], Awaitable[None]]) -> None:
+    """Redraw when a card payment lands on this invoice (a webhook, a payer's return), without a reload."""
+    client = ui.context.client
+
+    def on_event(item: object) -> None:
+        if (
+            isinstance(item, events.InvoicePaymentChanged)
+            and (item.org_id, item.invoice_id) == (actor.org_id, invoice_id)
+            and not client.is_deleted
+        ):
+            background_tasks.create(reload(), name=f"redraw invoice {invoice_id}", context=client)
+
+    unsubscribe = events.subscribe(on_event)
+    client.on_delete(unsubscribe)

@@ -1,4 +1,4 @@
-"""Settings: the organization's name, slug and portal, the portal link, invoicing, the logo, and API tokens."""
+"""Settings: the organization's name, slug and portal link, invoicing, the logo, card payments, API tokens."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from portal_app.runtime import get_settings
 from portal_app.staff.home import portal_url
 from portal_app.staff.invoice_settings import invoicing_form, logo_form
 from portal_app.staff.layout import frame, guard
+from portal_app.staff.stripe_settings import stripe_section
 from services import api_tokens, organizations
 from services.actors import StaffActor
 from services.errors import ServiceError
@@ -128,5 +129,6 @@ async def settings_page(request: Request) -> RedirectResponse | None:
         organization_form(context.actor, org)
         invoicing_form(context.actor, invoicing)
         logo_form(context.actor, org.slug, invoicing)
+        await stripe_section(context.actor)
         await token_section(context.actor)
     return None

@@ -59,7 +59,7 @@ def _journey(browser: webdriver.Chrome, base: str, cookie: str, invoice: Invoice
 
     # Stripe's hosted page (the stand-in's): the amount due, and its own Pay button
     wait(browser).until(lambda b: b.current_url.startswith(f"{standin.url}/pay/"))
-    assert "1440.00" in browser.find_element(By.TAG_NAME, "body").text
+    assert "1,440.00" in browser.find_element(By.TAG_NAME, "body").text
     browser.find_element(By.ID, "pay").click()
 
     # back in the portal, after the webhook has landed

@@ -27,16 +27,6 @@ from tests.support.smtp import SmtpServer
 PAGE_IP = "127.0.0.1"  # the simulated browser's address (httpx's ASGI transport)
 
 
-@pytest.fixture(autouse=True)
-def fresh_limits():
-    limiters = (portal_auth.link_email_limiter, portal_auth.link_ip_limiter, portal_auth.code_ip_limiter)
-    for limiter in limiters:
-        limiter.reset()
-    yield
-    for limiter in limiters:
-        limiter.reset()
-
-
 def page_state(user: User) -> list[tuple[str, ...]]:
     """What the visitor sees: visible texts, field labels (and their errors) and buttons, not the typed values."""
     labels = [("label", e.text) for e in user.find(ui.label).elements]

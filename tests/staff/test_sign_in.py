@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import httpx
-import pytest
 from nicegui.testing.user import User
 from sqlalchemy import func, select
 
@@ -14,15 +13,6 @@ from services.actors import SystemActor
 from services.db import unit_of_work
 from tests.staff.helpers import sign_in, signed_in
 from tests.support.factories import PASSWORD, make_org
-
-
-@pytest.fixture(autouse=True)
-def fresh_limits():
-    staff_auth.email_limiter.reset()
-    staff_auth.ip_limiter.reset()
-    yield
-    staff_auth.email_limiter.reset()
-    staff_auth.ip_limiter.reset()
 
 
 async def session_count() -> int:
