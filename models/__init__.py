@@ -3,6 +3,17 @@
 from models.audit import AuditEvent
 from models.base import Base
 from models.clients import Client, Contact
+from models.collaboration import (
+    Comment,
+    Milestone,
+    NotificationPreference,
+    NotificationSent,
+    PendingNotification,
+    RequestStatus,
+    Update,
+    Visibility,
+    WorkRequest,
+)
 from models.invoices import Invoice, InvoiceLine, InvoiceStatus, InvoiceView, Payment, ReminderSent
 from models.mail import OutboxAttachment, OutboxMail
 from models.organizations import Membership, Organization, Role
@@ -18,6 +29,7 @@ __all__ = [
     "CheckoutAttempt",
     "CheckoutStatus",
     "Client",
+    "Comment",
     "Contact",
     "Invoice",
     "InvoiceLine",
@@ -25,16 +37,24 @@ __all__ = [
     "InvoiceView",
     "MagicLink",
     "Membership",
+    "Milestone",
+    "NotificationPreference",
+    "NotificationSent",
     "Organization",
     "OutboxAttachment",
     "OutboxMail",
     "Payment",
+    "PendingNotification",
     "PortalSession",
     "Project",
     "ProjectStatus",
     "ReminderSent",
+    "RequestStatus",
     "Role",
     "StaffSession",
     "StaffUser",
     "StripeEvent",
+    "Update",
+    "Visibility",
+    "WorkRequest",
 ]

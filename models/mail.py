@@ -4,7 +4,7 @@ import enum
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Enum, ForeignKey, Index, LargeBinary, String, Text
+from sqlalchemy import JSON, Enum, ForeignKey, Index, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, IdMixin, StaffOnly, Timestamped, utcnow
@@ -28,6 +28,8 @@ class OutboxMail(IdMixin, Timestamped, StaffOnly, Base):
     subject: Mapped[str] = mapped_column(String(300))
     body_text: Mapped[str] = mapped_column(Text)
     body_html: Mapped[str] = mapped_column(Text, default="")
+    # Extra headers, such as List-Unsubscribe on notification digests.
+    headers: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
     status: Mapped[MailStatus] = mapped_column(
         Enum(MailStatus, native_enum=False, length=16, validate_strings=True), default=MailStatus.pending
     )

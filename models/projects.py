@@ -37,3 +37,5 @@ class Project(ClientOwned, Timestamped, Base):
     )
     start_date: Mapped[date | None]
     due_date: Mapped[date | None]
+    # Percent done: from the milestones (done of all), unless staff set it by hand.
+    progress_manual: Mapped[int | None]

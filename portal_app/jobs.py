@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from services import checkout, magic_links, outbox, portal_sessions, reminders, staff_sessions
+from services import checkout, magic_links, notifications, outbox, portal_sessions, reminders, staff_sessions
 
 log = logging.getLogger("portico.jobs")
 
@@ -32,11 +32,16 @@ async def run_reconcile() -> str:
     return f"settled {await checkout.reconcile()} Stripe session(s)"
 
 
+async def run_notifications() -> str:
+    return f"queued {await notifications.send_digests()} notification digest(s)"
+
+
 JOBS: dict[str, Callable[[], Awaitable[str]]] = {
     "outbox": run_outbox,
     "purge": run_purge,
     "reminders": run_reminders,
     "reconcile": run_reconcile,
+    "notifications": run_notifications,
 }
 
 # name -> seconds between runs inside `serve`
@@ -44,7 +49,8 @@ SCHEDULE: dict[str, int] = {
     "outbox": 60,  # retries; fresh mail is sent at once by the outbox worker
     "purge": 3600,
     "reminders": 3600,  # a step is due from the start of its day; an hourly sweep sends it early that day
-    "reconcile": 300,  # sessions left without a webhook for five minutes are read back from Stripe
+    "reconcile": 300,
+    "notifications": 60,  # digests wait ten minutes per contact and project; a minute's delay on top is fine  # sessions left without a webhook for five minutes are read back from Stripe
 }
 
 

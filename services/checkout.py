@@ -26,10 +26,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.clients import Client, Contact
 from models.invoices import Invoice, InvoiceStatus, Payment
-from models.organizations import Membership, Organization, Role
+from models.organizations import Organization
 from models.payments import UNSETTLED, CheckoutAttempt, CheckoutStatus, StripeEvent
-from models.staff import StaffUser
-from services import audit, clock, config, events, invoices, money, outbox, payments
+from services import audit, clock, config, events, invoices, money, outbox, payments, staff
 from services.actors import Actor, PortalActor, SystemActor, require_staff
 from services.db import insert_or_skip, unit_of_work
 from services.errors import Conflict, NotFound, ServiceError
@@ -530,17 +529,7 @@ async def _payer_addresses(session: AsyncSession, invoice: Invoice, payer: Conta
 
 async def _agency_addresses(session: AsyncSession, org: Organization) -> list[str]:
     """The organization's support address, else its owners and admins."""
-    if org.support_email:
-        return [org.support_email]
-    rows = await session.scalars(
-        select(StaffUser.email)
-        .join(Membership, Membership.user_id == StaffUser.id)
-        .where(
-            Membership.org_id == org.id, Membership.role.in_((Role.owner, Role.admin)), StaffUser.is_active.is_(True)
-        )
-        .order_by(StaffUser.email)
-    )
-    return list(rows)
+    return [org.support_email] if org.support_email else await staff.admin_emails(session, org.id)
 
 
 def _fmt(minor: int, currency: str) -> str:
@@ -786,15 +775,17 @@ async def reconcile() -> int:
 
 
 async def stripe_overview(actor: Actor) -> StripeOverview:
-    staff = require_staff(actor)
+    member = require_staff(actor)
     async with unit_of_work(actor) as session:
-        last = await session.scalar(select(func.max(StripeEvent.received_at)).where(StripeEvent.org_id == staff.org_id))
+        last = await session.scalar(
+            select(func.max(StripeEvent.received_at)).where(StripeEvent.org_id == member.org_id)
+        )
         counts = dict(
             (
                 await session.execute(
                     select(CheckoutAttempt.status, func.count())
                     .where(
-                        CheckoutAttempt.org_id == staff.org_id,
+                        CheckoutAttempt.org_id == member.org_id,
                         CheckoutAttempt.status.in_(
                             (CheckoutStatus.open, CheckoutStatus.pending, CheckoutStatus.review)
                         ),

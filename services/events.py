@@ -37,6 +37,20 @@ class InvoicePaymentChanged:
     invoice_id: uuid.UUID
 
 
+@dataclass(frozen=True, slots=True)
+class ProjectActivity:
+    """Something on this project changed. Ids only: listeners re-read through their own actor.
+
+    `internal` changes (internal updates and comments, assignments) are of no concern to portal pages,
+    which do not even redraw for them, so their timing tells a client nothing.
+    """
+
+    org_id: uuid.UUID
+    client_id: uuid.UUID
+    project_id: uuid.UUID
+    internal: bool = False
+
+
 Listener = Callable[[object], None]
 _listeners: list[Listener] = []
 

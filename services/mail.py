@@ -43,6 +43,7 @@ def build_message(
     text: str,
     html: str = "",
     attachments: Sequence[tuple[str, str, bytes]] = (),
+    headers: dict[str, str] | None = None,
 ) -> EmailMessage:
     """The MIME message. The id is stable per outbox row, so a rare re-send after a crash is one mail to clients."""
     msg = EmailMessage()
@@ -51,6 +52,8 @@ def build_message(
     msg["Subject"] = subject
     msg["Date"] = formatdate(localtime=False)
     msg["Message-ID"] = message_id if message_id.startswith("<") else f"<{message_id}@portico>"
+    for name, value in (headers or {}).items():
+        msg[name] = value
     msg.set_content(text)
     if html:
         msg.add_alternative(html, subtype="html")

@@ -48,6 +48,7 @@ def queue(
     html: str = "",
     org_id: uuid.UUID | None = None,
     attachments: Sequence[Attachment] = (),
+    headers: dict[str, str] | None = None,
 ) -> None:
     """Queue a mail in the caller's transaction: it exists exactly when the change that caused it does."""
     session.add(
@@ -57,6 +58,7 @@ def queue(
             subject=subject[:300],
             body_text=text,
             body_html=html,
+            headers=dict(headers or {}),
             next_attempt_at=clock.now(),
             attachments=[
                 OutboxAttachment(filename=name, content_type=kind, data=data) for name, kind, data in attachments
@@ -141,6 +143,7 @@ async def _deliver(row: OutboxMail) -> bool:
         text=row.body_text,
         html=row.body_html,
         attachments=[(a.filename, a.content_type, a.data) for a in row.attachments],
+        headers=row.headers or {},
     )
     try:
         await asyncio.to_thread(mail.deliver, msg, f"{row.created_at:%Y%m%dT%H%M%S}-{row.id}")

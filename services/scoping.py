@@ -4,7 +4,8 @@ Every session made by `unit_of_work` carries its actor in `session.info`. This h
 ORM SELECT (and bulk UPDATE/DELETE) of that session, criteria that no query can forget:
 
 - any actor tied to an organization sees only rows with its `org_id`;
-- a portal actor sees only rows of its own client, its own Client row, and nothing that is staff-only.
+- a portal actor sees only rows of its own client, its own Client row, nothing that is staff-only, and
+  no internal update or comment.
 
 Queries still filter by org and client themselves (the second layer); this hook catches the query
 that forgot. A session without an actor is refused, so nothing reads data unscoped by accident.
@@ -18,6 +19,7 @@ from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
 
 from models.base import ClientOwned, StaffOnly, TenantOwned
 from models.clients import Client
+from models.collaboration import Comment, Update, Visibility
 from models.mail import OutboxMail
 from models.organizations import Membership, Organization
 from models.payments import StripeEvent
@@ -61,6 +63,9 @@ def _add_actor_criteria(state: ORMExecuteState) -> None:
             with_loader_criteria(ClientOwned, lambda cls: cls.client_id == client_id, include_aliases=True),
             with_loader_criteria(Client, lambda cls: cls.id == client_id, include_aliases=True),
             with_loader_criteria(StaffOnly, lambda cls: false(), include_aliases=True),
+            # internal updates and comments do not exist for the portal: not in pages, counts or searches
+            with_loader_criteria(Update, lambda cls: cls.visibility == Visibility.public, include_aliases=True),
+            with_loader_criteria(Comment, lambda cls: cls.visibility == Visibility.public, include_aliases=True),
         ]
     elif not isinstance(actor, StaffActor | SystemActor):
         raise RuntimeError(f"unknown actor type {type(actor).__name__}")
@@ -73,8 +78,12 @@ def visible(actor: Actor, model: type[TenantOwned]) -> list:
         raise RuntimeError("visible() needs an actor tied to an organization")
     conditions = [model.org_id == actor.org_id]
     if isinstance(actor, PortalActor):
-        if issubclass(model, ClientOwned):
+        if issubclass(model, StaffOnly):
+            conditions.append(false())
+        elif issubclass(model, ClientOwned):
             conditions.append(model.client_id == actor.client_id)
+            if model is Update or model is Comment:
+                conditions.append(model.visibility == Visibility.public)
         elif model is Client:
             conditions.append(Client.id == actor.client_id)
         else:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.organizations import Membership, Organization, Role
 from models.staff import StaffSession, StaffUser
@@ -116,3 +117,28 @@ async def actor_for(user_id: uuid.UUID, org_id: uuid.UUID, *, ip: str = "", via:
     if row is None:
         return None
     return StaffActor(org_id=org_id, user_id=user_id, role=row.role, email=row.email, ip=ip, via=via)
+
+
+async def admin_emails(session: AsyncSession, org_id: uuid.UUID) -> list[str]:
+    """The active owners and admins of an organization: who hears of what has no one else to go to."""
+    rows = await session.scalars(
+        select(StaffUser.email)
+        .join(Membership, Membership.user_id == StaffUser.id)
+        .where(
+            Membership.org_id == org_id, Membership.role.in_((Role.owner, Role.admin)), StaffUser.is_active.is_(True)
+        )
+        .order_by(StaffUser.email)
+    )
+    return list(rows)
+
+
+async def member_email(session: AsyncSession, org_id: uuid.UUID, user_id: uuid.UUID | None) -> str:
+    """The email of an active member of the organization, or "" for anyone else."""
+    if user_id is None:
+        return ""
+    found = await session.scalar(
+        select(StaffUser.email)
+        .join(Membership, Membership.user_id == StaffUser.id)
+        .where(Membership.org_id == org_id, StaffUser.id == user_id, StaffUser.is_active.is_(True))
+    )
+    return found or ""
