@@ -151,8 +151,8 @@ async def test_nothing_due_and_bad_tokens(app_client: httpx.AsyncClient, acme: O
     "signing",
     [
         pytest.param({"secret": "whsec_forged"}, id="forged"),
-        pytest.param({"timestamp": int(time.time()) - 301 - 60}, id="stale"),
-        pytest.param({"timestamp": int(time.time()) + 3600}, id="future"),
+        pytest.param({"age": 301 + 60}, id="stale"),
+        pytest.param({"age": -3600}, id="future"),
     ],
 )
 async def test_bad_signatures_are_refused_with_400(
@@ -160,6 +160,8 @@ async def test_bad_signatures_are_refused_with_400(
 ) -> None:
     invoice_id = await new_invoice(acme)
     session_id = await paid_session(app_client, stripe_standin, invoice_views.public_token(invoice_id))
+    if "age" in signing:  # relative to now, not to when the tests were collected
+        signing = {"timestamp": int(time.time()) - signing["age"]}
     response = await post_event(app_client, stripe_standin, stripe_standin.event(COMPLETED, session_id), **signing)
     assert response.status_code == 400 and response.json() == {"detail": "The signature does not match."}
     assert await payments_of(invoice_id) == [] and await count(StripeEvent) == 0

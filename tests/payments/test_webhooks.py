@@ -135,15 +135,18 @@ async def test_a_failed_bank_debit_leaves_the_invoice_open_and_says_so(billed: B
     "forgery",
     [
         pytest.param({"secret": "whsec_someone_else"}, id="wrong-secret"),
-        pytest.param({"timestamp": int(time.time()) - 400}, id="stale"),
-        pytest.param({"timestamp": int(time.time()) + 400}, id="future"),
+        pytest.param({"age": 400}, id="stale"),
+        pytest.param({"age": -400}, id="future"),
     ],
 )
 async def test_forged_and_stale_signatures_change_nothing(billed: Billed, forgery: dict) -> None:
     session_id = await billed.pay()
     billed.standin.complete(session_id)
     with pytest.raises(payments.BadSignature):
-        await billed.deliver(billed.standin.event(COMPLETED, session_id), **forgery)
+        signing = (
+            {"secret": forgery["secret"]} if "secret" in forgery else {"timestamp": int(time.time()) - forgery["age"]}
+        )
+        await billed.deliver(billed.standin.event(COMPLETED, session_id), **signing)
     assert await payments_of(billed.invoice_id) == [] and await count(StripeEvent) == 0
 
 
