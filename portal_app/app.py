@@ -12,12 +12,14 @@ from portal_app.auth import staff as staff_auth
 from portal_app.portal import invoices as portal_invoices
 from portal_app.portal import login as portal_login
 from portal_app.portal import pages as portal_pages
-from portal_app.routes import api, health, public_invoice, staff_downloads, stripe_webhook
+from portal_app.portal import project_page as portal_project_page
+from portal_app.routes import api, health, notifications_optout, public_invoice, staff_downloads, stripe_webhook
 from portal_app.security import SecurityHeaders
 from portal_app.settings import Settings
 from portal_app.staff import (
     audit_log,
     client_detail,
+    client_requests,
     clients,
     home,
     invoice_detail,
@@ -38,6 +40,7 @@ STAFF_PAGES = (
     home,
     clients,
     client_detail,
+    client_requests,
     project_detail,
     invoices,
     invoice_editor,
@@ -46,7 +49,7 @@ STAFF_PAGES = (
     people,
     settings_page,
 )
-PORTAL_PAGES = (portal_login, portal_pages, portal_invoices)
+PORTAL_PAGES = (portal_login, portal_pages, portal_project_page, portal_invoices)
 API_MOUNT = "/api"
 
 
@@ -74,6 +77,7 @@ def create_app(settings: Settings) -> None:
     app.include_router(staff_auth.build_router(settings))
     app.include_router(portal_auth.build_router(settings))
     app.include_router(public_invoice.router)
+    app.include_router(notifications_optout.router)
     app.include_router(staff_downloads.router)
     app.include_router(stripe_webhook.router)
     _mount_api()

@@ -242,13 +242,20 @@ async def set_preferences(actor: Actor, project_updates: bool, request_replies: 
     return wanted
 
 
-async def opt_out(org_id: uuid.UUID, contact_id: str, token: str, *, ip: str = "") -> bool:
-    """The signed link (or the one-click header): both kinds of mail off. False for a bad or foreign link."""
+def signed_contact(contact_id: str, token: str) -> uuid.UUID | None:
+    """The contact an opt-out link was signed for, or None. Reads nothing: the link's page checks it on GET."""
     try:
         contact_uuid = uuid.UUID(contact_id)
-    except ValueError:
-        return False
-    if not hmac.compare_digest(opt_out_token(contact_uuid), token or ""):
+    except (TypeError, ValueError):
+        return None
+    # as bytes: compare_digest refuses str with non-ASCII characters, and the token comes from anyone's URL
+    return contact_uuid if hmac.compare_digest(opt_out_token(contact_uuid).encode(), (token or "").encode()) else None
+
+
+async def opt_out(org_id: uuid.UUID, contact_id: str, token: str, *, ip: str = "") -> bool:
+    """The signed link (or the one-click header): both kinds of mail off. False for a bad or foreign link."""
+    contact_uuid = signed_contact(contact_id, token)
+    if contact_uuid is None:
         return False
     async with unit_of_work(SystemActor(org_id=org_id, label="opt-out link", ip=ip)) as session:
         contact = await session.scalar(select(Contact).where(Contact.id == contact_uuid, Contact.org_id == org_id))

@@ -13,7 +13,7 @@ from models.clients import Client
 from models.organizations import Membership
 from models.projects import Project, ProjectStatus
 from models.staff import StaffUser
-from services import audit
+from services import audit, events
 from services.actors import Actor, require_staff
 from services.clients import load_client
 from services.common import Page, optional_text, page_window, parse_id, required_text
@@ -155,6 +155,8 @@ async def update_project(actor: Actor, project_id: uuid.UUID | str, data: Projec
                 target_label=project.name,
                 detail=changed,
             )
+            # open project pages (staff and portal: status, phase and lead are on both) redraw
+            events.publish(session, events.ProjectActivity(project.org_id, project.client_id, project.id))
     return await get_project(actor, project.id)
 
 

@@ -11,7 +11,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.clients import Client, Contact
@@ -27,6 +27,8 @@ from services.errors import Invalid, NotFound
 from services.scoping import visible
 
 STATUS_LABELS = {RequestStatus.backlog: "Backlog", RequestStatus.in_progress: "In progress", RequestStatus.done: "Done"}
+# the board's order (Backlog, In progress, Done), not the alphabet's
+COLUMN_ORDER = case({status: n for n, status in enumerate(RequestStatus)}, value=WorkRequest.status)
 MAX_DESCRIPTION = 10_000
 BOARD_LIMIT = 500  # cards per board; a project with more is better served by the API's pages
 
@@ -105,7 +107,7 @@ async def _cards(session: AsyncSession, actor: Actor, *conditions: object, limit
         .join(Project, Project.id == WorkRequest.project_id)
         .outerjoin(Contact, Contact.id == WorkRequest.requester_contact_id)
         .where(*visible(actor, WorkRequest), *conditions)
-        .order_by(WorkRequest.status, WorkRequest.position, WorkRequest.created_at, WorkRequest.id)
+        .order_by(COLUMN_ORDER, WorkRequest.position, WorkRequest.created_at, WorkRequest.id)
         .limit(limit)
         .offset(offset)
     )

@@ -1,19 +1,23 @@
-"""The portal's screens: Home, Projects (list and one project) and Files; the logo its shell shows.
+"""The portal's screens: Home, the Projects list and Files; the logo its shell shows.
 
-Invoices live in `portal_app.portal.invoices`.
+One project's page lives in `portal_app.portal.project_page`, invoices in `portal_app.portal.invoices`.
 """
 
 from __future__ import annotations
+
+import uuid
 
 from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
 from nicegui import APIRouter, ui
 
+from components.progress import progress_bar
 from portal_app.portal.layout import PortalPage, empty_state, frame, guard, portal_off
 from portal_app.portal.login import unknown_portal
 from portal_app.staff.project_detail import STATUS_LABELS
-from services import branding, organizations, projects
-from services.errors import NotFound
+from services import branding, milestones, organizations, projects
+from services.common import Page
+from services.formatting import day
 
 router = APIRouter()
 
@@ -32,15 +36,23 @@ async def open_page(request: Request, slug: str) -> PortalPage | RedirectRespons
     return page
 
 
-def project_card(page: PortalPage, project: projects.ProjectView) -> None:
+def project_card(page: PortalPage, project: projects.ProjectView, summary: milestones.Summary | None) -> None:
     with ui.link(target=page.href(f"/projects/{project.id}")).classes("no-underline text-inherit w-full"):
-        with ui.card().classes("w-full hover:shadow-md").props("flat bordered"):
+        with ui.card().classes("w-full gap-2 hover:shadow-md").props("flat bordered").mark(f"project-{project.id}"):
             with ui.row().classes("w-full items-center justify-between"):
                 ui.label(project.name).classes("text-lg font-medium")
                 ui.badge(STATUS_LABELS[project.status]).props("outline")
-            details = [x for x in (project.phase, f"Due {project.due_date:%d %b %Y}" if project.due_date else "") if x]
-            if details:
-                ui.label(" · ".join(details)).classes("text-sm text-gray-600")
+            if summary is not None:
+                progress_bar(summary.progress.percent)
+            deadline = summary.next_deadline if summary else None
+            details = [project.phase, f"Next deadline: {day(deadline)}" if deadline else ""]
+            if any(details):
+                ui.label(" · ".join(x for x in details if x)).classes("text-sm text-gray-600")
+
+
+async def summaries_of(page: PortalPage, listing: Page[projects.ProjectView]) -> dict[uuid.UUID, milestones.Summary]:
+    """Percent done and next deadline for the whole page of projects at once (no query per card)."""
+    return await milestones.summaries(page.actor, [p.id for p in listing.items])
 
 
 @router.page("/portal/{slug}/")
@@ -49,6 +61,7 @@ async def portal_home(request: Request, slug: str) -> RedirectResponse | None:
     if not isinstance(page, PortalPage):
         return page
     listing = await projects.list_projects(page.actor, limit=6)
+    summaries = await summaries_of(page, listing)
     with frame(page, "Home", "/"):
         ui.label(page.org.welcome_message or f"Welcome to the {page.org.name} client portal.").classes(
             "text-gray-700 whitespace-pre-line"
@@ -60,7 +73,7 @@ async def portal_home(request: Request, slug: str) -> RedirectResponse | None:
         if not listing.items:
             empty_state("work_outline", "No projects yet", "When work starts for you, it shows up here.")
         for project in listing.items:
-            project_card(page, project)
+            project_card(page, project, summaries.get(project.id))
     return None
 
 
@@ -70,40 +83,12 @@ async def portal_projects(request: Request, slug: str) -> RedirectResponse | Non
     if not isinstance(page, PortalPage):
         return page
     listing = await projects.list_projects(page.actor, limit=200)
+    summaries = await summaries_of(page, listing)
     with frame(page, "Projects", "/projects"):
         if not listing.items:
             empty_state("work_outline", "No projects yet", "When work starts for you, it shows up here.")
         for project in listing.items:
-            project_card(page, project)
-    return None
-
-
-@router.page("/portal/{slug}/projects/{project_id}")
-async def portal_project(request: Request, slug: str, project_id: str) -> RedirectResponse | None:
-    page = await open_page(request, slug)
-    if not isinstance(page, PortalPage):
-        return page
-    try:
-        project = await projects.get_project(page.actor, project_id)
-    except NotFound:
-        with frame(page, "Project", "/projects"):
-            ui.context.client.status_code = 404
-            empty_state("search_off", "Project not found", "It may have been removed, or the link is wrong.")
-        return None
-    with frame(page, project.name, "/projects"):
-        ui.link("← All projects", page.href("/projects")).classes("text-sm")
-        with ui.card().classes("w-full").props("flat bordered"):
-            with ui.grid(columns=2).classes("gap-x-8 gap-y-1 text-sm"):
-                for label, value in (
-                    ("Status", STATUS_LABELS[project.status]),
-                    ("Phase", project.phase),
-                    ("Started", f"{project.start_date:%d %b %Y}" if project.start_date else ""),
-                    ("Due", f"{project.due_date:%d %b %Y}" if project.due_date else ""),
-                ):
-                    ui.label(label).classes("text-gray-500")
-                    ui.label(value or "—")
-            if project.description:
-                ui.label(project.description).classes("whitespace-pre-line mt-2")
+            project_card(page, project, summaries.get(project.id))
     return None
 
 

@@ -369,7 +369,8 @@ def build_api() -> FastAPI:
     )
     api.add_exception_handler(ServiceError, _service_error)
     api.include_router(router)
-    from portal_app.routes import api_invoices  # it builds on this module's types, so it is imported last
+    from portal_app.routes import api_invoices, api_projects  # they build on this module's types: imported last
 
     api.include_router(api_invoices.router)
+    api.include_router(api_projects.router)
     return api

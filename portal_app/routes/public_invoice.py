@@ -60,7 +60,7 @@ def _e(value: str) -> str:
     return html.escape(value, quote=True)
 
 
-def _document(title: str, body: str, status_code: int = 200) -> HTMLResponse:
+def html_document(title: str, body: str, status_code: int = 200) -> HTMLResponse:
     page = f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="robots" content="noindex"><title>{_e(title)}</title>
@@ -88,7 +88,7 @@ font:inherit;cursor:pointer}} a.secondary{{background:#fff;color:#4f46e5;border:
 
 
 def not_found() -> HTMLResponse:
-    return _document(
+    return html_document(
         "Invoice not found",
         "<h1>Invoice not found</h1><p class='muted'>This link is not valid. "
         "Please check it, or ask the sender for a new one.</p>",
@@ -202,7 +202,7 @@ def invoice_page(detail: InvoiceDetail, token: str, logo: Logo | None, outcome: 
 <div class="actions">{_pay_form(detail, token)}<a class="button secondary" href="/i/{token}/pdf" download>Download PDF</a>
 <span class="muted">Amount due: <strong>{due}</strong></span></div>
 {_sections(detail)}"""
-    return _document(f"Invoice {detail.number} · {detail.seller.name}", body)
+    return html_document(f"Invoice {detail.number} · {detail.seller.name}", body)
 
 
 @router.get("/i/{token}")

@@ -134,7 +134,9 @@ async def client_page(request: Request, client_id: str) -> RedirectResponse | No
         with ui.card().classes("w-full").props("flat bordered"):
             with ui.row().classes("w-full items-center justify-between"):
                 ui.label("Projects").classes("text-lg font-semibold")
-                ui.button("New project", icon="add", on_click=new_project.open).props("flat")
+                with ui.row().classes("items-center gap-2"):
+                    ui.link("All requests", f"/clients/{client.id}/requests").classes("text-sm").mark("all-requests")
+                    ui.button("New project", icon="add", on_click=new_project.open).props("flat")
             await project_list()
         with ui.card().classes("w-full").props("flat bordered"):
             with ui.row().classes("w-full items-center justify-between"):

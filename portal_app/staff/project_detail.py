@@ -1,9 +1,14 @@
-"""A project: its details, and the form to create or edit one."""
+"""A project's page for staff: details, progress and milestones, the requests board, the updates feed; kept live.
+
+Also the form to create or edit a project. The page's sections live in their own modules (project_milestones,
+project_board, project_feed, request_detail); this one assembles them and redraws them when anyone, in this
+session or another, changes the project.
+"""
 
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from collections.abc import Callable
 
 from fastapi import Request
 from fastapi.responses import RedirectResponse
@@ -11,9 +16,16 @@ from nicegui import APIRouter, ui
 
 from components.forms import FieldErrors, dialog_actions
 from models.projects import ProjectStatus
+from portal_app.redraw import Coalesced
 from portal_app.staff.layout import frame, guard, not_found
-from services import projects, staff
+from portal_app.staff.live import follow_projects
+from portal_app.staff.project_board import BoardSection, new_request_dialog
+from portal_app.staff.project_feed import PAGE_SIZE, ProjectFeed
+from portal_app.staff.project_milestones import MilestonesSection, parse_day
+from portal_app.staff.request_detail import RequestPanel
+from services import discussion, milestones, projects, staff, work_requests
 from services.actors import StaffActor
+from services.common import MAX_PAGE_SIZE
 from services.errors import NotFound, ServiceError
 
 router = APIRouter()
@@ -25,10 +37,6 @@ STATUS_LABELS = {
     ProjectStatus.completed: "Completed",
     ProjectStatus.cancelled: "Cancelled",
 }
-
-
-def _parse_date(value: str | None) -> date | None:
-    return date.fromisoformat(value) if value else None
 
 
 async def project_dialog(
@@ -89,8 +97,8 @@ async def project_dialog(
                     status=status.value,
                     phase=phase.value,
                     lead_user_id=uuid.UUID(lead.value) if lead.value else None,
-                    start_date=_parse_date(start.value),
-                    due_date=_parse_date(due.value),
+                    start_date=parse_day(start.value),
+                    due_date=parse_day(due.value),
                 )
             except ValueError:
                 errors.show("due_date", "Enter dates as YYYY-MM-DD.")
@@ -122,37 +130,91 @@ async def project_page(request: Request, project_id: str) -> RedirectResponse | 
         return context
     actor = context.actor
     try:
-        project = await projects.get_project(actor, project_id)
+        overview = await milestones.project_overview(actor, project_id)
+        pid = overview.project.id
+        first_board = await work_requests.project_board(actor, pid)
+        first_updates = await discussion.list_updates(actor, pid, limit=PAGE_SIZE)
     except NotFound:
         with frame(context, "Project"):
             not_found("This project does not exist.")
         return None
+    members = await staff.list_staff(actor, limit=MAX_PAGE_SIZE)
+    project = overview.project
 
-    @ui.refreshable
-    def details(view: projects.ProjectView) -> None:
-        with ui.card().classes("w-full").props("flat bordered"):
-            with ui.row().classes("w-full items-center justify-between"):
-                with ui.column().classes("gap-0"):
-                    ui.label(view.name).classes("text-xl font-semibold")
-                    ui.link(view.client_name, f"/clients/{view.client_id}").classes("text-sm")
-                ui.button("Edit", icon="edit", on_click=edit.open).props("flat dense")
-            with ui.grid(columns=2).classes("gap-x-8 gap-y-1 text-sm"):
-                for label, value in (
-                    ("Status", STATUS_LABELS[view.status]),
-                    ("Phase", view.phase),
-                    ("Lead", view.lead_name),
-                    ("Start", str(view.start_date or "")),
-                    ("Due", str(view.due_date or "")),
-                ):
-                    ui.label(label).classes("text-gray-500")
-                    ui.label(value or "—")
-            if view.description:
-                ui.label(view.description).classes("whitespace-pre-line text-sm mt-2")
+    async def reload() -> None:
+        nonlocal overview, project, edit
+        try:
+            overview = await milestones.project_overview(actor, pid)
+        except NotFound:  # removed meanwhile: show what a fresh load would
+            ui.navigate.reload()
+            return
+        if overview.project != project and not edit.value:  # the edit form starts from what is saved now
+            project = overview.project
+            edit.delete()
+            with anchor:
+                edit = await project_dialog(actor, saved, existing=project)
+        details.refresh()
+        progress.redraw(overview)
+        await board.reload()
+        await feed.reload()
+        await panel.refresh()
+
+    redraw = Coalesced(reload)
 
     async def saved(view: projects.ProjectView) -> None:
-        details.refresh(view)
+        await redraw()
+
+    @ui.refreshable
+    def details() -> None:
+        _details(overview, edit.open)
 
     with frame(context, "Project"):
-        edit = await project_dialog(actor, saved, existing=project)
-        details(project)
+        anchor = ui.element("div").classes("hidden")
+        with anchor:
+            edit = await project_dialog(actor, saved, existing=project)
+        panel = RequestPanel(actor, {str(m.user_id): m.name for m in members.items}, redraw)
+        new_request = new_request_dialog(actor, pid, redraw)
+        details()
+        with ui.card().classes("w-full gap-3").props("flat bordered").mark("progress-card"):
+            ui.label("Progress").classes("text-lg font-semibold")
+            progress = MilestonesSection(actor, overview, redraw)
+            progress.progress()
+            ui.label("Milestones").classes("font-semibold")
+            progress.items()
+            progress.add_form()
+        with ui.row().classes("w-full items-center justify-between"):
+            ui.label("Requests").classes("text-xl font-semibold")
+            ui.button("New request", icon="add", on_click=new_request.open).props("unelevated no-caps")
+        board = BoardSection(actor, first_board, lambda: work_requests.project_board(actor, pid), panel, redraw)
+        board.draw()
+        ui.label("Updates").classes("text-xl font-semibold")
+        feed = ProjectFeed(actor, pid, first_updates)
+        feed.composer()
+        feed.entries()
+    follow_projects(actor, lambda item: item.project_id == pid, redraw)
     return None
+
+
+def _details(overview: milestones.ProjectOverview, edit: Callable[[], object]) -> None:
+    view = overview.project
+    with ui.card().classes("w-full").props("flat bordered").mark("project-details"):
+        with ui.row().classes("w-full items-center justify-between"):
+            with ui.column().classes("gap-0"):
+                ui.label(view.name).classes("text-xl font-semibold")
+                ui.link(view.client_name, f"/clients/{view.client_id}").classes("text-sm")
+            with ui.row().classes("items-center gap-2"):
+                ui.badge(STATUS_LABELS[view.status]).props("outline").mark("project-status")
+                ui.button("Edit", icon="edit", on_click=edit).props("flat dense")
+        with ui.grid(columns=2).classes("gap-x-8 gap-y-1 text-sm"):
+            for label, value in (
+                ("Status", STATUS_LABELS[view.status]),
+                ("Phase", view.phase),
+                ("Lead", overview.lead_name),
+                ("Start", str(view.start_date or "")),
+                ("Due", str(view.due_date or "")),
+                ("Next deadline", str(overview.next_deadline or "")),
+            ):
+                ui.label(label).classes("text-gray-500")
+                ui.label(value or "—")
+        if view.description:
+            ui.label(view.description).classes("whitespace-pre-line text-sm mt-2")

@@ -184,6 +184,11 @@ async def test_openapi_lists_the_endpoints_under_the_mount():
         "/v1/invoices",
         "/v1/invoices/{invoice_id}",
         "/v1/invoices/{invoice_id}/send",
+        "/v1/projects/{project_id}/milestones",
+        "/v1/projects/{project_id}/updates",
+        "/v1/projects/{project_id}/requests",
+        "/v1/requests",
+        "/v1/requests/{request_id}",
     }
     assert set(spec["paths"]["/v1/clients"]) == {"get", "post"}
     assert set(spec["paths"]["/v1/contacts/{contact_id}"]) == {"get", "patch"}

@@ -273,3 +273,13 @@ async def test_other_clients_never_see_or_touch_the_work(team: Team) -> None:
     with pytest.raises(NotFound):
         await work_requests.move_request(other_org.actor, card.id, "done")
     assert date.today()  # the clock is not frozen here
+
+
+async def test_the_request_list_follows_the_board_order(team: Team) -> None:
+    made = {}
+    for title in ("Shipped", "Waiting", "Doing"):
+        made[title] = await work_requests.create_request(team.staff, team.project_id, work_requests.RequestInput(title))
+    await work_requests.move_request(team.staff, made["Shipped"].id, "done")
+    await work_requests.move_request(team.staff, made["Doing"].id, "in_progress")
+    listing = await work_requests.list_project_requests(team.jane, team.project_id)
+    assert [card.title for card in listing.items] == ["Waiting", "Doing", "Shipped"]

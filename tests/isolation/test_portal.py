@@ -7,23 +7,29 @@ from sqlalchemy import select
 
 from models import (
     InvoiceView,
+    RequestStatus,
+    Visibility,
 )
 from services import (
     api_tokens,
     audit,
     clients,
     contacts,
+    discussion,
     invoice_access,
     invoice_listing,
     invoice_payments,
     invoices,
     magic_links,
+    milestones,
+    notifications,
     organizations,
     portal_sessions,
     projects,
     receivables,
     staff,
     staff_sessions,
+    work_requests,
 )
 from services.actors import SystemActor
 from services.errors import NotFound
@@ -99,6 +105,21 @@ STAFF_ONLY = {
     "duplicate_invoice": lambda p, w: invoices.duplicate_invoice(p, w.a1_invoice_id),
     "aging": lambda p, w: receivables.aging(p),
     "invoiced_vs_collected": lambda p, w: receivables.invoiced_vs_collected(p),
+    # its own client's project work: contacts read it, add requests and reply, and change nothing else
+    "add_milestone": lambda p, w: milestones.add_milestone(p, w.a.project.id, milestones.MilestoneInput("Mine")),
+    "update_milestone": lambda p, w: milestones.update_milestone(
+        p, w.a1_work.milestone_id, milestones.MilestoneInput("Mine", done=True)
+    ),
+    "set_milestone_done": lambda p, w: milestones.set_milestone_done(p, w.a1_work.milestone_id, True),
+    "delete_milestone": lambda p, w: milestones.delete_milestone(p, w.a1_work.milestone_id),
+    "set_progress": lambda p, w: milestones.set_progress(p, w.a.project.id, 100),
+    "update_request": lambda p, w: work_requests.update_request(
+        p, w.a1_work.request_id, work_requests.RequestInput("Mine")
+    ),
+    "move_request": lambda p, w: work_requests.move_request(p, w.a1_work.request_id, "done"),
+    "assign_request": lambda p, w: work_requests.assign_request(p, w.a1_work.request_id, None),
+    "client_board": lambda p, w: work_requests.client_board(p, w.a.client.id),
+    "post_update": lambda p, w: discussion.post_update(p, w.a.project.id, "Mine", "public"),
 }
 
 
@@ -116,3 +137,60 @@ async def test_portal_actor_reaches_its_own_invoice(worlds: Worlds):
 async def test_staff_only_services_are_not_found_for_a_portal_actor(worlds: Worlds, name):
     with pytest.raises(NotFound):  # not Forbidden: the portal does not learn that staff things exist
         await STAFF_ONLY[name](worlds.portal, worlds)
+
+
+# --- project work: its own client's, public items only -------------------------------------------------------------
+
+
+async def test_portal_actor_reaches_its_own_project_work(worlds: Worlds):
+    portal, project_id, work = worlds.portal, worlds.a.project.id, worlds.a1_work
+    assert [m.title for m in await milestones.list_milestones(portal, project_id)] == ["alpha-one milestone"]
+    board = await work_requests.project_board(portal, project_id)
+    assert [c.title for c in board.columns[RequestStatus.backlog]] == ["alpha-one request"]
+    feed = await discussion.list_updates(portal, project_id)
+    assert [(u.body, [c.body for c in u.comments]) for u in feed.items] == [
+        ("alpha-one public update", ["alpha-one public reply"])
+    ]
+    assert [c.body for c in await discussion.request_discussion(portal, work.request_id)] == [
+        "alpha-one request answer"
+    ]
+    assert [u.body for u in await discussion.request_updates(portal, work.request_id)] == ["alpha-one request news"]
+    assert await notifications.get_preferences(portal) == notifications.Preferences(True, True)
+    reply = await discussion.add_comment(portal, "Thanks", update_id=work.update_id, visibility="internal")
+    assert reply.visibility == Visibility.public  # a contact's words are always for the client to see
+
+
+async def test_internal_items_of_its_own_client_stay_hidden(worlds: Worlds, layers):
+    """Its own client's internal updates and comments: not by id, not in lists, not in counts (both layers, and the
+    queries' own filters alone)."""
+    portal, project_id, work = worlds.portal, worlds.a.project.id, worlds.a1_work
+    hidden = [m.lower() for m in work.internal_markers]
+
+    def leaked(result: object) -> list[str]:
+        return [m for m in hidden if m in repr(result).lower()]
+
+    for visibility in ("public", "internal"):
+        with pytest.raises(NotFound):
+            await discussion.add_comment(portal, "peek", update_id=work.internal_update_id, visibility=visibility)
+
+    feed = await discussion.list_updates(portal, project_id, limit=200)
+    assert (feed.total, [u.id for u in feed.items]) == (1, [work.update_id])
+    assert [c.visibility for c in feed.items[0].comments] == [Visibility.public]
+    thread = await discussion.request_discussion(portal, work.request_id)
+    updates = await discussion.request_updates(portal, work.request_id)
+    assert (len(thread), len(updates)) == (1, 1)
+
+    card = await work_requests.get_request(portal, work.request_id)
+    board = await work_requests.project_board(portal, project_id)
+    listed = await work_requests.list_project_requests(portal, project_id, limit=200)
+    assert card.comment_count == 1  # staff see 2
+    assert [c.comment_count for c in board.columns[RequestStatus.backlog]] == [1]
+    assert (listed.total, [c.comment_count for c in listed.items]) == (1, [1])
+    overview = await milestones.project_overview(portal, project_id)
+    for result in (feed, thread, updates, card, board, listed, overview):
+        assert not leaked(result), leaked(result)
+
+    # the same rows are there for staff: what the portal got is filtered, not missing
+    assert (await discussion.list_updates(worlds.a.actor, project_id)).total == 2
+    assert (await work_requests.get_request(worlds.a.actor, work.request_id)).comment_count == 2
+    assert len(await discussion.request_discussion(worlds.a.actor, work.request_id)) == 2

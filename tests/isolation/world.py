@@ -4,42 +4,54 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, replace
+from datetime import date
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 
 from models import (
     ApiToken,
     AuditEvent,
     Client,
+    Comment,
     Contact,
     Invoice,
     InvoiceLine,
     InvoiceView,
     MagicLink,
     Membership,
+    Milestone,
+    NotificationPreference,
+    NotificationSent,
     Organization,
     OutboxMail,
     Payment,
+    PendingNotification,
     PortalSession,
     Project,
     ReminderSent,
     StaffSession,
     StaffUser,
+    Update,
+    WorkRequest,
 )
 from services import (
     api_tokens,
     clients,
     contacts,
+    discussion,
     invoice_payments,
     invoice_views,
     invoices,
     magic_links,
+    milestones,
+    notifications,
     outbox,
     portal_sessions,
     projects,
     staff,
     staff_sessions,
+    work_requests,
 )
 from services.actors import PortalActor, StaffActor, SystemActor
 from services.common import hash_secret
@@ -51,6 +63,7 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
 INVOICING = (Invoice, InvoiceLine, Payment, InvoiceView, ReminderSent)
+COLLABORATION = (Milestone, WorkRequest, Update, Comment, NotificationPreference, PendingNotification, NotificationSent)
 
 
 @dataclass(frozen=True)
@@ -67,9 +80,21 @@ class Target:
     markers: frozenset[str]
     whole_org: bool  # False: one client of the intruder's own organization
     invoice_id: uuid.UUID | None = None  # the target client's invoice: sent and partly paid
+    # the target client's project work (see `collaborate`)
+    milestone_id: uuid.UUID | None = None
+    request_id: uuid.UUID | None = None
+    update_id: uuid.UUID | None = None  # public, with a public and an internal comment
+    internal_update_id: uuid.UUID | None = None
 
     def scope(self) -> list[tuple[type, Any]]:
         if not self.whole_org:
+            # Another client's contact writes to the shared log about its own things (its mail choices, say):
+            # those rows are not the target's, everything else in the organization's log is.
+            others = select(Contact.id).where(Contact.org_id == self.org_id, Contact.client_id != self.client_id)
+            audit = and_(
+                AuditEvent.org_id == self.org_id,
+                or_(AuditEvent.actor_type != "portal", AuditEvent.actor_id.not_in(others)),
+            )
             return [
                 (Client, Client.id == self.client_id),
                 (Contact, Contact.client_id == self.client_id),
@@ -77,11 +102,12 @@ class Target:
                 (MagicLink, MagicLink.client_id == self.client_id),
                 (PortalSession, PortalSession.client_id == self.client_id),
                 *((m, m.client_id == self.client_id) for m in (Invoice, InvoiceLine, Payment, InvoiceView)),
-                (AuditEvent, AuditEvent.org_id == self.org_id),
+                *((m, m.client_id == self.client_id) for m in COLLABORATION),
+                (AuditEvent, audit),
             ]
         owned = (Client, Contact, Project, ApiToken, StaffSession, Membership, AuditEvent, OutboxMail, MagicLink)
         return [(Organization, Organization.id == self.org_id), (StaffUser, StaffUser.id == self.user_id)] + [
-            (m, m.org_id == self.org_id) for m in (*owned, PortalSession, *INVOICING)
+            (m, m.org_id == self.org_id) for m in (*owned, PortalSession, *INVOICING, *COLLABORATION)
         ]
 
 
@@ -102,6 +128,7 @@ class Worlds:
     a2: Any
     b: Any
     a1_invoice_id: uuid.UUID | None = None
+    a1_work: Worked | None = None  # the portal contact's own client's project work
 
 
 async def snapshot(target: Target) -> dict[str, list[tuple]]:
@@ -164,11 +191,89 @@ async def billed(actor: StaffActor, client_id: uuid.UUID, amount: str, reference
     return Billed(actor.org_id, client_id, detail.id, frozenset(markers))
 
 
+def covered(target: Target, made: list) -> list:
+    """What of `made` (each with an org_id and a client_id) the target holds: its client's, or its organization's."""
+    return [m for m in made if m.client_id == target.client_id or (target.whole_org and m.org_id == target.org_id)]
+
+
 def with_invoices(target: Target, made: list[Billed]) -> Target:
     """The target's invoice, and the markers of every invoice it covers (its client's, or its organization's)."""
     own = next(b for b in made if b.client_id == target.client_id)
-    covered = [b for b in made if b.client_id == target.client_id or (target.whole_org and b.org_id == target.org_id)]
-    return replace(target, invoice_id=own.invoice_id, markers=target.markers.union(*(b.markers for b in covered)))
+    markers = target.markers.union(*(b.markers for b in covered(target, made)))
+    return replace(target, invoice_id=own.invoice_id, markers=markers)
+
+
+@dataclass(frozen=True)
+class Worked:
+    """One client's project work: the ids probes aim at, and every id and text of it as markers."""
+
+    org_id: uuid.UUID
+    client_id: uuid.UUID
+    milestone_id: uuid.UUID
+    request_id: uuid.UUID
+    update_id: uuid.UUID
+    internal_update_id: uuid.UUID
+    internal_markers: frozenset[str]  # what not even the client's own contacts may see
+    markers: frozenset[str]
+
+
+def contact_actor(staff_actor: StaffActor, contact: contacts.ContactView) -> PortalActor:
+    return PortalActor(staff_actor.org_id, contact.client_id, contact.id, contact.email)
+
+
+async def collaborate(
+    staff_actor: StaffActor, contact: contacts.ContactView, project_id: uuid.UUID, ref: str, *, by_contact: bool = True
+) -> Worked:
+    """A milestone; a request (the contact's, or staff's where the organization's outbox must stay empty); a public
+    update with a public and an internal comment; an internal update; on the request a public and an internal
+    comment and update; and the contact's mail choices (a notification_preferences row)."""
+    member, portal = staff_actor, contact_actor(staff_actor, contact)
+    milestone = await milestones.add_milestone(
+        member, project_id, milestones.MilestoneInput(f"{ref} milestone", date(2031, 1, 1))
+    )
+    card = await work_requests.create_request(
+        portal if by_contact else member, project_id, work_requests.RequestInput(f"{ref} request", f"{ref} asks")
+    )
+    public = await discussion.post_update(member, project_id, f"{ref} public update", "public")
+    internal = await discussion.post_update(member, project_id, f"{ref} internal update", "internal")
+    seen = [
+        await discussion.add_comment(portal, f"{ref} public reply", update_id=public.id),
+        await discussion.add_comment(member, f"{ref} request answer", request_id=card.id, visibility="public"),
+        await discussion.post_update(member, project_id, f"{ref} request news", "public", request_id=card.id),
+    ]
+    hidden = [
+        internal,
+        await discussion.add_comment(member, f"{ref} internal reply", update_id=public.id, visibility="internal"),
+        await discussion.add_comment(member, f"{ref} internal thread", update_id=internal.id, visibility="internal"),
+        await discussion.add_comment(member, f"{ref} request note", request_id=card.id, visibility="internal"),
+        await discussion.post_update(member, project_id, f"{ref} request memo", "internal", request_id=card.id),
+    ]
+    await notifications.set_preferences(portal, True, True)
+    internal_markers = frozenset({str(h.id) for h in hidden} | {h.body for h in hidden})
+    markers = {str(milestone.id), milestone.title, str(card.id), card.title, card.description, str(public.id)}
+    markers |= {str(s.id) for s in seen} | {s.body for s in seen} | {public.body}
+    return Worked(
+        staff_actor.org_id,
+        contact.client_id,
+        milestone.id,
+        card.id,
+        public.id,
+        internal.id,
+        internal_markers,
+        frozenset(markers) | internal_markers,
+    )
+
+
+def with_work(target: Target, made: list[Worked]) -> Target:
+    own = next(w for w in made if w.client_id == target.client_id)
+    return replace(
+        target,
+        milestone_id=own.milestone_id,
+        request_id=own.request_id,
+        update_id=own.update_id,
+        internal_update_id=own.internal_update_id,
+        markers=target.markers.union(*(w.markers for w in covered(target, made))),
+    )
 
 
 async def raw(actor, statement) -> list:
@@ -219,5 +324,10 @@ async def make_worlds() -> Worlds:
         await billed(a.actor, second.id, "5555.55", "alpha-two-ref"),
         await billed(b.actor, b.client.id, "424242.42", "bravo-ref"),
     ]
-    intruders = [replace(i, target=with_invoices(i.target, made)) for i in intruders]
-    return Worlds(intruders, portal, a1_session, a, a2, b, a1_invoice_id=made[0].invoice_id)
+    work = [
+        await collaborate(a.actor, a.contact, a.project.id, "alpha-one"),
+        await collaborate(a.actor, sam, website.id, "alpha-two"),
+        await collaborate(b.actor, b.contact, b.project.id, "bravo", by_contact=False),  # org B's outbox stays empty
+    ]
+    intruders = [replace(i, target=with_work(with_invoices(i.target, made), work)) for i in intruders]
+    return Worlds(intruders, portal, a1_session, a, a2, b, a1_invoice_id=made[0].invoice_id, a1_work=work[0])

@@ -1,0 +1,71 @@
+"""The portal's requests board: three columns of cards, read-only (staff move cards on their own board).
+
+Fed with plain `KanbanCard`s so it knows nothing of services. A card can be opened (to read and reply to its
+discussion) by click or keyboard; nothing can be dragged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+
+from nicegui import ui
+
+
+@dataclass(frozen=True, slots=True)
+class KanbanCard:
+    id: str
+    title: str
+    requester: str
+    comments: int
+
+
+@dataclass(frozen=True, slots=True)
+class KanbanColumn:
+    key: str
+    title: str
+    cards: Sequence[KanbanCard]
+
+
+OnOpen = Callable[[str], Awaitable[None]]
+
+
+def _card(card: KanbanCard, on_open: OnOpen | None) -> None:
+    with ui.card().classes("w-full gap-1 p-3").props("flat bordered").mark(f"request-{card.id}") as box:
+        ui.label(card.title).classes("font-medium break-words")
+        with ui.row().classes("w-full items-center justify-between gap-2 text-xs text-gray-600"):
+            ui.label(f"From {card.requester}" if card.requester else "")
+            with ui.row().classes("items-center gap-1 no-wrap"):
+                ui.icon("chat_bubble_outline", size="xs")
+                label = ui.label(str(card.comments))
+                label.props["aria-label"] = f"{card.comments} comment{'' if card.comments == 1 else 's'}"
+    if on_open is None:
+        return
+    box.classes("cursor-pointer hover:shadow-md")
+    box.props["role"], box.props["tabindex"], box.props["aria-label"] = "button", "0", card.title
+
+    async def open_card() -> None:
+        await on_open(card.id)
+
+    box.on("click", open_card)
+    box.on("keydown.enter", open_card)
+
+
+def portal_kanban(columns: Sequence[KanbanColumn], on_open: OnOpen | None = None) -> None:
+    with ui.element("div").classes("w-full grid grid-cols-1 md:grid-cols-3 gap-4").mark("kanban"):
+        for column in columns:
+            with (
+                ui.column().classes("bg-gray-50 rounded-lg p-3 gap-2 min-h-[6rem]").mark(f"column-{column.key}") as lane
+            ):
+                lane.props["role"], lane.props["aria-label"], lane.props["data-column"] = (
+                    "region",
+                    column.title,
+                    column.key,
+                )
+                with ui.row().classes("w-full items-center justify-between"):
+                    ui.label(column.title).classes("font-semibold")
+                    ui.badge(str(len(column.cards))).props("color=grey-6 rounded")
+                if not column.cards:
+                    ui.label("Nothing here").classes("text-sm text-gray-400")
+                for card in column.cards:
+                    _card(card, on_open)

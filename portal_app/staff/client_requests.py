@@ -1,0 +1,62 @@
+"""All requests of one client, across its projects, on one board; kept live like the project page."""
+
+from __future__ import annotations
+
+from fastapi import Request
+from fastapi.responses import RedirectResponse
+from nicegui import APIRouter, ui
+
+from portal_app.redraw import Coalesced
+from portal_app.staff.layout import frame, guard, not_found
+from portal_app.staff.live import follow_projects
+from portal_app.staff.project_board import BoardSection
+from portal_app.staff.request_detail import RequestPanel
+from services import clients, staff, work_requests
+from services.common import MAX_PAGE_SIZE
+from services.errors import NotFound
+
+router = APIRouter()
+
+
+@router.page("/clients/{client_id}/requests")
+async def client_requests_page(request: Request, client_id: str) -> RedirectResponse | None:
+    context = await guard(request)
+    if isinstance(context, RedirectResponse):
+        return context
+    actor = context.actor
+    try:
+        client = await clients.get_client(actor, client_id)
+        first_board = await work_requests.client_board(actor, client.id)
+    except NotFound:
+        with frame(context, "Requests"):
+            not_found("This client does not exist.")
+        return None
+    members = await staff.list_staff(actor, limit=MAX_PAGE_SIZE)
+
+    async def reload() -> None:
+        try:
+            await board.reload()
+        except NotFound:
+            ui.navigate.reload()
+            return
+        await panel.refresh()
+
+    redraw = Coalesced(reload)
+
+    with frame(context, f"Requests · {client.name}"):
+        ui.link(f"← {client.name}", f"/clients/{client.id}").classes("text-sm")
+        ui.label("Every request of this client, across all its projects. Each card names its project.").classes(
+            "text-sm text-gray-600"
+        )
+        panel = RequestPanel(actor, {str(m.user_id): m.name for m in members.items}, redraw)
+        board = BoardSection(
+            actor,
+            first_board,
+            lambda: work_requests.client_board(actor, client.id),
+            panel,
+            redraw,
+            across_projects=True,
+        )
+        board.draw()
+    follow_projects(actor, lambda item: item.client_id == client.id, redraw)
+    return None
