@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import secrets
+import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import func, select
 
 from models.organizations import Organization
-from services import clients, clock, contacts, organizations, projects, staff
-from services.actors import SystemActor
+from services import clients, clock, contacts, discussion, milestones, organizations, projects, staff, work_requests
+from services.actors import StaffActor, SystemActor
 from services.db import unit_of_work
 
 DEMO_SLUG = "northwind-studio"
@@ -52,6 +53,31 @@ CLIENTS = [
         [("Booking engine integration", "active", "QA", 10)],
     ),
 ]
+
+
+# Milestones (title, days from today, done), requests (title, column) and updates (text, visibility) per active project
+MILESTONES = [("Kick-off", -25, True), ("Designs approved", -5, True), ("First build", 7, False), ("Launch", 0, False)]
+REQUESTS = [
+    ("Add the new logo to the header", "done"),
+    ("Newsletter sign-up in the footer", "in_progress"),
+    ("Check the contact form on mobile", "backlog"),
+]
+UPDATES = [
+    ("Designs are signed off: thank you for the quick feedback! The build starts Monday.", "public"),
+    ("Client prefers calls before 11 am; keep estimates conservative on the booking work.", "internal"),
+]
+
+
+async def _project_work(actor: StaffActor, project_id: uuid.UUID, due_in: int) -> None:
+    for title, days, done in MILESTONES:
+        when = clock.now().date() + timedelta(days=days if days else due_in)
+        await milestones.add_milestone(actor, project_id, milestones.MilestoneInput(title, when, done))
+    for title, column in REQUESTS:
+        card = await work_requests.create_request(actor, project_id, work_requests.RequestInput(title))
+        if column != "backlog":
+            await work_requests.move_request(actor, card.id, column)
+    for text, visibility in UPDATES:
+        await discussion.post_update(actor, project_id, text, visibility)
 
 
 @dataclass(frozen=True)
@@ -101,7 +127,7 @@ async def seed(password: str | None = None) -> DemoLogin:
                 contacts.ContactInput(email=person_email, name=person, title=title, portal_enabled=portal),
             )
         for project_name, status, phase, due_in in work:
-            await projects.create_project(
+            project = await projects.create_project(
                 actor,
                 client.id,
                 projects.ProjectInput(
@@ -113,4 +139,6 @@ async def seed(password: str | None = None) -> DemoLogin:
                     due_date=today + timedelta(days=due_in),
                 ),
             )
+            if status == "active":
+                await _project_work(actor, project.id, due_in)
     return DemoLogin(email=DEMO_OWNER, password=password, slug=DEMO_SLUG, created=True)
