@@ -159,7 +159,7 @@ def _session(obj: Any) -> CheckoutSession:
         url=str(data.get("url") or ""),
         status=str(data.get("status") or ""),
         payment_status=str(data.get("payment_status") or ""),
-        amount_total=from_stripe_amount(amount, currency) if isinstance(amount, int) and currency else None,
+        amount_total=_amount(amount, currency),
         currency=currency,
         metadata={str(k): str(v) for k, v in (data.get("metadata") or {}).items()},
         client_reference_id=str(data.get("client_reference_id") or ""),
@@ -168,6 +168,16 @@ def _session(obj: Any) -> CheckoutSession:
         expires_at=datetime.fromtimestamp(expires, UTC) if isinstance(expires, int) else None,
         customer_email=str((details.get("email") if isinstance(details, dict) else "") or ""),
     )
+
+
+def _amount(amount: object, currency: str) -> int | None:
+    """Stripe's amount in ISO minor units; None when there is none or the currency is not one Portico knows."""
+    if not isinstance(amount, int) or isinstance(amount, bool) or not currency:
+        return None
+    try:
+        return from_stripe_amount(amount, currency)
+    except Invalid:
+        return None
 
 
 def session_from_event(event: dict[str, Any]) -> CheckoutSession:

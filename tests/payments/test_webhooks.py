@@ -361,3 +361,11 @@ async def test_every_path_at_once_still_counts_the_session_once(billed: Billed) 
     await assert_paid_once(billed)
     async with unit_of_work(SystemActor()) as session:
         assert await session.scalar(select(func.count()).select_from(StripeEvent)) <= 2
+
+
+async def test_a_currency_portico_does_not_know_goes_to_review_not_to_a_crash(billed: Billed) -> None:
+    session_id = await billed.pay()
+    assert (await billed.completed(session_id, currency="xyz")).result == "review"
+    assert await payments_of(billed.invoice_id) == []
+    [alert] = await mails("Payment needs review:")
+    assert "XYZ" in alert.body_text
