@@ -204,17 +204,30 @@ async def test_cards_move_by_drag_and_drop(user: User) -> None:
         board = await work_requests.project_board(world.actor, world.project.id)
         return [c.title for c in board.columns[status]]
 
+    async def drop(marker: str, event: dict, column_status: RequestStatus, expected: list[str]) -> None:
+        # A move redraws the board (the live event), which replaces the card elements: an element found just
+        # before the redraw may be gone when the drop reaches it. Each drop here is idempotent, so drop again
+        # on the element as it is now until the board shows the result.
+        for _ in range(20):
+            await user.should_see(marker=marker, retries=50)
+            user.find(marker=marker).trigger("drop", event)
+            try:
+                await eventually(lambda: _equals(lambda: column(column_status), expected), timeout=1.0)
+                return
+            except AssertionError:
+                continue
+        raise AssertionError(f"{expected} never reached the {column_status.value} column")
+
     # dropped on the Done column itself: to its bottom
-    user.find(marker="column-done").trigger("drop", {"card": str(cards[0].id)})
-    await eventually(lambda: _equals(lambda: column(RequestStatus.done), ["Alpha"]))
+    await drop("column-done", {"card": str(cards[0].id)}, RequestStatus.done, ["Alpha"])
     # dropped on the lower half of Gamma, within the backlog: Beta goes after it
-    await user.should_see(marker=f"request-{cards[0].id}", retries=50)
-    user.find(marker=f"request-{cards[2].id}").trigger("drop", {"card": str(cards[1].id), "after": True})
-    await eventually(lambda: _equals(lambda: column(RequestStatus.backlog), ["Gamma", "Beta"]))
+    await drop(
+        f"request-{cards[2].id}", {"card": str(cards[1].id), "after": True}, RequestStatus.backlog, ["Gamma", "Beta"]
+    )
     # dropped on the upper half of Alpha, in another column: Gamma goes before it
-    await user.should_see(marker=f"request-{cards[0].id}")
-    user.find(marker=f"request-{cards[0].id}").trigger("drop", {"card": str(cards[2].id), "after": False})
-    await eventually(lambda: _equals(lambda: column(RequestStatus.done), ["Gamma", "Alpha"]))
+    await drop(
+        f"request-{cards[0].id}", {"card": str(cards[2].id), "after": False}, RequestStatus.done, ["Gamma", "Alpha"]
+    )
     # something that is not one of this board's cards changes nothing
     user.find(marker="column-in_progress").trigger("drop", {"card": "not-a-card"})
     assert await column(RequestStatus.in_progress) == []
