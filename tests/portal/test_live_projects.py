@@ -61,6 +61,13 @@ def record(user: User) -> list[Message]:
     return sent
 
 
+async def drained(user: User) -> None:
+    """Wait until everything the page queued for the browser has gone out (its outbox is empty)."""
+    assert user.client is not None
+    outbox = user.client.outbox
+    await eventually(lambda: not outbox.updates and not outbox.messages)
+
+
 def within(user: User, marker: str) -> list[str]:
     """The label texts inside the element marked `marker` (none while it is not drawn yet)."""
     assert user.client is not None
@@ -115,7 +122,7 @@ async def test_internal_activity_neither_redraws_the_page_nor_reaches_it(
     sent = await open_project(user, acme)
     user.find(marker=f"request-{card.id}").click()  # the request's discussion is open too
     await user.should_see("No replies yet.", retries=50)
-    await asyncio.sleep(0.2)  # let the page's own first messages go out
+    await drained(user)  # the page's own first messages are out
     sent.clear()
     before = page_state(user)
 
@@ -127,7 +134,7 @@ async def test_internal_activity_neither_redraws_the_page_nor_reaches_it(
     await discussion.post_update(staff, pid, f"{SECRET} on the request", "internal", request_id=card.id)
     assert redraws == []  # listeners run as each change commits: none of these even scheduled a redraw
 
-    await asyncio.sleep(0.3)
+    await drained(user)
     assert page_state(user) == before
     assert SECRET not in repr(sent) and not [m for m in sent if m[1] == "update"]
 
@@ -148,14 +155,14 @@ async def test_another_clients_or_organizations_activity_leaves_the_page_alone(
     second = await projects.create_project(acme.actor, acme.client.id, projects.ProjectInput(name="Acme Shop"))
     globex = await make_world("globex")
     sent = await open_project(user, acme)
-    await asyncio.sleep(0.2)
+    await drained(user)
     sent.clear()
 
     await discussion.post_update(acme.actor, neighbour.id, "Initech news", "public")
     await discussion.post_update(acme.actor, second.id, "Shop news", "public")  # same client, another project
     await discussion.post_update(globex.actor, globex.project.id, "Globex news", "public")
     assert redraws == []
-    await asyncio.sleep(0.2)
+    await drained(user)
     assert not [m for m in sent if m[1] == "update"]
     assert "Initech news" not in repr(sent) and "Globex news" not in repr(sent)
 

@@ -57,3 +57,22 @@ async def eventually(predicate: Callable[[], Any], timeout: float = 5.0) -> Any:
 
 def error_of(field: Any) -> Callable[[], str | None]:
     return lambda: field.props.get("error-message")
+
+
+async def act_until(
+    user: User, marker: str, act: Callable[[Any], None], done: Callable[[], Any], tries: int = 20
+) -> None:
+    """Act on the element marked `marker` until `done()` holds, finding the element afresh each time.
+
+    A live redraw (after this test's own change, or another session's) replaces the elements it draws: one
+    found just before a redraw may be gone when the click or drop reaches it. Use for idempotent actions only.
+    """
+    for _ in range(tries):
+        await user.should_see(marker=marker, retries=50)
+        act(user.find(marker=marker))
+        try:
+            await eventually(done, timeout=3.0)
+            return
+        except AssertionError:
+            continue
+    raise AssertionError(f"acting on {marker} never had its effect")

@@ -9,7 +9,7 @@ from models.collaboration import RequestStatus
 from services import projects, work_requests
 from services.work_requests import RequestInput
 from tests.collaboration.conftest import portal_actor
-from tests.staff.helpers import eventually, signed_in
+from tests.staff.helpers import act_until, signed_in
 from tests.staff.test_project_page import sees_within
 from tests.support.factories import make_world
 
@@ -35,12 +35,10 @@ async def test_the_board_spans_the_clients_projects_and_moves_cards(user: User) 
     await user.should_not_see(marker=f"move-{app_card.id}-up")
     await user.should_not_see(marker=f"move-{app_card.id}-down")
 
-    user.find(marker=f"move-{app_card.id}-done").click()
-
     async def moved() -> bool:
         return (await work_requests.get_request(world.actor, app_card.id)).status == RequestStatus.done
 
-    await eventually(moved)
+    await act_until(user, f"move-{app_card.id}-done", lambda element: element.click(), moved)
     await sees_within(user, "column-done", "Dark mode please")
 
     # a request a contact sends meanwhile shows up without a reload

@@ -11,7 +11,7 @@ from models.collaboration import RequestStatus, Visibility
 from services import discussion, milestones, projects, work_requests
 from services.work_requests import RequestInput
 from tests.collaboration.conftest import portal_actor
-from tests.staff.helpers import eventually, signed_in
+from tests.staff.helpers import act_until, eventually, signed_in
 from tests.support.factories import OrgWorld, make_world
 from tests.support.ui import new_user
 from tests.test_services_staff import add_member
@@ -168,24 +168,28 @@ async def test_cards_move_through_the_accessible_menu(user: User) -> None:
         await user.should_see("Fix the footer")
     await user.should_not_see(marker=f"move-{first.id}-up")  # the top card cannot go up
 
-    user.find(marker=f"move-{first.id}-in_progress").click()
-
     async def first_in_progress() -> bool:
         return (await work_requests.get_request(world.actor, first.id)).status == RequestStatus.in_progress
 
-    await eventually(first_in_progress)
+    await act_until(user, f"move-{first.id}-in_progress", lambda element: element.click(), first_in_progress)
     await sees_within(user, "column-in_progress", "Fix the footer")
-
-    user.find(marker=f"move-{second.id}-in_progress").click()
 
     async def both_in_progress() -> list[str]:
         board = await work_requests.project_board(world.actor, world.project.id)
         return [c.title for c in board.columns[RequestStatus.in_progress]]
 
-    await eventually(lambda: _equals(both_in_progress, ["Fix the footer", "New hero image"]))
-    await user.should_see(marker=f"move-{second.id}-up", retries=50)
-    user.find(marker=f"move-{second.id}-up").click()
-    await eventually(lambda: _equals(both_in_progress, ["New hero image", "Fix the footer"]))
+    await act_until(
+        user,
+        f"move-{second.id}-in_progress",
+        lambda element: element.click(),
+        lambda: _equals(both_in_progress, ["Fix the footer", "New hero image"]),
+    )
+    await act_until(
+        user,
+        f"move-{second.id}-up",
+        lambda element: element.click(),
+        lambda: _equals(both_in_progress, ["New hero image", "Fix the footer"]),
+    )
 
 
 async def _equals(fetch, expected) -> bool:
@@ -205,18 +209,13 @@ async def test_cards_move_by_drag_and_drop(user: User) -> None:
         return [c.title for c in board.columns[status]]
 
     async def drop(marker: str, event: dict, column_status: RequestStatus, expected: list[str]) -> None:
-        # A move redraws the board (the live event), which replaces the card elements: an element found just
-        # before the redraw may be gone when the drop reaches it. Each drop here is idempotent, so drop again
-        # on the element as it is now until the board shows the result.
-        for _ in range(20):
-            await user.should_see(marker=marker, retries=50)
-            user.find(marker=marker).trigger("drop", event)
-            try:
-                await eventually(lambda: _equals(lambda: column(column_status), expected), timeout=1.0)
-                return
-            except AssertionError:
-                continue
-        raise AssertionError(f"{expected} never reached the {column_status.value} column")
+        # each drop here is idempotent: repeated on the card as redrawn until the board shows it
+        await act_until(
+            user,
+            marker,
+            lambda element: element.trigger("drop", event),
+            lambda: _equals(lambda: column(column_status), expected),
+        )
 
     # dropped on the Done column itself: to its bottom
     await drop("column-done", {"card": str(cards[0].id)}, RequestStatus.done, ["Alpha"])
@@ -285,7 +284,10 @@ async def test_an_open_page_shows_what_another_session_changes(user: User, app_c
     await user.should_see("Heads-up: client is late on content", retries=100)
 
     # ...and moves the card: it changes column on the owner's page
-    colleague.find(marker=f"move-{card.id}-done").click()
+    async def done() -> bool:
+        return (await work_requests.get_request(world.actor, card.id)).status == RequestStatus.done
+
+    await act_until(colleague, f"move-{card.id}-done", lambda element: element.click(), done)
     await sees_within(user, "column-done", "Fix the footer")
 
     # a milestone added and a project edited elsewhere reach both open pages
