@@ -72,7 +72,9 @@ async def run(url: str, label: str, standin: StripeStandIn, count: int, invoices
         print(f"[{label}] webhook that records a payment: {_ms(handles)}, {len(handles) / sum(handles):,.0f}/s")
         print(f"[{label}] duplicate webhook: {_ms(duplicates)}, {len(duplicates) / sum(duplicates):,.0f}/s")
         print(f"[{label}] {2 * len(bodies)} concurrent duplicates, 40 at a time: {burst:.2f} s")
-        print(f"[{label}] rows: {await _count(Payment):,} payments, {await _count(OutboxMail):,} receipts and notices queued")
+        print(
+            f"[{label}] rows: {await _count(Payment):,} payments, {await _count(OutboxMail):,} receipts and notices queued"
+        )
     finally:
         await db.close()
 
