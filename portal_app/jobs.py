@@ -21,7 +21,11 @@ async def run_purge() -> str:
     staff = await staff_sessions.purge_expired()
     portal = await portal_sessions.purge_expired()
     links = await magic_links.purge_expired()
-    return f"purged {staff} staff session(s), {portal} portal session(s), {links} sign-in link(s)"
+    stripe_events = await checkout.purge_events()
+    return (
+        f"purged {staff} staff session(s), {portal} portal session(s), {links} sign-in link(s), "
+        f"{stripe_events} Stripe event id(s)"
+    )
 
 
 async def run_reminders() -> str:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -48,6 +48,8 @@ RECONCILE_AFTER = timedelta(minutes=5)
 # ...until this age: a session lives a day at most, and bank debits settle within a few business days.
 RECONCILE_WINDOW = timedelta(days=10)
 RECONCILE_BATCH = 100
+# Handled event ids are kept well past Stripe's three days of retries, then purged.
+EVENT_RETENTION = timedelta(days=30)
 # A bound on new attempts per invoice, so a script cannot open thousands of sessions through a public link.
 ATTEMPT_LIMIT = 10
 ATTEMPT_WINDOW = timedelta(minutes=10)
@@ -769,6 +771,15 @@ async def reconcile() -> int:
         if outcome.result in ("paid", "pending", "failed", "expired", "review"):
             changed += 1
     return changed
+
+
+async def purge_events() -> int:
+    """Forget handled webhook event ids once Stripe can no longer deliver them again (it retries for 3 days)."""
+    async with unit_of_work(STRIPE) as session:
+        result = await session.execute(
+            delete(StripeEvent).where(StripeEvent.received_at < clock.now() - EVENT_RETENTION)
+        )
+        return result.rowcount or 0
 
 
 # --- staff views ---------------------------------------------------------------------------------------------------

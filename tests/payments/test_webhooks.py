@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select, update
@@ -369,3 +370,13 @@ async def test_a_currency_portico_does_not_know_goes_to_review_not_to_a_crash(bi
     assert await payments_of(billed.invoice_id) == []
     [alert] = await mails("Payment needs review:")
     assert "XYZ" in alert.body_text
+
+
+async def test_handled_event_ids_are_purged_after_stripe_stops_retrying(billed: Billed, at) -> None:
+    at()
+    session_id = await billed.pay()
+    await billed.completed(session_id)
+    assert await checkout.purge_events() == 0
+    at(checkout.EVENT_RETENTION + timedelta(days=1))
+    assert await checkout.purge_events() == 1
+    assert await count(StripeEvent) == 0
