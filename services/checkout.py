@@ -24,11 +24,11 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models.clients import Client, Contact
+from models.clients import Contact
 from models.invoices import Invoice, InvoiceStatus, Payment
 from models.organizations import Organization
 from models.payments import UNSETTLED, CheckoutAttempt, CheckoutStatus, StripeEvent
-from services import audit, clock, config, events, invoices, money, outbox, payments, staff
+from services import audit, clock, config, events, invoices, money, payment_mail, payments
 from services.actors import Actor, PortalActor, SystemActor, require_staff
 from services.db import insert_or_skip, unit_of_work
 from services.errors import Conflict, NotFound, ServiceError
@@ -412,7 +412,7 @@ async def _apply_to_attempt(
     if kind == "failed" and attempt.status in UNSETTLED:
         attempt.status, attempt.settled_at = CheckoutStatus.failed, clock.now()
         invoice = await _audit_attempt(session, attempt, "invoice.payment_failed", {"source": source})
-        await _mail_failure(session, attempt, invoice)
+        await payment_mail.failure(session, attempt, invoice)
         return Outcome("failed", org_id)
     if kind == "expired" and attempt.status in (CheckoutStatus.creating, CheckoutStatus.open, CheckoutStatus.error):
         attempt.status, attempt.settled_at = CheckoutStatus.expired, clock.now()
@@ -462,7 +462,7 @@ async def _settle_paid(session: AsyncSession, attempt: CheckoutAttempt, found: C
             "invoice.payment_needs_review",
             {"problem": problem, "charged": charged, "stripe_session": found.id, "source": source},
         )
-        await _mail_review(session, attempt, invoice, problem, found)
+        await payment_mail.review(session, attempt, invoice, problem, found)
         return Outcome("review", attempt.org_id, problem)
     assert amount is not None
     already = await session.scalar(select(Payment.id).where(Payment.stripe_checkout_session_id == found.id))
@@ -515,124 +515,8 @@ async def _settle_paid(session: AsyncSession, attempt: CheckoutAttempt, found: C
         target_label=invoice.number,
         detail={**detail, "payer": payer.email if payer else "public link"},
     )
-    await _mail_receipts(session, invoice, attempt, payer, amount, due_before)
+    await payment_mail.receipts(session, invoice, attempt, payer, amount, due_before)
     return Outcome("paid", attempt.org_id)
-
-
-# --- mail ----------------------------------------------------------------------------------------------------------
-
-
-async def _payer_addresses(session: AsyncSession, invoice: Invoice, payer: Contact | None) -> list[str]:
-    """The contact who paid from the portal; for the public link, the client's billing contacts."""
-    if payer is not None and payer.active:
-        return [payer.email]
-    return await invoices.recipients(session, invoice)
-
-
-async def _agency_addresses(session: AsyncSession, org: Organization) -> list[str]:
-    """The organization's support address, else its owners and admins."""
-    return [org.support_email] if org.support_email else await staff.admin_emails(session, org.id)
-
-
-def _fmt(minor: int, currency: str) -> str:
-    return f"{money.format_decimal(minor, currency)} {currency}"
-
-
-async def _mail_receipts(
-    session: AsyncSession,
-    invoice: Invoice,
-    attempt: CheckoutAttempt,
-    payer: Contact | None,
-    amount: int,
-    due_before: int,
-) -> None:
-    org = await session.get(Organization, invoice.org_id)
-    client = await session.get(Client, invoice.client_id)
-    assert org is not None and client is not None
-    cur = invoice.currency
-    remaining = max(invoice.total_minor - invoice.amount_paid_minor, 0)
-    overpaid = max(invoice.amount_paid_minor - invoice.total_minor, 0)
-    if overpaid:
-        balance = f"This is {_fmt(overpaid, cur)} more than was due; {org.name} will be in touch about the difference."
-    elif remaining:
-        balance = f"{_fmt(remaining, cur)} is still due on this invoice."
-    else:
-        balance = "The invoice is now paid in full."
-    reference = f"Stripe {attempt.stripe_session_id}"
-    today = clock.now().date()
-    receipt = (
-        f"Hello,\n\nThank you. {org.name} received your card payment of {_fmt(amount, cur)} "
-        f"for invoice {invoice.number} on {today:%d %B %Y}.\n\n"
-        f"Invoice total: {_fmt(invoice.total_minor, cur)}\nPaid so far: {_fmt(invoice.amount_paid_minor, cur)}\n"
-        f"{balance}\n\nPayment reference: {reference}\n\nThe invoice: {public_url(invoice.id)}\n"
-    )
-    for address in await _payer_addresses(session, invoice, payer):
-        outbox.queue(
-            session,
-            to=address,
-            subject=f"Receipt: {_fmt(amount, cur)} for invoice {invoice.number}",
-            text=receipt,
-            org_id=org.id,
-        )
-    notes = []
-    if amount != due_before:
-        notes.append(f"Note: {_fmt(due_before, cur)} was due when the payment was made.")
-    if overpaid:
-        notes.append(f"The invoice is overpaid by {_fmt(overpaid, cur)}.")
-    staff_text = (
-        f"{client.name} paid {_fmt(amount, cur)} by card for invoice {invoice.number}.\n\n"
-        f"Paid by: {payer.email if payer else 'the public invoice link'}\n"
-        f"Invoice total: {_fmt(invoice.total_minor, cur)}\nPaid so far: {_fmt(invoice.amount_paid_minor, cur)}\n"
-        f"Still due: {_fmt(remaining, cur)}\n{chr(10).join(notes)}\n\nStripe: {attempt.stripe_session_id}\n"
-        f"Invoice: {config.get().base_url}/invoices/{invoice.id}\n"
-    )
-    for address in await _agency_addresses(session, org):
-        outbox.queue(
-            session,
-            to=address,
-            subject=f"Payment received: {invoice.number} · {_fmt(amount, cur)} from {client.name}",
-            text=staff_text,
-            org_id=org.id,
-        )
-
-
-async def _mail_failure(session: AsyncSession, attempt: CheckoutAttempt, invoice: Invoice) -> None:
-    org = await session.get(Organization, invoice.org_id)
-    assert org is not None
-    payer = await session.get(Contact, attempt.contact_id) if attempt.contact_id else None
-    amount = _fmt(attempt.amount_minor, attempt.currency)
-    text = (
-        f"Hello,\n\nYour payment of {amount} for invoice {invoice.number} from {org.name} did not go through, "
-        f"and nothing was taken. The invoice is still open; you can pay it here:\n\n{public_url(invoice.id)}\n"
-    )
-    for address in await _payer_addresses(session, invoice, payer):
-        outbox.queue(
-            session, to=address, subject=f"Payment for invoice {invoice.number} failed", text=text, org_id=org.id
-        )
-    for address in await _agency_addresses(session, org):
-        outbox.queue(
-            session,
-            to=address,
-            subject=f"Payment failed: {invoice.number} · {amount}",
-            text=f"A bank payment of {amount} for invoice {invoice.number} failed. The invoice is still open.\n"
-            f"Invoice: {config.get().base_url}/invoices/{invoice.id}\n",
-            org_id=org.id,
-        )
-
-
-async def _mail_review(
-    session: AsyncSession, attempt: CheckoutAttempt, invoice: Invoice, problem: str, found: CheckoutSession
-) -> None:
-    org = await session.get(Organization, invoice.org_id)
-    assert org is not None
-    charged = _fmt(found.amount_total, found.currency) if found.amount_total and found.currency else "an amount"
-    text = (
-        f"Stripe reports a card payment of {charged} for invoice {invoice.number} that Portico did not apply.\n\n"
-        f"{problem}\n\nPlease check it in Stripe (session {found.id}) and refund or record it by hand.\n"
-        f"Invoice: {config.get().base_url}/invoices/{invoice.id}\n"
-    )
-    for address in await _agency_addresses(session, org):
-        outbox.queue(session, to=address, subject=f"Payment needs review: {invoice.number}", text=text, org_id=org.id)
 
 
 # --- entry points: webhook, return, reconcile ----------------------------------------------------------------------
