@@ -6,6 +6,7 @@ PORTAL_STRIPE_API_BASE points the library at any compatible server (the tests' s
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
@@ -75,11 +76,15 @@ class BadSignature(Exception):
 
 
 _config = StripeConfig()
+# One client (and so one HTTP connection pool) per event loop and configuration: building one per call would
+# open a new connection to Stripe each time and leave its pool unclosed. An httpx pool belongs to the loop that
+# opened its connections, so a new loop (a CLI job, a test) gets its own.
+_cached: tuple[asyncio.AbstractEventLoop, stripe.StripeClient] | None = None
 
 
 def configure(config: StripeConfig) -> None:
-    global _config
-    _config = config
+    global _config, _cached
+    _config, _cached = config, None
 
 
 def get_config() -> StripeConfig:
@@ -97,16 +102,21 @@ def status() -> StripeStatus:
 
 
 def _client() -> stripe.StripeClient:
+    global _cached
     if not _config.secret_key:
         raise StripeUnavailable("no Stripe secret key is configured")
-    base = {"api": _config.api_base.rstrip("/")} if _config.api_base else None
-    # No library retries: one press of Pay is one attempt with one idempotency key, and the payer may retry.
-    return stripe.StripeClient(
-        _config.secret_key,
-        base_addresses=base,  # type: ignore[arg-type]
-        http_client=stripe.HTTPXClient(timeout=TIMEOUT_SECONDS),
-        max_network_retries=0,
-    )
+    loop = asyncio.get_running_loop()
+    if _cached is None or _cached[0] is not loop:
+        base = {"api": _config.api_base.rstrip("/")} if _config.api_base else None
+        # No library retries: one press of Pay is one attempt with one idempotency key, and the payer may retry.
+        client = stripe.StripeClient(
+            _config.secret_key,
+            base_addresses=base,  # type: ignore[arg-type]
+            http_client=stripe.HTTPXClient(timeout=TIMEOUT_SECONDS),
+            max_network_retries=0,
+        )
+        _cached = (loop, client)
+    return _cached[1]
 
 
 def _reason(exc: stripe.StripeError) -> str:
