@@ -22,6 +22,7 @@ from models.projects import Project
 from models.staff import StaffUser
 from services import audit, clock, config, events, outbox, projects, staff
 from services.actors import Actor, PortalActor, StaffActor, SystemActor, require_staff
+from services.clients import load_client
 from services.common import Page, optional_text, page_window, parse_id, required_text
 from services.db import unit_of_work
 from services.errors import Invalid, NotFound
@@ -155,8 +156,6 @@ async def project_board(actor: Actor, project_id: uuid.UUID | str) -> Board:
 async def client_board(actor: Actor, client_id: uuid.UUID | str) -> Board:
     """Every request of one client, across its projects (staff)."""
     require_staff(actor)
-    from services.clients import load_client
-
     async with unit_of_work(actor) as session:
         client = await load_client(session, actor, client_id)
         return _board(await _cards(session, actor, WorkRequest.client_id == client.id, limit=BOARD_LIMIT))

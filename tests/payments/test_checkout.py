@@ -12,6 +12,7 @@ from services.db import unit_of_work
 from services.errors import NotFound
 from tests.payments.conftest import Billed, attempts_of, new_invoice, payments_of
 from tests.support.factories import make_world
+from tests.support.invoicing import draft
 
 
 def created_sessions(billed: Billed) -> list:
@@ -102,8 +103,6 @@ async def test_nothing_is_offered_without_stripe_or_without_an_amount_due(billed
 
 
 async def test_drafts_and_other_clients_invoices_cannot_be_paid_from_the_portal(billed: Billed) -> None:
-    from tests.support.invoicing import draft
-
     unsent = await draft(billed.world.actor, billed.world.client.id, "50.00")
     with pytest.raises(NotFound):
         await checkout.start_portal_checkout(billed.contact, unsent.id)

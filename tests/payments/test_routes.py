@@ -9,7 +9,7 @@ import pytest
 
 from models import InvoiceStatus, StripeEvent
 from portal_app.settings import Settings
-from services import invoice_payments, invoice_views, invoices
+from services import invoice_payments, invoice_views, invoices, payments
 from tests.payments.conftest import attempts_of, mails, new_invoice, payments_of
 from tests.support.factories import OrgWorld, make_world
 from tests.support.invoicing import count, make_billing
@@ -197,16 +197,12 @@ async def test_a_partial_card_payment_shows_on_the_page(
 async def test_without_a_webhook_secret_deliveries_are_asked_to_come_back(
     app_client: httpx.AsyncClient, acme: OrgWorld, stripe_standin: StripeStandIn
 ) -> None:
-    from services import payments
-
     payments.configure(payments.StripeConfig(secret_key=stripe_standin.secret_key, api_base=stripe_standin.url))
     response = await app_client.post("/webhooks/stripe", content=b"{}", headers={"Stripe-Signature": "t=1,v1=x"})
     assert response.status_code == 503
 
 
 async def test_no_key_no_pay_button(acme: OrgWorld, app_client: httpx.AsyncClient) -> None:
-    from services import payments
-
     payments.configure(payments.StripeConfig())
     token = invoice_views.public_token(await new_invoice(acme))
     page = (await app_client.get(f"/i/{token}")).text

@@ -14,7 +14,7 @@ from services import checkout, invoice_payments, invoices, payments
 from services.actors import SystemActor
 from services.db import unit_of_work
 from tests.payments.conftest import Billed, attempts_of, mails, new_invoice, payments_of
-from tests.support.invoicing import count
+from tests.support.invoicing import count, set_org
 
 COMPLETED = "checkout.session.completed"
 SUCCEEDED = "checkout.session.async_payment_succeeded"
@@ -65,8 +65,6 @@ async def test_a_completed_checkout_pays_the_invoice_and_mails_both_receipts(bil
 
 
 async def test_the_public_link_receipt_goes_to_the_billing_contacts_and_the_support_address(billed: Billed) -> None:
-    from tests.support.invoicing import set_org
-
     await set_org(billed.world.actor.org_id, support_email="accounts@acme.test")
     url = await checkout.start_public_checkout(billed.token)
     await billed.completed(url.rsplit("/", 1)[1])
