@@ -123,48 +123,46 @@ class _Started:
     idempotency_key: str
 
 
+@dataclass(frozen=True, slots=True)
+class _Payer:
+    """Who presses Pay, and from where: the portal (a signed-in contact) or the public link (anyone holding it)."""
+
+    actor: Actor
+    via: str  # portal or public
+    contact_id: uuid.UUID | None = None
+    email: str = ""
+
+    def return_urls(self, invoice: Invoice, slug: str) -> tuple[str, str]:
+        """Where Checkout sends the payer back: the invoice as they opened it."""
+        if self.via == "portal":
+            page = f"{config.get().base_url}/portal/{slug}/invoices/{invoice.id}"
+        else:
+            page = public_url(invoice.id)
+        return f"{page}?checkout=success&session_id={{CHECKOUT_SESSION_ID}}", f"{page}?checkout=cancelled"
+
+
 async def start_portal_checkout(actor: PortalActor, invoice_id: uuid.UUID | str) -> str:
     """A signed-in contact pays from the portal: the Checkout URL to send the browser to."""
     if not isinstance(actor, PortalActor):
         raise NotFound("Invoice not found")
-
-    async def find(session: AsyncSession) -> Invoice:
-        return await invoices.load_invoice(session, actor, invoice_id)
-
-    def returns(invoice: Invoice, slug: str) -> tuple[str, str]:
-        page = f"{config.get().base_url}/portal/{slug}/invoices/{invoice.id}"
-        return f"{page}?checkout=success&session_id={{CHECKOUT_SESSION_ID}}", f"{page}?checkout=cancelled"
-
-    return await _start(actor, find, returns, via="portal", contact_id=actor.contact_id, email=actor.email)
+    async with unit_of_work(actor) as session:  # the portal's rules decide which invoices it may pay
+        found = (await invoices.load_invoice(session, actor, invoice_id)).id
+    return await _start(_Payer(actor, "portal", actor.contact_id, actor.email), found)
 
 
 async def start_public_checkout(token: str, *, ip: str = "") -> str:
     """Anyone holding the invoice's public link pays it without signing in."""
     actor = SystemActor(label="public link", ip=ip)
-
-    async def find(session: AsyncSession) -> Invoice:
+    async with unit_of_work(actor) as session:
         invoice = await session.scalar(select(Invoice).where(Invoice.public_token_hash == public_token_hash(token)))
         if invoice is None or invoice.status in (InvoiceStatus.draft, InvoiceStatus.void):
             raise NotOffered(NOT_OFFERED)
-        return invoice
-
-    def returns(invoice: Invoice, _slug: str) -> tuple[str, str]:
-        page = public_url(invoice.id)
-        return f"{page}?checkout=success&session_id={{CHECKOUT_SESSION_ID}}", f"{page}?checkout=cancelled"
-
-    return await _start(actor, find, returns, via="public", contact_id=None, email="")
+    return await _start(_Payer(actor, "public"), invoice.id)
 
 
-async def _start(
-    actor: Actor,
-    find: Callable[[AsyncSession], Awaitable[Invoice]],
-    returns: Callable[[Invoice, str], tuple[str, str]],
-    *,
-    via: str,
-    contact_id: uuid.UUID | None,
-    email: str,
-) -> str:
-    started = await _open_attempt(actor, find, returns, via=via, contact_id=contact_id, email=email)
+async def _start(payer: _Payer, invoice_id: uuid.UUID) -> str:
+    started = await _open_attempt(payer, invoice_id)
+    actor = payer.actor
     if started.attempt_id is None:
         return started.url
     try:
@@ -202,23 +200,13 @@ async def _start(
     return created.url
 
 
-async def _open_attempt(
-    actor: Actor,
-    find: Callable[[AsyncSession], Awaitable[Invoice]],
-    returns: Callable[[Invoice, str], tuple[str, str]],
-    *,
-    via: str,
-    contact_id: uuid.UUID | None,
-    email: str,
-) -> _Started:
+async def _open_attempt(payer: _Payer, invoice_id: uuid.UUID) -> _Started:
     """The attempt row, committed before Stripe is called, so every session Stripe makes has a row to land on.
 
-    The invoice is found through the payer's own actor (the portal's rules apply); attempts are staff-only
-    rows, so the rest runs as the platform inside the invoice's organization, with the invoice locked.
+    The caller found the invoice through the payer's own actor; attempts are staff-only rows, so this runs as
+    the platform inside the invoice's organization, with the invoice locked.
     """
     now = clock.now()
-    async with unit_of_work(actor) as session:
-        invoice_id = (await find(session)).id
     if not payments.configured():
         raise NotOffered(NOT_OFFERED)
     async with unit_of_work(STRIPE) as session:
@@ -231,7 +219,7 @@ async def _open_attempt(
         payments.to_stripe_amount(due, invoice.currency)  # refuses an amount Stripe cannot charge exactly
         org = await session.get(Organization, invoice.org_id)
         assert org is not None
-        success_url, cancel_url = returns(invoice, org.slug)
+        success_url, cancel_url = payer.return_urls(invoice, org.slug)
         started = _Started(
             attempt_id=None,
             url="",
@@ -244,7 +232,7 @@ async def _open_attempt(
             currency=invoice.currency,
             success_url=success_url,
             cancel_url=cancel_url,
-            customer_email=email,
+            customer_email=payer.email,
         )
         reusable = await session.scalar(
             select(CheckoutAttempt)
@@ -254,7 +242,7 @@ async def _open_attempt(
                 CheckoutAttempt.status == CheckoutStatus.open,
                 CheckoutAttempt.amount_minor == due,
                 CheckoutAttempt.currency == invoice.currency,
-                CheckoutAttempt.via == via,
+                CheckoutAttempt.via == payer.via,
                 CheckoutAttempt.expires_at > stripe_now() + REUSE_MARGIN,
                 CheckoutAttempt.checkout_url != "",
             )
@@ -280,8 +268,8 @@ async def _open_attempt(
                 org_id=invoice.org_id,
                 client_id=invoice.client_id,
                 invoice_id=invoice.id,
-                contact_id=contact_id,
-                via=via,
+                contact_id=payer.contact_id,
+                via=payer.via,
                 amount_minor=due,
                 currency=invoice.currency,
                 idempotency_key=key,
@@ -291,13 +279,17 @@ async def _open_attempt(
         )
         audit.record(
             session,
-            actor,
+            payer.actor,
             "invoice.checkout_started",
             org_id=invoice.org_id,
             target_type="invoice",
             target_id=invoice.id,
             target_label=invoice.number,
-            detail={"amount": money.format_decimal(due, invoice.currency), "currency": invoice.currency, "via": via},
+            detail={
+                "amount": money.format_decimal(due, invoice.currency),
+                "currency": invoice.currency,
+                "via": payer.via,
+            },
         )
         return dataclasses.replace(started, attempt_id=attempt_id, idempotency_key=key)
 
