@@ -14,9 +14,9 @@ from components.forms import FieldErrors, dialog_actions
 from portal_app.routes.staff_downloads import pdf_path
 from portal_app.staff.invoices import parse_date, status_badge
 from portal_app.staff.layout import frame, guard, not_found
-from services import checkout, clock, events, invoice_payments, invoice_views, invoices, money
+from services import checkout_views, clock, events, invoice_payments, invoice_views, invoices, money
 from services.actors import StaffActor
-from services.checkout import AttemptRow
+from services.checkout_views import AttemptRow
 from services.errors import NotFound, ServiceError
 from services.formatting import amount, line_amount_minor, number
 from services.invoice_views import InvoiceDetail
@@ -251,7 +251,7 @@ async def invoice_page(request: Request, invoice_id: str) -> RedirectResponse | 
             not_found("This invoice does not exist.")
         return None
     state = {"detail": detail}
-    attempts = await checkout.list_attempts(actor, detail.id)
+    attempts = await checkout_views.list_attempts(actor, detail.id)
 
     def current() -> InvoiceDetail:
         return state["detail"]
@@ -265,7 +265,7 @@ async def invoice_page(request: Request, invoice_id: str) -> RedirectResponse | 
         nonlocal attempts
         try:
             new = await invoices.get_invoice(actor, detail.id)
-            attempts = await checkout.list_attempts(actor, detail.id)
+            attempts = await checkout_views.list_attempts(actor, detail.id)
         except NotFound:  # gone meanwhile: say so the way a fresh load would
             ui.navigate.reload()
             return

@@ -12,9 +12,9 @@ from nicegui import ui
 from nicegui.events import ClickEventArguments
 
 from components.copy_link import copy_link
-from services import checkout
+from services import checkout, checkout_views
 from services.actors import StaffActor
-from services.checkout import StripeOverview
+from services.checkout_views import StripeOverview
 
 SETTINGS_TO_SET = (
     ("PORTAL_STRIPE_SECRET_KEY", "the secret key (sk_test_… or sk_live_…) from Stripe's Developers → API keys"),
@@ -96,7 +96,7 @@ def _connection_check(actor: StaffActor) -> None:
         result.set_text("Asking Stripe…")
         result.classes(replace="text-sm text-gray-600")
         try:
-            reason = await checkout.check_stripe(actor)
+            reason = await checkout_views.check_stripe(actor)
         finally:
             event.sender.enable()
         if reason:
@@ -112,7 +112,7 @@ def _connection_check(actor: StaffActor) -> None:
 
 
 async def stripe_section(actor: StaffActor) -> None:
-    overview = await checkout.stripe_overview(actor)
+    overview = await checkout_views.stripe_overview(actor)
     with ui.card().classes("w-full").props("flat bordered").mark("stripe-settings"):
         ui.label("Card payments (Stripe)").classes("text-lg font-semibold")
         _setup_note(overview)

@@ -20,6 +20,7 @@ from services import (
     api_tokens,
     audit,
     checkout,
+    checkout_views,
     clients,
     contacts,
     discussion,
@@ -186,9 +187,9 @@ CASES: dict[str, list[ProbeFn]] = {
     ],
     # Card payments: the portal starts one only for its own open invoices; staff read their own organization's state.
     "checkout.start_portal_checkout": [lambda who, t, i: checkout.start_portal_checkout(who, t.invoice_id)],
-    "checkout.list_attempts": [lambda who, t, i: checkout.list_attempts(who, t.invoice_id)],
-    "checkout.stripe_overview": [lambda who, t, i: checkout.stripe_overview(who)],
-    "checkout.check_stripe": [lambda who, t, i: checkout.check_stripe(who)],
+    "checkout_views.list_attempts": [lambda who, t, i: checkout_views.list_attempts(who, t.invoice_id)],
+    "checkout_views.stripe_overview": [lambda who, t, i: checkout_views.stripe_overview(who)],
+    "checkout_views.check_stripe": [lambda who, t, i: checkout_views.check_stripe(who)],
     "receivables.aging": [_aging],
     "receivables.invoiced_vs_collected": [_invoiced_vs_collected],
     # Project work: the target's milestone, request, public update (with an internal comment) and internal update.
