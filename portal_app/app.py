@@ -9,6 +9,7 @@ from nicegui import app
 from portal_app import jobs, runtime
 from portal_app.auth import portal as portal_auth
 from portal_app.auth import staff as staff_auth
+from portal_app.auth.browser import BrowserCookie
 from portal_app.portal import invoices as portal_invoices
 from portal_app.portal import login as portal_login
 from portal_app.portal import pages as portal_pages
@@ -83,7 +84,8 @@ def create_app(settings: Settings) -> None:
     _mount_api()
     for module in (*STAFF_PAGES, *PORTAL_PAGES):
         app.include_router(module.router)
-    app.add_middleware(SecurityHeaders)
+    app.add_middleware(BrowserCookie, secure=settings.secure_cookies)
+    app.add_middleware(SecurityHeaders, https=settings.secure_cookies)
 
     background = jobs.Background() if settings.scheduler_enabled else None
 

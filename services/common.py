@@ -59,6 +59,19 @@ def normalize_email(value: str, field: str = "email") -> str:
         raise Invalid(f"That email address is not valid: {exc}", field) from exc
 
 
+def email_identity(value: str) -> str:
+    """The one form of an address that lookups and rate limits share.
+
+    A valid address is keyed exactly as the lookup finds it (`normalize_email`: Unicode-normalised
+    domain, lower case), so "a@ｅxample.test" and "A@example。test " count against one bucket and reach
+    one mailbox. Anything else is folded on its own; it matches no account, but is still counted.
+    """
+    try:
+        return normalize_email(value)
+    except Invalid:
+        return "invalid:" + " ".join((value or "").split()).casefold()
+
+
 def _refuse_nul(value: str, field: str, label: str) -> str:
     # PostgreSQL text cannot hold NUL; refusing it here keeps bad input a clear message, not a 500.
     if "\x00" in value:

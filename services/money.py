@@ -6,7 +6,8 @@ integer count of the currency's smallest unit (120050 cents; 1200 yen; 1200500 f
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+import re
+from decimal import ROUND_HALF_UP, Decimal
 
 from services.errors import Invalid
 
@@ -49,17 +50,51 @@ def round_half_up(value: Decimal) -> int:
     return int(value.to_integral_value(rounding=ROUND_HALF_UP))
 
 
+# What a typed amount or quantity may look like, checked before any Decimal arithmetic: an exponent such as
+# "1e700000" would make `int()` or `scaleb` work for seconds (or overflow), so only plain digits pass.
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
+MAX_NUMBER_TEXT = 40
+MAX_INTEGER_DIGITS = 15  # MAX_MINOR in the largest unit
+MAX_FRACTION_DIGITS = 12  # far more than any currency, quantity or rate uses
+
+
 def decimal(value: object, field: str, label: str) -> Decimal:
-    """A finite Decimal from user input (str, int or Decimal; never float, which cannot hold 0.1)."""
+    """A bounded, finite Decimal from user input: str, int or Decimal; never float, which cannot hold 0.1.
+
+    At most 15 digits before the point and 12 after it, written out plainly ("12.50", "-3", ".5").
+    """
     if isinstance(value, float):
         raise Invalid(f"{label} must be given as a decimal string, not a float.", field)
-    try:
-        result = Decimal(str(value).strip()) if not isinstance(value, Decimal) else value
-    except (InvalidOperation, ValueError):
-        raise Invalid(f"{label} must be a number like 12.50.", field) from None
-    if not result.is_finite():
+    if isinstance(value, bool) or not isinstance(value, str | int | Decimal):
         raise Invalid(f"{label} must be a number like 12.50.", field)
-    return result
+    if isinstance(value, Decimal):
+        return _bounded(value, field, label)
+    if isinstance(value, int):
+        if abs(value) >= 10**MAX_INTEGER_DIGITS:
+            raise Invalid(f"{label} is too large.", field)
+        return Decimal(value)
+    text = value.strip()
+    if len(text) > MAX_NUMBER_TEXT or not _PLAIN_NUMBER.fullmatch(text):
+        raise Invalid(f"{label} must be a number like 12.50.", field)
+    whole, _, fraction = text.lstrip("+-").partition(".")
+    if len(whole.lstrip("0")) > MAX_INTEGER_DIGITS:
+        raise Invalid(f"{label} is too large.", field)
+    if len(fraction) > MAX_FRACTION_DIGITS:
+        raise Invalid(f"{label} has too many decimal places.", field)
+    return Decimal(text)
+
+
+def _bounded(value: Decimal, field: str, label: str) -> Decimal:
+    """A Decimal handed in by code: the same bounds as typed text, checked without arithmetic."""
+    if not value.is_finite():
+        raise Invalid(f"{label} must be a number like 12.50.", field)
+    exponent = value.as_tuple().exponent
+    assert isinstance(exponent, int)  # finite Decimals have an integer exponent
+    if value and value.adjusted() >= MAX_INTEGER_DIGITS:
+        raise Invalid(f"{label} is too large.", field)
+    if exponent < -MAX_FRACTION_DIGITS and value != value.quantize(Decimal(1).scaleb(-MAX_FRACTION_DIGITS)):
+        raise Invalid(f"{label} has too many decimal places.", field)
+    return value
 
 
 def to_minor(amount: object, code: str, field: str = "amount", label: str = "Amount") -> int:

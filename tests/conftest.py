@@ -22,6 +22,7 @@ from portal_app.settings import Settings
 from services import clock, config, db, mail, passwords, payments
 from services.migrations import upgrade
 from tests.support.clock import T0
+from tests.support.live import LiveServer, start_server
 from tests.support.postgres import Cluster, start_cluster
 from tests.support.smtp import SmtpServer
 from tests.support.stripe_standin import StripeStandIn, start_standin
@@ -57,6 +58,7 @@ def fresh_rate_limits() -> Iterator[None]:
         staff_auth.ip_limiter,
         portal_auth.link_email_limiter,
         portal_auth.link_ip_limiter,
+        portal_auth.code_email_limiter,
         portal_auth.code_ip_limiter,
     )
     for limiter in limiters:
@@ -225,3 +227,14 @@ async def user(app_client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture) 
     yield simulated
     errors = [r for r in caplog.get_records("call") if r.levelname == "ERROR"]
     assert not errors, f"unexpected ERROR logs: {[r.getMessage() for r in errors]}"
+
+
+@pytest.fixture
+async def live_server(sqlite_template: Path, tmp_path: Path) -> AsyncIterator[LiveServer]:
+    """`python main.py serve` on its own SQLite database; this test process shares the database to seed it."""
+    url = fresh_sqlite_url(sqlite_template, tmp_path)
+    server = await asyncio.to_thread(start_server, url, tmp_path / "var")
+    db.configure(url)
+    yield server
+    await db.close()
+    server.stop()

@@ -79,6 +79,9 @@ def test_sliding_window_reset_one_key_or_all():
 # --- TicketBox -------------------------------------------------------------------------------------------------
 
 
+BROWSER = "browser-id-of-the-signing-in-browser"
+
+
 @pytest.fixture
 def ticket_clock(monkeypatch):
     clock = FakeClock()
@@ -88,44 +91,44 @@ def ticket_clock(monkeypatch):
 
 def test_ticket_is_redeemed_once(ticket_clock):
     box: TicketBox[str] = TicketBox(ttl=60)
-    ticket = box.issue("user-1")
-    assert box.redeem(ticket) == "user-1"
-    assert box.redeem(ticket) is None
+    ticket = box.issue("user-1", browser=BROWSER)
+    assert box.redeem(ticket, browser=BROWSER) == "user-1"
+    assert box.redeem(ticket, browser=BROWSER) is None
 
 
 def test_tickets_are_distinct_and_bound_to_their_value(ticket_clock):
     box: TicketBox[str] = TicketBox(ttl=60)
-    first, second = box.issue("one"), box.issue("two")
+    first, second = box.issue("one", browser=BROWSER), box.issue("two", browser=BROWSER)
     assert first != second
     assert len(first) >= 43  # 256 bits, URL-safe
-    assert box.redeem(second) == "two"
-    assert box.redeem(first) == "one"
+    assert box.redeem(second, browser=BROWSER) == "two"
+    assert box.redeem(first, browser=BROWSER) == "one"
 
 
 def test_ticket_expires(ticket_clock):
     box: TicketBox[str] = TicketBox(ttl=60)
-    fresh, stale = box.issue("fresh"), box.issue("stale")
+    fresh, stale = box.issue("fresh", browser=BROWSER), box.issue("stale", browser=BROWSER)
     ticket_clock.now += 60
-    assert box.redeem(fresh) == "fresh"  # at the very end of its life it still works
+    assert box.redeem(fresh, browser=BROWSER) == "fresh"  # at the very end of its life it still works
     ticket_clock.now += 0.5
-    assert box.redeem(stale) is None
-    assert box.redeem(stale) is None
+    assert box.redeem(stale, browser=BROWSER) is None
+    assert box.redeem(stale, browser=BROWSER) is None
 
 
 def test_expired_tickets_are_swept_and_stay_dead(ticket_clock):
     box: TicketBox[str] = TicketBox(ttl=60)
-    old = box.issue("old")
+    old = box.issue("old", browser=BROWSER)
     ticket_clock.now += 61
-    box.issue("new")  # issuing sweeps what has expired
+    box.issue("new", browser=BROWSER)  # issuing sweeps what has expired
     ticket_clock.now = 1000  # even if the clock were to read earlier again
-    assert box.redeem(old) is None
+    assert box.redeem(old, browser=BROWSER) is None
 
 
 @pytest.mark.parametrize("ticket", ["", "not-a-ticket", "x" * 500])
 def test_unknown_ticket(ticket_clock, ticket):
     box: TicketBox[str] = TicketBox(ttl=60)
-    box.issue("someone")
-    assert box.redeem(ticket) is None
+    box.issue("someone", browser=BROWSER)
+    assert box.redeem(ticket, browser=BROWSER) is None
 
 
 # --- safe_next -------------------------------------------------------------------------------------------------
@@ -189,3 +192,19 @@ def test_verify_password_without_a_hash_is_false():
     assert passwords.verify_password(None, "portico-timing-equaliser") is False  # not even the dummy's password
     assert passwords.verify_password(None, "anything at all") is False
     assert passwords.verify_password("not-an-argon2-hash", "anything at all") is False
+
+
+def test_a_ticket_works_only_in_the_browser_that_earned_it(ticket_clock):
+    box: TicketBox[str] = TicketBox(ttl=60)
+    stolen, mine = box.issue("attacker", browser="attackers-browser"), box.issue("me", browser=BROWSER)
+    # The attacker's own ticket, opened in the victim's browser (another id, or none), signs nobody in ...
+    assert box.redeem(stolen, browser=BROWSER) is None
+    # ... and is spent: not even its own browser can use it afterwards.
+    assert box.redeem(stolen, browser="attackers-browser") is None
+    assert box.redeem(mine, browser="") is None
+    assert box.redeem(mine, browser=BROWSER) is None
+
+
+def test_a_ticket_cannot_be_issued_unbound(ticket_clock):
+    with pytest.raises(ValueError, match="bound to a browser"):
+        TicketBox[str](ttl=60).issue("someone", browser="")

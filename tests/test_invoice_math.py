@@ -147,12 +147,54 @@ def test_to_minor(amount, code, minor):
         ("Infinity", "USD"),
         ("1e20", "USD"),
         (None, "USD"),
+        # Exponents are refused before any arithmetic: these held the event loop for seconds, overflowed, or
+        # were taken as 0.00.
+        ("1e700000", "USD"),
+        ("1e999999999", "USD"),
+        ("1e-999999999", "USD"),
+        ("1E2", "JPY"),
+        (Decimal("1e700000"), "USD"),
+        (Decimal("1e-999999999"), "USD"),
+        (10**700, "USD"),
+        ("9" * 16, "JPY"),
+        ("0." + "0" * 13 + "1", "USD"),
+        ("1" * 41, "USD"),
+        ("١٢", "USD"),  # digits of another script
+        ("12 50", "USD"),
+        ("--1", "USD"),
+        (".", "USD"),
+        (True, "USD"),
     ],
 )
 def test_to_minor_refuses_what_is_not_an_exact_amount(amount, code):
     with pytest.raises(Invalid) as error:
         money.to_minor(amount, code, "lines.0.unit_price", "Unit price")
     assert error.value.field == "lines.0.unit_price"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("0", Decimal(0)),
+        ("-3", Decimal(-3)),
+        (".5", Decimal("0.5")),
+        ("12.", Decimal(12)),
+        ("+7.25", Decimal("7.25")),
+        ("000000000000000000012.5", Decimal("12.5")),  # leading zeros are not magnitude
+        ("999999999999999.999999999999", Decimal("999999999999999.999999999999")),
+    ],
+)
+def test_plain_numbers_within_the_bounds_are_read_exactly(text, expected):
+    assert money.decimal(text, "amount", "Amount") == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [("1e5", "must be a number like 12.50"), ("1" * 16, "too large"), ("0." + "1" * 13, "too many decimal places")],
+)
+def test_out_of_bounds_numbers_say_why(text, message):
+    with pytest.raises(Invalid, match=message):
+        money.decimal(text, "amount", "Amount")
 
 
 def test_floats_are_refused_with_a_reason():

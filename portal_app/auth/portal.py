@@ -11,12 +11,13 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.requests import HTTPConnection
 
+from portal_app.auth.browser import browser_id
 from portal_app.auth.ratelimit import SlidingWindow
 from portal_app.auth.requests import client_ip, user_agent
 from portal_app.auth.tickets import TicketBox
 from portal_app.settings import Settings
 from services import magic_links, organizations, portal_sessions
-from services.common import new_secret, same_secret
+from services.common import email_identity, new_secret, same_secret
 from services.organizations import OrganizationView
 from services.portal_sessions import ResolvedPortalSession
 
@@ -28,7 +29,9 @@ CODE_ERROR = "That code did not work. Check the latest email, or ask for a new l
 # SPEC §4: at most 5 links per email per 10 minutes, and a per-IP bucket. Over the limit looks the same.
 link_email_limiter = SlidingWindow(limit=5, window=10 * 60)
 link_ip_limiter = SlidingWindow(limit=20, window=10 * 60)
-# Wrong codes are also counted per link in the database (5 void it); this slows guessing across links.
+# Wrong codes are also counted per link in the database (5 void the contact's links); these slow guessing across
+# links: per address (whatever its spelling) and per IP.
+code_email_limiter = SlidingWindow(limit=10, window=10 * 60)
 code_ip_limiter = SlidingWindow(limit=30, window=10 * 60)
 tickets: TicketBox[tuple[str, str]] = TicketBox()  # ticket -> (org slug, session cookie value)
 
@@ -39,18 +42,21 @@ def base_path(slug: str) -> str:
 
 async def request_link(org: OrganizationView, email: str, *, ip: str) -> None:
     """Queue a sign-in link when allowed; the caller always shows NEUTRAL_SENT."""
-    key = f"{org.id}:{email.strip().lower()}"
+    key = f"{org.id}:{email_identity(email)}"
     allowed = link_email_limiter.hit(key) & link_ip_limiter.hit(ip)
     if allowed:
         await magic_links.request_link(org.id, email, ip=ip)
 
 
-async def sign_in_with_code(org: OrganizationView, email: str, code: str, *, ip: str, agent: str) -> str | None:
-    """A one-time ticket for the cookie route, or None (the caller shows CODE_ERROR)."""
-    if not code_ip_limiter.hit(ip):
+async def sign_in_with_code(
+    org: OrganizationView, email: str, code: str, *, ip: str, agent: str, browser: str
+) -> str | None:
+    """A one-time ticket for the cookie route, usable only by `browser`, or None (the caller shows CODE_ERROR)."""
+    allowed = code_email_limiter.hit(f"{org.id}:{email_identity(email)}") & code_ip_limiter.hit(ip)
+    if not allowed:
         return None
     token = await magic_links.consume_code(org.id, email, code, ip=ip, user_agent=agent)
-    return tickets.issue((org.slug, token)) if token else None
+    return tickets.issue((org.slug, token), browser=browser) if token else None
 
 
 def ticket_url(slug: str, ticket: str) -> str:
@@ -180,8 +186,8 @@ def build_router(settings: Settings) -> APIRouter:
         return response
 
     @router.get("/portal/{slug}/auth/session")
-    async def exchange_ticket(slug: str, ticket: str = "") -> Response:
-        redeemed = tickets.redeem(ticket)
+    async def exchange_ticket(request: Request, slug: str, ticket: str = "") -> Response:
+        redeemed = tickets.redeem(ticket, browser=browser_id(request))
         if redeemed is None or redeemed[0] != slug:
             return RedirectResponse(f"{base_path(slug)}/login", status_code=303)
         response = RedirectResponse(f"{base_path(slug)}/", status_code=303)

@@ -15,6 +15,7 @@ class SlidingWindow:
         self.window = window
         self._clock = clock
         self._hits: dict[str, deque[float]] = defaultdict(deque)
+        self._next_sweep = clock() + window
 
     def _prune(self, key: str, now: float) -> deque[float]:
         hits = self._hits[key]
@@ -31,11 +32,23 @@ class SlidingWindow:
     def hit(self, key: str) -> bool:
         """Count one attempt; False when the key is over its limit (the attempt is then not counted)."""
         now = self._clock()
+        self._sweep(now)
         hits = self._prune(key, now)
         if len(hits) >= self.limit:
             return False
         self._hits[key].append(now)
         return True
+
+    def _sweep(self, now: float) -> None:
+        """Once a window, forget keys that were not seen again: one-off keys must not pile up in memory."""
+        if now < self._next_sweep:
+            return
+        self._next_sweep = now + self.window
+        for key in list(self._hits):
+            self._prune(key, now)
+
+    def __len__(self) -> int:
+        return len(self._hits)
 
     def reset(self, key: str | None = None) -> None:
         if key is None:

@@ -10,12 +10,14 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
 from starlette.requests import HTTPConnection
 
+from portal_app.auth.browser import browser_id
 from portal_app.auth.ratelimit import SlidingWindow
 from portal_app.auth.requests import client_ip, safe_next, user_agent
 from portal_app.auth.tickets import TicketBox
 from portal_app.settings import Settings
 from services import staff, staff_sessions
 from services.actors import StaffActor
+from services.common import email_identity
 from services.staff import SignedInStaff
 
 STAFF_COOKIE = "portico_staff"
@@ -36,16 +38,16 @@ class StaffContext:
     session_id: uuid.UUID
 
 
-async def sign_in(email: str, password: str, *, ip: str) -> str | None:
-    """A one-time ticket for a correct email and password, or None (the caller shows NEUTRAL_ERROR)."""
-    email_key = email.strip().lower()
+async def sign_in(email: str, password: str, *, ip: str, browser: str) -> str | None:
+    """A one-time ticket for a correct email and password, usable only by `browser`; None for the neutral error."""
+    email_key = email_identity(email)
     # Both buckets are charged before the check, so the answer is the same for a limited and a wrong attempt.
     allowed = email_limiter.hit(email_key) & ip_limiter.hit(ip)
     who = await staff.check_password(email, password, ip=ip)
     if who is None or not allowed:
         return None
     email_limiter.reset(email_key)
-    return tickets.issue(who)
+    return tickets.issue(who, browser=browser)
 
 
 def ticket_url(ticket: str, next_path: str = "/") -> str:
@@ -68,7 +70,7 @@ def build_router(settings: Settings) -> APIRouter:
 
     @router.get("/auth/staff/session")
     async def exchange_ticket(request: Request, ticket: str = "", next: str = "/") -> RedirectResponse:
-        who = tickets.redeem(ticket)
+        who = tickets.redeem(ticket, browser=browser_id(request))
         if who is None:
             return RedirectResponse("/login?expired=1", status_code=303)
         token = await staff_sessions.start_session(who, ip=client_ip(request), user_agent=user_agent(request))

@@ -6,6 +6,7 @@ from fastapi import Request
 from fastapi.responses import RedirectResponse
 from nicegui import APIRouter, ui
 
+from portal_app.auth.browser import browser_id
 from portal_app.auth.portal import (
     CODE_ERROR,
     NEUTRAL_SENT,
@@ -37,7 +38,7 @@ async def portal_login(request: Request, slug: str) -> RedirectResponse | None:
         return None
     if await current_portal(request, org) is not None:
         return RedirectResponse(f"{base_path(org.slug)}/", status_code=303)
-    ip, agent = client_ip(request), user_agent(request)
+    ip, agent, browser = client_ip(request), user_agent(request), browser_id(request)
 
     async def send() -> None:
         if not email.value.strip():
@@ -59,7 +60,7 @@ async def portal_login(request: Request, slug: str) -> RedirectResponse | None:
             code_error.text = "Enter your email address and the 6-digit code from the email."
             code_error.set_visibility(True)
             return
-        ticket = await sign_in_with_code(org, email.value, code.value, ip=ip, agent=agent)
+        ticket = await sign_in_with_code(org, email.value, code.value, ip=ip, agent=agent, browser=browser)
         if ticket is None:
             code.value = ""
             code_error.text = CODE_ERROR

@@ -6,6 +6,7 @@ from fastapi import Request
 from fastapi.responses import RedirectResponse
 from nicegui import APIRouter, ui
 
+from portal_app.auth.browser import browser_id
 from portal_app.auth.requests import client_ip, safe_next
 from portal_app.auth.staff import NEUTRAL_ERROR, current_staff, sign_in, ticket_url
 
@@ -16,7 +17,7 @@ router = APIRouter()
 async def login_page(request: Request, next: str = "/", expired: str = "") -> RedirectResponse | None:
     if await current_staff(request) is not None:
         return RedirectResponse(safe_next(next), status_code=303)
-    ip = client_ip(request)
+    ip, browser = client_ip(request), browser_id(request)
     target = safe_next(next)
 
     async def submit() -> None:
@@ -27,7 +28,7 @@ async def login_page(request: Request, next: str = "/", expired: str = "") -> Re
             return
         button.disable()
         try:
-            ticket = await sign_in(email.value, password.value, ip=ip)
+            ticket = await sign_in(email.value, password.value, ip=ip, browser=browser)
         finally:
             button.enable()
         if ticket is None:

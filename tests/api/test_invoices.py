@@ -186,6 +186,13 @@ BAD = [
     ("blank-description", {"lines": line(description=" ")}, "lines.0.description"),
     ("client-malformed", {"client_id": "nope"}, "client_id"),
     ("foreign-project", {"project_id": str(uuid.uuid4())}, "project_id"),
+    ("huge-exponent-price", {"lines": line(unit_price="1e700000")}, "lines.0.unit_price"),
+    ("overflowing-price", {"lines": line(unit_price="1e999999999")}, "lines.0.unit_price"),
+    ("vanishing-price", {"lines": line(unit_price="1e-999999999")}, "lines.0.unit_price"),
+    ("exponent-quantity", {"lines": line(quantity="1e3")}, "lines.0.quantity"),
+    ("exponent-tax", {"lines": line(tax_rate="2e1")}, "lines.0.tax_rate"),
+    ("vanishing-discount", {"discount_percent": "1e-999999999"}, "discount_percent"),
+    ("huge-integer-price", {"lines": line(unit_price=10**30)}, "lines.0.unit_price"),
 ]
 
 

@@ -26,17 +26,6 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[webdriver.Chro
 
 
 @pytest.fixture
-async def live_server(sqlite_template: Path, tmp_path: Path) -> AsyncIterator[LiveServer]:
-    """`python main.py serve` on its own SQLite database; this test process shares the database to seed it."""
-    url = fresh_sqlite_url(sqlite_template, tmp_path)
-    server = await asyncio.to_thread(start_server, url, tmp_path / "var")
-    db.configure(url)
-    yield server
-    await db.close()
-    server.stop()
-
-
-@pytest.fixture
 async def paying_live_server(
     sqlite_template: Path, tmp_path: Path, stripe_standin: StripeStandIn
 ) -> AsyncIterator[LiveServer]:

@@ -26,8 +26,9 @@ from services.invoice_views import InvoiceDetail
 from services.invoices import LineInput
 from tests.portal import sign_in_contact
 from tests.staff.helpers import eventually
-from tests.support.factories import PASSWORD, OrgWorld, make_world
+from tests.support.factories import OrgWorld, make_world
 from tests.support.invoicing import count
+from tests.support.signin import staff_cookie
 from tests.test_public_invoice import issue_invoice
 
 PAST = {"issue_date": date(2025, 1, 1), "due_date": date(2025, 1, 31)}  # overdue whenever the tests run
@@ -212,9 +213,7 @@ async def test_only_a_portal_session_opens_the_pdf_route(app_client: httpx.Async
     async with httpx.AsyncClient(transport=app_client._transport, base_url="http://test") as browser:
         response = await browser.get(path)  # no cookie at all
         assert (response.status_code, response.headers["location"]) == (303, "/portal/acme/login")
-        ticket = await staff_auth.sign_in(billing.world.owner_email, PASSWORD, ip="127.0.0.1")
-        assert ticket is not None
-        staff_token = (await browser.get(staff_auth.ticket_url(ticket))).cookies[staff_auth.STAFF_COOKIE]
+        staff_token = await staff_cookie(browser, billing.world.owner_email)
         assert (await browser.get("/")).status_code == 200  # a good staff session …
         for name in (staff_auth.STAFF_COOKIE, PORTAL_COOKIE):  # … under either cookie name
             browser.cookies.clear()

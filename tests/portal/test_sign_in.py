@@ -13,8 +13,10 @@ from sqlalchemy import select
 from models.audit import AuditEvent
 from models.mail import OutboxMail
 from models.portal import MagicLink, PortalSession
+from models.staff import StaffSession
 from portal_app.auth import portal as portal_auth
 from portal_app.auth import staff as staff_auth
+from portal_app.auth.browser import BROWSER_COOKIE
 from portal_app.auth.portal import CODE_ERROR, CONTINUE_COOKIE, NEUTRAL_SENT, PORTAL_COOKIE
 from services import contacts, organizations, outbox
 from services.actors import SystemActor
@@ -22,6 +24,7 @@ from services.db import unit_of_work
 from tests.portal import NONCE, continue_link, count, issue_link, link_and_code, mails_to, sign_in_contact
 from tests.staff.helpers import eventually
 from tests.support.factories import PASSWORD, OrgWorld, make_world
+from tests.support.signin import browser_of, staff_cookie
 from tests.support.smtp import SmtpServer
 
 PAGE_IP = "127.0.0.1"  # the simulated browser's address (httpx's ASGI transport)
@@ -48,6 +51,10 @@ async def ask_for_link(user: User, slug: str, email: str) -> list[tuple[str, ...
 
 def visible_code_field(user: User) -> ui.input:
     return next(e for e in user.find(ui.input).elements if e.props.get("label") == "Code")
+
+
+async def staff_session_count() -> int:
+    return await count(StaffSession)
 
 
 async def session_rows() -> list[PortalSession]:
@@ -238,9 +245,7 @@ async def test_staff_and_portal_cookies_open_only_their_own_side(app_client: htt
     assert (await app_client.get("/portal/acme/")).status_code == 200
     app_client.cookies.clear()
 
-    ticket = await staff_auth.sign_in(world.owner_email, PASSWORD, ip="127.0.0.1")
-    assert ticket is not None
-    staff_token = (await app_client.get(staff_auth.ticket_url(ticket))).cookies[staff_auth.STAFF_COOKIE]
+    staff_token = await staff_cookie(app_client, world.owner_email)
     assert (await app_client.get("/")).status_code == 200
     # The staff cookie (and its value under the portal's name) opens no portal page.
     app_client.cookies.set(PORTAL_COOKIE, staff_token)
@@ -291,3 +296,98 @@ async def test_deactivating_the_contact_sends_the_open_tab_to_the_login_page(use
         other.cookies.set(PORTAL_COOKIE, token)
         response = await other.get("/portal/acme/")
     assert (response.status_code, response.headers["location"]) == (303, "/portal/acme/login")
+
+
+def spellings(email: str) -> list[str]:
+    """One address written eleven ways that all reach one mailbox: case, spaces, full-width and ideographic dots."""
+    local, domain = email.split("@")
+    name, tld = domain.rsplit(".", 1)
+    wide = "".join(chr(ord(c) + 0xFEE0) if c.isalpha() else c for c in name)  # ａｂｃ…
+    return [
+        email,
+        f" {email.upper()} ",
+        f"{local}@{wide}.{tld}",
+        f"{local}@{name}\u3002{tld}",  # ideographic full stop
+        f"{local}@{name}\uff0e{tld}",  # full-width full stop
+        f"{local.title()}@{wide}\u3002{tld.upper()}",
+        f"\t{local}@{domain}\n",
+        f"{local}@{domain.upper()}",
+        f"{local}@{wide.upper()}.{tld}",
+        f"{local}@{name}\uff61{tld}",  # half-width ideographic full stop
+        f"{local.upper()}@{name}.{tld}",
+    ]
+
+
+async def test_spellings_of_one_address_share_one_link_limit(app_client: httpx.AsyncClient) -> None:
+    world = await make_world("acme")
+    org = await organizations.find_by_slug("acme")
+    assert org is not None
+    for n, spelling in enumerate(spellings(world.contact.email)):
+        await portal_auth.request_link(org, spelling, ip=f"10.1.0.{n}")  # every one from another address
+    assert len(await mails_to(world.contact.email)) == portal_auth.link_email_limiter.limit == 5
+    assert await count(MagicLink) == 5
+
+
+async def test_spellings_of_one_address_share_one_code_limit(app_client: httpx.AsyncClient) -> None:
+    world = await make_world("acme")
+    org = await organizations.find_by_slug("acme")
+    assert org is not None
+    wrong = {"ip": "10.2.0.1", "agent": "test", "browser": "b"}
+    for n, spelling in enumerate(spellings(world.contact.email)[: portal_auth.code_email_limiter.limit]):
+        assert await portal_auth.sign_in_with_code(org, spelling, "000000", **{**wrong, "ip": f"10.2.0.{n}"}) is None
+    _, code = await issue_link(world.actor.org_id, world.contact.email)
+    # Over the address's limit, even the right code from a fresh IP signs nobody in.
+    assert await portal_auth.sign_in_with_code(org, world.contact.email, code, **{**wrong, "ip": "10.3.0.1"}) is None
+    assert await session_rows() == []
+
+
+async def test_the_login_page_gives_the_browser_an_id_cookie(app_client: httpx.AsyncClient) -> None:
+    await make_world("acme")
+    response = await app_client.get("/portal/acme/login")
+    cookie = response.headers["set-cookie"]
+    assert cookie.startswith(f"{BROWSER_COOKIE}=") and "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    assert "Secure" not in cookie  # BASE_URL is http here
+    again = await app_client.get("/portal/acme/login")
+    assert "set-cookie" not in again.headers  # kept, not replaced
+    for machine_path in ("/healthz", "/api/v1/clients"):
+        assert "set-cookie" not in (await app_client.get(machine_path)).headers
+
+
+async def test_a_code_ticket_signs_in_only_the_browser_that_earned_it(app_client: httpx.AsyncClient) -> None:
+    world = await make_world("acme")
+    org = await organizations.find_by_slug("acme")
+    assert org is not None
+    _, code = await issue_link(world.actor.org_id, world.contact.email)
+    async with (
+        httpx.AsyncClient(transport=app_client._transport, base_url="http://test") as attacker,
+        httpx.AsyncClient(transport=app_client._transport, base_url="http://test") as victim,
+    ):
+        ticket = await portal_auth.sign_in_with_code(
+            org, world.contact.email, code, ip="10.0.0.5", agent="attacker", browser=browser_of(attacker)
+        )
+        assert ticket is not None
+        browser_of(victim)
+        # The attacker sends the victim's browser to the ticket URL: nothing happens there.
+        response = await victim.get(portal_auth.ticket_url("acme", ticket))
+        assert (response.status_code, response.headers["location"]) == (303, "/portal/acme/login")
+        assert PORTAL_COOKIE not in response.cookies
+        assert (await victim.get("/portal/acme/")).status_code == 303
+        # A browser with no id at all is refused the same way, and the ticket is spent for everyone.
+        anonymous = await attacker.get(portal_auth.ticket_url("acme", ticket))
+        assert anonymous.headers["location"] == "/portal/acme/login" and PORTAL_COOKIE not in anonymous.cookies
+
+
+async def test_a_staff_ticket_signs_in_only_the_browser_that_earned_it(app_client: httpx.AsyncClient) -> None:
+    world = await make_world("acme")
+    async with (
+        httpx.AsyncClient(transport=app_client._transport, base_url="http://test") as attacker,
+        httpx.AsyncClient(transport=app_client._transport, base_url="http://test") as victim,
+    ):
+        ticket = await staff_auth.sign_in(world.owner_email, PASSWORD, ip="10.0.0.5", browser=browser_of(attacker))
+        assert ticket is not None
+        browser_of(victim)
+        response = await victim.get(staff_auth.ticket_url(ticket, "/clients"))
+        assert (response.status_code, response.headers["location"]) == (303, "/login?expired=1")
+        assert staff_auth.STAFF_COOKIE not in response.cookies
+        assert (await attacker.get(staff_auth.ticket_url(ticket))).headers["location"] == "/login?expired=1"
+    assert await staff_session_count() == 0

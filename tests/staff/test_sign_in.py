@@ -13,6 +13,7 @@ from services.actors import SystemActor
 from services.db import unit_of_work
 from tests.staff.helpers import sign_in, signed_in
 from tests.support.factories import PASSWORD, make_org
+from tests.support.signin import staff_ticket
 
 
 async def session_count() -> int:
@@ -50,9 +51,9 @@ async def test_wrong_password_and_unknown_email_get_the_same_neutral_error(user:
 async def test_rate_limit_per_email_is_neutral_and_blocks_even_the_right_password(user: User) -> None:
     await make_org("acme")
     for _ in range(staff_auth.email_limiter.limit):
-        assert await staff_auth.sign_in("owner@acme.test", "wrong password!!", ip="10.0.0.1") is None
+        assert await staff_auth.sign_in("owner@acme.test", "wrong password!!", ip="10.0.0.1", browser="b") is None
     # Over the limit: the right password from another IP is refused with the same answer.
-    assert await staff_auth.sign_in("owner@acme.test", PASSWORD, ip="10.0.0.2") is None
+    assert await staff_auth.sign_in("owner@acme.test", PASSWORD, ip="10.0.0.2", browser="b") is None
     await sign_in(user, "owner@acme.test", PASSWORD)
     await user.should_see(NEUTRAL_ERROR, retries=50)
     assert await session_count() == 0
@@ -61,15 +62,14 @@ async def test_rate_limit_per_email_is_neutral_and_blocks_even_the_right_passwor
 async def test_rate_limit_per_ip(app_client: httpx.AsyncClient) -> None:
     await make_org("acme")
     for n in range(staff_auth.ip_limiter.limit):
-        assert await staff_auth.sign_in(f"user{n}@acme.test", "wrong password!!", ip="10.9.9.9") is None
-    assert await staff_auth.sign_in("owner@acme.test", PASSWORD, ip="10.9.9.9") is None
-    assert await staff_auth.sign_in("owner@acme.test", PASSWORD, ip="10.9.9.8") is not None
+        assert await staff_auth.sign_in(f"user{n}@acme.test", "wrong password!!", ip="10.9.9.9", browser="b") is None
+    assert await staff_auth.sign_in("owner@acme.test", PASSWORD, ip="10.9.9.9", browser="b") is None
+    assert await staff_auth.sign_in("owner@acme.test", PASSWORD, ip="10.9.9.8", browser="b") is not None
 
 
 async def test_ticket_sets_a_hardened_cookie_once(app_client: httpx.AsyncClient) -> None:
     await make_org("acme")
-    ticket = await staff_auth.sign_in("owner@acme.test", PASSWORD, ip="127.0.0.1")
-    assert ticket is not None
+    ticket = await staff_ticket(app_client, "owner@acme.test")
     response = await app_client.get(staff_auth.ticket_url(ticket, "/clients"))
     assert response.status_code == 303
     assert response.headers["location"] == "/clients"
@@ -90,16 +90,14 @@ async def test_ticket_sets_a_hardened_cookie_once(app_client: httpx.AsyncClient)
 async def test_next_never_redirects_off_site(app_client: httpx.AsyncClient) -> None:
     await make_org("acme")
     for evil in ("//evil.test/", "https://evil.test/", "/\\evil.test"):
-        ticket = await staff_auth.sign_in("owner@acme.test", PASSWORD, ip="127.0.0.1")
-        assert ticket is not None
+        ticket = await staff_ticket(app_client, "owner@acme.test")
         response = await app_client.get(f"/auth/staff/session?ticket={ticket}&next={evil}")
         assert response.headers["location"] == "/"
 
 
 async def test_sign_out_ends_the_session_on_the_server(app_client: httpx.AsyncClient) -> None:
     await make_org("acme")
-    ticket = await staff_auth.sign_in("owner@acme.test", PASSWORD, ip="127.0.0.1")
-    assert ticket is not None
+    ticket = await staff_ticket(app_client, "owner@acme.test")
     token = (await app_client.get(staff_auth.ticket_url(ticket))).cookies[STAFF_COOKIE]
     assert (await app_client.get("/")).status_code == 200
     signed_out = await app_client.post(staff_auth.SIGN_OUT_PATH)
@@ -122,8 +120,7 @@ async def test_signed_in_user_skips_the_login_page(user: User, app_client: httpx
 async def test_secure_cookie_when_base_url_is_https(app_settings, app_client: httpx.AsyncClient) -> None:
     await make_org("acme")
     app_settings.base_url = "https://portico.example.com"
-    ticket = await staff_auth.sign_in("owner@acme.test", PASSWORD, ip="127.0.0.1")
-    assert ticket is not None
+    ticket = await staff_ticket(app_client, "owner@acme.test")
     response = await app_client.get(staff_auth.ticket_url(ticket))
     assert "Secure" in response.headers["set-cookie"]
 
@@ -134,3 +131,13 @@ async def test_healthz_is_a_plain_route(app_client: httpx.AsyncClient) -> None:
     assert response.json() == {"status": "ok"}
     assert "x-nicegui-content" not in response.headers
     assert response.headers["x-content-type-options"] == "nosniff"
+
+
+async def test_spellings_of_one_address_share_one_limit(app_client: httpx.AsyncClient) -> None:
+    await make_org("acme")
+    variants = ["OWNER@ACME.TEST", " owner@ａｃｍｅ.test", "owner@acme\u3002test", "Owner@Acme\uff0eTest"]
+    for n in range(staff_auth.email_limiter.limit):
+        spelling = variants[n % len(variants)]
+        assert await staff_auth.sign_in(spelling, "wrong password!!", ip=f"10.4.0.{n}", browser="b") is None
+    assert await staff_auth.sign_in("owner@acme.test", PASSWORD, ip="10.5.0.1", browser="b") is None
+    assert await session_count() == 0
