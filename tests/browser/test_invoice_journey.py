@@ -20,7 +20,7 @@ from services.actors import SystemActor
 from services.db import unit_of_work
 from services.invoice_views import InvoiceDetail
 from services.invoices import LineInput
-from tests.browser.test_staff_journey import wait
+from tests.support.browser import wait
 from tests.support.factories import make_world
 from tests.support.invoicing import count
 from tests.support.live import LiveServer

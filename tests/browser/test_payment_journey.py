@@ -18,7 +18,7 @@ from models import OutboxMail, Payment
 from portal_app.auth.portal import PORTAL_COOKIE
 from services.invoice_views import InvoiceDetail
 from tests.browser.test_invoice_journey import settled, signed_in_cookie
-from tests.browser.test_staff_journey import wait
+from tests.support.browser import wait
 from tests.support.factories import make_world
 from tests.support.invoicing import count, make_billing
 from tests.support.live import LiveServer

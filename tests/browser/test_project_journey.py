@@ -17,7 +17,7 @@ from models.collaboration import RequestStatus
 from portal_app.auth.portal import PORTAL_COOKIE
 from services import api_tokens, work_requests
 from tests.browser.test_invoice_journey import settled, signed_in_cookie
-from tests.browser.test_staff_journey import button, visible_input, wait
+from tests.support.browser import button, visible_input, wait
 from tests.support.factories import make_world
 from tests.support.live import LiveServer
 

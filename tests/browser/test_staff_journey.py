@@ -6,13 +6,11 @@ import asyncio
 
 import pytest
 from selenium import webdriver
-from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
-from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support import expected_conditions as ec
-from selenium.webdriver.support.ui import WebDriverWait
 
 from services import clients, contacts
+from tests.support.browser import button, visible_input, wait
 from tests.support.factories import PASSWORD, make_org
 from tests.support.live import LiveServer
 
@@ -20,24 +18,6 @@ pytestmark = pytest.mark.browser
 
 
 INITECH_ROW = "//tr[.//a[normalize-space()='Initech']]/td"
-
-
-def wait(browser: webdriver.Chrome, timeout: float = 15) -> WebDriverWait:
-    # The table fills over the websocket after the page loads: an element found early may be replaced.
-    return WebDriverWait(browser, timeout, poll_frequency=0.1, ignored_exceptions=(StaleElementReferenceException,))
-
-
-def visible_input(browser: webdriver.Chrome, label: str) -> WebElement:
-    return wait(browser).until(
-        lambda b: next(
-            (e for e in b.find_elements(By.XPATH, f"//input[@aria-label='{label}']") if e.is_displayed()), None
-        )
-    )
-
-
-def button(browser: webdriver.Chrome, text: str, within: str = "") -> WebElement:
-    xpath = f"{within}//button[.//span[normalize-space()='{text}']]"
-    return wait(browser).until(lambda b: next((e for e in b.find_elements(By.XPATH, xpath) if e.is_displayed()), None))
 
 
 async def test_staff_signs_in_and_adds_a_client_and_a_contact(

@@ -1,0 +1,27 @@
+"""Finding things in headless Chromium as a person would: by label and by button text, waiting for them to show."""
+
+from __future__ import annotations
+
+from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException
+from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.webelement import WebElement
+from selenium.webdriver.support.ui import WebDriverWait
+
+
+def wait(browser: webdriver.Chrome, timeout: float = 15) -> WebDriverWait:
+    # The table fills over the websocket after the page loads: an element found early may be replaced.
+    return WebDriverWait(browser, timeout, poll_frequency=0.1, ignored_exceptions=(StaleElementReferenceException,))
+
+
+def visible_input(browser: webdriver.Chrome, label: str) -> WebElement:
+    return wait(browser).until(
+        lambda b: next(
+            (e for e in b.find_elements(By.XPATH, f"//input[@aria-label='{label}']") if e.is_displayed()), None
+        )
+    )
+
+
+def button(browser: webdriver.Chrome, text: str, within: str = "") -> WebElement:
+    xpath = f"{within}//button[.//span[normalize-space()='{text}']]"
+    return wait(browser).until(lambda b: next((e for e in b.find_elements(By.XPATH, xpath) if e.is_displayed()), None))
