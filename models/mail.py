@@ -21,7 +21,11 @@ class OutboxMail(IdMixin, Timestamped, StaffOnly, Base):
     """A mail queued in the same transaction as the change that caused it; the outbox job sends it."""
 
     __tablename__ = "outbox_mail"
-    __table_args__ = (Index("ix_outbox_mail_status_next_attempt_at", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_outbox_mail_status_next_attempt_at", "status", "next_attempt_at"),
+        # Staff's list of mail that could not be sent, newest first.
+        Index("ix_outbox_mail_org_id_status_created_at", "org_id", "status", "created_at"),
+    )
 
     org_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"), index=True)
     to_addr: Mapped[str] = mapped_column(String(254))

@@ -13,7 +13,16 @@ from models.clients import Client, Contact
 from models.projects import Project
 from services import audit
 from services.actors import Actor, require_staff
-from services.common import Page, like_pattern, normalize_email, optional_text, page_window, parse_id, required_text
+from services.common import (
+    ADDRESS_LINES,
+    Page,
+    like_pattern,
+    normalize_email,
+    optional_text,
+    page_window,
+    parse_id,
+    required_text,
+)
 from services.db import unit_of_work
 from services.errors import NotFound
 from services.scoping import visible
@@ -60,7 +69,7 @@ def _clean(data: ClientInput) -> dict[str, str]:
         "name": required_text(data.name, "name", "Name", 200),
         "email": normalize_email(email) if email else "",
         "phone": optional_text(data.phone, "phone", "Phone", 50),
-        "address": optional_text(data.address, "address", "Address", 1000),
+        "address": optional_text(data.address, "address", "Address", 1000, max_lines=ADDRESS_LINES),
     }
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -72,27 +73,48 @@ def email_identity(value: str) -> str:
         return "invalid:" + " ".join((value or "").split()).casefold()
 
 
-def _refuse_nul(value: str, field: str, label: str) -> str:
-    # PostgreSQL text cannot hold NUL; refusing it here keeps bad input a clear message, not a 500.
-    if "\x00" in value:
+# Characters that end a line somewhere (mail headers, PDFs, browsers): a single-line field refuses them all.
+_LINE_BREAK = re.compile("[\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
+# Other control characters have no place in typed text (PostgreSQL cannot even store NUL); tab is allowed.
+_CONTROL = re.compile("[\x00-\x08\x0e-\x1b\x1f\x7f-\x84\x86-\x9f]")
+# Multi-line fields are bounded in lines as well as characters, so everything saved can be laid out on paper.
+LONG_TEXT_LINES = 200
+ADDRESS_LINES = 12
+
+
+def _clean_text(value: str | None, field: str, label: str, max_length: int, max_lines: int) -> str:
+    value = (value or "").strip()
+    if _CONTROL.search(value):
         raise Invalid(f"{label} contains a character that is not allowed.", field)
+    if max_lines == 1:
+        if _LINE_BREAK.search(value):
+            raise Invalid(f"{label} must be on one line.", field)
+    else:
+        value = _LINE_BREAK.sub("\n", value.replace("\r\n", "\n"))
+        if value.count("\n") >= max_lines:
+            raise Invalid(f"{label} has too many lines (at most {max_lines}).", field)
+    if len(value) > max_length:
+        raise Invalid(f"{label} is too long (at most {max_length} characters).", field)
     return value
 
 
-def required_text(value: str | None, field: str, label: str, max_length: int) -> str:
-    value = _refuse_nul((value or "").strip(), field, label)
+def required_text(value: str | None, field: str, label: str, max_length: int, *, max_lines: int = 1) -> str:
+    """Typed text that must be there: one line unless `max_lines` allows more, trimmed, bounded."""
+    value = _clean_text(value, field, label, max_length, max_lines)
     if not value:
         raise Invalid(f"{label} is required.", field)
-    if len(value) > max_length:
-        raise Invalid(f"{label} is too long (at most {max_length} characters).", field)
     return value
 
 
-def optional_text(value: str | None, field: str, label: str, max_length: int) -> str:
-    value = _refuse_nul((value or "").strip(), field, label)
-    if len(value) > max_length:
-        raise Invalid(f"{label} is too long (at most {max_length} characters).", field)
-    return value
+def optional_text(value: str | None, field: str, label: str, max_length: int, *, max_lines: int = 1) -> str:
+    """Typed text that may be empty: one line unless `max_lines` allows more, trimmed, bounded."""
+    return _clean_text(value, field, label, max_length, max_lines)
+
+
+def one_line(value: str, max_length: int = 300) -> str:
+    """Text already stored, made safe for one line (a mail subject): breaks and controls become spaces."""
+    flat = " ".join(_CONTROL.sub(" ", _LINE_BREAK.sub(" ", value)).split())
+    return flat if len(flat) <= max_length else flat[: max_length - 1] + "…"
 
 
 def parse_id(value: str | uuid.UUID, what: str = "Not found") -> uuid.UUID:

@@ -20,13 +20,14 @@ from models.projects import Project
 from models.staff import StaffUser
 from services import audit, clock, events, notifications, projects
 from services.actors import Actor, PortalActor, StaffActor, require_staff
-from services.common import Page, page_window, parse_id, required_text
+from services.common import LONG_TEXT_LINES, Page, page_window, parse_id, required_text
 from services.db import unit_of_work
 from services.errors import Invalid, NotFound
 from services.scoping import visible
 from services.work_requests import load_request
 
 MAX_BODY = 20_000
+MAX_BODY_LINES = 2 * LONG_TEXT_LINES
 COMMENTS_PER_ITEM = 200
 
 
@@ -98,7 +99,7 @@ async def post_update(
 ) -> UpdateView:
     """News on a project (or one of its requests). A public one goes to the client's contacts in their digest."""
     require_staff(actor)
-    text = required_text(body, "body", "Update", MAX_BODY)
+    text = required_text(body, "body", "Update", MAX_BODY, max_lines=MAX_BODY_LINES)
     seen_by = parse_visibility(visibility)
     async with unit_of_work(actor) as session:
         project = await projects.load_project(session, actor, project_id)
@@ -204,7 +205,7 @@ async def add_comment(
     every comment is internal."""
     if (update_id is None) == (request_id is None):
         raise Invalid("Reply to one update or one request.", "body")
-    text = required_text(body, "body", "Reply", MAX_BODY)
+    text = required_text(body, "body", "Reply", MAX_BODY, max_lines=MAX_BODY_LINES)
     seen_by = Visibility.public if isinstance(actor, PortalActor) else parse_visibility(visibility)
     async with unit_of_work(actor) as session:
         update: Update | None = None

@@ -27,6 +27,9 @@ from services.scoping import visible
 
 MAX_LINES = 500
 
+# A line's description prints in one table cell: a few lines of detail, not a document.
+LINE_LINES = 20
+
 
 # --- input ---------------------------------------------------------------------------------------------------------
 
@@ -81,7 +84,9 @@ def _clean_lines(lines: list[LineInput], currency: str) -> list[_CleanLine]:
             raise Invalid(f"Line {n + 1}: the tax rate must be a percentage from 0 to 100.", f"{where}.tax_rate")
         cleaned.append(
             _CleanLine(
-                required_text(line.description, f"{where}.description", f"Line {n + 1} description", 500),
+                required_text(
+                    line.description, f"{where}.description", f"Line {n + 1} description", 500, max_lines=LINE_LINES
+                ),
                 quantity,
                 price,
                 rate,
@@ -169,8 +174,8 @@ async def _apply(session: AsyncSession, actor: Actor, invoice: Invoice, data: In
         raise Invalid("The invoice total is too large.", "lines")
     invoice.client_id, invoice.project_id, invoice.currency = client.id, project_id, currency
     invoice.issue_date, invoice.due_date, invoice.discount_percent = issue, due, discount
-    invoice.notes = optional_text(data.notes, "notes", "Notes", 4000)
-    invoice.terms = optional_text(data.terms, "terms", "Terms", 4000)
+    invoice.notes = optional_text(data.notes, "notes", "Notes", 4000, max_lines=100)
+    invoice.terms = optional_text(data.terms, "terms", "Terms", 4000, max_lines=100)
     invoice.subtotal_minor, invoice.discount_minor = computed.subtotal_minor, computed.discount_minor
     invoice.tax_minor, invoice.total_minor = computed.tax_minor, computed.total_minor
     await session.flush()

@@ -16,7 +16,7 @@ from models.projects import Project, ProjectStatus
 from models.staff import StaffUser
 from services import audit, money
 from services.actors import Actor, StaffActor, SystemActor, require_admin, require_staff
-from services.common import normalize_email, optional_text, required_text
+from services.common import ADDRESS_LINES, normalize_email, optional_text, required_text
 from services.db import unit_of_work
 from services.errors import Conflict, Invalid, NotFound
 from services.passwords import hash_password
@@ -145,7 +145,9 @@ async def update_organization(actor: Actor, changes: OrganizationChanges) -> Org
                 raise Invalid("The accent color must look like #4f46e5.", "accent_color")
             org.accent_color = changes.accent_color.lower()
         if changes.welcome_message is not None:
-            org.welcome_message = optional_text(changes.welcome_message, "welcome_message", "Welcome message", 2000)
+            org.welcome_message = optional_text(
+                changes.welcome_message, "welcome_message", "Welcome message", 2000, max_lines=50
+            )
         if changes.support_email is not None:
             support = changes.support_email.strip()
             org.support_email = normalize_email(support, "support_email") if support else ""
@@ -292,10 +294,10 @@ def _clean_invoice_settings(changes: InvoiceSettingsChanges) -> dict[str, object
         values["reminder_schedule"] = parse_reminder_schedule(changes.reminder_schedule)
     if changes.payment_instructions is not None:
         values["payment_instructions"] = optional_text(
-            changes.payment_instructions, "payment_instructions", "Payment instructions", 2000
+            changes.payment_instructions, "payment_instructions", "Payment instructions", 2000, max_lines=50
         )
     if changes.address is not None:
-        values["address"] = optional_text(changes.address, "address", "Address", 1000)
+        values["address"] = optional_text(changes.address, "address", "Address", 1000, max_lines=ADDRESS_LINES)
     return values
 
 

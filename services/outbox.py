@@ -11,7 +11,8 @@ import asyncio
 import logging
 import uuid
 from collections.abc import Sequence
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from sqlalchemy import event, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,7 +20,8 @@ from sqlalchemy.orm import Session, selectinload
 
 from models.mail import MailStatus, OutboxAttachment, OutboxMail
 from services import clock, mail
-from services.actors import SystemActor
+from services.actors import Actor, SystemActor, require_staff
+from services.common import one_line
 from services.db import unit_of_work
 
 log = logging.getLogger("portico.outbox")
@@ -55,7 +57,7 @@ def queue(
         OutboxMail(
             org_id=org_id,
             to_addr=to,
-            subject=subject[:300],
+            subject=one_line(subject),  # names and titles end up here: never a header break
             body_text=text,
             body_html=html,
             headers=dict(headers or {}),
@@ -110,9 +112,12 @@ async def send_due(limit: int = BATCH) -> int:
         )
     sent = 0
     for mail_id in due:
-        row = await _claim(mail_id, now)
-        if row is not None and await _deliver(row):
-            sent += 1
+        try:
+            row = await _claim(mail_id, now)
+            if row is not None and await _deliver(row):
+                sent += 1
+        except Exception:  # one row that cannot even be claimed or recorded must not hold up the rest
+            log.exception("mail %s could not be handled; it is tried again after the claim timeout", mail_id)
     return sent
 
 
@@ -136,15 +141,21 @@ async def _claim(mail_id: uuid.UUID, now) -> OutboxMail | None:
 
 
 async def _deliver(row: OutboxMail) -> bool:
-    msg = mail.build_message(
-        message_id=str(row.id),
-        to=row.to_addr,
-        subject=row.subject,
-        text=row.body_text,
-        html=row.body_html,
-        attachments=[(a.filename, a.content_type, a.data) for a in row.attachments],
-        headers=row.headers or {},
-    )
+    try:
+        msg = mail.build_message(
+            message_id=str(row.id),
+            to=row.to_addr,
+            subject=row.subject,
+            text=row.body_text,
+            html=row.body_html,
+            attachments=[(a.filename, a.content_type, a.data) for a in row.attachments],
+            headers=row.headers or {},
+        )
+    except Exception as exc:  # no retry can build it: give up on this one, visibly, and go on with the rest
+        reason = f"The mail could not be built: {type(exc).__name__}: {exc}"
+        await _record_failure(row.id, row.attempts + 1, reason, final=True)
+        log.error("mail %s to %s dropped: %s", row.id, row.to_addr, reason)
+        return False
     try:
         await asyncio.to_thread(mail.deliver, msg, f"{row.created_at:%Y%m%dT%H%M%S}-{row.id}")
     except Exception as exc:  # any failure of the transport: retry later, never drop
@@ -161,8 +172,8 @@ async def _deliver(row: OutboxMail) -> bool:
     return True
 
 
-async def _record_failure(mail_id: uuid.UUID, attempts: int, error: str) -> None:
-    status = MailStatus.failed if attempts >= MAX_ATTEMPTS else MailStatus.pending
+async def _record_failure(mail_id: uuid.UUID, attempts: int, error: str, *, final: bool = False) -> None:
+    status = MailStatus.failed if final or attempts >= MAX_ATTEMPTS else MailStatus.pending
     async with unit_of_work(SystemActor(label="outbox")) as session:
         await session.execute(
             update(OutboxMail)
@@ -175,6 +186,39 @@ async def _record_failure(mail_id: uuid.UUID, attempts: int, error: str) -> None
             )
             .execution_options(synchronize_session=False)
         )
+
+
+@dataclass(frozen=True, slots=True)
+class UndeliveredMail:
+    """A mail Portico gave up on, for staff to act on by other means."""
+
+    to: str
+    subject: str
+    reason: str
+    queued_at: datetime
+    attempts: int
+
+
+UNDELIVERED_SHOWN = 20
+
+
+async def undelivered_mail(actor: Actor, limit: int = UNDELIVERED_SHOWN) -> list[UndeliveredMail]:
+    """The organization's most recent mail that could not be sent (given up after retries, or unbuildable)."""
+    staff = require_staff(actor)
+    async with unit_of_work(actor) as session:
+        rows = await session.execute(
+            select(
+                OutboxMail.to_addr,
+                OutboxMail.subject,
+                OutboxMail.last_error,
+                OutboxMail.created_at,
+                OutboxMail.attempts,
+            )
+            .where(OutboxMail.org_id == staff.org_id, OutboxMail.status == MailStatus.failed)
+            .order_by(OutboxMail.created_at.desc())
+            .limit(min(limit, UNDELIVERED_SHOWN))
+        )
+        return [UndeliveredMail(*row) for row in rows]
 
 
 async def run_worker(stop: asyncio.Event, idle_seconds: float = 30.0) -> None:

@@ -16,7 +16,7 @@ from models.staff import StaffUser
 from services import audit, events
 from services.actors import Actor, require_staff
 from services.clients import load_client
-from services.common import Page, optional_text, page_window, parse_id, required_text
+from services.common import LONG_TEXT_LINES, Page, optional_text, page_window, parse_id, required_text
 from services.db import unit_of_work
 from services.errors import Invalid, NotFound
 from services.scoping import visible
@@ -72,7 +72,7 @@ def _clean(data: ProjectInput) -> dict[str, object]:
         raise Invalid("The due date cannot be before the start date.", "due_date")
     return {
         "name": required_text(data.name, "name", "Name", 200),
-        "description": optional_text(data.description, "description", "Description", 4000),
+        "description": optional_text(data.description, "description", "Description", 4000, max_lines=LONG_TEXT_LINES),
         "status": _status(data.status),
         "phase": optional_text(data.phase, "phase", "Phase", 100),
         "lead_user_id": data.lead_user_id,

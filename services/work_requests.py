@@ -23,7 +23,7 @@ from models.staff import StaffUser
 from services import audit, clock, config, events, outbox, projects, staff
 from services.actors import Actor, PortalActor, StaffActor, SystemActor, require_staff
 from services.clients import load_client
-from services.common import Page, optional_text, page_window, parse_id, required_text
+from services.common import LONG_TEXT_LINES, Page, optional_text, page_window, parse_id, required_text
 from services.db import unit_of_work
 from services.errors import Invalid, NotFound
 from services.scoping import visible
@@ -201,7 +201,9 @@ async def create_request(
 ) -> RequestCard:
     """A new card at the end of the backlog. From the portal it is the contact's, and staff hear of it."""
     title = required_text(data.title, "title", "Title", 200)
-    description = optional_text(data.description, "description", "Description", MAX_DESCRIPTION)
+    description = optional_text(
+        data.description, "description", "Description", MAX_DESCRIPTION, max_lines=LONG_TEXT_LINES
+    )
     if not isinstance(actor, PortalActor | StaffActor):
         raise NotFound("Project not found")
     async with unit_of_work(actor) as session:
@@ -248,7 +250,7 @@ async def send_feedback(actor: Actor, project_id: uuid.UUID | str, text: str) ->
     """The portal's feedback form: a request in the project lead's backlog, titled from its first line."""
     if not isinstance(actor, PortalActor):
         raise NotFound("Project not found")
-    body = required_text(text, "feedback", "Feedback", MAX_DESCRIPTION)
+    body = required_text(text, "feedback", "Feedback", MAX_DESCRIPTION, max_lines=LONG_TEXT_LINES)
     first_line = body.strip().splitlines()[0].strip()
     title = first_line if len(first_line) <= 80 else first_line[:79].rstrip() + "…"
     return await create_request(actor, project_id, RequestInput(f"Feedback: {title}", body), source="feedback")
@@ -284,7 +286,9 @@ async def _mail_staff_of_new_request(
 async def update_request(actor: Actor, request_id: uuid.UUID | str, data: RequestInput) -> RequestCard:
     require_staff(actor)
     title = required_text(data.title, "title", "Title", 200)
-    description = optional_text(data.description, "description", "Description", MAX_DESCRIPTION)
+    description = optional_text(
+        data.description, "description", "Description", MAX_DESCRIPTION, max_lines=LONG_TEXT_LINES
+    )
     async with unit_of_work(actor) as session:
         item = await load_request(session, actor, request_id)
         if (item.title, item.description) != (title, description):

@@ -17,6 +17,7 @@ from services import db, outbox
 from services.actors import SystemActor
 from services.db import unit_of_work
 from tests.support.clock import T0
+from tests.support.factories import make_org
 
 
 async def queue(count: int = 1, **overrides) -> list[uuid.UUID]:
@@ -171,3 +172,32 @@ async def test_two_workers_send_each_mail_once(postgres_url, smtp):
         assert len(smtp.inbox.messages) == 20
     finally:
         await db.close()
+
+
+async def test_a_subject_with_line_breaks_is_queued_on_one_line(database, smtp, at):
+    await queue(subject="Invoice for\r\nBcc: attacker@evil.test\x0b now")
+    [row] = await rows()
+    assert row.subject == "Invoice for Bcc: attacker@evil.test now"
+    assert await outbox.send_due() == 1
+    [msg] = smtp.inbox.wait_for(1)
+    assert msg["Bcc"] is None and msg["Subject"] == row.subject
+
+
+async def test_a_mail_that_cannot_be_built_fails_with_its_reason_and_the_rest_go_out(database, smtp, at):
+    """A row stored before subjects were made safe (or otherwise unbuildable) used to wedge the worker."""
+    org = await make_org("acme")
+    wedged, later = await queue(2, org_id=org.org_id)
+    await set_row(wedged, subject="Evil\r\nBcc: attacker@evil.test")
+    assert await outbox.send_due() == 1  # the other mail is sent in the same pass
+    [msg] = smtp.inbox.wait_for(1)
+    assert msg["Message-ID"] == message_id(later)
+    async with unit_of_work(SystemActor()) as session:
+        row = await session.get(OutboxMail, wedged)
+    assert row is not None and row.status == MailStatus.failed and row.attempts == 1
+    assert row.last_error.startswith("The mail could not be built: ValueError")
+    at(timedelta(days=2))
+    assert await outbox.send_due() == 0  # given up on: no retry can build it
+    [shown] = await outbox.undelivered_mail(org)
+    assert (shown.to, shown.subject, shown.reason) == ("client0@example.test", row.subject, row.last_error)
+    other = await make_org("globex")
+    assert await outbox.undelivered_mail(other) == []  # another agency's staff see nothing of it

@@ -25,7 +25,7 @@ from portal_app.routes.api import (
     bounded_text,
 )
 from services import discussion, milestones, work_requests
-from services.common import optional_text, required_text
+from services.common import LONG_TEXT_LINES, optional_text, required_text
 from services.errors import Invalid
 
 # --- input ---------------------------------------------------------------------------------------------------------
@@ -203,7 +203,13 @@ async def update_request(request_id: RequestId, body: RequestPatch, actor: Actor
     given = body.model_fields_set
     title = required_text(body.title, "title", "Title", 200) if body.title is not None else card.title
     description = (
-        optional_text(body.description, "description", "Description", work_requests.MAX_DESCRIPTION)
+        optional_text(
+            body.description,
+            "description",
+            "Description",
+            work_requests.MAX_DESCRIPTION,
+            max_lines=LONG_TEXT_LINES,
+        )
         if body.description is not None
         else card.description
     )

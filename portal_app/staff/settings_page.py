@@ -13,6 +13,7 @@ from portal_app.staff.home import portal_url
 from portal_app.staff.invoice_settings import invoicing_form, logo_form
 from portal_app.staff.layout import frame, guard
 from portal_app.staff.stripe_settings import stripe_section
+from portal_app.staff.undelivered_mail import undelivered_section
 from services import api_tokens, organizations
 from services.actors import StaffActor
 from services.errors import ServiceError
@@ -131,4 +132,5 @@ async def settings_page(request: Request) -> RedirectResponse | None:
         logo_form(context.actor, org.slug, invoicing)
         await stripe_section(context.actor)
         await token_section(context.actor)
+        await undelivered_section(context.actor)
     return None

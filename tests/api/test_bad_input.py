@@ -189,3 +189,15 @@ async def test_bad_query_filters_are_422(api):
     assert (await api.get("/api/v1/projects", params={"client_id": "nope"})).status_code == 422
     assert (await api.get("/api/v1/clients", params={"search": "x" * 201})).status_code == 422
     assert (await api.get("/api/v1/clients", params={"search": "a\x00b"})).status_code == 422
+
+
+async def test_line_breaks_in_names_are_422_and_change_nothing(api, world):
+    for path, body in [
+        ("/api/v1/clients", {"name": "Evil\nBcc: x@evil.test"}),
+        ("/api/v1/projects", {"client_id": str(world.client.id), "name": "Evil\r\nX"}),
+    ]:
+        response = await api.post(path, json=body)
+        assert response.status_code == 422, response.text
+        assert response.json() == {"detail": "Name must be on one line.", "field": "name"}
+    assert (await clients.list_clients(world.actor)).total == 1
+    assert (await projects.list_projects(world.actor)).total == 1

@@ -279,3 +279,18 @@ async def test_the_request_list_follows_the_board_order(team: Team) -> None:
     await work_requests.move_request(team.staff, made["Doing"].id, "in_progress")
     listing = await work_requests.list_project_requests(team.jane, team.project_id)
     assert [card.title for card in listing.items] == ["Waiting", "Doing", "Shipped"]
+
+
+HEADER_BREAKS = ["Evil\r\nBcc: attacker@evil.test", "Evil\nBcc: x@evil.test", "Evil\rX", "Evil\u2028X", "Evil\x85X"]
+
+
+@pytest.mark.parametrize("title", HEADER_BREAKS)
+async def test_a_title_that_would_break_a_mail_header_is_refused_and_nothing_is_queued(team: Team, title: str) -> None:
+    with pytest.raises(Invalid, match="Title must be on one line") as error:
+        await work_requests.create_request(team.jane, team.project_id, work_requests.RequestInput(title))
+    assert error.value.field == "title"
+    assert await outbox("New request from") == []
+    # The contact's next request still reaches staff, its mail built and sent like any other.
+    await work_requests.create_request(team.jane, team.project_id, work_requests.RequestInput("New logo"))
+    [mail] = await outbox("New request from")
+    assert "\n" not in mail.subject and "\r" not in mail.subject

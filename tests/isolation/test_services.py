@@ -32,6 +32,7 @@ from services import (
     milestones,
     notifications,
     organizations,
+    outbox,
     portal_sessions,
     projects,
     receivables,
@@ -244,6 +245,7 @@ CASES: dict[str, list[ProbeFn]] = {
         lambda who, t, i: discussion.add_comment(who, "Probe", update_id=t.internal_update_id, visibility="internal"),
         lambda who, t, i: discussion.add_comment(who, "Probe", request_id=t.request_id, visibility="public"),
     ],
+    "outbox.undelivered_mail": [lambda who, t, i: outbox.undelivered_mail(who)],
     # A contact's mail choices are its own: there is no id of another contact to pass.
     "notifications.get_preferences": [lambda who, t, i: notifications.get_preferences(who)],
     "notifications.set_preferences": [lambda who, t, i: notifications.set_preferences(who, False, False)],

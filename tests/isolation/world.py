@@ -305,6 +305,12 @@ async def make_worlds() -> Worlds:
         )
     async with unit_of_work(SystemActor()) as session:
         outbox.queue(session, to=a.contact.email, subject="Alpha secret link", text="x", org_id=a.actor.org_id)
+        # Mail org A's staff see as undelivered (to a marker address); org B's outbox stays empty.
+        session.add(
+            OutboxMail(
+                org_id=a.actor.org_id, to_addr=a.contact.email, subject="Alpha lost", body_text="x", status="failed"
+            )
+        )
     for contact in (a.contact, sam):  # org A only: org B's outbox stays empty
         assert await magic_links.request_link(a.actor.org_id, contact.email, ip="")
     a1_session, a2_session, b_session = [(await sign_in(c.id))[0] for c in (a.contact, sam, b.contact)]

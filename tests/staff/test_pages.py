@@ -5,8 +5,12 @@ from __future__ import annotations
 import httpx
 from nicegui import ui
 from nicegui.testing.user import User
+from sqlalchemy import update
 
-from services import audit, clients, contacts, organizations, projects
+from models.mail import MailStatus, OutboxMail
+from services import audit, clients, contacts, organizations, outbox, projects
+from services.actors import SystemActor
+from services.db import unit_of_work
 from tests.staff.helpers import eventually, signed_in, table_rows, the_table
 from tests.support.factories import make_org, make_world
 
@@ -223,3 +227,20 @@ async def test_user_text_is_never_rendered_as_html(user: User) -> None:
     await user.open(f"/clients/{client.id}")
     labels = [e for e in user.find(ui.label).elements if e.text == evil]
     assert labels and all(not isinstance(e, ui.html) for e in labels)
+
+
+async def test_settings_show_mail_that_could_not_be_sent(user: User) -> None:
+    world = await make_world("acme")
+    async with unit_of_work(SystemActor()) as session:
+        outbox.queue(
+            session, to="jane@client-acme.test", subject="Invoice INV-0007", text="x", org_id=world.actor.org_id
+        )
+    async with unit_of_work(SystemActor()) as session:
+        await session.execute(
+            update(OutboxMail).values(status=MailStatus.failed, last_error="SMTPRecipientsRefused: mailbox unknown")
+        )
+    await signed_in(user, world.owner_email)
+    await user.open("/settings")
+    await user.should_see("Mail that could not be sent")
+    await user.should_see("Invoice INV-0007")
+    await user.should_see("SMTPRecipientsRefused: mailbox unknown")
