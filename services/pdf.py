@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import io
 import re
+from functools import cache
+from pathlib import Path
 from xml.sax.saxutils import escape
 
 from reportlab.lib import colors
@@ -16,6 +18,8 @@ from reportlab.lib.pagesizes import A4, LETTER
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.lib.utils import ImageReader
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas
 from reportlab.platypus import Flowable, Image, KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
@@ -24,6 +28,10 @@ from services import formatting
 from services.invoice_views import InvoiceDetail
 
 PAGE_SIZES = {"A4": A4, "Letter": LETTER}
+# DejaVu Sans (bundled, Bitstream Vera licence): Latin, Greek, Cyrillic, Hebrew, Arabic and more, where the
+# PDF standard fonts stop at cp1252. Embedded as a subset of the glyphs each invoice uses.
+FONT, FONT_BOLD = "DejaVuSans", "DejaVuSans-Bold"
+FONTS_DIR = Path(__file__).with_name("fonts")
 MARGIN = 18 * mm
 LOGO_MAX = (60 * mm, 18 * mm)
 INK, MUTED, RULE, SHADE = (colors.HexColor(c) for c in ("#0f172a", "#64748b", "#cbd5e1", "#f1f5f9"))
@@ -32,8 +40,8 @@ STAMPS = {
     InvoiceStatus.void: ("VOID", colors.HexColor("#b91c1c")),
 }
 
-_BASE = ParagraphStyle("base", fontName="Helvetica", fontSize=9, leading=12, textColor=INK)
-_BOLD = ParagraphStyle("bold", parent=_BASE, fontName="Helvetica-Bold")
+_BASE = ParagraphStyle("base", fontName=FONT, fontSize=9, leading=12, textColor=INK)
+_BOLD = ParagraphStyle("bold", parent=_BASE, fontName=FONT_BOLD)
 _RIGHT = ParagraphStyle("right", parent=_BASE, alignment=TA_RIGHT)
 _NAME = ParagraphStyle("name", parent=_BOLD, fontSize=14, leading=18)
 _TITLE = ParagraphStyle("title", parent=_BOLD, fontSize=20, leading=26, alignment=TA_RIGHT)
@@ -42,6 +50,14 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
 # --- the document -------------------------------------------------------------------------------------------------
+
+
+@cache
+def _register_fonts() -> None:
+    """Once per process (PDFs are drawn in worker processes), on first use rather than at import."""
+    pdfmetrics.registerFont(TTFont(FONT, FONTS_DIR / "DejaVuSans.ttf"))
+    pdfmetrics.registerFont(TTFont(FONT_BOLD, FONTS_DIR / "DejaVuSans-Bold.ttf"))
+    pdfmetrics.registerFontFamily(FONT, normal=FONT, bold=FONT_BOLD, italic=FONT, boldItalic=FONT_BOLD)
 
 
 def _text(value: str, style: ParagraphStyle = _BASE) -> Paragraph:
@@ -64,7 +80,7 @@ class _NumberedCanvas(canvas.Canvas):
         total = len(self._kept)
         for page, state in enumerate(self._kept, start=1):
             self.__dict__.update(state)
-            self.setFont("Helvetica", 8)
+            self.setFont(FONT, 8)
             self.setFillColor(MUTED)
             self.drawRightString(self._pagesize[0] - MARGIN, MARGIN / 2, f"Page {page} of {total}")
             super().showPage()
@@ -94,7 +110,7 @@ def _header(detail: InvoiceDetail, logo: bytes | None, width: float) -> Table:
         seller.append(_text(detail.seller.email))
     facts: list[Flowable] = [
         Paragraph("INVOICE", _TITLE),
-        _text(detail.number, ParagraphStyle("number", parent=_RIGHT, fontName="Helvetica-Bold", fontSize=11)),
+        _text(detail.number, ParagraphStyle("number", parent=_RIGHT, fontName=FONT_BOLD, fontSize=11)),
         _text(f"Issue date: {formatting.day(detail.issue_date)}", _RIGHT),
         _text(f"Due date: {formatting.day(detail.due_date)}", _RIGHT),
     ]
@@ -102,7 +118,7 @@ def _header(detail: InvoiceDetail, logo: bytes | None, width: float) -> Table:
         label, colour = STAMPS[detail.status]
         stamp = ParagraphStyle("stamp", parent=_TITLE, fontSize=16, textColor=colour, spaceBefore=6)
         facts.append(Paragraph(label, stamp))
-    table = Table([[seller, facts]], colWidths=[width * 0.58, width * 0.42])
+    table = Table([[seller, facts]], colWidths=[width * 0.58, width * 0.42], splitInRow=1)
     table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (0, 0), 0)]))
     table.setStyle(TableStyle([("RIGHTPADDING", (-1, 0), (-1, 0), 0)]))
     return table
@@ -134,12 +150,13 @@ def _lines(detail: InvoiceDetail, width: float) -> Table:
                 ),
             ]
         )
-    table = Table(rows, colWidths=[width - sum(numbers), *numbers], repeatRows=1)
+    # splitInRow: a description taller than what is left of a page continues on the next, under the header again.
+    table = Table(rows, colWidths=[width - sum(numbers), *numbers], repeatRows=1, splitInRow=1)
     table.setStyle(
         TableStyle(
             [
-                ("FONT", (0, 0), (-1, 0), "Helvetica-Bold", 8),
-                ("FONT", (0, 1), (-1, -1), "Helvetica", 9),
+                ("FONT", (0, 0), (-1, 0), FONT_BOLD, 8),
+                ("FONT", (0, 1), (-1, -1), FONT, 9),
                 ("TEXTCOLOR", (0, 0), (-1, 0), MUTED),
                 ("BACKGROUND", (0, 0), (-1, 0), SHADE),
                 ("ALIGN", (1, 0), (-1, -1), "RIGHT"),
@@ -176,11 +193,11 @@ def _totals(detail: InvoiceDetail) -> Table:
     table.setStyle(
         TableStyle(
             [
-                ("FONT", (0, 0), (-1, -1), "Helvetica", 9),
+                ("FONT", (0, 0), (-1, -1), FONT, 9),
                 ("ALIGN", (1, 0), (1, -1), "RIGHT"),
-                ("FONT", (0, total_row), (-1, total_row), "Helvetica-Bold", 10),
+                ("FONT", (0, total_row), (-1, total_row), FONT_BOLD, 10),
                 ("LINEABOVE", (0, total_row), (-1, total_row), 0.75, INK),
-                ("FONT", (0, due_row), (-1, due_row), "Helvetica-Bold", 11),
+                ("FONT", (0, due_row), (-1, due_row), FONT_BOLD, 11),
                 ("BACKGROUND", (0, due_row), (-1, due_row), SHADE),
                 ("TOPPADDING", (0, 0), (-1, -1), 3),
                 ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
@@ -203,6 +220,7 @@ def _closing(detail: InvoiceDetail) -> list[Flowable]:
 
 def render_invoice(detail: InvoiceDetail, logo: bytes | None = None) -> bytes:
     """The invoice as PDF bytes: A4 or Letter per the organization, "Page x of y" on every page."""
+    _register_fonts()
     buffer = io.BytesIO()
     pagesize = PAGE_SIZES.get(detail.page_size, A4)
     document = SimpleDocTemplate(
@@ -221,7 +239,7 @@ def render_invoice(detail: InvoiceDetail, logo: bytes | None = None) -> bytes:
 
     def footer(page: canvas.Canvas, _document: SimpleDocTemplate) -> None:
         page.saveState()
-        page.setFont("Helvetica", 8)
+        page.setFont(FONT, 8)
         page.setFillColor(MUTED)
         page.drawString(MARGIN, MARGIN / 2, f"{detail.seller.name} · Invoice {detail.number}"[:120])
         page.restoreState()

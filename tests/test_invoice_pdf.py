@@ -9,6 +9,8 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from PIL import Image as PILImage
 from pypdf import PdfReader
 
@@ -220,3 +222,63 @@ def test_the_logo_is_drawn_when_given_and_a_broken_one_is_skipped() -> None:
     without = PdfReader(io.BytesIO(render_invoice(detail, b"not an image")))
     assert len(without.pages[0].images) == 0
     assert "INV-0042" in without.pages[0].extract_text()
+
+
+# --- whatever can be saved renders ---------------------------------------------------------------------------------
+
+
+def test_a_description_taller_than_a_page_continues_on_the_next() -> None:
+    """Saved before line breaks were bounded: one table row taller than a page was a LayoutError (a 500 on send)."""
+    tall = "a\n" * 240 + "z"
+    text = pages_text(render_invoice(make_detail([(tall, "1", 1000, "0"), ("After", "1", 500, "0")])))
+    assert len(text) > 2
+    assert all(f"of {len(text)}" in page for page in text)
+    assert "z" in text[-1].split("Amount due")[0] and "After" in text[-1]
+
+
+def test_text_outside_cp1252_prints_as_written() -> None:
+    words = ["Пример работы", "Ελληνικά", "Zażółć gęślą jaźń", "Ærøskøbing", "₹ 1,000 → ✓", "שלום", "Čeština"]
+    detail = make_detail([(word, "1", 1000, "0") for word in words], notes="Спасибо!")
+    detail = dataclasses.replace(detail, buyer=Party("Ολυμπία Α.Ε.", "Αθήνα", "info@olympia.test"))
+    document = render_invoice(detail)
+    text = " ".join(pages_text(document))
+    for word in [*words[:5], "Спасибо!", "Ολυμπία Α.Ε."]:
+        assert word in text
+    fonts = {str(font.get("/BaseFont")) for page in PdfReader(io.BytesIO(document)).pages for font in fonts_of(page)}
+    assert any(name.endswith("DejaVuSans") for name in fonts), fonts  # embedded (as a subset), not Helvetica
+
+
+def fonts_of(page) -> list:
+    return [ref.get_object() for ref in page["/Resources"]["/Font"].values()]
+
+
+# Text as people type it into a line, an address or notes: any script, line breaks, long words, markup-like text.
+typed = st.text(
+    alphabet=st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")) | st.sampled_from("\n\n <>&"),
+    max_size=500,
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    descriptions=st.lists(typed.filter(str.strip), min_size=1, max_size=25),
+    address=typed,
+    notes=typed,
+    page_size=st.sampled_from(["A4", "Letter"]),
+)
+def test_any_typed_text_renders(descriptions: list[str], address: str, notes: str, page_size: str) -> None:
+    detail = make_detail([(d, "1", 100, "0") for d in descriptions], notes=notes, page_size=page_size)
+    detail = dataclasses.replace(detail, buyer=Party("Client", address, "ap@client.test"))
+    document = render_invoice(detail)
+    text = pages_text(document)
+    assert text[-1].endswith(f"Page {len(text)} of {len(text)}") or f"Page {len(text)} of {len(text)}" in text[-1]
+    assert "INV-0042" in text[0]
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(lines=st.integers(1, 20), width=st.integers(1, 24))
+def test_descriptions_at_the_input_bounds_render(lines: int, width: int) -> None:
+    """20 lines of up to 500 characters (the most a line may hold), on every line of the longest invoice."""
+    description = "\n".join(["W" * width] * lines)[:500]
+    document = render_invoice(make_detail([(description, "1", 100, "0")] * 50))
+    assert PdfReader(io.BytesIO(document)).pages

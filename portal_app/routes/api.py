@@ -7,6 +7,8 @@ from datetime import date, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Path, Query, Request, status
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import (
@@ -355,6 +357,49 @@ async def _service_error(_request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(body, status_code=exc.status_code)
 
 
+# A 422 says where the input went wrong and may quote it, but never more than this of it (a 10 MB name is not
+# sent back): strings are cut, and lists and objects show their first few entries.
+MAX_ECHO = 100
+MAX_ECHO_ITEMS = 5
+
+
+def capped(value: Any, depth: int = 0) -> Any:
+    """`value` as a 422 may repeat it: bounded in size whatever came in."""
+    if isinstance(value, str):
+        return value if len(value) <= MAX_ECHO else value[:MAX_ECHO] + "…"
+    if isinstance(value, bool) or value is None or isinstance(value, float):
+        return value
+    if isinstance(value, int):
+        return value if abs(value) < 10**MAX_ECHO else "(a very long number)"
+    if depth >= 2:
+        return "…"
+    if isinstance(value, dict):
+        items = list(value.items())
+        shown = {capped(str(k)): capped(v, depth + 1) for k, v in items[:MAX_ECHO_ITEMS]}
+        return shown | ({"…": f"{len(items) - MAX_ECHO_ITEMS} more"} if len(items) > MAX_ECHO_ITEMS else {})
+    if isinstance(value, list | tuple):
+        shown_items = [capped(v, depth + 1) for v in value[:MAX_ECHO_ITEMS]]
+        return shown_items + ([f"… {len(value) - MAX_ECHO_ITEMS} more"] if len(value) > MAX_ECHO_ITEMS else [])
+    return capped(str(value), depth)
+
+
+async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
+    """FastAPI's 422 body, with the echoed input and the location's keys bounded."""
+    assert isinstance(exc, RequestValidationError)
+    errors = []
+    for error in exc.errors():
+        error = dict(error)
+        error["loc"] = [capped(part) for part in error.get("loc", ())]
+        if "input" in error:
+            error["input"] = capped(error["input"])
+        if "ctx" in error:
+            error["ctx"] = {
+                k: capped(v if isinstance(v, str | int | float) else str(v)) for k, v in error["ctx"].items()
+            }
+        errors.append(error)
+    return JSONResponse({"detail": jsonable_encoder(errors)}, status_code=422)
+
+
 def build_api() -> FastAPI:
     """The API as its own application; the app factory mounts it at /api (docs at /api/docs)."""
     api = FastAPI(
@@ -368,6 +413,7 @@ def build_api() -> FastAPI:
         redoc_url=None,
     )
     api.add_exception_handler(ServiceError, _service_error)
+    api.add_exception_handler(RequestValidationError, _validation_error)
     api.include_router(router)
     from portal_app.routes import api_invoices, api_projects  # they build on this module's types: imported last
 

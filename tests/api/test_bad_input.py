@@ -201,3 +201,33 @@ async def test_line_breaks_in_names_are_422_and_change_nothing(api, world):
         assert response.json() == {"detail": "Name must be on one line.", "field": "name"}
     assert (await clients.list_clients(world.actor)).total == 1
     assert (await projects.list_projects(world.actor)).total == 1
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"name": "x" * 10_000_000},
+        {"name": "Initech", "x" * 1_000_000: 1},
+        {"name": ["x" * 1000] * 100_000},
+        {"name": {"a": {"b": {"c": "x" * 1000}}}},
+        ["x" * 1000] * 10_000,
+        {"name": 10**4000},
+    ],
+    ids=["10-mb-name", "huge-unknown-key", "long-list", "deep-object", "huge-array-body", "huge-number"],
+)
+async def test_a_422_quotes_at_most_a_little_of_the_input(api, world, body):
+    response = await api.post("/api/v1/clients", json=body)
+    assert response.status_code == 422
+    assert len(response.content) < 4_000, len(response.content)
+    [error, *_] = response.json()["detail"]
+    assert error["loc"][0] == "body" and error["msg"]
+    assert (await clients.list_clients(world.actor)).total == 1
+
+
+async def test_a_422_still_quotes_short_input_whole(api):
+    response = await api.post("/api/v1/clients", json={"name": "Initech", "email": 7})
+    [error] = response.json()["detail"]
+    assert (error["loc"], error["input"]) == (["body", "email"], 7)
+    long = await api.post("/api/v1/clients", json={"name": "n" * 500})
+    [error] = long.json()["detail"]
+    assert error["input"] == "n" * 100 + "…"
