@@ -19,7 +19,7 @@ def _settings() -> Settings:
 
 async def _with_services(settings: Settings, work: Callable[[], Awaitable[object]]) -> object:
     from portal_app.app import configure_services
-    from services import db
+    from services.core import db
 
     configure_services(settings)
     try:
@@ -29,7 +29,7 @@ async def _with_services(settings: Settings, work: Callable[[], Awaitable[object
 
 
 def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
-    from services.migrations import upgrade
+    from services.core.migrations import upgrade
 
     asyncio.run(upgrade(settings.resolved_database_url))
     print("database is up to date")
@@ -37,8 +37,8 @@ def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_create_org(args: argparse.Namespace, settings: Settings) -> int:
-    from services import organizations
-    from services.actors import SystemActor
+    from services.core.actors import SystemActor
+    from services.organizations import organizations
 
     async def work() -> object:
         return await organizations.create_organization(
@@ -54,7 +54,7 @@ def cmd_create_org(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_create_api_token(args: argparse.Namespace, settings: Settings) -> int:
-    from services import api_tokens
+    from services.staff import api_tokens
 
     print(asyncio.run(_with_services(settings, lambda: api_tokens.create_token_for(args.org, args.email, args.name))))
     return 0
@@ -160,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     settings = _settings()
     run = getattr(args, "run", cmd_serve)
-    from services.errors import ServiceError
+    from services.core.errors import ServiceError
 
     try:
         return run(args, settings)

@@ -25,10 +25,11 @@ from bench.data import ensure_secret_key, generate
 from models import Client, Comment, Contact, Project, RequestStatus, Update, WorkRequest
 from models.organizations import Membership, Role
 from models.staff import StaffUser
-from services import clock, db, discussion, milestones, notifications, work_requests
-from services.actors import PortalActor, StaffActor, SystemActor
-from services.db import unit_of_work
-from services.migrations import upgrade
+from services.core import clock, db
+from services.core.actors import PortalActor, StaffActor, SystemActor
+from services.core.db import unit_of_work
+from services.core.migrations import upgrade
+from services.projects import discussion, milestones, notifications, work_requests
 
 
 async def _median(label: str, call: Callable[[], Awaitable[object]], repeat: int = 15) -> None:

@@ -18,9 +18,10 @@ from decimal import Decimal
 from sqlalchemy import insert
 
 from models import Client, Contact, Invoice, InvoiceLine, InvoiceStatus, Organization
-from services import config, invoice_views
-from services.actors import SystemActor
-from services.db import unit_of_work
+from services.billing import invoice_views
+from services.core import config
+from services.core.actors import SystemActor
+from services.core.db import unit_of_work
 
 CHUNK = 5_000
 

@@ -21,10 +21,13 @@ from sqlalchemy import func, select
 
 from bench.data import ensure_secret_key, generate
 from models import Invoice, OutboxMail, Payment
-from services import checkout, db, invoice_views, payments
-from services.actors import SystemActor
-from services.db import unit_of_work
-from services.migrations import upgrade
+from services.adapters import stripe_gateway
+from services.billing import invoice_views
+from services.card_payments import checkout
+from services.core import db
+from services.core.actors import SystemActor
+from services.core.db import unit_of_work
+from services.core.migrations import upgrade
 from tests.support.stripe_standin import StripeStandIn, start_standin
 
 
@@ -87,7 +90,7 @@ def main() -> None:
     args = parser.parse_args()
     ensure_secret_key()
     with start_standin() as standin:
-        payments.configure(payments.StripeConfig(standin.secret_key, standin.webhook_secret, standin.url))
+        stripe_gateway.configure(stripe_gateway.StripeConfig(standin.secret_key, standin.webhook_secret, standin.url))
         if args.only != "postgres":
             with tempfile.TemporaryDirectory(prefix="portico-bench-") as tmp:
                 url = f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}"

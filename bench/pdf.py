@@ -23,8 +23,10 @@ from reportlab.lib.units import mm
 from reportlab.pdfgen import canvas
 
 from models.invoices import InvoiceStatus
-from services import formatting, invoice_math, pdf
-from services.invoice_views import InvoiceDetail, LineView, Party
+from services.adapters import pdf
+from services.billing import invoice_math
+from services.billing.invoice_views import InvoiceDetail, LineView, Party
+from services.core import formatting
 
 ROW = 14  # points per table row in the baseline
 

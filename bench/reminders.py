@@ -16,10 +16,11 @@ from sqlalchemy import func, select
 
 from bench.data import generate
 from models import OutboxMail, ReminderSent
-from services import db, reminders
-from services.actors import SystemActor
-from services.db import unit_of_work
-from services.migrations import upgrade
+from services.billing import reminders
+from services.core import db
+from services.core.actors import SystemActor
+from services.core.db import unit_of_work
+from services.core.migrations import upgrade
 
 
 async def _count(model: type) -> int:

@@ -31,7 +31,8 @@ from portal_app.staff import (
     project_detail,
     settings_page,
 )
-from services import config, db, mail, payments
+from services.adapters import mail_transport, stripe_gateway
+from services.core import config, db
 
 log = logging.getLogger("portico")
 
@@ -58,11 +59,13 @@ def configure_services(settings: Settings) -> None:
     """Point the service layer at the configured database and mail transport."""
     db.configure(settings.resolved_database_url)
     config.configure(config.ServiceConfig(base_url=settings.base_url, secret_key=settings.resolved_secret_key))
-    mail.configure(
-        mail.MailConfig(smtp_url=settings.smtp_url, mail_from=settings.mail_from, outbox_dir=settings.outbox_dir)
+    mail_transport.configure(
+        mail_transport.MailConfig(
+            smtp_url=settings.smtp_url, mail_from=settings.mail_from, outbox_dir=settings.outbox_dir
+        )
     )
-    payments.configure(
-        payments.StripeConfig(
+    stripe_gateway.configure(
+        stripe_gateway.StripeConfig(
             secret_key=settings.stripe_secret_key,
             webhook_secret=settings.stripe_webhook_secret,
             api_base=settings.stripe_api_base,

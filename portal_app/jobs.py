@@ -8,7 +8,12 @@ from collections.abc import Awaitable, Callable
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from services import checkout, magic_links, notifications, outbox, portal_sessions, reminders, staff_sessions
+from services.billing import reminders
+from services.card_payments import checkout
+from services.clients import magic_links, portal_sessions
+from services.mail import outbox
+from services.projects import notifications
+from services.staff import staff_sessions
 
 log = logging.getLogger("portico.jobs")
 

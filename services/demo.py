@@ -10,9 +10,13 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from models.organizations import Organization
-from services import clients, clock, contacts, discussion, milestones, organizations, projects, staff, work_requests
-from services.actors import StaffActor, SystemActor
-from services.db import unit_of_work
+from services.clients import clients, contacts
+from services.core import clock
+from services.core.actors import StaffActor, SystemActor
+from services.core.db import unit_of_work
+from services.organizations import organizations
+from services.projects import discussion, milestones, projects, work_requests
+from services.staff import staff
 
 DEMO_SLUG = "northwind-studio"
 DEMO_OWNER = "owner@northwind-studio.test"

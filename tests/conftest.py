@@ -19,8 +19,10 @@ from nicegui.testing.user import User
 from portal_app.auth import portal as portal_auth
 from portal_app.auth import staff as staff_auth
 from portal_app.settings import Settings
-from services import clock, config, db, mail, passwords, payments
-from services.migrations import upgrade
+from services.adapters import mail_transport, stripe_gateway
+from services.core import clock, config, db
+from services.core.migrations import upgrade
+from services.staff import passwords
 from tests.support.clock import T0
 from tests.support.live import LiveServer, start_server
 from tests.support.postgres import Cluster, start_cluster
@@ -71,17 +73,17 @@ def fresh_rate_limits() -> Iterator[None]:
 @pytest.fixture(autouse=True)
 def no_stripe() -> Iterator[None]:
     """Card payments off unless a test asks for the stand-in (an app build may have switched them on)."""
-    payments.configure(payments.StripeConfig())
+    stripe_gateway.configure(stripe_gateway.StripeConfig())
     yield
-    payments.configure(payments.StripeConfig())
+    stripe_gateway.configure(stripe_gateway.StripeConfig())
 
 
 @pytest.fixture
 def stripe_standin() -> Iterator[StripeStandIn]:
     """A loopback Stripe for this test, and the service layer pointed at it."""
     with start_standin() as standin:
-        payments.configure(
-            payments.StripeConfig(
+        stripe_gateway.configure(
+            stripe_gateway.StripeConfig(
                 secret_key=standin.secret_key, webhook_secret=standin.webhook_secret, api_base=standin.url
             )
         )
@@ -180,24 +182,26 @@ def smtp_server() -> Iterator[SmtpServer]:
 def smtp(smtp_server: SmtpServer, tmp_path: Path) -> Iterator[SmtpServer]:
     """Mail goes over SMTP to the test server; its inbox starts empty."""
     smtp_server.inbox.clear()
-    previous = mail.get_config()
-    mail.configure(
-        mail.MailConfig(
+    previous = mail_transport.get_config()
+    mail_transport.configure(
+        mail_transport.MailConfig(
             smtp_url=smtp_server.url, mail_from="Portico <portico@agency.test>", outbox_dir=tmp_path / "outbox"
         )
     )
     yield smtp_server
-    mail.configure(previous)
+    mail_transport.configure(previous)
 
 
 @pytest.fixture
 def file_outbox(tmp_path: Path) -> Iterator[Path]:
     """Mail is written to a temporary var/outbox."""
-    previous = mail.get_config()
+    previous = mail_transport.get_config()
     outbox = tmp_path / "outbox"
-    mail.configure(mail.MailConfig(smtp_url="", mail_from="Portico <portico@agency.test>", outbox_dir=outbox))
+    mail_transport.configure(
+        mail_transport.MailConfig(smtp_url="", mail_from="Portico <portico@agency.test>", outbox_dir=outbox)
+    )
     yield outbox
-    mail.configure(previous)
+    mail_transport.configure(previous)
 
 
 @pytest.fixture

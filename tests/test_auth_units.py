@@ -10,8 +10,8 @@ from portal_app.auth import tickets as tickets_module
 from portal_app.auth.ratelimit import SlidingWindow
 from portal_app.auth.requests import safe_next
 from portal_app.auth.tickets import TicketBox
-from services import passwords
-from services.errors import Invalid
+from services.core.errors import Invalid
+from services.staff import passwords
 
 
 class FakeClock:

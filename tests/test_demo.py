@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from services import demo, discussion, milestones, projects, staff, work_requests
-from services.actors import PortalActor
-from services.contacts import list_contacts
+from services import demo
+from services.clients.contacts import list_contacts
+from services.core.actors import PortalActor
+from services.projects import discussion, milestones, projects, work_requests
+from services.staff import staff
 
 
 async def test_the_demo_agency_has_clients_projects_and_project_work(database) -> None:

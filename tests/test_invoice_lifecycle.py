@@ -8,17 +8,20 @@ import pytest
 from sqlalchemy import select
 
 from models import AuditEvent, OutboxMail
-from services import audit, clients, contacts, invoice_listing, invoice_payments, invoices, outbox
-from services.actors import PortalActor, SystemActor
-from services.db import unit_of_work
-from services.errors import Conflict, Invalid, NotFound
+from services.billing import invoice_listing, invoices, manual_payments
+from services.clients import clients, contacts
+from services.core import audit
+from services.core.actors import PortalActor, SystemActor
+from services.core.db import unit_of_work
+from services.core.errors import Conflict, Invalid, NotFound
+from services.mail import outbox
 from tests.support.clock import T0
 from tests.support.factories import OrgWorld, make_world
 from tests.support.invoicing import count, draft, make_billing, mark_sent
 from tests.support.mail import plain_text
 
 TODAY = T0.date()
-PaymentInput, InvoiceFilter = invoice_payments.PaymentInput, invoice_listing.InvoiceFilter
+PaymentInput, InvoiceFilter = manual_payments.PaymentInput, invoice_listing.InvoiceFilter
 
 
 @pytest.fixture
@@ -91,12 +94,12 @@ async def test_a_void_invoice_cannot_be_sent(world):
 
 async def test_partial_then_full_payment(world):
     detail = await sent(world, "100.00", "50.00")
-    partly = await invoice_payments.record_payment(world.actor, detail.id, PaymentInput("100", reference="TX-1"))
+    partly = await manual_payments.record_payment(world.actor, detail.id, PaymentInput("100", reference="TX-1"))
     assert (partly.status.value, partly.amount_paid_minor, partly.amount_due_minor) == ("partially_paid", 10000, 5000)
     with pytest.raises(Invalid) as error:
-        await invoice_payments.record_payment(world.actor, detail.id, PaymentInput("50.01"))
+        await manual_payments.record_payment(world.actor, detail.id, PaymentInput("50.01"))
     assert error.value.field == "amount" and "50.00 USD" in error.value.message
-    paid = await invoice_payments.record_payment(world.actor, detail.id, PaymentInput("50.00", method="card"))
+    paid = await manual_payments.record_payment(world.actor, detail.id, PaymentInput("50.00", method="card"))
     assert (paid.status.value, paid.amount_due_minor) == ("paid", 0)
     assert [(p.amount_minor, p.method, p.reference) for p in paid.payments] == [
         (10000, "bank_transfer", "TX-1"),
@@ -104,7 +107,7 @@ async def test_partial_then_full_payment(world):
     ]
     assert await count(AuditEvent, AuditEvent.action == "invoice.payment_recorded") == 2
     with pytest.raises(Conflict):
-        await invoice_payments.record_payment(world.actor, detail.id, PaymentInput("1.00"))
+        await manual_payments.record_payment(world.actor, detail.id, PaymentInput("1.00"))
 
 
 @pytest.mark.parametrize(
@@ -122,7 +125,7 @@ async def test_partial_then_full_payment(world):
 async def test_bad_payments_change_nothing(world, payment, field):
     detail = await sent(world)
     with pytest.raises(Invalid) as error:
-        await invoice_payments.record_payment(world.actor, detail.id, payment)
+        await manual_payments.record_payment(world.actor, detail.id, payment)
     assert error.value.field == field
     after = await invoices.get_invoice(world.actor, detail.id)
     assert (after.status.value, after.amount_paid_minor, after.payments) == ("sent", 0, ())
@@ -134,7 +137,7 @@ async def test_payments_on_drafts_or_void_invoices_are_conflicts(world):
     await invoices.void_invoice(world.actor, voided.id)
     for invoice_id in (drafted.id, voided.id):
         with pytest.raises(Conflict):
-            await invoice_payments.record_payment(world.actor, invoice_id, PaymentInput("1.00"))
+            await manual_payments.record_payment(world.actor, invoice_id, PaymentInput("1.00"))
 
 
 async def test_void_refuses_twice_and_refuses_paid_money(world):
@@ -144,7 +147,7 @@ async def test_void_refuses_twice_and_refuses_paid_money(world):
     with pytest.raises(Conflict):
         await invoices.void_invoice(world.actor, detail.id)
     partly = await sent(world)
-    await invoice_payments.record_payment(world.actor, partly.id, PaymentInput("1.00"))
+    await manual_payments.record_payment(world.actor, partly.id, PaymentInput("1.00"))
     with pytest.raises(Conflict):
         await invoices.void_invoice(world.actor, partly.id)
     assert (await invoices.get_invoice(world.actor, partly.id)).status.value == "partially_paid"
@@ -165,8 +168,8 @@ async def ledger(world):
         "paid": await sent(world, issue=past, due=past),
         "void": await draft(world.actor, world.client.id, issue=past, due=past),
     }
-    await invoice_payments.record_payment(world.actor, made["partly"].id, PaymentInput("10.00"))
-    await invoice_payments.record_payment(world.actor, made["paid"].id, PaymentInput("100.00"))
+    await manual_payments.record_payment(world.actor, made["partly"].id, PaymentInput("10.00"))
+    await manual_payments.record_payment(world.actor, made["paid"].id, PaymentInput("100.00"))
     await invoices.void_invoice(world.actor, made["void"].id)
     other = await clients.create_client(world.actor, clients.ClientInput(name="Beta", email="ap@beta.test"))
     made["beta"] = await draft(world.actor, other.id)
@@ -245,4 +248,4 @@ async def test_the_portal_never_sees_drafts_void_or_other_clients_invoices(world
         with pytest.raises(NotFound):
             await call(portal, made["current"].id)
     with pytest.raises(NotFound):
-        await invoice_payments.record_payment(portal, made["current"].id, PaymentInput("1.00"))
+        await manual_payments.record_payment(portal, made["current"].id, PaymentInput("1.00"))

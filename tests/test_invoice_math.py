@@ -10,8 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from services import invoice_math, money
-from services.errors import Invalid
+from services.billing import invoice_math
+from services.core import money
+from services.core.errors import Invalid
 
 
 def half_up(value: Fraction) -> int:

@@ -15,9 +15,9 @@ from PIL import Image as PILImage
 from pypdf import PdfReader
 
 from models.invoices import InvoiceStatus
-from services import invoice_math
-from services.invoice_views import InvoiceDetail, LineView, Party
-from services.pdf import render_invoice
+from services.adapters.pdf import render_invoice
+from services.billing import invoice_math
+from services.billing.invoice_views import InvoiceDetail, LineView, Party
 
 SELLER = Party("Acme Agency", "12 Harbour Road\nBristol BS1 4RN", "billing@acme.test")
 BUYER = Party("Initech Ltd", "4120 Freidrich Lane\nAustin TX 78744", "ap@initech.test")

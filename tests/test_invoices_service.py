@@ -10,8 +10,11 @@ from decimal import Decimal
 import pytest
 
 from models import AuditEvent, Invoice, InvoiceLine
-from services import audit, clients, db, invoice_listing, invoice_views, invoices, projects
-from services.errors import Conflict, Invalid, NotFound
+from services.billing import invoice_listing, invoice_views, invoices
+from services.clients import clients
+from services.core import audit, db
+from services.core.errors import Conflict, Invalid, NotFound
+from services.projects import projects
 from tests.support.clock import T0
 from tests.support.factories import OrgWorld, make_world
 from tests.support.invoicing import count, draft, mark_sent, set_org

@@ -14,12 +14,15 @@ import pytest
 from sqlalchemy import func, select
 
 from models import MagicLink, OutboxMail, PortalSession
-from services import audit, config, contacts, db, magic_links, organizations, outbox, portal_sessions
-from services.actors import PortalActor, SystemActor
-from services.audit import AuditFilter
-from services.contacts import ContactChanges, ContactInput
-from services.db import unit_of_work
-from services.errors import Invalid, NotFound
+from services.clients import contacts, magic_links, portal_sessions
+from services.clients.contacts import ContactChanges, ContactInput
+from services.core import audit, config, db
+from services.core.actors import PortalActor, SystemActor
+from services.core.audit import AuditFilter
+from services.core.db import unit_of_work
+from services.core.errors import Invalid, NotFound
+from services.mail import outbox
+from services.organizations import organizations
 from tests.support.clock import T0
 from tests.support.factories import OrgWorld, make_world
 

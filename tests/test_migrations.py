@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
 import models
-from services import migrations
+from services.core import migrations
 
 APP_TABLES = {t.name for t in models.Base.metadata.sorted_tables}
 

@@ -13,9 +13,10 @@ from sqlalchemy import select, update
 
 from models import OutboxMail
 from models.mail import MailStatus
-from services import db, outbox
-from services.actors import SystemActor
-from services.db import unit_of_work
+from services.core import db
+from services.core.actors import SystemActor
+from services.core.db import unit_of_work
+from services.mail import outbox
 from tests.support.clock import T0
 from tests.support.factories import make_org
 

@@ -11,14 +11,15 @@ import pytest
 from sqlalchemy import select, update
 
 from models import Contact, PortalSession
-from services import audit, clock, contacts, events, portal_sessions
-from services.actors import PortalActor, SystemActor
-from services.audit import AuditFilter
-from services.contacts import ContactChanges, ContactInput
-from services.db import unit_of_work
-from services.errors import NotFound
-from services.events import PortalSessionsEnded
-from services.portal_sessions import ABSOLUTE_TIMEOUT, IDLE_TIMEOUT
+from services.clients import contacts, portal_sessions
+from services.clients.contacts import ContactChanges, ContactInput
+from services.clients.portal_sessions import ABSOLUTE_TIMEOUT, IDLE_TIMEOUT
+from services.core import audit, clock, events
+from services.core.actors import PortalActor, SystemActor
+from services.core.audit import AuditFilter
+from services.core.db import unit_of_work
+from services.core.errors import NotFound
+from services.core.events import PortalSessionsEnded
 from tests.support.clock import T0
 from tests.support.factories import OrgWorld, make_world
 

@@ -15,11 +15,13 @@ from sqlalchemy import select
 
 from models.audit import AuditEvent
 from models.invoices import Invoice, InvoiceView
-from services import clients, invoice_access, invoice_payments, invoice_views, invoices, organizations
-from services.actors import SystemActor
-from services.db import unit_of_work
-from services.invoice_views import InvoiceDetail
-from services.invoices import InvoiceInput, LineInput
+from services.billing import invoice_access, invoice_views, invoices, manual_payments
+from services.billing.invoice_views import InvoiceDetail
+from services.billing.invoices import InvoiceInput, LineInput
+from services.clients import clients
+from services.core.actors import SystemActor
+from services.core.db import unit_of_work
+from services.organizations import organizations
 from tests.support.factories import OrgWorld, make_world
 from tests.support.invoicing import count, mark_sent
 
@@ -124,8 +126,8 @@ async def test_a_sent_then_voided_invoice_says_it_is_void(app_client: httpx.Asyn
 
 async def test_overdue_and_payments_show(app_client: httpx.AsyncClient, acme: OrgWorld) -> None:
     detail = await issue_invoice(acme, issue_date=date(2025, 1, 1), due_date=date(2025, 1, 31))
-    await invoice_payments.record_payment(
-        acme.actor, detail.id, invoice_payments.PaymentInput("440.00", paid_on=date(2025, 2, 3))
+    await manual_payments.record_payment(
+        acme.actor, detail.id, manual_payments.PaymentInput("440.00", paid_on=date(2025, 2, 3))
     )
     page = (await app_client.get(f"/i/{token_of(detail)}")).text
     assert ">Overdue<" in page

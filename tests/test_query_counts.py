@@ -7,8 +7,11 @@ from contextlib import contextmanager
 
 from sqlalchemy import event
 
-from services import audit, clients, contacts, projects, staff
-from services.db import Database
+from services.clients import clients, contacts
+from services.core import audit
+from services.core.db import Database
+from services.projects import projects
+from services.staff import staff
 from tests.support.factories import make_world
 
 

@@ -11,9 +11,12 @@ from sqlalchemy import select
 
 from models import AuditEvent, Invoice, InvoiceStatus, OutboxMail, ReminderSent
 from portal_app import jobs
-from services import clients, contacts, db, invoice_payments, invoice_views, invoices, outbox, reminders
-from services.actors import SystemActor
-from services.db import unit_of_work
+from services.billing import invoice_views, invoices, manual_payments, reminders
+from services.clients import clients, contacts
+from services.core import db
+from services.core.actors import SystemActor
+from services.core.db import unit_of_work
+from services.mail import outbox
 from tests.support.clock import T0
 from tests.support.factories import OrgWorld, make_world
 from tests.support.invoicing import count, draft, make_billing, mark_sent, set_org
@@ -102,7 +105,7 @@ async def test_drafts_paid_and_void_invoices_get_no_reminders(database, at):
     world = await make_world("acme")
     draft = await new_invoice(world, sent=False)
     paid = await new_invoice(world)
-    await invoice_payments.record_payment(world.actor, paid, invoice_payments.PaymentInput("100.00", paid_on=TODAY))
+    await manual_payments.record_payment(world.actor, paid, manual_payments.PaymentInput("100.00", paid_on=TODAY))
     void = await new_invoice(world)
     await invoices.void_invoice(world.actor, void)
     for offset in (-3, 0, 7, 14, 30):
@@ -117,8 +120,8 @@ async def test_an_invoice_paid_in_between_stops_and_a_partial_payment_reminds_of
     world = await make_world("acme")
     paid, partly = await new_invoice(world), await new_invoice(world)
     assert await sweep_on(at, DUE - timedelta(days=3)) == 2
-    await invoice_payments.record_payment(world.actor, paid, invoice_payments.PaymentInput("100.00"))
-    await invoice_payments.record_payment(world.actor, partly, invoice_payments.PaymentInput("60.00"))
+    await manual_payments.record_payment(world.actor, paid, manual_payments.PaymentInput("100.00"))
+    await manual_payments.record_payment(world.actor, partly, manual_payments.PaymentInput("60.00"))
     assert await sweep_on(at, DUE) == 1
     assert [s for s, _ in await sent_steps(paid)] == [-3]
     assert [s for s, _ in await sent_steps(partly)] == [-3, 0]

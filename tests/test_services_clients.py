@@ -9,14 +9,16 @@ import pytest
 from sqlalchemy import func, select
 
 from models import AuditEvent, Client, Contact, Project, ProjectStatus
-from services import audit, clients, clock, contacts, projects
-from services.actors import SystemActor
-from services.audit import AuditFilter
-from services.clients import ClientInput
-from services.contacts import ContactChanges, ContactInput
-from services.db import unit_of_work
-from services.errors import Conflict, Invalid
-from services.projects import ProjectInput
+from services.clients import clients, contacts
+from services.clients.clients import ClientInput
+from services.clients.contacts import ContactChanges, ContactInput
+from services.core import audit, clock
+from services.core.actors import SystemActor
+from services.core.audit import AuditFilter
+from services.core.db import unit_of_work
+from services.core.errors import Conflict, Invalid
+from services.projects import projects
+from services.projects.projects import ProjectInput
 from tests.support.clock import T0
 from tests.support.factories import make_org, make_world
 

@@ -10,13 +10,17 @@ import pytest
 from sqlalchemy import delete, func, select, update
 
 from models import ApiToken, AuditEvent, Membership, Organization, Role, StaffSession, StaffUser
-from services import api_tokens, audit, clock, contacts, organizations, passwords, projects, staff, staff_sessions
-from services.actors import StaffActor, SystemActor
-from services.audit import AuditFilter
-from services.db import unit_of_work
-from services.errors import Conflict, Forbidden, Invalid, NotFound
-from services.organizations import OrganizationChanges
-from services.staff_sessions import ABSOLUTE_TIMEOUT, IDLE_TIMEOUT
+from services.clients import contacts
+from services.core import audit, clock
+from services.core.actors import StaffActor, SystemActor
+from services.core.audit import AuditFilter
+from services.core.db import unit_of_work
+from services.core.errors import Conflict, Forbidden, Invalid, NotFound
+from services.organizations import organizations
+from services.organizations.organizations import OrganizationChanges
+from services.projects import projects
+from services.staff import api_tokens, passwords, staff, staff_sessions
+from services.staff.staff_sessions import ABSOLUTE_TIMEOUT, IDLE_TIMEOUT
 from tests.support.clock import T0
 from tests.support.factories import PASSWORD, make_org, make_world
 

@@ -1,4 +1,4 @@
-"""The Stripe stand-in, driven through the real `stripe` library the way services/payments.py drives it."""
+"""The Stripe stand-in, driven through the real `stripe` library the way services/adapters/stripe_gateway.py drives it."""
 
 from __future__ import annotations
 

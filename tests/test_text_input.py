@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from services import clients, contacts, milestones, organizations, projects
-from services.common import one_line, optional_text, required_text
-from services.errors import Invalid
+from services.clients import clients, contacts
+from services.core.common import one_line, optional_text, required_text
+from services.core.errors import Invalid
+from services.organizations import organizations
+from services.projects import milestones, projects
 from tests.support.factories import make_world
 
 BREAKS = ["\r\n", "\n", "\r", "\x0b", "\x0c", "\x85", "\u2028", "\u2029", "\x1e"]

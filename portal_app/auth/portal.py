@@ -16,10 +16,11 @@ from portal_app.auth.ratelimit import SlidingWindow
 from portal_app.auth.requests import client_ip, user_agent
 from portal_app.auth.tickets import TicketBox
 from portal_app.settings import Settings
-from services import magic_links, organizations, portal_sessions
-from services.common import email_identity, new_secret, same_secret
-from services.organizations import OrganizationView
-from services.portal_sessions import ResolvedPortalSession
+from services.clients import magic_links, portal_sessions
+from services.clients.portal_sessions import ResolvedPortalSession
+from services.core.common import email_identity, new_secret, same_secret
+from services.organizations import organizations
+from services.organizations.organizations import OrganizationView
 
 PORTAL_COOKIE = "portico_portal"
 CONTINUE_COOKIE = "portico_continue"

@@ -15,10 +15,10 @@ from portal_app.auth.ratelimit import SlidingWindow
 from portal_app.auth.requests import client_ip, safe_next, user_agent
 from portal_app.auth.tickets import TicketBox
 from portal_app.settings import Settings
-from services import staff, staff_sessions
-from services.actors import StaffActor
-from services.common import email_identity
-from services.staff import SignedInStaff
+from services.core.actors import StaffActor
+from services.core.common import email_identity
+from services.staff import staff, staff_sessions
+from services.staff.staff import SignedInStaff
 
 STAFF_COOKIE = "portico_staff"
 SIGN_OUT_PATH = "/auth/staff/sign-out"

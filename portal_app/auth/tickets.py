@@ -10,7 +10,7 @@ import time
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-from services.common import hash_secret, new_secret, same_secret
+from services.core.common import hash_secret, new_secret, same_secret
 
 T = TypeVar("T")
 TICKET_TTL = 60.0

@@ -23,11 +23,13 @@ from portal_app.auth.requests import client_ip, user_agent
 from portal_app.portal.layout import PortalPage, empty_state, frame
 from portal_app.portal.pages import open_page
 from portal_app.routes.public_invoice import CHECKOUT_NOTICES, NO_TRACE, pdf_response, render_pdf
-from services import branding, events, formatting, invoice_access, invoice_listing, invoices, organizations
-from services import checkout as checkout_service
-from services.errors import NotFound, ServiceError
-from services.invoice_listing import InvoiceFilter
-from services.invoice_views import STATUS_LABELS, InvoiceDetail
+from services.billing import invoice_access, invoice_listing, invoices
+from services.billing.invoice_listing import InvoiceFilter
+from services.billing.invoice_views import STATUS_LABELS, InvoiceDetail
+from services.card_payments import checkout as checkout_service
+from services.core import events, formatting
+from services.core.errors import NotFound, ServiceError
+from services.organizations import branding, organizations
 
 router = APIRouter()
 

@@ -12,9 +12,11 @@ from fastapi.responses import RedirectResponse
 from nicegui import ui
 
 from portal_app.auth.portal import base_path, current_portal
-from services import events, organizations, portal_sessions
-from services.actors import PortalActor
-from services.organizations import OrganizationView
+from services.clients import portal_sessions
+from services.core import events
+from services.core.actors import PortalActor
+from services.organizations import organizations
+from services.organizations.organizations import OrganizationView
 
 NAVIGATION = [
     ("Home", "/", "home"),

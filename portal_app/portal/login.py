@@ -18,7 +18,7 @@ from portal_app.auth.portal import (
 )
 from portal_app.auth.requests import client_ip, user_agent
 from portal_app.portal.layout import brand
-from services import organizations
+from services.organizations import organizations
 
 router = APIRouter()
 

@@ -15,9 +15,10 @@ from components.progress import progress_bar
 from portal_app.portal.layout import PortalPage, empty_state, frame, guard, portal_off
 from portal_app.portal.login import unknown_portal
 from portal_app.staff.project_detail import STATUS_LABELS
-from services import branding, milestones, organizations, projects
-from services.common import Page
-from services.formatting import day
+from services.core.common import Page
+from services.core.formatting import day
+from services.organizations import branding, organizations
+from services.projects import milestones, projects
 
 router = APIRouter()
 

@@ -25,13 +25,14 @@ from portal_app.portal.layout import PortalPage, empty_state, frame
 from portal_app.portal.pages import open_page
 from portal_app.redraw import Coalesced
 from portal_app.staff.project_detail import STATUS_LABELS as PROJECT_STATUS_LABELS
-from services import clock, discussion, events, milestones, notifications, work_requests
-from services.common import MAX_PAGE_SIZE, Page
-from services.discussion import CommentView, UpdateView
-from services.errors import NotFound, ServiceError
-from services.formatting import day
-from services.milestones import ProjectOverview
-from services.work_requests import STATUS_LABELS, Board, RequestCard
+from services.core import clock, events
+from services.core.common import MAX_PAGE_SIZE, Page
+from services.core.errors import NotFound, ServiceError
+from services.core.formatting import day
+from services.projects import discussion, milestones, notifications, work_requests
+from services.projects.discussion import CommentView, UpdateView
+from services.projects.milestones import ProjectOverview
+from services.projects.work_requests import STATUS_LABELS, Board, RequestCard
 
 router = APIRouter()
 

@@ -24,10 +24,12 @@ from pydantic import (
 
 from models.projects import ProjectStatus
 from portal_app.auth.requests import client_ip
-from services import api_tokens, clients, contacts, projects
-from services.actors import StaffActor
-from services.common import MAX_PAGE_SIZE
-from services.errors import Invalid, ServiceError
+from services.clients import clients, contacts
+from services.core.actors import StaffActor
+from services.core.common import MAX_PAGE_SIZE
+from services.core.errors import Invalid, ServiceError
+from services.projects import projects
+from services.staff import api_tokens
 
 DEFAULT_PAGE_SIZE = 50
 # Far beyond any real list, and small enough for every database's integer: a huge offset is bad input, not a 500.

@@ -25,7 +25,8 @@ from portal_app.routes.api import (
     bounded_text,
     no_nul,
 )
-from services import invoice_listing, invoice_views, invoices, money
+from services.billing import invoice_listing, invoice_views, invoices
+from services.core import money
 
 # --- input ---------------------------------------------------------------------------------------------------------
 

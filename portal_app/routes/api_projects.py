@@ -24,9 +24,9 @@ from portal_app.routes.api import (
     _not_null,
     bounded_text,
 )
-from services import discussion, milestones, work_requests
-from services.common import LONG_TEXT_LINES, optional_text, required_text
-from services.errors import Invalid
+from services.core.common import LONG_TEXT_LINES, optional_text, required_text
+from services.core.errors import Invalid
+from services.projects import discussion, milestones, work_requests
 
 # --- input ---------------------------------------------------------------------------------------------------------
 

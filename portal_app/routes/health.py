@@ -6,7 +6,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
-from services.db import get_database
+from services.core.db import get_database
 
 router = APIRouter(include_in_schema=False)
 

@@ -16,8 +16,9 @@ from fastapi.responses import HTMLResponse
 
 from portal_app.auth.requests import client_ip
 from portal_app.routes.public_invoice import html_document
-from services import notifications, organizations
-from services.organizations import OrganizationView
+from services.organizations import organizations
+from services.organizations.organizations import OrganizationView
+from services.projects import notifications
 
 router = APIRouter(include_in_schema=False)
 

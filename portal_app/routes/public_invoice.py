@@ -17,11 +17,14 @@ from nicegui import run
 
 from models.invoices import InvoiceStatus
 from portal_app.auth.requests import client_ip, user_agent
-from services import branding, formatting, invoice_access, pdf
-from services import checkout as checkout_service
-from services.branding import Logo
-from services.errors import Conflict, Invalid
-from services.invoice_views import STATUS_LABELS, InvoiceDetail
+from services.adapters import pdf
+from services.billing import invoice_access
+from services.billing.invoice_views import STATUS_LABELS, InvoiceDetail
+from services.card_payments import checkout as checkout_service
+from services.core import formatting
+from services.core.errors import Conflict, Invalid
+from services.organizations import branding
+from services.organizations.branding import Logo
 
 router = APIRouter(include_in_schema=False)
 

@@ -7,8 +7,9 @@ from fastapi.responses import Response
 
 from portal_app.auth.staff import current_staff, login_redirect
 from portal_app.routes.public_invoice import not_found, pdf_response, render_pdf
-from services import branding, invoices
-from services.errors import NotFound
+from services.billing import invoices
+from services.core.errors import NotFound
+from services.organizations import branding
 
 router = APIRouter(include_in_schema=False)
 

@@ -12,7 +12,8 @@ import logging
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from services import checkout, payments
+from services.adapters import stripe_gateway
+from services.card_payments import checkout
 
 log = logging.getLogger("portico.webhooks")
 
@@ -24,7 +25,7 @@ MAX_BODY_BYTES = 512 * 1024
 
 @router.post("/webhooks/stripe")
 async def stripe_webhook(request: Request) -> JSONResponse:
-    if not payments.get_config().webhook_secret:
+    if not stripe_gateway.get_config().webhook_secret:
         return JSONResponse({"detail": "Stripe webhooks are not configured."}, status_code=503)
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
@@ -39,7 +40,7 @@ async def stripe_webhook(request: Request) -> JSONResponse:
         return JSONResponse({"detail": "The Stripe-Signature header is missing."}, status_code=400)
     try:
         outcome = await checkout.handle_webhook(body, signature)
-    except payments.BadSignature as exc:
+    except stripe_gateway.BadSignature as exc:
         log.warning("refused a Stripe webhook: %s", exc)
         return JSONResponse({"detail": "The signature does not match."}, status_code=400)
     except Exception:

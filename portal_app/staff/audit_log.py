@@ -10,7 +10,7 @@ from nicegui import APIRouter, ui
 
 from components.paged_table import PagedTable
 from portal_app.staff.layout import frame, guard
-from services import audit
+from services.core import audit
 
 router = APIRouter()
 

@@ -12,10 +12,12 @@ from portal_app.staff.contact_access import contact_row
 from portal_app.staff.invoices import status_badge
 from portal_app.staff.layout import frame, guard, not_found
 from portal_app.staff.project_detail import STATUS_LABELS, project_dialog
-from services import clients, contacts, invoice_listing, projects
-from services.actors import StaffActor
-from services.errors import NotFound, ServiceError
-from services.formatting import amount
+from services.billing import invoice_listing
+from services.clients import clients, contacts
+from services.core.actors import StaffActor
+from services.core.errors import NotFound, ServiceError
+from services.core.formatting import amount
+from services.projects import projects
 
 router = APIRouter()
 

@@ -11,9 +11,11 @@ from portal_app.staff.layout import frame, guard, not_found
 from portal_app.staff.live import follow_projects
 from portal_app.staff.project_board import BoardSection
 from portal_app.staff.request_detail import RequestPanel
-from services import clients, staff, work_requests
-from services.common import MAX_PAGE_SIZE
-from services.errors import NotFound
+from services.clients import clients
+from services.core.common import MAX_PAGE_SIZE
+from services.core.errors import NotFound
+from services.projects import work_requests
+from services.staff import staff
 
 router = APIRouter()
 

@@ -9,9 +9,9 @@ from nicegui import APIRouter, ui
 from components.forms import FieldErrors, dialog_actions
 from components.paged_table import PagedTable
 from portal_app.staff.layout import frame, guard
-from services import clients
-from services.actors import StaffActor
-from services.errors import ServiceError
+from services.clients import clients
+from services.core.actors import StaffActor
+from services.core.errors import ServiceError
 
 router = APIRouter()
 

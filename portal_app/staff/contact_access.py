@@ -6,10 +6,10 @@ from collections.abc import Awaitable, Callable
 
 from nicegui import ui
 
-from services import contacts, magic_links, portal_sessions
-from services.actors import StaffActor
-from services.contacts import ContactView
-from services.errors import ServiceError
+from services.clients import contacts, magic_links, portal_sessions
+from services.clients.contacts import ContactView
+from services.core.actors import StaffActor
+from services.core.errors import ServiceError
 
 
 def contact_row(actor: StaffActor, contact: ContactView, on_changed: Callable[[], Awaitable[None]]) -> None:

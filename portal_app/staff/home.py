@@ -10,8 +10,10 @@ from components.copy_link import copy_link
 from components.stat_card import stat_card
 from portal_app.runtime import get_settings
 from portal_app.staff.layout import frame, guard
-from services import audit, money, organizations, receivables
-from services.formatting import amount
+from services.billing import receivables
+from services.core import audit, money
+from services.core.formatting import amount
+from services.organizations import organizations
 
 router = APIRouter()
 

@@ -14,12 +14,14 @@ from components.forms import FieldErrors, dialog_actions
 from portal_app.routes.staff_downloads import pdf_path
 from portal_app.staff.invoices import parse_date, status_badge
 from portal_app.staff.layout import frame, guard, not_found
-from services import checkout_views, clock, events, invoice_payments, invoice_views, invoices, money
-from services.actors import StaffActor
-from services.checkout_views import AttemptRow
-from services.errors import NotFound, ServiceError
-from services.formatting import amount, line_amount_minor, number
-from services.invoice_views import InvoiceDetail
+from services.billing import invoice_views, invoices, manual_payments
+from services.billing.invoice_views import InvoiceDetail
+from services.card_payments import checkout_views
+from services.card_payments.checkout_views import AttemptRow
+from services.core import clock, events, money
+from services.core.actors import StaffActor
+from services.core.errors import NotFound, ServiceError
+from services.core.formatting import amount, line_amount_minor, number
 
 router = APIRouter()
 
@@ -93,7 +95,7 @@ def payment_dialog(actor: StaffActor, current: Callable[[], InvoiceDetail], refr
         title = ui.label().classes("text-lg font-semibold")
         amount_input = ui.input("Amount").props("outlined").classes("w-full")
         paid_on = ui.input("Date").props("outlined type=date").classes("w-full")
-        method = ui.select(invoice_payments.PAYMENT_METHODS, label="Method", value="bank_transfer").props("outlined")
+        method = ui.select(manual_payments.PAYMENT_METHODS, label="Method", value="bank_transfer").props("outlined")
         method.classes("w-full")
         reference = ui.input("Reference").props("outlined").classes("w-full")
         errors = FieldErrors(amount=amount_input, paid_on=paid_on, method=method, reference=reference)
@@ -104,11 +106,11 @@ def payment_dialog(actor: StaffActor, current: Callable[[], InvoiceDetail], refr
             except ValueError:
                 errors.show("paid_on", "Enter the date as YYYY-MM-DD.")
                 return
-            data = invoice_payments.PaymentInput(
+            data = manual_payments.PaymentInput(
                 amount=amount_input.value or "", paid_on=day, method=method.value or "", reference=reference.value or ""
             )
             try:
-                detail = await invoice_payments.record_payment(actor, current().id, data)
+                detail = await manual_payments.record_payment(actor, current().id, data)
             except ServiceError as exc:
                 errors.show(getattr(exc, "field", None), exc.message)
                 return
@@ -213,7 +215,7 @@ def payment_list(detail: InvoiceDetail) -> None:
     for payment in detail.payments:
         with ui.row().classes("w-full items-center gap-4 border-b border-gray-200 py-1 text-sm"):
             ui.label(f"{payment.paid_on:%Y-%m-%d}").classes("w-28")
-            ui.label(invoice_payments.PAYMENT_METHODS.get(payment.method, payment.method)).classes("w-32")
+            ui.label(manual_payments.PAYMENT_METHODS.get(payment.method, payment.method)).classes("w-32")
             ui.label(payment.reference or "").classes("flex-1 text-gray-600")
             ui.label(amount(payment.amount_minor, payment.currency)).classes("font-mono")
 

@@ -17,10 +17,14 @@ from nicegui import APIRouter, ui
 from components.forms import FieldErrors
 from portal_app.staff.invoices import parse_date
 from portal_app.staff.layout import frame, guard, not_found
-from services import clients, clock, invoice_math, invoice_views, invoices, money, organizations, projects
-from services.actors import StaffActor
-from services.errors import Invalid, NotFound, ServiceError
-from services.formatting import amount, number
+from services.billing import invoice_math, invoice_views, invoices
+from services.clients import clients
+from services.core import clock, money
+from services.core.actors import StaffActor
+from services.core.errors import Invalid, NotFound, ServiceError
+from services.core.formatting import amount, number
+from services.organizations import organizations
+from services.projects import projects
 
 router = APIRouter()
 

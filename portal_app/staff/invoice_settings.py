@@ -5,10 +5,11 @@ from __future__ import annotations
 from nicegui import events, ui
 
 from components.forms import FieldErrors
-from services import clock, money, organizations
-from services.actors import StaffActor
-from services.errors import ServiceError
-from services.organizations import InvoiceSettings
+from services.core import clock, money
+from services.core.actors import StaffActor
+from services.core.errors import ServiceError
+from services.organizations import organizations
+from services.organizations.organizations import InvoiceSettings
 
 SCHEDULE_HINT = (
     "Days relative to the due date, comma-separated: -3 is three days before, 0 the due date, 7 a week after."

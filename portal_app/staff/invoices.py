@@ -12,9 +12,10 @@ from nicegui import APIRouter, ui
 from components.forms import FieldErrors
 from components.paged_table import PagedTable
 from portal_app.staff.layout import frame, guard
-from services import clients, invoice_listing, invoice_views
-from services.errors import ServiceError
-from services.formatting import amount
+from services.billing import invoice_listing, invoice_views
+from services.clients import clients
+from services.core.errors import ServiceError
+from services.core.formatting import amount
 
 router = APIRouter()
 

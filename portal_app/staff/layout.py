@@ -12,9 +12,10 @@ from fastapi.responses import RedirectResponse
 from nicegui import ui
 
 from portal_app.auth.staff import SIGN_OUT_PATH, current_staff, login_redirect
-from services import organizations, staff_sessions
-from services.actors import StaffActor
-from services.organizations import OrganizationView
+from services.core.actors import StaffActor
+from services.organizations import organizations
+from services.organizations.organizations import OrganizationView
+from services.staff import staff_sessions
 
 NAVIGATION = [
     ("Home", "/", "home"),

@@ -6,8 +6,8 @@ from collections.abc import Awaitable, Callable
 
 from nicegui import background_tasks, ui
 
-from services import events
-from services.actors import StaffActor
+from services.core import events
+from services.core.actors import StaffActor
 
 
 def follow_projects(

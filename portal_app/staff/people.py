@@ -8,7 +8,7 @@ from nicegui import APIRouter, ui
 
 from components.paged_table import PagedTable
 from portal_app.staff.layout import frame, guard
-from services import staff
+from services.staff import staff
 
 router = APIRouter()
 

@@ -10,10 +10,10 @@ from nicegui import ui
 from components.forms import FieldErrors, dialog_actions
 from components.kanban import BoardCard, BoardColumn, Kanban
 from portal_app.staff.request_detail import RequestPanel
-from services import work_requests
-from services.actors import StaffActor
-from services.errors import ServiceError
-from services.work_requests import STATUS_LABELS, Board
+from services.core.actors import StaffActor
+from services.core.errors import ServiceError
+from services.projects import work_requests
+from services.projects.work_requests import STATUS_LABELS, Board
 
 
 def board_columns(board: Board, *, across_projects: bool = False) -> list[BoardColumn]:

@@ -23,10 +23,11 @@ from portal_app.staff.project_board import BoardSection, new_request_dialog
 from portal_app.staff.project_feed import PAGE_SIZE, ProjectFeed
 from portal_app.staff.project_milestones import MilestonesSection, parse_day
 from portal_app.staff.request_detail import RequestPanel
-from services import discussion, milestones, projects, staff, work_requests
-from services.actors import StaffActor
-from services.common import MAX_PAGE_SIZE
-from services.errors import NotFound, ServiceError
+from services.core.actors import StaffActor
+from services.core.common import MAX_PAGE_SIZE
+from services.core.errors import NotFound, ServiceError
+from services.projects import discussion, milestones, projects, work_requests
+from services.staff import staff
 
 router = APIRouter()
 

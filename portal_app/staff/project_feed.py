@@ -9,11 +9,11 @@ from nicegui import background_tasks, ui
 
 from components.feed import INTERNAL, PUBLIC, FeedComment, FeedEntry, ReplyBox, entry_card, visibility_choice
 from components.forms import FieldErrors
-from services import discussion
-from services.actors import StaffActor
-from services.common import MAX_PAGE_SIZE, Page
-from services.discussion import CommentView, UpdateView
-from services.errors import ServiceError
+from services.core.actors import StaffActor
+from services.core.common import MAX_PAGE_SIZE, Page
+from services.core.errors import ServiceError
+from services.projects import discussion
+from services.projects.discussion import CommentView, UpdateView
 
 PAGE_SIZE = 20
 

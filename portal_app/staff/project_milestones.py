@@ -11,11 +11,12 @@ from nicegui import ui
 
 from components.forms import FieldErrors, dialog_actions
 from components.progress import progress_bar
-from services import clock, milestones
-from services.actors import StaffActor
-from services.errors import ServiceError
-from services.formatting import day
-from services.milestones import MilestoneInput, MilestoneView, ProjectOverview
+from services.core import clock
+from services.core.actors import StaffActor
+from services.core.errors import ServiceError
+from services.core.formatting import day
+from services.projects import milestones
+from services.projects.milestones import MilestoneInput, MilestoneView, ProjectOverview
 
 DATE_MESSAGE = "Enter the due date as YYYY-MM-DD."
 

@@ -11,11 +11,11 @@ from components.feed import ReplyBox, comment_item, entry_card
 from components.forms import FieldErrors
 from components.kanban import SOURCE_BADGES
 from portal_app.staff.project_feed import comment_of, entry_of, stamp
-from services import discussion, work_requests
-from services.actors import StaffActor
-from services.discussion import CommentView, UpdateView
-from services.errors import NotFound, ServiceError
-from services.work_requests import STATUS_LABELS, RequestCard
+from services.core.actors import StaffActor
+from services.core.errors import NotFound, ServiceError
+from services.projects import discussion, work_requests
+from services.projects.discussion import CommentView, UpdateView
+from services.projects.work_requests import STATUS_LABELS, RequestCard
 
 UNASSIGNED = ""
 

@@ -14,9 +14,10 @@ from portal_app.staff.invoice_settings import invoicing_form, logo_form
 from portal_app.staff.layout import frame, guard
 from portal_app.staff.stripe_settings import stripe_section
 from portal_app.staff.undelivered_mail import undelivered_section
-from services import api_tokens, organizations
-from services.actors import StaffActor
-from services.errors import ServiceError
+from services.core.actors import StaffActor
+from services.core.errors import ServiceError
+from services.organizations import organizations
+from services.staff import api_tokens
 
 router = APIRouter()
 

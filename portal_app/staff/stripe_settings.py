@@ -12,9 +12,9 @@ from nicegui import ui
 from nicegui.events import ClickEventArguments
 
 from components.copy_link import copy_link
-from services import checkout, checkout_views
-from services.actors import StaffActor
-from services.checkout_views import StripeOverview
+from services.card_payments import checkout, checkout_views
+from services.card_payments.checkout_views import StripeOverview
+from services.core.actors import StaffActor
 
 SETTINGS_TO_SET = (
     ("PORTAL_STRIPE_SECRET_KEY", "the secret key (sk_test_… or sk_live_…) from Stripe's Developers → API keys"),

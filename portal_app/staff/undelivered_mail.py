@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from nicegui import ui
 
-from services import formatting, outbox
-from services.actors import StaffActor
+from services.core import formatting
+from services.core.actors import StaffActor
+from services.mail import outbox
 
 
 async def undelivered_section(actor: StaffActor) -> None:

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from services import api_tokens
+from services.staff import api_tokens
 from tests.support.api import api_http
 from tests.support.factories import OrgWorld, make_world
 

@@ -7,7 +7,10 @@ import uuid
 import httpx
 import pytest
 
-from services import api_tokens, audit, clients, contacts, projects
+from services.clients import clients, contacts
+from services.core import audit
+from services.projects import projects
+from services.staff import api_tokens
 from tests.support.api import api_http
 from tests.support.factories import OrgWorld
 

@@ -6,7 +6,8 @@ import uuid
 
 import pytest
 
-from services import clients, contacts, projects
+from services.clients import clients, contacts
+from services.projects import projects
 
 # --- bad input -------------------------------------------------------------------------------------------------------
 

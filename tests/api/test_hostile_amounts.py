@@ -8,7 +8,7 @@ import threading
 import httpx
 
 from models import Invoice
-from services import api_tokens
+from services.staff import api_tokens
 from tests.support.factories import make_world
 from tests.support.invoicing import count
 from tests.support.live import LiveServer

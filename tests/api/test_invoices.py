@@ -8,7 +8,8 @@ import httpx
 import pytest
 
 from models import Invoice
-from services import clients, invoice_payments, invoice_views, invoices
+from services.billing import invoice_views, invoices, manual_payments
+from services.clients import clients
 from tests.support.api import api_http
 from tests.support.clock import T0
 from tests.support.factories import OrgWorld, make_world
@@ -256,8 +257,8 @@ async def test_sending_a_void_invoice_is_409_and_no_recipient_is_422(api, world)
 async def test_an_overdue_invoice_keeps_its_status_and_says_overdue(api, world):
     created = await create(api, world, issue_date="2026-02-01", due_date="2026-03-01")
     await api.post(f"/api/v1/invoices/{created['id']}/send")
-    await invoice_payments.record_payment(
-        world.actor, created["id"], invoice_payments.PaymentInput("440.00", reference="TX-9")
+    await manual_payments.record_payment(
+        world.actor, created["id"], manual_payments.PaymentInput("440.00", reference="TX-9")
     )
     fetched = (await api.get(f"/api/v1/invoices/{created['id']}")).json()
     assert (fetched["status"], fetched["overdue"]) == ("partially_paid", True)

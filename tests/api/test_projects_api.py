@@ -7,7 +7,9 @@ import uuid
 import pytest
 
 from models import RequestStatus
-from services import audit, discussion, milestones, staff, work_requests
+from services.core import audit
+from services.projects import discussion, milestones, work_requests
+from services.staff import staff
 from tests.collaboration.conftest import portal_actor
 from tests.support.api import api_http
 from tests.support.factories import OrgWorld

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import uuid
 
-from services import clients, contacts, projects
+from services.clients import clients, contacts
+from services.projects import projects
 
 # --- clients ---------------------------------------------------------------------------------------------------------
 

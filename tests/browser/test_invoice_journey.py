@@ -15,11 +15,11 @@ from selenium.webdriver.support.ui import WebDriverWait
 from models.clients import Contact
 from models.invoices import InvoiceView
 from portal_app.auth.portal import PORTAL_COOKIE
-from services import portal_sessions
-from services.actors import SystemActor
-from services.db import unit_of_work
-from services.invoice_views import InvoiceDetail
-from services.invoices import LineInput
+from services.billing.invoice_views import InvoiceDetail
+from services.billing.invoices import LineInput
+from services.clients import portal_sessions
+from services.core.actors import SystemActor
+from services.core.db import unit_of_work
 from tests.support.browser import wait
 from tests.support.factories import make_world
 from tests.support.invoicing import count

@@ -16,7 +16,7 @@ from selenium.webdriver.support import expected_conditions as ec
 
 from models import OutboxMail, Payment
 from portal_app.auth.portal import PORTAL_COOKIE
-from services.invoice_views import InvoiceDetail
+from services.billing.invoice_views import InvoiceDetail
 from tests.browser.test_invoice_journey import settled, signed_in_cookie
 from tests.support.browser import wait
 from tests.support.factories import make_world

@@ -12,7 +12,7 @@ from selenium import webdriver
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
 
-from services import db
+from services.core import db
 from tests.conftest import fresh_sqlite_url
 from tests.support.browser import button, visible_input, wait
 from tests.support.factories import make_world

@@ -9,7 +9,7 @@ from selenium import webdriver
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
 
-from services import clients, contacts
+from services.clients import clients, contacts
 from tests.support.browser import button, visible_input, wait
 from tests.support.factories import PASSWORD, make_org
 from tests.support.live import LiveServer

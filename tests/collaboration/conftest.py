@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 import pytest
 
-from services import contacts
-from services.actors import PortalActor
+from services.clients import contacts
+from services.core.actors import PortalActor
 from tests.support.factories import OrgWorld, make_world
 
 

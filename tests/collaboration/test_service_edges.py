@@ -8,8 +8,8 @@ from datetime import timedelta
 import pytest
 
 from models import RequestStatus
-from services import discussion, milestones, projects, work_requests
-from services.errors import Invalid, NotFound
+from services.core.errors import Invalid, NotFound
+from services.projects import discussion, milestones, projects, work_requests
 from tests.collaboration.conftest import Team
 from tests.support.clock import T0
 

@@ -9,10 +9,11 @@ import pytest
 from sqlalchemy import select
 
 from models import AuditEvent, OutboxMail, PendingNotification, RequestStatus, Visibility
-from services import clients, contacts, discussion, milestones, notifications, projects, work_requests
-from services.actors import SystemActor
-from services.db import unit_of_work
-from services.errors import Invalid, NotFound
+from services.clients import clients, contacts
+from services.core.actors import SystemActor
+from services.core.db import unit_of_work
+from services.core.errors import Invalid, NotFound
+from services.projects import discussion, milestones, notifications, projects, work_requests
 from tests.collaboration.conftest import Team, portal_actor
 from tests.support.clock import T0
 from tests.support.factories import make_world

@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from services import db, scoping
+from services.core import db, scoping
 from tests.conftest import fresh_postgres_url, fresh_sqlite_url
 from tests.isolation.world import Worlds, make_worlds
 from tests.support.postgres import Cluster

@@ -23,13 +23,10 @@ from models import (
     StaffSession,
     StaffUser,
 )
-from services import (
-    clients,
-    contacts,
-    db,
-)
-from services.actors import SystemActor
-from services.db import unit_of_work
+from services.clients import clients, contacts
+from services.core import db
+from services.core.actors import SystemActor
+from services.core.db import unit_of_work
 from tests.isolation.world import Worlds, raw
 
 # --- the scoping hook on its own -------------------------------------------------------------------------------

@@ -10,30 +10,15 @@ from models import (
     RequestStatus,
     Visibility,
 )
-from services import (
-    api_tokens,
-    audit,
-    clients,
-    contacts,
-    discussion,
-    invoice_access,
-    invoice_listing,
-    invoice_payments,
-    invoices,
-    magic_links,
-    milestones,
-    notifications,
-    organizations,
-    outbox,
-    portal_sessions,
-    projects,
-    receivables,
-    staff,
-    staff_sessions,
-    work_requests,
-)
-from services.actors import SystemActor
-from services.errors import NotFound
+from services.billing import invoice_access, invoice_listing, invoices, manual_payments, receivables
+from services.clients import clients, contacts, magic_links, portal_sessions
+from services.core import audit
+from services.core.actors import SystemActor
+from services.core.errors import NotFound
+from services.mail import outbox
+from services.organizations import organizations
+from services.projects import discussion, milestones, notifications, projects, work_requests
+from services.staff import api_tokens, staff, staff_sessions
 from tests.isolation.world import PNG_SIGNATURE, Worlds, raw
 
 # --- the portal actor ------------------------------------------------------------------------------------------
@@ -100,8 +85,8 @@ STAFF_ONLY = {
     ),
     "send_invoice": lambda p, w: invoices.send_invoice(p, w.a1_invoice_id),
     "list_recipients": lambda p, w: invoices.list_recipients(p, w.a1_invoice_id),
-    "record_payment": lambda p, w: invoice_payments.record_payment(
-        p, w.a1_invoice_id, invoice_payments.PaymentInput("1.00")
+    "record_payment": lambda p, w: manual_payments.record_payment(
+        p, w.a1_invoice_id, manual_payments.PaymentInput("1.00")
     ),
     "void_invoice": lambda p, w: invoices.void_invoice(p, w.a1_invoice_id),
     "duplicate_invoice": lambda p, w: invoices.duplicate_invoice(p, w.a1_invoice_id),

@@ -35,27 +35,14 @@ from models import (
     Update,
     WorkRequest,
 )
-from services import (
-    api_tokens,
-    clients,
-    contacts,
-    discussion,
-    invoice_payments,
-    invoice_views,
-    invoices,
-    magic_links,
-    milestones,
-    notifications,
-    outbox,
-    portal_sessions,
-    projects,
-    staff,
-    staff_sessions,
-    work_requests,
-)
-from services.actors import PortalActor, StaffActor, SystemActor
-from services.common import hash_secret
-from services.db import unit_of_work
+from services.billing import invoice_views, invoices, manual_payments
+from services.clients import clients, contacts, magic_links, portal_sessions
+from services.core.actors import PortalActor, StaffActor, SystemActor
+from services.core.common import hash_secret
+from services.core.db import unit_of_work
+from services.mail import outbox
+from services.projects import discussion, milestones, notifications, projects, work_requests
+from services.staff import api_tokens, staff, staff_sessions
 from tests.support.factories import make_world
 from tests.support.invoicing import mark_sent
 
@@ -183,8 +170,8 @@ async def billed(actor: StaffActor, client_id: uuid.UUID, amount: str, reference
         actor, invoices.InvoiceInput(client_id=client_id, lines=[invoices.LineInput(line, "1", amount)])
     )
     await mark_sent(detail.id)
-    paid = await invoice_payments.record_payment(
-        actor, detail.id, invoice_payments.PaymentInput("1.00", reference=reference)
+    paid = await manual_payments.record_payment(
+        actor, detail.id, manual_payments.PaymentInput("1.00", reference=reference)
     )
     markers = {str(detail.id), invoice_views.public_token(detail.id), line, reference}
     markers |= {str(paid.total_minor), str(paid.amount_due_minor)}  # 777777 and 777677: no other number is like them

@@ -9,9 +9,10 @@ import pytest
 from sqlalchemy import select
 
 from models import CheckoutAttempt, OutboxMail, Payment
-from services import checkout, invoice_views
-from services.actors import PortalActor, SystemActor
-from services.db import unit_of_work
+from services.billing import invoice_views
+from services.card_payments import checkout
+from services.core.actors import PortalActor, SystemActor
+from services.core.db import unit_of_work
 from tests.support.factories import OrgWorld, make_world
 from tests.support.invoicing import draft, make_billing, mark_sent
 from tests.support.stripe_standin import StripeStandIn

@@ -6,10 +6,12 @@ import pytest
 from sqlalchemy import select
 
 from models import AuditEvent, CheckoutStatus
-from services import checkout, invoice_payments, payments
-from services.actors import SystemActor
-from services.db import unit_of_work
-from services.errors import NotFound
+from services.adapters import stripe_gateway
+from services.billing import manual_payments
+from services.card_payments import checkout
+from services.core.actors import SystemActor
+from services.core.db import unit_of_work
+from services.core.errors import NotFound
 from tests.payments.conftest import Billed, attempts_of, new_invoice, payments_of
 from tests.support.factories import make_world
 from tests.support.invoicing import draft
@@ -20,8 +22,8 @@ def created_sessions(billed: Billed) -> list:
 
 
 async def test_pay_asks_stripe_for_the_amount_due_with_the_invoice_in_metadata(billed: Billed) -> None:
-    await invoice_payments.record_payment(
-        billed.world.actor, billed.invoice_id, invoice_payments.PaymentInput(amount="20.00")
+    await manual_payments.record_payment(
+        billed.world.actor, billed.invoice_id, manual_payments.PaymentInput(amount="20.00")
     )
     url = await checkout.start_portal_checkout(billed.contact, billed.invoice_id)
 
@@ -59,8 +61,8 @@ async def test_a_second_press_offers_the_same_open_session(billed: Billed) -> No
 
 async def test_a_changed_amount_due_gets_a_new_session_with_its_own_key(billed: Billed) -> None:
     await checkout.start_portal_checkout(billed.contact, billed.invoice_id)
-    await invoice_payments.record_payment(
-        billed.world.actor, billed.invoice_id, invoice_payments.PaymentInput(amount="20.00")
+    await manual_payments.record_payment(
+        billed.world.actor, billed.invoice_id, manual_payments.PaymentInput(amount="20.00")
     )
     await checkout.start_portal_checkout(billed.contact, billed.invoice_id)
     keys = [r.idempotency_key for r in created_sessions(billed)]
@@ -87,15 +89,15 @@ async def test_zero_decimal_currencies_are_sent_in_whole_units(billed: Billed) -
 
 
 async def test_nothing_is_offered_without_stripe_or_without_an_amount_due(billed: Billed) -> None:
-    await invoice_payments.record_payment(
-        billed.world.actor, billed.invoice_id, invoice_payments.PaymentInput(amount="120.00")
+    await manual_payments.record_payment(
+        billed.world.actor, billed.invoice_id, manual_payments.PaymentInput(amount="120.00")
     )
     with pytest.raises(checkout.NothingDue):
         await checkout.start_portal_checkout(billed.contact, billed.invoice_id)
     with pytest.raises(checkout.NothingDue):
         await checkout.start_public_checkout(billed.token)
     open_invoice = await new_invoice(billed.world)
-    payments.configure(payments.StripeConfig())
+    stripe_gateway.configure(stripe_gateway.StripeConfig())
     assert not checkout.offered(checkout.InvoiceStatus.sent, 100)
     with pytest.raises(checkout.NotOffered):
         await checkout.start_portal_checkout(billed.contact, open_invoice)

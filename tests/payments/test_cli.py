@@ -12,9 +12,11 @@ from pathlib import Path
 from sqlalchemy import update
 
 from models import CheckoutAttempt, CheckoutStatus
-from services import checkout, clock, db, invoice_views
-from services.actors import SystemActor
-from services.db import unit_of_work
+from services.billing import invoice_views
+from services.card_payments import checkout
+from services.core import clock, db
+from services.core.actors import SystemActor
+from services.core.db import unit_of_work
 from tests.payments.conftest import attempts_of, new_invoice, payments_of
 from tests.support.factories import make_world
 from tests.support.invoicing import make_billing

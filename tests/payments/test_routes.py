@@ -9,7 +9,8 @@ import pytest
 
 from models import InvoiceStatus, StripeEvent
 from portal_app.settings import Settings
-from services import invoice_payments, invoice_views, invoices, payments
+from services.adapters import stripe_gateway
+from services.billing import invoice_views, invoices, manual_payments
 from tests.payments.conftest import attempts_of, mails, new_invoice, payments_of
 from tests.support.factories import OrgWorld, make_world
 from tests.support.invoicing import count, make_billing
@@ -134,7 +135,7 @@ async def test_stripe_down_brings_the_payer_back_with_a_message(
 
 async def test_nothing_due_and_bad_tokens(app_client: httpx.AsyncClient, acme: OrgWorld) -> None:
     invoice_id = await new_invoice(acme)
-    await invoice_payments.record_payment(acme.actor, invoice_id, invoice_payments.PaymentInput(amount="120.00"))
+    await manual_payments.record_payment(acme.actor, invoice_id, manual_payments.PaymentInput(amount="120.00"))
     token = invoice_views.public_token(invoice_id)
     assert ">Pay</button>" not in (await app_client.get(f"/i/{token}")).text
     assert (await press_pay(app_client, token)).headers["location"] == f"/i/{token}?checkout=nothing_due"
@@ -197,13 +198,15 @@ async def test_a_partial_card_payment_shows_on_the_page(
 async def test_without_a_webhook_secret_deliveries_are_asked_to_come_back(
     app_client: httpx.AsyncClient, acme: OrgWorld, stripe_standin: StripeStandIn
 ) -> None:
-    payments.configure(payments.StripeConfig(secret_key=stripe_standin.secret_key, api_base=stripe_standin.url))
+    stripe_gateway.configure(
+        stripe_gateway.StripeConfig(secret_key=stripe_standin.secret_key, api_base=stripe_standin.url)
+    )
     response = await app_client.post("/webhooks/stripe", content=b"{}", headers={"Stripe-Signature": "t=1,v1=x"})
     assert response.status_code == 503
 
 
 async def test_no_key_no_pay_button(acme: OrgWorld, app_client: httpx.AsyncClient) -> None:
-    payments.configure(payments.StripeConfig())
+    stripe_gateway.configure(stripe_gateway.StripeConfig())
     token = invoice_views.public_token(await new_invoice(acme))
     page = (await app_client.get(f"/i/{token}")).text
     assert "/pay" not in page and ">Pay</button>" not in page

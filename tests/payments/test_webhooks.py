@@ -10,9 +10,11 @@ import pytest
 from sqlalchemy import func, select, update
 
 from models import AuditEvent, CheckoutAttempt, CheckoutStatus, Invoice, InvoiceStatus, StripeEvent
-from services import checkout, invoice_payments, invoices, payments
-from services.actors import SystemActor
-from services.db import unit_of_work
+from services.adapters import stripe_gateway
+from services.billing import invoices, manual_payments
+from services.card_payments import checkout
+from services.core.actors import SystemActor
+from services.core.db import unit_of_work
 from tests.payments.conftest import Billed, attempts_of, mails, new_invoice, payments_of
 from tests.support.invoicing import count, set_org
 
@@ -141,7 +143,7 @@ async def test_a_failed_bank_debit_leaves_the_invoice_open_and_says_so(billed: B
 async def test_forged_and_stale_signatures_change_nothing(billed: Billed, forgery: dict) -> None:
     session_id = await billed.pay()
     billed.standin.complete(session_id)
-    with pytest.raises(payments.BadSignature):
+    with pytest.raises(stripe_gateway.BadSignature):
         signing = (
             {"secret": forgery["secret"]} if "secret" in forgery else {"timestamp": int(time.time()) - forgery["age"]}
         )
@@ -153,9 +155,9 @@ async def test_a_tampered_body_changes_nothing(billed: Billed) -> None:
     session_id = await billed.pay()
     billed.standin.complete(session_id)
     body, headers = billed.standin.signed(billed.standin.event(COMPLETED, session_id))
-    with pytest.raises(payments.BadSignature):
+    with pytest.raises(stripe_gateway.BadSignature):
         await checkout.handle_webhook(body.replace(b"12000", b"99000"), headers["Stripe-Signature"])
-    with pytest.raises(payments.BadSignature):
+    with pytest.raises(stripe_gateway.BadSignature):
         await checkout.handle_webhook(body, "")
     assert await payments_of(billed.invoice_id) == [] and await count(StripeEvent) == 0
 
@@ -174,8 +176,8 @@ async def test_less_than_due_is_recorded_as_it_came_and_leaves_the_rest_due(bill
 
 async def test_money_on_top_of_a_manual_payment_shows_as_a_credit(billed: Billed) -> None:
     session_id = await billed.pay()
-    await invoice_payments.record_payment(
-        billed.world.actor, billed.invoice_id, invoice_payments.PaymentInput(amount="50.00")
+    await manual_payments.record_payment(
+        billed.world.actor, billed.invoice_id, manual_payments.PaymentInput(amount="50.00")
     )
     await billed.completed(session_id)
     detail = await invoices.get_invoice(billed.world.actor, billed.invoice_id)

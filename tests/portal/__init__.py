@@ -9,9 +9,9 @@ import httpx
 from sqlalchemy import func, select
 
 from models.mail import OutboxMail
-from services import magic_links
-from services.actors import SystemActor
-from services.db import unit_of_work
+from services.clients import magic_links
+from services.core.actors import SystemActor
+from services.core.db import unit_of_work
 
 LINK = re.compile(r"/portal/[a-z0-9-]+/link/(\S+)")
 CODE = re.compile(r"^(\d{6})\r?$", re.MULTILINE)

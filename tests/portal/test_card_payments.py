@@ -16,12 +16,15 @@ from nicegui.testing.user_navigate import UserNavigate
 
 from models import CheckoutAttempt, Payment
 from portal_app.settings import Settings
-from services import checkout, clients, contacts, invoice_payments, invoices, payments
-from services.actors import PortalActor
-from services.errors import NotFound
-from services.invoice_payments import PaymentInput
-from services.invoice_views import InvoiceDetail
-from services.invoices import LineInput
+from services.adapters import stripe_gateway
+from services.billing import invoices, manual_payments
+from services.billing.invoice_views import InvoiceDetail
+from services.billing.invoices import LineInput
+from services.billing.manual_payments import PaymentInput
+from services.card_payments import checkout
+from services.clients import clients, contacts
+from services.core.actors import PortalActor
+from services.core.errors import NotFound
 from tests.portal import mails_to, sign_in_contact
 from tests.staff.helpers import eventually
 from tests.support.factories import OrgWorld, make_world
@@ -103,9 +106,9 @@ async def billing(user: User) -> Billing:
     world = await make_world("acme")
     sent = await issue_invoice(world)
     partly = await issue_invoice(world)
-    await invoice_payments.record_payment(world.actor, partly.id, PaymentInput("440.00", paid_on=date(2025, 2, 3)))
+    await manual_payments.record_payment(world.actor, partly.id, PaymentInput("440.00", paid_on=date(2025, 2, 3)))
     paid = await issue_invoice(world, lines=[LineInput("Hosting", "1", "50.00")])
-    await invoice_payments.record_payment(world.actor, paid.id, PaymentInput("50.00", paid_on=date(2025, 2, 1)))
+    await manual_payments.record_payment(world.actor, paid.id, PaymentInput("50.00", paid_on=date(2025, 2, 1)))
     await sign_in_contact(user.http_client, "acme", world.actor.org_id, world.contact.email)
     return Billing(world, sent, partly, paid)
 
@@ -145,7 +148,7 @@ async def test_pay_is_offered_only_with_stripe_configured_and_something_due(user
         billing.paid.number: False,
     }
 
-    payments.configure(payments.StripeConfig())  # Stripe switched off: no Pay anywhere
+    stripe_gateway.configure(stripe_gateway.StripeConfig())  # Stripe switched off: no Pay anywhere
     for invoice in (billing.sent, billing.partly, billing.paid):
         await user.open(billing.page(invoice))
         await user.should_see(kind=ui.label, content=f"Invoice {invoice.number}")
@@ -274,7 +277,7 @@ async def test_an_overpaid_invoice_shows_the_credit(
         billing.world.actor.org_id, billing.world.client.id, billing.world.contact.id, billing.world.contact.email
     )
     session_id = session_id_of(await checkout.start_portal_checkout(contact, billing.partly.id))  # 1000.00
-    await invoice_payments.record_payment(billing.world.actor, billing.partly.id, PaymentInput("400.00"))
+    await manual_payments.record_payment(billing.world.actor, billing.partly.id, PaymentInput("400.00"))
     stripe_standin.complete(session_id)
     assert (await webhook(stripe_standin, "checkout.session.completed", session_id)).result == "paid"
     await user.open(billing.page(billing.partly))

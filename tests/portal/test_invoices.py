@@ -18,12 +18,14 @@ from models.audit import AuditEvent
 from models.invoices import InvoiceView
 from portal_app.auth import staff as staff_auth
 from portal_app.auth.portal import PORTAL_COOKIE
-from services import clients, invoice_payments, invoices, organizations
-from services.actors import SystemActor
-from services.db import unit_of_work
-from services.invoice_payments import PaymentInput
-from services.invoice_views import InvoiceDetail
-from services.invoices import LineInput
+from services.billing import invoices, manual_payments
+from services.billing.invoice_views import InvoiceDetail
+from services.billing.invoices import LineInput
+from services.billing.manual_payments import PaymentInput
+from services.clients import clients
+from services.core.actors import SystemActor
+from services.core.db import unit_of_work
+from services.organizations import organizations
 from tests.portal import sign_in_contact
 from tests.staff.helpers import eventually
 from tests.support.factories import OrgWorld, make_world
@@ -60,9 +62,9 @@ async def acme(user: User) -> OrgWorld:
 async def billing(acme: OrgWorld) -> Billing:
     sent = await issue_invoice(acme, **FUTURE)
     overdue = await issue_invoice(acme, **PAST)
-    await invoice_payments.record_payment(acme.actor, overdue.id, PaymentInput("440.00", paid_on=date(2025, 2, 3)))
+    await manual_payments.record_payment(acme.actor, overdue.id, PaymentInput("440.00", paid_on=date(2025, 2, 3)))
     paid = await issue_invoice(acme, lines=[LineInput("Hosting", "1", "50.00")], **PAST)
-    await invoice_payments.record_payment(acme.actor, paid.id, PaymentInput("50.00", paid_on=date(2025, 2, 1)))
+    await manual_payments.record_payment(acme.actor, paid.id, PaymentInput("50.00", paid_on=date(2025, 2, 1)))
     draft = await issue_invoice(acme, send=False, lines=[LineInput("Secret draft work", "1", "999.00")])
     void = await invoices.void_invoice(acme.actor, (await issue_invoice(acme, **FUTURE)).id)
     return Billing(acme, sent, overdue, paid, draft, void)
@@ -145,7 +147,7 @@ async def test_changing_the_filters_reloads_the_list(user: User, billing: Billin
 async def test_payment_history_lists_payments_newest_first(user: User, billing: Billing) -> None:
     other = await clients.create_client(billing.world.actor, clients.ClientInput(name="Other", email="o@other.test"))
     theirs = await issue_invoice(billing.world, client_id=other.id)
-    await invoice_payments.record_payment(billing.world.actor, theirs.id, PaymentInput("10.00"))
+    await manual_payments.record_payment(billing.world.actor, theirs.id, PaymentInput("10.00"))
     await user.open("/portal/acme/invoices")
     rows = table(user, "payments").rows
     assert [(r["paid_on"], r["number"], r["amount"], r["method"]) for r in rows] == [

@@ -14,7 +14,8 @@ from nicegui.outbox import Message
 from nicegui.testing.user import User
 
 from portal_app.portal import project_page
-from services import clients, contacts, discussion, milestones, projects, work_requests
+from services.clients import clients, contacts
+from services.projects import discussion, milestones, projects, work_requests
 from tests.collaboration.conftest import portal_actor
 from tests.portal import sign_in_contact
 from tests.staff.helpers import eventually

@@ -8,8 +8,9 @@ from urllib.parse import urlencode, urlsplit
 import httpx
 import pytest
 
-from services import discussion, notifications, organizations
-from services.notifications import Preferences
+from services.organizations import organizations
+from services.projects import discussion, notifications
+from services.projects.notifications import Preferences
 from tests.collaboration.conftest import portal_actor
 from tests.portal import mails_to
 from tests.support.factories import OrgWorld, make_world

@@ -8,7 +8,9 @@ from nicegui import ui
 from nicegui.testing.user import User
 
 from portal_app.auth.portal import PORTAL_COOKIE
-from services import clients, organizations, projects
+from services.clients import clients
+from services.organizations import organizations
+from services.projects import projects
 from tests.portal import sign_in_contact
 from tests.support.factories import OrgWorld, make_world
 

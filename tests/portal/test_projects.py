@@ -11,9 +11,11 @@ from nicegui.element import Element
 from nicegui.testing.user import User
 
 from models.collaboration import RequestStatus, Visibility
-from services import clients, clock, contacts, discussion, milestones, notifications, projects, work_requests
-from services.db import get_database
-from services.formatting import day
+from services.clients import clients, contacts
+from services.core import clock
+from services.core.db import get_database
+from services.core.formatting import day
+from services.projects import discussion, milestones, notifications, projects, work_requests
 from tests.collaboration.conftest import portal_actor
 from tests.portal import mails_to, sign_in_contact
 from tests.staff.helpers import error_of, eventually

@@ -18,9 +18,11 @@ from portal_app.auth import portal as portal_auth
 from portal_app.auth import staff as staff_auth
 from portal_app.auth.browser import BROWSER_COOKIE
 from portal_app.auth.portal import CODE_ERROR, CONTINUE_COOKIE, NEUTRAL_SENT, PORTAL_COOKIE
-from services import contacts, organizations, outbox
-from services.actors import SystemActor
-from services.db import unit_of_work
+from services.clients import contacts
+from services.core.actors import SystemActor
+from services.core.db import unit_of_work
+from services.mail import outbox
+from services.organizations import organizations
 from tests.portal import NONCE, continue_link, count, issue_link, link_and_code, mails_to, sign_in_contact
 from tests.staff.helpers import eventually
 from tests.support.factories import PASSWORD, OrgWorld, make_world

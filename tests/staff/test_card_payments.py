@@ -8,8 +8,10 @@ from nicegui.testing.user import User
 
 from models.organizations import Role
 from portal_app.settings import Settings
-from services import checkout, invoice_payments, invoice_views, invoices, payments
-from services.invoice_payments import PaymentInput
+from services.adapters import stripe_gateway
+from services.billing import invoice_views, invoices, manual_payments
+from services.billing.manual_payments import PaymentInput
+from services.card_payments import checkout
 from tests.portal.test_card_payments import session_id_of, webhook
 from tests.staff.helpers import signed_in
 from tests.support.factories import OrgWorld, make_world
@@ -51,7 +53,7 @@ def text_of(user: User, marker: str) -> str:
 
 
 async def test_settings_without_stripe_says_what_to_set(user: User, acme: OrgWorld) -> None:
-    payments.configure(payments.StripeConfig())
+    stripe_gateway.configure(stripe_gateway.StripeConfig())
     await signed_in(user, acme.owner_email)
     await user.open("/settings")
     await user.should_see("Card payments (Stripe)")
@@ -107,7 +109,9 @@ async def test_members_see_the_card_too_and_a_quiet_account_says_none_yet(user: 
 
 
 async def test_webhook_secret_missing_is_a_warning(user: User, acme: OrgWorld, stripe_standin: StripeStandIn) -> None:
-    payments.configure(payments.StripeConfig(secret_key=stripe_standin.secret_key, api_base=stripe_standin.url))
+    stripe_gateway.configure(
+        stripe_gateway.StripeConfig(secret_key=stripe_standin.secret_key, api_base=stripe_standin.url)
+    )
     await signed_in(user, acme.owner_email)
     await user.open("/settings")
     await user.should_see("Card payments (Stripe)")
@@ -119,7 +123,7 @@ async def test_the_invoice_lists_attempts_and_card_payments_and_follows_webhooks
 ) -> None:
     invoice = await sent_invoice(acme)
     first = await pay_by_link(invoice)  # asks for 100.00
-    await invoice_payments.record_payment(acme.actor, invoice.id, PaymentInput("40.00", reference="Transfer 12"))
+    await manual_payments.record_payment(acme.actor, invoice.id, PaymentInput("40.00", reference="Transfer 12"))
     second = await pay_by_link(invoice)  # asks for the 60.00 left
 
     await signed_in(user, acme.owner_email)

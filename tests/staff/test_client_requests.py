@@ -6,8 +6,8 @@ from nicegui import ui
 from nicegui.testing.user import User
 
 from models.collaboration import RequestStatus
-from services import projects, work_requests
-from services.work_requests import RequestInput
+from services.projects import projects, work_requests
+from services.projects.work_requests import RequestInput
 from tests.collaboration.conftest import portal_actor
 from tests.staff.helpers import act_until, signed_in
 from tests.staff.test_project_page import sees_within

@@ -5,7 +5,9 @@ from __future__ import annotations
 from nicegui import ui
 from nicegui.testing.user import User
 
-from services import audit, contacts, magic_links, outbox, portal_sessions
+from services.clients import contacts, magic_links, portal_sessions
+from services.core import audit
+from services.mail import outbox
 from tests.staff.helpers import eventually, signed_in
 from tests.support.factories import make_world
 from tests.support.mail import plain_text, read_eml, sign_in_code, sign_in_token

@@ -12,10 +12,11 @@ from nicegui import ui
 from nicegui.testing.user import User
 
 from models.organizations import Role
-from services import audit, organizations
-from services.db import Database
-from services.errors import Forbidden, Invalid
-from services.organizations import InvoiceSettingsChanges
+from services.core import audit
+from services.core.db import Database
+from services.core.errors import Forbidden, Invalid
+from services.organizations import organizations
+from services.organizations.organizations import InvoiceSettingsChanges
 from tests.staff.helpers import eventually, signed_in
 from tests.support.factories import make_org, make_world
 

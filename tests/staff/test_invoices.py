@@ -10,9 +10,12 @@ from nicegui import ui
 from nicegui.testing.user import User
 
 from models.invoices import InvoiceView
-from services import audit, clients, contacts, invoice_listing, invoice_math, invoice_payments, invoices, outbox
-from services.db import Database
-from services.formatting import amount
+from services.billing import invoice_listing, invoice_math, invoices, manual_payments
+from services.clients import clients, contacts
+from services.core import audit
+from services.core.db import Database
+from services.core.formatting import amount
+from services.mail import outbox
 from tests.staff.helpers import eventually, signed_in, table_rows, the_table
 from tests.support.clock import T0
 from tests.support.factories import make_world
@@ -141,7 +144,7 @@ async def test_the_list_filters_by_status_client_and_dates_and_pages(user: User,
     await mark_sent(upcoming.id)
     paid = await draft(world.actor, world.client.id, "50.00", issue=date(2026, 1, 15), due=date(2026, 2, 14))
     await mark_sent(paid.id)
-    await invoice_payments.record_payment(world.actor, paid.id, invoice_payments.PaymentInput("50.00"))
+    await manual_payments.record_payment(world.actor, paid.id, manual_payments.PaymentInput("50.00"))
     for n in range(25):
         await draft(world.actor, world.client.id, f"{n + 1}.00", issue=date(2025, 12, 1 + n))
 

@@ -8,9 +8,13 @@ from nicegui.testing.user import User
 from sqlalchemy import update
 
 from models.mail import MailStatus, OutboxMail
-from services import audit, clients, contacts, organizations, outbox, projects
-from services.actors import SystemActor
-from services.db import unit_of_work
+from services.clients import clients, contacts
+from services.core import audit
+from services.core.actors import SystemActor
+from services.core.db import unit_of_work
+from services.mail import outbox
+from services.organizations import organizations
+from services.projects import projects
 from tests.staff.helpers import eventually, signed_in, table_rows, the_table
 from tests.support.factories import make_org, make_world
 

@@ -8,8 +8,8 @@ from nicegui.element import Element
 from nicegui.testing.user import User
 
 from models.collaboration import RequestStatus, Visibility
-from services import discussion, milestones, projects, work_requests
-from services.work_requests import RequestInput
+from services.projects import discussion, milestones, projects, work_requests
+from services.projects.work_requests import RequestInput
 from tests.collaboration.conftest import portal_actor
 from tests.staff.helpers import act_until, eventually, signed_in
 from tests.support.factories import OrgWorld, make_world

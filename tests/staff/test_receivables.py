@@ -8,10 +8,10 @@ import pytest
 from nicegui import ui
 from nicegui.testing.user import User
 
-from services import invoice_payments, invoice_views, invoices, receivables
-from services.actors import PortalActor
-from services.db import Database
-from services.errors import Invalid, NotFound
+from services.billing import invoice_views, invoices, manual_payments, receivables
+from services.core.actors import PortalActor
+from services.core.db import Database
+from services.core.errors import Invalid, NotFound
 from tests.staff.helpers import signed_in
 from tests.support.clock import T0
 from tests.support.factories import make_world
@@ -51,9 +51,9 @@ async def test_aging_separates_currencies_and_counts_only_what_is_still_due(data
     actor, client = world.actor, world.client.id
     await make_invoice(actor, client, "100.00", due=TODAY - timedelta(days=10))
     partly = await make_invoice(actor, client, "300.00", due=TODAY - timedelta(days=45))
-    await invoice_payments.record_payment(actor, partly.id, invoice_payments.PaymentInput("120.00"))
+    await manual_payments.record_payment(actor, partly.id, manual_payments.PaymentInput("120.00"))
     paid = await make_invoice(actor, client, "999.00", due=TODAY - timedelta(days=45))
-    await invoice_payments.record_payment(actor, paid.id, invoice_payments.PaymentInput("999.00"))
+    await manual_payments.record_payment(actor, paid.id, manual_payments.PaymentInput("999.00"))
     voided = await make_invoice(actor, client, "888.00", due=TODAY)
     await invoices.void_invoice(actor, voided.id)
     await make_invoice(actor, client, "777.00", due=TODAY, send=False)  # a draft
@@ -74,23 +74,23 @@ async def test_invoiced_vs_collected_by_month_with_empty_months(database: Databa
     world = await make_world("acme")
     actor, client = world.actor, world.client.id
     january = await make_invoice(actor, client, "300.00", issue=date(2026, 1, 5), due=date(2026, 2, 4))
-    await invoice_payments.record_payment(
-        actor, january.id, invoice_payments.PaymentInput("100.00", paid_on=date(2026, 2, 20))
+    await manual_payments.record_payment(
+        actor, january.id, manual_payments.PaymentInput("100.00", paid_on=date(2026, 2, 20))
     )
-    await invoice_payments.record_payment(
-        actor, january.id, invoice_payments.PaymentInput("50.00", paid_on=date(2026, 3, 1))
+    await manual_payments.record_payment(
+        actor, january.id, manual_payments.PaymentInput("50.00", paid_on=date(2026, 3, 1))
     )
     december = await make_invoice(actor, client, "1000.00", issue=date(2025, 12, 20), due=date(2026, 1, 19))
-    await invoice_payments.record_payment(
-        actor, december.id, invoice_payments.PaymentInput("1000.00", paid_on=date(2026, 1, 10))
+    await manual_payments.record_payment(
+        actor, december.id, manual_payments.PaymentInput("1000.00", paid_on=date(2026, 1, 10))
     )
     await make_invoice(actor, client, "70.00", issue=date(2025, 10, 31), due=date(2025, 11, 30))  # before the window
     await make_invoice(actor, client, "40.00", issue=date(2026, 2, 1), due=date(2026, 3, 1), send=False)  # draft
     voided = await make_invoice(actor, client, "60.00", issue=date(2026, 2, 10), due=date(2026, 3, 10))
     await invoices.void_invoice(actor, voided.id)
     euro = await make_invoice(actor, client, "80.00", currency="EUR", issue=date(2026, 3, 2), due=date(2026, 4, 1))
-    await invoice_payments.record_payment(
-        actor, euro.id, invoice_payments.PaymentInput("80.00", paid_on=date(2026, 3, 3))
+    await manual_payments.record_payment(
+        actor, euro.id, manual_payments.PaymentInput("80.00", paid_on=date(2026, 3, 3))
     )
 
     rows = await receivables.invoiced_vs_collected(actor, months=5)

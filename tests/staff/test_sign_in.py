@@ -9,8 +9,8 @@ from sqlalchemy import func, select
 from models.staff import StaffSession
 from portal_app.auth import staff as staff_auth
 from portal_app.auth.staff import NEUTRAL_ERROR, STAFF_COOKIE
-from services.actors import SystemActor
-from services.db import unit_of_work
+from services.core.actors import SystemActor
+from services.core.db import unit_of_work
 from tests.staff.helpers import sign_in, signed_in
 from tests.support.factories import PASSWORD, make_org
 from tests.support.signin import staff_ticket

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from services import clients, contacts, organizations, projects, staff
-from services.actors import StaffActor, SystemActor
+from services.clients import clients, contacts
+from services.core.actors import StaffActor, SystemActor
+from services.organizations import organizations
+from services.projects import projects
+from services.staff import staff
 
 PASSWORD = "correct horse battery"
 

@@ -8,9 +8,9 @@ from datetime import date, datetime
 from sqlalchemy import func, select, update
 
 from models import Contact, Invoice, InvoiceStatus, Organization
-from services import invoice_views, invoices
-from services.actors import StaffActor, SystemActor
-from services.db import unit_of_work
+from services.billing import invoice_views, invoices
+from services.core.actors import StaffActor, SystemActor
+from services.core.db import unit_of_work
 from tests.support.clock import T0
 
 

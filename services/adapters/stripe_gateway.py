@@ -1,0 +1,296 @@
+"""The adapter to Stripe: Checkout Sessions through the official library, and webhook signature checks.
+
+Nothing here touches the database. `services/card_payments/checkout.py` decides what a session means for an invoice.
+PORTAL_STRIPE_API_BASE points the library at any compatible server (the tests' stand-in among them).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import stripe
+
+from services.core import money
+from services.core.errors import Invalid
+
+log = logging.getLogger("portico.payments")
+
+# Stripe's own tolerance for old signatures; a timestamp this far in the future is refused as well.
+SIGNATURE_TOLERANCE = 300
+# Where Stripe's notion of a currency's minor unit differs from ISO 4217 (https://stripe.com/docs/currencies).
+STRIPE_EXPONENT_OVERRIDES = {"ISK": 2, "MGA": 0}
+TIMEOUT_SECONDS = 15
+
+
+@dataclass(frozen=True, slots=True)
+class StripeConfig:
+    secret_key: str = ""
+    webhook_secret: str = ""
+    api_base: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class StripeStatus:
+    """What Settings shows: whether card payments are on, in which mode, and where webhooks must point."""
+
+    configured: bool
+    webhook_configured: bool
+    mode: str  # "live", "test" or "" when not configured
+    custom_api_base: str
+
+
+@dataclass(frozen=True, slots=True)
+class CheckoutSession:
+    """The fields of a Stripe Checkout Session that Portico reads."""
+
+    id: str
+    url: str
+    status: str  # open, complete, expired
+    payment_status: str  # paid, unpaid, no_payment_required
+    amount_total: int | None
+    currency: str  # upper case, like invoice currencies
+    metadata: dict[str, str]
+    client_reference_id: str
+    payment_intent_id: str
+    payment_intent_status: str  # only when the payment intent was expanded
+    expires_at: datetime | None
+    customer_email: str
+
+
+class StripeUnavailable(Exception):
+    """Stripe refused the call or could not be reached; `reason` is for staff and logs, never for payers."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class BadSignature(Exception):
+    """A webhook whose signature, timestamp or body does not check out."""
+
+
+_config = StripeConfig()
+# One client (and so one HTTP connection pool) per event loop and configuration: building one per call would
+# open a new connection to Stripe each time and leave its pool unclosed. An httpx pool belongs to the loop that
+# opened its connections, so a new loop (a CLI job, a test) gets its own.
+_cached: tuple[asyncio.AbstractEventLoop, stripe.StripeClient] | None = None
+
+
+def configure(config: StripeConfig) -> None:
+    global _config, _cached
+    _config, _cached = config, None
+
+
+def get_config() -> StripeConfig:
+    return _config
+
+
+def configured() -> bool:
+    return bool(_config.secret_key)
+
+
+def status() -> StripeStatus:
+    key = _config.secret_key
+    mode = "" if not key else ("live" if key.startswith(("sk_live_", "rk_live_")) else "test")
+    return StripeStatus(bool(key), bool(_config.webhook_secret), mode, _config.api_base)
+
+
+def _client() -> stripe.StripeClient:
+    global _cached
+    if not _config.secret_key:
+        raise StripeUnavailable("no Stripe secret key is configured")
+    loop = asyncio.get_running_loop()
+    if _cached is None or _cached[0] is not loop:
+        base = {"api": _config.api_base.rstrip("/")} if _config.api_base else None
+        # No library retries: one press of Pay is one attempt with one idempotency key, and the payer may retry.
+        client = stripe.StripeClient(
+            _config.secret_key,
+            base_addresses=base,  # type: ignore[arg-type]
+            http_client=stripe.HTTPXClient(timeout=TIMEOUT_SECONDS),
+            max_network_retries=0,
+        )
+        _cached = (loop, client)
+    return _cached[1]
+
+
+def _reason(exc: stripe.StripeError) -> str:
+    kind = type(exc).__name__
+    message = exc.user_message or str(exc) or "no message"
+    return f"{kind}: {message}"[:480]
+
+
+# --- amounts -------------------------------------------------------------------------------------------------------
+
+
+def stripe_exponent(currency: str) -> int:
+    return STRIPE_EXPONENT_OVERRIDES.get(currency, money.exponent(currency))
+
+
+def to_stripe_amount(minor: int, currency: str) -> int:
+    """ISO minor units → Stripe's unit for the currency; refused when Stripe cannot charge it exactly."""
+    shift = stripe_exponent(currency) - money.exponent(currency)
+    if shift >= 0:
+        return minor * 10**shift
+    factor = 10**-shift
+    if minor % factor:
+        raise Invalid(f"This amount cannot be charged by card in {currency}.", "amount")
+    return minor // factor
+
+
+def from_stripe_amount(amount: int, currency: str) -> int:
+    shift = stripe_exponent(currency) - money.exponent(currency)
+    return amount * 10**-shift if shift <= 0 else amount // 10**shift
+
+
+# --- Checkout Sessions ---------------------------------------------------------------------------------------------
+
+
+def _session(obj: Any) -> CheckoutSession:
+    """From the library's object or a webhook's plain dict."""
+    data: dict[str, Any] = obj if isinstance(obj, dict) else obj.to_dict()
+    intent = data.get("payment_intent")
+    intent_id, intent_status = "", ""
+    if isinstance(intent, dict):
+        intent_id, intent_status = str(intent.get("id") or ""), str(intent.get("status") or "")
+    elif isinstance(intent, str):
+        intent_id = intent
+    currency = str(data.get("currency") or "").upper()
+    amount = data.get("amount_total")
+    expires = data.get("expires_at")
+    details = data.get("customer_details") or {}
+    return CheckoutSession(
+        id=str(data.get("id") or ""),
+        url=str(data.get("url") or ""),
+        status=str(data.get("status") or ""),
+        payment_status=str(data.get("payment_status") or ""),
+        amount_total=_amount(amount, currency),
+        currency=currency,
+        metadata={str(k): str(v) for k, v in (data.get("metadata") or {}).items()},
+        client_reference_id=str(data.get("client_reference_id") or ""),
+        payment_intent_id=intent_id,
+        payment_intent_status=intent_status,
+        expires_at=datetime.fromtimestamp(expires, UTC) if isinstance(expires, int) else None,
+        customer_email=str((details.get("email") if isinstance(details, dict) else "") or ""),
+    )
+
+
+def _amount(amount: object, currency: str) -> int | None:
+    """Stripe's amount in ISO minor units; None when there is none or the currency is not one Portico knows."""
+    if not isinstance(amount, int) or isinstance(amount, bool) or not currency:
+        return None
+    try:
+        return from_stripe_amount(amount, currency)
+    except Invalid:
+        return None
+
+
+def session_from_event(event: dict[str, Any]) -> CheckoutSession:
+    return _session(((event.get("data") or {}).get("object")) or {})
+
+
+async def create_checkout_session(
+    *,
+    amount_minor: int,
+    currency: str,
+    description: str,
+    metadata: dict[str, str],
+    client_reference_id: str,
+    success_url: str,
+    cancel_url: str,
+    customer_email: str,
+    expires_at: datetime,
+    idempotency_key: str,
+) -> CheckoutSession:
+    params: dict[str, Any] = {
+        "mode": "payment",
+        "line_items": [
+            {
+                "quantity": 1,
+                "price_data": {
+                    "currency": currency.lower(),
+                    "unit_amount": to_stripe_amount(amount_minor, currency),
+                    "product_data": {"name": description[:250]},
+                },
+            }
+        ],
+        "metadata": metadata,
+        "payment_intent_data": {"metadata": metadata},
+        "client_reference_id": client_reference_id,
+        "success_url": success_url,
+        "cancel_url": cancel_url,
+        "expires_at": int(expires_at.timestamp()),
+    }
+    if customer_email:
+        params["customer_email"] = customer_email
+    try:
+        created = await _client().v1.checkout.sessions.create_async(
+            params,  # type: ignore[arg-type]
+            options={"idempotency_key": idempotency_key},
+        )
+    except stripe.StripeError as exc:
+        log.warning("Stripe refused a Checkout Session: %s", _reason(exc))
+        raise StripeUnavailable(_reason(exc)) from exc
+    return _session(created)
+
+
+async def retrieve_checkout_session(session_id: str) -> CheckoutSession:
+    try:
+        found = await _client().v1.checkout.sessions.retrieve_async(
+            session_id,
+            {"expand": ["payment_intent"]},
+        )
+    except stripe.StripeError as exc:
+        raise StripeUnavailable(_reason(exc)) from exc
+    return _session(found)
+
+
+async def check_connection() -> str:
+    """One harmless read (the balance) to tell staff whether the key works; returns "" or the reason."""
+    try:
+        await _client().v1.balance.retrieve_async()
+    except StripeUnavailable as exc:
+        return exc.reason
+    except stripe.StripeError as exc:
+        return _reason(exc)
+    return ""
+
+
+# --- webhooks ------------------------------------------------------------------------------------------------------
+
+
+def _signed_at(header: str) -> int | None:
+    for item in header.split(","):
+        key, _, value = item.strip().partition("=")
+        if key == "t" and value.isdigit():
+            return int(value)
+    return None
+
+
+def verify_event(payload: bytes, signature_header: str) -> dict[str, Any]:
+    """The event, once the library has checked its signature on the raw body; BadSignature otherwise.
+
+    The library refuses signatures older than the tolerance; one dated far ahead is refused here, so a
+    signature leaked with a future timestamp cannot be replayed for days.
+    """
+    if not _config.webhook_secret:
+        raise BadSignature("no webhook secret is configured")
+    try:
+        stripe.Webhook.construct_event(payload, signature_header, _config.webhook_secret, SIGNATURE_TOLERANCE)
+    except (stripe.SignatureVerificationError, ValueError) as exc:
+        raise BadSignature(str(exc)) from exc
+    signed_at = _signed_at(signature_header)
+    if signed_at is None or signed_at > time.time() + SIGNATURE_TOLERANCE:
+        raise BadSignature("timestamp outside the tolerance zone")
+    try:
+        event = json.loads(payload)
+    except ValueError as exc:
+        raise BadSignature("the body is not JSON") from exc
+    if not isinstance(event, dict) or not isinstance(event.get("id"), str) or not isinstance(event.get("type"), str):
+        raise BadSignature("the body is not a Stripe event")
+    return event

@@ -1,0 +1,2 @@
+"""Invoices: drafting and numbering, views and totals, listing, manual payments, client access by link or
+portal, receivables and reminders."""

@@ -1,0 +1,112 @@
+"""Finding invoices: the filtered, paginated list and the outstanding balance."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import func, select
+
+from models.clients import Client
+from models.invoices import Invoice, InvoiceStatus
+from services.billing.invoice_views import OPEN_STATUSES, InvoiceRow, display_status
+from services.billing.invoices import visible_invoices
+from services.core import clock
+from services.core.actors import Actor
+from services.core.common import Page, page_window, parse_id
+from services.core.db import unit_of_work
+from services.core.errors import Invalid
+
+
+@dataclass(frozen=True, slots=True)
+class InvoiceFilter:
+    status: str = ""  # one of InvoiceStatus, or "overdue", or "open" (sent or partially paid); empty for all
+    client_id: uuid.UUID | str | None = None
+    date_from: date | None = None  # issue date range, inclusive
+    date_to: date | None = None
+
+
+def _filter_conditions(filters: InvoiceFilter, today: date) -> list:
+    conditions: list = []
+    if filters.status == "overdue":
+        conditions += [Invoice.status.in_(OPEN_STATUSES), Invoice.due_date < today]
+    elif filters.status == "open":
+        conditions.append(Invoice.status.in_(OPEN_STATUSES))
+    elif filters.status:
+        try:
+            conditions.append(Invoice.status == InvoiceStatus(filters.status))
+        except ValueError:
+            raise Invalid("Unknown status filter.", "status") from None
+    if filters.client_id:
+        conditions.append(Invoice.client_id == parse_id(filters.client_id, "Client not found"))
+    if filters.date_from:
+        conditions.append(Invoice.issue_date >= filters.date_from)
+    if filters.date_to:
+        conditions.append(Invoice.issue_date <= filters.date_to)
+    if filters.date_from and filters.date_to and filters.date_to < filters.date_from:
+        raise Invalid("The end of the date range is before its start.", "date_to")
+    return conditions
+
+
+async def list_invoices(
+    actor: Actor, filters: InvoiceFilter = InvoiceFilter(), limit: int = 25, offset: int = 0
+) -> Page[InvoiceRow]:
+    limit, offset = page_window(limit, offset)
+    today = clock.now().date()
+    conditions = [*visible_invoices(actor), *_filter_conditions(filters, today)]
+    async with unit_of_work(actor) as session:
+        total = await session.scalar(select(func.count()).select_from(Invoice).where(*conditions))
+        rows = await session.execute(
+            select(Invoice, Client.name)
+            .join(Client, Client.id == Invoice.client_id)
+            .where(*conditions)
+            .order_by(Invoice.issue_date.desc(), Invoice.number.desc())
+            .limit(limit)
+            .offset(offset)
+        )
+        items = [
+            InvoiceRow(
+                invoice.id,
+                invoice.number,
+                invoice.client_id,
+                client_name,
+                invoice.status,
+                display_status(invoice.status, invoice.due_date, today),
+                invoice.issue_date,
+                invoice.due_date,
+                invoice.currency,
+                invoice.total_minor,
+                max(invoice.total_minor - invoice.amount_paid_minor, 0),
+            )
+            for invoice, client_name in rows
+        ]
+    return Page(items=items, total=total or 0, limit=limit, offset=offset)
+
+
+@dataclass(frozen=True, slots=True)
+class Balance:
+    currency: str
+    outstanding_minor: int
+    overdue_minor: int
+
+
+async def outstanding(actor: Actor, client_id: uuid.UUID | str | None = None) -> list[Balance]:
+    """What is still due (and how much of it is overdue), per currency. One query."""
+    today = clock.now().date()
+    conditions = [*visible_invoices(actor), Invoice.status.in_(OPEN_STATUSES)]
+    if client_id:
+        conditions.append(Invoice.client_id == parse_id(client_id, "Client not found"))
+    due = Invoice.total_minor - Invoice.amount_paid_minor
+    async with unit_of_work(actor) as session:
+        rows = await session.execute(
+            select(
+                Invoice.currency,
+                func.coalesce(func.sum(due), 0),
+                func.coalesce(func.sum(due).filter(Invoice.due_date < today), 0),
+            )
+            .where(*conditions)
+            .group_by(Invoice.currency)
+            .order_by(Invoice.currency)
+        )
+        return [Balance(currency, int(total), int(overdue)) for currency, total, overdue in rows]

@@ -1,0 +1,363 @@
+"""Invoices: drafting, numbering, sending, voiding, duplicating. (Views, listing and payments have modules of their own.)"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models.clients import Client, Contact
+from models.invoices import Invoice, InvoiceLine, InvoiceStatus
+from models.organizations import Organization
+from models.projects import Project
+from services.adapters import pdf
+from services.billing import invoice_math
+from services.billing.invoice_views import PORTAL_STATUSES, InvoiceDetail, build_detail, public_token, public_token_hash
+from services.clients.clients import load_client
+from services.core import audit, clock, money
+from services.core.actors import Actor, PortalActor, require_staff
+from services.core.common import optional_text, parse_id, required_text
+from services.core.db import unit_of_work
+from services.core.errors import Conflict, Invalid, NotFound
+from services.core.scoping import visible
+from services.mail import outbox
+from services.organizations import branding
+
+MAX_LINES = 500
+
+# A line's description prints in one table cell: a few lines of detail, not a document.
+LINE_LINES = 20
+
+
+# --- input ---------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class LineInput:
+    description: str
+    quantity: object  # decimal string, int or Decimal
+    unit_price: object  # a decimal amount in the invoice's currency: "1200.50"
+    tax_rate: object = "0"  # percent: "20" is 20 %
+
+
+@dataclass(frozen=True, slots=True)
+class InvoiceInput:
+    client_id: uuid.UUID | str
+    lines: list[LineInput]
+    currency: str | None = None  # the organization's default when None
+    project_id: uuid.UUID | str | None = None
+    issue_date: date | None = None  # today when None
+    due_date: date | None = None  # issue date + the organization's payment terms when None
+    discount_percent: object = "0"
+    notes: str = ""
+    terms: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class _CleanLine:
+    description: str
+    quantity: Decimal
+    unit_price_minor: int
+    tax_rate: Decimal
+
+
+def _clean_lines(lines: list[LineInput], currency: str) -> list[_CleanLine]:
+    if not lines:
+        raise Invalid("An invoice needs at least one line.", "lines")
+    if len(lines) > MAX_LINES:
+        raise Invalid(f"An invoice can have at most {MAX_LINES} lines.", "lines")
+    cleaned = []
+    for n, line in enumerate(lines):
+        where = f"lines.{n}"
+        quantity = money.decimal(line.quantity, f"{where}.quantity", f"Line {n + 1} quantity")
+        if quantity <= 0 or quantity >= Decimal("1e10") or quantity != quantity.quantize(Decimal("0.0001")):
+            raise Invalid(f"Line {n + 1}: the quantity must be above 0, with at most 4 decimals.", f"{where}.quantity")
+        price = money.to_minor(line.unit_price, currency, f"{where}.unit_price", f"Line {n + 1} unit price")
+        if price < 0:
+            raise Invalid(f"Line {n + 1}: the unit price cannot be negative.", f"{where}.unit_price")
+        rate = money.decimal(
+            line.tax_rate if line.tax_rate not in (None, "") else "0", f"{where}.tax_rate", f"Line {n + 1} tax rate"
+        )
+        if rate < 0 or rate > 100 or rate != rate.quantize(Decimal("0.001")):
+            raise Invalid(f"Line {n + 1}: the tax rate must be a percentage from 0 to 100.", f"{where}.tax_rate")
+        cleaned.append(
+            _CleanLine(
+                required_text(
+                    line.description, f"{where}.description", f"Line {n + 1} description", 500, max_lines=LINE_LINES
+                ),
+                quantity,
+                price,
+                rate,
+            )
+        )
+    return cleaned
+
+
+def _discount(value: object) -> Decimal:
+    discount = money.decimal(value if value not in (None, "") else "0", "discount_percent", "Discount")
+    if discount < 0 or discount > 100 or discount != discount.quantize(Decimal("0.01")):
+        raise Invalid("The discount must be a percentage from 0 to 100, with at most 2 decimals.", "discount_percent")
+    return discount
+
+
+# --- loading -------------------------------------------------------------------------------------------------------
+
+
+def visible_invoices(actor: Actor) -> list:
+    """The explicit filters: own organization (and client), and for the portal never drafts or void invoices."""
+    conditions = visible(actor, Invoice)
+    if isinstance(actor, PortalActor):
+        conditions.append(Invoice.status.in_(PORTAL_STATUSES))
+    return conditions
+
+
+async def load_invoice(
+    session: AsyncSession, actor: Actor, invoice_id: uuid.UUID | str, *, lock: bool = False
+) -> Invoice:
+    statement = select(Invoice).where(Invoice.id == parse_id(invoice_id, "Invoice not found"), *visible_invoices(actor))
+    if lock:
+        statement = statement.with_for_update()
+    invoice = await session.scalar(statement)
+    if invoice is None:
+        raise NotFound("Invoice not found")
+    return invoice
+
+
+async def get_invoice(actor: Actor, invoice_id: uuid.UUID | str) -> InvoiceDetail:
+    async with unit_of_work(actor) as session:
+        return await build_detail(session, await load_invoice(session, actor, invoice_id))
+
+
+# --- drafting ------------------------------------------------------------------------------------------------------
+
+
+async def _next_number(session: AsyncSession, org_id: uuid.UUID) -> str:
+    """Take the organization's next number: one UPDATE … RETURNING, so concurrent drafts never share one."""
+    row = (
+        await session.execute(
+            update(Organization)
+            .where(Organization.id == org_id)
+            .values(next_invoice_number=Organization.next_invoice_number + 1)
+            .returning(Organization.invoice_prefix, Organization.next_invoice_number)
+            .execution_options(synchronize_session=False)
+        )
+    ).one()
+    prefix, following = row
+    return f"{prefix}{following - 1:04d}"
+
+
+async def _apply(session: AsyncSession, actor: Actor, invoice: Invoice, data: InvoiceInput, org: Organization) -> None:
+    client = await load_client(session, actor, data.client_id)
+    project_id = None
+    if data.project_id:
+        project = await session.scalar(
+            select(Project.id).where(
+                Project.id == parse_id(data.project_id, "Project not found"),
+                *visible(actor, Project),
+                Project.client_id == client.id,
+            )
+        )
+        if project is None:
+            raise Invalid("The project must be one of this client's projects.", "project_id")
+        project_id = project
+    currency = money.currency(data.currency or org.default_currency)
+    issue = data.issue_date or clock.now().date()
+    due = data.due_date or issue + timedelta(days=org.payment_terms_days)
+    if due < issue:
+        raise Invalid("The due date cannot be before the issue date.", "due_date")
+    lines = _clean_lines(data.lines, currency)
+    discount = _discount(data.discount_percent)
+    computed = invoice_math.totals([(ln.quantity, ln.unit_price_minor, ln.tax_rate) for ln in lines], discount)
+    if computed.total_minor >= money.MAX_MINOR:
+        raise Invalid("The invoice total is too large.", "lines")
+    invoice.client_id, invoice.project_id, invoice.currency = client.id, project_id, currency
+    invoice.issue_date, invoice.due_date, invoice.discount_percent = issue, due, discount
+    invoice.notes = optional_text(data.notes, "notes", "Notes", 4000, max_lines=100)
+    invoice.terms = optional_text(data.terms, "terms", "Terms", 4000, max_lines=100)
+    invoice.subtotal_minor, invoice.discount_minor = computed.subtotal_minor, computed.discount_minor
+    invoice.tax_minor, invoice.total_minor = computed.tax_minor, computed.total_minor
+    await session.flush()
+    await session.execute(
+        delete(InvoiceLine).where(InvoiceLine.invoice_id == invoice.id, InvoiceLine.org_id == invoice.org_id)
+    )
+    for position, (line, amounts) in enumerate(zip(lines, computed.lines, strict=True)):
+        session.add(
+            InvoiceLine(
+                org_id=invoice.org_id,
+                client_id=client.id,
+                invoice_id=invoice.id,
+                position=position,
+                description=line.description,
+                quantity=line.quantity,
+                unit_price_minor=line.unit_price_minor,
+                tax_rate=line.tax_rate,
+                net_minor=amounts.net_minor,
+                tax_minor=amounts.tax_minor,
+            )
+        )
+
+
+async def create_invoice(actor: Actor, data: InvoiceInput) -> InvoiceDetail:
+    staff = require_staff(actor)
+    async with unit_of_work(actor) as session:
+        org = await session.get(Organization, staff.org_id)
+        assert org is not None
+        invoice_id = uuid.uuid4()
+        # The number is taken in this transaction: bad input rolls it back with everything else, burning none.
+        invoice = Invoice(
+            id=invoice_id,
+            org_id=staff.org_id,
+            status=InvoiceStatus.draft,
+            number=await _next_number(session, staff.org_id),
+            public_token_hash=public_token_hash(public_token(invoice_id)),
+        )
+        session.add(invoice)
+        with session.no_autoflush:  # the row is complete only once _apply has filled it in
+            await _apply(session, actor, invoice, data, org)
+        audit.record(
+            session, actor, "invoice.created", target_type="invoice", target_id=invoice.id, target_label=invoice.number
+        )
+        return await build_detail(session, invoice)
+
+
+async def update_invoice(actor: Actor, invoice_id: uuid.UUID | str, data: InvoiceInput) -> InvoiceDetail:
+    staff = require_staff(actor)
+    async with unit_of_work(actor) as session:
+        invoice = await load_invoice(session, actor, invoice_id, lock=True)
+        if invoice.status != InvoiceStatus.draft:
+            raise Conflict("Only drafts can be edited. Duplicate the invoice to change it.")
+        org = await session.get(Organization, staff.org_id)
+        assert org is not None
+        await _apply(session, actor, invoice, data, org)
+        audit.record(
+            session, actor, "invoice.updated", target_type="invoice", target_id=invoice.id, target_label=invoice.number
+        )
+        return await build_detail(session, invoice)
+
+
+async def duplicate_invoice(actor: Actor, invoice_id: uuid.UUID | str) -> InvoiceDetail:
+    """A new draft with the same client, project, lines and terms, dated today."""
+    source = await get_invoice(actor, invoice_id)
+    return await create_invoice(
+        actor,
+        InvoiceInput(
+            client_id=source.client_id,
+            project_id=source.project_id,
+            currency=source.currency,
+            discount_percent=source.discount_percent,
+            notes=source.notes,
+            terms=source.terms,
+            lines=[
+                LineInput(
+                    line.description,
+                    line.quantity,
+                    money.from_minor(line.unit_price_minor, source.currency),
+                    line.tax_rate,
+                )
+                for line in source.lines
+            ],
+        ),
+    )
+
+
+# --- sending -------------------------------------------------------------------------------------------------------
+
+
+async def recipients_by_client(session: AsyncSession, client_ids: set[uuid.UUID]) -> dict[uuid.UUID, list[str]]:
+    """Who invoices and reminders go to, for many clients in two queries: active billing contacts, else the client's email."""
+    found: dict[uuid.UUID, list[str]] = defaultdict(list)
+    contacts = await session.execute(
+        select(Contact.client_id, Contact.email)
+        .where(Contact.client_id.in_(client_ids), Contact.billing.is_(True), Contact.active.is_(True))
+        .order_by(Contact.email)
+    )
+    for client_id, email in contacts:
+        found[client_id].append(email)
+    clients = await session.execute(select(Client.id, Client.email).where(Client.id.in_(client_ids - found.keys())))
+    for client_id, email in clients:
+        if email:
+            found[client_id].append(email)
+    return dict(found)
+
+
+async def recipients(session: AsyncSession, invoice: Invoice) -> list[str]:
+    return (await recipients_by_client(session, {invoice.client_id})).get(invoice.client_id, [])
+
+
+async def list_recipients(actor: Actor, invoice_id: uuid.UUID | str) -> list[str]:
+    """Who sending the invoice would mail, for staff to confirm first."""
+    require_staff(actor)
+    async with unit_of_work(actor) as session:
+        return await recipients(session, await load_invoice(session, actor, invoice_id))
+
+
+def _invoice_mail_text(detail: InvoiceDetail) -> str:
+    due = money.format_decimal(detail.amount_due_minor, detail.currency)
+    return (
+        f"Hello,\n\n{detail.seller.name} has sent you invoice {detail.number} for {due} {detail.currency}, "
+        f"due on {detail.due_date:%d %B %Y}.\n\nView, download or pay it here:\n\n{detail.public_url}\n\n"
+        f"The PDF is attached.\n\n{detail.payment_instructions}\n".rstrip()
+        + "\n"
+    )
+
+
+async def send_invoice(actor: Actor, invoice_id: uuid.UUID | str) -> InvoiceDetail:
+    """Mail the invoice (link and PDF) to the client's billing contacts; a draft becomes sent. Sending again resends."""
+    staff = require_staff(actor)
+    logo = await branding.invoice_logo(staff.org_id)  # read before the transaction, not beside it
+    async with unit_of_work(actor) as session:
+        invoice = await load_invoice(session, actor, invoice_id, lock=True)
+        if invoice.status == InvoiceStatus.void:
+            raise Conflict("A void invoice cannot be sent.")
+        to = await recipients(session, invoice)
+        if not to:
+            raise Invalid("This client has no billing contact and no email. Add one first.", "recipients")
+        if invoice.status == InvoiceStatus.draft:
+            invoice.status = InvoiceStatus.sent
+            invoice.sent_at = clock.now()
+            await session.flush()
+        detail = await build_detail(session, invoice)
+        document = await asyncio.to_thread(pdf.render_invoice, detail, logo)
+        for address in to:
+            outbox.queue(
+                session,
+                to=address,
+                subject=f"Invoice {detail.number} from {detail.seller.name}",
+                text=_invoice_mail_text(detail),
+                org_id=invoice.org_id,
+                attachments=[(f"{detail.number}.pdf", "application/pdf", document)],
+            )
+        audit.record(
+            session,
+            actor,
+            "invoice.sent",
+            target_type="invoice",
+            target_id=invoice.id,
+            target_label=invoice.number,
+            detail={"to": to},
+        )
+        return detail
+
+
+# --- voiding -------------------------------------------------------------------------------------------------------
+
+
+async def void_invoice(actor: Actor, invoice_id: uuid.UUID | str) -> InvoiceDetail:
+    require_staff(actor)
+    async with unit_of_work(actor) as session:
+        invoice = await load_invoice(session, actor, invoice_id, lock=True)
+        if invoice.status == InvoiceStatus.void:
+            raise Conflict("This invoice is void already.")
+        if invoice.amount_paid_minor > 0:
+            raise Conflict("An invoice with payments cannot be voided.")
+        invoice.status, invoice.voided_at = InvoiceStatus.void, clock.now()
+        audit.record(
+            session, actor, "invoice.voided", target_type="invoice", target_id=invoice.id, target_label=invoice.number
+        )
+        return await build_detail(session, invoice)

@@ -1,0 +1,650 @@
+"""Paying an invoice by card: Checkout attempts, webhooks, the payer's return, and the reconcile job.
+
+Every path that learns a Checkout Session's outcome (a webhook, the payer coming back, the reconcile job)
+ends in `_apply`, inside one transaction that first locks the attempt's row. That lock, the unique
+event id in `stripe_events` and the unique session id on `payments` are what make duplicated, reordered
+and concurrent deliveries harmless: a session is counted once, and its receipt is queued with it.
+
+Money that arrives is recorded as it arrived. More than was due makes the invoice paid with a credit
+that every view shows; less makes it partially paid. Money in another currency, or for an invoice voided
+meanwhile, is not applied: the attempt is put up for review and the agency is mailed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models.clients import Contact
+from models.invoices import Invoice, InvoiceStatus, Payment
+from models.organizations import Organization
+from models.payments import UNSETTLED, CheckoutAttempt, CheckoutStatus, StripeEvent
+from services.adapters import stripe_gateway
+from services.adapters.stripe_gateway import CheckoutSession
+from services.billing import invoices
+from services.billing.invoice_views import OPEN_STATUSES, public_token_hash, public_url
+from services.billing.manual_payments import status_after_payment
+from services.card_payments import payment_mail
+from services.core import audit, clock, config, events, money
+from services.core.actors import Actor, PortalActor, SystemActor
+from services.core.db import insert_or_skip, unit_of_work
+from services.core.errors import Conflict, NotFound, ServiceError
+
+log = logging.getLogger("portico.checkout")
+
+STRIPE = SystemActor(label="Stripe")
+# Stripe accepts 30 minutes to 24 hours; an hour is long enough to pay and short enough to reconcile soon.
+SESSION_LIFETIME = timedelta(hours=1)
+# An open session is offered again (rather than a second one that could be paid too) while this much is left.
+REUSE_MARGIN = timedelta(minutes=10)
+# Sessions this old with no final word are read back from Stripe by the reconcile job...
+RECONCILE_AFTER = timedelta(minutes=5)
+# ...until this age: a session lives a day at most, and bank debits settle within a few business days.
+RECONCILE_WINDOW = timedelta(days=10)
+RECONCILE_BATCH = 100
+# Handled event ids are kept well past Stripe's three days of retries, then purged.
+EVENT_RETENTION = timedelta(days=30)
+# A bound on new attempts per invoice, so a script cannot open thousands of sessions through a public link.
+ATTEMPT_LIMIT = 10
+ATTEMPT_WINDOW = timedelta(minutes=10)
+
+NOT_OFFERED = "Card payment is not available for this invoice."
+UNAVAILABLE = "Card payment is unavailable right now. Nothing was charged. Please try again in a few minutes."
+
+HANDLED_EVENTS = (
+    "checkout.session.completed",
+    "checkout.session.async_payment_succeeded",
+    "checkout.session.async_payment_failed",
+    "checkout.session.expired",
+)
+
+
+class PaymentUnavailable(ServiceError):
+    """Stripe could not start the payment: the payer sees the message, the attempt is kept as an error."""
+
+    status_code = 503
+
+
+class NotOffered(Conflict):
+    """No card payment for this invoice: Stripe is not configured, or the invoice is not open."""
+
+
+class NothingDue(Conflict):
+    pass
+
+
+class TooManyAttempts(Conflict):
+    pass
+
+
+def stripe_now() -> datetime:
+    """The wall clock, for times Stripe compares with its own (session expiry), whatever services.clock says."""
+    return datetime.now(UTC)
+
+
+def offered(status: InvoiceStatus, amount_due_minor: int) -> bool:
+    """Whether a Pay button belongs on an invoice: Stripe is configured and something is due."""
+    return stripe_gateway.configured() and status in OPEN_STATUSES and amount_due_minor > 0
+
+
+# --- starting a payment --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Started:
+    attempt_id: uuid.UUID | None  # None when an open session was offered again
+    url: str
+    invoice_id: uuid.UUID
+    org_id: uuid.UUID
+    number: str
+    org_name: str
+    amount_minor: int
+    currency: str
+    success_url: str
+    cancel_url: str
+    customer_email: str
+    idempotency_key: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Payer:
+    """Who presses Pay, and from where: the portal (a signed-in contact) or the public link (anyone holding it)."""
+
+    actor: Actor
+    via: str  # portal or public
+    contact_id: uuid.UUID | None = None
+    email: str = ""
+
+    def return_urls(self, invoice: Invoice, slug: str) -> tuple[str, str]:
+        """Where Checkout sends the payer back: the invoice as they opened it."""
+        if self.via == "portal":
+            page = f"{config.get().base_url}/portal/{slug}/invoices/{invoice.id}"
+        else:
+            page = public_url(invoice.id)
+        return f"{page}?checkout=success&session_id={{CHECKOUT_SESSION_ID}}", f"{page}?checkout=cancelled"
+
+
+async def start_portal_checkout(actor: PortalActor, invoice_id: uuid.UUID | str) -> str:
+    """A signed-in contact pays from the portal: the Checkout URL to send the browser to."""
+    if not isinstance(actor, PortalActor):
+        raise NotFound("Invoice not found")
+    async with unit_of_work(actor) as session:  # the portal's rules decide which invoices it may pay
+        found = (await invoices.load_invoice(session, actor, invoice_id)).id
+    return await _start(_Payer(actor, "portal", actor.contact_id, actor.email), found)
+
+
+async def start_public_checkout(token: str, *, ip: str = "") -> str:
+    """Anyone holding the invoice's public link pays it without signing in."""
+    actor = SystemActor(label="public link", ip=ip)
+    async with unit_of_work(actor) as session:
+        invoice = await session.scalar(select(Invoice).where(Invoice.public_token_hash == public_token_hash(token)))
+        if invoice is None or invoice.status in (InvoiceStatus.draft, InvoiceStatus.void):
+            raise NotOffered(NOT_OFFERED)
+    return await _start(_Payer(actor, "public"), invoice.id)
+
+
+async def _start(payer: _Payer, invoice_id: uuid.UUID) -> str:
+    started = await _open_attempt(payer, invoice_id)
+    actor = payer.actor
+    if started.attempt_id is None:
+        return started.url
+    try:
+        created = await stripe_gateway.create_checkout_session(
+            amount_minor=started.amount_minor,
+            currency=started.currency,
+            description=f"Invoice {started.number} · {started.org_name}",
+            metadata={
+                "portico_attempt_id": str(started.attempt_id),
+                "portico_invoice_id": str(started.invoice_id),
+                "portico_org_id": str(started.org_id),
+                "invoice_number": started.number,
+            },
+            client_reference_id=str(started.invoice_id),
+            success_url=started.success_url,
+            cancel_url=started.cancel_url,
+            customer_email=started.customer_email,
+            expires_at=stripe_now() + SESSION_LIFETIME,
+            idempotency_key=started.idempotency_key,
+        )
+    except stripe_gateway.StripeUnavailable as exc:
+        await _attempt_failed(actor, started, exc.reason)
+        raise PaymentUnavailable(UNAVAILABLE) from exc
+    if not created.id or not created.url:
+        await _attempt_failed(actor, started, "Stripe answered without a session id or URL")
+        raise PaymentUnavailable(UNAVAILABLE)
+    async with unit_of_work(STRIPE) as session:
+        attempt = await session.get(CheckoutAttempt, started.attempt_id, with_for_update=True)
+        assert attempt is not None
+        attempt.stripe_session_id = attempt.stripe_session_id or created.id
+        attempt.checkout_url = created.url
+        attempt.expires_at = created.expires_at
+        if attempt.status in (CheckoutStatus.creating, CheckoutStatus.error):
+            attempt.status, attempt.error = CheckoutStatus.open, ""
+    return created.url
+
+
+async def _open_attempt(payer: _Payer, invoice_id: uuid.UUID) -> _Started:
+    """The attempt row, committed before Stripe is called, so every session Stripe makes has a row to land on.
+
+    The caller found the invoice through the payer's own actor; attempts are staff-only rows, so this runs as
+    the platform inside the invoice's organization, with the invoice locked.
+    """
+    now = clock.now()
+    if not stripe_gateway.configured():
+        raise NotOffered(NOT_OFFERED)
+    async with unit_of_work(STRIPE) as session:
+        invoice = await session.scalar(select(Invoice).where(Invoice.id == invoice_id).with_for_update())
+        if invoice is None:
+            raise NotOffered(NOT_OFFERED)
+        due = invoice.total_minor - invoice.amount_paid_minor
+        if invoice.status not in OPEN_STATUSES or due <= 0:
+            raise NothingDue("This invoice has nothing left to pay.")
+        stripe_gateway.to_stripe_amount(due, invoice.currency)  # refuses an amount Stripe cannot charge exactly
+        org = await session.get(Organization, invoice.org_id)
+        assert org is not None
+        success_url, cancel_url = payer.return_urls(invoice, org.slug)
+        started = _Started(
+            attempt_id=None,
+            url="",
+            idempotency_key="",
+            invoice_id=invoice.id,
+            org_id=invoice.org_id,
+            number=invoice.number,
+            org_name=org.name,
+            amount_minor=due,
+            currency=invoice.currency,
+            success_url=success_url,
+            cancel_url=cancel_url,
+            customer_email=payer.email,
+        )
+        reusable = await session.scalar(
+            select(CheckoutAttempt)
+            .where(
+                CheckoutAttempt.invoice_id == invoice.id,
+                CheckoutAttempt.org_id == invoice.org_id,
+                CheckoutAttempt.status == CheckoutStatus.open,
+                CheckoutAttempt.amount_minor == due,
+                CheckoutAttempt.currency == invoice.currency,
+                CheckoutAttempt.via == payer.via,
+                CheckoutAttempt.expires_at > stripe_now() + REUSE_MARGIN,
+                CheckoutAttempt.checkout_url != "",
+            )
+            .order_by(CheckoutAttempt.created_at.desc())
+            .limit(1)
+        )
+        if reusable is not None:
+            return dataclasses.replace(started, url=reusable.checkout_url)
+        recent = await session.scalar(
+            select(func.count())
+            .select_from(CheckoutAttempt)
+            .where(CheckoutAttempt.invoice_id == invoice.id, CheckoutAttempt.created_at > now - ATTEMPT_WINDOW)
+        )
+        if (recent or 0) >= ATTEMPT_LIMIT:
+            raise TooManyAttempts(
+                "There have been many payment attempts for this invoice. Please try again in a few minutes."
+            )
+        attempt_id = uuid.uuid4()
+        key = f"portico-checkout-{attempt_id}"
+        session.add(
+            CheckoutAttempt(
+                id=attempt_id,
+                org_id=invoice.org_id,
+                client_id=invoice.client_id,
+                invoice_id=invoice.id,
+                contact_id=payer.contact_id,
+                via=payer.via,
+                amount_minor=due,
+                currency=invoice.currency,
+                idempotency_key=key,
+                status=CheckoutStatus.creating,
+                created_at=now,
+            )
+        )
+        audit.record(
+            session,
+            payer.actor,
+            "invoice.checkout_started",
+            org_id=invoice.org_id,
+            target_type="invoice",
+            target_id=invoice.id,
+            target_label=invoice.number,
+            detail={
+                "amount": money.format_decimal(due, invoice.currency),
+                "currency": invoice.currency,
+                "via": payer.via,
+            },
+        )
+        return dataclasses.replace(started, attempt_id=attempt_id, idempotency_key=key)
+
+
+async def _attempt_failed(actor: Actor, started: _Started, reason: str) -> None:
+    """Keep the failure where staff can see it; the payer only learns that nothing was charged."""
+    async with unit_of_work(STRIPE) as session:
+        await session.execute(
+            update(CheckoutAttempt)
+            .where(CheckoutAttempt.id == started.attempt_id, CheckoutAttempt.status == CheckoutStatus.creating)
+            .values(status=CheckoutStatus.error, error=reason[:500])
+        )
+        audit.record(
+            session,
+            actor,
+            "invoice.checkout_failed",
+            org_id=started.org_id,
+            target_type="invoice",
+            target_id=started.invoice_id,
+            target_label=started.number,
+            detail={"reason": reason},
+        )
+
+
+# --- learning the outcome ------------------------------------------------------------------------------------------
+
+
+def _kind_of_event(event_type: str, found: CheckoutSession) -> str:
+    if event_type == "checkout.session.completed":
+        return "paid" if found.payment_status in ("paid", "no_payment_required") else "pending"
+    return {
+        "checkout.session.async_payment_succeeded": "paid",
+        "checkout.session.async_payment_failed": "failed",
+        "checkout.session.expired": "expired",
+    }[event_type]
+
+
+def _kind_of_session(found: CheckoutSession) -> str:
+    """What a session read back from Stripe says, for the payer's return and the reconcile job."""
+    if found.status == "complete":
+        if found.payment_status in ("paid", "no_payment_required"):
+            return "paid"
+        if found.payment_intent_status in ("requires_payment_method", "canceled"):
+            return "failed"
+        return "pending"
+    return "expired" if found.status == "expired" else "open"
+
+
+def _as_uuid(value: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        return None
+
+
+async def _find_attempt(session: AsyncSession, found: CheckoutSession) -> CheckoutAttempt | None:
+    """The attempt a session belongs to, locked: by the session id, else by the attempt id in its metadata
+    (the session may have been made just before a crash that lost our copy of its id)."""
+    if not found.id:
+        return None
+    attempt = await session.scalar(
+        select(CheckoutAttempt).where(CheckoutAttempt.stripe_session_id == found.id).with_for_update()
+    )
+    if attempt is None:
+        attempt_id = _as_uuid(found.metadata.get("portico_attempt_id", ""))
+        if attempt_id is None:
+            return None
+        attempt = await session.get(CheckoutAttempt, attempt_id, with_for_update=True)
+        if attempt is None or attempt.stripe_session_id not in (None, found.id):
+            return None
+        attempt.stripe_session_id = found.id
+    claimed = found.metadata.get("portico_invoice_id") or found.client_reference_id
+    if claimed and claimed != str(attempt.invoice_id):
+        log.warning(
+            "Checkout Session %s names invoice %s, its attempt is for %s", found.id, claimed, attempt.invoice_id
+        )
+        return None
+    return attempt
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    result: str  # paid, pending, failed, expired, review, unchanged, ignored, duplicate
+    org_id: uuid.UUID | None = None
+    detail: str = ""
+
+
+async def _apply(session: AsyncSession, found: CheckoutSession, kind: str, source: str) -> Outcome:
+    attempt = await _find_attempt(session, found)
+    if attempt is None:
+        return Outcome("ignored", None, "not a Portico checkout")
+    outcome = await _apply_to_attempt(session, attempt, found, kind, source)
+    if outcome.result in ("paid", "pending", "failed", "expired", "review"):
+        # after commit: open invoice pages (staff, and the paying client's portal) redraw from fresh data
+        changed = events.InvoicePaymentChanged(attempt.org_id, attempt.client_id, attempt.invoice_id)
+        events.publish(session, changed)
+    return outcome
+
+
+async def _apply_to_attempt(
+    session: AsyncSession, attempt: CheckoutAttempt, found: CheckoutSession, kind: str, source: str
+) -> Outcome:
+    org_id = attempt.org_id
+    if attempt.status in (CheckoutStatus.paid, CheckoutStatus.review):
+        return Outcome("unchanged", org_id, f"already {attempt.status.value}")
+    if kind == "paid":
+        return await _settle_paid(session, attempt, found, source)
+    if kind == "pending" and attempt.status in (CheckoutStatus.creating, CheckoutStatus.open, CheckoutStatus.error):
+        attempt.status = CheckoutStatus.pending
+        await _audit_attempt(session, attempt, "invoice.payment_pending", {"source": source})
+        return Outcome("pending", org_id)
+    if kind == "failed" and attempt.status in UNSETTLED:
+        attempt.status, attempt.settled_at = CheckoutStatus.failed, clock.now()
+        invoice = await _audit_attempt(session, attempt, "invoice.payment_failed", {"source": source})
+        await payment_mail.failure(session, attempt, invoice)
+        return Outcome("failed", org_id)
+    if kind == "expired" and attempt.status in (CheckoutStatus.creating, CheckoutStatus.open, CheckoutStatus.error):
+        attempt.status, attempt.settled_at = CheckoutStatus.expired, clock.now()
+        return Outcome("expired", org_id)
+    return Outcome("unchanged", org_id, f"{kind} while {attempt.status.value}")
+
+
+async def _audit_attempt(session: AsyncSession, attempt: CheckoutAttempt, action: str, detail: dict) -> Invoice:
+    invoice = await session.get(Invoice, attempt.invoice_id)
+    assert invoice is not None
+    audit.record(
+        session,
+        STRIPE,
+        action,
+        org_id=attempt.org_id,
+        target_type="invoice",
+        target_id=invoice.id,
+        target_label=invoice.number,
+        detail={
+            "amount": money.format_decimal(attempt.amount_minor, attempt.currency),
+            "currency": attempt.currency,
+            **detail,
+        },
+    )
+    return invoice
+
+
+async def _settle_paid(session: AsyncSession, attempt: CheckoutAttempt, found: CheckoutSession, source: str) -> Outcome:
+    invoice = await session.scalar(select(Invoice).where(Invoice.id == attempt.invoice_id).with_for_update())
+    assert invoice is not None
+    amount = found.amount_total
+    problem = ""
+    if found.currency != invoice.currency or amount is None:
+        problem = f"Stripe charged {found.currency or 'an unknown currency'}; the invoice is in {invoice.currency}."
+    elif invoice.status not in (InvoiceStatus.sent, InvoiceStatus.partially_paid, InvoiceStatus.paid):
+        problem = f"The invoice is {invoice.status.value}; the payment was not applied to it."
+    elif amount <= 0:
+        problem = "Stripe reported no amount charged."
+    if problem:
+        attempt.status, attempt.settled_at, attempt.error = CheckoutStatus.review, clock.now(), problem[:500]
+        charged = (
+            f"{money.format_decimal(amount, found.currency)} {found.currency}" if amount and found.currency else ""
+        )
+        await _audit_attempt(
+            session,
+            attempt,
+            "invoice.payment_needs_review",
+            {"problem": problem, "charged": charged, "stripe_session": found.id, "source": source},
+        )
+        await payment_mail.review(session, attempt, invoice, problem, found)
+        return Outcome("review", attempt.org_id, problem)
+    assert amount is not None
+    already = await session.scalar(select(Payment.id).where(Payment.stripe_checkout_session_id == found.id))
+    if already is not None:
+        attempt.status, attempt.settled_at = CheckoutStatus.paid, attempt.settled_at or clock.now()
+        return Outcome("unchanged", attempt.org_id, "payment already recorded")
+    due_before = invoice.total_minor - invoice.amount_paid_minor
+    session.add(
+        Payment(
+            org_id=invoice.org_id,
+            client_id=invoice.client_id,
+            invoice_id=invoice.id,
+            amount_minor=amount,
+            currency=invoice.currency,
+            paid_on=clock.now().date(),
+            method="card",
+            reference=f"Stripe {found.payment_intent_id or found.id}"[:200],
+            stripe_checkout_session_id=found.id,
+            stripe_payment_intent_id=found.payment_intent_id or None,
+        )
+    )
+    invoice.amount_paid_minor += amount
+    invoice.status = status_after_payment(invoice.total_minor, invoice.amount_paid_minor)
+    if invoice.status == InvoiceStatus.paid and invoice.paid_at is None:
+        invoice.paid_at = clock.now()
+    attempt.status, attempt.settled_at, attempt.error = CheckoutStatus.paid, clock.now(), ""
+    await session.flush()
+    overpaid = max(invoice.amount_paid_minor - invoice.total_minor, 0)
+    cur = invoice.currency
+    detail: dict[str, Any] = {
+        "amount": money.format_decimal(amount, cur),
+        "currency": cur,
+        "method": "card",
+        "stripe_session": found.id,
+        "payment_intent": found.payment_intent_id,
+        "source": source,
+    }
+    if amount != attempt.amount_minor:
+        detail["asked"] = money.format_decimal(attempt.amount_minor, cur)
+    if overpaid:
+        detail["overpaid"] = money.format_decimal(overpaid, cur)
+    payer = await session.get(Contact, attempt.contact_id) if attempt.contact_id else None
+    audit.record(
+        session,
+        STRIPE,
+        "invoice.payment_received",
+        org_id=invoice.org_id,
+        target_type="invoice",
+        target_id=invoice.id,
+        target_label=invoice.number,
+        detail={**detail, "payer": payer.email if payer else "public link"},
+    )
+    await payment_mail.receipts(session, invoice, attempt, payer, amount, due_before)
+    return Outcome("paid", attempt.org_id)
+
+
+# --- entry points: webhook, return, reconcile ----------------------------------------------------------------------
+
+
+async def handle_webhook(payload: bytes, signature_header: str) -> Outcome:
+    """A delivery to POST /webhooks/stripe. Raises stripe_gateway.BadSignature for anything not signed by Stripe.
+
+    The event id is inserted first, in the same transaction as its effects: a duplicate finds it there
+    (on PostgreSQL a concurrent duplicate waits for the first to commit, then finds it), and a failure
+    rolls both back, so Stripe's retry gets a clean second chance.
+    """
+    event = stripe_gateway.verify_event(payload, signature_header)
+    return await _settling_once(lambda: _handle_event(event))
+
+
+async def _handle_event(event: dict[str, Any]) -> Outcome:
+    event_id, event_type = event["id"][:255], event["type"][:100]
+    async with unit_of_work(STRIPE) as session:
+        claimed = await session.scalar(
+            insert_or_skip(session, StripeEvent.__table__, ["event_id"], StripeEvent.__table__.c.event_id),
+            [{"event_id": event_id, "type": event_type, "received_at": clock.now(), "outcome": ""}],
+        )
+        if claimed is None:
+            return Outcome("duplicate")
+        if event_type in HANDLED_EVENTS:
+            found = stripe_gateway.session_from_event(event)
+            outcome = await _apply(session, found, _kind_of_event(event_type, found), f"webhook {event_id}")
+        else:
+            outcome = Outcome("ignored", None, "event type not handled")
+        await session.execute(
+            update(StripeEvent)
+            .where(StripeEvent.event_id == event_id)
+            .values(org_id=outcome.org_id, outcome=f"{outcome.result} {outcome.detail}".strip()[:200])
+        )
+    return outcome
+
+
+async def _settling_once(work: Callable[[], Awaitable[Outcome]]) -> Outcome:
+    """Run `work`; if it lost a race to another path settling the same session, run it again.
+
+    On PostgreSQL the attempt's row lock orders such races. SQLite has no row locks: there the loser is
+    stopped by the unique session id on payments, its transaction rolls back whole, and the second run
+    sees the winner's result.
+    """
+    try:
+        return await work()
+    except IntegrityError:
+        log.info("lost a race settling a Checkout Session; looking again")
+        return await work()
+
+
+async def _settle_from_stripe(stripe_session_id: str, source: str) -> Outcome:
+    found = await stripe_gateway.retrieve_checkout_session(stripe_session_id)
+    kind = _kind_of_session(found)
+    if kind == "open":
+        return Outcome("unchanged", None, "still open")
+
+    async def settle() -> Outcome:
+        async with unit_of_work(STRIPE) as session:
+            return await _apply(session, found, kind, source)
+
+    return await _settling_once(settle)
+
+
+async def confirm_return(stripe_session_id: str, *, invoice_id: uuid.UUID | None = None, token: str = "") -> Outcome:
+    """The payer is back from Checkout: settle now from Stripe's own record, rather than wait for the webhook.
+
+    Only a session that belongs to this invoice (named by id, or by its public link's token) and is not
+    settled yet is looked up, so a made-up id in the address costs one indexed read and no call to Stripe.
+    Failures are left to the webhook and the reconcile job.
+    """
+    if not stripe_gateway.configured() or not stripe_session_id or len(stripe_session_id) > 255:
+        return Outcome("ignored")
+    if invoice_id is not None:
+        belongs = CheckoutAttempt.invoice_id == invoice_id
+    elif token:
+        belongs = CheckoutAttempt.invoice_id.in_(
+            select(Invoice.id).where(Invoice.public_token_hash == public_token_hash(token))
+        )
+    else:
+        return Outcome("ignored")
+    async with unit_of_work(STRIPE) as session:
+        waiting = await session.scalar(
+            select(CheckoutAttempt.id).where(
+                CheckoutAttempt.stripe_session_id == stripe_session_id,
+                belongs,
+                CheckoutAttempt.status.in_(UNSETTLED),
+            )
+        )
+    if waiting is None:
+        return Outcome("ignored")
+    try:
+        return await _settle_from_stripe(stripe_session_id, "return")
+    except stripe_gateway.StripeUnavailable as exc:
+        log.warning("could not confirm Checkout Session %s on return: %s", stripe_session_id, exc.reason)
+        return Outcome("unchanged", None, exc.reason)
+
+
+async def reconcile() -> int:
+    """Read back sessions that got no final word in a few minutes; returns how many changed state."""
+    if not stripe_gateway.configured():
+        return 0
+    now = clock.now()
+    async with unit_of_work(STRIPE) as session:
+        # An attempt Stripe never answered: if a session was made after all, its webhook finds it by metadata.
+        await session.execute(
+            update(CheckoutAttempt)
+            .where(
+                CheckoutAttempt.status == CheckoutStatus.creating,
+                CheckoutAttempt.created_at < now - RECONCILE_AFTER,
+            )
+            .values(status=CheckoutStatus.error, error="Stripe did not confirm the session")
+        )
+        waiting = list(
+            await session.scalars(
+                select(CheckoutAttempt.stripe_session_id)
+                .where(
+                    CheckoutAttempt.status.in_((CheckoutStatus.open, CheckoutStatus.pending)),
+                    CheckoutAttempt.stripe_session_id.is_not(None),
+                    CheckoutAttempt.created_at < now - RECONCILE_AFTER,
+                    CheckoutAttempt.created_at > now - RECONCILE_WINDOW,
+                )
+                .order_by(CheckoutAttempt.created_at)
+                .limit(RECONCILE_BATCH)
+            )
+        )
+    changed = 0
+    for stripe_session_id in waiting:
+        assert stripe_session_id is not None
+        try:
+            outcome = await _settle_from_stripe(stripe_session_id, "reconcile")
+        except stripe_gateway.StripeUnavailable as exc:
+            log.warning("reconcile stopped, Stripe unavailable: %s", exc.reason)
+            break
+        if outcome.result in ("paid", "pending", "failed", "expired", "review"):
+            changed += 1
+    return changed
+
+
+async def purge_events() -> int:
+    """Forget handled webhook event ids once Stripe can no longer deliver them again (it retries for 3 days)."""
+    async with unit_of_work(STRIPE) as session:
+        result = await session.execute(
+            delete(StripeEvent).where(StripeEvent.received_at < clock.now() - EVENT_RETENTION)
+        )
+        return result.rowcount or 0

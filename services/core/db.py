@@ -1,0 +1,94 @@
+"""The engine, sessions and the unit of work. Each session carries its actor for the scoping hook."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from sqlalchemy import ColumnElement, Insert, Table, event
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.pool import NullPool
+
+from services.core import scoping
+from services.core.actors import Actor
+
+
+class Database:
+    def __init__(self, url: str, **engine_kwargs: Any) -> None:
+        self.url = url
+        if url.startswith("sqlite"):
+            # One writer at a time on SQLite; WAL lets readers proceed, busy_timeout makes writers wait.
+            engine_kwargs.setdefault("connect_args", {"timeout": 30})
+            engine_kwargs.setdefault("poolclass", NullPool)
+        else:
+            engine_kwargs.setdefault("pool_pre_ping", True)
+        self.engine: AsyncEngine = create_async_engine(url, **engine_kwargs)
+        if url.startswith("sqlite"):
+            event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+        self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.engine.dialect.name == "postgresql"
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+_database: Database | None = None
+
+
+def configure(url: str, **engine_kwargs: Any) -> Database:
+    global _database
+    _database = Database(url, **engine_kwargs)
+    return _database
+
+
+def get_database() -> Database:
+    if _database is None:
+        raise RuntimeError("services.db.configure() has not been called")
+    return _database
+
+
+async def close() -> None:
+    global _database
+    if _database is not None:
+        await _database.dispose()
+        _database = None
+
+
+@asynccontextmanager
+async def unit_of_work(actor: Actor) -> AsyncIterator[AsyncSession]:
+    """A transaction seen through `actor`: committed on success, rolled back on any error."""
+    session = get_database().sessionmaker()
+    scoping.bind(session, actor)
+    try:
+        yield session
+        await session.commit()
+    except BaseException:
+        await session.rollback()
+        raise
+    finally:
+        await session.close()
+
+
+def insert_or_skip(
+    session: AsyncSession, table: Table, conflict_columns: list[str], returning: ColumnElement
+) -> Insert:
+    """INSERT … ON CONFLICT (columns) DO NOTHING RETURNING …, in the session's dialect.
+
+    Returns a row only for what this statement inserted: the unique constraint decides who goes first, so
+    concurrent callers (two sweeps, two deliveries of one webhook) each learn whether the work is theirs.
+    """
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    return dialect.insert(table).on_conflict_do_nothing(index_elements=conflict_columns).returning(returning)

@@ -1,0 +1,81 @@
+"""After-commit events: what changed, published in this process once the transaction that changed it commits.
+
+Pages subscribe to hear what changed (a contact's sessions ended, a card moved, a payment arrived), so open
+tabs react at once. (Mail to people about changes is `projects.notifications`, not this.) Services never import NiceGUI: they publish plain dataclasses here.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
+
+log = logging.getLogger("portico.events")
+
+_PENDING_KEY = "pending_events"
+
+
+@dataclass(frozen=True, slots=True)
+class PortalSessionsEnded:
+    """These portal sessions were ended (sign-out, revocation, contact deactivated or access removed)."""
+
+    org_id: uuid.UUID
+    session_ids: frozenset[uuid.UUID]
+
+
+@dataclass(frozen=True, slots=True)
+class InvoicePaymentChanged:
+    """A card payment on this invoice landed, or its attempt changed state: pages showing it refresh."""
+
+    org_id: uuid.UUID
+    client_id: uuid.UUID
+    invoice_id: uuid.UUID
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectActivity:
+    """Something on this project changed. Ids only: listeners re-read through their own actor.
+
+    `internal` changes (internal updates and comments, assignments) are of no concern to portal pages,
+    which do not even redraw for them, so their timing tells a client nothing.
+    """
+
+    org_id: uuid.UUID
+    client_id: uuid.UUID
+    project_id: uuid.UUID
+    internal: bool = False
+
+
+Listener = Callable[[object], None]
+_listeners: list[Listener] = []
+
+
+def subscribe(listener: Listener) -> Callable[[], None]:
+    """Register `listener`; returns the call that removes it again."""
+    _listeners.append(listener)
+    return lambda: _listeners.remove(listener) if listener in _listeners else None
+
+
+def publish(session: AsyncSession, item: object) -> None:
+    """Deliver `item` to subscribers once `session` commits; dropped if it rolls back."""
+    session.info.setdefault(_PENDING_KEY, []).append(item)
+
+
+@event.listens_for(Session, "after_commit")
+def _deliver(session: Session) -> None:
+    for item in session.info.pop(_PENDING_KEY, []):
+        for listener in list(_listeners):
+            try:
+                listener(item)
+            except Exception:  # one broken page must not stop the others hearing it
+                log.exception("event listener failed for %r", item)
+
+
+@event.listens_for(Session, "after_rollback")
+def _drop(session: Session) -> None:
+    session.info.pop(_PENDING_KEY, None)

@@ -1,0 +1,91 @@
+"""The global criteria for actors: the first of two layers that keep tenants and clients apart.
+
+Every session made by `unit_of_work` carries its actor in `session.info`. This hook adds, to every
+ORM SELECT (and bulk UPDATE/DELETE) of that session, criteria that no query can forget:
+
+- any actor tied to an organization sees only rows with its `org_id`;
+- a portal actor sees only rows of its own client, its own Client row, nothing that is staff-only, and
+  no internal update or comment.
+
+Queries still filter by org and client themselves (the second layer); this hook catches the query
+that forgot. A session without an actor is refused, so nothing reads data unscoped by accident.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import event, false
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
+
+from models.base import ClientOwned, StaffOnly, TenantOwned
+from models.clients import Client
+from models.collaboration import Comment, Update, Visibility
+from models.mail import OutboxMail
+from models.organizations import Membership, Organization
+from models.payments import StripeEvent
+from services.core.actors import Actor, PortalActor, StaffActor, SystemActor
+
+ACTOR_KEY = "actor"
+
+
+def bind(session: AsyncSession, actor: Actor) -> None:
+    session.info[ACTOR_KEY] = actor
+
+
+def actor_of(session: Session) -> Actor:
+    actor = session.info.get(ACTOR_KEY)
+    if actor is None:
+        raise RuntimeError("a session without an actor was used; open it with unit_of_work(actor)")
+    return actor
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _add_actor_criteria(state: ORMExecuteState) -> None:
+    if not (state.is_select or state.is_update or state.is_delete):
+        return
+    if state.is_column_load or state.is_relationship_load:
+        return  # the parent query was filtered already
+    actor = actor_of(state.session)
+    if isinstance(actor, SystemActor) and actor.org_id is None:
+        return  # platform jobs (outbox, purge) work across organizations
+    org_id = actor.org_id
+    options = [
+        with_loader_criteria(TenantOwned, lambda cls: cls.org_id == org_id, include_aliases=True),
+        with_loader_criteria(Organization, lambda cls: cls.id == org_id, include_aliases=True),
+        # Organization-owned rows outside the TenantOwned mixin (memberships; mail and Stripe events, whose org may be None).
+        with_loader_criteria(Membership, lambda cls: cls.org_id == org_id, include_aliases=True),
+        with_loader_criteria(OutboxMail, lambda cls: cls.org_id == org_id, include_aliases=True),
+        with_loader_criteria(StripeEvent, lambda cls: cls.org_id == org_id, include_aliases=True),
+    ]
+    if isinstance(actor, PortalActor):
+        client_id = actor.client_id
+        options += [
+            with_loader_criteria(ClientOwned, lambda cls: cls.client_id == client_id, include_aliases=True),
+            with_loader_criteria(Client, lambda cls: cls.id == client_id, include_aliases=True),
+            with_loader_criteria(StaffOnly, lambda cls: false(), include_aliases=True),
+            # internal updates and comments do not exist for the portal: not in pages, counts or searches
+            with_loader_criteria(Update, lambda cls: cls.visibility == Visibility.public, include_aliases=True),
+            with_loader_criteria(Comment, lambda cls: cls.visibility == Visibility.public, include_aliases=True),
+        ]
+    elif not isinstance(actor, StaffActor | SystemActor):
+        raise RuntimeError(f"unknown actor type {type(actor).__name__}")
+    state.statement = state.statement.options(*options)
+
+
+def visible(actor: Actor, model: type[TenantOwned]) -> list:
+    """The explicit filters for `model` (the second layer): own organization, and own client for a portal actor."""
+    if actor.org_id is None:
+        raise RuntimeError("visible() needs an actor tied to an organization")
+    conditions = [model.org_id == actor.org_id]
+    if isinstance(actor, PortalActor):
+        if issubclass(model, StaffOnly):
+            conditions.append(false())
+        elif issubclass(model, ClientOwned):
+            conditions.append(model.client_id == actor.client_id)
+            if model is Update or model is Comment:
+                conditions.append(model.visibility == Visibility.public)
+        elif model is Client:
+            conditions.append(Client.id == actor.client_id)
+        else:
+            conditions.append(false())
+    return conditions

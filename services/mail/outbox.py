@@ -1,0 +1,242 @@
+"""The mail outbox: rows queued with the change that caused them, sent by a worker, retried with backoff.
+
+A row is claimed with a conditional UPDATE before it is sent, so two workers never send the same row;
+it is marked sent after the SMTP server accepted it. Only a crash between those two moments can send
+a mail twice, and then with the same Message-ID.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import event, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session, selectinload
+
+from models.mail import MailStatus, OutboxAttachment, OutboxMail
+from services.adapters import mail_transport
+from services.core import clock
+from services.core.actors import Actor, SystemActor, require_staff
+from services.core.common import one_line
+from services.core.db import unit_of_work
+
+log = logging.getLogger("portico.outbox")
+
+MAX_ATTEMPTS = 48
+BASE_DELAY = timedelta(seconds=30)
+MAX_DELAY = timedelta(hours=1)
+# A row claimed longer ago than this belongs to a worker that died; it is tried again.
+CLAIM_TIMEOUT = timedelta(minutes=10)
+BATCH = 50
+
+# The running worker's wake-up event (None when no worker runs, as in tests and CLI jobs).
+_wake: asyncio.Event | None = None
+_QUEUED_KEY = "outbox_queued"
+
+
+Attachment = tuple[str, str, bytes]  # file name, content type, content
+
+
+def queue(
+    session: AsyncSession,
+    *,
+    to: str,
+    subject: str,
+    text: str,
+    html: str = "",
+    org_id: uuid.UUID | None = None,
+    attachments: Sequence[Attachment] = (),
+    headers: dict[str, str] | None = None,
+) -> None:
+    """Queue a mail in the caller's transaction: it exists exactly when the change that caused it does."""
+    session.add(
+        OutboxMail(
+            org_id=org_id,
+            to_addr=to,
+            subject=one_line(subject),  # names and titles end up here: never a header break
+            body_text=text,
+            body_html=html,
+            headers=dict(headers or {}),
+            next_attempt_at=clock.now(),
+            attachments=[
+                OutboxAttachment(filename=name, content_type=kind, data=data) for name, kind, data in attachments
+            ],
+        )
+    )
+    session.info[_QUEUED_KEY] = True
+
+
+@event.listens_for(Session, "after_commit")
+def _wake_after_commit(session: Session) -> None:
+    if session.info.pop(_QUEUED_KEY, False):
+        wake()
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_after_rollback(session: Session) -> None:
+    session.info.pop(_QUEUED_KEY, None)
+
+
+def wake() -> None:
+    """Tell the worker that mail is waiting, so a sign-in mail leaves at once rather than at the next tick."""
+    if _wake is not None:
+        _wake.set()  # commits run on the event loop's thread, so this is safe
+
+
+def backoff(attempts: int) -> timedelta:
+    # The exponent is capped because 30 s * 2**42 no longer fits a timedelta; 2**16 is far past MAX_DELAY anyway.
+    return min(BASE_DELAY * (2 ** min(max(attempts - 1, 0), 16)), MAX_DELAY)
+
+
+async def send_due(limit: int = BATCH) -> int:
+    """Send what is due now; returns how many were sent. This is the `outbox` job."""
+    now = clock.now()
+    actor = SystemActor(label="outbox")
+    async with unit_of_work(actor) as session:
+        due = list(
+            await session.scalars(
+                select(OutboxMail.id)
+                .where(
+                    or_(
+                        (OutboxMail.status == MailStatus.pending) & (OutboxMail.next_attempt_at <= now),
+                        (OutboxMail.status == MailStatus.sending) & (OutboxMail.claimed_at <= now - CLAIM_TIMEOUT),
+                    )
+                )
+                .order_by(OutboxMail.next_attempt_at)
+                .limit(limit)
+            )
+        )
+    sent = 0
+    for mail_id in due:
+        try:
+            row = await _claim(mail_id, now)
+            if row is not None and await _deliver(row):
+                sent += 1
+        except Exception:  # one row that cannot even be claimed or recorded must not hold up the rest
+            log.exception("mail %s could not be handled; it is tried again after the claim timeout", mail_id)
+    return sent
+
+
+async def _claim(mail_id: uuid.UUID, now) -> OutboxMail | None:
+    async with unit_of_work(SystemActor(label="outbox")) as session:
+        result = await session.execute(
+            update(OutboxMail)
+            .where(
+                OutboxMail.id == mail_id,
+                or_(
+                    OutboxMail.status == MailStatus.pending,
+                    (OutboxMail.status == MailStatus.sending) & (OutboxMail.claimed_at <= now - CLAIM_TIMEOUT),
+                ),
+            )
+            .values(status=MailStatus.sending, claimed_at=clock.now())
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount != 1:
+            return None  # another worker has it
+        return await session.get(OutboxMail, mail_id, options=[selectinload(OutboxMail.attachments)])
+
+
+async def _deliver(row: OutboxMail) -> bool:
+    try:
+        msg = mail_transport.build_message(
+            message_id=str(row.id),
+            to=row.to_addr,
+            subject=row.subject,
+            text=row.body_text,
+            html=row.body_html,
+            attachments=[(a.filename, a.content_type, a.data) for a in row.attachments],
+            headers=row.headers or {},
+        )
+    except Exception as exc:  # no retry can build it: give up on this one, visibly, and go on with the rest
+        reason = f"The mail could not be built: {type(exc).__name__}: {exc}"
+        await _record_failure(row.id, row.attempts + 1, reason, final=True)
+        log.error("mail %s to %s dropped: %s", row.id, row.to_addr, reason)
+        return False
+    try:
+        await asyncio.to_thread(mail_transport.deliver, msg, f"{row.created_at:%Y%m%dT%H%M%S}-{row.id}")
+    except Exception as exc:  # any failure of the transport: retry later, never drop
+        await _record_failure(row.id, row.attempts + 1, f"{type(exc).__name__}: {exc}")
+        log.warning("mail %s to %s failed (attempt %s): %s", row.id, row.to_addr, row.attempts + 1, exc)
+        return False
+    async with unit_of_work(SystemActor(label="outbox")) as session:
+        await session.execute(
+            update(OutboxMail)
+            .where(OutboxMail.id == row.id)
+            .values(status=MailStatus.sent, sent_at=clock.now(), attempts=row.attempts + 1, last_error="")
+            .execution_options(synchronize_session=False)
+        )
+    return True
+
+
+async def _record_failure(mail_id: uuid.UUID, attempts: int, error: str, *, final: bool = False) -> None:
+    status = MailStatus.failed if final or attempts >= MAX_ATTEMPTS else MailStatus.pending
+    async with unit_of_work(SystemActor(label="outbox")) as session:
+        await session.execute(
+            update(OutboxMail)
+            .where(OutboxMail.id == mail_id)
+            .values(
+                status=status,
+                attempts=attempts,
+                next_attempt_at=clock.now() + backoff(attempts),
+                last_error=error[:1000],
+            )
+            .execution_options(synchronize_session=False)
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class UndeliveredMail:
+    """A mail Portico gave up on, for staff to act on by other means."""
+
+    to: str
+    subject: str
+    reason: str
+    queued_at: datetime
+    attempts: int
+
+
+UNDELIVERED_SHOWN = 20
+
+
+async def undelivered_mail(actor: Actor, limit: int = UNDELIVERED_SHOWN) -> list[UndeliveredMail]:
+    """The organization's most recent mail that could not be sent (given up after retries, or unbuildable)."""
+    staff = require_staff(actor)
+    async with unit_of_work(actor) as session:
+        rows = await session.execute(
+            select(
+                OutboxMail.to_addr,
+                OutboxMail.subject,
+                OutboxMail.last_error,
+                OutboxMail.created_at,
+                OutboxMail.attempts,
+            )
+            .where(OutboxMail.org_id == staff.org_id, OutboxMail.status == MailStatus.failed)
+            .order_by(OutboxMail.created_at.desc())
+            .limit(min(limit, UNDELIVERED_SHOWN))
+        )
+        return [UndeliveredMail(*row) for row in rows]
+
+
+async def run_worker(stop: asyncio.Event, idle_seconds: float = 30.0) -> None:
+    """Send at once when woken, and every `idle_seconds` anyway; runs inside `serve`."""
+    global _wake
+    _wake = woken = asyncio.Event()
+    try:
+        while not stop.is_set():
+            woken.clear()
+            try:
+                await send_due()
+            except Exception:
+                log.exception("outbox worker pass failed")
+            wake_task = asyncio.ensure_future(woken.wait())
+            stop_task = asyncio.ensure_future(stop.wait())
+            await asyncio.wait({wake_task, stop_task}, timeout=idle_seconds, return_when=asyncio.FIRST_COMPLETED)
+            for task in (wake_task, stop_task):
+                task.cancel()
+    finally:
+        _wake = None

@@ -1,0 +1,1 @@
+"""Organizations (the agencies): their settings, invoicing defaults and branding."""

@@ -1,0 +1,253 @@
+"""Updates on projects (and on requests) and the comments under them, each public or internal.
+
+Staff post updates and choose who sees them; contacts reply in public only, under public updates and on
+their client's requests. Internal items are invisible to portal actors in the data layer itself
+(services/core/scoping.py), and notifications are queued for public items only.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models.clients import Contact
+from models.collaboration import Comment, Update, Visibility, WorkRequest
+from models.projects import Project
+from models.staff import StaffUser
+from services.core import audit, clock, events
+from services.core.actors import Actor, PortalActor, StaffActor, require_staff
+from services.core.common import LONG_TEXT_LINES, Page, page_window, parse_id, required_text
+from services.core.db import unit_of_work
+from services.core.errors import Invalid, NotFound
+from services.core.scoping import visible
+from services.projects import notifications, projects
+from services.projects.work_requests import load_request
+
+MAX_BODY = 20_000
+MAX_BODY_LINES = 2 * LONG_TEXT_LINES
+COMMENTS_PER_ITEM = 200
+
+
+@dataclass(frozen=True, slots=True)
+class CommentView:
+    id: uuid.UUID
+    body: str
+    visibility: Visibility
+    author_name: str
+    by_contact: bool
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateView:
+    id: uuid.UUID
+    project_id: uuid.UUID
+    request_id: uuid.UUID | None
+    body: str
+    visibility: Visibility
+    author_name: str
+    by_contact: bool
+    created_at: datetime
+    comments: tuple[CommentView, ...] = ()
+
+
+def parse_visibility(value: object) -> Visibility:
+    try:
+        return Visibility(str(value))
+    except ValueError:
+        raise Invalid('Visibility must be "public" or "internal".', "visibility") from None
+
+
+async def _author(session: AsyncSession, actor: Actor) -> dict[str, object]:
+    if isinstance(actor, StaffActor):
+        user = await session.get(StaffUser, actor.user_id)
+        return {"author_user_id": actor.user_id, "author_name": user.name if user else actor.email}
+    if isinstance(actor, PortalActor):
+        contact = await session.get(Contact, actor.contact_id)
+        return {"author_contact_id": actor.contact_id, "author_name": contact.name if contact else actor.email}
+    raise NotFound()
+
+
+def _comment_view(c: Comment) -> CommentView:
+    return CommentView(c.id, c.body, c.visibility, c.author_name, c.author_contact_id is not None, c.created_at)
+
+
+def _update_view(u: Update, comments: list[Comment]) -> UpdateView:
+    return UpdateView(
+        u.id,
+        u.project_id,
+        u.request_id,
+        u.body,
+        u.visibility,
+        u.author_name,
+        u.author_contact_id is not None,
+        u.created_at,
+        tuple(_comment_view(c) for c in comments),
+    )
+
+
+async def post_update(
+    actor: Actor,
+    project_id: uuid.UUID | str,
+    body: str,
+    visibility: str | Visibility,
+    *,
+    request_id: uuid.UUID | str | None = None,
+) -> UpdateView:
+    """News on a project (or one of its requests). A public one goes to the client's contacts in their digest."""
+    require_staff(actor)
+    text = required_text(body, "body", "Update", MAX_BODY, max_lines=MAX_BODY_LINES)
+    seen_by = parse_visibility(visibility)
+    async with unit_of_work(actor) as session:
+        project = await projects.load_project(session, actor, project_id)
+        item = None
+        if request_id is not None:
+            item = await load_request(session, actor, request_id)
+            if item.project_id != project.id:
+                raise NotFound("Request not found")
+        update = Update(
+            org_id=project.org_id,
+            client_id=project.client_id,
+            project_id=project.id,
+            request_id=item.id if item else None,
+            body=text,
+            visibility=seen_by,
+            created_at=clock.now(),
+            **await _author(session, actor),
+        )
+        session.add(update)
+        await session.flush()
+        audit.record(
+            session,
+            actor,
+            "update.posted",
+            target_type="project",
+            target_id=project.id,
+            target_label=project.name,
+            detail={"visibility": seen_by.value},
+        )
+        if seen_by == Visibility.public:
+            await notifications.queue_update(session, project, update)
+        _activity(session, project, internal=seen_by == Visibility.internal)
+        return _update_view(update, [])
+
+
+def _activity(session: AsyncSession, project: Project, *, internal: bool) -> None:
+    events.publish(session, events.ProjectActivity(project.org_id, project.client_id, project.id, internal=internal))
+
+
+async def list_updates(actor: Actor, project_id: uuid.UUID | str, limit: int = 20, offset: int = 0) -> Page[UpdateView]:
+    """The project's feed, newest first, each with its discussion (oldest first). Two queries per page."""
+    limit, offset = page_window(limit, offset)
+    async with unit_of_work(actor) as session:
+        project = await projects.load_project(session, actor, project_id)
+        conditions = [Update.project_id == project.id, Update.request_id.is_(None), *visible(actor, Update)]
+        total = await session.scalar(select(func.count()).select_from(Update).where(*conditions))
+        updates = list(
+            await session.scalars(
+                select(Update)
+                .where(*conditions)
+                .order_by(Update.created_at.desc(), Update.id)
+                .limit(limit)
+                .offset(offset)
+            )
+        )
+        comments: dict[uuid.UUID, list[Comment]] = {u.id: [] for u in updates}
+        if updates:
+            rows = await session.scalars(
+                select(Comment)
+                .where(Comment.update_id.in_(comments.keys()), *visible(actor, Comment))
+                .order_by(Comment.created_at, Comment.id)
+            )
+            for comment in rows:
+                comments[comment.update_id].append(comment)  # type: ignore[index]
+        items = [_update_view(u, comments[u.id][:COMMENTS_PER_ITEM]) for u in updates]
+    return Page(items=items, total=total or 0, limit=limit, offset=offset)
+
+
+async def request_updates(actor: Actor, request_id: uuid.UUID | str) -> list[UpdateView]:
+    """Updates posted on one request, newest first (the portal sees the public ones)."""
+    async with unit_of_work(actor) as session:
+        item = await load_request(session, actor, request_id)
+        rows = await session.scalars(
+            select(Update)
+            .where(Update.request_id == item.id, *visible(actor, Update))
+            .order_by(Update.created_at.desc(), Update.id)
+            .limit(COMMENTS_PER_ITEM)
+        )
+        return [_update_view(u, []) for u in rows]
+
+
+async def request_discussion(actor: Actor, request_id: uuid.UUID | str) -> list[CommentView]:
+    async with unit_of_work(actor) as session:
+        item = await load_request(session, actor, request_id)
+        rows = await session.scalars(
+            select(Comment)
+            .where(Comment.request_id == item.id, *visible(actor, Comment))
+            .order_by(Comment.created_at, Comment.id)
+            .limit(COMMENTS_PER_ITEM)
+        )
+        return [_comment_view(c) for c in rows]
+
+
+async def add_comment(
+    actor: Actor,
+    body: str,
+    *,
+    update_id: uuid.UUID | str | None = None,
+    request_id: uuid.UUID | str | None = None,
+    visibility: str | Visibility = Visibility.public,
+) -> CommentView:
+    """A reply under an update or on a request. Contacts always reply in public; under an internal update
+    every comment is internal."""
+    if (update_id is None) == (request_id is None):
+        raise Invalid("Reply to one update or one request.", "body")
+    text = required_text(body, "body", "Reply", MAX_BODY, max_lines=MAX_BODY_LINES)
+    seen_by = Visibility.public if isinstance(actor, PortalActor) else parse_visibility(visibility)
+    async with unit_of_work(actor) as session:
+        update: Update | None = None
+        item: WorkRequest | None = None
+        if update_id is not None:
+            update = await session.scalar(
+                select(Update).where(Update.id == parse_id(update_id, "Update not found"), *visible(actor, Update))
+            )
+            if update is None:
+                raise NotFound("Update not found")
+            if update.visibility == Visibility.internal:
+                seen_by = Visibility.internal
+            project_id = update.project_id
+        else:
+            item = await load_request(session, actor, request_id)  # type: ignore[arg-type]
+            project_id = item.project_id
+        project = await session.get(Project, project_id)
+        assert project is not None
+        comment = Comment(
+            org_id=project.org_id,
+            client_id=project.client_id,
+            project_id=project.id,
+            update_id=update.id if update else None,
+            request_id=item.id if item else None,
+            body=text,
+            visibility=seen_by,
+            created_at=clock.now(),
+            **await _author(session, actor),
+        )
+        session.add(comment)
+        await session.flush()
+        audit.record(
+            session,
+            actor,
+            "comment.added",
+            target_type="request" if item else "update",
+            target_id=item.id if item else update.id,  # type: ignore[union-attr]
+            target_label=item.title if item else project.name,
+            detail={"visibility": seen_by.value},
+        )
+        if item is not None and seen_by == Visibility.public and isinstance(actor, StaffActor):
+            await notifications.queue_reply(session, project, item, comment)
+        _activity(session, project, internal=seen_by == Visibility.internal)
+        return _comment_view(comment)

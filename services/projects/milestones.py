@@ -1,0 +1,329 @@
+"""Milestones and progress: how far a project is, and what is due next.
+
+Percent done comes from the milestones (done of all) unless staff set it by hand; every view says which.
+The portal sees the same overview: it holds nothing internal (no rates, no internal notes).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import case, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models.collaboration import Milestone
+from models.projects import Project
+from models.staff import StaffUser
+from services.core import audit, clock, events
+from services.core.actors import Actor, PortalActor, SystemActor, require_staff
+from services.core.common import parse_id, required_text
+from services.core.db import unit_of_work
+from services.core.errors import Invalid, NotFound
+from services.core.scoping import visible
+from services.projects import projects
+from services.projects.projects import ProjectView
+
+MAX_MILESTONES = 200
+
+
+@dataclass(frozen=True, slots=True)
+class MilestoneInput:
+    title: str
+    due_date: date | None = None
+    done: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class MilestoneView:
+    id: uuid.UUID
+    project_id: uuid.UUID
+    title: str
+    due_date: date | None
+    done: bool
+    done_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    percent: int
+    source: str  # "milestones" or "manual"
+    done: int
+    total: int
+
+    @property
+    def explained(self) -> str:
+        if self.source == "manual":
+            return "Set by hand"
+        if not self.total:
+            return "No milestones yet"
+        return f"{self.done} of {self.total} milestones done"
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectOverview:
+    project: ProjectView
+    lead_name: str
+    progress: Progress
+    next_deadline: date | None
+    milestones: tuple[MilestoneView, ...]
+
+
+def _view(m: Milestone) -> MilestoneView:
+    return MilestoneView(m.id, m.project_id, m.title, m.due_date, m.done, m.done_at)
+
+
+def progress_of(manual: int | None, done: int, total: int) -> Progress:
+    if manual is not None:
+        return Progress(manual, "manual", done, total)
+    return Progress(done * 100 // total if total else 0, "milestones", done, total)
+
+
+def _ordered():
+    # undated milestones after the dated ones, then in the order they were added
+    return (case((Milestone.due_date.is_(None), 1), else_=0), Milestone.due_date, Milestone.created_at, Milestone.id)
+
+
+async def _load(session: AsyncSession, actor: Actor, milestone_id: uuid.UUID | str) -> Milestone:
+    found = await session.scalar(
+        select(Milestone).where(
+            Milestone.id == parse_id(milestone_id, "Milestone not found"), *visible(actor, Milestone)
+        )
+    )
+    if found is None:
+        raise NotFound("Milestone not found")
+    return found
+
+
+def _clean(data: MilestoneInput) -> dict[str, object]:
+    if data.due_date is not None and not isinstance(data.due_date, date):
+        raise Invalid("Enter the due date as YYYY-MM-DD.", "due_date")
+    return {"title": required_text(data.title, "title", "Title", 200), "due_date": data.due_date}
+
+
+def _changed(session: AsyncSession, project: Project) -> None:
+    events.publish(session, events.ProjectActivity(project.org_id, project.client_id, project.id, internal=False))
+
+
+async def add_milestone(actor: Actor, project_id: uuid.UUID | str, data: MilestoneInput) -> MilestoneView:
+    require_staff(actor)
+    values = _clean(data)
+    async with unit_of_work(actor) as session:
+        project = await projects.load_project(session, actor, project_id)
+        count = await session.scalar(select(func.count()).where(Milestone.project_id == project.id))
+        if (count or 0) >= MAX_MILESTONES:
+            raise Invalid(f"A project can have at most {MAX_MILESTONES} milestones.", "title")
+        milestone = Milestone(
+            org_id=project.org_id,
+            client_id=project.client_id,
+            project_id=project.id,
+            done=bool(data.done),
+            done_at=clock.now() if data.done else None,
+            created_at=clock.now(),
+            **values,
+        )
+        session.add(milestone)
+        await session.flush()
+        audit.record(
+            session,
+            actor,
+            "milestone.added",
+            target_type="project",
+            target_id=project.id,
+            target_label=project.name,
+            detail={"title": milestone.title, "due": str(milestone.due_date or "")},
+        )
+        _changed(session, project)
+        return _view(milestone)
+
+
+async def update_milestone(actor: Actor, milestone_id: uuid.UUID | str, data: MilestoneInput) -> MilestoneView:
+    require_staff(actor)
+    values = _clean(data)
+    async with unit_of_work(actor) as session:
+        milestone = await _load(session, actor, milestone_id)
+        for key, value in values.items():
+            setattr(milestone, key, value)
+        if milestone.done != bool(data.done):
+            milestone.done, milestone.done_at = bool(data.done), clock.now() if data.done else None
+        project = await session.get(Project, milestone.project_id)
+        assert project is not None
+        audit.record(
+            session,
+            actor,
+            "milestone.updated",
+            target_type="project",
+            target_id=project.id,
+            target_label=project.name,
+            detail={"title": milestone.title, "done": milestone.done},
+        )
+        _changed(session, project)
+        return _view(milestone)
+
+
+async def set_milestone_done(actor: Actor, milestone_id: uuid.UUID | str, done: bool) -> MilestoneView:
+    require_staff(actor)
+    async with unit_of_work(actor) as session:
+        milestone = await _load(session, actor, milestone_id)
+        if milestone.done != done:
+            milestone.done, milestone.done_at = done, clock.now() if done else None
+            project = await session.get(Project, milestone.project_id)
+            assert project is not None
+            action = "milestone.done" if done else "milestone.reopened"
+            audit.record(
+                session,
+                actor,
+                action,
+                target_type="project",
+                target_id=project.id,
+                target_label=project.name,
+                detail={"title": milestone.title},
+            )
+            _changed(session, project)
+        return _view(milestone)
+
+
+async def delete_milestone(actor: Actor, milestone_id: uuid.UUID | str) -> None:
+    require_staff(actor)
+    async with unit_of_work(actor) as session:
+        milestone = await _load(session, actor, milestone_id)
+        project = await session.get(Project, milestone.project_id)
+        assert project is not None
+        await session.delete(milestone)
+        audit.record(
+            session,
+            actor,
+            "milestone.deleted",
+            target_type="project",
+            target_id=project.id,
+            target_label=project.name,
+            detail={"title": milestone.title},
+        )
+        _changed(session, project)
+
+
+async def list_milestones(actor: Actor, project_id: uuid.UUID | str) -> list[MilestoneView]:
+    async with unit_of_work(actor) as session:
+        project = await projects.load_project(session, actor, project_id)
+        rows = await session.scalars(
+            select(Milestone)
+            .where(Milestone.project_id == project.id, *visible(actor, Milestone))
+            .order_by(*_ordered())
+            .limit(MAX_MILESTONES)
+        )
+        return [_view(m) for m in rows]
+
+
+async def set_progress(actor: Actor, project_id: uuid.UUID | str, percent: int | None) -> Progress:
+    """A percent (0–100) set by hand, or None to follow the milestones again."""
+    require_staff(actor)
+    if percent is not None and (isinstance(percent, bool) or not isinstance(percent, int) or not 0 <= percent <= 100):
+        raise Invalid("Progress is a whole percent from 0 to 100.", "progress")
+    async with unit_of_work(actor) as session:
+        project = await projects.load_project(session, actor, project_id)
+        if project.progress_manual != percent:
+            project.progress_manual = percent
+            audit.record(
+                session,
+                actor,
+                "project.progress_set",
+                target_type="project",
+                target_id=project.id,
+                target_label=project.name,
+                detail={"percent": "from milestones" if percent is None else percent},
+            )
+            _changed(session, project)
+        done, total = await _counts(session, [project.id])
+        return progress_of(percent, done.get(project.id, 0), total.get(project.id, 0))
+
+
+async def _counts(session: AsyncSession, project_ids: list[uuid.UUID]) -> tuple[dict, dict]:
+    rows = await session.execute(
+        select(Milestone.project_id, func.count(), func.count().filter(Milestone.done.is_(True)))
+        .where(Milestone.project_id.in_(project_ids))
+        .group_by(Milestone.project_id)
+    )
+    done, total = {}, {}
+    for project_id, count, finished in rows:
+        total[project_id], done[project_id] = count, finished
+    return done, total
+
+
+async def _next_deadlines(session: AsyncSession, project_ids: list[uuid.UUID]) -> dict[uuid.UUID, date]:
+    rows = await session.execute(
+        select(Milestone.project_id, func.min(Milestone.due_date))
+        .where(
+            Milestone.project_id.in_(project_ids),
+            Milestone.done.is_(False),
+            Milestone.due_date.is_not(None),
+        )
+        .group_by(Milestone.project_id)
+    )
+    return {project_id: due for project_id, due in rows if due is not None}
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    progress: Progress
+    next_deadline: date | None
+
+
+async def summaries(actor: Actor, project_ids: list[uuid.UUID]) -> dict[uuid.UUID, Summary]:
+    """Percent done and next deadline for a page of projects, in a constant number of queries."""
+    if not project_ids:
+        return {}
+    async with unit_of_work(actor) as session:
+        visible_ids = list(
+            await session.execute(
+                select(Project.id, Project.progress_manual, Project.due_date).where(
+                    Project.id.in_(project_ids), *visible(actor, Project)
+                )
+            )
+        )
+        ids = [row[0] for row in visible_ids]
+        done, total = await _counts(session, ids)
+        deadlines = await _next_deadlines(session, ids)
+    result = {}
+    for project_id, manual, project_due in visible_ids:
+        upcoming = [d for d in (deadlines.get(project_id), project_due) if d is not None]
+        result[project_id] = Summary(
+            progress_of(manual, done.get(project_id, 0), total.get(project_id, 0)), min(upcoming, default=None)
+        )
+    return result
+
+
+async def _lead_name(org_id: uuid.UUID, user_id: uuid.UUID | None) -> str:
+    """The lead's display name only: staff users are hidden from portal actors, so it is read by the platform."""
+    if user_id is None:
+        return ""
+    async with unit_of_work(SystemActor(org_id=org_id, label="project lead")) as session:
+        return await session.scalar(select(StaffUser.name).where(StaffUser.id == user_id)) or ""
+
+
+async def project_overview(actor: Actor, project_id: uuid.UUID | str) -> ProjectOverview:
+    """The project page's head: the project, its lead, progress, next deadline and milestones."""
+    project = await projects.get_project(actor, project_id)
+    milestones = await list_milestones(actor, project.id)
+    manual = await _manual_progress(actor, project.id)
+    done = sum(1 for m in milestones if m.done)
+    deadlines = [m.due_date for m in milestones if not m.done and m.due_date] + (
+        [project.due_date] if project.due_date else []
+    )
+    lead = project.lead_name
+    if isinstance(actor, PortalActor):
+        lead = await _lead_name(actor.org_id, project.lead_user_id)
+    return ProjectOverview(
+        project=project,
+        lead_name=lead,
+        progress=progress_of(manual, done, len(milestones)),
+        next_deadline=min(deadlines, default=None),
+        milestones=tuple(milestones),
+    )
+
+
+async def _manual_progress(actor: Actor, project_id: uuid.UUID) -> int | None:
+    async with unit_of_work(actor) as session:
+        return await session.scalar(
+            select(Project.progress_manual).where(Project.id == project_id, *visible(actor, Project))
+        )

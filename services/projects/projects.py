@@ -1,0 +1,190 @@
+"""Projects: the work an agency does for a client."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models.clients import Client
+from models.organizations import Membership
+from models.projects import Project, ProjectStatus
+from models.staff import StaffUser
+from services.clients.clients import load_client
+from services.core import audit, events
+from services.core.actors import Actor, require_staff
+from services.core.common import LONG_TEXT_LINES, Page, optional_text, page_window, parse_id, required_text
+from services.core.db import unit_of_work
+from services.core.errors import Invalid, NotFound
+from services.core.scoping import visible
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectInput:
+    name: str
+    description: str = ""
+    status: str = ProjectStatus.active.value
+    phase: str = ""
+    lead_user_id: uuid.UUID | None = None
+    start_date: date | None = None
+    due_date: date | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectView:
+    id: uuid.UUID
+    client_id: uuid.UUID
+    client_name: str
+    name: str
+    description: str
+    status: ProjectStatus
+    phase: str
+    lead_user_id: uuid.UUID | None
+    lead_name: str
+    start_date: date | None
+    due_date: date | None
+    created_at: datetime
+
+
+def _status(value: str) -> ProjectStatus:
+    try:
+        return ProjectStatus(value)
+    except ValueError:
+        choices = ", ".join(s.value for s in ProjectStatus)
+        raise Invalid(f"Status must be one of: {choices}.", "status") from None
+
+
+async def _check_lead(session: AsyncSession, org_id: uuid.UUID, user_id: uuid.UUID | None) -> None:
+    if user_id is None:
+        return
+    member = await session.scalar(
+        select(Membership.id).where(Membership.org_id == org_id, Membership.user_id == user_id)
+    )
+    if member is None:
+        raise Invalid("The project lead must be a member of this organization.", "lead_user_id")
+
+
+def _clean(data: ProjectInput) -> dict[str, object]:
+    if data.start_date and data.due_date and data.due_date < data.start_date:
+        raise Invalid("The due date cannot be before the start date.", "due_date")
+    return {
+        "name": required_text(data.name, "name", "Name", 200),
+        "description": optional_text(data.description, "description", "Description", 4000, max_lines=LONG_TEXT_LINES),
+        "status": _status(data.status),
+        "phase": optional_text(data.phase, "phase", "Phase", 100),
+        "lead_user_id": data.lead_user_id,
+        "start_date": data.start_date,
+        "due_date": data.due_date,
+    }
+
+
+def _select_views():
+    return (
+        select(Project, Client.name, StaffUser.name)
+        .join(Client, Client.id == Project.client_id)
+        .outerjoin(StaffUser, StaffUser.id == Project.lead_user_id)
+    )
+
+
+def _view(project: Project, client_name: str, lead_name: str | None) -> ProjectView:
+    return ProjectView(
+        project.id,
+        project.client_id,
+        client_name,
+        project.name,
+        project.description,
+        project.status,
+        project.phase,
+        project.lead_user_id,
+        lead_name or "",
+        project.start_date,
+        project.due_date,
+        project.created_at,
+    )
+
+
+async def load_project(session: AsyncSession, actor: Actor, project_id: uuid.UUID | str) -> Project:
+    project = await session.scalar(
+        select(Project).where(Project.id == parse_id(project_id, "Project not found"), *visible(actor, Project))
+    )
+    if project is None:
+        raise NotFound("Project not found")
+    return project
+
+
+async def create_project(actor: Actor, client_id: uuid.UUID | str, data: ProjectInput) -> ProjectView:
+    staff = require_staff(actor)
+    values = _clean(data)
+    async with unit_of_work(actor) as session:
+        client = await load_client(session, actor, client_id)
+        await _check_lead(session, staff.org_id, data.lead_user_id)
+        project = Project(org_id=staff.org_id, client_id=client.id, **values)
+        session.add(project)
+        await session.flush()
+        audit.record(
+            session,
+            actor,
+            "project.created",
+            target_type="project",
+            target_id=project.id,
+            target_label=project.name,
+            detail={"client": client.name},
+        )
+    return await get_project(actor, project.id)
+
+
+async def update_project(actor: Actor, project_id: uuid.UUID | str, data: ProjectInput) -> ProjectView:
+    staff = require_staff(actor)
+    values = _clean(data)
+    async with unit_of_work(actor) as session:
+        project = await load_project(session, actor, project_id)
+        await _check_lead(session, staff.org_id, data.lead_user_id)
+        changed = {k: [str(getattr(project, k)), str(v)] for k, v in values.items() if getattr(project, k) != v}
+        for key, value in values.items():
+            setattr(project, key, value)
+        if changed:
+            audit.record(
+                session,
+                actor,
+                "project.updated",
+                target_type="project",
+                target_id=project.id,
+                target_label=project.name,
+                detail=changed,
+            )
+            # open project pages (staff and portal: status, phase and lead are on both) redraw
+            events.publish(session, events.ProjectActivity(project.org_id, project.client_id, project.id))
+    return await get_project(actor, project.id)
+
+
+async def get_project(actor: Actor, project_id: uuid.UUID | str) -> ProjectView:
+    pid = parse_id(project_id, "Project not found")
+    async with unit_of_work(actor) as session:
+        row = (await session.execute(_select_views().where(Project.id == pid, *visible(actor, Project)))).first()
+    if row is None:
+        raise NotFound("Project not found")
+    return _view(*row)
+
+
+async def list_projects(
+    actor: Actor, client_id: uuid.UUID | str | None = None, limit: int = 50, offset: int = 0
+) -> Page[ProjectView]:
+    """Projects the actor may see (a portal actor: its own client's), newest first."""
+    limit, offset = page_window(limit, offset)
+    conditions = visible(actor, Project)
+    if client_id is not None:
+        conditions.append(Project.client_id == parse_id(client_id, "Client not found"))
+    async with unit_of_work(actor) as session:
+        total = await session.scalar(select(func.count()).select_from(Project).where(*conditions))
+        rows = await session.execute(
+            _select_views()
+            .where(*conditions)
+            .order_by(Project.created_at.desc(), Project.id)
+            .limit(limit)
+            .offset(offset)
+        )
+        items = [_view(*row) for row in rows]
+    return Page(items=items, total=total or 0, limit=limit, offset=offset)

@@ -1,0 +1,386 @@
+"""Requests: cards on a project's kanban (Backlog, In progress, Done).
+
+Contacts add them from the portal (and through the feedback form, which lands in the project lead's
+backlog); staff add, edit, move and assign them. Each new client request mails staff. A card's place is
+its column and its position in it; a move renumbers only the two columns it touches, in one transaction.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import case, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from models.clients import Client, Contact
+from models.collaboration import Comment, RequestStatus, WorkRequest
+from models.organizations import Organization
+from models.projects import Project
+from models.staff import StaffUser
+from services.clients.clients import load_client
+from services.core import audit, clock, config, events
+from services.core.actors import Actor, PortalActor, StaffActor, SystemActor, require_staff
+from services.core.common import LONG_TEXT_LINES, Page, optional_text, page_window, parse_id, required_text
+from services.core.db import unit_of_work
+from services.core.errors import Invalid, NotFound
+from services.core.scoping import visible
+from services.mail import outbox
+from services.projects import projects
+from services.staff import staff
+
+STATUS_LABELS = {RequestStatus.backlog: "Backlog", RequestStatus.in_progress: "In progress", RequestStatus.done: "Done"}
+# the board's order (Backlog, In progress, Done), not the alphabet's
+COLUMN_ORDER = case({status: n for n, status in enumerate(RequestStatus)}, value=WorkRequest.status)
+MAX_DESCRIPTION = 10_000
+BOARD_LIMIT = 500  # cards per board; a project with more is better served by the API's pages
+
+
+@dataclass(frozen=True, slots=True)
+class RequestInput:
+    title: str
+    description: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class RequestCard:
+    """A card as both sides may see it: no internal discussion, no rates. Staff-only names are blank for the portal."""
+
+    id: uuid.UUID
+    project_id: uuid.UUID
+    project_name: str
+    client_id: uuid.UUID
+    title: str
+    description: str
+    status: RequestStatus
+    position: int
+    assignee_user_id: uuid.UUID | None
+    assignee_name: str
+    requester_name: str
+    source: str
+    comment_count: int  # for the portal: public comments only
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Board:
+    columns: dict[RequestStatus, list[RequestCard]]
+
+    @property
+    def total(self) -> int:
+        return sum(len(cards) for cards in self.columns.values())
+
+
+def parse_status(value: object) -> RequestStatus:
+    try:
+        return RequestStatus(str(value))
+    except ValueError:
+        raise Invalid("Status must be one of: backlog, in_progress, done.", "status") from None
+
+
+async def load_request(session: AsyncSession, actor: Actor, request_id: uuid.UUID | str) -> WorkRequest:
+    found = await session.scalar(
+        select(WorkRequest).where(
+            WorkRequest.id == parse_id(request_id, "Request not found"), *visible(actor, WorkRequest)
+        )
+    )
+    if found is None:
+        raise NotFound("Request not found")
+    return found
+
+
+async def _cards(session: AsyncSession, actor: Actor, *conditions: object, limit: int, offset: int = 0) -> list:
+    """Cards in board order, with their names and comment counts, in one query. Staff names only for staff:
+    a portal actor's query does not even join the staff table."""
+    staff_view = isinstance(actor, StaffActor)
+    comments = (
+        select(func.count())
+        .where(Comment.request_id == WorkRequest.id, *visible(actor, Comment))
+        .correlate(WorkRequest)
+        .scalar_subquery()
+    )
+    assignee, requester = aliased(StaffUser), aliased(StaffUser)
+    staff_names = [assignee.name, requester.name] if staff_view else []
+    statement = (
+        select(WorkRequest, Project.name, Contact.name, comments, *staff_names)
+        .join(Project, Project.id == WorkRequest.project_id)
+        .outerjoin(Contact, Contact.id == WorkRequest.requester_contact_id)
+        .where(*visible(actor, WorkRequest), *conditions)
+        .order_by(COLUMN_ORDER, WorkRequest.position, WorkRequest.created_at, WorkRequest.id)
+        .limit(limit)
+        .offset(offset)
+    )
+    if staff_view:
+        statement = statement.outerjoin(assignee, assignee.id == WorkRequest.assignee_user_id).outerjoin(
+            requester, requester.id == WorkRequest.requester_user_id
+        )
+    cards = []
+    for row in await session.execute(statement):
+        item, project_name, contact_name, comment_count = row[0], row[1], row[2], row[3]
+        assignee_name, staff_requester = (row[4], row[5]) if staff_view else ("", "")
+        cards.append(
+            RequestCard(
+                id=item.id,
+                project_id=item.project_id,
+                project_name=project_name,
+                client_id=item.client_id,
+                title=item.title,
+                description=item.description,
+                status=item.status,
+                position=item.position,
+                assignee_user_id=item.assignee_user_id if staff_view else None,
+                assignee_name=assignee_name or "",
+                requester_name=contact_name or staff_requester or ("The team" if item.requester_user_id else ""),
+                source=item.source,
+                comment_count=comment_count or 0,
+                created_at=item.created_at,
+                updated_at=item.updated_at,
+            )
+        )
+    return cards
+
+
+def _board(cards: list[RequestCard]) -> Board:
+    columns: dict[RequestStatus, list[RequestCard]] = {status: [] for status in RequestStatus}
+    for card in cards:
+        columns[card.status].append(card)
+    return Board(columns)
+
+
+async def project_board(actor: Actor, project_id: uuid.UUID | str) -> Board:
+    async with unit_of_work(actor) as session:
+        project = await projects.load_project(session, actor, project_id)
+        return _board(await _cards(session, actor, WorkRequest.project_id == project.id, limit=BOARD_LIMIT))
+
+
+async def client_board(actor: Actor, client_id: uuid.UUID | str) -> Board:
+    """Every request of one client, across its projects (staff)."""
+    require_staff(actor)
+    async with unit_of_work(actor) as session:
+        client = await load_client(session, actor, client_id)
+        return _board(await _cards(session, actor, WorkRequest.client_id == client.id, limit=BOARD_LIMIT))
+
+
+async def list_project_requests(
+    actor: Actor, project_id: uuid.UUID | str, limit: int = 50, offset: int = 0
+) -> Page[RequestCard]:
+    limit, offset = page_window(limit, offset)
+    async with unit_of_work(actor) as session:
+        project = await projects.load_project(session, actor, project_id)
+        condition = WorkRequest.project_id == project.id
+        total = await session.scalar(
+            select(func.count()).select_from(WorkRequest).where(condition, *visible(actor, WorkRequest))
+        )
+        items = await _cards(session, actor, condition, limit=limit, offset=offset)
+    return Page(items=items, total=total or 0, limit=limit, offset=offset)
+
+
+async def get_request(actor: Actor, request_id: uuid.UUID | str) -> RequestCard:
+    async with unit_of_work(actor) as session:
+        found = await load_request(session, actor, request_id)
+        [card] = await _cards(session, actor, WorkRequest.id == found.id, limit=1)
+        return card
+
+
+# --- changes -------------------------------------------------------------------------------------------------------
+
+
+async def _end_of(session: AsyncSession, project_id: uuid.UUID, status: RequestStatus) -> int:
+    last = await session.scalar(
+        select(func.max(WorkRequest.position)).where(WorkRequest.project_id == project_id, WorkRequest.status == status)
+    )
+    return 0 if last is None else last + 1
+
+
+def _activity(session: AsyncSession, item: WorkRequest, *, internal: bool = False) -> None:
+    events.publish(session, events.ProjectActivity(item.org_id, item.client_id, item.project_id, internal=internal))
+
+
+async def create_request(
+    actor: Actor, project_id: uuid.UUID | str, data: RequestInput, *, source: str | None = None
+) -> RequestCard:
+    """A new card at the end of the backlog. From the portal it is the contact's, and staff hear of it."""
+    title = required_text(data.title, "title", "Title", 200)
+    description = optional_text(
+        data.description, "description", "Description", MAX_DESCRIPTION, max_lines=LONG_TEXT_LINES
+    )
+    if not isinstance(actor, PortalActor | StaffActor):
+        raise NotFound("Project not found")
+    async with unit_of_work(actor) as session:
+        project = await projects.load_project(session, actor, project_id)
+        now = clock.now()
+        item = WorkRequest(
+            org_id=project.org_id,
+            client_id=project.client_id,
+            project_id=project.id,
+            title=title,
+            description=description,
+            status=RequestStatus.backlog,
+            position=await _end_of(session, project.id, RequestStatus.backlog),
+            created_at=now,
+            updated_at=now,
+        )
+        if isinstance(actor, PortalActor):
+            item.requester_contact_id = actor.contact_id
+            item.source = "feedback" if source == "feedback" else "portal"
+            if item.source == "feedback":
+                item.assignee_user_id = project.lead_user_id
+        else:
+            item.requester_user_id = actor.user_id
+            item.source = "api" if actor.via == "api" else "staff"
+        session.add(item)
+        await session.flush()
+        audit.record(
+            session,
+            actor,
+            "request.created",
+            target_type="request",
+            target_id=item.id,
+            target_label=item.title,
+            detail={"project": project.name, "source": item.source},
+        )
+        if isinstance(actor, PortalActor):
+            await _mail_staff_of_new_request(session, actor, project, item)
+        _activity(session, item)
+        [card] = await _cards(session, actor, WorkRequest.id == item.id, limit=1)
+        return card
+
+
+async def send_feedback(actor: Actor, project_id: uuid.UUID | str, text: str) -> RequestCard:
+    """The portal's feedback form: a request in the project lead's backlog, titled from its first line."""
+    if not isinstance(actor, PortalActor):
+        raise NotFound("Project not found")
+    body = required_text(text, "feedback", "Feedback", MAX_DESCRIPTION, max_lines=LONG_TEXT_LINES)
+    first_line = body.strip().splitlines()[0].strip()
+    title = first_line if len(first_line) <= 80 else first_line[:79].rstrip() + "…"
+    return await create_request(actor, project_id, RequestInput(f"Feedback: {title}", body), source="feedback")
+
+
+async def _mail_staff_of_new_request(
+    session: AsyncSession, actor: PortalActor, project: Project, item: WorkRequest
+) -> None:
+    # Staff rows are hidden from the contact's own session: the platform reads the addresses.
+    async with unit_of_work(SystemActor(org_id=project.org_id, label="request mail")) as lookup:
+        lead = await staff.member_email(lookup, project.org_id, item.assignee_user_id or project.lead_user_id)
+        to = [lead] if lead else await staff.admin_emails(lookup, project.org_id)
+    client = await session.get(Client, project.client_id)
+    contact = await session.get(Contact, actor.contact_id)
+    org = await session.get(Organization, project.org_id)
+    assert client is not None and contact is not None and org is not None
+    kind = "feedback" if item.source == "feedback" else "request"
+    text = (
+        f"{contact.name} ({contact.email}) at {client.name} sent new {kind} on {project.name}:\n\n"
+        f"{item.title}\n\n{item.description}\n\n"
+        f"Open the project: {config.get().base_url}/projects/{project.id}\n"
+    )
+    for address in to:
+        outbox.queue(
+            session,
+            to=address,
+            subject=f"New {kind} from {client.name}: {item.title}"[:300],
+            text=text,
+            org_id=org.id,
+        )
+
+
+async def update_request(actor: Actor, request_id: uuid.UUID | str, data: RequestInput) -> RequestCard:
+    require_staff(actor)
+    title = required_text(data.title, "title", "Title", 200)
+    description = optional_text(
+        data.description, "description", "Description", MAX_DESCRIPTION, max_lines=LONG_TEXT_LINES
+    )
+    async with unit_of_work(actor) as session:
+        item = await load_request(session, actor, request_id)
+        if (item.title, item.description) != (title, description):
+            item.title, item.description, item.updated_at = title, description, clock.now()
+            audit.record(
+                session, actor, "request.updated", target_type="request", target_id=item.id, target_label=title
+            )
+            _activity(session, item)
+        [card] = await _cards(session, actor, WorkRequest.id == item.id, limit=1)
+        return card
+
+
+async def move_request(
+    actor: Actor, request_id: uuid.UUID | str, status: str | RequestStatus, position: int | None = None
+) -> RequestCard:
+    """Put a card in `status` at `position` (0 is the top; None or past the end is the bottom)."""
+    require_staff(actor)
+    target = parse_status(status)
+    if position is not None and (isinstance(position, bool) or not isinstance(position, int) or position < 0):
+        raise Invalid("Position is a whole number from 0.", "position")
+    async with unit_of_work(actor) as session:
+        item = await session.scalar(
+            select(WorkRequest)
+            .where(WorkRequest.id == parse_id(request_id, "Request not found"), *visible(actor, WorkRequest))
+            .with_for_update()
+        )
+        if item is None:
+            raise NotFound("Request not found")
+        source = item.status
+        # take the card out of its column, close the gap, then open one where it goes
+        await session.execute(
+            update(WorkRequest)
+            .where(
+                WorkRequest.project_id == item.project_id,
+                WorkRequest.status == source,
+                WorkRequest.position > item.position,
+            )
+            .values(position=WorkRequest.position - 1)
+        )
+        item.position = -1
+        await session.flush()
+        end = await _end_of(session, item.project_id, target)
+        place = end if position is None else min(position, end)
+        await session.execute(
+            update(WorkRequest)
+            .where(
+                WorkRequest.project_id == item.project_id,
+                WorkRequest.status == target,
+                WorkRequest.position >= place,
+                WorkRequest.id != item.id,
+            )
+            .values(position=WorkRequest.position + 1)
+        )
+        await session.refresh(item)
+        item.status, item.position, item.updated_at = target, place, clock.now()
+        if source != target:
+            audit.record(
+                session,
+                actor,
+                "request.moved",
+                target_type="request",
+                target_id=item.id,
+                target_label=item.title,
+                detail={"from": source.value, "to": target.value},
+            )
+        _activity(session, item)
+        await session.flush()
+        [card] = await _cards(session, actor, WorkRequest.id == item.id, limit=1)
+        return card
+
+
+async def assign_request(actor: Actor, request_id: uuid.UUID | str, user_id: uuid.UUID | str | None) -> RequestCard:
+    member = require_staff(actor)
+    assignee = None if user_id in (None, "") else parse_id(user_id, "Staff member not found")  # type: ignore[arg-type]
+    async with unit_of_work(actor) as session:
+        item = await load_request(session, actor, request_id)
+        if assignee is not None and not await staff.member_email(session, member.org_id, assignee):
+            raise Invalid("Assign the request to an active member of this organization.", "assignee_user_id")
+        if item.assignee_user_id != assignee:
+            item.assignee_user_id, item.updated_at = assignee, clock.now()
+            audit.record(
+                session,
+                actor,
+                "request.assigned",
+                target_type="request",
+                target_id=item.id,
+                target_label=item.title,
+                detail={"assignee": str(assignee or "")},
+            )
+            _activity(session, item, internal=True)
+        [card] = await _cards(session, actor, WorkRequest.id == item.id, limit=1)
+        return card

@@ -1,0 +1,144 @@
+"""Staff users, their memberships and password sign-in."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models.organizations import Membership, Organization, Role
+from models.staff import StaffSession, StaffUser
+from services.core import audit
+from services.core.actors import Actor, StaffActor, SystemActor, require_staff
+from services.core.common import Page, normalize_email, page_window
+from services.core.db import unit_of_work
+from services.core.errors import Invalid
+from services.staff.passwords import hash_password, needs_rehash, verify_password
+
+
+@dataclass(frozen=True, slots=True)
+class StaffMemberRow:
+    user_id: uuid.UUID
+    name: str
+    email: str
+    role: Role
+    joined_at: datetime
+    last_seen_at: datetime | None
+
+
+async def list_staff(actor: Actor, limit: int = 50, offset: int = 0) -> Page[StaffMemberRow]:
+    staff = require_staff(actor)
+    limit, offset = page_window(limit, offset)
+    last_seen = (
+        select(StaffSession.user_id, func.max(StaffSession.last_seen_at).label("last_seen"))
+        .where(StaffSession.org_id == staff.org_id)
+        .group_by(StaffSession.user_id)
+        .subquery()
+    )
+    async with unit_of_work(actor) as session:
+        total = await session.scalar(
+            select(func.count()).select_from(Membership).where(Membership.org_id == staff.org_id)
+        )
+        rows = await session.execute(
+            select(StaffUser, Membership, last_seen.c.last_seen)
+            .join(Membership, Membership.user_id == StaffUser.id)
+            .outerjoin(last_seen, last_seen.c.user_id == StaffUser.id)
+            .where(Membership.org_id == staff.org_id)
+            .order_by(func.lower(StaffUser.name), StaffUser.id)
+            .limit(limit)
+            .offset(offset)
+        )
+        items = [
+            StaffMemberRow(user.id, user.name, user.email, membership.role, membership.created_at, seen)
+            for user, membership, seen in rows
+        ]
+    return Page(items=items, total=total or 0, limit=limit, offset=offset)
+
+
+@dataclass(frozen=True, slots=True)
+class SignedInStaff:
+    user_id: uuid.UUID
+    org_id: uuid.UUID
+    email: str
+    role: Role
+
+
+async def check_password(email: str, password: str, *, ip: str = "") -> SignedInStaff | None:
+    """The user and organization for a correct email and password; None for anything else.
+
+    Unknown email, wrong password, inactive user and user without an organization all answer None
+    after one Argon2 verification, so neither the answer nor its timing tells them apart.
+    """
+    try:
+        email = normalize_email(email)
+    except Invalid:
+        await asyncio.to_thread(verify_password, None, password)
+        return None
+    async with unit_of_work(SystemActor(label="sign-in", ip=ip)) as session:
+        user = await session.scalar(select(StaffUser).where(StaffUser.email == email))
+        membership = None
+        if user is not None:
+            membership = await session.scalar(
+                select(Membership).where(Membership.user_id == user.id).order_by(Membership.created_at).limit(1)
+            )
+        # Argon2 costs tens of milliseconds by design: off the event loop, so other users' pages stay quick.
+        ok = await asyncio.to_thread(verify_password, user.password_hash if user else None, password)
+        if not ok or user is None or not user.is_active or membership is None:
+            if user is not None and membership is not None:
+                audit.record(
+                    session,
+                    SystemActor(org_id=membership.org_id, label=email, ip=ip),
+                    "staff.sign_in_failed",
+                    target_type="staff_user",
+                    target_id=user.id,
+                    target_label=email,
+                )
+            return None
+        if user.password_hash and needs_rehash(user.password_hash):
+            user.password_hash = hash_password(password)
+        return SignedInStaff(user_id=user.id, org_id=membership.org_id, email=user.email, role=membership.role)
+
+
+async def actor_for(user_id: uuid.UUID, org_id: uuid.UUID, *, ip: str = "", via: str = "staff") -> StaffActor | None:
+    """The staff actor of a user in an organization, or None when the membership or user is gone."""
+    async with unit_of_work(SystemActor(org_id=org_id)) as session:
+        row = (
+            await session.execute(
+                select(StaffUser.email, Membership.role)
+                .join(Membership, Membership.user_id == StaffUser.id)
+                .join(Organization, Organization.id == Membership.org_id)
+                .where(StaffUser.id == user_id, Membership.org_id == org_id, StaffUser.is_active.is_(True))
+            )
+        ).first()
+    if row is None:
+        return None
+    return StaffActor(org_id=org_id, user_id=user_id, role=row.role, email=row.email, ip=ip, via=via)
+
+
+async def admin_emails(session: AsyncSession, org_id: uuid.UUID) -> list[str]:
+    """The active owners and admins of an organization: who hears of what has no one else to go to."""
+    rows = await session.scalars(
+        select(StaffUser.email)
+        .join(Membership, Membership.user_id == StaffUser.id)
+        .where(
+            Membership.org_id == org_id, Membership.role.in_((Role.owner, Role.admin)), StaffUser.is_active.is_(True)
+        )
+        .order_by(StaffUser.email)
+    )
+    return list(rows)
+
+
+async def member_email(session: AsyncSession, org_id: uuid.UUID, user_id: uuid.UUID | None) -> str:
+    """The email of an active member of the organization, or "" for anyone else."""
+    if user_id is None:
+        return ""
+    found = await session.scalar(
+        select(StaffUser.email)
+        .join(Membership, Membership.user_id == StaffUser.id)
+        .where(Membership.org_id == org_id, StaffUser.id == user_id, StaffUser.is_active.is_(True))
+    )
+    return found or ""
