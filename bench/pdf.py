@@ -1,4 +1,4 @@
-"""Invoice PDFs: `services.pdf.render_invoice` against bare reportlab drawing the same text with drawString.
+"""Invoice PDFs: `services.invoice_pdf.render_invoice` against bare reportlab drawing the same text with drawString.
 
     .venv/bin/python -m bench.pdf [--repeat 15]
 
@@ -23,9 +23,9 @@ from reportlab.lib.units import mm
 from reportlab.pdfgen import canvas
 
 from models.invoices import InvoiceStatus
-from services.adapters import pdf
-from services.billing import invoice_math
+from services.billing import invoice_math, invoice_pdf
 from services.billing.invoice_views import InvoiceDetail, LineView, Party
+from services.billing.presentation import line_amount_minor
 from services.core import formatting
 
 ROW = 14  # points per table row in the baseline
@@ -128,7 +128,7 @@ def bare(detail: InvoiceDetail) -> bytes:
         page.drawRightString(right - 80 * mm, y, formatting.number(line.quantity))
         page.drawRightString(right - 46 * mm, y, formatting.amount(line.unit_price_minor, detail.currency, code=False))
         page.drawRightString(right - 30 * mm, y, f"{formatting.number(line.tax_rate)}%")
-        line_amount = formatting.line_amount_minor(line, detail.discount_percent)
+        line_amount = line_amount_minor(line, detail.discount_percent)
         page.drawRightString(right, y, formatting.amount(line_amount, detail.currency, code=False))
         y -= ROW
     closing = [
@@ -174,7 +174,7 @@ def main() -> None:
     print(f"{'lines':>5}  {'render_invoice':>16}  {'bare canvas':>13}  {'ratio':>6}")
     for lines in (20, 500):
         detail = detail_with(lines)
-        ours, ours_size = timed(pdf.render_invoice, detail, args.repeat)
+        ours, ours_size = timed(invoice_pdf.render_invoice, detail, args.repeat)
         base, base_size = timed(bare, detail, args.repeat)
         print(
             f"{lines:>5}  {ours:>10.1f} ms/pdf  {base:>7.1f} ms/pdf  {ours / base:>5.1f}x"

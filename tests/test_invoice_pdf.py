@@ -15,8 +15,8 @@ from PIL import Image as PILImage
 from pypdf import PdfReader
 
 from models.invoices import InvoiceStatus
-from services.adapters.pdf import render_invoice
 from services.billing import invoice_math
+from services.billing.invoice_pdf import render_invoice
 from services.billing.invoice_views import InvoiceDetail, LineView, Party
 
 SELLER = Party("Acme Agency", "12 Harbour Road\nBristol BS1 4RN", "billing@acme.test")

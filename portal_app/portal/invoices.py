@@ -17,7 +17,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from nicegui import APIRouter, background_tasks, ui
 from nicegui.events import ClickEventArguments
 
+from components.invoice_totals import invoice_totals
 from components.paged_table import PagedTable
+from components.status_badge import TABLE_SLOT, status_badge
 from portal_app.auth.portal import base_path, current_portal
 from portal_app.auth.requests import client_ip, user_agent
 from portal_app.portal.layout import PortalPage, empty_state, frame
@@ -25,7 +27,9 @@ from portal_app.portal.pages import open_page
 from portal_app.routes.public_invoice import CHECKOUT_NOTICES, NO_TRACE, pdf_response, render_pdf
 from services.billing import invoice_access, invoice_listing, invoices
 from services.billing.invoice_listing import InvoiceFilter
-from services.billing.invoice_views import STATUS_LABELS, InvoiceDetail
+from services.billing.invoice_views import InvoiceDetail
+from services.billing.presentation import line_amount_minor, totals_rows
+from services.billing.presentation import status_badge as status_badge_of
 from services.card_payments import checkout as checkout_service
 from services.core import events, formatting
 from services.core.errors import NotFound, ServiceError
@@ -34,7 +38,6 @@ from services.organizations import branding, organizations
 router = APIRouter()
 
 STATUS_FILTERS = {"": "All", "open": "Open", "overdue": "Overdue", "paid": "Paid"}
-STATUS_COLOURS = {"overdue": "negative", "paid": "positive", "partially_paid": "warning", "sent": "primary"}
 
 
 def _column(name: str, label: str, *, right: bool = False) -> dict[str, Any]:
@@ -107,8 +110,8 @@ def _invoice_table(page: PortalPage, initial: InvoiceFilter) -> PagedTable:
                 "pdf": page.href(f"/invoices/{row.id}/pdf"),
                 "issued": formatting.day(row.issue_date),
                 "due": formatting.day(row.due_date),
-                "status": STATUS_LABELS[row.display_status],
-                "colour": STATUS_COLOURS.get(row.display_status, "grey"),
+                "status": status_badge_of(row.display_status).label,
+                "status_color": status_badge_of(row.display_status).color,
                 "total": formatting.amount(row.total_minor, row.currency),
                 "amount_due": formatting.amount(row.amount_due_minor, row.currency),
                 "pay": checkout_service.offered(row.status, row.amount_due_minor),
@@ -146,7 +149,7 @@ def _invoice_table(page: PortalPage, initial: InvoiceFilter) -> PagedTable:
     table.link_column("number", "props.row.href")
     table.table.add_slot(
         "body-cell-status",
-        '<q-td :props="props"><q-badge :color="props.row.colour" :label="props.value" /></q-td>',
+        TABLE_SLOT,
     )
     table.table.add_slot(
         "body-cell-pdf",
@@ -241,27 +244,11 @@ def _lines(detail: InvoiceDetail) -> None:
             "quantity": formatting.number(line.quantity),
             "unit_price": formatting.amount(line.unit_price_minor, cur, code=False),
             "tax": f"{formatting.number(line.tax_rate)}%",
-            "amount": formatting.amount(formatting.line_amount_minor(line, detail.discount_percent), cur, code=False),
+            "amount": formatting.amount(line_amount_minor(line, detail.discount_percent), cur, code=False),
         }
         for n, line in enumerate(detail.lines)
     ]
     ui.table(columns=columns, rows=rows, row_key="id").classes("w-full").props("flat bordered wrap-cells")
-
-
-def _totals(detail: InvoiceDetail) -> None:
-    cur = detail.currency
-    rows = [("Subtotal", detail.subtotal_minor)]
-    if detail.discount_minor:
-        rows.append((f"Discount ({formatting.number(detail.discount_percent)}%)", -detail.discount_minor))
-    rows += [("Tax", detail.tax_minor), ("Total", detail.total_minor), ("Amount paid", detail.amount_paid_minor)]
-    rows.append(("Amount due", detail.amount_due_minor))
-    if detail.overpaid_minor:
-        rows.append(("Overpaid (credit)", detail.overpaid_minor))
-    with ui.grid(columns=2).classes("ml-auto gap-x-8 gap-y-1 text-right"):
-        for label, minor in rows:
-            strong = " font-semibold text-lg" if label in ("Total", "Amount due") else ""
-            ui.label(label).classes("text-gray-600" + strong)
-            ui.label(formatting.amount(minor, cur)).classes(strong)
 
 
 def _closing(detail: InvoiceDetail) -> None:
@@ -377,10 +364,8 @@ async def portal_invoice(
         current = shown.detail
         _checkout_notice(current, checkout, shown.error)
         with ui.row().classes("w-full items-center gap-3"):
-            status = current.display_status
-            ui.badge(STATUS_LABELS[status], color=STATUS_COLOURS.get(status, "grey")).classes("text-sm").mark(
-                "invoice-status"
-            )
+            badge = status_badge_of(current.display_status)
+            status_badge(badge.label, badge.color).classes("text-sm").mark("invoice-status")
             due = formatting.amount(current.amount_due_minor, current.currency)
             ui.label(f"Amount due {due}").classes("font-medium")
             if checkout_service.offered(current.status, current.amount_due_minor):
@@ -391,7 +376,7 @@ async def portal_invoice(
             download.props["href"] = page.href(f"/invoices/{current.id}/pdf")  # q-btn renders a link
         _facts(current)
         _lines(current)
-        _totals(current)
+        invoice_totals(totals_rows(current))
         _closing(current)
 
     with frame(page, f"Invoice {detail.number}", "/invoices"):

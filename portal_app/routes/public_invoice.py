@@ -17,9 +17,9 @@ from nicegui import run
 
 from models.invoices import InvoiceStatus
 from portal_app.auth.requests import client_ip, user_agent
-from services.adapters import pdf
-from services.billing import invoice_access
-from services.billing.invoice_views import STATUS_LABELS, InvoiceDetail
+from services.billing import invoice_access, invoice_pdf
+from services.billing.invoice_views import InvoiceDetail
+from services.billing.presentation import line_amount_minor, status_badge, totals_rows
 from services.card_payments import checkout as checkout_service
 from services.core import formatting
 from services.core.errors import Conflict, Invalid
@@ -39,16 +39,15 @@ CHECKOUT_NOTICES = {
     "not_offered": checkout_service.NOT_OFFERED,
 }
 PAY_REFUSALS = {checkout_service.NothingDue: "nothing_due", checkout_service.TooManyAttempts: "busy"}
-STATUS_COLOURS = {"paid": "#15803d", "overdue": "#b91c1c", "void": "#64748b", "partially_paid": "#b45309"}
 
 
 async def render_pdf(detail: InvoiceDetail, logo: bytes | None) -> bytes:
     """reportlab off the event loop: in NiceGUI's process pool when the app started one, else in a thread."""
     document = None
     if run.process_pool is not None:
-        document = await run.cpu_bound(pdf.render_invoice, detail, logo)
+        document = await run.cpu_bound(invoice_pdf.render_invoice, detail, logo)
     if document is None:  # no pool here (a CLI, a bare test app), or the app is shutting down
-        document = await asyncio.to_thread(pdf.render_invoice, detail, logo)
+        document = await asyncio.to_thread(invoice_pdf.render_invoice, detail, logo)
     return document
 
 
@@ -80,7 +79,7 @@ th,td{{padding:.5rem;border-bottom:1px solid #e2e8f0;text-align:right;vertical-a
 th{{font-size:.75rem;color:#64748b;background:#f1f5f9}} th:first-child,td:first-child{{text-align:left}}
 td.description{{white-space:pre-line;overflow-wrap:anywhere}}
 .totals{{width:auto;margin:1rem 0 0 auto;min-width:18rem}} .totals td{{border:0;padding:.25rem .5rem}}
-.totals .strong td{{font-weight:700}} .totals .due td{{font-weight:700;font-size:1.15rem;background:#f1f5f9}}
+.totals .total td{{font-weight:700}} .totals .credit td{{font-weight:700;color:#92400e}} .totals .due td{{font-weight:700;font-size:1.15rem;background:#f1f5f9}}
 .actions{{display:flex;gap:.75rem;align-items:center;flex-wrap:wrap;margin-top:1.5rem}}
 a.button,button.button{{background:#4f46e5;color:#fff;border:0;border-radius:8px;padding:.7rem 1.3rem;text-decoration:none;
 font:inherit;cursor:pointer}} a.secondary{{background:#fff;color:#4f46e5;border:1px solid #c7d2fe}} form{{margin:0}}
@@ -120,7 +119,7 @@ def _lines_table(detail: InvoiceDetail) -> str:
     rows = "".join(
         f'<tr><td class="description">{_e(line.description)}</td><td>{formatting.number(line.quantity)}</td>'
         f"<td>{formatting.amount(line.unit_price_minor, cur, code=False)}</td><td>{formatting.number(line.tax_rate)}%</td>"
-        f"<td>{formatting.amount(formatting.line_amount_minor(line, detail.discount_percent), cur, code=False)}</td></tr>"
+        f"<td>{formatting.amount(line_amount_minor(line, detail.discount_percent), cur, code=False)}</td></tr>"
         for line in detail.lines
     )
     head = f"<tr><th>Description</th><th>Qty</th><th>Unit price ({cur})</th><th>Tax</th><th>Amount</th></tr>"
@@ -128,20 +127,10 @@ def _lines_table(detail: InvoiceDetail) -> str:
 
 
 def _totals(detail: InvoiceDetail) -> str:
-    cur = detail.currency
-    rows = [("", "Subtotal", formatting.amount(detail.subtotal_minor, cur))]
-    if detail.discount_minor:
-        discount = f"Discount ({formatting.number(detail.discount_percent)}%)"
-        rows.append(("", discount, formatting.amount(-detail.discount_minor, cur)))
-    rows += [
-        ("", "Tax", formatting.amount(detail.tax_minor, cur)),
-        ("strong", "Total", formatting.amount(detail.total_minor, cur)),
-        ("", "Amount paid", formatting.amount(detail.amount_paid_minor, cur)),
-        ("due", "Amount due", formatting.amount(detail.amount_due_minor, cur)),
-    ]
-    if detail.overpaid_minor:
-        rows.append(("", "Overpaid (credit)", formatting.amount(detail.overpaid_minor, cur)))
-    body = "".join(f'<tr class="{kind}"><td>{label}</td><td>{value}</td></tr>' for kind, label, value in rows)
+    body = "".join(
+        f'<tr class="{row.emphasis}"><td>{html.escape(row.label)}</td><td>{row.text}</td></tr>'
+        for row in totals_rows(detail)
+    )
     return f'<table class="totals">{body}</table>'
 
 
@@ -189,9 +178,8 @@ def _sections(detail: InvoiceDetail) -> str:
 
 def invoice_page(detail: InvoiceDetail, token: str, logo: Logo | None, outcome: str = "") -> HTMLResponse:
     status = detail.display_status
-    badge = (
-        f'<span class="badge" style="background:{STATUS_COLOURS.get(status, "#4f46e5")}">{STATUS_LABELS[status]}</span>'
-    )
+    shown = status_badge(status)
+    badge = f'<span class="badge" style="background:{shown.color}">{shown.label}</span>'
     void_notice = '<p class="notice">This invoice was voided. Nothing is due on it.</p>' if status == "void" else ""
     due = formatting.amount(detail.amount_due_minor, detail.currency)
     body = f"""

@@ -7,12 +7,12 @@ from fastapi.responses import RedirectResponse
 from nicegui import APIRouter, ui
 
 from components.forms import FieldErrors, dialog_actions
+from components.status_badge import status_badge
 from portal_app.staff.clients import client_dialog
 from portal_app.staff.contact_access import contact_row
-from portal_app.staff.invoices import status_badge
 from portal_app.staff.layout import frame, guard, not_found
 from portal_app.staff.project_detail import STATUS_LABELS, project_dialog
-from services.billing import invoice_listing
+from services.billing import invoice_listing, presentation
 from services.clients import clients, contacts
 from services.core.actors import StaffActor
 from services.core.errors import NotFound, ServiceError
@@ -110,7 +110,8 @@ async def client_page(request: Request, client_id: str) -> RedirectResponse | No
             with ui.row().classes("w-full items-center gap-4 border-b border-gray-200 py-2 text-sm"):
                 ui.link(row.number, f"/invoices/{row.id}").classes("font-medium w-32")
                 ui.label(f"{row.issue_date:%Y-%m-%d}").classes("text-gray-500")
-                status_badge(row.display_status)
+                badge = presentation.status_badge(row.display_status)
+                status_badge(badge.label, badge.color)
                 ui.space()
                 ui.label(amount(row.total_minor, row.currency)).classes("font-mono")
         if page.total > len(page.items):

@@ -11,17 +11,20 @@ from nicegui import APIRouter, background_tasks, ui
 
 from components.copy_link import copy_link
 from components.forms import FieldErrors, dialog_actions
+from components.invoice_totals import invoice_totals
+from components.status_badge import status_badge
 from portal_app.routes.staff_downloads import pdf_path
-from portal_app.staff.invoices import parse_date, status_badge
+from portal_app.staff.invoices import parse_date
 from portal_app.staff.layout import frame, guard, not_found
-from services.billing import invoice_views, invoices, manual_payments
+from services.billing import invoice_views, invoices, manual_payments, presentation
 from services.billing.invoice_views import InvoiceDetail
+from services.billing.presentation import line_amount_minor, totals_rows
 from services.card_payments import checkout_views
 from services.card_payments.checkout_views import AttemptRow
 from services.core import clock, events, money
 from services.core.actors import StaffActor
 from services.core.errors import NotFound, ServiceError
-from services.core.formatting import amount, line_amount_minor, number
+from services.core.formatting import amount, number
 
 router = APIRouter()
 
@@ -186,23 +189,7 @@ def lines_and_totals(detail: InvoiceDetail) -> None:
         for n, line in enumerate(detail.lines)
     ]
     ui.table(columns=LINE_COLUMNS, rows=rows, row_key="id").props("flat bordered hide-bottom").classes("w-full")
-    totals = [("Subtotal", detail.subtotal_minor)]
-    if detail.discount_minor:
-        totals.append((f"Discount {number(detail.discount_percent)} %", -detail.discount_minor))
-    totals += [("Tax", detail.tax_minor), ("Total", detail.total_minor)]
-    if detail.amount_paid_minor:
-        totals.append(("Paid", -detail.amount_paid_minor))
-    totals.append(("Amount due", detail.amount_due_minor))
-    with ui.grid(columns=2).classes("ml-auto gap-x-8 gap-y-1 text-sm"):
-        for label, value in totals:
-            strong = " font-semibold" if label in ("Total", "Amount due") else ""
-            ui.label(label).classes("text-gray-600" + strong)
-            ui.label(amount(value, detail.currency)).classes("text-right font-mono" + strong)
-        if detail.overpaid_minor:  # money to refund or credit: never hidden behind a zero "Amount due"
-            ui.label("Overpaid (credit)").classes("text-amber-800 font-semibold")
-            ui.label(amount(detail.overpaid_minor, detail.currency)).classes(
-                "text-right font-mono text-amber-800 font-semibold"
-            ).mark("overpaid")
+    invoice_totals(totals_rows(detail))
     for label, text in (("Notes", detail.notes), ("Terms", detail.terms)):
         if text:
             ui.label(label).classes("text-sm text-gray-500 mt-2")
@@ -289,7 +276,8 @@ async def invoice_page(request: Request, invoice_id: str) -> RedirectResponse | 
         with ui.card().classes("w-full").props("flat bordered"):
             with ui.row().classes("w-full items-center gap-3"):
                 ui.label(shown.number).classes("text-xl font-semibold")
-                status_badge(shown.display_status).mark("invoice-status")
+                badge = presentation.status_badge(shown.display_status)
+                status_badge(badge.label, badge.color).mark("invoice-status")
                 ui.space()
                 if shown.status == "draft":
                     ui.button("Edit", icon="edit", on_click=lambda: ui.navigate.to(f"/invoices/{shown.id}/edit")).mark(

@@ -11,8 +11,9 @@ from nicegui import APIRouter, ui
 
 from components.forms import FieldErrors
 from components.paged_table import PagedTable
+from components.status_badge import TABLE_SLOT
 from portal_app.staff.layout import frame, guard
-from services.billing import invoice_listing, invoice_views
+from services.billing import invoice_listing, invoice_views, presentation
 from services.clients import clients
 from services.core.errors import ServiceError
 from services.core.formatting import amount
@@ -27,15 +28,6 @@ STATUS_FILTERS = {
     "partially_paid": "Partially paid",
     "paid": "Paid",
     "void": "Void",
-}
-# Quasar colors of the status badges; overdue is derived, never stored.
-STATUS_COLORS = {
-    "draft": "grey-7",
-    "sent": "primary",
-    "partially_paid": "warning",
-    "paid": "positive",
-    "void": "grey-5",
-    "overdue": "negative",
 }
 COLUMNS = [
     {"name": "number", "label": "Number", "field": "number", "align": "left"},
@@ -53,10 +45,6 @@ def parse_date(value: str | None) -> date | None:
     return date.fromisoformat(value) if value else None
 
 
-def status_badge(display_status: str) -> ui.badge:
-    return ui.badge(invoice_views.STATUS_LABELS[display_status], color=STATUS_COLORS[display_status]).props("outline")
-
-
 def invoice_row(row: invoice_views.InvoiceRow) -> dict:
     return {
         "id": str(row.id),
@@ -65,8 +53,8 @@ def invoice_row(row: invoice_views.InvoiceRow) -> dict:
         "client_id": str(row.client_id),
         "issue": f"{row.issue_date:%Y-%m-%d}",
         "due": f"{row.due_date:%Y-%m-%d}",
-        "status": invoice_views.STATUS_LABELS[row.display_status],
-        "status_color": STATUS_COLORS[row.display_status],
+        "status": presentation.status_badge(row.display_status).label,
+        "status_color": presentation.status_badge(row.display_status).color,
         "total": amount(row.total_minor, row.currency),
         "amount_due": amount(row.amount_due_minor, row.currency),
     }
@@ -131,7 +119,7 @@ async def invoices_page(request: Request, status: str = "") -> RedirectResponse 
         table.link_column("client", "'/clients/' + props.row.client_id")
         table.table.add_slot(
             "body-cell-status",
-            '<q-td :props="props"><q-badge outline :color="props.row.status_color" :label="props.value" /></q-td>',
+            TABLE_SLOT,
         )
         for field in (status_select, client_select, date_from, date_to):
             field.on_value_change(table.reset)

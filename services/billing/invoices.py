@@ -16,8 +16,7 @@ from models.clients import Client, Contact
 from models.invoices import Invoice, InvoiceLine, InvoiceStatus
 from models.organizations import Organization
 from models.projects import Project
-from services.adapters import pdf
-from services.billing import invoice_math
+from services.billing import invoice_math, invoice_pdf
 from services.billing.invoice_views import PORTAL_STATUSES, InvoiceDetail, build_detail, public_token, public_token_hash
 from services.clients.clients import load_client
 from services.core import audit, clock, money
@@ -323,7 +322,7 @@ async def send_invoice(actor: Actor, invoice_id: uuid.UUID | str) -> InvoiceDeta
             invoice.sent_at = clock.now()
             await session.flush()
         detail = await build_detail(session, invoice)
-        document = await asyncio.to_thread(pdf.render_invoice, detail, logo)
+        document = await asyncio.to_thread(invoice_pdf.render_invoice, detail, logo)
         for address in to:
             outbox.queue(
                 session,

@@ -5,8 +5,6 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from services.billing import invoice_math
-from services.billing.invoice_views import LineView
 from services.core import money
 
 
@@ -20,11 +18,6 @@ def number(value: Decimal) -> str:
     """A quantity or a rate without trailing zeros or exponent: 2.5000 → "2.5", 20.000 → "20"."""
     text = format(value, "f")
     return text.rstrip("0").rstrip(".") if "." in text else text
-
-
-def line_amount_minor(line: LineView, discount_percent: Decimal) -> int:
-    """The line's quantity × unit price as the invoice's subtotal counts it (before discount and tax)."""
-    return invoice_math.line_amounts(line.quantity, line.unit_price_minor, line.tax_rate, discount_percent).gross_minor
 
 
 def day(value: date) -> str:

@@ -116,7 +116,9 @@ CASES: dict[str, list[ProbeFn]] = {
             who, organizations.InvoiceSettingsChanges(invoice_prefix="EVIL-", payment_terms_days=1)
         )
     ],
-    "organizations.organizations.update_logo": [lambda who, t, i: organizations.update_logo(who, PNG_SIGNATURE + bytes(16))],
+    "organizations.organizations.update_logo": [
+        lambda who, t, i: organizations.update_logo(who, PNG_SIGNATURE + bytes(16))
+    ],
     "organizations.organizations.remove_logo": [lambda who, t, i: organizations.remove_logo(who)],
     "clients.portal_sessions.list_for_contact": [lambda who, t, i: portal_sessions.list_for_contact(who, t.contact_id)],
     "clients.portal_sessions.revoke": [lambda who, t, i: portal_sessions.revoke(who, t.portal_session_id)],
@@ -171,7 +173,9 @@ CASES: dict[str, list[ProbeFn]] = {
         lambda who, t, i: invoice_listing.outstanding(who, t.client_id),
     ],
     # Card payments: the portal starts one only for its own open invoices; staff read their own organization's state.
-    "card_payments.checkout.start_portal_checkout": [lambda who, t, i: checkout.start_portal_checkout(who, t.invoice_id)],
+    "card_payments.checkout.start_portal_checkout": [
+        lambda who, t, i: checkout.start_portal_checkout(who, t.invoice_id)
+    ],
     "card_payments.checkout_views.list_attempts": [lambda who, t, i: checkout_views.list_attempts(who, t.invoice_id)],
     "card_payments.checkout_views.stripe_overview": [lambda who, t, i: checkout_views.stripe_overview(who)],
     "card_payments.checkout_views.check_stripe": [lambda who, t, i: checkout_views.check_stripe(who)],
@@ -186,7 +190,9 @@ CASES: dict[str, list[ProbeFn]] = {
             who, t.milestone_id, milestones.MilestoneInput("Hijacked", done=True)
         )
     ],
-    "projects.milestones.set_milestone_done": [lambda who, t, i: milestones.set_milestone_done(who, t.milestone_id, True)],
+    "projects.milestones.set_milestone_done": [
+        lambda who, t, i: milestones.set_milestone_done(who, t.milestone_id, True)
+    ],
     "projects.milestones.delete_milestone": [lambda who, t, i: milestones.delete_milestone(who, t.milestone_id)],
     "projects.milestones.list_milestones": [lambda who, t, i: milestones.list_milestones(who, t.project_id)],
     "projects.milestones.set_progress": [
