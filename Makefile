@@ -36,11 +36,15 @@ run: $(STAMP)
 	$(BIN)/python main.py demo --if-empty
 	$(BIN)/python main.py serve
 
+# ruff (style, complexity), mypy (types), import-linter (the layers and domains of DESIGN.md, no cycles).
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 test: system-packages $(STAMP)
-	$(BIN)/ruff check .
+	$(MAKE) lint
 	$(BIN)/python -m pytest -q -p no:cacheprovider -n 2
 
 clean:

@@ -9,15 +9,18 @@ import os
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import TypeVar
 
 from portal_app.settings import Settings
+
+T = TypeVar("T")
 
 
 def _settings() -> Settings:
     return Settings()
 
 
-async def _with_services(settings: Settings, work: Callable[[], Awaitable[object]]) -> object:
+async def _with_services(settings: Settings, work: Callable[[], Awaitable[T]]) -> T:
     from portal_app.app import configure_services
     from services.core import db
 
@@ -68,7 +71,7 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
 
     login_file = settings.var_dir / DEMO_LOGIN_FILE
 
-    async def work() -> object:
+    async def work() -> demo.DemoLogin | None:
         if args.if_empty and await demo.has_any_organization():
             return None
         return await demo.seed()

@@ -102,7 +102,10 @@ async def _seed(requests: int, updates: int) -> tuple[StaffActor, PortalActor, u
         await session.execute(insert(Update.__table__), news)
         await session.execute(insert(Comment.__table__), replies)
     staff = StaffActor(org_id=data.org_id, user_id=user_id, role=Role.owner, email="lead@bench.test")
-    contact = PortalActor(org_id=data.org_id, client_id=client_id, contact_id=contacts[0]["id"], email="p@x.test")
+    first_contact = contacts[0]["id"]
+    assert isinstance(first_contact, uuid.UUID)
+    contact = PortalActor(org_id=data.org_id, client_id=client_id, contact_id=first_contact, email="p@x.test")
+    assert isinstance(project_id, uuid.UUID)
     return staff, contact, project_id
 
 

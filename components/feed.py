@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from nicegui import ui
 from nicegui.events import ClickEventArguments
 
+from components.forms import pressed
+
 PUBLIC, INTERNAL = "public", "internal"
 VISIBILITY_LABELS = {PUBLIC: "Public", INTERNAL: "Internal"}
 VISIBILITY_HINT = "Public items reach the client's portal and emails. Only your team sees internal updates."
@@ -132,12 +134,8 @@ class ReplyBox:
         seen_by = INTERNAL if self.internal_only or self.visibility is None else self.visibility.value
         # Forget the draft first: a redraw while the reply is saved must not bring the sent text back.
         self.drafts.pop(self.key, None)
-        event.sender.disable()  # one press, one reply
-        try:
+        async with pressed(event):  # one press, one reply
             problem = await self.send(text, seen_by)
-        finally:
-            if not event.sender.is_deleted:
-                event.sender.enable()
         if self.box.is_deleted:
             return
         if problem is not None:

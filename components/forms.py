@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 
 from nicegui import ui
 from nicegui.element import Element
+from nicegui.events import ClickEventArguments
 
 
 class FieldErrors:
@@ -36,3 +38,16 @@ def dialog_actions(dialog: ui.dialog, label: str, on_save: Callable[[], Awaitabl
     with ui.row().classes("w-full justify-end"):
         ui.button("Cancel", on_click=dialog.close).props("flat")
         ui.button(label, on_click=on_save)
+
+
+@asynccontextmanager
+async def pressed(event: ClickEventArguments) -> AsyncIterator[None]:
+    """The pressed button stays disabled while its work runs: one press, one action (one mail, one payment)."""
+    button = event.sender
+    assert isinstance(button, ui.button)
+    button.disable()
+    try:
+        yield
+    finally:
+        if not button.is_deleted:
+            button.enable()

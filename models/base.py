@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
+from typing import ClassVar
 
-from sqlalchemy import DateTime, ForeignKey, MetaData, String, TypeDecorator, Uuid
+from sqlalchemy import DateTime, ForeignKey, MetaData, String, Table, TypeDecorator, Uuid
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 
 # Stable constraint names, so Alembic autogenerate and batch mode on SQLite agree with PostgreSQL.
@@ -42,6 +43,8 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 
 class Base(DeclarativeBase):
+    # Every model is a declarative table (none maps a join or a select), so its __table__ is a Table.
+    __table__: ClassVar[Table]
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
     type_annotation_map = {datetime: UTCDateTime(), uuid.UUID: Uuid()}
 

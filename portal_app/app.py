@@ -10,6 +10,7 @@ from portal_app import jobs, runtime
 from portal_app.auth import portal as portal_auth
 from portal_app.auth import staff as staff_auth
 from portal_app.auth.browser import BrowserCookie
+from portal_app.pages import page_router
 from portal_app.portal import invoices as portal_invoices
 from portal_app.portal import login as portal_login
 from portal_app.portal import pages as portal_pages
@@ -36,9 +37,8 @@ from services.core import config, db
 
 log = logging.getLogger("portico")
 
-# invoice_editor before invoice_detail: its /invoices/new must match before /invoices/{invoice_id}.
-STAFF_PAGES = (
-    login,
+# Importing a page module declares its guarded pages (portal_app.pages collects them, page_router mounts them).
+PAGE_MODULES = (
     home,
     clients,
     client_detail,
@@ -50,8 +50,12 @@ STAFF_PAGES = (
     audit_log,
     people,
     settings_page,
+    portal_pages,
+    portal_project_page,
+    portal_invoices,
 )
-PORTAL_PAGES = (portal_login, portal_pages, portal_project_page, portal_invoices)
+# Open to everyone: the two sign-in pages, and plain routes that check access themselves (logo, PDF).
+PUBLIC_ROUTERS = (login.router, portal_login.router, portal_pages.router, portal_invoices.router)
 API_MOUNT = "/api"
 
 
@@ -85,8 +89,9 @@ def create_app(settings: Settings) -> None:
     app.include_router(staff_downloads.router)
     app.include_router(stripe_webhook.router)
     _mount_api()
-    for module in (*STAFF_PAGES, *PORTAL_PAGES):
-        app.include_router(module.router)
+    for router in PUBLIC_ROUTERS:
+        app.include_router(router)
+    app.include_router(page_router())
     app.add_middleware(BrowserCookie, secure=settings.secure_cookies)
     app.add_middleware(SecurityHeaders, https=settings.secure_cookies)
 

@@ -7,14 +7,13 @@ and whether a card payment is offered; these pages only draw what they are given
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from nicegui import APIRouter, background_tasks, ui
+from nicegui import APIRouter, ui
 from nicegui.events import ClickEventArguments
 
 from components.invoice_totals import invoice_totals
@@ -22,8 +21,8 @@ from components.paged_table import PagedTable
 from components.status_badge import TABLE_SLOT, status_badge
 from portal_app.auth.portal import base_path, current_portal
 from portal_app.auth.requests import client_ip, user_agent
-from portal_app.portal.layout import PortalPage, empty_state, frame
-from portal_app.portal.pages import open_page
+from portal_app.live import follow, portal_hears
+from portal_app.portal.layout import PortalPage, empty_state, frame, portal_page
 from portal_app.routes.public_invoice import CHECKOUT_NOTICES, NO_TRACE, pdf_response, render_pdf
 from services.billing import invoice_access, invoice_listing, invoices
 from services.billing.invoice_listing import InvoiceFilter
@@ -31,8 +30,9 @@ from services.billing.invoice_views import InvoiceDetail
 from services.billing.presentation import line_amount_minor, totals_rows
 from services.billing.presentation import status_badge as status_badge_of
 from services.card_payments import checkout as checkout_service
-from services.core import events, formatting
+from services.core import formatting
 from services.core.errors import NotFound, ServiceError
+from services.core.events import InvoicePaymentChanged
 from services.organizations import branding, organizations
 
 router = APIRouter()
@@ -186,13 +186,10 @@ def _payment_table(page: PortalPage) -> PagedTable:
     return table
 
 
-@router.page("/portal/{slug}/invoices")
+@portal_page("/portal/{slug}/invoices")
 async def portal_invoices(
-    request: Request, slug: str, status: str = "", issued_from: str = "", issued_to: str = ""
+    page: PortalPage, status: str = "", issued_from: str = "", issued_to: str = ""
 ) -> RedirectResponse | None:
-    page = await open_page(request, slug)
-    if not isinstance(page, PortalPage):
-        return page
     if not (await invoice_listing.list_invoices(page.actor, limit=1)).total:
         with frame(page, "Invoices", "/invoices"):
             empty_state("receipt_long", "No invoices", "Invoices from us will be listed here, ready to view and pay.")
@@ -290,22 +287,6 @@ def _checkout_notice(detail: InvoiceDetail, outcome: str, error: str) -> None:
     notice.props["role"] = role
 
 
-def _follow_payments(page: PortalPage, invoice_id: uuid.UUID, reload: Callable[[], Awaitable[None]]) -> None:
-    """Redraw the invoice when a card payment lands on it (a webhook, the payer's other tab), without a reload."""
-    client = ui.context.client
-
-    def on_event(item: object) -> None:
-        if (
-            isinstance(item, events.InvoicePaymentChanged)
-            and (item.org_id, item.client_id, item.invoice_id) == (page.actor.org_id, page.actor.client_id, invoice_id)
-            and not client.is_deleted
-        ):
-            background_tasks.create(reload(), name=f"redraw invoice {invoice_id}", context=client)
-
-    unsubscribe = events.subscribe(on_event)
-    client.on_delete(unsubscribe)
-
-
 async def _settle_return(invoice_id: str, checkout: str, session_id: str) -> None:
     """Back from Stripe Checkout: settle from Stripe now, so the page that follows already shows the payment."""
     if checkout != "success" or not session_id:
@@ -317,13 +298,10 @@ async def _settle_return(invoice_id: str, checkout: str, session_id: str) -> Non
     await checkout_service.confirm_return(session_id, invoice_id=invoice)
 
 
-@router.page("/portal/{slug}/invoices/{invoice_id}")
+@portal_page("/portal/{slug}/invoices/{invoice_id}")
 async def portal_invoice(
-    request: Request, slug: str, invoice_id: str, checkout: str = "", session_id: str = ""
+    page: PortalPage, request: Request, invoice_id: str, checkout: str = "", session_id: str = ""
 ) -> RedirectResponse | None:
-    page = await open_page(request, slug)
-    if not isinstance(page, PortalPage):
-        return page
     try:
         await invoice_access.record_portal_view(
             page.actor, invoice_id, via="portal", ip=client_ip(request), user_agent=user_agent(request)
@@ -350,7 +328,8 @@ async def portal_invoice(
         await reload()
 
     async def pay(event: ClickEventArguments) -> None:
-        event.sender.disable()  # one press, one Checkout Session
+        assert isinstance(event.sender, ui.button)
+        event.sender.disable()  # one press, one Checkout Session (a redraw brings it back after a refusal)
         try:
             url = await checkout_service.start_portal_checkout(page.actor, detail.id)
         except ServiceError as exc:
@@ -382,7 +361,12 @@ async def portal_invoice(
     with frame(page, f"Invoice {detail.number}", "/invoices"):
         ui.link("← All invoices", page.href("/invoices")).classes("text-sm")
         content()
-    _follow_payments(page, detail.id, paid_elsewhere)
+    # A card payment landing on this invoice (a webhook, the payer's other tab) redraws it without a reload.
+    follow(
+        InvoicePaymentChanged,
+        lambda event: portal_hears(page.actor, event) and event.invoice_id == detail.id,
+        paid_elsewhere,
+    )
     return None
 
 

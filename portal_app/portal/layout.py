@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 from fastapi import Request
 from fastapi.responses import RedirectResponse
 from nicegui import ui
 
 from portal_app.auth.portal import base_path, current_portal
+from portal_app.live import follow
+from portal_app.pages import PageFunction, guarded_page
 from services.clients import portal_sessions
 from services.core import events
 from services.core.actors import PortalActor
@@ -47,6 +50,29 @@ async def guard(request: Request, slug: str) -> PortalPage | RedirectResponse | 
     if resolved is None:
         return RedirectResponse(f"{base_path(org.slug)}/login", status_code=303)
     return PortalPage(resolved.actor, resolved.session_id, org)
+
+
+def unknown_portal() -> None:
+    ui.context.client.status_code = 404
+    with ui.column().classes("absolute-center items-center gap-2"):
+        ui.icon("search_off", size="xl").classes("text-gray-400")
+        ui.label("There is no client portal at this address.").classes("text-xl")
+
+
+async def open_page(request: Request, slug: str) -> PortalPage | RedirectResponse | None:
+    """The page's context, or what to answer instead (login redirect; unknown portal or portal off, drawn: None)."""
+    page = await guard(request, slug)
+    if page is None:
+        unknown_portal()
+    elif isinstance(page, PortalPage) and not page.org.portal_enabled:
+        portal_off(page)  # before the page asks for any data
+        return None
+    return page
+
+
+def portal_page(path: str, **options: Any) -> Callable[[PageFunction], PageFunction]:
+    """Declare a portal page: its function gets the signed-in contact's `PortalPage` first (see portal_app.pages)."""
+    return guarded_page(path, kind="portal", guard=open_page, context_type=PortalPage, **options)
 
 
 def brand(org: OrganizationView) -> None:
@@ -114,19 +140,16 @@ def _follow_session(page: PortalPage) -> None:
     client = ui.context.client
     login = f"{base_path(page.org.slug)}/login"
 
-    def on_event(item: object) -> None:
-        # Not in the tab that is signing out: navigating now would cancel its sign-out POST before the
-        # browser applies that response's Set-Cookie, and the dead cookie would stay in the browser.
-        if (
-            isinstance(item, events.PortalSessionsEnded)
-            and page.session_id in item.session_ids
-            and not client.storage.get(SIGNING_OUT)
-        ):
-            with client:
-                ui.navigate.to(login)
+    async def leave() -> None:
+        ui.navigate.to(login)
 
-    unsubscribe = events.subscribe(on_event)
-    client.on_delete(unsubscribe)
+    # Not in the tab that is signing out: navigating now would cancel its sign-out POST before the
+    # browser applies that response's Set-Cookie, and the dead cookie would stay in the browser.
+    follow(
+        events.PortalSessionsEnded,
+        lambda event: page.session_id in event.session_ids and not client.storage.get(SIGNING_OUT),
+        leave,
+    )
 
     async def check() -> None:  # catches what no event announces: idle and absolute timeouts
         if not client.storage.get(SIGNING_OUT) and not await portal_sessions.is_live(page.session_id):

@@ -17,17 +17,10 @@ from portal_app.auth.portal import (
     ticket_url,
 )
 from portal_app.auth.requests import client_ip, user_agent
-from portal_app.portal.layout import brand
+from portal_app.portal.layout import brand, unknown_portal
 from services.organizations import organizations
 
 router = APIRouter()
-
-
-def unknown_portal() -> None:
-    ui.context.client.status_code = 404
-    with ui.column().classes("absolute-center items-center gap-2"):
-        ui.icon("search_off", size="xl").classes("text-gray-400")
-        ui.label("There is no client portal at this address.").classes("text-xl")
 
 
 @router.page("/portal/{slug}/login")

@@ -7,34 +7,21 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
 from nicegui import APIRouter, ui
 
 from components.progress import progress_bar
-from portal_app.portal.layout import PortalPage, empty_state, frame, guard, portal_off
-from portal_app.portal.login import unknown_portal
-from portal_app.staff.project_detail import STATUS_LABELS
+from portal_app.portal.layout import PortalPage, empty_state, frame, portal_page
 from services.core.common import Page
 from services.core.formatting import day
 from services.organizations import branding, organizations
 from services.projects import milestones, projects
+from services.projects.projects import STATUS_LABELS
 
 router = APIRouter()
 
 # Served as images only: an SVG or HTML "logo" could carry script.
 LOGO_TYPES = ("image/png", "image/jpeg", "image/gif", "image/webp")
-
-
-async def open_page(request: Request, slug: str) -> PortalPage | RedirectResponse | None:
-    """The page's context, or what to answer instead (login redirect; unknown portal or portal off, drawn: None)."""
-    page = await guard(request, slug)
-    if page is None:
-        unknown_portal()
-    elif isinstance(page, PortalPage) and not page.org.portal_enabled:
-        portal_off(page)  # before the page asks for any data
-        return None
-    return page
 
 
 def project_card(page: PortalPage, project: projects.ProjectView, summary: milestones.Summary | None) -> None:
@@ -56,11 +43,8 @@ async def summaries_of(page: PortalPage, listing: Page[projects.ProjectView]) ->
     return await milestones.summaries(page.actor, [p.id for p in listing.items])
 
 
-@router.page("/portal/{slug}/")
-async def portal_home(request: Request, slug: str) -> RedirectResponse | None:
-    page = await open_page(request, slug)
-    if not isinstance(page, PortalPage):
-        return page
+@portal_page("/portal/{slug}/")
+async def portal_home(page: PortalPage) -> RedirectResponse | None:
     listing = await projects.list_projects(page.actor, limit=6)
     summaries = await summaries_of(page, listing)
     with frame(page, "Home", "/"):
@@ -78,11 +62,8 @@ async def portal_home(request: Request, slug: str) -> RedirectResponse | None:
     return None
 
 
-@router.page("/portal/{slug}/projects")
-async def portal_projects(request: Request, slug: str) -> RedirectResponse | None:
-    page = await open_page(request, slug)
-    if not isinstance(page, PortalPage):
-        return page
+@portal_page("/portal/{slug}/projects")
+async def portal_projects(page: PortalPage) -> RedirectResponse | None:
     listing = await projects.list_projects(page.actor, limit=200)
     summaries = await summaries_of(page, listing)
     with frame(page, "Projects", "/projects"):
@@ -93,11 +74,8 @@ async def portal_projects(request: Request, slug: str) -> RedirectResponse | Non
     return None
 
 
-@router.page("/portal/{slug}/files")
-async def portal_files(request: Request, slug: str) -> RedirectResponse | None:
-    page = await open_page(request, slug)
-    if not isinstance(page, PortalPage):
-        return page
+@portal_page("/portal/{slug}/files")
+async def portal_files(page: PortalPage) -> RedirectResponse | None:
     with frame(page, "Files", "/files"):
         empty_state("folder_open", "No files", "Files we share with you will be listed here.")
     return None

@@ -15,26 +15,24 @@ from dataclasses import dataclass, field
 
 from fastapi import Request
 from fastapi.responses import RedirectResponse
-from nicegui import APIRouter, background_tasks, ui
+from nicegui import ui
 from nicegui.events import ClickEventArguments, ValueChangeEventArguments
 
-from components.forms import FieldErrors, dialog_actions
+from components.forms import FieldErrors, dialog_actions, pressed
 from components.portal_kanban import KanbanCard, KanbanColumn, portal_kanban
 from components.progress import progress_bar
-from portal_app.portal.layout import PortalPage, empty_state, frame
-from portal_app.portal.pages import open_page
-from portal_app.redraw import Coalesced
-from portal_app.staff.project_detail import STATUS_LABELS as PROJECT_STATUS_LABELS
-from services.core import clock, events
+from portal_app.live import Coalesced, follow, portal_hears
+from portal_app.portal.layout import PortalPage, empty_state, frame, portal_page
+from services.core import clock
 from services.core.common import MAX_PAGE_SIZE, Page
 from services.core.errors import NotFound, ServiceError
+from services.core.events import ProjectActivity
 from services.core.formatting import day
 from services.projects import discussion, milestones, notifications, work_requests
 from services.projects.discussion import CommentView, UpdateView
 from services.projects.milestones import ProjectOverview
+from services.projects.projects import STATUS_LABELS as PROJECT_STATUS_LABELS
 from services.projects.work_requests import STATUS_LABELS, Board, RequestCard
-
-router = APIRouter()
 
 UPDATES_PAGE = 20
 
@@ -135,12 +133,8 @@ def _reply_box(drafts: dict[str, str], key: str, send: Send, after: Callable[[],
         text = box.value or ""
         # Forget the draft first: a live redraw while the reply is saved must not bring the sent text back.
         drafts.pop(key, None)
-        event.sender.disable()  # one press, one reply
-        try:
+        async with pressed(event):  # one press, one reply
             problem = await send(text)
-        finally:
-            if not event.sender.is_deleted:
-                event.sender.enable()
         if problem is not None:
             drafts[key] = text
             if not box.is_deleted:
@@ -155,11 +149,8 @@ def _reply_box(drafts: dict[str, str], key: str, send: Send, after: Callable[[],
         ui.button("Reply", icon="send", on_click=submit).props("unelevated no-caps dense").mark(f"send-{key}")
 
 
-@router.page("/portal/{slug}/projects/{project_id}")
-async def portal_project(request: Request, slug: str, project_id: str) -> RedirectResponse | None:
-    page = await open_page(request, slug)
-    if not isinstance(page, PortalPage):
-        return page
+@portal_page("/portal/{slug}/projects/{project_id}")
+async def portal_project(page: PortalPage, request: Request, project_id: str) -> RedirectResponse | None:
     actor = page.actor
     try:
         overview = await milestones.project_overview(actor, project_id)
@@ -345,7 +336,8 @@ async def portal_project(request: Request, slug: str, project_id: str) -> Redire
                 timeline()
                 _feedback_form(page, pid, redraw)
                 _notification_settings(page, preferences)
-    _follow_project(page, pid, redraw)
+    # Changes to this project, here or in another session, redraw it; internal activity never does.
+    follow(ProjectActivity, lambda event: portal_hears(page.actor, event) and event.project_id == pid, redraw)
     return None
 
 
@@ -387,14 +379,12 @@ def _feedback_form(page: PortalPage, project_id: uuid.UUID, redraw: Callable[[],
         thanks = ui.label("").classes("text-sm text-positive").mark("feedback-thanks")
 
         async def send(event: ClickEventArguments) -> None:
-            event.sender.disable()
-            try:
-                await work_requests.send_feedback(page.actor, project_id, text.value or "")
-            except ServiceError as exc:
-                errors.show(getattr(exc, "field", None) or "feedback", exc.message)
-                return
-            finally:
-                event.sender.enable()
+            async with pressed(event):
+                try:
+                    await work_requests.send_feedback(page.actor, project_id, text.value or "")
+                except ServiceError as exc:
+                    errors.show(getattr(exc, "field", None) or "feedback", exc.message)
+                    return
             text.value = ""
             errors.clear()
             thanks.set_text("Thank you! Your feedback is with the project lead.")
@@ -423,21 +413,3 @@ def _notification_settings(page: PortalPage, preferences: notifications.Preferen
 
         updates.on_value_change(save)
         replies.on_value_change(save)
-
-
-def _follow_project(page: PortalPage, project_id: uuid.UUID, redraw: Callable[[], Awaitable[None]]) -> None:
-    """Redraw when someone changes this project, here or in another session; never for internal activity."""
-    client = ui.context.client
-    actor = page.actor
-
-    def on_event(item: object) -> None:
-        if (
-            isinstance(item, events.ProjectActivity)
-            and not item.internal
-            and (item.org_id, item.client_id, item.project_id) == (actor.org_id, actor.client_id, project_id)
-            and not client.is_deleted
-        ):
-            background_tasks.create(redraw(), name=f"redraw project {project_id}", context=client)
-
-    unsubscribe = events.subscribe(on_event)
-    client.on_delete(unsubscribe)

@@ -22,7 +22,7 @@ from services.billing.invoice_views import InvoiceDetail
 from services.billing.presentation import line_amount_minor, status_badge, totals_rows
 from services.card_payments import checkout as checkout_service
 from services.core import formatting
-from services.core.errors import Conflict, Invalid
+from services.core.errors import Conflict, Invalid, ServiceError
 from services.organizations import branding
 from services.organizations.branding import Logo
 
@@ -38,7 +38,10 @@ CHECKOUT_NOTICES = {
     "busy": "There have been many payment attempts for this invoice. Please try again in a few minutes.",
     "not_offered": checkout_service.NOT_OFFERED,
 }
-PAY_REFUSALS = {checkout_service.NothingDue: "nothing_due", checkout_service.TooManyAttempts: "busy"}
+PAY_REFUSALS: dict[type[ServiceError], str] = {
+    checkout_service.NothingDue: "nothing_due",
+    checkout_service.TooManyAttempts: "busy",
+}
 
 
 async def render_pdf(detail: InvoiceDetail, logo: bytes | None) -> bytes:

@@ -1,1 +1,1 @@
-"""The staff workspace: one module per screen, each with its own router."""
+"""The staff workspace: one module per screen, each declaring its pages with `staff_page`."""

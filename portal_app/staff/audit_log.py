@@ -4,15 +4,12 @@ from __future__ import annotations
 
 from datetime import date
 
-from fastapi import Request
 from fastapi.responses import RedirectResponse
-from nicegui import APIRouter, ui
+from nicegui import ui
 
 from components.paged_table import PagedTable
-from portal_app.staff.layout import frame, guard
+from portal_app.staff.layout import StaffPage, frame, staff_page
 from services.core import audit
-
-router = APIRouter()
 
 COLUMNS = [
     {"name": "at", "label": "When (UTC)", "field": "at", "align": "left"},
@@ -30,11 +27,8 @@ def _date(value: str | None) -> date | None:
         return None
 
 
-@router.page("/audit")
-async def audit_page(request: Request) -> RedirectResponse | None:
-    context = await guard(request)
-    if isinstance(context, RedirectResponse):
-        return context
+@staff_page("/audit")
+async def audit_page(context: StaffPage) -> RedirectResponse | None:
     actor = context.actor
     actions = await audit.list_actions(actor)
 

@@ -2,24 +2,22 @@
 
 from __future__ import annotations
 
-from fastapi import Request
 from fastapi.responses import RedirectResponse
-from nicegui import APIRouter, ui
+from nicegui import ui
 
 from components.forms import FieldErrors, dialog_actions
 from components.status_badge import status_badge
 from portal_app.staff.clients import client_dialog
 from portal_app.staff.contact_access import contact_row
-from portal_app.staff.layout import frame, guard, not_found
-from portal_app.staff.project_detail import STATUS_LABELS, project_dialog
+from portal_app.staff.layout import StaffPage, frame, not_found, staff_page
+from portal_app.staff.project_detail import project_dialog
 from services.billing import invoice_listing, presentation
 from services.clients import clients, contacts
 from services.core.actors import StaffActor
 from services.core.errors import NotFound, ServiceError
 from services.core.formatting import amount
 from services.projects import projects
-
-router = APIRouter()
+from services.projects.projects import STATUS_LABELS
 
 
 def contact_dialog(actor: StaffActor, client_id, on_saved) -> ui.dialog:
@@ -56,11 +54,8 @@ def contact_dialog(actor: StaffActor, client_id, on_saved) -> ui.dialog:
     return dialog
 
 
-@router.page("/clients/{client_id}")
-async def client_page(request: Request, client_id: str) -> RedirectResponse | None:
-    context = await guard(request)
-    if isinstance(context, RedirectResponse):
-        return context
+@staff_page("/clients/{client_id}")
+async def client_page(context: StaffPage, client_id: str) -> RedirectResponse | None:
     actor = context.actor
     try:
         client = await clients.get_client(actor, client_id)

@@ -4,27 +4,22 @@ from __future__ import annotations
 
 from fastapi import Request
 from fastapi.responses import RedirectResponse
-from nicegui import APIRouter, ui
+from nicegui import ui
 
-from portal_app.redraw import Coalesced
-from portal_app.staff.layout import frame, guard, not_found
-from portal_app.staff.live import follow_projects
+from portal_app.live import Coalesced, follow, staff_hears
+from portal_app.staff.layout import StaffPage, frame, not_found, staff_page
 from portal_app.staff.project_board import BoardSection
 from portal_app.staff.request_detail import RequestPanel
 from services.clients import clients
 from services.core.common import MAX_PAGE_SIZE
 from services.core.errors import NotFound
+from services.core.events import ProjectActivity
 from services.projects import work_requests
 from services.staff import staff
 
-router = APIRouter()
 
-
-@router.page("/clients/{client_id}/requests")
-async def client_requests_page(request: Request, client_id: str) -> RedirectResponse | None:
-    context = await guard(request)
-    if isinstance(context, RedirectResponse):
-        return context
+@staff_page("/clients/{client_id}/requests")
+async def client_requests_page(context: StaffPage, request: Request, client_id: str) -> RedirectResponse | None:
     actor = context.actor
     try:
         client = await clients.get_client(actor, client_id)
@@ -60,5 +55,5 @@ async def client_requests_page(request: Request, client_id: str) -> RedirectResp
             across_projects=True,
         )
         board.draw()
-    follow_projects(actor, lambda item: item.client_id == client.id, redraw)
+    follow(ProjectActivity, lambda event: staff_hears(actor, event) and event.client_id == client.id, redraw)
     return None

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-from fastapi import Request
 from fastapi.responses import RedirectResponse
-from nicegui import APIRouter, ui
+from nicegui import ui
 
 from components.forms import FieldErrors, dialog_actions
 from components.paged_table import PagedTable
-from portal_app.staff.layout import frame, guard
+from portal_app.staff.layout import StaffPage, frame, staff_page
 from services.clients import clients
 from services.core.actors import StaffActor
 from services.core.errors import ServiceError
-
-router = APIRouter()
 
 COLUMNS = [
     {"name": "name", "label": "Name", "field": "name", "align": "left"},
@@ -59,11 +56,8 @@ def client_dialog(actor: StaffActor, on_saved, existing: clients.ClientView | No
     return dialog
 
 
-@router.page("/clients")
-async def clients_page(request: Request, q: str = "") -> RedirectResponse | None:
-    context = await guard(request)
-    if isinstance(context, RedirectResponse):
-        return context
+@staff_page("/clients")
+async def clients_page(context: StaffPage, q: str = "") -> RedirectResponse | None:
     actor = context.actor
 
     async def fetch(limit: int, offset: int) -> tuple[list[dict], int]:

@@ -13,15 +13,13 @@ from services.core.errors import ServiceError
 
 
 def contact_row(actor: StaffActor, contact: ContactView, on_changed: Callable[[], Awaitable[None]]) -> None:
-    async def toggle(**change: bool) -> None:
+    async def toggle(what: str, change: contacts.ContactChanges, state: bool) -> None:
         try:
-            view = await contacts.update_contact(actor, contact.id, contacts.ContactChanges(**change))
+            view = await contacts.update_contact(actor, contact.id, change)
         except ServiceError as exc:
             ui.notify(exc.message, type="negative")
         else:
-            what = {"portal_enabled": "Portal access", "billing": "Billing"}.get(next(iter(change)), "Contact")
-            state = "on" if next(iter(change.values())) else "off"
-            ui.notify(f"{what} {state} for {view.email}", type="positive")
+            ui.notify(f"{what} {'on' if state else 'off'} for {view.email}", type="positive")
         await on_changed()
 
     async def invite() -> None:
@@ -45,14 +43,20 @@ def contact_row(actor: StaffActor, contact: ContactView, on_changed: Callable[[]
                 else "Never signed in"
             ).classes("text-xs text-gray-500")
             ui.switch(
-                "Portal access", value=contact.portal_enabled, on_change=lambda e: toggle(portal_enabled=e.value)
+                "Portal access",
+                value=contact.portal_enabled,
+                on_change=lambda e: toggle("Portal access", contacts.ContactChanges(portal_enabled=e.value), e.value),
             ).props(f"aria-label='Portal access for {contact.email}'")
-            ui.switch("Billing", value=contact.billing, on_change=lambda e: toggle(billing=e.value)).props(
-                f"aria-label='Billing: {contact.email}'"
-            ).tooltip("Receives invoices and payment reminders")
-            ui.switch("Active", value=contact.active, on_change=lambda e: toggle(active=e.value)).props(
-                f"aria-label='Active: {contact.email}'"
-            )
+            ui.switch(
+                "Billing",
+                value=contact.billing,
+                on_change=lambda e: toggle("Billing", contacts.ContactChanges(billing=e.value), e.value),
+            ).props(f"aria-label='Billing: {contact.email}'").tooltip("Receives invoices and payment reminders")
+            ui.switch(
+                "Active",
+                value=contact.active,
+                on_change=lambda e: toggle("Contact", contacts.ContactChanges(active=e.value), e.value),
+            ).props(f"aria-label='Active: {contact.email}'")
             invite_button = ui.button("Send invitation", icon="send", on_click=invite).props("flat dense no-caps")
             invite_button.mark(f"invite-{contact.email}")
             if not (contact.active and contact.portal_enabled):

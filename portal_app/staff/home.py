@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-from fastapi import Request
 from fastapi.responses import RedirectResponse
-from nicegui import APIRouter, ui
+from nicegui import ui
 
 from components.copy_link import copy_link
 from components.stat_card import stat_card
 from portal_app.runtime import get_settings
-from portal_app.staff.layout import frame, guard
+from portal_app.staff.layout import StaffPage, frame, staff_page
 from services.billing import receivables
 from services.core import audit, money
 from services.core.formatting import amount
 from services.organizations import organizations
-
-router = APIRouter()
 
 
 def portal_url(slug: str) -> str:
@@ -75,11 +72,8 @@ def cash_chart(rows: list[receivables.MonthRow]) -> None:
             ).classes("text-xs text-gray-500")
 
 
-@router.page("/")
-async def home_page(request: Request) -> RedirectResponse | None:
-    context = await guard(request)
-    if isinstance(context, RedirectResponse):
-        return context
+@staff_page("/")
+async def home_page(context: StaffPage) -> RedirectResponse | None:
     org = context.org
     counts = await organizations.workspace_counts(context.actor)
     recent = await audit.list_events(context.actor, audit.AuditFilter(), limit=8)

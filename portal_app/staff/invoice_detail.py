@@ -2,31 +2,29 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Awaitable, Callable
 
-from fastapi import Request
 from fastapi.responses import RedirectResponse
-from nicegui import APIRouter, background_tasks, ui
+from nicegui import ui
 
 from components.copy_link import copy_link
 from components.forms import FieldErrors, dialog_actions
 from components.invoice_totals import invoice_totals
 from components.status_badge import status_badge
+from portal_app.live import follow, staff_hears
 from portal_app.routes.staff_downloads import pdf_path
 from portal_app.staff.invoices import parse_date
-from portal_app.staff.layout import frame, guard, not_found
+from portal_app.staff.layout import StaffPage, frame, not_found, staff_page
 from services.billing import invoice_views, invoices, manual_payments, presentation
 from services.billing.invoice_views import InvoiceDetail
 from services.billing.presentation import line_amount_minor, totals_rows
 from services.card_payments import checkout_views
 from services.card_payments.checkout_views import AttemptRow
-from services.core import clock, events, money
+from services.core import clock, money
 from services.core.actors import StaffActor
 from services.core.errors import NotFound, ServiceError
+from services.core.events import InvoicePaymentChanged
 from services.core.formatting import amount, number
-
-router = APIRouter()
 
 LINE_COLUMNS = [
     {"name": "description", "label": "Description", "field": "description", "align": "left"},
@@ -227,11 +225,8 @@ def attempt_list(attempts: list[AttemptRow]) -> None:
                 ui.label(attempt.stripe_session_id).classes("font-mono text-xs text-gray-500 break-all")
 
 
-@router.page("/invoices/{invoice_id}")
-async def invoice_page(request: Request, invoice_id: str) -> RedirectResponse | None:
-    context = await guard(request)
-    if isinstance(context, RedirectResponse):
-        return context
+@staff_page("/invoices/{invoice_id}")
+async def invoice_page(context: StaffPage, invoice_id: str) -> RedirectResponse | None:
     actor = context.actor
     try:
         detail = await invoices.get_invoice(actor, invoice_id)
@@ -316,21 +311,6 @@ async def invoice_page(request: Request, invoice_id: str) -> RedirectResponse | 
         open_payment = payment_dialog(actor, current, refresh)
         open_void = void_dialog(actor, current, refresh)
         content()
-    _follow_payments(actor, detail.id, reload)
+    # A card payment landing on this invoice (a webhook, a payer's return) redraws it without a reload.
+    follow(InvoicePaymentChanged, lambda event: staff_hears(actor, event) and event.invoice_id == detail.id, reload)
     return None
-
-
-def _follow_payments(actor: StaffActor, invoice_id: uuid.UUID, reload: Callable[[], Awaitable[None]]) -> None:
-    """Redraw when a card payment lands on this invoice (a webhook, a payer's return), without a reload."""
-    client = ui.context.client
-
-    def on_event(item: object) -> None:
-        if (
-            isinstance(item, events.InvoicePaymentChanged)
-            and (item.org_id, item.invoice_id) == (actor.org_id, invoice_id)
-            and not client.is_deleted
-        ):
-            background_tasks.create(reload(), name=f"redraw invoice {invoice_id}", context=client)
-
-    unsubscribe = events.subscribe(on_event)
-    client.on_delete(unsubscribe)

@@ -12,11 +12,11 @@ from decimal import Decimal
 
 from fastapi import Request
 from fastapi.responses import RedirectResponse
-from nicegui import APIRouter, ui
+from nicegui import ui
 
 from components.forms import FieldErrors
 from portal_app.staff.invoices import parse_date
-from portal_app.staff.layout import frame, guard, not_found
+from portal_app.staff.layout import StaffPage, frame, not_found, staff_page
 from services.billing import invoice_math, invoice_views, invoices
 from services.clients import clients
 from services.core import clock, money
@@ -25,8 +25,6 @@ from services.core.errors import Invalid, NotFound, ServiceError
 from services.core.formatting import amount, number
 from services.organizations import organizations
 from services.projects import projects
-
-router = APIRouter()
 
 LINE_FIELDS = ("description", "quantity", "unit_price", "tax_rate")
 CURRENCIES = sorted(money.EXPONENTS)
@@ -297,11 +295,8 @@ async def editor(actor: StaffActor, detail: invoice_views.InvoiceDetail | None, 
         save_button = ui.button("Save draft", icon="save", on_click=save)
 
 
-@router.page("/invoices/new")
-async def new_invoice_page(request: Request) -> RedirectResponse | None:
-    context = await guard(request)
-    if isinstance(context, RedirectResponse):
-        return context
+@staff_page("/invoices/new")
+async def new_invoice_page(context: StaffPage, request: Request) -> RedirectResponse | None:
     with frame(context, "New invoice"):
         ui.link("← All invoices", "/invoices").classes("text-sm")
         # Read from the query string: NiceGUI reserves a page parameter named `client` for its own Client.
@@ -309,11 +304,8 @@ async def new_invoice_page(request: Request) -> RedirectResponse | None:
     return None
 
 
-@router.page("/invoices/{invoice_id}/edit")
-async def edit_invoice_page(request: Request, invoice_id: str) -> RedirectResponse | None:
-    context = await guard(request)
-    if isinstance(context, RedirectResponse):
-        return context
+@staff_page("/invoices/{invoice_id}/edit")
+async def edit_invoice_page(context: StaffPage, invoice_id: str) -> RedirectResponse | None:
     try:
         detail = await invoices.get_invoice(context.actor, invoice_id)
     except NotFound:

@@ -7,18 +7,16 @@ from datetime import date
 
 from fastapi import Request
 from fastapi.responses import RedirectResponse
-from nicegui import APIRouter, ui
+from nicegui import ui
 
 from components.forms import FieldErrors
 from components.paged_table import PagedTable
 from components.status_badge import TABLE_SLOT
-from portal_app.staff.layout import frame, guard
+from portal_app.staff.layout import StaffPage, frame, staff_page
 from services.billing import invoice_listing, invoice_views, presentation
 from services.clients import clients
 from services.core.errors import ServiceError
 from services.core.formatting import amount
-
-router = APIRouter()
 
 STATUS_FILTERS = {
     "": "All",
@@ -60,11 +58,8 @@ def invoice_row(row: invoice_views.InvoiceRow) -> dict:
     }
 
 
-@router.page("/invoices")
-async def invoices_page(request: Request, status: str = "") -> RedirectResponse | None:
-    context = await guard(request)
-    if isinstance(context, RedirectResponse):
-        return context
+@staff_page("/invoices")
+async def invoices_page(context: StaffPage, request: Request, status: str = "") -> RedirectResponse | None:
     actor = context.actor
     client = request.query_params.get("client", "")  # NiceGUI reserves a page parameter named `client`
     client_page = await clients.list_clients(actor, limit=200)

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 from fastapi import Request
 from fastapi.responses import RedirectResponse
 from nicegui import ui
 
 from portal_app.auth.staff import SIGN_OUT_PATH, current_staff, login_redirect
+from portal_app.pages import PageFunction, guarded_page
 from services.core.actors import StaffActor
 from services.organizations import organizations
 from services.organizations.organizations import OrganizationView
@@ -46,11 +48,17 @@ async def guard(request: Request) -> StaffPage | RedirectResponse:
     return StaffPage(context.actor, context.session_id, await organizations.get_organization(context.actor))
 
 
+def staff_page(path: str, **options: Any) -> Callable[[PageFunction], PageFunction]:
+    """Declare a staff page: its function gets the signed-in `StaffPage` first (see portal_app.pages)."""
+    return guarded_page(path, kind="staff", guard=guard, context_type=StaffPage, **options)
+
+
 @contextmanager
 def frame(context: StaffPage, title: str) -> Iterator[None]:
     ui.page_title(f"{title} · Portico")
     ui.colors(primary="#4f46e5")
     current = ui.context.client.page.path
+    drawer: ui.left_drawer  # opened by the header's menu button, built below it
     with ui.header().classes("items-center justify-between bg-white text-gray-900 border-b border-gray-200 px-4 py-2"):
         with ui.row().classes("items-center gap-2"):
             ui.button(icon="menu", on_click=lambda: drawer.toggle()).props(

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from fastapi import Request
 from fastapi.responses import RedirectResponse
-from nicegui import APIRouter, ui
+from nicegui import ui
 
 from components.paged_table import PagedTable
-from portal_app.staff.layout import frame, guard
+from portal_app.staff.layout import StaffPage, frame, staff_page
 from services.staff import staff
-
-router = APIRouter()
 
 COLUMNS = [
     {"name": "name", "label": "Name", "field": "name", "align": "left"},
@@ -22,11 +19,8 @@ COLUMNS = [
 ROLE_LABELS = {"owner": "Owner", "admin": "Admin", "member": "Member"}
 
 
-@router.page("/people")
-async def people_page(request: Request) -> RedirectResponse | None:
-    context = await guard(request)
-    if isinstance(context, RedirectResponse):
-        return context
+@staff_page("/people")
+async def people_page(context: StaffPage) -> RedirectResponse | None:
     actor = context.actor
 
     async def fetch(limit: int, offset: int) -> tuple[list[dict], int]:

@@ -12,13 +12,12 @@ from collections.abc import Callable
 
 from fastapi import Request
 from fastapi.responses import RedirectResponse
-from nicegui import APIRouter, ui
+from nicegui import ui
 
 from components.forms import FieldErrors, dialog_actions
 from models.projects import ProjectStatus
-from portal_app.redraw import Coalesced
-from portal_app.staff.layout import frame, guard, not_found
-from portal_app.staff.live import follow_projects
+from portal_app.live import Coalesced, follow, staff_hears
+from portal_app.staff.layout import StaffPage, frame, not_found, staff_page
 from portal_app.staff.project_board import BoardSection, new_request_dialog
 from portal_app.staff.project_feed import PAGE_SIZE, ProjectFeed
 from portal_app.staff.project_milestones import MilestonesSection, parse_day
@@ -26,18 +25,10 @@ from portal_app.staff.request_detail import RequestPanel
 from services.core.actors import StaffActor
 from services.core.common import MAX_PAGE_SIZE
 from services.core.errors import NotFound, ServiceError
+from services.core.events import ProjectActivity
 from services.projects import discussion, milestones, projects, work_requests
+from services.projects.projects import STATUS_LABELS
 from services.staff import staff
-
-router = APIRouter()
-
-STATUS_LABELS = {
-    ProjectStatus.planned: "Planned",
-    ProjectStatus.active: "Active",
-    ProjectStatus.on_hold: "On hold",
-    ProjectStatus.completed: "Completed",
-    ProjectStatus.cancelled: "Cancelled",
-}
 
 
 async def project_dialog(
@@ -124,11 +115,8 @@ async def project_dialog(
     return dialog
 
 
-@router.page("/projects/{project_id}")
-async def project_page(request: Request, project_id: str) -> RedirectResponse | None:
-    context = await guard(request)
-    if isinstance(context, RedirectResponse):
-        return context
+@staff_page("/projects/{project_id}")
+async def project_page(context: StaffPage, request: Request, project_id: str) -> RedirectResponse | None:
     actor = context.actor
     try:
         overview = await milestones.project_overview(actor, project_id)
@@ -141,6 +129,7 @@ async def project_page(request: Request, project_id: str) -> RedirectResponse | 
         return None
     members = await staff.list_staff(actor, limit=MAX_PAGE_SIZE)
     project = overview.project
+    edit: ui.dialog  # the edit form, built in the page below; redrawn from what is saved after a change
 
     async def reload() -> None:
         nonlocal overview, project, edit
@@ -192,7 +181,7 @@ async def project_page(request: Request, project_id: str) -> RedirectResponse | 
         feed = ProjectFeed(actor, pid, first_updates)
         feed.composer()
         feed.entries()
-    follow_projects(actor, lambda item: item.project_id == pid, redraw)
+    follow(ProjectActivity, lambda event: staff_hears(actor, event) and event.project_id == pid, redraw)
     return None
 
 

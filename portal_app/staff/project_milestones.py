@@ -164,8 +164,12 @@ class MilestonesSection:
 
                 ui.button("Add", icon="add", on_click=add).props("unelevated no-caps").mark("milestone-add")
         form.visible = False
-        opener = ui.button("Add milestone", icon="add", on_click=lambda: (form.set_visibility(True), opener.delete()))
-        opener.props("flat no-caps")
+
+        def open_form() -> None:
+            form.set_visibility(True)
+            opener.delete()
+
+        opener = ui.button("Add milestone", icon="add", on_click=open_form).props("flat no-caps")
 
     async def _edit(self, milestone: MilestoneView) -> None:
         with self.anchor, ui.dialog() as dialog, ui.card().classes("w-full max-w-md"):

@@ -2,24 +2,21 @@
 
 from __future__ import annotations
 
-from fastapi import Request
 from fastapi.responses import RedirectResponse
-from nicegui import APIRouter, ui
+from nicegui import ui
 
 from components.copy_link import copy_link
 from components.forms import FieldErrors
 from portal_app.runtime import get_settings
 from portal_app.staff.home import portal_url
 from portal_app.staff.invoice_settings import invoicing_form, logo_form
-from portal_app.staff.layout import frame, guard
+from portal_app.staff.layout import StaffPage, frame, staff_page
 from portal_app.staff.stripe_settings import stripe_section
 from portal_app.staff.undelivered_mail import undelivered_section
 from services.core.actors import StaffActor
 from services.core.errors import ServiceError
 from services.organizations import organizations
 from services.staff import api_tokens
-
-router = APIRouter()
 
 
 def organization_form(actor: StaffActor, org: organizations.OrganizationView) -> None:
@@ -120,11 +117,8 @@ async def token_section(actor: StaffActor) -> None:
         await token_list()
 
 
-@router.page("/settings")
-async def settings_page(request: Request) -> RedirectResponse | None:
-    context = await guard(request)
-    if isinstance(context, RedirectResponse):
-        return context
+@staff_page("/settings")
+async def settings_page(context: StaffPage) -> RedirectResponse | None:
     org = context.org
     invoicing = await organizations.get_invoice_settings(context.actor)
     with frame(context, "Settings"):

@@ -12,6 +12,7 @@ from nicegui import ui
 from nicegui.events import ClickEventArguments
 
 from components.copy_link import copy_link
+from components.forms import pressed
 from services.card_payments import checkout, checkout_views
 from services.card_payments.checkout_views import StripeOverview
 from services.core.actors import StaffActor
@@ -92,13 +93,10 @@ def _webhook_setup(overview: StripeOverview) -> None:
 
 def _connection_check(actor: StaffActor) -> None:
     async def check(event: ClickEventArguments) -> None:
-        event.sender.disable()
         result.set_text("Asking Stripe…")
         result.classes(replace="text-sm text-gray-600")
-        try:
+        async with pressed(event):
             reason = await checkout_views.check_stripe(actor)
-        finally:
-            event.sender.enable()
         if reason:
             result.set_text(f"Stripe did not answer: {reason}")
             result.classes(replace="text-sm text-negative")

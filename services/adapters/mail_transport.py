@@ -71,8 +71,9 @@ def deliver(msg: EmailMessage, file_stem: str) -> None:
     _config.outbox_dir.mkdir(parents=True, exist_ok=True)
     path = _config.outbox_dir / f"{file_stem}.eml"
     path.write_bytes(bytes(msg))
+    plain = msg.get_body(("plain",))
     log.info(
-        "mail to %s: %s (written to %s)\n%s", msg["To"], msg["Subject"], path, msg.get_body(("plain",)).get_content()
+        "mail to %s: %s (written to %s)\n%s", msg["To"], msg["Subject"], path, plain.get_content() if plain else ""
     )
 
 

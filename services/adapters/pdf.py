@@ -73,7 +73,7 @@ class _NumberedCanvas(canvas.Canvas):
     """Two passes: each page is kept until the document ends, when the count is known for "Page x of y"."""
 
     def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        super().__init__(*args, **kwargs)
         self._kept: list[dict] = []
 
     def showPage(self) -> None:

@@ -36,7 +36,7 @@ from services.billing.manual_payments import status_after_payment
 from services.card_payments import payment_mail
 from services.core import audit, clock, config, events, money
 from services.core.actors import Actor, PortalActor, SystemActor
-from services.core.db import insert_or_skip, unit_of_work
+from services.core.db import insert_or_skip, rows_affected, unit_of_work
 from services.core.errors import Conflict, NotFound, ServiceError
 
 log = logging.getLogger("portico.checkout")
@@ -647,4 +647,4 @@ async def purge_events() -> int:
         result = await session.execute(
             delete(StripeEvent).where(StripeEvent.received_at < clock.now() - EVENT_RETENTION)
         )
-        return result.rowcount or 0
+        return rows_affected(result)

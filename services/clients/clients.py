@@ -37,6 +37,16 @@ class ClientInput:
 
 
 @dataclass(frozen=True, slots=True)
+class ClientChanges:
+    """A partial update: None leaves a field as it is; an empty string clears email, phone or address."""
+
+    name: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    address: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class ClientView:
     id: uuid.UUID
     name: str
@@ -63,14 +73,19 @@ def _view(client: Client) -> ClientView:
     )
 
 
-def _clean(data: ClientInput) -> dict[str, str]:
-    email = data.email.strip()
-    return {
-        "name": required_text(data.name, "name", "Name", 200),
-        "email": normalize_email(email) if email else "",
-        "phone": optional_text(data.phone, "phone", "Phone", 50),
-        "address": optional_text(data.address, "address", "Address", 1000, max_lines=ADDRESS_LINES),
-    }
+def _clean(data: ClientInput | ClientChanges) -> dict[str, str]:
+    """The fields `data` sets, checked and normalized: all of a ClientInput's, those not None of a ClientChanges."""
+    values: dict[str, str] = {}
+    if data.name is not None:
+        values["name"] = required_text(data.name, "name", "Name", 200)
+    if data.email is not None:
+        email = data.email.strip()
+        values["email"] = normalize_email(email) if email else ""
+    if data.phone is not None:
+        values["phone"] = optional_text(data.phone, "phone", "Phone", 50)
+    if data.address is not None:
+        values["address"] = optional_text(data.address, "address", "Address", 1000, max_lines=ADDRESS_LINES)
+    return values
 
 
 async def load_client(session: AsyncSession, actor: Actor, client_id: uuid.UUID | str) -> Client:
@@ -96,11 +111,13 @@ async def create_client(actor: Actor, data: ClientInput) -> ClientView:
         return _view(client)
 
 
-async def update_client(actor: Actor, client_id: uuid.UUID | str, data: ClientInput) -> ClientView:
+async def update_client(actor: Actor, client_id: uuid.UUID | str, data: ClientInput | ClientChanges) -> ClientView:
+    """Sets what `data` gives, in one unit of work: every field of a ClientInput (the staff form), only the fields
+    a ClientChanges gives (the API's PATCH)."""
     require_staff(actor)
-    values = _clean(data)
     async with unit_of_work(actor) as session:
         client = await load_client(session, actor, client_id)
+        values = _clean(data)
         changed = {k: [getattr(client, k), v] for k, v in values.items() if getattr(client, k) != v}
         for key, value in values.items():
             setattr(client, key, value)

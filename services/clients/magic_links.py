@@ -23,7 +23,7 @@ from services.clients.contacts import load_contact
 from services.core import audit, clock, config
 from services.core.actors import Actor, PortalActor, SystemActor, require_staff
 from services.core.common import hash_secret, new_secret, normalize_email, same_secret
-from services.core.db import unit_of_work
+from services.core.db import rows_affected, unit_of_work
 from services.core.errors import Invalid
 from services.mail import outbox
 
@@ -263,4 +263,4 @@ async def purge_expired() -> int:
                 )
             )
         )
-        return result.rowcount or 0
+        return rows_affected(result)

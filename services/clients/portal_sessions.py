@@ -14,7 +14,7 @@ from models.portal import PortalSession
 from services.core import audit, browser_sessions, clock, events
 from services.core.actors import Actor, PortalActor, SystemActor, require_staff
 from services.core.common import hash_secret, new_secret, parse_id
-from services.core.db import unit_of_work
+from services.core.db import rows_affected, unit_of_work
 from services.core.errors import NotFound
 
 IDLE_TIMEOUT = timedelta(days=7)
@@ -209,4 +209,4 @@ async def purge_expired() -> int:
         result = await session.execute(
             delete(PortalSession).where(browser_sessions.dead(PortalSession, now, IDLE_TIMEOUT))
         )
-        return result.rowcount or 0
+        return rows_affected(result)

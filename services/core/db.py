@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from sqlalchemy import ColumnElement, Insert, Table, event
+from sqlalchemy import ColumnElement, CursorResult, FromClause, Insert, Result, Table, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import NullPool
@@ -83,7 +83,7 @@ async def unit_of_work(actor: Actor) -> AsyncIterator[AsyncSession]:
 
 
 def insert_or_skip(
-    session: AsyncSession, table: Table, conflict_columns: list[str], returning: ColumnElement
+    session: AsyncSession, table: Table | FromClause, conflict_columns: list[str], returning: ColumnElement
 ) -> Insert:
     """INSERT … ON CONFLICT (columns) DO NOTHING RETURNING …, in the session's dialect.
 
@@ -92,3 +92,9 @@ def insert_or_skip(
     """
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     return dialect.insert(table).on_conflict_do_nothing(index_elements=conflict_columns).returning(returning)
+
+
+def rows_affected(result: Result[Any]) -> int:
+    """How many rows an UPDATE or DELETE executed through a session changed (a cursor result underneath)."""
+    assert isinstance(result, CursorResult)
+    return result.rowcount or 0

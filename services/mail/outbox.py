@@ -23,7 +23,7 @@ from services.adapters import mail_transport
 from services.core import clock
 from services.core.actors import Actor, SystemActor, require_staff
 from services.core.common import one_line
-from services.core.db import unit_of_work
+from services.core.db import rows_affected, unit_of_work
 
 log = logging.getLogger("portico.outbox")
 
@@ -136,7 +136,7 @@ async def _claim(mail_id: uuid.UUID, now) -> OutboxMail | None:
             .values(status=MailStatus.sending, claimed_at=clock.now())
             .execution_options(synchronize_session=False)
         )
-        if result.rowcount != 1:
+        if rows_affected(result) != 1:
             return None  # another worker has it
         return await session.get(OutboxMail, mail_id, options=[selectinload(OutboxMail.attachments)])
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import enum
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Final
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,6 +23,14 @@ from services.core.db import unit_of_work
 from services.core.errors import Invalid, NotFound
 from services.core.scoping import visible
 
+STATUS_LABELS = {
+    ProjectStatus.planned: "Planned",
+    ProjectStatus.active: "Active",
+    ProjectStatus.on_hold: "On hold",
+    ProjectStatus.completed: "Completed",
+    ProjectStatus.cancelled: "Cancelled",
+}
+
 
 @dataclass(frozen=True, slots=True)
 class ProjectInput:
@@ -31,6 +41,28 @@ class ProjectInput:
     lead_user_id: uuid.UUID | None = None
     start_date: date | None = None
     due_date: date | None = None
+
+
+class Keep(enum.Enum):
+    """KEEP's type. In a partial update, KEEP leaves a field as it is where None would clear it."""
+
+    KEEP = "keep"
+
+
+KEEP: Final = Keep.KEEP
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectChanges:
+    """A partial update: KEEP leaves a field as it is; None clears the lead or a date."""
+
+    name: str | Keep = KEEP
+    description: str | Keep = KEEP
+    status: str | Keep = KEEP
+    phase: str | Keep = KEEP
+    lead_user_id: uuid.UUID | Keep | None = KEEP
+    start_date: date | Keep | None = KEEP
+    due_date: date | Keep | None = KEEP
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,18 +99,31 @@ async def _check_lead(session: AsyncSession, org_id: uuid.UUID, user_id: uuid.UU
         raise Invalid("The project lead must be a member of this organization.", "lead_user_id")
 
 
-def _clean(data: ProjectInput) -> dict[str, object]:
-    if data.start_date and data.due_date and data.due_date < data.start_date:
+def _clean(data: ProjectInput | ProjectChanges, current: Project | None = None) -> dict[str, object]:
+    """The fields `data` sets, checked: all of a ProjectInput's, those not KEEP of a ProjectChanges (whose dates are
+    checked against the ones `current` keeps)."""
+    start = current.start_date if current and data.start_date is KEEP else data.start_date
+    due = current.due_date if current and data.due_date is KEEP else data.due_date
+    if isinstance(start, date) and isinstance(due, date) and due < start:
         raise Invalid("The due date cannot be before the start date.", "due_date")
-    return {
-        "name": required_text(data.name, "name", "Name", 200),
-        "description": optional_text(data.description, "description", "Description", 4000, max_lines=LONG_TEXT_LINES),
-        "status": _status(data.status),
-        "phase": optional_text(data.phase, "phase", "Phase", 100),
-        "lead_user_id": data.lead_user_id,
-        "start_date": data.start_date,
-        "due_date": data.due_date,
-    }
+    values: dict[str, object] = {}
+    if data.name is not KEEP:
+        values["name"] = required_text(data.name, "name", "Name", 200)
+    if data.description is not KEEP:
+        values["description"] = optional_text(
+            data.description, "description", "Description", 4000, max_lines=LONG_TEXT_LINES
+        )
+    if data.status is not KEEP:
+        values["status"] = _status(data.status)
+    if data.phase is not KEEP:
+        values["phase"] = optional_text(data.phase, "phase", "Phase", 100)
+    if data.lead_user_id is not KEEP:
+        values["lead_user_id"] = data.lead_user_id
+    if data.start_date is not KEEP:
+        values["start_date"] = data.start_date
+    if data.due_date is not KEEP:
+        values["due_date"] = data.due_date
+    return values
 
 
 def _select_views():
@@ -136,12 +181,15 @@ async def create_project(actor: Actor, client_id: uuid.UUID | str, data: Project
     return await get_project(actor, project.id)
 
 
-async def update_project(actor: Actor, project_id: uuid.UUID | str, data: ProjectInput) -> ProjectView:
+async def update_project(actor: Actor, project_id: uuid.UUID | str, data: ProjectInput | ProjectChanges) -> ProjectView:
+    """Sets what `data` gives, in one unit of work: every field of a ProjectInput (the staff form), only the fields
+    a ProjectChanges does not KEEP (the API's PATCH)."""
     staff = require_staff(actor)
-    values = _clean(data)
     async with unit_of_work(actor) as session:
         project = await load_project(session, actor, project_id)
-        await _check_lead(session, staff.org_id, data.lead_user_id)
+        values = _clean(data, project)
+        if data.lead_user_id is not KEEP:
+            await _check_lead(session, staff.org_id, data.lead_user_id)
         changed = {k: [str(getattr(project, k)), str(v)] for k, v in values.items() if getattr(project, k) != v}
         for key, value in values.items():
             setattr(project, key, value)

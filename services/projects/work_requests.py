@@ -11,7 +11,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import case, func, select, update
+from sqlalchemy import ColumnElement, case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -29,6 +29,7 @@ from services.core.errors import Invalid, NotFound
 from services.core.scoping import visible
 from services.mail import outbox
 from services.projects import projects
+from services.projects.projects import KEEP, Keep
 from services.staff import staff
 
 STATUS_LABELS = {RequestStatus.backlog: "Backlog", RequestStatus.in_progress: "In progress", RequestStatus.done: "Done"}
@@ -42,6 +43,18 @@ BOARD_LIMIT = 500  # cards per board; a project with more is better served by th
 class RequestInput:
     title: str
     description: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class RequestChanges:
+    """A partial update: KEEP leaves a field as it is; assignee_user_id None unassigns. A status without a position
+    puts the card at the bottom of that column; a position without a status moves it within its column."""
+
+    title: str | Keep = KEEP
+    description: str | Keep = KEEP
+    status: str | Keep = KEEP
+    position: int | Keep = KEEP
+    assignee_user_id: uuid.UUID | Keep | None = KEEP
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,18 +94,22 @@ def parse_status(value: object) -> RequestStatus:
         raise Invalid("Status must be one of: backlog, in_progress, done.", "status") from None
 
 
-async def load_request(session: AsyncSession, actor: Actor, request_id: uuid.UUID | str) -> WorkRequest:
-    found = await session.scalar(
-        select(WorkRequest).where(
-            WorkRequest.id == parse_id(request_id, "Request not found"), *visible(actor, WorkRequest)
-        )
+async def load_request(
+    session: AsyncSession, actor: Actor, request_id: uuid.UUID | str, *, for_update: bool = False
+) -> WorkRequest:
+    """The request row if the actor may see it, else NotFound; `for_update` locks it until the transaction ends."""
+    statement = select(WorkRequest).where(
+        WorkRequest.id == parse_id(request_id, "Request not found"), *visible(actor, WorkRequest)
     )
+    found = await session.scalar(statement.with_for_update() if for_update else statement)
     if found is None:
         raise NotFound("Request not found")
     return found
 
 
-async def _cards(session: AsyncSession, actor: Actor, *conditions: object, limit: int, offset: int = 0) -> list:
+async def _cards(
+    session: AsyncSession, actor: Actor, *conditions: ColumnElement[bool], limit: int, offset: int = 0
+) -> list:
     """Cards in board order, with their names and comment counts, in one query. Staff names only for staff:
     a portal actor's query does not even join the staff table."""
     staff_view = isinstance(actor, StaffActor)
@@ -203,10 +220,7 @@ async def create_request(
     actor: Actor, project_id: uuid.UUID | str, data: RequestInput, *, source: str | None = None
 ) -> RequestCard:
     """A new card at the end of the backlog. From the portal it is the contact's, and staff hear of it."""
-    title = required_text(data.title, "title", "Title", 200)
-    description = optional_text(
-        data.description, "description", "Description", MAX_DESCRIPTION, max_lines=LONG_TEXT_LINES
-    )
+    title, description = _title(data.title), _description(data.description)
     if not isinstance(actor, PortalActor | StaffActor):
         raise NotFound("Project not found")
     async with unit_of_work(actor) as session:
@@ -286,20 +300,110 @@ async def _mail_staff_of_new_request(
         )
 
 
-async def update_request(actor: Actor, request_id: uuid.UUID | str, data: RequestInput) -> RequestCard:
-    require_staff(actor)
-    title = required_text(data.title, "title", "Title", 200)
-    description = optional_text(
-        data.description, "description", "Description", MAX_DESCRIPTION, max_lines=LONG_TEXT_LINES
+def _title(value: str) -> str:
+    return required_text(value, "title", "Title", 200)
+
+
+def _description(value: str) -> str:
+    return optional_text(value, "description", "Description", MAX_DESCRIPTION, max_lines=LONG_TEXT_LINES)
+
+
+def _position(value: int | None) -> int | None:
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
+        raise Invalid("Position is a whole number from 0.", "position")
+    return value
+
+
+async def _check_assignee(session: AsyncSession, org_id: uuid.UUID, assignee: uuid.UUID | None) -> None:
+    if assignee is not None and not await staff.member_email(session, org_id, assignee):
+        raise Invalid("Assign the request to an active member of this organization.", "assignee_user_id")
+
+
+def _edit(session: AsyncSession, actor: Actor, item: WorkRequest, title: str, description: str) -> None:
+    if (item.title, item.description) != (title, description):
+        item.title, item.description, item.updated_at = title, description, clock.now()
+        audit.record(session, actor, "request.updated", target_type="request", target_id=item.id, target_label=title)
+        _activity(session, item)
+
+
+def _assign(session: AsyncSession, actor: Actor, item: WorkRequest, assignee: uuid.UUID | None) -> None:
+    if item.assignee_user_id != assignee:
+        item.assignee_user_id, item.updated_at = assignee, clock.now()
+        audit.record(
+            session,
+            actor,
+            "request.assigned",
+            target_type="request",
+            target_id=item.id,
+            target_label=item.title,
+            detail={"assignee": str(assignee or "")},
+        )
+        _activity(session, item, internal=True)
+
+
+async def _move(
+    session: AsyncSession, actor: Actor, item: WorkRequest, target: RequestStatus, position: int | None
+) -> None:
+    """`item` (locked) to `target` at `position`: renumbers only the two columns it touches."""
+    source = item.status
+    # take the card out of its column, close the gap, then open one where it goes
+    await session.execute(
+        update(WorkRequest)
+        .where(
+            WorkRequest.project_id == item.project_id,
+            WorkRequest.status == source,
+            WorkRequest.position > item.position,
+        )
+        .values(position=WorkRequest.position - 1)
     )
+    item.position = -1
+    await session.flush()
+    end = await _end_of(session, item.project_id, target)
+    place = end if position is None else min(position, end)
+    await session.execute(
+        update(WorkRequest)
+        .where(
+            WorkRequest.project_id == item.project_id,
+            WorkRequest.status == target,
+            WorkRequest.position >= place,
+            WorkRequest.id != item.id,
+        )
+        .values(position=WorkRequest.position + 1)
+    )
+    await session.refresh(item)
+    item.status, item.position, item.updated_at = target, place, clock.now()
+    if source != target:
+        audit.record(
+            session,
+            actor,
+            "request.moved",
+            target_type="request",
+            target_id=item.id,
+            target_label=item.title,
+            detail={"from": source.value, "to": target.value},
+        )
+    _activity(session, item)
+    await session.flush()
+
+
+async def update_request(actor: Actor, request_id: uuid.UUID | str, data: RequestInput | RequestChanges) -> RequestCard:
+    """Sets what `data` gives, in one unit of work: title and description of a RequestInput (the staff dialog), the
+    fields a RequestChanges does not KEEP (the API's PATCH: edit, assign and move). All of it is checked before the
+    first change, so bad input changes nothing."""
+    member = require_staff(actor)
+    changes = data if isinstance(data, RequestChanges) else RequestChanges(data.title, data.description)
     async with unit_of_work(actor) as session:
-        item = await load_request(session, actor, request_id)
-        if (item.title, item.description) != (title, description):
-            item.title, item.description, item.updated_at = title, description, clock.now()
-            audit.record(
-                session, actor, "request.updated", target_type="request", target_id=item.id, target_label=title
-            )
-            _activity(session, item)
+        item = await load_request(session, actor, request_id, for_update=True)
+        title = item.title if changes.title is KEEP else _title(changes.title)
+        description = item.description if changes.description is KEEP else _description(changes.description)
+        target = item.status if changes.status is KEEP else parse_status(changes.status)
+        position = None if changes.position is KEEP else _position(changes.position)
+        if changes.assignee_user_id is not KEEP and changes.assignee_user_id != item.assignee_user_id:
+            await _check_assignee(session, member.org_id, changes.assignee_user_id)
+            _assign(session, actor, item, changes.assignee_user_id)
+        _edit(session, actor, item, title, description)
+        if target != item.status or (position is not None and position != item.position):
+            await _move(session, actor, item, target, position)
         [card] = await _cards(session, actor, WorkRequest.id == item.id, limit=1)
         return card
 
@@ -310,77 +414,20 @@ async def move_request(
     """Put a card in `status` at `position` (0 is the top; None or past the end is the bottom)."""
     require_staff(actor)
     target = parse_status(status)
-    if position is not None and (isinstance(position, bool) or not isinstance(position, int) or position < 0):
-        raise Invalid("Position is a whole number from 0.", "position")
+    _position(position)
     async with unit_of_work(actor) as session:
-        item = await session.scalar(
-            select(WorkRequest)
-            .where(WorkRequest.id == parse_id(request_id, "Request not found"), *visible(actor, WorkRequest))
-            .with_for_update()
-        )
-        if item is None:
-            raise NotFound("Request not found")
-        source = item.status
-        # take the card out of its column, close the gap, then open one where it goes
-        await session.execute(
-            update(WorkRequest)
-            .where(
-                WorkRequest.project_id == item.project_id,
-                WorkRequest.status == source,
-                WorkRequest.position > item.position,
-            )
-            .values(position=WorkRequest.position - 1)
-        )
-        item.position = -1
-        await session.flush()
-        end = await _end_of(session, item.project_id, target)
-        place = end if position is None else min(position, end)
-        await session.execute(
-            update(WorkRequest)
-            .where(
-                WorkRequest.project_id == item.project_id,
-                WorkRequest.status == target,
-                WorkRequest.position >= place,
-                WorkRequest.id != item.id,
-            )
-            .values(position=WorkRequest.position + 1)
-        )
-        await session.refresh(item)
-        item.status, item.position, item.updated_at = target, place, clock.now()
-        if source != target:
-            audit.record(
-                session,
-                actor,
-                "request.moved",
-                target_type="request",
-                target_id=item.id,
-                target_label=item.title,
-                detail={"from": source.value, "to": target.value},
-            )
-        _activity(session, item)
-        await session.flush()
+        item = await load_request(session, actor, request_id, for_update=True)
+        await _move(session, actor, item, target, position)
         [card] = await _cards(session, actor, WorkRequest.id == item.id, limit=1)
         return card
 
 
 async def assign_request(actor: Actor, request_id: uuid.UUID | str, user_id: uuid.UUID | str | None) -> RequestCard:
     member = require_staff(actor)
-    assignee = None if user_id in (None, "") else parse_id(user_id, "Staff member not found")  # type: ignore[arg-type]
+    assignee = parse_id(user_id, "Staff member not found") if user_id else None
     async with unit_of_work(actor) as session:
         item = await load_request(session, actor, request_id)
-        if assignee is not None and not await staff.member_email(session, member.org_id, assignee):
-            raise Invalid("Assign the request to an active member of this organization.", "assignee_user_id")
-        if item.assignee_user_id != assignee:
-            item.assignee_user_id, item.updated_at = assignee, clock.now()
-            audit.record(
-                session,
-                actor,
-                "request.assigned",
-                target_type="request",
-                target_id=item.id,
-                target_label=item.title,
-                detail={"assignee": str(assignee or "")},
-            )
-            _activity(session, item, internal=True)
+        await _check_assignee(session, member.org_id, assignee)
+        _assign(session, actor, item, assignee)
         [card] = await _cards(session, actor, WorkRequest.id == item.id, limit=1)
         return card

@@ -12,7 +12,7 @@ from models.staff import StaffSession
 from services.core import audit, browser_sessions, clock
 from services.core.actors import Actor, StaffActor, SystemActor, require_staff
 from services.core.common import hash_secret, new_secret
-from services.core.db import unit_of_work
+from services.core.db import rows_affected, unit_of_work
 from services.staff.staff import SignedInStaff, actor_for
 
 IDLE_TIMEOUT = timedelta(hours=8)
@@ -116,7 +116,7 @@ async def end_all_for_user(actor: Actor, user_id: uuid.UUID) -> int:
             )
             .values(ended_at=clock.now())
         )
-        return result.rowcount or 0
+        return rows_affected(result)
 
 
 async def purge_expired() -> int:
@@ -126,4 +126,4 @@ async def purge_expired() -> int:
         result = await session.execute(
             delete(StaffSession).where(browser_sessions.dead(StaffSession, now, IDLE_TIMEOUT))
         )
-        return result.rowcount or 0
+        return rows_affected(result)

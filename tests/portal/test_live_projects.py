@@ -13,7 +13,7 @@ from nicegui import ui
 from nicegui.outbox import Message
 from nicegui.testing.user import User
 
-from portal_app.portal import project_page
+from portal_app import live
 from services.clients import clients, contacts
 from services.projects import discussion, milestones, projects, work_requests
 from tests.collaboration.conftest import portal_actor
@@ -36,15 +36,16 @@ async def acme(user: User) -> OrgWorld:
 def redraws(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
     """The names of the redraw tasks project pages schedule: an event either schedules one at once, or never."""
     scheduled: list[str] = []
-    real = project_page.background_tasks
+    real = live.background_tasks
 
     class Spy:
         @staticmethod
         def create(awaitable: Any, *, name: str = "", **kwargs: Any) -> asyncio.Task:
-            scheduled.append(name)
+            if "/projects/" in name:
+                scheduled.append(name)
             return real.create(awaitable, name=name, **kwargs)
 
-    monkeypatch.setattr(project_page, "background_tasks", Spy)
+    monkeypatch.setattr(live, "background_tasks", Spy)
     yield scheduled
 
 

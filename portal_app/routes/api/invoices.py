@@ -1,139 +1,20 @@
-"""The REST API's invoices: draft, send, read and list. Money travels as decimal strings, never as JSON floats."""
+"""The API's invoices: draft, send, read and list. Money travels as decimal strings, never as JSON floats."""
 
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, status
-from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, StringConstraints
+from fastapi import Query, status
 
-from models.invoices import InvoiceStatus
-from portal_app.routes.api import (
-    DEFAULT_PAGE_SIZE,
-    NOT_FOUND,
-    UNAUTHORIZED,
-    Actor,
-    Body,
-    Description,
-    ErrorOut,
-    IsoDate,
-    Limit,
-    Offset,
-    bounded_text,
-    no_nul,
-)
+from portal_app.routes.api.deps import DEFAULT_PAGE_SIZE, NOT_FOUND, Actor, InvoiceId, Limit, Offset, resource_router
+from portal_app.routes.api.types import ErrorOut, InvoiceCreate, InvoiceList, InvoiceOut, StatusFilter
 from services.billing import invoice_listing, invoice_views, invoices
 from services.core import money
 
-# --- input ---------------------------------------------------------------------------------------------------------
-
-
-def _decimal_text(value: Any) -> Any:
-    """A decimal string, or a JSON integer; a JSON float is refused, since 0.1 has no exact binary form."""
-    if isinstance(value, float):
-        raise ValueError('must be a decimal string such as "12.50": a JSON float cannot hold money exactly')
-    if isinstance(value, bool) or not isinstance(value, str | int):
-        raise ValueError('must be a decimal string such as "12.50"')
-    return str(value)
-
-
-DecimalText = Annotated[
-    str,
-    BeforeValidator(_decimal_text),
-    StringConstraints(max_length=40),
-    AfterValidator(no_nul),
-    Field(json_schema_extra={"examples": ["1200.50"]}),
-]
-StatusFilter = Literal["draft", "sent", "partially_paid", "paid", "void", "open", "overdue"]
-
-
-class LineIn(Body):
-    description: bounded_text(500)
-    quantity: DecimalText
-    unit_price: DecimalText = Field(description="In the invoice's currency, with at most its decimals")
-    tax_rate: DecimalText = Field("0", description='A percentage: "20" is 20 %')
-
-
-class InvoiceCreate(Body):
-    client_id: uuid.UUID
-    project_id: uuid.UUID | None = None
-    currency: bounded_text(10) = Field(description="ISO 4217 code, e.g. USD, JPY, KWD")
-    issue_date: IsoDate | None = Field(None, description="Today when left out")
-    due_date: IsoDate
-    discount_percent: DecimalText = Field("0", description="A percentage off every line, before tax")
-    notes: Description = ""
-    terms: Description = ""
-    lines: list[LineIn] = Field(max_length=invoices.MAX_LINES)
-
-
-# --- output --------------------------------------------------------------------------------------------------------
-
-
-class LineOut(BaseModel):
-    description: str
-    quantity: str
-    unit_price: str
-    tax_rate: str
-    net: str  # after the invoice discount, before tax
-    tax: str
-
-
-class PaymentOut(BaseModel):
-    id: uuid.UUID
-    amount: str
-    paid_on: date
-    method: str
-    reference: str
-
-
-class InvoiceOut(BaseModel):
-    id: uuid.UUID
-    number: str
-    status: InvoiceStatus
-    overdue: bool  # derived: sent or partially paid, and past its due date
-    client_id: uuid.UUID
-    client_name: str
-    project_id: uuid.UUID | None
-    currency: str
-    issue_date: date
-    due_date: date
-    discount_percent: str
-    notes: str
-    terms: str
-    subtotal: str
-    discount: str
-    tax: str
-    total: str
-    amount_paid: str
-    amount_due: str
-    sent_at: datetime | None
-    public_url: str
-    lines: list[LineOut]
-    payments: list[PaymentOut]
-
-
-class InvoiceRowOut(BaseModel):
-    id: uuid.UUID
-    number: str
-    status: InvoiceStatus
-    overdue: bool
-    client_id: uuid.UUID
-    client_name: str
-    currency: str
-    issue_date: date
-    due_date: date
-    total: str
-    amount_paid: str
-    amount_due: str
-    public_url: str
-
-
-class InvoiceList(BaseModel):
-    items: list[InvoiceRowOut]
-    total: int
+router = resource_router("invoices")
 
 
 def _plain(value: Decimal) -> str:
@@ -210,12 +91,6 @@ def _row_out(row: invoice_views.InvoiceRow) -> dict[str, Any]:
         "amount_due": cash(row.amount_due_minor),
         "public_url": invoice_views.public_url(row.id),
     }
-
-
-# --- endpoints -----------------------------------------------------------------------------------------------------
-
-InvoiceId = Annotated[str, Path(description="Invoice id (UUID)")]
-router = APIRouter(prefix="/v1", responses=UNAUTHORIZED, tags=["invoices"])
 
 
 @router.post("/invoices", status_code=status.HTTP_201_CREATED, response_model=InvoiceOut, responses=NOT_FOUND)

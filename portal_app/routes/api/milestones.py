@@ -1,0 +1,34 @@
+"""The API's milestones: a project's dated (or undated) goals."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import status
+
+from portal_app.routes.api.deps import DEFAULT_PAGE_SIZE, NOT_FOUND, Actor, Limit, Offset, ProjectId, resource_router
+from portal_app.routes.api.types import MilestoneCreate, MilestoneList, MilestoneOut
+from services.projects import milestones
+
+router = resource_router("milestones")
+
+
+@router.post(
+    "/projects/{project_id}/milestones",
+    status_code=status.HTTP_201_CREATED,
+    response_model=MilestoneOut,
+    responses=NOT_FOUND,
+)
+async def create_milestone(project_id: ProjectId, body: MilestoneCreate, actor: Actor) -> Any:
+    data = milestones.MilestoneInput(title=body.title, due_date=body.due_date, done=body.done)
+    return await milestones.add_milestone(actor, project_id, data)
+
+
+@router.get("/projects/{project_id}/milestones", response_model=MilestoneList, responses=NOT_FOUND)
+async def list_milestones(
+    project_id: ProjectId, actor: Actor, limit: Limit = DEFAULT_PAGE_SIZE, offset: Offset = 0
+) -> Any:
+    """Dated milestones by due date, then undated ones in the order they were added."""
+    # A project has at most a couple of hundred milestones: the service returns them all and the window is cut here.
+    rows = await milestones.list_milestones(actor, project_id)
+    return {"items": rows[offset : offset + limit], "total": len(rows)}
