@@ -1,13 +1,19 @@
-"""Form helpers: show a service's validation message on the field it names."""
+"""Form helpers: read a date input, show a service's validation message on the field it names."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from datetime import date
 
 from nicegui import ui
 from nicegui.element import Element
 from nicegui.events import ClickEventArguments
+
+
+def form_date(value: str | None) -> date | None:
+    """A date input's value: None when empty; ValueError for anything but YYYY-MM-DD."""
+    return date.fromisoformat(value) if value else None
 
 
 class FieldErrors:

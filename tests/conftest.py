@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import shutil
-import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -24,6 +21,7 @@ from services.core import clock, config, db
 from services.core.migrations import upgrade
 from services.staff import passwords
 from tests.support.clock import T0
+from tests.support.db import IN_CI, fresh_postgres_url, fresh_sqlite_url
 from tests.support.live import LiveServer, start_server
 from tests.support.postgres import Cluster, start_cluster
 from tests.support.smtp import SmtpServer
@@ -32,8 +30,6 @@ from tests.support.ui import new_user, simulated_app
 
 # The stripe library would otherwise write a telemetry id under $HOME on its first request.
 stripe.enable_telemetry = False
-
-IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
 @pytest.fixture(autouse=True)
@@ -117,18 +113,6 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("sqlite-template") / "template.db"
     asyncio.run(upgrade(f"sqlite+aiosqlite:///{path}"))
     return path
-
-
-def fresh_sqlite_url(template: Path, directory: Path) -> str:
-    path = directory / f"portico-{uuid.uuid4().hex[:8]}.db"
-    shutil.copyfile(template, path)
-    return f"sqlite+aiosqlite:///{path}"
-
-
-def fresh_postgres_url(cluster: Cluster) -> tuple[str, str]:
-    name = f"t_{uuid.uuid4().hex[:16]}"
-    cluster.psql(f"CREATE DATABASE {name} TEMPLATE portico_template")
-    return cluster.url(name), name
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

@@ -109,78 +109,81 @@ cursor:pointer;text-decoration:none;display:inline-block}}
     )
 
 
+def _not_found() -> HTMLResponse:
+    return _page("Not found", "<h1>Not found</h1><p>There is no portal at this address.</p>", "#4f46e5", 404)
+
+
+def _dead_link(org: OrganizationView) -> HTMLResponse:
+    name = html.escape(org.name)
+    return _page(
+        f"Link expired · {org.name}",
+        f"<h1>This link no longer works</h1><p>Sign-in links work once and expire after 15 minutes.</p>"
+        f'<p><a class="button" href="{base_path(org.slug)}/login">Get a new link for {name}</a></p>',
+        org.accent_color,
+        410,
+    )
+
+
+def _continue_page(org: OrganizationView, token: str, *, secure: bool) -> HTMLResponse:
+    """ "Continue to <Org>": a form that POSTs back with a nonce also set as a SameSite=Strict cookie.
+
+    The link page is served with no-referrer, so browsers send `Origin: null` on its POST and the
+    origin cannot be checked; the double-submitted nonce stops another site from posting a link
+    of its own (login CSRF): its request carries no such cookie. `secure` marks the cookie HTTPS-only.
+    """
+    nonce = new_secret()
+    name = html.escape(org.name)
+    path = f"{base_path(org.slug)}/link/{token}"
+    response = _page(
+        f"Continue to {org.name}",
+        f"<h1>Continue to {name}</h1><p>Sign in to the {name} client portal in this browser.</p>"
+        f'<form method="post" action="{html.escape(path)}"><input type="hidden" name="nonce" value="{nonce}">'
+        '<button type="submit">Continue</button></form>',
+        org.accent_color,
+    )
+    response.set_cookie(
+        CONTINUE_COOKIE,
+        nonce,
+        max_age=int(magic_links.LINK_TTL.total_seconds()),
+        path=path,
+        httponly=True,
+        samesite="strict",
+        secure=secure,
+    )
+    return response
+
+
 def build_router(settings: Settings) -> APIRouter:
     router = APIRouter(include_in_schema=False)
     cookie = _Cookie(settings)
 
-    async def org_or_404(slug: str) -> OrganizationView | None:
-        return await organizations.find_by_slug(slug)
-
-    def not_found() -> HTMLResponse:
-        return _page("Not found", "<h1>Not found</h1><p>There is no portal at this address.</p>", "#4f46e5", 404)
-
-    def dead_link(org: OrganizationView) -> HTMLResponse:
-        name = html.escape(org.name)
-        return _page(
-            f"Link expired · {org.name}",
-            f"<h1>This link no longer works</h1><p>Sign-in links work once and expire after 15 minutes.</p>"
-            f'<p><a class="button" href="{base_path(org.slug)}/login">Get a new link for {name}</a></p>',
-            org.accent_color,
-            410,
-        )
-
     def continue_page(org: OrganizationView, token: str) -> HTMLResponse:
-        """ "Continue to <Org>": a form that POSTs back with a nonce also set as a SameSite=Strict cookie.
-
-        The link page is served with no-referrer, so browsers send `Origin: null` on its POST and the
-        origin cannot be checked; the double-submitted nonce stops another site from posting a link
-        of its own (login CSRF): its request carries no such cookie.
-        """
-        nonce = new_secret()
-        name = html.escape(org.name)
-        path = f"{base_path(org.slug)}/link/{token}"
-        response = _page(
-            f"Continue to {org.name}",
-            f"<h1>Continue to {name}</h1><p>Sign in to the {name} client portal in this browser.</p>"
-            f'<form method="post" action="{html.escape(path)}"><input type="hidden" name="nonce" value="{nonce}">'
-            '<button type="submit">Continue</button></form>',
-            org.accent_color,
-        )
-        response.set_cookie(
-            CONTINUE_COOKIE,
-            nonce,
-            max_age=int(magic_links.LINK_TTL.total_seconds()),
-            path=path,
-            httponly=True,
-            samesite="strict",
-            secure=settings.secure_cookies,
-        )
-        return response
+        return _continue_page(org, token, secure=settings.secure_cookies)
 
     @router.get("/portal/{slug}/link/{token}")
     async def link_landing(slug: str, token: str) -> Response:
         """What the mailed link opens. It changes nothing on the server: mail scanners open links too."""
-        org = await org_or_404(slug)
+        org = await organizations.find_by_slug(slug)
         if org is None:
-            return not_found()
+            return _not_found()
         if not await magic_links.link_is_usable(org.id, token):
-            return dead_link(org)
+            return _dead_link(org)
         return continue_page(org, token)
 
     @router.post("/portal/{slug}/link/{token}")
     async def link_continue(request: Request, slug: str, token: str, nonce: Annotated[str, Form()] = "") -> Response:
-        org = await org_or_404(slug)
+        org = await organizations.find_by_slug(slug)
         if org is None:
-            return not_found()
+            return _not_found()
         expected = request.cookies.get(CONTINUE_COOKIE, "")
         if not (nonce and expected and same_secret(nonce, expected)):
             # Not from our own Continue page (or cookies are off): ask again, in this browser, knowingly.
-            return continue_page(org, token) if await magic_links.link_is_usable(org.id, token) else dead_link(org)
+            return continue_page(org, token) if await magic_links.link_is_usable(org.id, token) else _dead_link(org)
         session_token = await magic_links.consume_link(
             org.id, token, ip=client_ip(request), user_agent=user_agent(request)
         )
         if session_token is None:
-            return dead_link(org)
+            return _dead_link(org)
         response = RedirectResponse(f"{base_path(org.slug)}/", status_code=303)
         cookie.set(response, org.slug, session_token)
         response.delete_cookie(CONTINUE_COOKIE, path=f"{base_path(org.slug)}/link/{token}")
@@ -197,7 +200,7 @@ def build_router(settings: Settings) -> APIRouter:
 
     @router.post("/portal/{slug}/sign-out")
     async def sign_out(request: Request, slug: str) -> Response:
-        org = await org_or_404(slug)
+        org = await organizations.find_by_slug(slug)
         if org is not None:
             await portal_sessions.sign_out(org.id, request.cookies.get(PORTAL_COOKIE), ip=client_ip(request))
         response = RedirectResponse(f"{base_path(slug)}/login", status_code=303)

@@ -8,17 +8,17 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date
-from typing import Any
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from nicegui import APIRouter, ui
 from nicegui.events import ClickEventArguments
 
+from components.forms import form_date
 from components.invoice_totals import invoice_totals
 from components.paged_table import PagedTable
 from components.status_badge import TABLE_SLOT, status_badge
+from components.table_columns import column
 from portal_app.auth.portal import base_path, current_portal
 from portal_app.auth.requests import client_ip, user_agent
 from portal_app.live import follow, portal_hears
@@ -40,36 +40,28 @@ router = APIRouter()
 STATUS_FILTERS = {"": "All", "open": "Open", "overdue": "Overdue", "paid": "Paid"}
 
 
-def _column(name: str, label: str, *, right: bool = False) -> dict[str, Any]:
-    return {"name": name, "label": label, "field": name, "align": "right" if right else "left"}
-
-
 INVOICE_COLUMNS = [
-    _column("number", "Number"),
-    _column("issued", "Issued"),
-    _column("due", "Due"),
-    _column("status", "Status"),
-    _column("total", "Total", right=True),
-    _column("amount_due", "Amount due", right=True),
-    _column("pdf", "PDF"),
-    _column("pay", ""),
+    column("number", "Number"),
+    column("issued", "Issued"),
+    column("due", "Due"),
+    column("status", "Status"),
+    column("total", "Total", align="right"),
+    column("amount_due", "Amount due", align="right"),
+    column("pdf", "PDF"),
+    column("pay", ""),
 ]
 PAYMENT_COLUMNS = [
-    _column("paid_on", "Date"),
-    _column("number", "Invoice"),
-    _column("amount", "Amount", right=True),
-    _column("method", "Method"),
+    column("paid_on", "Date"),
+    column("number", "Invoice"),
+    column("amount", "Amount", align="right"),
+    column("method", "Method"),
 ]
-
-
-def _parse_day(value: str | None) -> date | None:
-    return date.fromisoformat(value) if value else None
 
 
 def _initial_filter(status: str, issued_from: str, issued_to: str) -> InvoiceFilter:
     """Filters from the address (a link can carry them); anything odd there is simply ignored."""
     try:
-        start, end = _parse_day(issued_from), _parse_day(issued_to)
+        start, end = form_date(issued_from), form_date(issued_to)
     except ValueError:
         start = end = None
     if start and end and end < start:
@@ -122,7 +114,7 @@ def _invoice_table(page: PortalPage, initial: InvoiceFilter) -> PagedTable:
 
     async def apply() -> None:
         try:
-            start, end = _parse_day(date_from.value), _parse_day(date_to.value)
+            start, end = form_date(date_from.value), form_date(date_to.value)
         except ValueError:
             error.set_text("Enter dates as YYYY-MM-DD.")
             return
@@ -225,14 +217,14 @@ def _lines(detail: InvoiceDetail) -> None:
     cur = detail.currency
     columns = [
         {
-            **_column("description", "Description"),
+            **column("description", "Description"),
             "classes": "whitespace-pre-line break-words",
             "style": "min-width:14rem",
         },
-        _column("quantity", "Qty", right=True),
-        _column("unit_price", f"Unit price ({cur})", right=True),
-        _column("tax", "Tax", right=True),
-        _column("amount", "Amount", right=True),
+        column("quantity", "Qty", align="right"),
+        column("unit_price", f"Unit price ({cur})", align="right"),
+        column("tax", "Tax", align="right"),
+        column("amount", "Amount", align="right"),
     ]
     rows = [
         {

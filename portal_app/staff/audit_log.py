@@ -7,22 +7,25 @@ from datetime import date
 from fastapi.responses import RedirectResponse
 from nicegui import ui
 
+from components.forms import form_date
 from components.paged_table import PagedTable
+from components.table_columns import column
 from portal_app.staff.layout import StaffPage, frame, staff_page
 from services.core import audit
 
 COLUMNS = [
-    {"name": "at", "label": "When (UTC)", "field": "at", "align": "left"},
-    {"name": "actor", "label": "Who", "field": "actor", "align": "left"},
-    {"name": "action", "label": "What", "field": "action", "align": "left"},
-    {"name": "target", "label": "On", "field": "target", "align": "left"},
-    {"name": "ip", "label": "IP", "field": "ip", "align": "left"},
+    column("at", "When (UTC)"),
+    column("actor", "Who"),
+    column("action", "What"),
+    column("target", "On"),
+    column("ip", "IP"),
 ]
 
 
 def _date(value: str | None) -> date | None:
+    """A filter's date; one not (yet) typed as YYYY-MM-DD filters nothing."""
     try:
-        return date.fromisoformat(value) if value else None
+        return form_date(value)
     except ValueError:
         return None
 

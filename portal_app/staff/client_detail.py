@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Callable
+
 from fastapi.responses import RedirectResponse
 from nicegui import ui
 
@@ -12,8 +15,10 @@ from portal_app.staff.contact_access import contact_row
 from portal_app.staff.layout import StaffPage, frame, not_found, staff_page
 from portal_app.staff.project_detail import project_dialog
 from services.billing import invoice_listing, presentation
+from services.billing.invoice_views import InvoiceRow
 from services.clients import clients, contacts
 from services.core.actors import StaffActor
+from services.core.common import Page
 from services.core.errors import NotFound, ServiceError
 from services.core.formatting import amount
 from services.projects import projects
@@ -54,6 +59,45 @@ def contact_dialog(actor: StaffActor, client_id, on_saved) -> ui.dialog:
     return dialog
 
 
+def _details(view: clients.ClientView, edit: Callable[[], object]) -> None:
+    with ui.card().classes("w-full").props("flat bordered"):
+        with ui.row().classes("w-full items-center justify-between"):
+            ui.label("Details").classes("text-lg font-semibold")
+            ui.button("Edit", icon="edit", on_click=edit).props("flat dense")
+        with ui.grid(columns=2).classes("gap-x-8 gap-y-1 text-sm"):
+            for label, value in (("Email", view.email), ("Phone", view.phone), ("Address", view.address)):
+                ui.label(label).classes("text-gray-500")
+                ui.label(value or "—").classes("whitespace-pre-line")
+
+
+def _projects(page: Page[projects.ProjectView]) -> None:
+    if not page.items:
+        ui.label("No projects yet.").classes("text-gray-500")
+    for project in page.items:
+        with ui.row().classes("w-full items-center gap-4 border-b border-gray-200 py-2"):
+            ui.link(project.name, f"/projects/{project.id}").classes("font-medium flex-1")
+            ui.badge(STATUS_LABELS[project.status]).props("outline")
+            ui.label(f"Due {project.due_date:%Y-%m-%d}" if project.due_date else "").classes("text-sm text-gray-500")
+    if page.total > len(page.items):
+        ui.label(f"Showing {len(page.items)} of {page.total}.").classes("text-sm text-gray-500")
+
+
+def _invoices(page: Page[InvoiceRow], client_id: uuid.UUID) -> None:
+    """The latest invoices, and a link to all of them when there are more."""
+    if not page.items:
+        ui.label("No invoices yet.").classes("text-gray-500")
+    for row in page.items:
+        with ui.row().classes("w-full items-center gap-4 border-b border-gray-200 py-2 text-sm"):
+            ui.link(row.number, f"/invoices/{row.id}").classes("font-medium w-32")
+            ui.label(f"{row.issue_date:%Y-%m-%d}").classes("text-gray-500")
+            badge = presentation.status_badge(row.display_status)
+            status_badge(badge.label, badge.color)
+            ui.space()
+            ui.label(amount(row.total_minor, row.currency)).classes("font-mono")
+    if page.total > len(page.items):
+        ui.link(f"All {page.total} invoices", f"/invoices?client={client_id}").classes("text-sm")
+
+
 @staff_page("/clients/{client_id}")
 async def client_page(context: StaffPage, client_id: str) -> RedirectResponse | None:
     actor = context.actor
@@ -63,16 +107,6 @@ async def client_page(context: StaffPage, client_id: str) -> RedirectResponse | 
         with frame(context, "Client"):
             not_found("This client does not exist.")
         return None
-
-    def details(view: clients.ClientView) -> None:
-        with ui.card().classes("w-full").props("flat bordered"):
-            with ui.row().classes("w-full items-center justify-between"):
-                ui.label("Details").classes("text-lg font-semibold")
-                ui.button("Edit", icon="edit", on_click=edit.open).props("flat dense")
-            with ui.grid(columns=2).classes("gap-x-8 gap-y-1 text-sm"):
-                for label, value in (("Email", view.email), ("Phone", view.phone), ("Address", view.address)):
-                    ui.label(label).classes("text-gray-500")
-                    ui.label(value or "—").classes("whitespace-pre-line")
 
     @ui.refreshable
     async def contact_list() -> None:
@@ -84,33 +118,7 @@ async def client_page(context: StaffPage, client_id: str) -> RedirectResponse | 
 
     @ui.refreshable
     async def project_list() -> None:
-        page = await projects.list_projects(actor, client_id=client.id, limit=200)
-        if not page.items:
-            ui.label("No projects yet.").classes("text-gray-500")
-        for project in page.items:
-            with ui.row().classes("w-full items-center gap-4 border-b border-gray-200 py-2"):
-                ui.link(project.name, f"/projects/{project.id}").classes("font-medium flex-1")
-                ui.badge(STATUS_LABELS[project.status]).props("outline")
-                ui.label(f"Due {project.due_date:%Y-%m-%d}" if project.due_date else "").classes(
-                    "text-sm text-gray-500"
-                )
-        if page.total > len(page.items):
-            ui.label(f"Showing {len(page.items)} of {page.total}.").classes("text-sm text-gray-500")
-
-    async def invoice_list() -> None:
-        page = await invoice_listing.list_invoices(actor, invoice_listing.InvoiceFilter(client_id=client.id), limit=5)
-        if not page.items:
-            ui.label("No invoices yet.").classes("text-gray-500")
-        for row in page.items:
-            with ui.row().classes("w-full items-center gap-4 border-b border-gray-200 py-2 text-sm"):
-                ui.link(row.number, f"/invoices/{row.id}").classes("font-medium w-32")
-                ui.label(f"{row.issue_date:%Y-%m-%d}").classes("text-gray-500")
-                badge = presentation.status_badge(row.display_status)
-                status_badge(badge.label, badge.color)
-                ui.space()
-                ui.label(amount(row.total_minor, row.currency)).classes("font-mono")
-        if page.total > len(page.items):
-            ui.link(f"All {page.total} invoices", f"/invoices?client={client.id}").classes("text-sm")
+        _projects(await projects.list_projects(actor, client_id=client.id, limit=200))
 
     async def client_saved(view: clients.ClientView) -> None:
         ui.navigate.reload()  # the name is the page's heading too
@@ -121,7 +129,7 @@ async def client_page(context: StaffPage, client_id: str) -> RedirectResponse | 
     with frame(context, client.name):
         ui.link("← All clients", "/clients").classes("text-sm")
         edit = client_dialog(actor, client_saved, existing=client)
-        details(client)
+        _details(client, edit.open)
         add_contact = contact_dialog(actor, client.id, contact_list.refresh)
         new_project = await project_dialog(actor, project_saved, client_id=client.id)
         with ui.card().classes("w-full").props("flat bordered"):
@@ -142,5 +150,6 @@ async def client_page(context: StaffPage, client_id: str) -> RedirectResponse | 
                 ui.button(
                     "New invoice", icon="add", on_click=lambda: ui.navigate.to(f"/invoices/new?client={client.id}")
                 ).props("flat")
-            await invoice_list()
+            filters = invoice_listing.InvoiceFilter(client_id=client.id)
+            _invoices(await invoice_listing.list_invoices(actor, filters, limit=5), client.id)
     return None

@@ -7,17 +7,18 @@ from nicegui import ui
 
 from components.forms import FieldErrors, dialog_actions
 from components.paged_table import PagedTable
+from components.table_columns import column
 from portal_app.staff.layout import StaffPage, frame, staff_page
 from services.clients import clients
 from services.core.actors import StaffActor
 from services.core.errors import ServiceError
 
 COLUMNS = [
-    {"name": "name", "label": "Name", "field": "name", "align": "left"},
-    {"name": "email", "label": "Email", "field": "email", "align": "left"},
-    {"name": "contacts", "label": "Contacts", "field": "contacts", "align": "right"},
-    {"name": "projects", "label": "Projects", "field": "projects", "align": "right"},
-    {"name": "created", "label": "Added", "field": "created", "align": "left"},
+    column("name", "Name"),
+    column("email", "Email"),
+    column("contacts", "Contacts", align="right"),
+    column("projects", "Projects", align="right"),
+    column("created", "Added"),
 ]
 
 

@@ -8,12 +8,12 @@ from fastapi.responses import RedirectResponse
 from nicegui import ui
 
 from components.copy_link import copy_link
-from components.forms import FieldErrors, dialog_actions
+from components.forms import FieldErrors, dialog_actions, form_date
 from components.invoice_totals import invoice_totals
 from components.status_badge import status_badge
+from components.table_columns import column
 from portal_app.live import follow, staff_hears
 from portal_app.routes.staff_downloads import pdf_path
-from portal_app.staff.invoices import parse_date
 from portal_app.staff.layout import StaffPage, frame, not_found, staff_page
 from services.billing import invoice_views, invoices, manual_payments, presentation
 from services.billing.invoice_views import InvoiceDetail
@@ -27,11 +27,11 @@ from services.core.events import InvoicePaymentChanged
 from services.core.formatting import amount, number
 
 LINE_COLUMNS = [
-    {"name": "description", "label": "Description", "field": "description", "align": "left"},
-    {"name": "quantity", "label": "Quantity", "field": "quantity", "align": "right"},
-    {"name": "unit_price", "label": "Unit price", "field": "unit_price", "align": "right"},
-    {"name": "tax_rate", "label": "Tax", "field": "tax_rate", "align": "right"},
-    {"name": "amount", "label": "Amount", "field": "amount", "align": "right"},
+    column("description", "Description"),
+    column("quantity", "Quantity", align="right"),
+    column("unit_price", "Unit price", align="right"),
+    column("tax_rate", "Tax", align="right"),
+    column("amount", "Amount", align="right"),
 ]
 
 Refresh = Callable[[InvoiceDetail], Awaitable[None]]
@@ -103,7 +103,7 @@ def payment_dialog(actor: StaffActor, current: Callable[[], InvoiceDetail], refr
 
         async def save() -> None:
             try:
-                day = parse_date(paid_on.value)
+                day = form_date(paid_on.value)
             except ValueError:
                 errors.show("paid_on", "Enter the date as YYYY-MM-DD.")
                 return

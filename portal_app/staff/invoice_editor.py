@@ -2,20 +2,27 @@
 
 Totals are previewed live by the same `invoice_math.totals` the service stores them with; saving validates
 everything again on the server, and its messages land on the input they name (“lines.2.quantity”).
+
+The page loads an `EditorView` and `InvoiceEditor` assembles the sections from it: the header fields (client,
+project, currency, dates, discount; notes and terms at the foot), the lines, the totals preview, and the save.
+The sections are fed view data and callbacks, so they draw without a database.
 """
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
+from functools import partial
 
 from fastapi import Request
 from fastapi.responses import RedirectResponse
 from nicegui import ui
+from nicegui.element import Element
 
-from components.forms import FieldErrors
-from portal_app.staff.invoices import parse_date
+from components.forms import FieldErrors, form_date
 from portal_app.staff.layout import StaffPage, frame, not_found, staff_page
 from services.billing import invoice_math, invoice_views, invoices
 from services.clients import clients
@@ -28,6 +35,12 @@ from services.projects import projects
 
 LINE_FIELDS = ("description", "quantity", "unit_price", "tax_rate")
 CURRENCIES = sorted(money.EXPONENTS)
+TOTALS = (("subtotal", "Subtotal"), ("discount", "Discount"), ("tax", "Tax"), ("total", "Total"))
+UNKNOWN = "—"  # an amount the preview cannot work out yet
+DATE_MESSAGE = "Enter dates as YYYY-MM-DD."
+
+ProjectOptions = Callable[[str], Awaitable[dict[str, str]]]  # a client's id ("" for none) -> the project choices
+Submit = Callable[[invoices.InvoiceInput], Awaitable[invoice_views.InvoiceDetail]]
 
 
 @dataclass(eq=False)
@@ -57,10 +70,34 @@ class LineState:
         return quantity, price, rate
 
 
-def _lines_from(detail: invoice_views.InvoiceDetail | None) -> list[LineState]:
+@dataclass(frozen=True)
+class EditorView:
+    """What the form starts from, as its inputs show it; `invoice_id` is None for a new draft."""
+
+    invoice_id: uuid.UUID | None
+    client_options: dict[str, str]
+    client_id: str  # "" when none is chosen yet
+    project_options: dict[str, str]
+    project_id: str
+    currency: str
+    issue_date: str
+    due_date: str
+    discount_percent: str
+    notes: str
+    terms: str
+    payment_terms_days: int
+    lines: tuple[LineState, ...]
+
+    @property
+    def back(self) -> str:
+        """Where Cancel goes: the draft's page, or the list for a new one."""
+        return f"/invoices/{self.invoice_id}" if self.invoice_id else "/invoices"
+
+
+def _lines_from(detail: invoice_views.InvoiceDetail | None) -> tuple[LineState, ...]:
     if detail is None:
-        return [LineState()]
-    return [
+        return (LineState(),)
+    return tuple(
         LineState(
             line.description,
             number(line.quantity),
@@ -68,7 +105,7 @@ def _lines_from(detail: invoice_views.InvoiceDetail | None) -> list[LineState]:
             number(line.tax_rate),
         )
         for line in detail.lines
-    ]
+    )
 
 
 async def _project_options(actor: StaffActor, client_id: str) -> dict[str, str]:
@@ -79,8 +116,8 @@ async def _project_options(actor: StaffActor, client_id: str) -> dict[str, str]:
     return options
 
 
-async def editor(actor: StaffActor, detail: invoice_views.InvoiceDetail | None, client_id: str) -> None:
-    """The form; `detail` is the draft being edited, None for a new one."""
+async def load_editor(actor: StaffActor, detail: invoice_views.InvoiceDetail | None, client_id: str) -> EditorView:
+    """The form's starting point: `detail` is the draft being edited, None for a new one for `client_id`."""
     settings = await organizations.get_invoice_settings(actor)
     client_page = await clients.list_clients(actor, limit=200)
     client_options = {str(c.id): c.name for c in client_page.items}
@@ -89,210 +126,338 @@ async def editor(actor: StaffActor, detail: invoice_views.InvoiceDetail | None, 
     if client_id not in client_options:
         client_id = ""
     today = clock.now().date()
-    lines = _lines_from(detail)
-    auto_due = detail is None  # the due date follows the issue date until someone sets it
-    syncing = False
+    return EditorView(
+        invoice_id=detail.id if detail else None,
+        client_options=client_options,
+        client_id=client_id,
+        project_options=await _project_options(actor, client_id),
+        project_id=str(detail.project_id) if detail and detail.project_id else "",
+        currency=detail.currency if detail else settings.default_currency,
+        issue_date=str(detail.issue_date if detail else today),
+        due_date=str(detail.due_date if detail else today + timedelta(days=settings.payment_terms_days)),
+        discount_percent=number(detail.discount_percent) if detail else "0",
+        notes=detail.notes if detail else "",
+        terms=detail.terms if detail else "",
+        payment_terms_days=settings.payment_terms_days,
+        lines=_lines_from(detail),
+    )
 
-    with ui.card().classes("w-full").props("flat bordered"):
-        with ui.row().classes("w-full gap-4"):
-            client = ui.select(client_options, value=client_id or None, label="Client", with_input=True)
-            client.props("outlined").classes("flex-1 min-w-[14rem]")
-            project = ui.select(
-                await _project_options(actor, client_id),
-                value=str(detail.project_id) if detail and detail.project_id else "",
-                label="Project",
-            )
-            project.props("outlined").classes("flex-1 min-w-[14rem]")
-        with ui.row().classes("w-full gap-4"):
-            currency = ui.input(
-                "Currency", value=detail.currency if detail else settings.default_currency, autocomplete=CURRENCIES
-            ).props("outlined debounce=250")
-            currency.classes("w-28")
-            issue = ui.input("Issue date", value=str(detail.issue_date if detail else today))
-            issue.props("outlined type=date")
-            due = ui.input(
-                "Due date",
-                value=str(detail.due_date if detail else today + timedelta(days=settings.payment_terms_days)),
-            ).props("outlined type=date")
-            discount = ui.input("Discount %", value=number(detail.discount_percent) if detail else "0")
-            discount.props("outlined debounce=250").classes("w-28")
 
-    with ui.card().classes("w-full").props("flat bordered"):
-        ui.label("Lines").classes("text-lg font-semibold")
-        lines_error = ui.label().classes("text-negative text-sm")
-        lines_error.set_visibility(False)
+# --- the totals preview --------------------------------------------------------------------------------------------
 
-        @ui.refreshable
-        def line_rows() -> None:
-            for n, line in enumerate(lines):
-                with ui.row().classes("w-full items-start gap-2 no-wrap"):
-                    line.inputs = {
-                        "description": ui.input("Description", value=line.description).classes("flex-1"),
-                        "quantity": ui.input("Quantity", value=line.quantity).classes("w-24"),
-                        "unit_price": ui.input("Unit price", value=line.unit_price).classes("w-32"),
-                        "tax_rate": ui.input("Tax %", value=line.tax_rate).classes("w-20"),
-                    }
-                    for name, element in line.inputs.items():
-                        element.props("outlined dense debounce=250").mark(f"line-{n}-{name}")
-                        element.on_value_change(lambda e, ln=line, k=name: typed(ln, k, e.value))
-                    line.amount_label = ui.label("—").classes("w-36 text-right pt-3 font-mono")
-                    line.amount_label.mark(f"line-{n}-amount")
-                    ui.button(icon="delete", on_click=lambda ln=line: remove(ln)).props(
-                        f"flat round dense aria-label='Remove line {n + 1}'"
-                    )
 
-        line_rows()
-        ui.button("Add line", icon="add", on_click=lambda: add()).props("flat")
-        ui.separator()
+@dataclass(frozen=True)
+class Preview:
+    """The texts the preview shows: the totals keyed as in TOTALS, and one amount per line, in order."""
+
+    totals: dict[str, str]
+    lines: list[str]
+
+    @classmethod
+    def unknown(cls, line_count: int) -> Preview:
+        """Nothing to work out while the currency or the discount is not valid."""
+        return cls({key: UNKNOWN for key, _ in TOTALS}, [UNKNOWN] * line_count)
+
+
+def preview(currency: str | None, discount: str | None, lines: Sequence[LineState]) -> Preview:
+    """The totals worked out with the service's own arithmetic; incomplete lines count nothing."""
+    try:
+        code = money.currency(currency or "")
+        rate = money.decimal(discount or "0", "discount_percent", "Discount")
+    except Invalid:
+        return Preview.unknown(len(lines))
+    if not 0 <= rate <= 100:
+        return Preview.unknown(len(lines))
+    parsed = [line.parsed(code) for line in lines]
+    result = invoice_math.totals([p for p in parsed if p], rate)
+    amounts = iter(result.lines)
+    return Preview(
+        {
+            "subtotal": amount(result.subtotal_minor, code),
+            "discount": amount(-result.discount_minor, code),
+            "tax": amount(result.tax_minor, code),
+            "total": amount(result.total_minor, code),
+        },
+        [amount(next(amounts).gross_minor, code) if values else UNKNOWN for values in parsed],
+    )
+
+
+class TotalsSection:
+    """Subtotal, discount, tax and total, as `show` last set them."""
+
+    def __init__(self) -> None:
+        self.shown: dict[str, ui.label] = {}
+
+    def draw(self) -> None:
         with ui.grid(columns=2).classes("ml-auto gap-x-8 gap-y-1 text-sm"):
-            shown: dict[str, ui.label] = {}
-            for key, label in (("subtotal", "Subtotal"), ("discount", "Discount"), ("tax", "Tax"), ("total", "Total")):
+            for key, label in TOTALS:
                 ui.label(label).classes("text-gray-600" + (" font-semibold" if key == "total" else ""))
-                shown[key] = ui.label("—").classes("text-right font-mono").mark(f"totals-{key}")
+                self.shown[key] = ui.label(UNKNOWN).classes("text-right font-mono").mark(f"totals-{key}")
 
-    with ui.card().classes("w-full").props("flat bordered"):
-        notes = ui.textarea("Notes", value=detail.notes if detail else "").props("outlined autogrow")
-        notes.classes("w-full")
-        terms = ui.textarea("Terms", value=detail.terms if detail else "").props("outlined autogrow")
-        terms.classes("w-full")
+    def show(self, totals: dict[str, str]) -> None:
+        for key, text in totals.items():
+            self.shown[key].text = text
 
-    common = {
-        "client_id": client,
-        "project_id": project,
-        "currency": currency,
-        "issue_date": issue,
-        "due_date": due,
-        "discount_percent": discount,
-        "notes": notes,
-        "terms": terms,
-    }
 
-    def preview() -> None:
-        """Recompute the totals on the server with the service's own arithmetic; incomplete lines count nothing."""
-        try:
-            code = money.currency(currency.value)
-            rate = money.decimal(discount.value or "0", "discount_percent", "Discount")
-        except Invalid:
-            code, rate = None, None
-        if code is None or rate is None or not 0 <= rate <= 100:
-            for label in (*shown.values(), *(ln.amount_label for ln in lines)):
-                if label is not None:
-                    label.text = "—"
-            return
-        parsed = [ln.parsed(code) for ln in lines]
-        result = invoice_math.totals([p for p in parsed if p], rate)
-        amounts = iter(result.lines)
-        for line, values in zip(lines, parsed, strict=True):
-            if line.amount_label is not None:
-                line.amount_label.text = amount(next(amounts).gross_minor, code) if values else "—"
-        shown["subtotal"].text = amount(result.subtotal_minor, code)
-        shown["discount"].text = amount(-result.discount_minor, code)
-        shown["tax"].text = amount(result.tax_minor, code)
-        shown["total"].text = amount(result.total_minor, code)
+# --- the lines -----------------------------------------------------------------------------------------------------
 
-    def typed(line: LineState, key: str, value: str | None) -> None:
+
+class LinesSection:
+    """The line rows with their amounts, and Add line; `changed` runs after any typing, adding or removing."""
+
+    def __init__(self, lines: Sequence[LineState], changed: Callable[[], None]) -> None:
+        self.lines = list(lines)
+        self.changed = changed
+        self.note: ui.label | None = None  # a message about the lines as a whole ("at least one line")
+
+    def draw(self) -> None:
+        ui.label("Lines").classes("text-lg font-semibold")
+        self.note = ui.label().classes("text-negative text-sm")
+        self.note.set_visibility(False)
+        self.rows()
+        ui.button("Add line", icon="add", on_click=self.add).props("flat")
+
+    @ui.refreshable_method
+    def rows(self) -> None:
+        for n, line in enumerate(self.lines):
+            self._row(n, line)
+
+    def _row(self, n: int, line: LineState) -> None:
+        with ui.row().classes("w-full items-start gap-2 no-wrap"):
+            line.inputs = {
+                "description": ui.input("Description", value=line.description).classes("flex-1"),
+                "quantity": ui.input("Quantity", value=line.quantity).classes("w-24"),
+                "unit_price": ui.input("Unit price", value=line.unit_price).classes("w-32"),
+                "tax_rate": ui.input("Tax %", value=line.tax_rate).classes("w-20"),
+            }
+            for name, element in line.inputs.items():
+                element.props("outlined dense debounce=250").mark(f"line-{n}-{name}")
+                element.on_value_change(lambda e, ln=line, k=name: self.typed(ln, k, e.value))
+            line.amount_label = ui.label(UNKNOWN).classes("w-36 text-right pt-3 font-mono")
+            line.amount_label.mark(f"line-{n}-amount")
+            ui.button(icon="delete", on_click=lambda ln=line: self.remove(ln)).props(
+                f"flat round dense aria-label='Remove line {n + 1}'"
+            )
+
+    def typed(self, line: LineState, key: str, value: str | None) -> None:
         setattr(line, key, value or "")
-        preview()
+        self.changed()
 
-    def add() -> None:
-        lines.append(LineState())
-        line_rows.refresh()
-        preview()
+    def add(self) -> None:
+        self.lines.append(LineState())
+        self.rows.refresh()
+        self.changed()
 
-    def remove(line: LineState) -> None:
-        lines.remove(line)
-        line_rows.refresh()
-        preview()
+    def remove(self, line: LineState) -> None:
+        self.lines.remove(line)
+        self.rows.refresh()
+        self.changed()
 
-    async def client_changed() -> None:
-        project.set_options(await _project_options(actor, client.value or ""), value="")
+    def show_amounts(self, texts: list[str]) -> None:
+        for line, text in zip(self.lines, texts, strict=True):
+            if line.amount_label is not None:
+                line.amount_label.text = text
 
-    def issue_changed() -> None:
-        nonlocal syncing
-        if auto_due:
-            try:
-                start = parse_date(issue.value)
-            except ValueError:
-                return
-            if start:
-                syncing = True
-                due.value = str(start + timedelta(days=settings.payment_terms_days))
-                syncing = False
+    def show_note(self, message: str, shown: bool) -> None:
+        if self.note is not None:
+            self.note.text = message
+            self.note.set_visibility(shown)
 
-    def due_changed() -> None:
-        nonlocal auto_due
-        if not syncing:
-            auto_due = False
+    @staticmethod
+    def fields(lines: Sequence[LineState]) -> dict[str, Element]:
+        """The inputs of `lines` under the names the service's messages use: "lines.2.quantity"."""
+        return {
+            f"lines.{n}.{key}": line.inputs[key]
+            for n, line in enumerate(lines)
+            for key in LINE_FIELDS
+            if key in line.inputs
+        }
 
-    sent: list[LineState] = []  # the lines of the last save, which the service's line numbers index
 
-    def show_error(field_name: str | None, message: str) -> None:
-        for line in lines:
-            for element in line.inputs.values():
-                element.props.pop("error", None)
-                element.props.pop("error-message", None)
-                element.update()
-        fields = dict(common)
-        for n, line in enumerate(sent):
-            fields |= {f"lines.{n}.{key}": line.inputs[key] for key in LINE_FIELDS if key in line.inputs}
-        errors = FieldErrors(**fields)
-        lines_error.text = message
-        lines_error.set_visibility(field_name == "lines")
+# --- the header fields ---------------------------------------------------------------------------------------------
+
+
+class HeaderFields:
+    """Client, project, currency, dates and discount on top (`draw_top`), notes and terms at the foot (`draw_foot`).
+
+    On a new draft the due date follows the issue date, by the payment terms, until someone sets it.
+    """
+
+    client: ui.select
+    project: ui.select
+    currency: ui.input
+    issue: ui.input
+    due: ui.input
+    discount: ui.input
+    notes: ui.textarea
+    terms: ui.textarea
+
+    def __init__(self, view: EditorView, project_options: ProjectOptions) -> None:
+        self.view, self.project_options = view, project_options
+        self.auto_due = view.invoice_id is None
+        self.syncing = False  # the due date is being set from the issue date, not by someone
+
+    def draw_top(self) -> None:
+        view = self.view
+        with ui.card().classes("w-full").props("flat bordered"):
+            with ui.row().classes("w-full gap-4"):
+                self.client = ui.select(
+                    view.client_options, value=view.client_id or None, label="Client", with_input=True
+                )
+                self.client.props("outlined").classes("flex-1 min-w-[14rem]")
+                self.project = ui.select(view.project_options, value=view.project_id, label="Project")
+                self.project.props("outlined").classes("flex-1 min-w-[14rem]")
+            with ui.row().classes("w-full gap-4"):
+                self.currency = ui.input("Currency", value=view.currency, autocomplete=CURRENCIES)
+                self.currency.props("outlined debounce=250").classes("w-28")
+                self.issue = ui.input("Issue date", value=view.issue_date).props("outlined type=date")
+                self.due = ui.input("Due date", value=view.due_date).props("outlined type=date")
+                self.discount = ui.input("Discount %", value=view.discount_percent)
+                self.discount.props("outlined debounce=250").classes("w-28")
+        self.client.on_value_change(self._client_changed)
+        self.issue.on_value_change(self._issue_changed)
+        self.due.on_value_change(self._due_changed)
+
+    def draw_foot(self) -> None:
+        with ui.card().classes("w-full").props("flat bordered"):
+            self.notes = ui.textarea("Notes", value=self.view.notes).props("outlined autogrow").classes("w-full")
+            self.terms = ui.textarea("Terms", value=self.view.terms).props("outlined autogrow").classes("w-full")
+
+    def fields(self) -> dict[str, Element]:
+        """The inputs under the names the service's messages use."""
+        return {
+            "client_id": self.client,
+            "project_id": self.project,
+            "currency": self.currency,
+            "issue_date": self.issue,
+            "due_date": self.due,
+            "discount_percent": self.discount,
+            "notes": self.notes,
+            "terms": self.terms,
+        }
+
+    def read(self, lines: Sequence[LineState]) -> invoices.InvoiceInput:
+        """The form as the service takes it; `Invalid` for what is checked before the service is asked."""
+        if not self.client.value:
+            raise Invalid("Choose a client.", "client_id")
+        issue_date = _date_of(self.issue, "issue_date")
+        due_date = _date_of(self.due, "due_date")
+        return invoices.InvoiceInput(
+            client_id=self.client.value,
+            project_id=self.project.value or None,
+            currency=self.currency.value or "",
+            issue_date=issue_date,
+            due_date=due_date,
+            discount_percent=self.discount.value or "0",
+            notes=self.notes.value or "",
+            terms=self.terms.value or "",
+            lines=[invoices.LineInput(ln.description, ln.quantity, ln.unit_price, ln.tax_rate) for ln in lines],
+        )
+
+    async def _client_changed(self) -> None:
+        self.project.set_options(await self.project_options(self.client.value or ""), value="")
+
+    def _issue_changed(self) -> None:
+        if not self.auto_due:
+            return
+        try:
+            start = form_date(self.issue.value)
+        except ValueError:
+            return
+        if start:
+            self.syncing = True
+            self.due.value = str(start + timedelta(days=self.view.payment_terms_days))
+            self.syncing = False
+
+    def _due_changed(self) -> None:
+        if not self.syncing:
+            self.auto_due = False
+
+
+def _date_of(element: ui.input, field_name: str) -> date | None:
+    try:
+        return form_date(element.value)
+    except ValueError:
+        raise Invalid(DATE_MESSAGE, field_name) from None
+
+
+# --- the whole form ------------------------------------------------------------------------------------------------
+
+
+class InvoiceEditor:
+    """The sections in their cards, the live preview between them, and Save: `submit` creates or updates."""
+
+    def __init__(self, view: EditorView, *, project_options: ProjectOptions, submit: Submit) -> None:
+        self.view, self.submit = view, submit
+        self.header = HeaderFields(view, project_options)
+        self.lines = LinesSection(view.lines, self.preview)
+        self.totals = TotalsSection()
+        self.sent: list[LineState] = []  # the lines of the last save, which the service's line numbers index
+
+    def draw(self) -> None:
+        self.header.draw_top()
+        with ui.card().classes("w-full").props("flat bordered"):
+            self.lines.draw()
+            ui.separator()
+            self.totals.draw()
+        self.header.draw_foot()
+        for element in (self.header.currency, self.header.discount):
+            element.on_value_change(self.preview)
+        self.preview()
+        with ui.row().classes("w-full justify-end gap-2"):
+            ui.button("Cancel", on_click=lambda: ui.navigate.to(self.view.back)).props("flat")
+            self.save_button = ui.button("Save draft", icon="save", on_click=self.save)
+
+    def preview(self) -> None:
+        """Recompute the totals on the server, from what is typed now."""
+        shown = preview(self.header.currency.value, self.header.discount.value, self.lines.lines)
+        self.lines.show_amounts(shown.lines)
+        self.totals.show(shown.totals)
+
+    def show_error(self, field_name: str | None, message: str) -> None:
+        """`message` on the input `field_name` names, above the lines for "lines", else as a notification."""
+        FieldErrors(**self.lines.fields(self.lines.lines)).clear()
+        errors = FieldErrors(**self.header.fields(), **self.lines.fields(self.sent))
+        self.lines.show_note(message, field_name == "lines")
         if field_name == "lines":
             errors.clear()
         else:
             errors.show(field_name, message)
 
-    async def save() -> None:
-        nonlocal sent
-        sent = [line for line in lines if not line.blank()]  # untouched blank lines are dropped
-        if not client.value:
-            show_error("client_id", "Choose a client.")
-            return
-        dates = {}
-        for name, element in (("issue_date", issue), ("due_date", due)):
-            try:
-                dates[name] = parse_date(element.value)
-            except ValueError:
-                show_error(name, "Enter dates as YYYY-MM-DD.")
-                return
-        data = invoices.InvoiceInput(
-            client_id=client.value,
-            project_id=project.value or None,
-            currency=currency.value or "",
-            issue_date=dates["issue_date"],
-            due_date=dates["due_date"],
-            discount_percent=discount.value or "0",
-            notes=notes.value or "",
-            terms=terms.value or "",
-            lines=[invoices.LineInput(ln.description, ln.quantity, ln.unit_price, ln.tax_rate) for ln in sent],
-        )
-        save_button.disable()  # a double click must not create two invoices
+    async def save(self) -> None:
+        self.sent = [line for line in self.lines.lines if not line.blank()]  # untouched blank lines are dropped
         try:
-            saved = (
-                await invoices.update_invoice(actor, detail.id, data)
-                if detail
-                else await invoices.create_invoice(actor, data)
-            )
+            data = self.header.read(self.sent)
+        except Invalid as exc:
+            self.show_error(exc.field, exc.message)
+            return
+        self.save_button.disable()  # a double click must not create two invoices
+        try:
+            saved = await self.submit(data)
         except ServiceError as exc:
-            show_error(getattr(exc, "field", None), exc.message)
+            self.show_error(getattr(exc, "field", None), exc.message)
             return
         finally:
-            save_button.enable()
+            self.save_button.enable()
         ui.notify(f"Saved {saved.number}", type="positive")
         ui.navigate.to(f"/invoices/{saved.id}")
 
-    for element in (currency, discount):
-        element.on_value_change(preview)
-    client.on_value_change(client_changed)
-    issue.on_value_change(issue_changed)
-    due.on_value_change(due_changed)
-    preview()
-    with ui.row().classes("w-full justify-end gap-2"):
-        ui.button("Cancel", on_click=lambda: ui.navigate.to(f"/invoices/{detail.id}" if detail else "/invoices")).props(
-            "flat"
-        )
-        save_button = ui.button("Save draft", icon="save", on_click=save)
+
+def _submitter(actor: StaffActor, invoice_id: uuid.UUID | None) -> Submit:
+    async def submit(data: invoices.InvoiceInput) -> invoice_views.InvoiceDetail:
+        if invoice_id is None:
+            return await invoices.create_invoice(actor, data)
+        return await invoices.update_invoice(actor, invoice_id, data)
+
+    return submit
+
+
+async def editor(actor: StaffActor, detail: invoice_views.InvoiceDetail | None, client_id: str) -> None:
+    """The form; `detail` is the draft being edited, None for a new one."""
+    view = await load_editor(actor, detail, client_id)
+    InvoiceEditor(
+        view, project_options=partial(_project_options, actor), submit=_submitter(actor, view.invoice_id)
+    ).draw()
 
 
 @staff_page("/invoices/new")

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import date
 
 from fastapi import Request
 from fastapi.responses import RedirectResponse
 from nicegui import ui
 
-from components.forms import FieldErrors
+from components.forms import FieldErrors, form_date
 from components.paged_table import PagedTable
 from components.status_badge import TABLE_SLOT
+from components.table_columns import column
 from portal_app.staff.layout import StaffPage, frame, staff_page
 from services.billing import invoice_listing, invoice_views, presentation
 from services.clients import clients
@@ -28,19 +28,14 @@ STATUS_FILTERS = {
     "void": "Void",
 }
 COLUMNS = [
-    {"name": "number", "label": "Number", "field": "number", "align": "left"},
-    {"name": "client", "label": "Client", "field": "client", "align": "left"},
-    {"name": "issue", "label": "Issued", "field": "issue", "align": "left"},
-    {"name": "due", "label": "Due date", "field": "due", "align": "left"},
-    {"name": "status", "label": "Status", "field": "status", "align": "left"},
-    {"name": "total", "label": "Total", "field": "total", "align": "right"},
-    {"name": "amount_due", "label": "Amount due", "field": "amount_due", "align": "right"},
+    column("number", "Number"),
+    column("client", "Client"),
+    column("issue", "Issued"),
+    column("due", "Due date"),
+    column("status", "Status"),
+    column("total", "Total", align="right"),
+    column("amount_due", "Amount due", align="right"),
 ]
-
-
-def parse_date(value: str | None) -> date | None:
-    """A date from a date input; ValueError for anything that is not YYYY-MM-DD."""
-    return date.fromisoformat(value) if value else None
 
 
 def invoice_row(row: invoice_views.InvoiceRow) -> dict:
@@ -77,8 +72,8 @@ async def invoices_page(context: StaffPage, request: Request, status: str = "") 
             filters = invoice_listing.InvoiceFilter(
                 status=status_select.value or "",
                 client_id=client_select.value or None,
-                date_from=parse_date(date_from.value),
-                date_to=parse_date(date_to.value),
+                date_from=form_date(date_from.value),
+                date_to=form_date(date_to.value),
             )
             page = await invoice_listing.list_invoices(actor, filters, limit=limit, offset=offset)
         except ValueError:

@@ -6,15 +6,16 @@ from fastapi.responses import RedirectResponse
 from nicegui import ui
 
 from components.paged_table import PagedTable
+from components.table_columns import column
 from portal_app.staff.layout import StaffPage, frame, staff_page
 from services.staff import staff
 
 COLUMNS = [
-    {"name": "name", "label": "Name", "field": "name", "align": "left"},
-    {"name": "email", "label": "Email", "field": "email", "align": "left"},
-    {"name": "role", "label": "Role", "field": "role", "align": "left"},
-    {"name": "joined", "label": "Member since", "field": "joined", "align": "left"},
-    {"name": "seen", "label": "Last active", "field": "seen", "align": "left"},
+    column("name", "Name"),
+    column("email", "Email"),
+    column("role", "Role"),
+    column("joined", "Member since"),
+    column("seen", "Last active"),
 ]
 ROLE_LABELS = {"owner": "Owner", "admin": "Admin", "member": "Member"}
 

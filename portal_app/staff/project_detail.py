@@ -14,13 +14,13 @@ from fastapi import Request
 from fastapi.responses import RedirectResponse
 from nicegui import ui
 
-from components.forms import FieldErrors, dialog_actions
+from components.forms import FieldErrors, dialog_actions, form_date
 from models.projects import ProjectStatus
 from portal_app.live import Coalesced, follow, staff_hears
 from portal_app.staff.layout import StaffPage, frame, not_found, staff_page
 from portal_app.staff.project_board import BoardSection, new_request_dialog
 from portal_app.staff.project_feed import PAGE_SIZE, ProjectFeed
-from portal_app.staff.project_milestones import MilestonesSection, parse_day
+from portal_app.staff.project_milestones import MilestonesSection
 from portal_app.staff.request_detail import RequestPanel
 from services.core.actors import StaffActor
 from services.core.common import MAX_PAGE_SIZE
@@ -89,8 +89,8 @@ async def project_dialog(
                     status=status.value,
                     phase=phase.value,
                     lead_user_id=uuid.UUID(lead.value) if lead.value else None,
-                    start_date=parse_day(start.value),
-                    due_date=parse_day(due.value),
+                    start_date=form_date(start.value),
+                    due_date=form_date(due.value),
                 )
             except ValueError:
                 errors.show("due_date", "Enter dates as YYYY-MM-DD.")

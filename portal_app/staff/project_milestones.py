@@ -9,7 +9,7 @@ from datetime import date
 
 from nicegui import ui
 
-from components.forms import FieldErrors, dialog_actions
+from components.forms import FieldErrors, dialog_actions, form_date
 from components.progress import progress_bar
 from services.core import clock
 from services.core.actors import StaffActor
@@ -19,11 +19,6 @@ from services.projects import milestones
 from services.projects.milestones import MilestoneInput, MilestoneView, ProjectOverview
 
 DATE_MESSAGE = "Enter the due date as YYYY-MM-DD."
-
-
-def parse_day(value: str | None) -> date | None:
-    """A date input's value; raises ValueError for anything but YYYY-MM-DD or empty."""
-    return date.fromisoformat(value) if value else None
 
 
 class MilestonesSection:
@@ -149,7 +144,7 @@ class MilestonesSection:
 
                 async def add() -> None:
                     try:
-                        data = MilestoneInput(title.value or "", parse_day(due.value))
+                        data = MilestoneInput(title.value or "", form_date(due.value))
                     except ValueError:
                         errors.show("due_date", DATE_MESSAGE)
                         return
@@ -181,7 +176,7 @@ class MilestonesSection:
 
             async def save() -> None:
                 try:
-                    data = MilestoneInput(title.value or "", parse_day(due.value), bool(done.value))
+                    data = MilestoneInput(title.value or "", form_date(due.value), bool(done.value))
                 except ValueError:
                     errors.show("due_date", DATE_MESSAGE)
                     return

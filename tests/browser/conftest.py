@@ -8,7 +8,7 @@ import pytest
 from selenium import webdriver
 
 from services.core import db
-from tests.conftest import IN_CI, fresh_sqlite_url
+from tests.support.db import IN_CI, fresh_sqlite_url
 from tests.support.live import LiveServer, start_chromium, start_server
 from tests.support.stripe_standin import StripeStandIn
 

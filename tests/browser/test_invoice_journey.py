@@ -7,39 +7,19 @@ from pathlib import Path
 
 import pytest
 from selenium import webdriver
-from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
-from selenium.webdriver.support.ui import WebDriverWait
 
-from models.clients import Contact
 from models.invoices import InvoiceView
 from portal_app.auth.portal import PORTAL_COOKIE
 from services.billing.invoice_views import InvoiceDetail
 from services.billing.invoices import LineInput
-from services.clients import portal_sessions
-from services.core.actors import SystemActor
-from services.core.db import unit_of_work
-from tests.support.browser import wait
+from tests.support.browser import settled, signed_in_cookie, wait
 from tests.support.factories import make_world
-from tests.support.invoicing import count
+from tests.support.invoicing import count, issue_invoice
 from tests.support.live import LiveServer
-from tests.test_public_invoice import issue_invoice
 
 pytestmark = pytest.mark.browser
-
-
-def settled(browser: webdriver.Chrome) -> WebDriverWait:
-    return WebDriverWait(
-        browser, 15, poll_frequency=0.1, ignored_exceptions=(NoSuchElementException, StaleElementReferenceException)
-    )
-
-
-async def signed_in_cookie(contact_id) -> str:
-    """A portal session as the mailed link would start it (that journey is test_portal_journey's)."""
-    async with unit_of_work(SystemActor()) as session:
-        contact = await session.get(Contact, contact_id)
-        return await portal_sessions.start(session, contact, ip="127.0.0.1", user_agent="selenium")
 
 
 async def test_contact_sees_the_sent_invoice_not_the_draft_and_downloads_the_pdf(

@@ -17,13 +17,11 @@ from selenium.webdriver.support import expected_conditions as ec
 from models import OutboxMail, Payment
 from portal_app.auth.portal import PORTAL_COOKIE
 from services.billing.invoice_views import InvoiceDetail
-from tests.browser.test_invoice_journey import settled, signed_in_cookie
-from tests.support.browser import wait
+from tests.support.browser import settled, signed_in_cookie, wait
 from tests.support.factories import make_world
-from tests.support.invoicing import count, make_billing
+from tests.support.invoicing import count, issue_invoice, make_billing
 from tests.support.live import LiveServer
 from tests.support.stripe_standin import StripeStandIn
-from tests.test_public_invoice import issue_invoice
 
 pytestmark = pytest.mark.browser
 

@@ -13,8 +13,8 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
 
 from services.core import db
-from tests.conftest import fresh_sqlite_url
 from tests.support.browser import button, visible_input, wait
+from tests.support.db import fresh_sqlite_url
 from tests.support.factories import make_world
 from tests.support.live import LiveServer, start_server
 from tests.support.smtp import SmtpServer

@@ -17,8 +17,7 @@ from models.collaboration import RequestStatus
 from portal_app.auth.portal import PORTAL_COOKIE
 from services.projects import work_requests
 from services.staff import api_tokens
-from tests.browser.test_invoice_journey import settled, signed_in_cookie
-from tests.support.browser import button, visible_input, wait
+from tests.support.browser import button, settled, signed_in_cookie, visible_input, wait
 from tests.support.factories import make_world
 from tests.support.live import LiveServer
 

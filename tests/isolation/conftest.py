@@ -17,8 +17,8 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from services.core import db, scoping
-from tests.conftest import fresh_postgres_url, fresh_sqlite_url
-from tests.isolation.world import Worlds, make_worlds
+from tests.support.db import fresh_postgres_url, fresh_sqlite_url
+from tests.support.isolation import Worlds, make_worlds
 from tests.support.postgres import Cluster
 
 # per worker process: backend -> (the built database: SQLite file or PostgreSQL database name, its worlds)

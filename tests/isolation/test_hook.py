@@ -27,7 +27,7 @@ from services.clients import clients, contacts
 from services.core import db
 from services.core.actors import SystemActor
 from services.core.db import unit_of_work
-from tests.isolation.world import Worlds, raw
+from tests.support.isolation import Worlds, raw
 
 # --- the scoping hook on its own -------------------------------------------------------------------------------
 

@@ -19,7 +19,7 @@ from services.mail import outbox
 from services.organizations import organizations
 from services.projects import discussion, milestones, notifications, projects, work_requests
 from services.staff import api_tokens, staff, staff_sessions
-from tests.isolation.world import PNG_SIGNATURE, Worlds, raw
+from tests.support.isolation import PNG_SIGNATURE, Worlds, raw
 
 # --- the portal actor ------------------------------------------------------------------------------------------
 

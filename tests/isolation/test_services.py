@@ -28,7 +28,7 @@ from services.mail import outbox
 from services.organizations import organizations
 from services.projects import discussion, milestones, notifications, projects, work_requests
 from services.staff import api_tokens, staff, staff_sessions
-from tests.isolation.world import PNG_SIGNATURE, Intruder, Target, Worlds, raw, sign_in, snapshot
+from tests.support.isolation import PNG_SIGNATURE, Intruder, Target, Worlds, raw, sign_in, snapshot
 
 EXEMPT = {
     "organizations.organizations.create_organization": "the platform creating a tenant (SystemActor): no row of another org to reach",

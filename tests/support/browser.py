@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 from selenium import webdriver
-from selenium.common.exceptions import StaleElementReferenceException
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support.ui import WebDriverWait
+
+from models.clients import Contact
+from services.clients import portal_sessions
+from services.core.actors import SystemActor
+from services.core.db import unit_of_work
 
 
 def wait(browser: webdriver.Chrome, timeout: float = 15) -> WebDriverWait:
@@ -25,3 +30,16 @@ def visible_input(browser: webdriver.Chrome, label: str) -> WebElement:
 def button(browser: webdriver.Chrome, text: str, within: str = "") -> WebElement:
     xpath = f"{within}//button[.//span[normalize-space()='{text}']]"
     return wait(browser).until(lambda b: next((e for e in b.find_elements(By.XPATH, xpath) if e.is_displayed()), None))
+
+
+def settled(browser: webdriver.Chrome) -> WebDriverWait:
+    return WebDriverWait(
+        browser, 15, poll_frequency=0.1, ignored_exceptions=(NoSuchElementException, StaleElementReferenceException)
+    )
+
+
+async def signed_in_cookie(contact_id) -> str:
+    """A portal session as the mailed link would start it (that journey is test_portal_journey's)."""
+    async with unit_of_work(SystemActor()) as session:
+        contact = await session.get(Contact, contact_id)
+        return await portal_sessions.start(session, contact, ip="127.0.0.1", user_agent="selenium")

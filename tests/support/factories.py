@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 
+from models import Membership, Role, StaffUser
 from services.clients import clients, contacts
-from services.core.actors import StaffActor, SystemActor
+from services.core.actors import PortalActor, StaffActor, SystemActor
+from services.core.db import unit_of_work
 from services.organizations import organizations
 from services.projects import projects
-from services.staff import staff
+from services.staff import passwords, staff
 
 PASSWORD = "correct horse battery"
 
@@ -23,6 +26,11 @@ class OrgWorld:
     project: projects.ProjectView
     slug: str
     owner_email: str
+
+    def portal_actor(self, contact: contacts.ContactView | None = None) -> PortalActor:
+        """The world's contact (or another contact of one of its clients) acting in the portal."""
+        who = contact or self.contact
+        return PortalActor(org_id=self.actor.org_id, client_id=who.client_id, contact_id=who.id, email=who.email)
 
 
 async def make_org(slug: str, *, name: str | None = None) -> StaffActor:
@@ -47,3 +55,27 @@ async def make_world(slug: str) -> OrgWorld:
     )
     project = await projects.create_project(actor, client.id, projects.ProjectInput(name=f"{slug.title()} Website"))
     return OrgWorld(actor, client, contact, project, slug, actor.email)
+
+
+async def add_member(org_id: uuid.UUID, email: str, role: Role = Role.member, name: str = "") -> StaffActor:
+    async with unit_of_work(SystemActor(org_id=org_id)) as session:
+        user = StaffUser(email=email, name=name or email.split("@")[0], password_hash=passwords.hash_password(PASSWORD))
+        session.add(user)
+        await session.flush()
+        session.add(Membership(org_id=org_id, user_id=user.id, role=role))
+    return StaffActor(org_id=org_id, user_id=user.id, role=role, email=email)
+
+
+@dataclass(frozen=True)
+class Team:
+    world: OrgWorld
+    jane: PortalActor  # the world's contact
+    john: PortalActor  # a second contact of the same client
+
+    @property
+    def staff(self):
+        return self.world.actor
+
+    @property
+    def project_id(self):
+        return self.world.project.id

@@ -9,9 +9,12 @@ from sqlalchemy import func, select, update
 
 from models import Contact, Invoice, InvoiceStatus, Organization
 from services.billing import invoice_views, invoices
+from services.billing.invoice_views import InvoiceDetail
+from services.billing.invoices import InvoiceInput, LineInput
 from services.core.actors import StaffActor, SystemActor
 from services.core.db import unit_of_work
 from tests.support.clock import T0
+from tests.support.factories import OrgWorld
 
 
 async def draft(
@@ -56,3 +59,18 @@ async def set_org(org_id: uuid.UUID, **values: object) -> None:
 async def count(model: type, *conditions: object) -> int:
     async with unit_of_work(SystemActor()) as session:
         return await session.scalar(select(func.count()).select_from(model).where(*conditions)) or 0
+
+
+DESIGN = LineInput("Website design", "10", "120.00", "20")
+
+
+async def issue_invoice(
+    world: OrgWorld, *, send: bool = True, lines: list[LineInput] | None = None, client_id=None, **fields
+) -> InvoiceDetail:
+    """A draft for the world's client (or `client_id`), marked sent unless `send=False`."""
+    data = InvoiceInput(client_id=client_id or world.client.id, lines=lines or [DESIGN], **fields)
+    draft = await invoices.create_invoice(world.actor, data)
+    if not send:
+        return draft
+    await mark_sent(draft.id)  # what send_invoice leaves, without the mail (its tests are elsewhere)
+    return await invoices.get_invoice(world.actor, draft.id)

@@ -1,0 +1,1 @@
+"""Sign-in building blocks of portal_app/auth."""

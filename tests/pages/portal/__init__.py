@@ -1,0 +1,1 @@
+"""The client portal's pages, driven by NiceGUI's simulated user."""

@@ -1,0 +1,258 @@
+"""The invoice editor's sections, drawn from hand-made view data with nothing behind them but fakes; and the
+column and date helpers the staff and portal pages share."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import date
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from nicegui import ui
+from nicegui.testing.user import User
+from nicegui.testing.user_interaction import UserInteraction
+
+from components.forms import form_date
+from components.table_columns import column
+from portal_app.staff.invoice_editor import (
+    EditorView,
+    HeaderFields,
+    InvoiceEditor,
+    LinesSection,
+    LineState,
+    preview,
+)
+from services.billing import invoices
+from services.core.errors import Invalid
+
+CLIENT = str(uuid.UUID(int=1))
+
+
+def a_view(**changes: Any) -> EditorView:
+    """A new draft for one client, with one line: 2 × 100.00 USD at 20 % tax, 10 % off the invoice."""
+    view = EditorView(
+        invoice_id=None,
+        client_options={CLIENT: "Acme"},
+        client_id=CLIENT,
+        project_options={"": "No project"},
+        project_id="",
+        currency="USD",
+        issue_date="2026-03-10",
+        due_date="2026-04-09",
+        discount_percent="10",
+        notes="",
+        terms="",
+        payment_terms_days=30,
+        lines=(LineState("Design", "2", "100.00", "20"),),
+    )
+    return replace(view, **changes)
+
+
+async def no_projects(client_id: str) -> dict[str, str]:
+    return {"": "No project"}
+
+
+class FakeSubmit:
+    """Records what Save sends, and answers with `refusal` or a saved draft."""
+
+    def __init__(self, refusal: Invalid | None = None) -> None:
+        self.sent: list[invoices.InvoiceInput] = []
+        self.refusal = refusal
+
+    async def __call__(self, data: invoices.InvoiceInput) -> Any:
+        self.sent.append(data)
+        if self.refusal is not None:
+            raise self.refusal
+        return SimpleNamespace(id=uuid.UUID(int=42), number="INV-0042")
+
+
+async def show(user: User, build: Callable[[], object]) -> None:
+    """Open a throwaway page with what `build` draws on it."""
+
+    @ui.page("/test-section")
+    def page() -> None:
+        build()
+
+    await user.open("/test-section")
+
+
+def marked(user: User, marker: str) -> Any:
+    return next(iter(user.find(marker=marker).elements))
+
+
+def shown(user: User, *markers: str) -> list[str]:
+    """What the marked inputs hold, or the marked labels say, in the order asked."""
+    elements = [marked(user, m) for m in markers]
+    return [e.value if isinstance(e, ui.input) else e.text for e in elements]
+
+
+def labelled(user: User, kind: type, label: str) -> Any:
+    return next(e for e in user.find(kind).elements if e.props.get("label") == label)
+
+
+# --- the lines ------------------------------------------------------------------------------------------------------
+
+
+async def test_the_lines_section_draws_each_line_in_marked_inputs(user: User) -> None:
+    section = LinesSection([LineState("Design", "2", "100.00", "20"), LineState()], changed=lambda: None)
+    await show(user, section.draw)
+    await user.should_see("Lines")
+    markers = ("line-0-description", "line-0-unit_price", "line-1-quantity", "line-1-amount")
+    assert shown(user, *markers) == ["Design", "100.00", "1", "—"]
+
+
+async def test_adding_and_removing_lines_redraws_the_rows_and_says_so(user: User) -> None:
+    changes: list[int] = []
+    section = LinesSection([LineState("Design"), LineState("Hosting")], changed=lambda: changes.append(1))
+    await show(user, section.draw)
+    user.find(kind=ui.button, content="Add line").click()
+    await user.should_see(marker="line-2-description")
+    remove_first = next(b for b in user.find(ui.button).elements if b.props.get("aria-label") == "Remove line 1")
+    UserInteraction(user, {remove_first}, None).click()
+    await user.should_not_see(marker="line-2-description")
+    assert [line.description for line in section.lines] == ["Hosting", ""]
+    assert marked(user, "line-0-description").value == "Hosting"
+    assert len(changes) == 2
+
+
+async def test_typing_in_a_line_keeps_what_was_typed_and_says_so(user: User) -> None:
+    changes: list[int] = []
+    section = LinesSection([LineState()], changed=lambda: changes.append(1))
+    await show(user, section.draw)
+    await user.should_see(marker="line-0-unit_price")
+    marked(user, "line-0-unit_price").value = "12.50"
+    assert section.lines[0].unit_price == "12.50"
+    assert changes == [1]
+
+
+# --- the totals preview ---------------------------------------------------------------------------------------------
+
+
+async def test_the_editor_previews_each_amount_and_the_totals_as_it_is_drawn(user: User) -> None:
+    editor = InvoiceEditor(a_view(), project_options=no_projects, submit=FakeSubmit())
+    await show(user, editor.draw)
+    await user.should_see("Save draft")
+    markers = ("line-0-amount", "totals-subtotal", "totals-discount", "totals-tax", "totals-total")
+    assert shown(user, *markers) == ["200.00 USD", "200.00 USD", "-20.00 USD", "36.00 USD", "216.00 USD"]
+
+
+async def test_a_changed_discount_is_worked_into_the_totals_at_once(user: User) -> None:
+    editor = InvoiceEditor(a_view(), project_options=no_projects, submit=FakeSubmit())
+    await show(user, editor.draw)
+    await user.should_see("Save draft")
+    labelled(user, ui.input, "Discount %").value = "0"
+    assert shown(user, "totals-total") == ["240.00 USD"]
+    labelled(user, ui.input, "Discount %").value = "101"
+    assert shown(user, "totals-total", "line-0-amount") == ["—", "—"]
+
+
+def test_an_incomplete_line_counts_nothing_in_the_preview() -> None:
+    shown = preview("usd", "0", [LineState("Design", "1", "50", "0"), LineState("Half typed", "0", "10", "0")])
+    assert shown.lines == ["50.00 USD", "—"]
+    assert shown.totals["total"] == "50.00 USD"
+
+
+def test_an_unknown_currency_leaves_every_amount_unknown() -> None:
+    shown = preview("XYZ", "0", [LineState("Design", "1", "50", "0")])
+    assert shown.lines == ["—"]
+    assert set(shown.totals.values()) == {"—"}
+
+
+# --- the header fields ----------------------------------------------------------------------------------------------
+
+
+async def test_a_new_drafts_due_date_follows_the_issue_date_until_someone_sets_it(user: User) -> None:
+    header = HeaderFields(a_view(), no_projects)
+    await show(user, header.draw_top)
+    await user.should_see("Due date")
+    header.issue.value = "2026-05-10"
+    assert header.due.value == "2026-06-09"
+    header.due.value = "2026-07-01"
+    header.issue.value = "2026-05-20"
+    assert header.due.value == "2026-07-01"
+
+
+async def test_an_existing_drafts_due_date_stays_where_it_was(user: User) -> None:
+    header = HeaderFields(a_view(invoice_id=uuid.UUID(int=7)), no_projects)
+    await show(user, header.draw_top)
+    await user.should_see("Due date")
+    header.issue.value = "2026-05-10"
+    assert header.due.value == "2026-04-09"
+
+
+# --- saving ---------------------------------------------------------------------------------------------------------
+
+
+async def test_saving_without_a_client_marks_the_client_and_sends_nothing(user: User) -> None:
+    submit = FakeSubmit()
+    await show(user, InvoiceEditor(a_view(client_id=""), project_options=no_projects, submit=submit).draw)
+    user.find(kind=ui.button, content="Save draft").click()
+    await user.should_see("Choose a client.")
+    assert labelled(user, ui.select, "Client").props.get("error-message") == "Choose a client."
+    assert submit.sent == []
+
+
+async def test_a_date_that_is_not_iso_is_refused_on_its_input(user: User) -> None:
+    submit = FakeSubmit()
+    await show(user, InvoiceEditor(a_view(), project_options=no_projects, submit=submit).draw)
+    await user.should_see("Save draft")
+    labelled(user, ui.input, "Due date").value = "9 April"
+    user.find(kind=ui.button, content="Save draft").click()
+    await user.should_see("Enter dates as YYYY-MM-DD.")
+    assert labelled(user, ui.input, "Due date").props.get("error") is True
+    assert submit.sent == []
+
+
+async def test_a_refusal_about_one_line_lands_on_that_lines_input(user: User) -> None:
+    submit = FakeSubmit(Invalid("Quantity must be more than zero.", "lines.0.quantity"))
+    await show(user, InvoiceEditor(a_view(), project_options=no_projects, submit=submit).draw)
+    user.find(kind=ui.button, content="Save draft").click()
+    await user.should_see("Quantity must be more than zero.")
+    assert marked(user, "line-0-quantity").props.get("error-message") == "Quantity must be more than zero."
+    assert next(iter(user.find(kind=ui.button, content="Save draft").elements)).enabled
+
+
+async def test_a_refusal_about_the_lines_as_a_whole_shows_above_them(user: User) -> None:
+    submit = FakeSubmit(Invalid("An invoice needs at least one line.", "lines"))
+    view = a_view(lines=(LineState(), LineState("Design", "1", "10", "0")))
+    await show(user, InvoiceEditor(view, project_options=no_projects, submit=submit).draw)
+    user.find(kind=ui.button, content="Save draft").click()
+    await user.should_see("An invoice needs at least one line.")
+    assert [line.description for line in submit.sent[0].lines] == ["Design"]  # the untouched blank line is left out
+
+
+async def test_a_saved_draft_is_announced_with_its_number(user: User) -> None:
+    submit = FakeSubmit()
+    await show(user, InvoiceEditor(a_view(), project_options=no_projects, submit=submit).draw)
+    user.find(kind=ui.button, content="Save draft").click()
+    await user.should_see("Saved INV-0042")
+    data = submit.sent[0]
+    assert (data.client_id, data.currency, data.discount_percent) == (CLIENT, "USD", "10")
+    assert (data.issue_date, data.due_date) == (date(2026, 3, 10), date(2026, 4, 9))
+
+
+# --- the shared helpers ---------------------------------------------------------------------------------------------
+
+
+def test_a_column_shows_its_own_field_on_the_left_by_default() -> None:
+    assert column("number", "Number") == {"name": "number", "label": "Number", "field": "number", "align": "left"}
+
+
+def test_a_column_can_align_right_read_another_field_and_sort() -> None:
+    spec = column("total", "Total", align="right", field="total_text", sortable=True)
+    assert spec == {"name": "total", "label": "Total", "field": "total_text", "align": "right", "sortable": True}
+
+
+def test_a_form_date_reads_iso_dates_and_empty_inputs() -> None:
+    assert form_date("2026-03-10") == date(2026, 3, 10)
+    assert form_date("") is None
+    assert form_date(None) is None
+
+
+@pytest.mark.parametrize("typed", ["10/03/2026", "2026-02-30", "tomorrow"])
+def test_a_form_date_refuses_anything_else(typed: str) -> None:
+    with pytest.raises(ValueError):
+        form_date(typed)

@@ -1,0 +1,1 @@
+"""The REST API over HTTP, in-process, on SQLite and PostgreSQL."""

@@ -1,0 +1,1 @@
+"""Service tests, one folder per domain of services/; each runs on SQLite and PostgreSQL."""

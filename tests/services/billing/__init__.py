@@ -1,0 +1,1 @@
+"""Invoices: math, drafting, sending, PDFs, presentation, lifecycle, reminders."""

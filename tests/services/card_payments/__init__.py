@@ -1,0 +1,1 @@
+"""Card payments: Checkout attempts, webhooks, reconciliation, the pay routes and the CLI, against the Stripe stand-in."""

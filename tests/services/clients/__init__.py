@@ -1,0 +1,1 @@
+"""Clients, contacts, magic links and portal sessions."""

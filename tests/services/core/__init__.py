@@ -1,0 +1,1 @@
+"""Core: migrations and typed text."""

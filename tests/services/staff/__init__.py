@@ -1,0 +1,1 @@
+"""Staff users, sessions and API tokens."""

@@ -1,0 +1,44 @@
+"""Database helpers for tests: counting the statements a call sends, fresh databases from templates."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import event
+
+from services.core.db import Database
+from tests.support.postgres import Cluster
+
+
+@contextmanager
+def counted(database: Database) -> Iterator[list[str]]:
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, parameters, context, executemany) -> None:
+        statements.append(statement)
+
+    event.listen(database.engine.sync_engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        event.remove(database.engine.sync_engine, "before_cursor_execute", count)
+
+
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def fresh_sqlite_url(template: Path, directory: Path) -> str:
+    path = directory / f"portico-{uuid.uuid4().hex[:8]}.db"
+    shutil.copyfile(template, path)
+    return f"sqlite+aiosqlite:///{path}"
+
+
+def fresh_postgres_url(cluster: Cluster) -> tuple[str, str]:
+    name = f"t_{uuid.uuid4().hex[:16]}"
+    cluster.psql(f"CREATE DATABASE {name} TEMPLATE portico_template")
+    return cluster.url(name), name

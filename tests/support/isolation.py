@@ -1,0 +1,326 @@
+"""The two organizations the isolation tests attack, and how to snapshot what an intruder must not change."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, replace
+from datetime import date
+from typing import Any
+
+from sqlalchemy import and_, or_, select
+
+from models import (
+    ApiToken,
+    AuditEvent,
+    Client,
+    Comment,
+    Contact,
+    Invoice,
+    InvoiceLine,
+    InvoiceView,
+    MagicLink,
+    Membership,
+    Milestone,
+    NotificationPreference,
+    NotificationSent,
+    Organization,
+    OutboxMail,
+    Payment,
+    PendingNotification,
+    PortalSession,
+    Project,
+    ReminderSent,
+    StaffSession,
+    StaffUser,
+    Update,
+    WorkRequest,
+)
+from services.billing import invoice_views, invoices, manual_payments
+from services.clients import clients, contacts, magic_links, portal_sessions
+from services.core.actors import PortalActor, StaffActor, SystemActor
+from services.core.common import hash_secret
+from services.core.db import unit_of_work
+from services.mail import outbox
+from services.projects import discussion, milestones, notifications, projects, work_requests
+from services.staff import api_tokens, staff, staff_sessions
+from tests.support.factories import make_world
+from tests.support.invoicing import mark_sent
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+INVOICING = (Invoice, InvoiceLine, Payment, InvoiceView, ReminderSent)
+COLLABORATION = (Milestone, WorkRequest, Update, Comment, NotificationPreference, PendingNotification, NotificationSent)
+
+
+@dataclass(frozen=True)
+class Target:
+    """The rows an intruder must not reach, and the strings that must not appear in anything it gets back."""
+
+    org_id: uuid.UUID
+    client_id: uuid.UUID
+    contact_id: uuid.UUID
+    project_id: uuid.UUID
+    token_id: uuid.UUID
+    user_id: uuid.UUID
+    portal_session_id: uuid.UUID
+    markers: frozenset[str]
+    whole_org: bool  # False: one client of the intruder's own organization
+    invoice_id: uuid.UUID | None = None  # the target client's invoice: sent and partly paid
+    # the target client's project work (see `collaborate`)
+    milestone_id: uuid.UUID | None = None
+    request_id: uuid.UUID | None = None
+    update_id: uuid.UUID | None = None  # public, with a public and an internal comment
+    internal_update_id: uuid.UUID | None = None
+
+    def scope(self) -> list[tuple[type, Any]]:
+        if not self.whole_org:
+            # Another client's contact writes to the shared log about its own things (its mail choices, say):
+            # those rows are not the target's, everything else in the organization's log is.
+            others = select(Contact.id).where(Contact.org_id == self.org_id, Contact.client_id != self.client_id)
+            audit = and_(
+                AuditEvent.org_id == self.org_id,
+                or_(AuditEvent.actor_type != "portal", AuditEvent.actor_id.not_in(others)),
+            )
+            return [
+                (Client, Client.id == self.client_id),
+                (Contact, Contact.client_id == self.client_id),
+                (Project, Project.client_id == self.client_id),
+                (MagicLink, MagicLink.client_id == self.client_id),
+                (PortalSession, PortalSession.client_id == self.client_id),
+                *((m, m.client_id == self.client_id) for m in (Invoice, InvoiceLine, Payment, InvoiceView)),
+                *((m, m.client_id == self.client_id) for m in COLLABORATION),
+                (AuditEvent, audit),
+            ]
+        owned = (Client, Contact, Project, ApiToken, StaffSession, Membership, AuditEvent, OutboxMail, MagicLink)
+        return [(Organization, Organization.id == self.org_id), (StaffUser, StaffUser.id == self.user_id)] + [
+            (m, m.org_id == self.org_id) for m in (*owned, PortalSession, *INVOICING, *COLLABORATION)
+        ]
+
+
+@dataclass(frozen=True)
+class Intruder:
+    label: str
+    actor: StaffActor | PortalActor
+    target: Target
+    own_slug: str
+
+
+@dataclass(frozen=True)
+class Worlds:
+    intruders: list[Intruder]
+    portal: PortalActor
+    portal_session_id: uuid.UUID  # A1's own
+    a: Any
+    a2: Any
+    b: Any
+    a1_invoice_id: uuid.UUID | None = None
+    a1_work: Worked | None = None  # the portal contact's own client's project work
+
+
+async def snapshot(target: Target) -> dict[str, list[tuple]]:
+    async with unit_of_work(SystemActor()) as session:
+        return {
+            model.__tablename__: sorted(
+                (tuple(map(str, row)) for row in await session.execute(select(model.__table__).where(condition))),
+            )
+            for model, condition in target.scope()
+        }
+
+
+async def sign_in(contact_id: uuid.UUID) -> tuple[uuid.UUID, str]:
+    """A signed-in browser of the contact: its session's id and cookie value."""
+    async with unit_of_work(SystemActor()) as session:
+        cookie = await portal_sessions.start(session, await session.get(Contact, contact_id), ip="", user_agent="")
+        return await session.scalar(
+            select(PortalSession.id).where(PortalSession.token_hash == hash_secret(cookie))
+        ), cookie
+
+
+def org_target(world, token_id: uuid.UUID, session_id: uuid.UUID) -> Target:
+    markers = {str(x) for x in (world.actor.org_id, world.actor.user_id, world.client.id, world.contact.id)}
+    markers |= {str(world.project.id), str(token_id), world.owner_email, world.client.name, world.contact.email}
+    markers.add(str(session_id))
+    markers |= {world.project.name, world.client.email, "api_token.revoked"}  # only org A has revoked a token
+    return Target(
+        world.actor.org_id,
+        world.client.id,
+        world.contact.id,
+        world.project.id,
+        token_id,
+        world.actor.user_id,
+        session_id,
+        frozenset(markers),
+        whole_org=True,
+    )
+
+
+@dataclass(frozen=True)
+class Billed:
+    org_id: uuid.UUID
+    client_id: uuid.UUID
+    invoice_id: uuid.UUID
+    markers: frozenset[str]
+
+
+async def billed(actor: StaffActor, client_id: uuid.UUID, amount: str, reference: str) -> Billed:
+    """A sent, partly paid invoice; its markers: id, link token, amounts, line text and payment reference."""
+    line = f"Retainer {reference}"
+    detail = await invoices.create_invoice(
+        actor, invoices.InvoiceInput(client_id=client_id, lines=[invoices.LineInput(line, "1", amount)])
+    )
+    await mark_sent(detail.id)
+    paid = await manual_payments.record_payment(
+        actor, detail.id, manual_payments.PaymentInput("1.00", reference=reference)
+    )
+    markers = {str(detail.id), invoice_views.public_token(detail.id), line, reference}
+    markers |= {str(paid.total_minor), str(paid.amount_due_minor)}  # 777777 and 777677: no other number is like them
+    return Billed(actor.org_id, client_id, detail.id, frozenset(markers))
+
+
+def covered(target: Target, made: list) -> list:
+    """What of `made` (each with an org_id and a client_id) the target holds: its client's, or its organization's."""
+    return [m for m in made if m.client_id == target.client_id or (target.whole_org and m.org_id == target.org_id)]
+
+
+def with_invoices(target: Target, made: list[Billed]) -> Target:
+    """The target's invoice, and the markers of every invoice it covers (its client's, or its organization's)."""
+    own = next(b for b in made if b.client_id == target.client_id)
+    markers = target.markers.union(*(b.markers for b in covered(target, made)))
+    return replace(target, invoice_id=own.invoice_id, markers=markers)
+
+
+@dataclass(frozen=True)
+class Worked:
+    """One client's project work: the ids probes aim at, and every id and text of it as markers."""
+
+    org_id: uuid.UUID
+    client_id: uuid.UUID
+    milestone_id: uuid.UUID
+    request_id: uuid.UUID
+    update_id: uuid.UUID
+    internal_update_id: uuid.UUID
+    internal_markers: frozenset[str]  # what not even the client's own contacts may see
+    markers: frozenset[str]
+
+
+def contact_actor(staff_actor: StaffActor, contact: contacts.ContactView) -> PortalActor:
+    return PortalActor(staff_actor.org_id, contact.client_id, contact.id, contact.email)
+
+
+async def collaborate(
+    staff_actor: StaffActor, contact: contacts.ContactView, project_id: uuid.UUID, ref: str, *, by_contact: bool = True
+) -> Worked:
+    """A milestone; a request (the contact's, or staff's where the organization's outbox must stay empty); a public
+    update with a public and an internal comment; an internal update; on the request a public and an internal
+    comment and update; and the contact's mail choices (a notification_preferences row)."""
+    member, portal = staff_actor, contact_actor(staff_actor, contact)
+    milestone = await milestones.add_milestone(
+        member, project_id, milestones.MilestoneInput(f"{ref} milestone", date(2031, 1, 1))
+    )
+    card = await work_requests.create_request(
+        portal if by_contact else member, project_id, work_requests.RequestInput(f"{ref} request", f"{ref} asks")
+    )
+    public = await discussion.post_update(member, project_id, f"{ref} public update", "public")
+    internal = await discussion.post_update(member, project_id, f"{ref} internal update", "internal")
+    seen = [
+        await discussion.add_comment(portal, f"{ref} public reply", update_id=public.id),
+        await discussion.add_comment(member, f"{ref} request answer", request_id=card.id, visibility="public"),
+        await discussion.post_update(member, project_id, f"{ref} request news", "public", request_id=card.id),
+    ]
+    hidden = [
+        internal,
+        await discussion.add_comment(member, f"{ref} internal reply", update_id=public.id, visibility="internal"),
+        await discussion.add_comment(member, f"{ref} internal thread", update_id=internal.id, visibility="internal"),
+        await discussion.add_comment(member, f"{ref} request note", request_id=card.id, visibility="internal"),
+        await discussion.post_update(member, project_id, f"{ref} request memo", "internal", request_id=card.id),
+    ]
+    await notifications.set_preferences(portal, True, True)
+    internal_markers = frozenset({str(h.id) for h in hidden} | {h.body for h in hidden})
+    markers = {str(milestone.id), milestone.title, str(card.id), card.title, card.description, str(public.id)}
+    markers |= {str(s.id) for s in seen} | {s.body for s in seen} | {public.body}
+    return Worked(
+        staff_actor.org_id,
+        contact.client_id,
+        milestone.id,
+        card.id,
+        public.id,
+        internal.id,
+        internal_markers,
+        frozenset(markers) | internal_markers,
+    )
+
+
+def with_work(target: Target, made: list[Worked]) -> Target:
+    own = next(w for w in made if w.client_id == target.client_id)
+    return replace(
+        target,
+        milestone_id=own.milestone_id,
+        request_id=own.request_id,
+        update_id=own.update_id,
+        internal_update_id=own.internal_update_id,
+        markers=target.markers.union(*(w.markers for w in covered(target, made))),
+    )
+
+
+async def raw(actor, statement) -> list:
+    async with unit_of_work(actor) as session:
+        return list(await session.scalars(statement))
+
+
+async def make_worlds() -> Worlds:
+    """Org A with clients A1 (the portal contact's) and A2, org B, their sign-in secrets and invoices."""
+    a, b = await make_world("alpha"), await make_world("bravo")
+    second = await clients.create_client(
+        a.actor, clients.ClientInput(name="Alpha Second Client", email="billing@client-alpha2.test")
+    )
+    sam = await contacts.create_contact(
+        a.actor, second.id, contacts.ContactInput(email="sam@client-alpha2.test", name="Sam", portal_enabled=True)
+    )
+    website = await projects.create_project(a.actor, second.id, projects.ProjectInput(name="Alpha Second Website"))
+    a2 = type("A2", (), {"client": second, "contact": sam, "project": website})
+    await api_tokens.create_token(a.actor, "old")
+    await api_tokens.revoke_token(a.actor, (await api_tokens.list_tokens(a.actor))[0].id)
+    await api_tokens.create_token(a.actor, "Alpha deploy")
+    await api_tokens.create_token(b.actor, "Bravo deploy")
+    [a_token], [b_token] = await api_tokens.list_tokens(a.actor), await api_tokens.list_tokens(b.actor)
+    for world in (a, b):
+        await staff_sessions.start_session(
+            staff.SignedInStaff(world.actor.user_id, world.actor.org_id, world.actor.email, world.actor.role),
+            ip="",
+            user_agent="",
+        )
+    async with unit_of_work(SystemActor()) as session:
+        outbox.queue(session, to=a.contact.email, subject="Alpha secret link", text="x", org_id=a.actor.org_id)
+        # Mail org A's staff see as undelivered (to a marker address); org B's outbox stays empty.
+        session.add(
+            OutboxMail(
+                org_id=a.actor.org_id, to_addr=a.contact.email, subject="Alpha lost", body_text="x", status="failed"
+            )
+        )
+    for contact in (a.contact, sam):  # org A only: org B's outbox stays empty
+        assert await magic_links.request_link(a.actor.org_id, contact.email, ip="")
+    a1_session, a2_session, b_session = [(await sign_in(c.id))[0] for c in (a.contact, sam, b.contact)]
+
+    portal = a.portal_actor()
+    client_markers = {str(second.id), str(sam.id), str(website.id), second.name, second.email, sam.email, website.name}
+    client_markers.add(str(a2_session))
+    ids = (a.actor.org_id, second.id, sam.id, website.id, a_token.id, a.actor.user_id, a2_session)
+    a2_target = Target(*ids, frozenset(client_markers), whole_org=False)
+    intruders = [
+        Intruder("staff of B -> org A", b.actor, org_target(a, a_token.id, a1_session), "bravo"),
+        Intruder("portal A1 -> client A2", portal, a2_target, "alpha"),
+        Intruder("portal A1 -> org B", portal, org_target(b, b_token.id, b_session), "alpha"),
+    ]
+    made = [
+        await billed(a.actor, a.client.id, "7777.77", "alpha-one-ref"),
+        await billed(a.actor, second.id, "5555.55", "alpha-two-ref"),
+        await billed(b.actor, b.client.id, "424242.42", "bravo-ref"),
+    ]
+    work = [
+        await collaborate(a.actor, a.contact, a.project.id, "alpha-one"),
+        await collaborate(a.actor, sam, website.id, "alpha-two"),
+        await collaborate(b.actor, b.contact, b.project.id, "bravo", by_contact=False),  # org B's outbox stays empty
+    ]
+    intruders = [replace(i, target=with_work(with_invoices(i.target, made), work)) for i in intruders]
+    return Worlds(intruders, portal, a1_session, a, a2, b, a1_invoice_id=made[0].invoice_id, a1_work=work[0])

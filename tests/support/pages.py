@@ -1,0 +1,100 @@
+"""Simulated-user helpers for page tests: signing in, waiting for what a page shows, tables, markers, scopes."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+from nicegui import ui
+from nicegui.element import Element
+from nicegui.testing.user import User
+
+from tests.support.factories import PASSWORD
+
+
+async def sign_in(user: User, email: str, password: str = PASSWORD, path: str = "/login") -> None:
+    await user.open(path)
+    user.find("Email").type(email)
+    user.find("Password").type(password)
+    user.find(kind=ui.button, content="Sign in").click()
+
+
+async def signed_in(user: User, email: str) -> None:
+    await sign_in(user, email)
+    await user.should_see("Sign out", retries=50)
+
+
+async def table_rows(user: User, expected: int | None = None, retries: int = 50) -> list[dict[str, Any]]:
+    """The rows of the page's one table, once it has loaded them (polls; the table fills after the page is sent)."""
+    for _ in range(retries):
+        tables = list(user.find(ui.table).elements)
+        if tables and tables[0].props["pagination"].get("rowsNumber") is not None:
+            rows = tables[0].rows
+            if (expected is None and rows) or (expected is not None and len(rows) == expected):
+                return rows
+        await asyncio.sleep(0.05)
+    tables = list(user.find(ui.table).elements)
+    return tables[0].rows if tables else []
+
+
+def the_table(user: User) -> ui.table:
+    return next(iter(user.find(ui.table).elements))
+
+
+async def eventually(predicate: Callable[[], Any], timeout: float = 5.0) -> Any:
+    """Poll `predicate` (sync or async) until it is truthy; fail after `timeout` seconds."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        result = predicate()
+        if asyncio.iscoroutine(result):
+            result = await result
+        if result:
+            return result
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError("condition not reached in time")
+        await asyncio.sleep(0.02)
+
+
+def error_of(field: Any) -> Callable[[], str | None]:
+    return lambda: field.props.get("error-message")
+
+
+async def act_until(
+    user: User, marker: str, act: Callable[[Any], None], done: Callable[[], Any], tries: int = 20
+) -> None:
+    """Act on the element marked `marker` until `done()` holds, finding the element afresh each time.
+
+    A live redraw (after this test's own change, or another session's) replaces the elements it draws: one
+    found just before a redraw may be gone when the click or drop reaches it. Use for idempotent actions only.
+    """
+    for _ in range(tries):
+        await user.should_see(marker=marker, retries=50)
+        act(user.find(marker=marker))
+        try:
+            await eventually(done, timeout=3.0)
+            return
+        except AssertionError:
+            continue
+    raise AssertionError(f"acting on {marker} never had its effect")
+
+
+async def the(user: User, marker: str) -> Element:
+    """The one element with `marker` on the page, once it is there (handlers build dialogs in the background)."""
+    await user.should_see(marker=marker, retries=50)
+    found = list(user.find(marker=marker).elements)
+    assert len(found) == 1, (marker, found)
+    return found[0]
+
+
+async def sees_within(user: User, scope: str, text: str | None = None, *, marker: str | None = None) -> None:
+    """`text` (or an element marked `marker`) inside the element marked `scope`, entered afresh on each try:
+    live redraws replace elements."""
+    for attempt in range(100):
+        try:
+            with user.scope(marker=scope):
+                await user.should_see(text, marker=marker, retries=1)
+            return
+        except AssertionError:
+            if attempt == 99:
+                raise
