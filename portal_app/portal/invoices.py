@@ -23,7 +23,7 @@ from portal_app.auth.portal import base_path, current_portal
 from portal_app.auth.requests import client_ip, user_agent
 from portal_app.live import follow, portal_hears
 from portal_app.portal.layout import PortalPage, empty_state, frame, portal_page
-from portal_app.routes.public_invoice import CHECKOUT_NOTICES, NO_TRACE, pdf_response, render_pdf
+from portal_app.responses import CHECKOUT_NOTICES, NO_TRACE, pdf_response, render_pdf
 from services.billing import invoice_access, invoice_listing, invoices
 from services.billing.invoice_listing import InvoiceFilter
 from services.billing.invoice_views import InvoiceDetail

@@ -15,7 +15,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from portal_app.auth.requests import client_ip
-from portal_app.routes.public_invoice import html_document
+from portal_app.responses import html_document
 from services.organizations import organizations
 from services.organizations.organizations import OrganizationView
 from services.projects import notifications

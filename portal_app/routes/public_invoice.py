@@ -6,18 +6,24 @@ its websocket would keep a NiceGUI client alive for nothing. Everything the invo
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import html
-import re
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from nicegui import run
 
 from models.invoices import InvoiceStatus
 from portal_app.auth.requests import client_ip, user_agent
-from services.billing import invoice_access, invoice_pdf
+from portal_app.responses import (
+    CHECKOUT_NOTICES,
+    NO_TRACE,
+    escape,
+    html_document,
+    invoice_not_found,
+    pdf_response,
+    render_pdf,
+)
+from services.billing import invoice_access
 from services.billing.invoice_views import InvoiceDetail
 from services.billing.presentation import line_amount_minor, status_badge, totals_rows
 from services.card_payments import checkout as checkout_service
@@ -28,77 +34,11 @@ from services.organizations.branding import Logo
 
 router = APIRouter(include_in_schema=False)
 
-NO_TRACE = {"Referrer-Policy": "no-referrer", "Cache-Control": "no-store", "X-Robots-Tag": "noindex"}
 INLINE_IMAGE_TYPES = ("image/png", "image/jpeg")
-# What the page says after a payment attempt, keyed by the `checkout` query value (never echoed as given).
-CHECKOUT_NOTICES = {
-    "cancelled": "Payment cancelled. Nothing was charged.",
-    "unavailable": checkout_service.UNAVAILABLE,
-    "nothing_due": "This invoice has nothing left to pay.",
-    "busy": "There have been many payment attempts for this invoice. Please try again in a few minutes.",
-    "not_offered": checkout_service.NOT_OFFERED,
-}
 PAY_REFUSALS: dict[type[ServiceError], str] = {
     checkout_service.NothingDue: "nothing_due",
     checkout_service.TooManyAttempts: "busy",
 }
-
-
-async def render_pdf(detail: InvoiceDetail, logo: bytes | None) -> bytes:
-    """reportlab off the event loop: in NiceGUI's process pool when the app started one, else in a thread."""
-    document = None
-    if run.process_pool is not None:
-        document = await run.cpu_bound(invoice_pdf.render_invoice, detail, logo)
-    if document is None:  # no pool here (a CLI, a bare test app), or the app is shutting down
-        document = await asyncio.to_thread(invoice_pdf.render_invoice, detail, logo)
-    return document
-
-
-def pdf_response(detail: InvoiceDetail, document: bytes) -> Response:
-    # The prefix is the organization's choice: keep the header's quoted string plain.
-    name = re.sub(r"[^A-Za-z0-9._-]", "_", detail.number) or "invoice"
-    headers = {**NO_TRACE, "Content-Disposition": f'attachment; filename="{name}.pdf"'}
-    return Response(document, media_type="application/pdf", headers=headers)
-
-
-def _e(value: str) -> str:
-    return html.escape(value, quote=True)
-
-
-def html_document(title: str, body: str, status_code: int = 200) -> HTMLResponse:
-    page = f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="robots" content="noindex"><title>{_e(title)}</title>
-<style>
-body{{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;background:#f8fafc;color:#0f172a;margin:0;padding:2rem 1rem}}
-main{{background:#fff;border:1px solid #e2e8f0;border-radius:12px;padding:2rem;max-width:52rem;margin:0 auto}}
-h1{{font-size:1.6rem;margin:0}} h2{{font-size:.75rem;text-transform:uppercase;letter-spacing:.05em;color:#64748b;margin:1.5rem 0 .4rem}}
-p{{margin:.2rem 0}} .muted{{color:#64748b}} .lines{{white-space:pre-line}}
-.top{{display:flex;justify-content:space-between;gap:1.5rem;flex-wrap:wrap}} .facts{{text-align:right}}
-.logo{{max-height:4rem;max-width:14rem;display:block;margin-bottom:.5rem}}
-.badge{{display:inline-block;border-radius:999px;padding:.15rem .7rem;color:#fff;font-size:.85rem;margin-top:.4rem}}
-.scroll{{overflow-x:auto}} table{{border-collapse:collapse;width:100%}}
-th,td{{padding:.5rem;border-bottom:1px solid #e2e8f0;text-align:right;vertical-align:top}}
-th{{font-size:.75rem;color:#64748b;background:#f1f5f9}} th:first-child,td:first-child{{text-align:left}}
-td.description{{white-space:pre-line;overflow-wrap:anywhere}}
-.totals{{width:auto;margin:1rem 0 0 auto;min-width:18rem}} .totals td{{border:0;padding:.25rem .5rem}}
-.totals .total td{{font-weight:700}} .totals .credit td{{font-weight:700;color:#92400e}} .totals .due td{{font-weight:700;font-size:1.15rem;background:#f1f5f9}}
-.actions{{display:flex;gap:.75rem;align-items:center;flex-wrap:wrap;margin-top:1.5rem}}
-a.button,button.button{{background:#4f46e5;color:#fff;border:0;border-radius:8px;padding:.7rem 1.3rem;text-decoration:none;
-font:inherit;cursor:pointer}} a.secondary{{background:#fff;color:#4f46e5;border:1px solid #c7d2fe}} form{{margin:0}}
-.notice{{background:#f1f5f9;border-radius:8px;padding:.75rem 1rem;margin-top:1rem}}
-.notice.good{{background:#dcfce7;color:#14532d}} .notice.bad{{background:#fee2e2;color:#7f1d1d}}
-</style></head><body><main>{body}</main></body></html>"""
-    return HTMLResponse(page, status_code=status_code, headers=NO_TRACE)
-
-
-def not_found() -> HTMLResponse:
-    return html_document(
-        "Invoice not found",
-        "<h1>Invoice not found</h1><p class='muted'>This link is not valid. "
-        "Please check it, or ask the sender for a new one.</p>",
-        404,
-    )
 
 
 def _logo_tag(logo: Logo | None) -> str:
@@ -109,18 +49,18 @@ def _logo_tag(logo: Logo | None) -> str:
 
 
 def _party(label: str, name: str, address: str, email: str) -> str:
-    parts = [f"<h2>{label}</h2><p><strong>{_e(name)}</strong></p>"]
+    parts = [f"<h2>{label}</h2><p><strong>{escape(name)}</strong></p>"]
     if address:
-        parts.append(f'<p class="lines">{_e(address)}</p>')
+        parts.append(f'<p class="lines">{escape(address)}</p>')
     if email:
-        parts.append(f'<p class="muted">{_e(email)}</p>')
+        parts.append(f'<p class="muted">{escape(email)}</p>')
     return "".join(parts)
 
 
 def _lines_table(detail: InvoiceDetail) -> str:
     cur = detail.currency
     rows = "".join(
-        f'<tr><td class="description">{_e(line.description)}</td><td>{formatting.number(line.quantity)}</td>'
+        f'<tr><td class="description">{escape(line.description)}</td><td>{formatting.number(line.quantity)}</td>'
         f"<td>{formatting.amount(line.unit_price_minor, cur, code=False)}</td><td>{formatting.number(line.tax_rate)}%</td>"
         f"<td>{formatting.amount(line_amount_minor(line, detail.discount_percent), cur, code=False)}</td></tr>"
         for line in detail.lines
@@ -147,7 +87,7 @@ def _checkout_notice(detail: InvoiceDetail, outcome: str) -> str:
         )
     text = CHECKOUT_NOTICES.get(outcome)
     kind = "" if outcome == "cancelled" else " bad"
-    return f'<p class="notice{kind}" role="alert">{_e(text)}</p>' if text else ""
+    return f'<p class="notice{kind}" role="alert">{escape(text)}</p>' if text else ""
 
 
 def _pay_form(detail: InvoiceDetail, token: str) -> str:
@@ -175,7 +115,7 @@ def _sections(detail: InvoiceDetail) -> str:
         ("Terms", detail.terms),
     ):
         if text.strip():
-            parts.append(f'<h2>{label}</h2><p class="lines">{_e(text)}</p>')
+            parts.append(f'<h2>{label}</h2><p class="lines">{escape(text)}</p>')
     return "".join(parts)
 
 
@@ -186,9 +126,9 @@ def invoice_page(detail: InvoiceDetail, token: str, logo: Logo | None, outcome: 
     void_notice = '<p class="notice">This invoice was voided. Nothing is due on it.</p>' if status == "void" else ""
     due = formatting.amount(detail.amount_due_minor, detail.currency)
     body = f"""
-<div class="top"><div>{_logo_tag(logo)}<h1>{_e(detail.seller.name)}</h1>
-<p class="lines muted">{_e(detail.seller.address)}</p><p class="muted">{_e(detail.seller.email)}</p></div>
-<div class="facts"><h1>Invoice {_e(detail.number)}</h1><p>Issued {formatting.day(detail.issue_date)}</p>
+<div class="top"><div>{_logo_tag(logo)}<h1>{escape(detail.seller.name)}</h1>
+<p class="lines muted">{escape(detail.seller.address)}</p><p class="muted">{escape(detail.seller.email)}</p></div>
+<div class="facts"><h1>Invoice {escape(detail.number)}</h1><p>Issued {formatting.day(detail.issue_date)}</p>
 <p>Due {formatting.day(detail.due_date)}</p>{badge}</div></div>
 {_party("Billed to", detail.buyer.name, detail.buyer.address, detail.buyer.email)}
 {void_notice}{_checkout_notice(detail, outcome)}
@@ -202,12 +142,12 @@ def invoice_page(detail: InvoiceDetail, token: str, logo: Logo | None, outcome: 
 @router.get("/i/{token}")
 async def public_invoice(request: Request, token: str, checkout: str = "", session_id: str = "") -> Response:
     if not invoice_access.well_formed_token(token):
-        return not_found()
+        return invoice_not_found()
     if checkout == "success" and session_id:
         await checkout_service.confirm_return(session_id, token=token)
     detail = await invoice_access.open_public(token, ip=client_ip(request), user_agent=user_agent(request))
     if detail is None:
-        return not_found()
+        return invoice_not_found()
     return invoice_page(detail, token, await branding.logo_for_invoice(detail.id), checkout)
 
 
@@ -219,7 +159,7 @@ async def pay_public_invoice(request: Request, token: str) -> Response:
     back on the invoice with a fixed message and can press Pay again.
     """
     if not invoice_access.well_formed_token(token):
-        return not_found()
+        return invoice_not_found()
     try:
         url = await checkout_service.start_public_checkout(token, ip=client_ip(request))
     except checkout_service.PaymentUnavailable:
@@ -233,9 +173,9 @@ async def pay_public_invoice(request: Request, token: str) -> Response:
 @router.get("/i/{token}/pdf")
 async def public_invoice_pdf(request: Request, token: str) -> Response:
     if not invoice_access.well_formed_token(token):
-        return not_found()
+        return invoice_not_found()
     detail = await invoice_access.open_public(token, ip=client_ip(request), user_agent=user_agent(request), via="pdf")
     if detail is None:
-        return not_found()
+        return invoice_not_found()
     logo = await branding.logo_for_invoice(detail.id)
     return pdf_response(detail, await render_pdf(detail, logo.content if logo else None))

@@ -6,16 +6,12 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from portal_app.auth.staff import current_staff, login_redirect
-from portal_app.routes.public_invoice import not_found, pdf_response, render_pdf
+from portal_app.responses import invoice_not_found, pdf_response, render_pdf
 from services.billing import invoices
 from services.core.errors import NotFound
 from services.organizations import branding
 
 router = APIRouter(include_in_schema=False)
-
-
-def pdf_path(invoice_id: object) -> str:
-    return f"/invoices/{invoice_id}/pdf"
 
 
 @router.get("/invoices/{invoice_id}/pdf")
@@ -26,5 +22,5 @@ async def staff_invoice_pdf(request: Request, invoice_id: str) -> Response:
     try:
         detail = await invoices.get_invoice(context.actor, invoice_id)
     except NotFound:
-        return not_found()
+        return invoice_not_found()
     return pdf_response(detail, await render_pdf(detail, await branding.invoice_logo(context.actor.org_id)))

@@ -13,7 +13,7 @@ from components.invoice_totals import invoice_totals
 from components.status_badge import status_badge
 from components.table_columns import column
 from portal_app.live import follow, staff_hears
-from portal_app.routes.staff_downloads import pdf_path
+from portal_app.responses import pdf_path
 from portal_app.staff.layout import StaffPage, frame, not_found, staff_page
 from services.billing import invoice_views, invoices, manual_payments, presentation
 from services.billing.invoice_views import InvoiceDetail

@@ -1,0 +1,86 @@
+"""HTTP answers that pages and plain routes share: PDFs off the event loop, download headers, small HTML pages."""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import re
+
+from fastapi.responses import HTMLResponse, Response
+from nicegui import run
+
+from services.billing import invoice_pdf
+from services.billing.invoice_views import InvoiceDetail
+from services.card_payments import checkout as checkout_service
+
+NO_TRACE = {"Referrer-Policy": "no-referrer", "Cache-Control": "no-store", "X-Robots-Tag": "noindex"}
+
+# What the page says after a payment attempt, keyed by the `checkout` query value (never echoed as given).
+CHECKOUT_NOTICES = {
+    "cancelled": "Payment cancelled. Nothing was charged.",
+    "unavailable": checkout_service.UNAVAILABLE,
+    "nothing_due": "This invoice has nothing left to pay.",
+    "busy": "There have been many payment attempts for this invoice. Please try again in a few minutes.",
+    "not_offered": checkout_service.NOT_OFFERED,
+}
+
+
+async def render_pdf(detail: InvoiceDetail, logo: bytes | None) -> bytes:
+    """reportlab off the event loop: in NiceGUI's process pool when the app started one, else in a thread."""
+    document = None
+    if run.process_pool is not None:
+        document = await run.cpu_bound(invoice_pdf.render_invoice, detail, logo)
+    if document is None:  # no pool here (a CLI, a bare test app), or the app is shutting down
+        document = await asyncio.to_thread(invoice_pdf.render_invoice, detail, logo)
+    return document
+
+
+def pdf_response(detail: InvoiceDetail, document: bytes) -> Response:
+    # The prefix is the organization's choice: keep the header's quoted string plain.
+    name = re.sub(r"[^A-Za-z0-9._-]", "_", detail.number) or "invoice"
+    headers = {**NO_TRACE, "Content-Disposition": f'attachment; filename="{name}.pdf"'}
+    return Response(document, media_type="application/pdf", headers=headers)
+
+
+def escape(value: str) -> str:
+    return html.escape(value, quote=True)
+
+
+def html_document(title: str, body: str, status_code: int = 200) -> HTMLResponse:
+    page = f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="robots" content="noindex"><title>{escape(title)}</title>
+<style>
+body{{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;background:#f8fafc;color:#0f172a;margin:0;padding:2rem 1rem}}
+main{{background:#fff;border:1px solid #e2e8f0;border-radius:12px;padding:2rem;max-width:52rem;margin:0 auto}}
+h1{{font-size:1.6rem;margin:0}} h2{{font-size:.75rem;text-transform:uppercase;letter-spacing:.05em;color:#64748b;margin:1.5rem 0 .4rem}}
+p{{margin:.2rem 0}} .muted{{color:#64748b}} .lines{{white-space:pre-line}}
+.top{{display:flex;justify-content:space-between;gap:1.5rem;flex-wrap:wrap}} .facts{{text-align:right}}
+.logo{{max-height:4rem;max-width:14rem;display:block;margin-bottom:.5rem}}
+.badge{{display:inline-block;border-radius:999px;padding:.15rem .7rem;color:#fff;font-size:.85rem;margin-top:.4rem}}
+.scroll{{overflow-x:auto}} table{{border-collapse:collapse;width:100%}}
+th,td{{padding:.5rem;border-bottom:1px solid #e2e8f0;text-align:right;vertical-align:top}}
+th{{font-size:.75rem;color:#64748b;background:#f1f5f9}} th:first-child,td:first-child{{text-align:left}}
+td.description{{white-space:pre-line;overflow-wrap:anywhere}}
+.totals{{width:auto;margin:1rem 0 0 auto;min-width:18rem}} .totals td{{border:0;padding:.25rem .5rem}}
+.totals .total td{{font-weight:700}} .totals .credit td{{font-weight:700;color:#92400e}} .totals .due td{{font-weight:700;font-size:1.15rem;background:#f1f5f9}}
+.actions{{display:flex;gap:.75rem;align-items:center;flex-wrap:wrap;margin-top:1.5rem}}
+a.button,button.button{{background:#4f46e5;color:#fff;border:0;border-radius:8px;padding:.7rem 1.3rem;text-decoration:none;
+font:inherit;cursor:pointer}} a.secondary{{background:#fff;color:#4f46e5;border:1px solid #c7d2fe}} form{{margin:0}}
+.notice{{background:#f1f5f9;border-radius:8px;padding:.75rem 1rem;margin-top:1rem}}
+.notice.good{{background:#dcfce7;color:#14532d}} .notice.bad{{background:#fee2e2;color:#7f1d1d}}
+</style></head><body><main>{body}</main></body></html>"""
+    return HTMLResponse(page, status_code=status_code, headers=NO_TRACE)
+
+
+def invoice_not_found() -> HTMLResponse:
+    return html_document(
+        "Invoice not found",
+        "<h1>Invoice not found</h1><p class='muted'>This link is not valid. "
+        "Please check it, or ask the sender for a new one.</p>",
+        404,
+    )
+
+
+def pdf_path(invoice_id: object) -> str:
+    return f"/invoices/{invoice_id}/pdf"
