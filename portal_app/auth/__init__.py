@@ -1,1 +1,1 @@
-"""Sign-in: session cookies, one-time tickets, rate limits."""
+"""Sign-in: session cookies, one-time tickets bound to their browser, the browser-id middleware, rate limits."""

@@ -41,7 +41,7 @@ async def client(standin: StripeStandIn) -> AsyncIterator[stripe.StripeClient]:
 
 
 def session_params(**overrides: Any) -> dict[str, Any]:
-    """What services/payments.create_checkout_session sends, give or take the amounts."""
+    """What services/adapters/stripe_gateway.create_checkout_session sends, give or take the amounts."""
     params: dict[str, Any] = {
         "mode": "payment",
         "line_items": [
