@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from services.core.errors import Invalid
 
 _hasher = PasswordHasher()
-_DUMMY_HASH = _hasher.hash("portico-timing-equaliser")
+
+
+@cache
+def _dummy_hash(hasher: PasswordHasher) -> str:
+    """What an unknown user is checked against: made on first use, not at import (it costs a full hash)."""
+    return hasher.hash("portico-timing-equaliser")
+
 
 MIN_PASSWORD_LENGTH = 10
 
@@ -23,7 +31,7 @@ def hash_password(password: str) -> str:
 
 def verify_password(password_hash: str | None, password: str) -> bool:
     try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password[:1024]) and password_hash is not None
+        return _hasher.verify(password_hash or _dummy_hash(_hasher), password[:1024]) and password_hash is not None
     except (VerificationError, InvalidHashError):
         return False
 

@@ -17,6 +17,7 @@ from tests.support.browser import button, visible_input, wait
 from tests.support.db import fresh_sqlite_url
 from tests.support.factories import make_world
 from tests.support.live import LiveServer, start_server
+from tests.support.mail import plain_text
 from tests.support.smtp import SmtpServer
 
 pytestmark = pytest.mark.browser
@@ -51,7 +52,7 @@ def _journey(browser: webdriver.Chrome, base: str, smtp: SmtpServer, email: str)
 
     [message] = smtp.inbox.wait_for(1, timeout=30)
     assert message["To"] == email
-    text = message.get_body(preferencelist=("plain",)).get_content()
+    text = plain_text(message)
     found = re.search(rf"^({re.escape(portal)}/link/\S+?)\r?$", text, re.MULTILINE)
     assert found, text
     link = found.group(1)

@@ -60,7 +60,8 @@ def _journey(browser: webdriver.Chrome, base: str, cookie: str, token: str, proj
     browser.get(page)
     wait(browser).until(ec.text_to_be_present_in_element((By.TAG_NAME, "body"), "Acme Website"))
     for column in ("Backlog", "In progress", "Done"):
-        wait(browser).until(lambda b, c=column: b.find_elements(By.XPATH, f"//*[@role='region' and @aria-label='{c}']"))
+        region = (By.XPATH, f"//*[@role='region' and @aria-label='{column}']")
+        wait(browser).until(ec.presence_of_all_elements_located(region))
 
     button(browser, "New request").click()
     visible_input(browser, "Title").send_keys(TITLE)

@@ -56,5 +56,6 @@ def _journey(browser: webdriver.Chrome, base: str) -> None:
 
     browser.get(f"{base}/clients")
     cells = wait(browser).until(lambda b: [td.text for td in b.find_elements(By.XPATH, INITECH_ROW)] or None)
+    assert cells is not None  # `until` returns only what is truthy
     assert cells[1] == "billing@initech.test"
     assert cells[2] == "1"  # one contact

@@ -48,10 +48,10 @@ async def test_hook_scopes_unfiltered_queries_of_a_portal_actor(worlds: Worlds):
     async with unit_of_work(portal) as session:
         assert await session.get(Project, worlds.a2.project.id) is None
         assert await session.get(PortalSession, worlds.portal_session_id) is None
-        assert (await session.execute(update(PortalSession).values(ended_reason="mine"))).rowcount == 0
-        assert (await session.execute(delete(MagicLink))).rowcount == 0
-        assert (await session.execute(update(Contact).values(title="Mine"))).rowcount == 1
-        assert (await session.execute(delete(Project))).rowcount == 1
+        assert db.rows_affected(await session.execute(update(PortalSession).values(ended_reason="mine"))) == 0
+        assert db.rows_affected(await session.execute(delete(MagicLink))) == 0
+        assert db.rows_affected(await session.execute(update(Contact).values(title="Mine"))) == 1
+        assert db.rows_affected(await session.execute(delete(Project))) == 1
         await session.rollback()
     async with unit_of_work(SystemActor()) as session:
         assert await session.scalar(select(func.count()).select_from(Contact).where(Contact.title == "Mine")) == 0

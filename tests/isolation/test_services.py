@@ -309,7 +309,9 @@ async def test_sign_in_secrets_are_bound_to_their_organization(worlds: Worlds, l
         SystemActor(),
         select(OutboxMail.body_text).where(OutboxMail.to_addr == email, OutboxMail.subject.startswith("Your")),
     )
-    token, code = re.search(r"/link/(\S+)\n", text)[1], re.search(r"^(\d{6})$", text, re.MULTILINE)[1]
+    link, code_line = re.search(r"/link/(\S+)\n", text), re.search(r"^(\d{6})$", text, re.MULTILINE)
+    assert link and code_line, text
+    token, code = link[1], code_line[1]
     _, cookie = await sign_in(worlds.a.contact.id)
     assert not await magic_links.link_is_usable(b, token)
     assert await magic_links.consume_link(b, token, ip="", user_agent="") is None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from selenium import webdriver
 from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.common.by import By
@@ -38,8 +40,9 @@ def settled(browser: webdriver.Chrome) -> WebDriverWait:
     )
 
 
-async def signed_in_cookie(contact_id) -> str:
+async def signed_in_cookie(contact_id: uuid.UUID) -> str:
     """A portal session as the mailed link would start it (that journey is test_portal_journey's)."""
     async with unit_of_work(SystemActor()) as session:
         contact = await session.get(Contact, contact_id)
+        assert contact is not None
         return await portal_sessions.start(session, contact, ip="127.0.0.1", user_agent="selenium")

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from typing import TypedDict, Unpack
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, func, select, update
 
 from models import Contact, Invoice, InvoiceStatus, Organization
+from models.base import Base
 from services.billing import invoice_views, invoices
 from services.billing.invoice_views import InvoiceDetail
 from services.billing.invoices import InvoiceInput, LineInput
@@ -56,7 +58,7 @@ async def set_org(org_id: uuid.UUID, **values: object) -> None:
         await session.execute(update(Organization).where(Organization.id == org_id).values(**values))
 
 
-async def count(model: type, *conditions: object) -> int:
+async def count(model: type[Base], *conditions: ColumnElement[bool]) -> int:
     async with unit_of_work(SystemActor()) as session:
         return await session.scalar(select(func.count()).select_from(model).where(*conditions)) or 0
 
@@ -64,8 +66,25 @@ async def count(model: type, *conditions: object) -> int:
 DESIGN = LineInput("Website design", "10", "120.00", "20")
 
 
+class InvoiceFields(TypedDict, total=False):
+    """The rest of an InvoiceInput, for `issue_invoice`."""
+
+    currency: str | None
+    project_id: uuid.UUID | str | None
+    issue_date: date | None
+    due_date: date | None
+    discount_percent: object
+    notes: str
+    terms: str
+
+
 async def issue_invoice(
-    world: OrgWorld, *, send: bool = True, lines: list[LineInput] | None = None, client_id=None, **fields
+    world: OrgWorld,
+    *,
+    send: bool = True,
+    lines: list[LineInput] | None = None,
+    client_id: uuid.UUID | None = None,
+    **fields: Unpack[InvoiceFields],
 ) -> InvoiceDetail:
     """A draft for the world's client (or `client_id`), marked sent unless `send=False`."""
     data = InvoiceInput(client_id=client_id or world.client.id, lines=lines or [DESIGN], **fields)

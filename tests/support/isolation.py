@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, replace
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import TypeVar
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import ColumnElement, and_, or_, select
 
 from models import (
     ApiToken,
@@ -35,6 +36,7 @@ from models import (
     Update,
     WorkRequest,
 )
+from models.base import Base
 from services.billing import invoice_views, invoices, manual_payments
 from services.clients import clients, contacts, magic_links, portal_sessions
 from services.core.actors import PortalActor, StaffActor, SystemActor
@@ -43,7 +45,7 @@ from services.core.db import unit_of_work
 from services.mail import outbox
 from services.projects import discussion, milestones, notifications, projects, work_requests
 from services.staff import api_tokens, staff, staff_sessions
-from tests.support.factories import make_world
+from tests.support.factories import OrgWorld, make_world
 from tests.support.invoicing import mark_sent
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -54,7 +56,7 @@ COLLABORATION = (Milestone, WorkRequest, Update, Comment, NotificationPreference
 
 
 @dataclass(frozen=True)
-class Target:
+class Reach:
     """The rows an intruder must not reach, and the strings that must not appear in anything it gets back."""
 
     org_id: uuid.UUID
@@ -66,14 +68,8 @@ class Target:
     portal_session_id: uuid.UUID
     markers: frozenset[str]
     whole_org: bool  # False: one client of the intruder's own organization
-    invoice_id: uuid.UUID | None = None  # the target client's invoice: sent and partly paid
-    # the target client's project work (see `collaborate`)
-    milestone_id: uuid.UUID | None = None
-    request_id: uuid.UUID | None = None
-    update_id: uuid.UUID | None = None  # public, with a public and an internal comment
-    internal_update_id: uuid.UUID | None = None
 
-    def scope(self) -> list[tuple[type, Any]]:
+    def scope(self) -> list[tuple[type[Base], ColumnElement[bool]]]:
         if not self.whole_org:
             # Another client's contact writes to the shared log about its own things (its mail choices, say):
             # those rows are not the target's, everything else in the organization's log is.
@@ -99,6 +95,18 @@ class Target:
 
 
 @dataclass(frozen=True)
+class Target(Reach):
+    """A reach with what the probes aim at: the target client's invoice and project work (see `aim`)."""
+
+    invoice_id: uuid.UUID  # sent and partly paid
+    # the project work (see `collaborate`)
+    milestone_id: uuid.UUID
+    request_id: uuid.UUID
+    update_id: uuid.UUID  # public, with a public and an internal comment
+    internal_update_id: uuid.UUID
+
+
+@dataclass(frozen=True)
 class Intruder:
     label: str
     actor: StaffActor | PortalActor
@@ -107,15 +115,24 @@ class Intruder:
 
 
 @dataclass(frozen=True)
+class SecondClient:
+    """Org A's second client (A2): its contact and project."""
+
+    client: clients.ClientView
+    contact: contacts.ContactView
+    project: projects.ProjectView
+
+
+@dataclass(frozen=True)
 class Worlds:
     intruders: list[Intruder]
     portal: PortalActor
     portal_session_id: uuid.UUID  # A1's own
-    a: Any
-    a2: Any
-    b: Any
-    a1_invoice_id: uuid.UUID | None = None
-    a1_work: Worked | None = None  # the portal contact's own client's project work
+    a: OrgWorld
+    a2: SecondClient
+    b: OrgWorld
+    a1_invoice_id: uuid.UUID
+    a1_work: Worked  # the portal contact's own client's project work
 
 
 async def snapshot(target: Target) -> dict[str, list[tuple]]:
@@ -131,18 +148,22 @@ async def snapshot(target: Target) -> dict[str, list[tuple]]:
 async def sign_in(contact_id: uuid.UUID) -> tuple[uuid.UUID, str]:
     """A signed-in browser of the contact: its session's id and cookie value."""
     async with unit_of_work(SystemActor()) as session:
-        cookie = await portal_sessions.start(session, await session.get(Contact, contact_id), ip="", user_agent="")
-        return await session.scalar(
+        contact = await session.get(Contact, contact_id)
+        assert contact is not None
+        cookie = await portal_sessions.start(session, contact, ip="", user_agent="")
+        session_id = await session.scalar(
             select(PortalSession.id).where(PortalSession.token_hash == hash_secret(cookie))
-        ), cookie
+        )
+        assert session_id is not None
+        return session_id, cookie
 
 
-def org_target(world, token_id: uuid.UUID, session_id: uuid.UUID) -> Target:
+def org_reach(world: OrgWorld, token_id: uuid.UUID, session_id: uuid.UUID) -> Reach:
     markers = {str(x) for x in (world.actor.org_id, world.actor.user_id, world.client.id, world.contact.id)}
     markers |= {str(world.project.id), str(token_id), world.owner_email, world.client.name, world.contact.email}
     markers.add(str(session_id))
     markers |= {world.project.name, world.client.email, "api_token.revoked"}  # only org A has revoked a token
-    return Target(
+    return Reach(
         world.actor.org_id,
         world.client.id,
         world.contact.id,
@@ -178,18 +199,6 @@ async def billed(actor: StaffActor, client_id: uuid.UUID, amount: str, reference
     return Billed(actor.org_id, client_id, detail.id, frozenset(markers))
 
 
-def covered(target: Target, made: list) -> list:
-    """What of `made` (each with an org_id and a client_id) the target holds: its client's, or its organization's."""
-    return [m for m in made if m.client_id == target.client_id or (target.whole_org and m.org_id == target.org_id)]
-
-
-def with_invoices(target: Target, made: list[Billed]) -> Target:
-    """The target's invoice, and the markers of every invoice it covers (its client's, or its organization's)."""
-    own = next(b for b in made if b.client_id == target.client_id)
-    markers = target.markers.union(*(b.markers for b in covered(target, made)))
-    return replace(target, invoice_id=own.invoice_id, markers=markers)
-
-
 @dataclass(frozen=True)
 class Worked:
     """One client's project work: the ids probes aim at, and every id and text of it as markers."""
@@ -223,12 +232,12 @@ async def collaborate(
     )
     public = await discussion.post_update(member, project_id, f"{ref} public update", "public")
     internal = await discussion.post_update(member, project_id, f"{ref} internal update", "internal")
-    seen = [
+    seen: list[discussion.CommentView | discussion.UpdateView] = [
         await discussion.add_comment(portal, f"{ref} public reply", update_id=public.id),
         await discussion.add_comment(member, f"{ref} request answer", request_id=card.id, visibility="public"),
         await discussion.post_update(member, project_id, f"{ref} request news", "public", request_id=card.id),
     ]
-    hidden = [
+    hidden: list[discussion.CommentView | discussion.UpdateView] = [
         internal,
         await discussion.add_comment(member, f"{ref} internal reply", update_id=public.id, visibility="internal"),
         await discussion.add_comment(member, f"{ref} internal thread", update_id=internal.id, visibility="internal"),
@@ -251,15 +260,37 @@ async def collaborate(
     )
 
 
-def with_work(target: Target, made: list[Worked]) -> Target:
-    own = next(w for w in made if w.client_id == target.client_id)
-    return replace(
-        target,
+Made = TypeVar("Made", Billed, Worked)
+
+
+def covered(reach: Reach, made: Sequence[Made]) -> list[Made]:
+    """What of `made` the reach holds: its client's, or its organization's."""
+    return [m for m in made if m.client_id == reach.client_id or (reach.whole_org and m.org_id == reach.org_id)]
+
+
+def aim(reach: Reach, made: list[Billed], work: list[Worked]) -> Target:
+    """The reach's own client's invoice and project work, and the markers of every invoice and piece of work it
+    covers (its client's, or its organization's)."""
+    invoice = next(b for b in made if b.client_id == reach.client_id)
+    own = next(w for w in work if w.client_id == reach.client_id)
+    markers = reach.markers.union(
+        *(b.markers for b in covered(reach, made)), *(w.markers for w in covered(reach, work))
+    )
+    return Target(
+        reach.org_id,
+        reach.client_id,
+        reach.contact_id,
+        reach.project_id,
+        reach.token_id,
+        reach.user_id,
+        reach.portal_session_id,
+        markers,
+        reach.whole_org,
+        invoice_id=invoice.invoice_id,
         milestone_id=own.milestone_id,
         request_id=own.request_id,
         update_id=own.update_id,
         internal_update_id=own.internal_update_id,
-        markers=target.markers.union(*(w.markers for w in covered(target, made))),
     )
 
 
@@ -278,7 +309,7 @@ async def make_worlds() -> Worlds:
         a.actor, second.id, contacts.ContactInput(email="sam@client-alpha2.test", name="Sam", portal_enabled=True)
     )
     website = await projects.create_project(a.actor, second.id, projects.ProjectInput(name="Alpha Second Website"))
-    a2 = type("A2", (), {"client": second, "contact": sam, "project": website})
+    a2 = SecondClient(second, sam, website)
     await api_tokens.create_token(a.actor, "old")
     await api_tokens.revoke_token(a.actor, (await api_tokens.list_tokens(a.actor))[0].id)
     await api_tokens.create_token(a.actor, "Alpha deploy")
@@ -306,12 +337,6 @@ async def make_worlds() -> Worlds:
     client_markers = {str(second.id), str(sam.id), str(website.id), second.name, second.email, sam.email, website.name}
     client_markers.add(str(a2_session))
     ids = (a.actor.org_id, second.id, sam.id, website.id, a_token.id, a.actor.user_id, a2_session)
-    a2_target = Target(*ids, frozenset(client_markers), whole_org=False)
-    intruders = [
-        Intruder("staff of B -> org A", b.actor, org_target(a, a_token.id, a1_session), "bravo"),
-        Intruder("portal A1 -> client A2", portal, a2_target, "alpha"),
-        Intruder("portal A1 -> org B", portal, org_target(b, b_token.id, b_session), "alpha"),
-    ]
     made = [
         await billed(a.actor, a.client.id, "7777.77", "alpha-one-ref"),
         await billed(a.actor, second.id, "5555.55", "alpha-two-ref"),
@@ -322,5 +347,10 @@ async def make_worlds() -> Worlds:
         await collaborate(a.actor, sam, website.id, "alpha-two"),
         await collaborate(b.actor, b.contact, b.project.id, "bravo", by_contact=False),  # org B's outbox stays empty
     ]
-    intruders = [replace(i, target=with_work(with_invoices(i.target, made), work)) for i in intruders]
+    a2_reach = Reach(*ids, frozenset(client_markers), whole_org=False)
+    intruders = [
+        Intruder("staff of B -> org A", b.actor, aim(org_reach(a, a_token.id, a1_session), made, work), "bravo"),
+        Intruder("portal A1 -> client A2", portal, aim(a2_reach, made, work), "alpha"),
+        Intruder("portal A1 -> org B", portal, aim(org_reach(b, b_token.id, b_session), made, work), "alpha"),
+    ]
     return Worlds(intruders, portal, a1_session, a, a2, b, a1_invoice_id=made[0].invoice_id, a1_work=work[0])

@@ -14,11 +14,13 @@ CODE_LINE = re.compile(r"^(\d{6})$", re.MULTILINE)
 
 def plain_text(message: EmailMessage) -> str:
     """The decoded plain-text part, with \\n line ends."""
-    return message.get_body(("plain",)).get_content().replace("\r\n", "\n")
+    body = message.get_body(("plain",))
+    assert body is not None, "no plain-text part"
+    return body.get_content().replace("\r\n", "\n")
 
 
 def read_eml(path: Path) -> EmailMessage:
-    return email.message_from_bytes(path.read_bytes(), policy=email.policy.default)  # type: ignore[return-value]
+    return email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
 
 
 def sign_in_token(text: str) -> str:

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar, overload
 
 from nicegui import ui
 from nicegui.element import Element
 from nicegui.testing.user import User
 
 from tests.support.factories import PASSWORD
+
+E = TypeVar("E", bound=Element)
 
 
 async def sign_in(user: User, email: str, password: str = PASSWORD, path: str = "/login") -> None:
@@ -56,7 +58,7 @@ async def eventually(predicate: Callable[[], Any], timeout: float = 5.0) -> Any:
         await asyncio.sleep(0.02)
 
 
-def error_of(field: Any) -> Callable[[], str | None]:
+def error_of(field: Element) -> Callable[[], str | None]:
     return lambda: field.props.get("error-message")
 
 
@@ -79,11 +81,21 @@ async def act_until(
     raise AssertionError(f"acting on {marker} never had its effect")
 
 
-async def the(user: User, marker: str) -> Element:
-    """The one element with `marker` on the page, once it is there (handlers build dialogs in the background)."""
+@overload
+async def the(user: User, marker: str) -> Element: ...
+
+
+@overload
+async def the(user: User, marker: str, kind: type[E]) -> E: ...
+
+
+async def the(user: User, marker: str, kind: type[Element] = Element) -> Element:
+    """The one element with `marker` on the page, once it is there (handlers build dialogs in the background);
+    with `kind`, it must be one of those (an input, say, to read or set its value)."""
     await user.should_see(marker=marker, retries=50)
     found = list(user.find(marker=marker).elements)
     assert len(found) == 1, (marker, found)
+    assert isinstance(found[0], kind), (marker, found[0])
     return found[0]
 
 
@@ -93,7 +105,10 @@ async def sees_within(user: User, scope: str, text: str | None = None, *, marker
     for attempt in range(100):
         try:
             with user.scope(marker=scope):
-                await user.should_see(text, marker=marker, retries=1)
+                if text is not None:  # the simulated user looks for text or a marker, never both
+                    await user.should_see(text, retries=1)
+                else:
+                    await user.should_see(marker=marker, retries=1)
             return
         except AssertionError:
             if attempt == 99:

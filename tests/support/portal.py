@@ -6,8 +6,9 @@ import re
 import uuid
 
 import httpx
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 
+from models.base import Base
 from models.mail import OutboxMail
 from services.clients import magic_links
 from services.core.actors import SystemActor
@@ -18,7 +19,7 @@ CODE = re.compile(r"^(\d{6})\r?$", re.MULTILINE)
 NONCE = re.compile(r'name="nonce" value="([^"]+)"')
 
 
-async def count(model: type, *where: object) -> int:
+async def count(model: type[Base], *where: ColumnElement[bool]) -> int:
     async with unit_of_work(SystemActor()) as session:
         return await session.scalar(select(func.count()).select_from(model).where(*where)) or 0
 

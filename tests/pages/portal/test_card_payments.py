@@ -109,7 +109,7 @@ def pay_buttons(user: User) -> list[ui.button]:
 
 
 def status_text(user: User) -> str:
-    [badge] = user.find(marker="invoice-status").elements
+    [badge] = user.find(kind=ui.badge, marker="invoice-status").elements
     return badge.text
 
 

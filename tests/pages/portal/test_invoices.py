@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 from datetime import date
+from typing import TypedDict
 
 import httpx
 import pytest
@@ -32,8 +33,14 @@ from tests.support.pages import eventually
 from tests.support.portal import sign_in_contact
 from tests.support.signin import staff_cookie
 
-PAST = {"issue_date": date(2025, 1, 1), "due_date": date(2025, 1, 31)}  # overdue whenever the tests run
-FUTURE = {"issue_date": date(2025, 6, 1), "due_date": date(2099, 1, 1)}
+
+class Dates(TypedDict):
+    issue_date: date
+    due_date: date
+
+
+PAST = Dates(issue_date=date(2025, 1, 1), due_date=date(2025, 1, 31))  # overdue whenever the tests run
+FUTURE = Dates(issue_date=date(2025, 6, 1), due_date=date(2099, 1, 1))
 
 
 @dataclass(frozen=True)
@@ -132,7 +139,7 @@ async def test_filters_from_the_address(user: User, billing: Billing, query: str
 async def test_changing_the_filters_reloads_the_list(user: User, billing: Billing) -> None:
     await user.open("/portal/acme/invoices")
     assert len(numbers(user)) == 3
-    [status] = user.find(marker="status").elements
+    [status] = user.find(kind=ui.toggle, marker="status").elements
     status.value = "overdue"
     await eventually(lambda: numbers(user) == [billing.overdue.number])
     status.value = ""

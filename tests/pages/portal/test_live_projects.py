@@ -197,7 +197,7 @@ async def test_a_reply_being_typed_survives_live_redraws(user: User, acme: OrgWo
     card = await work_requests.create_request(acme.actor, acme.project.id, work_requests.RequestInput("Favicon"))
     await open_project(user, acme)
     user.find(marker=f"reply-update-{news.id}").type("I like the second")
-    [box] = user.find(marker=f"reply-update-{news.id}").elements
+    [box] = user.find(kind=ui.textarea, marker=f"reply-update-{news.id}").elements
 
     await work_requests.move_request(acme.actor, card.id, "done")  # only the board changes: the box stays as it is
     await eventually(lambda: "Favicon" in within(user, "column-done"))
@@ -205,5 +205,5 @@ async def test_a_reply_being_typed_survives_live_redraws(user: User, acme: OrgWo
 
     await discussion.post_update(acme.actor, acme.project.id, "Colours next week.", "public")  # the feed redraws
     await user.should_see(kind=ui.label, content="Colours next week.", retries=50)
-    [again] = user.find(marker=f"reply-update-{news.id}").elements
+    [again] = user.find(kind=ui.textarea, marker=f"reply-update-{news.id}").elements
     assert again is not box and again.value == "I like the second"

@@ -4,6 +4,7 @@ replies, new requests, feedback and email choices. Internal items never reach th
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import TypeVar, overload
 
 import pytest
 from nicegui import ui
@@ -20,6 +21,8 @@ from tests.support.db import counted
 from tests.support.factories import OrgWorld, make_world
 from tests.support.pages import error_of, eventually
 from tests.support.portal import mails_to, sign_in_contact
+
+E = TypeVar("E", bound=Element)
 
 SECRET = "ZZ-INTERNAL-ONLY-7731"  # in every internal item: it must never reach the portal
 
@@ -48,8 +51,17 @@ def within(user: User, marker: str) -> list[str]:
     return [e.text for e in box.descendants() if isinstance(e, ui.label)]
 
 
-def only(user: User, marker: str) -> Element:
+@overload
+def only(user: User, marker: str) -> Element: ...
+
+
+@overload
+def only(user: User, marker: str, kind: type[E]) -> E: ...
+
+
+def only(user: User, marker: str, kind: type[Element] = Element) -> Element:
     [element] = user.find(marker=marker).elements
+    assert isinstance(element, kind), (marker, element)
     return element
 
 
@@ -184,7 +196,7 @@ async def test_a_contact_replies_to_a_public_update(user: User, acme: OrgWorld) 
     user.find(marker=f"send-update-{news.id}").click()
     await user.should_see(kind=ui.label, content="Looks good on my phone.", retries=50)
     assert "Looks good on my phone." in within(user, f"update-{news.id}")
-    assert only(user, f"reply-update-{news.id}").value == ""
+    assert only(user, f"reply-update-{news.id}", ui.textarea).value == ""
 
     [update] = (await discussion.list_updates(acme.actor, acme.project.id)).items
     [comment] = update.comments
@@ -227,21 +239,26 @@ async def test_feedback_becomes_a_request_in_the_leads_backlog(user: User, acme:
         lead,
         "feedback",
     )
-    assert only(user, "feedback-text").value == ""
+    assert only(user, "feedback-text", ui.textarea).value == ""
 
 
 async def test_the_email_switches_save_the_contacts_choices(user: User, acme: OrgWorld) -> None:
     jane = acme.portal_actor()
     await user.open(f"/portal/acme/projects/{acme.project.id}")
     await user.should_see("Email notifications")
-    assert only(user, "notify-updates").value is True and only(user, "notify-replies").value is True
+    assert (
+        only(user, "notify-updates", ui.switch).value is True and only(user, "notify-replies", ui.switch).value is True
+    )
     user.find(marker="notify-updates").click()
     await eventually(lambda: wants(jane, notifications.Preferences(False, True)))
     user.find(marker="notify-replies").click()
     await eventually(lambda: wants(jane, notifications.Preferences(False, False)))
 
     await user.open(f"/portal/acme/projects/{acme.project.id}")  # what a fresh page shows
-    assert only(user, "notify-updates").value is False and only(user, "notify-replies").value is False
+    assert (
+        only(user, "notify-updates", ui.switch).value is False
+        and only(user, "notify-replies", ui.switch).value is False
+    )
 
 
 async def test_another_clients_contact_gets_not_found_for_the_project(user: User) -> None:

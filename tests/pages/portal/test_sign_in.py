@@ -24,6 +24,7 @@ from services.core.db import unit_of_work
 from services.mail import outbox
 from services.organizations import organizations
 from tests.support.factories import PASSWORD, OrgWorld, make_world
+from tests.support.mail import plain_text
 from tests.support.pages import eventually
 from tests.support.portal import NONCE, continue_link, count, issue_link, link_and_code, mails_to, sign_in_contact
 from tests.support.signin import browser_of, staff_cookie
@@ -32,13 +33,19 @@ from tests.support.smtp import SmtpServer
 PAGE_IP = "127.0.0.1"  # the simulated browser's address (httpx's ASGI transport)
 
 
+def path_of(user: User) -> str:
+    """The path of the page the simulated user has open."""
+    assert user.client is not None
+    return user.client.request.url.path
+
+
 def page_state(user: User) -> list[tuple[str, ...]]:
     """What the visitor sees: visible texts, field labels (and their errors) and buttons, not the typed values."""
-    labels = [("label", e.text) for e in user.find(ui.label).elements]
-    inputs = [
+    labels: list[tuple[str, ...]] = [("label", e.text) for e in user.find(ui.label).elements]
+    inputs: list[tuple[str, ...]] = [
         ("input", e.props.get("label", ""), str(e.props.get("error-message"))) for e in user.find(ui.input).elements
     ]
-    buttons = [("button", e.text, str(e.enabled)) for e in user.find(ui.button).elements]
+    buttons: list[tuple[str, ...]] = [("button", e.text, str(e.enabled)) for e in user.find(ui.button).elements]
     return sorted(labels + inputs + buttons)
 
 
@@ -95,6 +102,7 @@ async def _without_access(world: OrgWorld) -> str:
 
 async def _over_the_email_limit(world: OrgWorld) -> str:
     org = await organizations.find_by_slug(world.slug)
+    assert org is not None
     for _ in range(portal_auth.link_email_limiter.limit):  # five links, from anywhere
         await portal_auth.request_link(org, world.contact.email, ip="10.0.0.9")
     assert len(await mails_to(world.contact.email)) == portal_auth.link_email_limiter.limit
@@ -103,6 +111,7 @@ async def _over_the_email_limit(world: OrgWorld) -> str:
 
 async def _over_the_ip_limit(world: OrgWorld) -> str:
     org = await organizations.find_by_slug(world.slug)
+    assert org is not None
     for n in range(portal_auth.link_ip_limiter.limit):
         await portal_auth.request_link(org, f"probe{n}@elsewhere.test", ip=PAGE_IP)
     return world.contact.email
@@ -141,10 +150,10 @@ async def test_sign_in_with_the_code_from_the_mail(user: User, smtp: SmtpServer)
     await ask_for_link(user, "acme", world.contact.email)
     assert await outbox.send_due() == 1
     [message] = smtp.inbox.wait_for(1)
-    _, code = link_and_code(message.get_body(preferencelist=("plain",)).get_content())
+    _, code = link_and_code(plain_text(message))
     user.find("Code").type(code)
     user.find(kind=ui.button, content="Sign in").click()
-    await eventually(lambda: user.client.request.url.path == "/portal/acme/")
+    await eventually(lambda: path_of(user) == "/portal/acme/")
     await user.should_see(kind=ui.label, content="Acme Website", retries=50)
     assert user.http_client.cookies.get(PORTAL_COOKIE)
     assert len(await session_rows()) == 1
@@ -157,7 +166,7 @@ async def test_a_wrong_code_shows_the_error_and_sets_no_cookie(user: User) -> No
     user.find("Code").type(f"{(int(code) + 1) % 10**6:06d}")
     user.find(kind=ui.button, content="Sign in").click()
     await user.should_see(kind=ui.label, content=CODE_ERROR, retries=100)
-    assert user.client.request.url.path == "/portal/acme/login"
+    assert path_of(user) == "/portal/acme/login"
     assert user.http_client.cookies.get(PORTAL_COOKIE) is None
     assert await session_rows() == []
 
@@ -291,7 +300,7 @@ async def test_deactivating_the_contact_sends_the_open_tab_to_the_login_page(use
     await user.open("/portal/acme/")
     await user.should_see(kind=ui.label, content="Acme Website", retries=50)
     await contacts.update_contact(world.actor, world.contact.id, contacts.ContactChanges(active=False))
-    await eventually(lambda: user.client.request.url.path == "/portal/acme/login")
+    await eventually(lambda: path_of(user) == "/portal/acme/login")
     await user.should_see(kind=ui.button, content="Send sign-in link", retries=50)
     await user.should_not_see(kind=ui.label, content="Acme Website")
     async with httpx.AsyncClient(transport=user.http_client._transport, base_url="http://test") as other:

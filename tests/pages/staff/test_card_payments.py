@@ -47,7 +47,7 @@ async def pay_by_link(invoice: invoice_views.InvoiceDetail) -> str:
 
 
 def text_of(user: User, marker: str) -> str:
-    [element] = user.find(marker=marker).elements
+    [element] = user.find(kind=ui.label, marker=marker).elements
     return element.text
 
 
@@ -79,9 +79,11 @@ async def test_settings_with_stripe_shows_mode_webhook_counts_and_checks_the_con
     assert text_of(user, "stripe-mode") == "Test: no real money moves"
     assert text_of(user, "stripe-webhook-secret") == "Set"
     assert text_of(user, "stripe-api-base") == stripe_standin.url
-    [url] = user.find(marker="stripe-webhook-url").elements
+    [url] = user.find(kind=ui.input, marker="stripe-webhook-url").elements
     assert url.value == "http://portico.test/webhooks/stripe"
-    assert sorted(e.text for e in user.find(marker="stripe-event").elements) == sorted(checkout.HANDLED_EVENTS)
+    assert sorted(e.text for e in user.find(kind=ui.label, marker="stripe-event").elements) == sorted(
+        checkout.HANDLED_EVENTS
+    )
     assert text_of(user, "stripe-last-webhook") != "none yet"
     assert text_of(user, "stripe-open") == "1"
     assert text_of(user, "stripe-review") == "1"
@@ -136,7 +138,7 @@ async def test_the_invoice_lists_attempts_and_card_payments_and_follows_webhooks
     stripe_standin.complete(first)  # the first session, paid in full after the transfer: 40.00 too much
     assert (await webhook(stripe_standin, "checkout.session.completed", first)).result == "paid"
     await user.should_see(marker="attempt-paid", retries=50)  # redrawn without a reload
-    [badge] = user.find(marker="invoice-status").elements
+    [badge] = user.find(kind=ui.badge, marker="invoice-status").elements
     assert badge.text == "Paid"
     [card] = [p for p in (await invoices.get_invoice(acme.actor, invoice.id)).payments if p.method == "card"]
     assert card.reference.startswith("Stripe pi_")
@@ -144,7 +146,7 @@ async def test_the_invoice_lists_attempts_and_card_payments_and_follows_webhooks
     await user.should_see(kind=ui.label, content="Card")
     await user.should_see(kind=ui.label, content="Transfer 12")
     await user.should_see(kind=ui.label, content="Overpaid (credit)")
-    [overpaid] = user.find(marker="overpaid").elements
+    [overpaid] = user.find(kind=ui.label, marker="overpaid").elements
     assert overpaid.text == "40.00 USD"
 
     stripe_standin.complete(second, currency="eur")

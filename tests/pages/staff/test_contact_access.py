@@ -37,7 +37,7 @@ async def test_invitation_is_not_offered_without_portal_access(user: User) -> No
     await contacts.update_contact(world.actor, world.contact.id, contacts.ContactChanges(portal_enabled=False))
     await signed_in(user, world.owner_email)
     await user.open(f"/clients/{world.client.id}")
-    button = next(iter(user.find(marker=f"invite-{world.contact.email}").elements))
+    button = next(iter(user.find(kind=ui.button, marker=f"invite-{world.contact.email}").elements))
     assert not button.enabled
 
 

@@ -8,10 +8,11 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import date
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from nicegui import ui
+from nicegui.element import Element
 from nicegui.testing.user import User
 from nicegui.testing.user_interaction import UserInteraction
 
@@ -28,6 +29,7 @@ from portal_app.staff.invoice_editor import (
 from services.billing import invoices
 from services.core.errors import Invalid
 
+E = TypeVar("E", bound=Element)
 CLIENT = str(uuid.UUID(int=1))
 
 
@@ -89,7 +91,7 @@ def shown(user: User, *markers: str) -> list[str]:
     return [e.value if isinstance(e, ui.input) else e.text for e in elements]
 
 
-def labelled(user: User, kind: type, label: str) -> Any:
+def labelled(user: User, kind: type[E], label: str) -> E:
     return next(e for e in user.find(kind).elements if e.props.get("label") == label)
 
 

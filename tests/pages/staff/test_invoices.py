@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import TypeVar
 
 import httpx
 from nicegui import ui
+from nicegui.element import Element
 from nicegui.testing.user import User
 
 from models.invoices import InvoiceView
@@ -23,6 +25,7 @@ from tests.support.mail import plain_text
 from tests.support.pages import eventually, signed_in, table_rows, the_table
 from tests.support.smtp import SmtpServer
 
+E = TypeVar("E", bound=Element)
 TODAY = T0.date()  # 2026-03-10, under the `at` fixture
 
 
@@ -30,7 +33,7 @@ def element(user: User, marker: str):
     return next(iter(user.find(marker=marker).elements))
 
 
-def labelled(user: User, kind: type, label: str):
+def labelled(user: User, kind: type[E], label: str) -> E:
     return next(e for e in user.find(kind).elements if e.props.get("label") == label)
 
 

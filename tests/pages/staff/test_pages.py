@@ -80,8 +80,8 @@ async def test_client_page_adds_contacts_and_toggles_access(user: User) -> None:
     await user.should_see("Acme Website")
     user.find("Add contact").click()
     dialog_inputs = {
-        "Name": next(iter(user.find(marker="contact-name").elements)),
-        "Email": next(iter(user.find(marker="contact-email").elements)),
+        "Name": next(iter(user.find(kind=ui.input, marker="contact-name").elements)),
+        "Email": next(iter(user.find(kind=ui.input, marker="contact-email").elements)),
     }
     dialog_inputs["Name"].value = "Sam Lee"
     dialog_inputs["Email"].value = "JANE@client-acme.test"  # taken, case-insensitively

@@ -63,7 +63,7 @@ async def test_progress_is_set_by_hand_and_follows_the_milestones_again(user: Us
     await user.should_see("1 of 2 milestones done")
     await user.should_see("50% done")
     user.find(kind=ui.button, content="Set by hand").click()
-    percent = await the(user, "progress-percent")
+    percent = await the(user, "progress-percent", ui.number)
     percent.value = 150
     user.find(kind=ui.button, content="Set progress").click()
     await eventually(lambda: percent.props.get("error-message"))
@@ -86,7 +86,7 @@ async def test_an_internal_update_is_marked_and_stays_out_of_the_portal(user: Us
     await open_project(user, world)
     await user.should_see("Only your team sees internal updates")
     user.find(marker="update-body").type("Budget is tight, keep it quiet")
-    (await the(user, "visibility")).value = "internal"
+    (await the(user, "visibility", ui.toggle)).value = "internal"
     user.find(kind=ui.button, content="Post update").click()
     [internal] = await eventually(lambda: feed(world, 1))
     await user.should_see(marker=f"update-{internal.id}", retries=50)
@@ -94,7 +94,7 @@ async def test_an_internal_update_is_marked_and_stays_out_of_the_portal(user: Us
     await sees_within(user, f"update-{internal.id}", marker="internal")
     await sees_within(user, f"update-{internal.id}", "Internal")
 
-    (await the(user, "visibility")).value = "public"
+    (await the(user, "visibility", ui.toggle)).value = "public"
     user.find(marker="update-body").type("Design approved")
     user.find(kind=ui.button, content="Post update").click()
     public = (await eventually(lambda: feed(world, 2)))[0]
@@ -116,7 +116,7 @@ async def test_replies_choose_their_visibility_and_an_empty_update_is_refused(us
 
     key = f"update-{update.id}"
     user.find(marker=f"reply-{key}").type("Note for the team only")
-    (await the(user, f"visibility-{key}")).value = "internal"
+    (await the(user, f"visibility-{key}", ui.toggle)).value = "internal"
     user.find(marker=f"send-{key}").click()
     [commented] = await eventually(lambda: feed(world, 1, comments=1))
     [comment] = commented.comments
@@ -215,7 +215,7 @@ async def test_new_requests_are_created_and_assigned_from_the_card(user: User) -
     await open_project(user, world)
     user.find(kind=ui.button, content="New request").click()
     user.find(kind=ui.button, content="Create request").click()
-    title = await the(user, "new-request-title")
+    title = await the(user, "new-request-title", ui.input)
     await eventually(lambda: title.props.get("error-message") == "Title is required.")
     title.value = "Add a contact form"
     user.find(kind=ui.button, content="Create request").click()
@@ -226,7 +226,7 @@ async def test_new_requests_are_created_and_assigned_from_the_card(user: User) -
     user.find(marker=f"request-{card.id}").click()  # opens the card
     await user.should_see(marker="request-assignee", retries=50)
     assignee = await the(user, "request-assignee")
-    assert isinstance(assignee, ui.select)
+    assert isinstance(assignee, ui.select) and isinstance(assignee.options, dict)  # key -> name
     sam = next(key for key, name in assignee.options.items() if name == "Sam Lee")
     assignee.value = sam
 
@@ -256,7 +256,7 @@ async def test_an_open_page_shows_what_another_session_changes(user: User, app_c
 
     # Sam posts an internal update through the page: the owner's page shows it without a reload
     colleague.find(marker="update-body").type("Heads-up: client is late on content")
-    (await the(colleague, "visibility")).value = "internal"
+    (await the(colleague, "visibility", ui.toggle)).value = "internal"
     colleague.find(kind=ui.button, content="Post update").click()
     await user.should_see("Heads-up: client is late on content", retries=100)
 

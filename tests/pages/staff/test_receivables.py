@@ -133,7 +133,7 @@ async def test_home_shows_the_aging_and_the_monthly_chart(user: User, at) -> Non
     await user.should_see("Accounts receivable", retries=50)
 
     def cells(currency: str) -> list[str]:
-        return [next(iter(user.find(marker=f"aging-{currency}-{n}").elements)).text for n in range(6)]
+        return [next(iter(user.find(kind=ui.label, marker=f"aging-{currency}-{n}").elements)).text for n in range(6)]
 
     assert cells("USD") == [
         "40.00",

@@ -229,6 +229,7 @@ async def test_patch_project_merges_and_null_clears_a_date(api, world):
     response = await api.patch(url, json={"due_date": None, "phase": "Build"})
     assert response.status_code == 200
     stored = await projects.get_project(world.actor, world.project.id)
+    assert stored.start_date is not None  # kept: the PATCH did not name it
     assert (stored.status.value, stored.phase, stored.start_date.isoformat(), stored.due_date) == (
         "on_hold",
         "Build",

@@ -7,11 +7,12 @@ import threading
 import time
 from collections.abc import AsyncIterator, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, cast
 
 import httpx
 import pytest
 import stripe
+from stripe.params.checkout import SessionCreateParams, SessionRetrieveParams
 
 from tests.support.stripe_standin import StripeStandIn, decode_form, start_standin
 
@@ -40,9 +41,9 @@ async def client(standin: StripeStandIn) -> AsyncIterator[stripe.StripeClient]:
     await http_client.close_async()
 
 
-def session_params(**overrides: Any) -> dict[str, Any]:
+def session_params() -> SessionCreateParams:
     """What services/adapters/stripe_gateway.create_checkout_session sends, give or take the amounts."""
-    params: dict[str, Any] = {
+    return {
         "mode": "payment",
         "line_items": [
             {
@@ -62,12 +63,13 @@ def session_params(**overrides: Any) -> dict[str, Any]:
         "customer_email": "payer@example.com",
         "expires_at": int(time.time()) + 3600,
     }
-    params.update(overrides)
-    return params
 
 
 async def create(client: stripe.StripeClient, key: str = "key-1", **overrides: Any) -> Any:
-    return await client.v1.checkout.sessions.create_async(session_params(**overrides), options={"idempotency_key": key})
+    # The validation tests override with what Stripe's types forbid (unknown keys, None, missing parts): refusing
+    # that is the stand-in's job, so the merged params are only nominally SessionCreateParams.
+    params = cast(SessionCreateParams, {**session_params(), **overrides})
+    return await client.v1.checkout.sessions.create_async(params, options={"idempotency_key": key})
 
 
 class Receiver:
@@ -224,7 +226,7 @@ async def test_down_refuses_connections_until_the_block_ends(
 
 async def test_retrieve_expands_the_payment_intent(standin: StripeStandIn, client: stripe.StripeClient) -> None:
     created = await create(client)
-    expand = {"expand": ["payment_intent"]}
+    expand: SessionRetrieveParams = {"expand": ["payment_intent"]}
 
     opened = await client.v1.checkout.sessions.retrieve_async(created.id, params=expand)
     assert opened.payment_intent is None
@@ -245,11 +247,12 @@ async def test_retrieve_expands_the_payment_intent(standin: StripeStandIn, clien
 
 
 async def test_asynchronous_payment_states(standin: StripeStandIn, client: stripe.StripeClient) -> None:
-    expand = {"expand": ["payment_intent"]}
+    expand: SessionRetrieveParams = {"expand": ["payment_intent"]}
     failing, clearing = await create(client, "a"), await create(client, "b")
     for session in (failing, clearing):
         standin.complete(session.id, payment_status="unpaid")
         pending = await client.v1.checkout.sessions.retrieve_async(session.id, params=expand)
+        assert isinstance(pending.payment_intent, stripe.PaymentIntent)
         assert (pending.status, pending.payment_status, pending.payment_intent.status) == (
             "complete",
             "unpaid",
@@ -258,10 +261,12 @@ async def test_asynchronous_payment_states(standin: StripeStandIn, client: strip
 
     standin.fail_async(failing.id)
     failed = await client.v1.checkout.sessions.retrieve_async(failing.id, params=expand)
+    assert isinstance(failed.payment_intent, stripe.PaymentIntent)
     assert (failed.payment_status, failed.payment_intent.status) == ("unpaid", "requires_payment_method")
 
     standin.succeed_async(clearing.id)
     cleared = await client.v1.checkout.sessions.retrieve_async(clearing.id, params=expand)
+    assert isinstance(cleared.payment_intent, stripe.PaymentIntent)
     assert (cleared.payment_status, cleared.payment_intent.status) == ("paid", "succeeded")
 
 

@@ -6,11 +6,13 @@ import asyncio
 from dataclasses import replace
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
 from models import AuditEvent, Invoice, InvoiceLine
 from services.billing import invoice_listing, invoice_views, invoices
+from services.billing.invoices import InvoiceInput, LineInput
 from services.clients import clients
 from services.core import audit, db
 from services.core.errors import Conflict, Invalid, NotFound
@@ -20,7 +22,6 @@ from tests.support.factories import OrgWorld, make_world
 from tests.support.invoicing import count, draft, mark_sent, set_org
 
 TODAY = T0.date()
-LineInput, InvoiceInput = invoices.LineInput, invoices.InvoiceInput
 
 
 @pytest.fixture
@@ -28,13 +29,14 @@ async def world(database, at) -> OrgWorld:
     return await make_world("acme")
 
 
-def base_input(world: OrgWorld, **overrides) -> InvoiceInput:
-    values = {
-        "client_id": world.client.id,
-        "currency": "USD",
-        "lines": [LineInput("Design", "10", "120.00", "20"), LineInput("Hosting", "1.5", "9.99", "0")],
-    }
-    return InvoiceInput(**(values | overrides))
+def base_input(world: OrgWorld, **overrides: Any) -> InvoiceInput:
+    """A valid input, with `overrides` (bad values too: see BAD_INPUTS)."""
+    good = InvoiceInput(
+        client_id=world.client.id,
+        currency="USD",
+        lines=[LineInput("Design", "10", "120.00", "20"), LineInput("Hosting", "1.5", "9.99", "0")],
+    )
+    return replace(good, **overrides)
 
 
 # --- creating ------------------------------------------------------------------------------------------------------
@@ -81,7 +83,7 @@ def _lines(**changes) -> list[LineInput]:
     return [good[0], replace(good[1], **changes)]
 
 
-BAD_INPUTS = [
+BAD_INPUTS: list[tuple[dict[str, object], str]] = [
     ({"lines": []}, "lines"),
     ({"lines": [LineInput("x", "1", "1")] * 501}, "lines"),
     ({"lines": _lines(quantity="0")}, "lines.1.quantity"),

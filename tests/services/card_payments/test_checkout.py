@@ -30,6 +30,7 @@ async def test_pay_asks_stripe_for_the_amount_due_with_the_invoice_in_metadata(b
     [request] = created_sessions(billed)
     [attempt] = await attempts_of(billed.invoice_id)
     params = request.params
+    assert attempt.stripe_session_id is not None
     assert url == billed.standin.sessions[attempt.stripe_session_id]["url"]
     assert params["mode"] == "payment"
     [line] = params["line_items"]

@@ -65,6 +65,7 @@ async def test_the_public_page_offers_pay_and_sends_the_browser_to_checkout(
     response = await press_pay(app_client, token)
     assert response.status_code == 303
     [attempt] = await attempts_of(invoice_id)
+    assert attempt.stripe_session_id is not None
     assert response.headers["location"] == stripe_standin.sessions[attempt.stripe_session_id]["url"]
     assert response.headers["referrer-policy"] == "no-referrer"
 

@@ -361,7 +361,7 @@ async def test_every_path_at_once_still_counts_the_session_once(billed: Billed) 
     assert [o.result for o in outcomes].count("paid") == 1
     await assert_paid_once(billed)
     async with unit_of_work(SystemActor()) as session:
-        assert await session.scalar(select(func.count()).select_from(StripeEvent)) <= 2
+        assert (await session.execute(select(func.count()).select_from(StripeEvent))).scalar_one() <= 2
 
 
 async def test_a_currency_portico_does_not_know_goes_to_review_not_to_a_crash(billed: Billed) -> None:

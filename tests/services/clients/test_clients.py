@@ -26,7 +26,7 @@ from tests.support.factories import make_org, make_world
 async def row_counts() -> dict[str, int]:
     async with unit_of_work(SystemActor()) as session:
         return {
-            model.__tablename__: await session.scalar(select(func.count()).select_from(model))
+            model.__tablename__: (await session.execute(select(func.count()).select_from(model))).scalar_one()
             for model in (Client, Contact, Project, AuditEvent)
         }
 

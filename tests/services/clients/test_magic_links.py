@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import func, select
 
 from models import MagicLink, OutboxMail, PortalSession
+from models.base import Base
 from services.clients import contacts, magic_links, portal_sessions
 from services.clients.contacts import ContactChanges, ContactInput
 from services.core import audit, config, db
@@ -81,9 +82,9 @@ async def links() -> list[MagicLink]:
         return list(await session.scalars(select(MagicLink).order_by(MagicLink.created_at, MagicLink.code_attempts)))
 
 
-async def count(model: type) -> int:
+async def count(model: type[Base]) -> int:
     async with unit_of_work(SystemActor()) as session:
-        return await session.scalar(select(func.count()).select_from(model))
+        return (await session.execute(select(func.count()).select_from(model))).scalar_one()
 
 
 async def actions(world: OrgWorld, action: str) -> list[audit.AuditRow]:

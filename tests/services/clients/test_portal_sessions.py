@@ -38,17 +38,24 @@ def heard() -> Iterator[list[object]]:
 async def sign_in(contact_id: uuid.UUID, *, ip: str = IP, agent: str = AGENT) -> str:
     async with unit_of_work(SystemActor()) as session:
         contact = await session.get(Contact, contact_id)
+        assert contact is not None
         return await portal_sessions.start(session, contact, ip=ip, user_agent=agent)
 
 
-async def row_of(token: str) -> PortalSession | None:
+async def find_row(token: str) -> PortalSession | None:
     async with unit_of_work(SystemActor()) as session:
         return await session.scalar(
             select(PortalSession).where(PortalSession.token_hash == hashlib.sha256(token.encode()).hexdigest())
         )
 
 
-async def resolve(world: OrgWorld, token: str) -> portal_sessions.ResolvedPortalSession | None:
+async def row_of(token: str) -> PortalSession:
+    row = await find_row(token)
+    assert row is not None, "no session row for the token"
+    return row
+
+
+async def resolve(world: OrgWorld, token: str | None) -> portal_sessions.ResolvedPortalSession | None:
     return await portal_sessions.resolve(world.actor.org_id, token, ip=IP)
 
 
@@ -65,6 +72,7 @@ async def test_resolve_gives_the_contact_of_its_organization(database, at):
     world, other = await make_world("alpha"), await make_world("bravo")
     token = await sign_in(world.contact.id)
     resolved = await resolve(world, token)
+    assert resolved is not None
     assert resolved.actor == PortalActor(world.actor.org_id, world.client.id, world.contact.id, world.contact.email, IP)
     row = await row_of(token)
     assert (row.id, row.ip, row.user_agent) == (resolved.session_id, IP, AGENT)
@@ -156,7 +164,8 @@ async def test_losing_access_ends_every_session_of_the_contact(database, at, hea
     assert heard == [PortalSessionsEnded(world.actor.org_id, live_ids)]
     assert [await resolve(world, t) for t in tokens] == [None, None, None]
     assert [(await row_of(t)).ended_reason for t in tokens] == ["signed_out", reason, reason]
-    assert (await resolve(world, sams)).actor.contact_id == sam.id  # a colleague at the same client
+    sams_session = await resolve(world, sams)
+    assert sams_session is not None and sams_session.actor.contact_id == sam.id  # a colleague at the same client
     assert await portal_sessions.resolve(other.actor.org_id, bravo) is not None
 
     await contacts.update_contact(world.actor, world.contact.id, ContactChanges(active=True, portal_enabled=True))
@@ -228,7 +237,7 @@ async def test_purge_deletes_dead_sessions_only(database, at):
     assert await resolve(world, expired) is not None
     at(ABSOLUTE_TIMEOUT)
     assert await portal_sessions.purge_expired() == 3
-    assert [await row_of(t) for t in (expired, idle, ended)] == [None, None, None]
+    assert [await find_row(t) for t in (expired, idle, ended)] == [None, None, None]
     assert await resolve(world, live) is not None
     assert await portal_sessions.purge_expired() == 0
 
@@ -239,6 +248,7 @@ async def test_an_event_of_a_rolled_back_transaction_is_never_delivered(database
     with pytest.raises(RuntimeError, match="boom"):
         async with unit_of_work(SystemActor()) as session:
             contact = await session.get(Contact, world.contact.id)
+            assert contact is not None
             assert await portal_sessions.end_for_contact(session, contact, "deactivated") == 2
             raise RuntimeError("boom")
     assert heard == []

@@ -20,7 +20,9 @@ APP_TABLES = {t.name for t in models.Base.metadata.sorted_tables}
 
 
 def _head() -> str:
-    return ScriptDirectory.from_config(migrations.alembic_config("sqlite://")).get_current_head()
+    head = ScriptDirectory.from_config(migrations.alembic_config("sqlite://")).get_current_head()
+    assert head is not None
+    return head
 
 
 def _diff(sync_connection) -> list:

@@ -19,6 +19,7 @@ from services.core.db import unit_of_work
 from services.mail import outbox
 from tests.support.clock import T0
 from tests.support.factories import make_org
+from tests.support.mail import plain_text
 
 
 async def queue(count: int = 1, **overrides) -> list[uuid.UUID]:
@@ -123,7 +124,7 @@ async def test_file_transport_writes_an_eml(database, file_outbox, at):
     assert str(mail_id) in path.name
     msg = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
     assert (msg["To"], msg["Subject"], msg["Message-ID"]) == ("jane@client.test", "Sign in", message_id(mail_id))
-    assert "Your code: 123456" in msg.get_body(("plain",)).get_content()
+    assert "Your code: 123456" in plain_text(msg)
     assert (await rows())[0].status == MailStatus.sent
     assert await outbox.send_due() == 0
     assert len(list(file_outbox.glob("*.eml"))) == 1

@@ -129,9 +129,9 @@ async def test_request_updates_and_replies_aim_at_one_thing(team: Team) -> None:
     assert (await discussion.list_updates(team.staff, team.project_id)).total == 0  # the project feed is separate
 
     update = await discussion.post_update(team.staff, team.project_id, "News", "public")
-    for target in ({}, {"update_id": update.id, "request_id": card.id}):
+    for update_id, request_id in ((None, None), (update.id, card.id)):  # neither, or both
         with pytest.raises(Invalid):
-            await discussion.add_comment(team.jane, "Where does this go?", **target)
+            await discussion.add_comment(team.jane, "Where does this go?", update_id=update_id, request_id=request_id)
     with pytest.raises(Invalid):
         await discussion.add_comment(team.staff, "   ", request_id=card.id)
     with pytest.raises(Invalid):

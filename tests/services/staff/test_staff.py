@@ -40,7 +40,7 @@ async def remove_membership(actor: StaffActor) -> None:
 async def counts() -> dict[str, int]:
     async with unit_of_work(SystemActor()) as session:
         return {
-            m.__tablename__: await session.scalar(select(func.count()).select_from(m))
+            m.__tablename__: (await session.execute(select(func.count()).select_from(m))).scalar_one()
             for m in (Organization, StaffUser, Membership, AuditEvent, StaffSession, ApiToken)
         }
 
@@ -49,7 +49,7 @@ async def actions(actor: StaffActor, action: str) -> list[audit.AuditRow]:
     return (await audit.list_events(actor, AuditFilter(action=action))).items
 
 
-def assert_only_hash_stored(row: object, token: str) -> None:
+def assert_only_hash_stored(row: StaffSession | ApiToken, token: str) -> None:
     assert row.token_hash == hashlib.sha256(token.encode()).hexdigest()
     for column in type(row).__table__.columns:
         assert token not in str(getattr(row, column.key)), column.key
@@ -63,11 +63,14 @@ async def test_create_organization_with_owner(database):
         SystemActor(label="cli"), name=" Acme ", slug="Acme-Co", owner_email="Boss@Acme.test", owner_password=PASSWORD
     )
     who = await staff.check_password("boss@acme.test", PASSWORD)
+    assert who is not None
     assert (who.org_id, who.role, who.email) == (org_id, Role.owner, "boss@acme.test")
     owner = await staff.actor_for(who.user_id, org_id)
+    assert owner is not None
     view = await organizations.get_organization(owner)
     assert (view.id, view.name, view.slug, view.portal_enabled) == (org_id, "Acme", "acme-co", True)
-    assert (await organizations.find_by_slug("ACME-CO")).id == org_id
+    found = await organizations.find_by_slug("ACME-CO")
+    assert found is not None and found.id == org_id
     [created] = await actions(owner, "org.created")
     assert (created.actor_type, created.actor_label, created.target_label) == ("system", "cli", "Acme")
 
@@ -176,6 +179,7 @@ async def test_workspace_counts(database):
 async def test_check_password(database):
     owner = await make_org("acme")
     who = await staff.check_password(" OWNER@Acme.TEST ", PASSWORD, ip="203.0.113.9")
+    assert who is not None
     assert (who.user_id, who.org_id, who.role) == (owner.user_id, owner.org_id, Role.owner)
 
     assert await staff.check_password(owner.email, PASSWORD + "!", ip="203.0.113.9") is None
@@ -217,17 +221,24 @@ async def sign_in(actor: StaffActor) -> str:
     return await staff_sessions.start_session(who, ip="198.51.100.7", user_agent="Firefox")
 
 
-async def session_row(token: str) -> StaffSession:
+async def find_session_row(token: str) -> StaffSession | None:
     async with unit_of_work(SystemActor()) as session:
         return await session.scalar(
             select(StaffSession).where(StaffSession.token_hash == hashlib.sha256(token.encode()).hexdigest())
         )
 
 
+async def session_row(token: str) -> StaffSession:
+    row = await find_session_row(token)
+    assert row is not None, "no session row for the token"
+    return row
+
+
 async def test_session_start_and_resolve(database, at):
     owner = await make_org("acme")
     token = await sign_in(owner)
     resolved = await staff_sessions.resolve(token, ip="198.51.100.7")
+    assert resolved is not None
     assert resolved.actor == StaffActor(owner.org_id, owner.user_id, Role.owner, owner.email, ip="198.51.100.7")
     row = await session_row(token)
     assert row.id == resolved.session_id
@@ -238,7 +249,8 @@ async def test_session_start_and_resolve(database, at):
 
     again = await sign_in(owner)  # every sign-in is a new session with a new id
     assert again != token
-    assert (await staff_sessions.resolve(again)).session_id != resolved.session_id
+    resolved_again = await staff_sessions.resolve(again)
+    assert resolved_again is not None and resolved_again.session_id != resolved.session_id
 
     for bad in (None, "", token + "x", token[:-1], "x" * 500):
         assert await staff_sessions.resolve(bad) is None
@@ -289,7 +301,9 @@ async def test_session_absolute_timeout(database, at):
 async def test_end_session(database, at):
     owner = await make_org("acme")
     token, other = await sign_in(owner), await sign_in(owner)
-    session_id = (await staff_sessions.resolve(token)).session_id
+    resolved = await staff_sessions.resolve(token)
+    assert resolved is not None
+    session_id = resolved.session_id
     await staff_sessions.end_session(token, ip="198.51.100.7")
     assert await staff_sessions.resolve(token) is None
     assert not await staff_sessions.is_live(session_id)
@@ -347,7 +361,7 @@ async def test_purge_expired_deletes_dead_sessions_only(database, at):
     assert await staff_sessions.resolve(expired) is None
     live_id = (await session_row(live)).id
     assert await staff_sessions.purge_expired() == 3
-    assert [await session_row(t) for t in (expired, idle, ended)] == [None, None, None]
+    assert [await find_session_row(t) for t in (expired, idle, ended)] == [None, None, None]
     assert await staff_sessions.is_live(live_id)
     assert await staff_sessions.purge_expired() == 0
     assert not await staff_sessions.is_live(uuid.uuid4())
@@ -358,7 +372,9 @@ async def test_purge_expired_deletes_dead_sessions_only(database, at):
 
 async def token_row(token_id: uuid.UUID) -> ApiToken:
     async with unit_of_work(SystemActor()) as session:
-        return await session.get(ApiToken, token_id)
+        row = await session.get(ApiToken, token_id)
+        assert row is not None
+        return row
 
 
 async def test_api_token_create_authenticate_revoke(database, at):
@@ -394,7 +410,8 @@ async def test_api_token_create_authenticate_revoke(database, at):
 async def test_api_token_for_the_command_line(database):
     owner = await make_org("acme")
     token = await api_tokens.create_token_for("ACME", "Owner@Acme.test", "cli")
-    assert (await api_tokens.authenticate(token)).user_id == owner.user_id
+    actor = await api_tokens.authenticate(token)
+    assert actor is not None and actor.user_id == owner.user_id
     with pytest.raises(NotFound):
         await api_tokens.create_token_for("acme", "nobody@acme.test", "cli")
     with pytest.raises(NotFound):
