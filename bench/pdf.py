@@ -1,4 +1,4 @@
-"""Invoice PDFs: `services.invoice_pdf.render_invoice` against bare reportlab drawing the same text with drawString.
+"""Invoice PDFs: `services.billing.invoice_pdf.render_invoice` against bare reportlab drawing the same text with drawString.
 
     .venv/bin/python -m bench.pdf [--repeat 15]
 

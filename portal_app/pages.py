@@ -9,6 +9,7 @@ whatever order their modules were imported in.
 from __future__ import annotations
 
 import inspect
+import typing
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -44,9 +45,19 @@ def guarded_page(
     """
 
     def declare(build: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
-        own = list(inspect.signature(build).parameters.values())[1:]  # the first is the context
+        # Annotations resolved in the page's own module: FastAPI would look names up in this one.
+        hints = typing.get_type_hints(build)
+        own = [
+            p.replace(annotation=hints.get(p.name, p.annotation))
+            for p in list(inspect.signature(build).parameters.values())[1:]  # the first is the context
+        ]
         own_names = {p.name for p in own}
-        from_guard = [p for p in inspect.signature(guard).parameters.values() if p.name != "request"]
+        guard_hints = typing.get_type_hints(guard)
+        from_guard = [
+            p.replace(annotation=guard_hints.get(p.name, p.annotation))
+            for p in inspect.signature(guard).parameters.values()
+            if p.name != "request"
+        ]
 
         async def endpoint(request: Request, **params: Any) -> Any:
             context = await guard(request, **{p.name: params[p.name] for p in from_guard})

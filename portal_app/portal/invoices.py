@@ -182,13 +182,13 @@ def _payment_table(page: PortalPage) -> PagedTable:
 async def portal_invoices(
     page: PortalPage, status: str = "", issued_from: str = "", issued_to: str = ""
 ) -> RedirectResponse | None:
-    if not (await invoice_listing.list_invoices(page.actor, limit=1)).total:
+    glance = await invoice_listing.at_a_glance(page.actor)
+    if not glance.any_invoices:
         with frame(page, "Invoices", "/invoices"):
             empty_state("receipt_long", "No invoices", "Invoices from us will be listed here, ready to view and pay.")
         return None
-    balances = await invoice_listing.outstanding(page.actor)
     with frame(page, "Invoices", "/invoices"):
-        _balances(balances)
+        _balances(glance.balances)
         listing = _invoice_table(page, _initial_filter(status, issued_from, issued_to))
         ui.label("Payment history").classes("text-lg font-semibold mt-4")
         payments = _payment_table(page)

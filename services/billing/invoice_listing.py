@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.clients import Client
 from models.invoices import Invoice, InvoiceStatus
@@ -93,20 +94,39 @@ class Balance:
 
 async def outstanding(actor: Actor, client_id: uuid.UUID | str | None = None) -> list[Balance]:
     """What is still due (and how much of it is overdue), per currency. One query."""
+    async with unit_of_work(actor) as session:
+        return await _balances(session, actor, client_id)
+
+
+@dataclass(frozen=True, slots=True)
+class AtAGlance:
+    """What the portal's Invoices page starts with: whether there is anything to list, and what is due."""
+
+    any_invoices: bool
+    balances: list[Balance]
+
+
+async def at_a_glance(actor: Actor) -> AtAGlance:
+    """Whether the actor sees any invoice, and the balances, in one unit of work (two small indexed queries)."""
+    async with unit_of_work(actor) as session:
+        first = await session.scalar(select(Invoice.id).where(*visible_invoices(actor)).limit(1))
+        return AtAGlance(first is not None, await _balances(session, actor) if first is not None else [])
+
+
+async def _balances(session: AsyncSession, actor: Actor, client_id: uuid.UUID | str | None = None) -> list[Balance]:
     today = clock.now().date()
     conditions = [*visible_invoices(actor), Invoice.status.in_(OPEN_STATUSES)]
     if client_id:
         conditions.append(Invoice.client_id == parse_id(client_id, "Client not found"))
     due = Invoice.total_minor - Invoice.amount_paid_minor
-    async with unit_of_work(actor) as session:
-        rows = await session.execute(
-            select(
-                Invoice.currency,
-                func.coalesce(func.sum(due), 0),
-                func.coalesce(func.sum(due).filter(Invoice.due_date < today), 0),
-            )
-            .where(*conditions)
-            .group_by(Invoice.currency)
-            .order_by(Invoice.currency)
+    rows = await session.execute(
+        select(
+            Invoice.currency,
+            func.coalesce(func.sum(due), 0),
+            func.coalesce(func.sum(due).filter(Invoice.due_date < today), 0),
         )
-        return [Balance(currency, int(total), int(overdue)) for currency, total, overdue in rows]
+        .where(*conditions)
+        .group_by(Invoice.currency)
+        .order_by(Invoice.currency)
+    )
+    return [Balance(currency, int(total), int(overdue)) for currency, total, overdue in rows]

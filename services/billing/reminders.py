@@ -172,22 +172,26 @@ async def _send(session: AsyncSession, due: list[_Due], orgs: dict[uuid.UUID, _O
         )
     )
     today = now.date()
+    mails: list[outbox.QueuedMail] = []
+    audit_rows = []
     for d in due:
         if d.id not in claimed:
             continue  # another sweep got there first
-        org = orgs[d.org_id]
-        subject, text = reminder_mail(d, org, today)
-        for address in to[d.client_id]:
-            outbox.queue(session, to=address, subject=subject, text=text, org_id=d.org_id)
-        audit.record(
-            session,
-            SystemActor(org_id=d.org_id, label="reminders"),
-            "invoice.reminder_sent",
-            target_type="invoice",
-            target_id=d.id,
-            target_label=d.number,
-            detail={"step": d.step, "to": to[d.client_id]},
+        subject, text = reminder_mail(d, orgs[d.org_id], today)
+        mails += [outbox.QueuedMail(address, subject, text, d.org_id) for address in to[d.client_id]]
+        audit_rows.append(
+            audit.row(
+                SystemActor(org_id=d.org_id, label="reminders"),
+                "invoice.reminder_sent",
+                target_type="invoice",
+                target_id=d.id,
+                target_label=d.number,
+                detail={"step": d.step, "to": to[d.client_id]},
+            )
         )
+    # Set-based: one batched INSERT each for the mails and the audit rows of this batch of invoices.
+    await outbox.queue_many(session, mails)
+    await audit.record_many(session, audit_rows)
     return len(claimed)
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.audit import AuditEvent
@@ -25,6 +25,33 @@ def _actor_fields(actor: Actor) -> dict[str, Any]:
     return {"actor_type": "system", "actor_id": None, "actor_label": actor.label}
 
 
+def row(
+    actor: Actor,
+    action: str,
+    *,
+    org_id: uuid.UUID | None = None,
+    target_type: str = "",
+    target_id: uuid.UUID | None = None,
+    target_label: str = "",
+    detail: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """An audit row's values: who (actor and IP), what, on which target, when."""
+    org = org_id or actor.org_id
+    if org is None:
+        raise ValueError("an audit row needs an organization")
+    return {
+        "org_id": org,
+        "at": clock.now(),
+        "action": action,
+        "target_type": target_type,
+        "target_id": target_id,
+        "target_label": target_label[:254],
+        "ip": actor.ip,
+        "detail": detail or {},
+        **_actor_fields(actor),
+    }
+
+
 def record(
     session: AsyncSession,
     actor: Actor,
@@ -37,22 +64,22 @@ def record(
     detail: dict[str, Any] | None = None,
 ) -> None:
     """Add an audit row to the caller's transaction: it lands exactly when the change does."""
-    org = org_id or actor.org_id
-    if org is None:
-        raise ValueError("an audit row needs an organization")
-    session.add(
-        AuditEvent(
-            org_id=org,
-            at=clock.now(),
-            action=action,
-            target_type=target_type,
-            target_id=target_id,
-            target_label=target_label[:254],
-            ip=actor.ip,
-            detail=detail or {},
-            **_actor_fields(actor),
-        )
+    values = row(
+        actor,
+        action,
+        org_id=org_id,
+        target_type=target_type,
+        target_id=target_id,
+        target_label=target_label,
+        detail=detail,
     )
+    session.add(AuditEvent(**values))
+
+
+async def record_many(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    """Many audit rows (made by `row`) in the caller's transaction, as one batched INSERT: for sweeps."""
+    if rows:
+        await session.execute(insert(AuditEvent), rows)
 
 
 @dataclass(frozen=True, slots=True)

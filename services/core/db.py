@@ -9,7 +9,6 @@ from typing import Any
 from sqlalchemy import ColumnElement, CursorResult, FromClause, Insert, Result, Table, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
-from sqlalchemy.pool import NullPool
 
 from services.core import scoping
 from services.core.actors import Actor
@@ -20,8 +19,11 @@ class Database:
         self.url = url
         if url.startswith("sqlite"):
             # One writer at a time on SQLite; WAL lets readers proceed, busy_timeout makes writers wait.
+            # Connections are pooled (each is a thread and three PRAGMAs to open): a unit of work borrows one.
             engine_kwargs.setdefault("connect_args", {"timeout": 30})
-            engine_kwargs.setdefault("poolclass", NullPool)
+            if "poolclass" not in engine_kwargs:
+                engine_kwargs.setdefault("pool_size", 5)
+                engine_kwargs.setdefault("max_overflow", 10)
         else:
             engine_kwargs.setdefault("pool_pre_ping", True)
         self.engine: AsyncEngine = create_async_engine(url, **engine_kwargs)

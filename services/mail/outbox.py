@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import event, or_, select, update
+from sqlalchemy import event, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, selectinload
 
@@ -67,6 +67,36 @@ def queue(
                 OutboxAttachment(filename=name, content_type=kind, data=data) for name, kind, data in attachments
             ],
         )
+    )
+    session.info[_QUEUED_KEY] = True
+
+
+@dataclass(frozen=True, slots=True)
+class QueuedMail:
+    to: str
+    subject: str
+    text: str
+    org_id: uuid.UUID | None = None
+
+
+async def queue_many(session: AsyncSession, mails: Sequence[QueuedMail]) -> None:
+    """Many plain mails in the caller's transaction as one batched INSERT (a reminder sweep queues thousands)."""
+    if not mails:
+        return
+    now = clock.now()
+    await session.execute(
+        insert(OutboxMail),
+        [
+            {
+                "org_id": m.org_id,
+                "to_addr": m.to,
+                "subject": one_line(m.subject),
+                "body_text": m.text,
+                "headers": {},
+                "next_attempt_at": now,
+            }
+            for m in mails
+        ],
     )
     session.info[_QUEUED_KEY] = True
 

@@ -168,6 +168,7 @@ CASES: dict[str, list[ProbeFn]] = {
         ),
         lambda who, t, i: invoice_listing.list_invoices(who, invoice_listing.InvoiceFilter(status="open"), limit=200),
     ],
+    "billing.invoice_listing.at_a_glance": [lambda who, t, i: invoice_listing.at_a_glance(who)],
     "billing.invoice_listing.outstanding": [
         lambda who, t, i: invoice_listing.outstanding(who),
         lambda who, t, i: invoice_listing.outstanding(who, t.client_id),

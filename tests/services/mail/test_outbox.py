@@ -203,3 +203,23 @@ async def test_a_mail_that_cannot_be_built_fails_with_its_reason_and_the_rest_go
     assert (shown.to, shown.subject, shown.reason) == ("client0@example.test", row.subject, row.last_error)
     other = await make_org("globex")
     assert await outbox.undelivered_mail(other) == []  # another agency's staff see nothing of it
+
+
+async def test_mail_queued_in_bulk_is_sent_like_any_other_with_subjects_on_one_line(database, smtp, at):
+    org = await make_org("acme")
+    async with unit_of_work(SystemActor(label="test")) as session:
+        await outbox.queue_many(
+            session,
+            [
+                outbox.QueuedMail("a@client.test", "Reminder:\r\nBcc: x@evil.test", "Pay A", org.org_id),
+                outbox.QueuedMail("b@client.test", "Reminder B", "Pay B", org.org_id),
+            ],
+        )
+        await outbox.queue_many(session, [])  # nothing to queue is no statement at all
+    queued = await rows()
+    assert [(r.to_addr, r.subject, r.status) for r in sorted(queued, key=lambda r: r.to_addr)] == [
+        ("a@client.test", "Reminder: Bcc: x@evil.test", MailStatus.pending),
+        ("b@client.test", "Reminder B", MailStatus.pending),
+    ]
+    assert await outbox.send_due() == 2
+    assert sorted(m["To"] for m in smtp.inbox.wait_for(2)) == ["a@client.test", "b@client.test"]
