@@ -39,7 +39,8 @@ async def main_async(count: int, rounds: int) -> None:
     with tempfile.TemporaryDirectory() as folder:
         url = f"sqlite+aiosqlite:///{Path(folder) / 'bench.db'}"
         await upgrade(url)
-        pooled, fresh = [], []
+        pooled: list[float] = []
+        fresh: list[float] = []
         for _ in range(rounds):
             for engine_kwargs, results in (({}, pooled), ({"poolclass": NullPool}, fresh)):
                 database = db.configure(url, **engine_kwargs)
