@@ -155,7 +155,7 @@ def _follow_session(page: PortalPage) -> None:
         if not client.storage.get(SIGNING_OUT) and not await portal_sessions.is_live(page.session_id):
             ui.navigate.to(login)
 
-    ui.timer(SESSION_CHECK_SECONDS, check)
+    ui.timer(SESSION_CHECK_SECONDS, check, immediate=False)  # the guard checked it as it built this page
 
 
 def sign_out(page: PortalPage) -> None:

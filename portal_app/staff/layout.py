@@ -86,7 +86,8 @@ def frame(context: StaffPage, title: str) -> Iterator[None]:
         ui.label(title).classes("text-2xl font-semibold")
         yield
     # Created last: a timer waits for the websocket, and NiceGUI then sends the page before the build finishes.
-    ui.timer(SESSION_CHECK_SECONDS, lambda: _check_session(context))
+    # Not at once: the guard checked the session a moment ago, as it built this page.
+    ui.timer(SESSION_CHECK_SECONDS, lambda: _check_session(context), immediate=False)
 
 
 async def _check_session(context: StaffPage) -> None:
