@@ -15,8 +15,9 @@ from portal_app.auth.portal import PORTAL_COOKIE
 from services.billing.invoice_views import InvoiceDetail
 from services.billing.invoices import LineInput
 from tests.support.browser import settled, signed_in_cookie, wait
+from tests.support.db import count
 from tests.support.factories import make_world
-from tests.support.invoicing import count, issue_invoice
+from tests.support.invoicing import issue_invoice
 from tests.support.live import LiveServer
 
 pytestmark = pytest.mark.browser

@@ -18,8 +18,9 @@ from models import OutboxMail, Payment
 from portal_app.auth.portal import PORTAL_COOKIE
 from services.billing.invoice_views import InvoiceDetail
 from tests.support.browser import settled, signed_in_cookie, wait
+from tests.support.db import count
 from tests.support.factories import make_world
-from tests.support.invoicing import count, issue_invoice, make_billing
+from tests.support.invoicing import issue_invoice, make_billing
 from tests.support.live import LiveServer
 from tests.support.stripe_standin import StripeStandIn
 

@@ -22,8 +22,9 @@ from services.clients import clients
 from services.core.actors import SystemActor
 from services.core.db import unit_of_work
 from services.organizations import organizations
+from tests.support.db import count
 from tests.support.factories import OrgWorld, make_world
-from tests.support.invoicing import count, issue_invoice
+from tests.support.invoicing import issue_invoice
 
 NO_TRACE = {"referrer-policy": "no-referrer", "cache-control": "no-store", "x-robots-tag": "noindex"}
 

@@ -9,9 +9,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import event
+from sqlalchemy import ColumnElement, event, func, select
 
-from services.core.db import Database
+from models.base import Base
+from services.core.actors import SystemActor
+from services.core.db import Database, unit_of_work
 from tests.support.postgres import Cluster
 
 
@@ -42,3 +44,8 @@ def fresh_postgres_url(cluster: Cluster) -> tuple[str, str]:
     name = f"t_{uuid.uuid4().hex[:16]}"
     cluster.psql(f"CREATE DATABASE {name} TEMPLATE portico_template")
     return cluster.url(name), name
+
+
+async def count(model: type[Base], *conditions: ColumnElement[bool]) -> int:
+    async with unit_of_work(SystemActor()) as session:
+        return await session.scalar(select(func.count()).select_from(model).where(*conditions)) or 0

@@ -6,10 +6,9 @@ import uuid
 from datetime import date, datetime
 from typing import TypedDict, Unpack
 
-from sqlalchemy import ColumnElement, func, select, update
+from sqlalchemy import update
 
 from models import Contact, Invoice, InvoiceStatus, Organization
-from models.base import Base
 from services.billing import invoice_views, invoices
 from services.billing.invoice_views import InvoiceDetail
 from services.billing.invoices import InvoiceInput, LineInput
@@ -56,11 +55,6 @@ async def make_billing(*contact_ids: uuid.UUID) -> None:
 async def set_org(org_id: uuid.UUID, **values: object) -> None:
     async with unit_of_work(SystemActor()) as session:
         await session.execute(update(Organization).where(Organization.id == org_id).values(**values))
-
-
-async def count(model: type[Base], *conditions: ColumnElement[bool]) -> int:
-    async with unit_of_work(SystemActor()) as session:
-        return await session.scalar(select(func.count()).select_from(model).where(*conditions)) or 0
 
 
 DESIGN = LineInput("Website design", "10", "120.00", "20")

@@ -6,9 +6,8 @@ import re
 import uuid
 
 import httpx
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import select
 
-from models.base import Base
 from models.mail import OutboxMail
 from services.clients import magic_links
 from services.core.actors import SystemActor
@@ -17,11 +16,6 @@ from services.core.db import unit_of_work
 LINK = re.compile(r"/portal/[a-z0-9-]+/link/(\S+)")
 CODE = re.compile(r"^(\d{6})\r?$", re.MULTILINE)
 NONCE = re.compile(r'name="nonce" value="([^"]+)"')
-
-
-async def count(model: type[Base], *where: ColumnElement[bool]) -> int:
-    async with unit_of_work(SystemActor()) as session:
-        return await session.scalar(select(func.count()).select_from(model).where(*where)) or 0
 
 
 async def mails_to(email: str) -> list[str]:

@@ -26,8 +26,9 @@ from services.clients import clients, contacts
 from services.core.actors import PortalActor
 from services.core.errors import NotFound
 from tests.support.card_payments import session_id_of, webhook
+from tests.support.db import count
 from tests.support.factories import OrgWorld, make_world
-from tests.support.invoicing import count, issue_invoice
+from tests.support.invoicing import issue_invoice
 from tests.support.pages import eventually
 from tests.support.portal import mails_to, sign_in_contact
 from tests.support.stripe_standin import StripeStandIn

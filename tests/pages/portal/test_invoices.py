@@ -27,8 +27,9 @@ from services.clients import clients
 from services.core.actors import SystemActor
 from services.core.db import unit_of_work
 from services.organizations import organizations
+from tests.support.db import count
 from tests.support.factories import OrgWorld, make_world
-from tests.support.invoicing import count, issue_invoice
+from tests.support.invoicing import issue_invoice
 from tests.support.pages import eventually
 from tests.support.portal import sign_in_contact
 from tests.support.signin import staff_cookie

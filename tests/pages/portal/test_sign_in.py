@@ -23,10 +23,11 @@ from services.core.actors import SystemActor
 from services.core.db import unit_of_work
 from services.mail import outbox
 from services.organizations import organizations
+from tests.support.db import count
 from tests.support.factories import PASSWORD, OrgWorld, make_world
 from tests.support.mail import plain_text
 from tests.support.pages import eventually
-from tests.support.portal import NONCE, continue_link, count, issue_link, link_and_code, mails_to, sign_in_contact
+from tests.support.portal import NONCE, continue_link, issue_link, link_and_code, mails_to, sign_in_contact
 from tests.support.signin import browser_of, staff_cookie
 from tests.support.smtp import SmtpServer
 

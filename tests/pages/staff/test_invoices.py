@@ -19,8 +19,9 @@ from services.core.db import Database
 from services.core.formatting import amount
 from services.mail import outbox
 from tests.support.clock import T0
+from tests.support.db import count
 from tests.support.factories import make_world
-from tests.support.invoicing import count, draft, mark_sent
+from tests.support.invoicing import draft, mark_sent
 from tests.support.mail import plain_text
 from tests.support.pages import eventually, signed_in, table_rows, the_table
 from tests.support.smtp import SmtpServer

@@ -9,8 +9,8 @@ import httpx
 
 from models import Invoice
 from services.staff import api_tokens
+from tests.support.db import count
 from tests.support.factories import make_world
-from tests.support.invoicing import count
 from tests.support.live import LiveServer
 
 # Each of these held `serve` for 9–35 s, raised decimal.Overflow (a 500), or was taken as 0.00.

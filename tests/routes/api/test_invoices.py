@@ -12,8 +12,8 @@ from services.billing import invoice_views, invoices, manual_payments
 from services.clients import clients
 from tests.support.api import api_http
 from tests.support.clock import T0
+from tests.support.db import count
 from tests.support.factories import OrgWorld, make_world
-from tests.support.invoicing import count
 
 TODAY = T0.date()
 ROW_KEYS = {

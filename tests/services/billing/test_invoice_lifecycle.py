@@ -16,8 +16,9 @@ from services.core.db import unit_of_work
 from services.core.errors import Conflict, Invalid, NotFound
 from services.mail import outbox
 from tests.support.clock import T0
+from tests.support.db import count
 from tests.support.factories import OrgWorld, make_world
-from tests.support.invoicing import count, draft, make_billing, mark_sent
+from tests.support.invoicing import draft, make_billing, mark_sent
 from tests.support.mail import plain_text
 
 TODAY = T0.date()

@@ -18,8 +18,9 @@ from services.core import audit, db
 from services.core.errors import Conflict, Invalid, NotFound
 from services.projects import projects
 from tests.support.clock import T0
+from tests.support.db import count
 from tests.support.factories import OrgWorld, make_world
-from tests.support.invoicing import count, draft, mark_sent, set_org
+from tests.support.invoicing import draft, mark_sent, set_org
 
 TODAY = T0.date()
 

@@ -18,8 +18,9 @@ from services.core.actors import SystemActor
 from services.core.db import unit_of_work
 from services.mail import outbox
 from tests.support.clock import T0
+from tests.support.db import count
 from tests.support.factories import OrgWorld, make_world
-from tests.support.invoicing import count, draft, make_billing, mark_sent, set_org
+from tests.support.invoicing import draft, make_billing, mark_sent, set_org
 
 TODAY = T0.date()  # 2026-03-10
 DUE = TODAY + timedelta(days=10)

@@ -12,8 +12,9 @@ from portal_app.settings import Settings
 from services.adapters import stripe_gateway
 from services.billing import invoice_views, invoices, manual_payments
 from tests.support.card_payments import attempts_of, mails, new_invoice, payments_of
+from tests.support.db import count
 from tests.support.factories import OrgWorld, make_world
-from tests.support.invoicing import count, make_billing
+from tests.support.invoicing import make_billing
 from tests.support.stripe_standin import StripeStandIn
 
 COMPLETED = "checkout.session.completed"

@@ -16,7 +16,8 @@ from services.card_payments import checkout
 from services.core.actors import SystemActor
 from services.core.db import unit_of_work
 from tests.support.card_payments import Billed, attempts_of, mails, new_invoice, payments_of
-from tests.support.invoicing import count, set_org
+from tests.support.db import count
+from tests.support.invoicing import set_org
 
 COMPLETED = "checkout.session.completed"
 SUCCEEDED = "checkout.session.async_payment_succeeded"

@@ -15,8 +15,8 @@ from services.core.db import unit_of_work
 from services.core.errors import Invalid, NotFound
 from services.projects import discussion, milestones, notifications, projects, work_requests
 from tests.support.clock import T0
+from tests.support.db import count
 from tests.support.factories import Team, make_world
-from tests.support.invoicing import count
 
 TODAY = T0.date()
 
