@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 from nicegui import ui
 
+from components.portal_kanban import OnMore, more_button
+
 DRAG_TYPE = "application/x-portico-card"
 HIGHLIGHT = "ring-2"
 SOURCE_BADGES = {"portal": ("Client request", "teal-8"), "feedback": ("Feedback", "purple-7")}
@@ -35,6 +37,7 @@ class BoardColumn:
     key: str
     title: str
     cards: Sequence[BoardCard]
+    hidden: int = 0  # cards of the column below those shown
 
 
 OnMove = Callable[[str, str, int | None], Awaitable[None]]  # card id, column key, position in its group (None: bottom)
@@ -88,10 +91,13 @@ _DROP_ON_COLUMN = (
 class Kanban:
     """Draws `columns`; `on_move` is called with where a card should go, `on_open` when a card is opened."""
 
-    def __init__(self, columns: Sequence[BoardColumn], on_move: OnMove, on_open: OnOpen) -> None:
+    def __init__(
+        self, columns: Sequence[BoardColumn], on_move: OnMove, on_open: OnOpen, on_more: OnMore | None = None
+    ) -> None:
         self.columns = columns
         self.on_move = on_move
         self.on_open = on_open
+        self.on_more = on_more
         self.cards = {card.id: (column, card) for column in columns for card in column.cards}
         with ui.element("div").classes("w-full grid grid-cols-1 md:grid-cols-3 gap-4 items-start").mark("kanban"):
             for column in columns:
@@ -106,8 +112,8 @@ class Kanban:
             return  # a drag from elsewhere (another tab, a file), or a card dropped on itself
         source, card = found
         position = drop_position(column.cards, card, target, bool(args.get("after")))
-        if source.key == column.key:
-            if position is None:
+        if source.key == column.key and not (position is None and column.hidden):
+            if position is None:  # dropped on its own column, all of it shown: to the bottom
                 position = sum(1 for c in column.cards if c.group == card.group) - 1
             if position == current_position(column.cards, card):
                 return
@@ -122,11 +128,12 @@ class Kanban:
             lane.on("drop", lambda e, c=column: self.drop(c, None, e.args), js_handler=_DROP_ON_COLUMN)
             with ui.row().classes("w-full items-center justify-between"):
                 ui.label(column.title).classes("font-semibold")
-                ui.badge(str(len(column.cards))).props("color=grey-6 rounded")
+                ui.badge(str(len(column.cards) + column.hidden)).props("color=grey-6 rounded")
             if not column.cards:
                 ui.label("Nothing here. Drop a card to move it.").classes("text-sm text-gray-400")
             for card in column.cards:
                 self._card(column, card)
+            more_button(column.key, column.hidden, self.on_more)
 
     def _card(self, column: BoardColumn, card: BoardCard) -> None:
         with ui.card().classes("w-full gap-1 p-3 cursor-grab hover:shadow-md").props("flat bordered") as box:

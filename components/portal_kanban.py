@@ -25,9 +25,11 @@ class KanbanColumn:
     key: str
     title: str
     cards: Sequence[KanbanCard]
+    hidden: int = 0  # cards of the column beyond those shown
 
 
 OnOpen = Callable[[str], Awaitable[None]]
+OnMore = Callable[[str], Awaitable[None]]  # a column's key: show more of its cards
 
 
 def _card(card: KanbanCard, on_open: OnOpen | None) -> None:
@@ -51,7 +53,25 @@ def _card(card: KanbanCard, on_open: OnOpen | None) -> None:
     box.on("keydown.enter", open_card)
 
 
-def portal_kanban(columns: Sequence[KanbanColumn], on_open: OnOpen | None = None) -> None:
+def more_button(column_key: str, hidden: int, on_more: OnMore | None) -> None:
+    """Under a column that shows only its first cards: how many more there are, and a button that shows them."""
+    if not hidden:
+        return
+    if on_more is None:
+        ui.label(f"{hidden} more").classes("text-sm text-gray-500")
+        return
+
+    async def more() -> None:
+        await on_more(column_key)
+
+    ui.button(f"Show more ({hidden})", on_click=more).props("flat dense no-caps").classes("self-center").mark(
+        f"more-{column_key}"
+    )
+
+
+def portal_kanban(
+    columns: Sequence[KanbanColumn], on_open: OnOpen | None = None, on_more: OnMore | None = None
+) -> None:
     with ui.element("div").classes("w-full grid grid-cols-1 md:grid-cols-3 gap-4").mark("kanban"):
         for column in columns:
             with (
@@ -64,8 +84,9 @@ def portal_kanban(columns: Sequence[KanbanColumn], on_open: OnOpen | None = None
                 )
                 with ui.row().classes("w-full items-center justify-between"):
                     ui.label(column.title).classes("font-semibold")
-                    ui.badge(str(len(column.cards))).props("color=grey-6 rounded")
+                    ui.badge(str(len(column.cards) + column.hidden)).props("color=grey-6 rounded")
                 if not column.cards:
                     ui.label("Nothing here").classes("text-sm text-gray-400")
                 for card in column.cards:
                     _card(card, on_open)
+                more_button(column.key, column.hidden, on_more)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import replace
 
 from fastapi import Request
 from fastapi.responses import RedirectResponse
@@ -20,50 +20,29 @@ from nicegui import ui
 from nicegui.events import ClickEventArguments, ValueChangeEventArguments
 
 from components.forms import FieldErrors, dialog_actions, pressed
+from models.collaboration import RequestStatus
 from portal_app.live import Coalesced, follow, portal_hears
 from portal_app.portal.layout import PortalPage, empty_state, frame, portal_page
 from portal_app.portal.project_sections import (
-    UPDATES_PAGE,
     BoardSection,
     OverviewSection,
     RequestDialog,
     UpdatesFeed,
 )
 from services.core.actors import PortalActor
-from services.core.common import Page
 from services.core.errors import NotFound, ServiceError
 from services.core.events import ProjectActivity
-from services.projects import discussion, milestones, notifications, work_requests
-from services.projects.discussion import UpdateView
-from services.projects.milestones import ProjectOverview
-from services.projects.work_requests import Board
-
-
-@dataclass(frozen=True, slots=True)
-class ProjectData:
-    """What the page's live sections show."""
-
-    overview: ProjectOverview
-    board: Board
-    updates: Page[UpdateView]
-
-
-async def load_project(actor: PortalActor, project_id: uuid.UUID | str, update_limit: int) -> ProjectData:
-    """The page's data, for its first drawing and for each redraw; NotFound if the contact may not see it."""
-    overview = await milestones.project_overview(actor, project_id)
-    pid = overview.project.id
-    return ProjectData(
-        overview,
-        await work_requests.project_board(actor, pid),
-        await discussion.list_updates(actor, pid, limit=update_limit),
-    )
+from services.projects import notifications, project_views, work_requests
+from services.projects.milestones import MAX_MILESTONES
+from services.projects.project_views import Shown
+from services.projects.work_requests import BOARD_PAGE
 
 
 @portal_page("/portal/{slug}/projects/{project_id}")
 async def portal_project(page: PortalPage, request: Request, project_id: str) -> RedirectResponse | None:
     actor = page.actor
     try:
-        data = await load_project(actor, project_id, UPDATES_PAGE)
+        data = await project_views.project_data(actor, project_id)
         preferences = await notifications.get_preferences(actor)
     except NotFound:
         with frame(page, "Project", "/projects"):
@@ -72,10 +51,11 @@ async def portal_project(page: PortalPage, request: Request, project_id: str) ->
         return None
     pid = data.overview.project.id
     client = ui.context.client
+    shown = Shown()  # how much of each part the page shows; "Show more" buttons raise it
 
     async def reload() -> None:
         try:
-            fresh = await load_project(actor, pid, feed.limit)
+            fresh = await project_views.project_data(actor, pid, replace(shown, updates=feed.limit))
         except NotFound:  # the project went away meanwhile: the page says so the way a fresh load would
             ui.navigate.reload()
             return
@@ -87,10 +67,22 @@ async def portal_project(page: PortalPage, request: Request, project_id: str) ->
         feed.show(fresh.updates)
         await request_dialog.refresh()
 
+    async def all_milestones() -> None:
+        nonlocal shown
+        shown = replace(shown, milestones=MAX_MILESTONES)
+        await redraw()
+
+    async def more_cards(column: str) -> None:
+        nonlocal shown
+        status = RequestStatus(column)
+        columns = {**shown.columns, status: shown.columns.get(status, BOARD_PAGE) + BOARD_PAGE}
+        shown = replace(shown, columns=columns)
+        await redraw()
+
     redraw = Coalesced(reload)
-    overview = OverviewSection(data.overview)
+    overview = OverviewSection(data.overview, all_milestones)
     request_dialog = RequestDialog(actor)
-    board = BoardSection(data.board, request_dialog.open)
+    board = BoardSection(data.board, request_dialog.open, more_cards)
     feed = UpdatesFeed(actor, data.updates, redraw)
     new_request = _new_request_dialog(actor, pid, redraw)
 

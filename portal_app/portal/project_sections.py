@@ -18,7 +18,7 @@ from nicegui import ui
 from nicegui.events import ClickEventArguments, ValueChangeEventArguments
 
 from components.forms import FieldErrors, pressed
-from components.portal_kanban import KanbanCard, KanbanColumn, OnOpen, portal_kanban
+from components.portal_kanban import KanbanCard, KanbanColumn, OnMore, OnOpen, portal_kanban
 from components.progress import progress_bar
 from services.core import clock
 from services.core.actors import PortalActor
@@ -28,10 +28,9 @@ from services.core.formatting import day
 from services.projects import discussion, work_requests
 from services.projects.discussion import CommentView, UpdateView
 from services.projects.milestones import MilestoneView, ProjectOverview
+from services.projects.project_views import UPDATES_PAGE
 from services.projects.projects import STATUS_LABELS as PROJECT_STATUS_LABELS
 from services.projects.work_requests import STATUS_LABELS, Board, RequestCard
-
-UPDATES_PAGE = 20
 
 Changed = Callable[[], Awaitable[None]]
 Send = Callable[[str], Awaitable[ServiceError | None]]  # a reply's text -> why it was refused, or None
@@ -58,13 +57,18 @@ def summary_card(overview: ProjectOverview) -> None:
             ui.label(project.description).classes("whitespace-pre-line text-gray-700")
 
 
-def milestones_card(overview: ProjectOverview, today: date) -> None:
+def milestones_card(overview: ProjectOverview, today: date, show_all: Changed | None = None) -> None:
     with ui.card().classes("w-full gap-2").props("flat bordered").mark("milestones"):
         ui.label("Milestones").classes("text-lg font-semibold")
         if not overview.milestones:
             ui.label("No milestones yet.").classes("text-sm text-gray-500")
         for milestone in overview.milestones:
             _milestone(milestone, today)
+        total = overview.progress.total
+        if show_all is not None and total > len(overview.milestones):
+            ui.button(f"Show all {total} milestones", on_click=show_all).props("flat dense no-caps").mark(
+                "all-milestones"
+            )
 
 
 def _milestone(milestone: MilestoneView, today: date) -> None:
@@ -83,10 +87,11 @@ def _milestone(milestone: MilestoneView, today: date) -> None:
 
 
 class OverviewSection:
-    """The summary at the top and the milestones at the side: two places, one `ProjectOverview`."""
+    """The summary at the top and the milestones at the side: two places, one `ProjectOverview`. The milestones
+    list shows its first ones; "Show all" asks the page (`show_all`) to load every one."""
 
-    def __init__(self, overview: ProjectOverview) -> None:
-        self.overview = overview
+    def __init__(self, overview: ProjectOverview, show_all: Changed) -> None:
+        self.overview, self.show_all = overview, show_all
 
     def show(self, overview: ProjectOverview) -> None:
         if overview != self.overview:
@@ -100,7 +105,7 @@ class OverviewSection:
 
     @ui.refreshable_method
     def timeline(self) -> None:
-        milestones_card(self.overview, clock.now().date())
+        milestones_card(self.overview, clock.now().date(), self.show_all)
 
 
 # --- the requests board -------------------------------------------------------------------------------------------
@@ -112,16 +117,17 @@ def board_columns(board: Board) -> list[KanbanColumn]:
             status.value,
             label,
             [KanbanCard(str(c.id), c.title, c.requester_name, c.comment_count) for c in board.columns.get(status, [])],
+            board.hidden(status),
         )
         for status, label in STATUS_LABELS.items()
     ]
 
 
 class BoardSection:
-    """The read-only board; a card opens with `on_open(request_id)`."""
+    """The read-only board; a card opens with `on_open(request_id)`, a column shows more with `on_more(key)`."""
 
-    def __init__(self, board: Board, on_open: OnOpen) -> None:
-        self.board, self.on_open = board, on_open
+    def __init__(self, board: Board, on_open: OnOpen, on_more: OnMore | None = None) -> None:
+        self.board, self.on_open, self.on_more = board, on_open, on_more
 
     def show(self, board: Board) -> None:
         if board != self.board:
@@ -130,7 +136,7 @@ class BoardSection:
 
     @ui.refreshable_method
     def draw(self) -> None:
-        portal_kanban(board_columns(self.board), on_open=self.on_open)
+        portal_kanban(board_columns(self.board), on_open=self.on_open, on_more=self.on_more)
 
 
 # --- comments and reply boxes -------------------------------------------------------------------------------------

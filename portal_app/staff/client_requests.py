@@ -49,7 +49,7 @@ async def client_requests_page(context: StaffPage, request: Request, client_id: 
         board = BoardSection(
             actor,
             first_board,
-            lambda: work_requests.client_board(actor, client.id),
+            lambda limits: work_requests.client_board(actor, client.id, limits),
             panel,
             redraw,
             across_projects=True,

@@ -9,14 +9,16 @@ from nicegui import ui
 
 from components.forms import FieldErrors, dialog_actions
 from components.kanban import BoardCard, BoardColumn, Kanban
+from models.collaboration import RequestStatus
 from portal_app.staff.request_detail import RequestPanel
 from services.core.actors import StaffActor
 from services.core.errors import ServiceError
 from services.projects import work_requests
-from services.projects.work_requests import STATUS_LABELS, Board
+from services.projects.work_requests import BOARD_PAGE, STATUS_LABELS, Board, ColumnLimits
 
 
 def board_columns(board: Board, *, across_projects: bool = False) -> list[BoardColumn]:
+    """Each column's first cards; the rest are counted (`hidden`) for "Show more"."""
     return [
         BoardColumn(
             status.value,
@@ -34,19 +36,21 @@ def board_columns(board: Board, *, across_projects: bool = False) -> list[BoardC
                 )
                 for card in board.columns.get(status, [])
             ],
+            board.hidden(status),
         )
         for status, label in STATUS_LABELS.items()
     ]
 
 
 class BoardSection:
-    """The board, redrawn from `load`; moves go through `move_request` with the page's actor."""
+    """The board, redrawn from `load` (given how many cards each column shows); moves go through `move_request`
+    with the page's actor. "Show more" under a column raises that column's limit by a page."""
 
     def __init__(
         self,
         actor: StaffActor,
         board: Board,
-        load: Callable[[], Awaitable[Board]],
+        load: Callable[[ColumnLimits], Awaitable[Board]],
         panel: RequestPanel,
         changed: Callable[[], Awaitable[None]],
         *,
@@ -54,10 +58,16 @@ class BoardSection:
     ) -> None:
         self.actor, self.board, self.load, self.panel, self.changed = actor, board, load, panel, changed
         self.across_projects = across_projects
+        self.limits: dict[RequestStatus, int] = {}
 
     async def reload(self) -> None:
-        self.board = await self.load()
+        self.board = await self.load(self.limits)
         self.draw.refresh()
+
+    async def more(self, column: str) -> None:
+        status = RequestStatus(column)
+        self.limits[status] = self.limits.get(status, BOARD_PAGE) + BOARD_PAGE
+        await self.reload()
 
     async def move(self, card_id: str, column: str, position: int | None) -> None:
         before = next((c.status for cs in self.board.columns.values() for c in cs if str(c.id) == card_id), None)
@@ -72,7 +82,7 @@ class BoardSection:
 
     @ui.refreshable_method
     def draw(self) -> None:
-        Kanban(board_columns(self.board, across_projects=self.across_projects), self.move, self.panel.open)
+        Kanban(board_columns(self.board, across_projects=self.across_projects), self.move, self.panel.open, self.more)
 
 
 def new_request_dialog(actor: StaffActor, project_id: uuid.UUID, changed: Callable[[], Awaitable[None]]) -> ui.dialog:

@@ -26,7 +26,8 @@ from services.core.actors import StaffActor
 from services.core.common import MAX_PAGE_SIZE
 from services.core.errors import NotFound, ServiceError
 from services.core.events import ProjectActivity
-from services.projects import discussion, milestones, projects, work_requests
+from services.projects import milestones, project_views, projects, work_requests
+from services.projects.project_views import Shown
 from services.projects.projects import STATUS_LABELS
 from services.staff import staff
 
@@ -119,22 +120,21 @@ async def project_dialog(
 async def project_page(context: StaffPage, request: Request, project_id: str) -> RedirectResponse | None:
     actor = context.actor
     try:
-        overview = await milestones.project_overview(actor, project_id)
-        pid = overview.project.id
-        first_board = await work_requests.project_board(actor, pid)
-        first_updates = await discussion.list_updates(actor, pid, limit=PAGE_SIZE)
+        first = await project_views.project_data(actor, project_id, Shown(updates=PAGE_SIZE))
     except NotFound:
         with frame(context, "Project"):
             not_found("This project does not exist.")
         return None
+    overview, pid = first.overview, first.overview.project.id
     members = await staff.list_staff(actor, limit=MAX_PAGE_SIZE)
     project = overview.project
+    milestone_limit = milestones.MILESTONES_PAGE  # "Show all" raises it
     edit: ui.dialog  # the edit form, built in the page below; redrawn from what is saved after a change
 
     async def reload() -> None:
         nonlocal overview, project, edit
         try:
-            overview = await milestones.project_overview(actor, pid)
+            overview = await milestones.project_overview(actor, pid, milestone_limit)
         except NotFound:  # removed meanwhile: show what a fresh load would
             ui.navigate.reload()
             return
@@ -150,6 +150,11 @@ async def project_page(context: StaffPage, request: Request, project_id: str) ->
         await panel.refresh()
 
     redraw = Coalesced(reload)
+
+    async def all_milestones() -> None:
+        nonlocal milestone_limit
+        milestone_limit = milestones.MAX_MILESTONES
+        await redraw()
 
     async def saved(view: projects.ProjectView) -> None:
         await redraw()
@@ -167,7 +172,7 @@ async def project_page(context: StaffPage, request: Request, project_id: str) ->
         details()
         with ui.card().classes("w-full gap-3").props("flat bordered").mark("progress-card"):
             ui.label("Progress").classes("text-lg font-semibold")
-            progress = MilestonesSection(actor, overview, redraw)
+            progress = MilestonesSection(actor, overview, redraw, all_milestones)
             progress.progress()
             ui.label("Milestones").classes("font-semibold")
             progress.items()
@@ -175,10 +180,12 @@ async def project_page(context: StaffPage, request: Request, project_id: str) ->
         with ui.row().classes("w-full items-center justify-between"):
             ui.label("Requests").classes("text-xl font-semibold")
             ui.button("New request", icon="add", on_click=new_request.open).props("unelevated no-caps")
-        board = BoardSection(actor, first_board, lambda: work_requests.project_board(actor, pid), panel, redraw)
+        board = BoardSection(
+            actor, first.board, lambda limits: work_requests.project_board(actor, pid, limits), panel, redraw
+        )
         board.draw()
         ui.label("Updates").classes("text-xl font-semibold")
-        feed = ProjectFeed(actor, pid, first_updates)
+        feed = ProjectFeed(actor, pid, first.updates)
         feed.composer()
         feed.entries()
     follow(ProjectActivity, lambda event: staff_hears(actor, event) and event.project_id == pid, redraw)

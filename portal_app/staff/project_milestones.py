@@ -24,8 +24,15 @@ DATE_MESSAGE = "Enter the due date as YYYY-MM-DD."
 class MilestonesSection:
     """Refreshes its parts from `overview`; its forms sit outside them, so a live redraw never eats typing."""
 
-    def __init__(self, actor: StaffActor, overview: ProjectOverview, changed: Callable[[], Awaitable[None]]) -> None:
-        self.actor, self.overview, self.changed = actor, overview, changed
+    def __init__(
+        self,
+        actor: StaffActor,
+        overview: ProjectOverview,
+        changed: Callable[[], Awaitable[None]],
+        show_all: Callable[[], Awaitable[None]],
+    ) -> None:
+        """`overview` holds the first milestones; `show_all` asks the page to load every one."""
+        self.actor, self.overview, self.changed, self.show_all = actor, overview, changed, show_all
         # Dialogs hang off this stable element: one made inside a redrawn row would vanish with the row.
         self.anchor = ui.element("div").classes("hidden")
 
@@ -108,6 +115,11 @@ class MilestonesSection:
             ui.label("No milestones yet. Add the steps the client can follow.").classes("text-sm text-gray-500")
         for milestone in self.overview.milestones:
             self._row(milestone, today)
+        total = self.overview.progress.total
+        if total > len(self.overview.milestones):
+            ui.button(f"Show all {total} milestones", on_click=self.show_all).props("flat dense no-caps").mark(
+                "all-milestones"
+            )
 
     def _row(self, milestone: MilestoneView, today: date) -> None:
         overdue = not milestone.done and milestone.due_date is not None and milestone.due_date < today

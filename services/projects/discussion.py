@@ -11,7 +11,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.clients import Contact
@@ -141,32 +141,60 @@ def _activity(session: AsyncSession, project: Project, *, internal: bool) -> Non
 
 
 async def list_updates(actor: Actor, project_id: uuid.UUID | str, limit: int = 20, offset: int = 0) -> Page[UpdateView]:
-    """The project's feed, newest first, each with its discussion (oldest first). Two queries per page."""
+    """The project's feed, newest first, each with its discussion (oldest first). Three queries per page."""
     limit, offset = page_window(limit, offset)
     async with unit_of_work(actor) as session:
         project = await projects.load_project(session, actor, project_id)
-        conditions = [Update.project_id == project.id, Update.request_id.is_(None), *visible(actor, Update)]
+        conditions = _feed(actor, project.id)
         total = await session.scalar(select(func.count()).select_from(Update).where(*conditions))
         updates = list(
-            await session.scalars(
-                select(Update)
-                .where(*conditions)
-                .order_by(Update.created_at.desc(), Update.id)
-                .limit(limit)
-                .offset(offset)
-            )
+            await session.scalars(select(Update).where(*conditions).order_by(*FEED_ORDER).limit(limit).offset(offset))
         )
-        comments: dict[uuid.UUID, list[Comment]] = {u.id: [] for u in updates}
-        if updates:
-            rows = await session.scalars(
-                select(Comment)
-                .where(Comment.update_id.in_(comments.keys()), *visible(actor, Comment))
-                .order_by(Comment.created_at, Comment.id)
-            )
-            for comment in rows:
-                comments[comment.update_id].append(comment)  # type: ignore[index]
-        items = [_update_view(u, comments[u.id][:COMMENTS_PER_ITEM]) for u in updates]
+        items = await _with_comments(session, actor, updates)
     return Page(items=items, total=total or 0, limit=limit, offset=offset)
+
+
+async def first_updates(session: AsyncSession, actor: Actor, project_id: uuid.UUID, limit: int) -> Page[UpdateView]:
+    """The feed's first `limit` updates with their discussion, for a page: two queries, the total counted by a
+    window function in the first (the page starts at the top, so an empty page means an empty feed)."""
+    limit, _ = page_window(limit, 0)
+    rows = (
+        await session.execute(
+            select(Update, func.count().over()).where(*_feed(actor, project_id)).order_by(*FEED_ORDER).limit(limit)
+        )
+    ).all()
+    items = await _with_comments(session, actor, [row[0] for row in rows])
+    return Page(items=items, total=rows[0][1] if rows else 0, limit=limit, offset=0)
+
+
+FEED_ORDER = (Update.created_at.desc(), Update.id)
+
+
+def _feed(actor: Actor, project_id: uuid.UUID) -> list[ColumnElement[bool]]:
+    """The project's own updates (not those posted on one of its requests) that the actor sees."""
+    return [Update.project_id == project_id, Update.request_id.is_(None), *visible(actor, Update)]
+
+
+async def _with_comments(session: AsyncSession, actor: Actor, updates: list[Update]) -> list[UpdateView]:
+    """Views of `updates` with the first COMMENTS_PER_ITEM comments of each (oldest first), in one query."""
+    if not updates:
+        return []
+    place = func.row_number().over(partition_by=Comment.update_id, order_by=(Comment.created_at, Comment.id))
+    ranked = (
+        select(Comment.id.label("id"), place.label("place"))
+        .where(Comment.update_id.in_([u.id for u in updates]), *visible(actor, Comment))
+        .subquery()
+    )
+    comments: dict[uuid.UUID, list[Comment]] = {u.id: [] for u in updates}
+    rows = await session.scalars(
+        select(Comment)
+        .join(ranked, ranked.c.id == Comment.id)
+        .where(ranked.c.place <= COMMENTS_PER_ITEM)
+        .order_by(Comment.created_at, Comment.id)
+    )
+    for comment in rows:
+        comments[comment.update_id].append(comment)  # type: ignore[index]
+    return [_update_view(u, comments[u.id]) for u in updates]
 
 
 async def request_updates(actor: Actor, request_id: uuid.UUID | str) -> list[UpdateView]:

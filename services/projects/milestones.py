@@ -15,9 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.collaboration import Milestone
 from models.projects import Project
-from models.staff import StaffUser
 from services.core import audit, clock, events
-from services.core.actors import Actor, PortalActor, SystemActor, require_staff
+from services.core.actors import Actor, require_staff
 from services.core.common import parse_id, required_text
 from services.core.db import unit_of_work
 from services.core.errors import Invalid, NotFound
@@ -26,6 +25,7 @@ from services.projects import projects
 from services.projects.projects import ProjectView
 
 MAX_MILESTONES = 200
+MILESTONES_PAGE = 10  # milestones a project page shows at first; "Show all" shows every one
 
 
 @dataclass(frozen=True, slots=True)
@@ -293,37 +293,42 @@ async def summaries(actor: Actor, project_ids: list[uuid.UUID]) -> dict[uuid.UUI
     return result
 
 
-async def _lead_name(org_id: uuid.UUID, user_id: uuid.UUID | None) -> str:
-    """The lead's display name only: staff users are hidden from portal actors, so it is read by the platform."""
-    if user_id is None:
-        return ""
-    async with unit_of_work(SystemActor(org_id=org_id, label="project lead")) as session:
-        return await session.scalar(select(StaffUser.name).where(StaffUser.id == user_id)) or ""
+async def overview_of(
+    session: AsyncSession, actor: Actor, project_id: uuid.UUID | str, milestone_limit: int = MILESTONES_PAGE
+) -> ProjectOverview:
+    """The project page's head: the project with its lead, progress, next deadline and its first milestones.
 
-
-async def project_overview(actor: Actor, project_id: uuid.UUID | str) -> ProjectOverview:
-    """The project page's head: the project, its lead, progress, next deadline and milestones."""
-    project = await projects.get_project(actor, project_id)
-    milestones = await list_milestones(actor, project.id)
-    manual = await _manual_progress(actor, project.id)
-    done = sum(1 for m in milestones if m.done)
-    deadlines = [m.due_date for m in milestones if not m.done and m.due_date] + (
-        [project.due_date] if project.due_date else []
-    )
-    lead = project.lead_name
-    if isinstance(actor, PortalActor):
-        lead = await _lead_name(actor.org_id, project.lead_user_id)
-    return ProjectOverview(
-        project=project,
-        lead_name=lead,
-        progress=progress_of(manual, done, len(milestones)),
-        next_deadline=min(deadlines, default=None),
-        milestones=tuple(milestones),
-    )
-
-
-async def _manual_progress(actor: Actor, project_id: uuid.UUID) -> int | None:
-    async with unit_of_work(actor) as session:
-        return await session.scalar(
-            select(Project.progress_manual).where(Project.id == project_id, *visible(actor, Project))
+    Two queries: the project, then the first `milestone_limit` milestones in order, each row carrying (by window
+    functions over all the project's milestones) the count, the count done and the earliest open due date.
+    """
+    project, view = await projects.load_view(session, actor, project_id)
+    undone_due = case((Milestone.done.is_(False), Milestone.due_date))
+    rows = (
+        await session.execute(
+            select(
+                Milestone,
+                func.count().over(),
+                func.sum(case((Milestone.done.is_(True), 1), else_=0)).over(),
+                func.min(undone_due).over(),
+            )
+            .where(Milestone.project_id == project.id, *visible(actor, Milestone))
+            .order_by(*_ordered())
+            .limit(min(max(milestone_limit, 1), MAX_MILESTONES))
         )
+    ).all()
+    total, done, next_due = (rows[0][1], int(rows[0][2] or 0), rows[0][3]) if rows else (0, 0, None)
+    deadlines = [d for d in (next_due, project.due_date) if d is not None]
+    return ProjectOverview(
+        project=view,
+        lead_name=view.lead_name,
+        progress=progress_of(project.progress_manual, done, total),
+        next_deadline=min(deadlines, default=None),
+        milestones=tuple(_view(row[0]) for row in rows),
+    )
+
+
+async def project_overview(
+    actor: Actor, project_id: uuid.UUID | str, milestone_limit: int = MILESTONES_PAGE
+) -> ProjectOverview:
+    async with unit_of_work(actor) as session:
+        return await overview_of(session, actor, project_id, milestone_limit)

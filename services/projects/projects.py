@@ -127,10 +127,14 @@ def _clean(data: ProjectInput | ProjectChanges, current: Project | None = None) 
 
 
 def _select_views():
+    # The lead's name is part of the project as clients see it (the portal shows "Project lead: …"), while staff
+    # rows are hidden from portal actors by the session's criteria. Reading the name through the plain table,
+    # joined only on this visible project's lead, gives the portal that one column and nothing else of staff.
+    lead = StaffUser.__table__.alias("lead")
     return (
-        select(Project, Client.name, StaffUser.name)
+        select(Project, Client.name, lead.c.name)
         .join(Client, Client.id == Project.client_id)
-        .outerjoin(StaffUser, StaffUser.id == Project.lead_user_id)
+        .outerjoin(lead, lead.c.id == Project.lead_user_id)
     )
 
 
@@ -209,12 +213,17 @@ async def update_project(actor: Actor, project_id: uuid.UUID | str, data: Projec
 
 
 async def get_project(actor: Actor, project_id: uuid.UUID | str) -> ProjectView:
-    pid = parse_id(project_id, "Project not found")
     async with unit_of_work(actor) as session:
-        row = (await session.execute(_select_views().where(Project.id == pid, *visible(actor, Project)))).first()
+        return (await load_view(session, actor, project_id))[1]
+
+
+async def load_view(session: AsyncSession, actor: Actor, project_id: uuid.UUID | str) -> tuple[Project, ProjectView]:
+    """The project row and its view (client and lead names) in one query; NotFound if the actor may not see it."""
+    pid = parse_id(project_id, "Project not found")
+    row = (await session.execute(_select_views().where(Project.id == pid, *visible(actor, Project)))).first()
     if row is None:
         raise NotFound("Project not found")
-    return _view(*row)
+    return row[0], _view(*row)
 
 
 async def list_projects(

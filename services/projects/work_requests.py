@@ -8,10 +8,11 @@ its column and its position in it; a move renumbers only the two columns it touc
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, case, func, select, update
+from sqlalchemy import ColumnElement, Row, Select, case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -23,7 +24,15 @@ from models.staff import StaffUser
 from services.clients.clients import load_client
 from services.core import audit, clock, config, events
 from services.core.actors import Actor, PortalActor, StaffActor, SystemActor, require_staff
-from services.core.common import LONG_TEXT_LINES, Page, optional_text, page_window, parse_id, required_text
+from services.core.common import (
+    LONG_TEXT_LINES,
+    MAX_PAGE_SIZE,
+    Page,
+    optional_text,
+    page_window,
+    parse_id,
+    required_text,
+)
 from services.core.db import unit_of_work
 from services.core.errors import Invalid, NotFound
 from services.core.scoping import visible
@@ -36,7 +45,8 @@ STATUS_LABELS = {RequestStatus.backlog: "Backlog", RequestStatus.in_progress: "I
 # the board's order (Backlog, In progress, Done), not the alphabet's
 COLUMN_ORDER = case({status: n for n, status in enumerate(RequestStatus)}, value=WorkRequest.status)
 MAX_DESCRIPTION = 10_000
-BOARD_LIMIT = 500  # cards per board; a project with more is better served by the API's pages
+BOARD_PAGE = 25  # cards a board column shows at first; "Show more" adds as many again
+MAX_BOARD_COLUMN = MAX_PAGE_SIZE  # the most one column shows; the API's pages list them all
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,11 +90,27 @@ class RequestCard:
 
 @dataclass(frozen=True, slots=True)
 class Board:
+    """The first cards of each column (`columns`) and how many each column holds in all (`totals`)."""
+
     columns: dict[RequestStatus, list[RequestCard]]
+    totals: dict[RequestStatus, int] = field(default_factory=dict)
 
     @property
     def total(self) -> int:
-        return sum(len(cards) for cards in self.columns.values())
+        return sum(self.totals.values())
+
+    def hidden(self, status: RequestStatus) -> int:
+        """How many cards of the column are not among the ones shown."""
+        return max(self.totals.get(status, 0) - len(self.columns.get(status, [])), 0)
+
+
+ColumnLimits = Mapping[RequestStatus, int]  # cards to show per column; a column not named shows BOARD_PAGE
+
+
+def column_limits(wanted: ColumnLimits | None = None) -> dict[RequestStatus, int]:
+    """Every column's limit, each clamped to 1..MAX_BOARD_COLUMN."""
+    wanted = wanted or {}
+    return {status: min(max(int(wanted.get(status, BOARD_PAGE)), 1), MAX_BOARD_COLUMN) for status in RequestStatus}
 
 
 def parse_status(value: object) -> RequestStatus:
@@ -107,78 +133,112 @@ async def load_request(
     return found
 
 
-async def _cards(
-    session: AsyncSession, actor: Actor, *conditions: ColumnElement[bool], limit: int, offset: int = 0
-) -> list:
+CARD_ORDER = (WorkRequest.position, WorkRequest.created_at, WorkRequest.id)  # within a column
+
+
+def _card_query(actor: Actor, *conditions: ColumnElement[bool]) -> Select:
     """Cards in board order, with their names and comment counts, in one query. Staff names only for staff:
     a portal actor's query does not even join the staff table."""
-    staff_view = isinstance(actor, StaffActor)
     comments = (
         select(func.count())
         .where(Comment.request_id == WorkRequest.id, *visible(actor, Comment))
         .correlate(WorkRequest)
         .scalar_subquery()
     )
-    assignee, requester = aliased(StaffUser), aliased(StaffUser)
-    staff_names = [assignee.name, requester.name] if staff_view else []
     statement = (
-        select(WorkRequest, Project.name, Contact.name, comments, *staff_names)
+        select(WorkRequest, Project.name, Contact.name, comments)
         .join(Project, Project.id == WorkRequest.project_id)
         .outerjoin(Contact, Contact.id == WorkRequest.requester_contact_id)
         .where(*visible(actor, WorkRequest), *conditions)
-        .order_by(COLUMN_ORDER, WorkRequest.position, WorkRequest.created_at, WorkRequest.id)
-        .limit(limit)
-        .offset(offset)
+        .order_by(COLUMN_ORDER, *CARD_ORDER)
     )
-    if staff_view:
-        statement = statement.outerjoin(assignee, assignee.id == WorkRequest.assignee_user_id).outerjoin(
-            requester, requester.id == WorkRequest.requester_user_id
+    if isinstance(actor, StaffActor):
+        assignee, requester = aliased(StaffUser), aliased(StaffUser)
+        statement = (
+            statement.add_columns(assignee.name, requester.name)
+            .outerjoin(assignee, assignee.id == WorkRequest.assignee_user_id)
+            .outerjoin(requester, requester.id == WorkRequest.requester_user_id)
         )
-    cards = []
-    for row in await session.execute(statement):
-        item, project_name, contact_name, comment_count = row[0], row[1], row[2], row[3]
-        assignee_name, staff_requester = (row[4], row[5]) if staff_view else ("", "")
-        cards.append(
-            RequestCard(
-                id=item.id,
-                project_id=item.project_id,
-                project_name=project_name,
-                client_id=item.client_id,
-                title=item.title,
-                description=item.description,
-                status=item.status,
-                position=item.position,
-                assignee_user_id=item.assignee_user_id if staff_view else None,
-                assignee_name=assignee_name or "",
-                requester_name=contact_name or staff_requester or ("The team" if item.requester_user_id else ""),
-                source=item.source,
-                comment_count=comment_count or 0,
-                created_at=item.created_at,
-                updated_at=item.updated_at,
-            )
-        )
-    return cards
+    return statement
 
 
-def _board(cards: list[RequestCard]) -> Board:
+def _card(row: Row, staff_view: bool) -> RequestCard:
+    item, project_name, contact_name, comment_count = row[0], row[1], row[2], row[3]
+    assignee_name, staff_requester = (row[4], row[5]) if staff_view else ("", "")
+    return RequestCard(
+        id=item.id,
+        project_id=item.project_id,
+        project_name=project_name,
+        client_id=item.client_id,
+        title=item.title,
+        description=item.description,
+        status=item.status,
+        position=item.position,
+        assignee_user_id=item.assignee_user_id if staff_view else None,
+        assignee_name=assignee_name or "",
+        requester_name=contact_name or staff_requester or ("The team" if item.requester_user_id else ""),
+        source=item.source,
+        comment_count=comment_count or 0,
+        created_at=item.created_at,
+        updated_at=item.updated_at,
+    )
+
+
+async def _cards(
+    session: AsyncSession, actor: Actor, *conditions: ColumnElement[bool], limit: int, offset: int = 0
+) -> list[RequestCard]:
+    statement = _card_query(actor, *conditions).limit(limit).offset(offset)
+    staff_view = isinstance(actor, StaffActor)
+    return [_card(row, staff_view) for row in await session.execute(statement)]
+
+
+async def board_of(
+    session: AsyncSession, actor: Actor, condition: ColumnElement[bool], limits: ColumnLimits | None = None
+) -> Board:
+    """The first cards of each column and each column's count, in one query: a window numbers the cards of each
+    column in board order and counts them, and only those numbered within their column's limit are loaded."""
+    shown = column_limits(limits)
+    ranked = (
+        select(
+            WorkRequest.id.label("id"),
+            func.row_number().over(partition_by=WorkRequest.status, order_by=CARD_ORDER).label("place"),
+            func.count().over(partition_by=WorkRequest.status).label("in_column"),
+        )
+        .where(*visible(actor, WorkRequest), condition)
+        .subquery()
+    )
+    statement = (
+        _card_query(actor)
+        .join(ranked, ranked.c.id == WorkRequest.id)
+        .where(ranked.c.place <= case(shown, value=WorkRequest.status))
+        .add_columns(ranked.c.in_column)
+    )
+    staff_view = isinstance(actor, StaffActor)
     columns: dict[RequestStatus, list[RequestCard]] = {status: [] for status in RequestStatus}
-    for card in cards:
+    totals = dict.fromkeys(RequestStatus, 0)
+    for row in await session.execute(statement):
+        card = _card(row, staff_view)
         columns[card.status].append(card)
-    return Board(columns)
+        totals[card.status] = row[-1]
+    return Board(columns, totals)
 
 
-async def project_board(actor: Actor, project_id: uuid.UUID | str) -> Board:
+def in_project(project_id: uuid.UUID) -> ColumnElement[bool]:
+    return WorkRequest.project_id == project_id
+
+
+async def project_board(actor: Actor, project_id: uuid.UUID | str, limits: ColumnLimits | None = None) -> Board:
     async with unit_of_work(actor) as session:
         project = await projects.load_project(session, actor, project_id)
-        return _board(await _cards(session, actor, WorkRequest.project_id == project.id, limit=BOARD_LIMIT))
+        return await board_of(session, actor, in_project(project.id), limits)
 
 
-async def client_board(actor: Actor, client_id: uuid.UUID | str) -> Board:
+async def client_board(actor: Actor, client_id: uuid.UUID | str, limits: ColumnLimits | None = None) -> Board:
     """Every request of one client, across its projects (staff)."""
     require_staff(actor)
     async with unit_of_work(actor) as session:
         client = await load_client(session, actor, client_id)
-        return _board(await _cards(session, actor, WorkRequest.client_id == client.id, limit=BOARD_LIMIT))
+        return await board_of(session, actor, WorkRequest.client_id == client.id, limits)
 
 
 async def list_project_requests(

@@ -26,7 +26,7 @@ from services.core.db import unit_of_work
 from services.core.errors import NotFound
 from services.mail import outbox
 from services.organizations import organizations
-from services.projects import discussion, milestones, notifications, projects, work_requests
+from services.projects import discussion, milestones, notifications, project_views, projects, work_requests
 from services.staff import api_tokens, staff, staff_sessions
 from tests.support.isolation import PNG_SIGNATURE, Intruder, Target, Worlds, raw, sign_in, snapshot
 
@@ -201,6 +201,16 @@ CASES: dict[str, list[ProbeFn]] = {
         lambda who, t, i: milestones.set_progress(who, t.project_id, None),
     ],
     "projects.milestones.project_overview": [lambda who, t, i: milestones.project_overview(who, t.project_id)],
+    "projects.milestones.overview_of": [in_session(milestones.overview_of, "project_id")],
+    "projects.project_views.project_data": [lambda who, t, i: project_views.project_data(who, t.project_id)],
+    "projects.projects.load_view": [in_session(projects.load_view, "project_id")],
+    # Given another's project id, the in-session readers show nothing of it: their queries filter by the actor.
+    "projects.work_requests.board_of": [
+        in_session(lambda s, who, pid: work_requests.board_of(s, who, work_requests.in_project(pid)), "project_id")
+    ],
+    "projects.discussion.first_updates": [
+        in_session(lambda s, who, pid: discussion.first_updates(s, who, pid, 200), "project_id")
+    ],
     "projects.milestones.summaries": [_no_summaries],
     "projects.work_requests.load_request": [in_session(work_requests.load_request, "request_id")],
     "projects.work_requests.create_request": [
