@@ -1,43 +1,70 @@
-"""Invoice PDFs: `services.billing.invoice_pdf.render_invoice` against bare reportlab drawing the same text with drawString.
+"""Invoice PDFs: `services.billing.invoice_pdf.render_invoice` against the same invoice written by hand in reportlab.
 
-    .venv/bin/python -m bench.pdf [--repeat 15]
+    .venv/bin/python -m bench.pdf [--repeat 15] [--lines 20 200 500]
 
-The baseline is the floor for this content: one canvas, fixed row heights, no layout engine, no wrapping.
-The ratio says what the Platypus layout (wrapped descriptions, repeated table headers, kept-together
-totals, two-pass "Page x of y") costs on top of it.
+The baseline is what a competent engineer writes directly with reportlab's Platypus, without Portico's house-style
+layer, and it draws the same document with the same look: the bundled DejaVu Sans and Sans Bold TTFs (registered
+once, under names of its own, embedded as subsets), A4 with the same margins; a header table (seller name, address
+and email on the left; "INVOICE", number, issue and due dates on the right), the BILL TO block, the lines as one
+platypus Table with the same five columns, widths, fonts, colours, paddings and rules, its header row repeated on
+every page, each description an escaped Paragraph wrapping in its cell and the numbers plain strings; then the
+totals table (subtotal, discount, tax, total, paid, due) with the payment instructions, notes and terms beside it,
+the footer line and "Page x of y" (the two-pass NumberedCanvas recipe) on every page.
+Both are rendered round by round, alternately first, after one warm-up each; the table gives the median and the
+p10-p90 spread in milliseconds per document, the ratio of the medians, and each document's pages and size.
 """
 
 from __future__ import annotations
 
 import argparse
 import io
+import re
 import statistics
 import time
 import uuid
 from collections.abc import Callable
 from datetime import date, timedelta
 from decimal import Decimal
+from functools import cache
+from xml.sax.saxutils import escape
 
+from reportlab.lib import colors
+from reportlab.lib.enums import TA_RIGHT
 from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas
+from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Spacer, Table
 
 from models.invoices import InvoiceStatus
+from services.adapters.pdf import FONTS_DIR
 from services.billing import invoice_math, invoice_pdf
 from services.billing.invoice_views import InvoiceDetail, LineView, Party
-from services.billing.presentation import line_amount_minor
+from services.billing.presentation import line_amount_minor, totals_rows
 from services.core import formatting
 
-ROW = 14  # points per table row in the baseline
+DESCRIPTIONS = (
+    "Design sprint — landing page",
+    "Discovery workshop (2 days, on site)",
+    "Copywriting: home, about and pricing pages",
+    "Hosting and monitoring (March)",
+    "Frontend development — checkout flow",
+    "Illustrations for the onboarding screens, three rounds of revisions included",  # wraps to two lines
+    "QA and accessibility review",
+    "Project management",
+)
+NOTES = "Thank you for your business.\nPlease quote INV-0042 with your payment.\nQuestions: billing@agency.example"
 
 
 def detail_with(lines: int) -> InvoiceDetail:
-    """A sent invoice with `lines` lines of varied quantities, prices and tax rates (no database needed)."""
+    """A sent invoice with `lines` lines of varied descriptions, quantities, prices and tax rates (no database)."""
     raw = [(Decimal(1 + n % 7) / 2, 1_250 + 37 * n, Decimal((0, 7, 20)[n % 3])) for n in range(lines)]
     discount = Decimal(5)
     totals = invoice_math.totals(raw, discount)
     views = tuple(
-        LineView(f"Line {n + 1}: design and development work, sprint {n // 10 + 1}", q, p, r, a.net_minor, a.tax_minor)
+        LineView(DESCRIPTIONS[n % len(DESCRIPTIONS)], q, p, r, a.net_minor, a.tax_minor)
         for n, ((q, p, r), a) in enumerate(zip(raw, totals.lines, strict=True))
     )
     issue = date(2026, 3, 10)
@@ -53,7 +80,7 @@ def detail_with(lines: int) -> InvoiceDetail:
         issue_date=issue,
         due_date=issue + timedelta(days=30),
         discount_percent=discount,
-        notes="Thank you for your business.",
+        notes=NOTES,
         terms="Payment within 30 days.",
         subtotal_minor=totals.subtotal_minor,
         discount_minor=totals.discount_minor,
@@ -71,114 +98,228 @@ def detail_with(lines: int) -> InvoiceDetail:
     )
 
 
-def bare(detail: InvoiceDetail) -> bytes:
-    """The same text placed by hand: header, bill-to, one row per line, totals, instructions, page x of y."""
-    width, height = A4
-    left, right, top, bottom = 18 * mm, width - 18 * mm, height - 18 * mm, 22 * mm
-    first_rows = int((top - 80 * mm - bottom) // ROW)
-    later_rows = int((top - ROW - bottom) // ROW)
-    rest = max(len(detail.lines) - first_rows, 0)
-    pages = 1 + -(-rest // later_rows) + 1  # the totals and instructions get a page of their own at worst
-    buffer = io.BytesIO()
-    page = canvas.Canvas(buffer, pagesize=A4, invariant=1)
-    number = 1
+# --- the baseline: the same invoice written by hand -----------------------------------------------------------------
 
-    def new_page() -> float:
-        nonlocal number
-        page.setFont("Helvetica", 8)
-        page.drawString(left, 9 * mm, f"{detail.seller.name} · Invoice {detail.number}")
-        page.drawRightString(right, 9 * mm, f"Page {number} of {pages}")
-        page.showPage()
-        number += 1
-        return top
+SANS, SANS_BOLD = "BenchSans", "BenchSans-Bold"  # its own registrations of the same files
+INK, MUTED, RULE, SHADE = (colors.HexColor(c) for c in ("#0f172a", "#64748b", "#cbd5e1", "#f1f5f9"))
+MARGIN = 18 * mm
 
-    def header_row(y: float) -> float:
-        page.setFont("Helvetica-Bold", 8)
-        for x, text in ((left, "Description"), (right - 92 * mm, "Qty"), (right - 64 * mm, "Unit price")):
-            page.drawString(x, y, text)
-        page.drawRightString(right - 30 * mm, y, "Tax")
-        page.drawRightString(right, y, "Amount")
-        page.setFont("Helvetica", 9)
-        return y - ROW
 
-    y = top
-    page.setFont("Helvetica-Bold", 14)
-    page.drawString(left, y, detail.seller.name)
-    page.setFont("Helvetica-Bold", 20)
-    page.drawRightString(right, y, "INVOICE")
-    page.setFont("Helvetica", 9)
-    for n, text in enumerate([*detail.seller.address.splitlines(), detail.seller.email]):
-        page.drawString(left, y - 16 - 12 * n, text)
-    for n, text in enumerate(
-        (
-            detail.number,
-            f"Issue date: {formatting.day(detail.issue_date)}",
-            f"Due date: {formatting.day(detail.due_date)}",
-        )
-    ):
-        page.drawRightString(right, y - 28 - 12 * n, text)
-    y -= 40 * mm
-    for n, text in enumerate(["BILL TO", detail.buyer.name, *detail.buyer.address.splitlines(), detail.buyer.email]):
-        page.drawString(left, y - 12 * n, text)
-    y = header_row(top - 80 * mm)
+@cache
+def baseline_styles() -> dict[str, ParagraphStyle]:
+    """The fonts registered and the paragraph styles made once, as any long-running renderer would."""
+    pdfmetrics.registerFont(TTFont(SANS, FONTS_DIR / "DejaVuSans.ttf"))
+    pdfmetrics.registerFont(TTFont(SANS_BOLD, FONTS_DIR / "DejaVuSans-Bold.ttf"))
+    pdfmetrics.registerFontFamily(SANS, normal=SANS, bold=SANS_BOLD, italic=SANS, boldItalic=SANS_BOLD)
+    base = ParagraphStyle("base", fontName=SANS, fontSize=9, leading=12, textColor=INK)
+    bold = ParagraphStyle("bold", parent=base, fontName=SANS_BOLD)
+    right = ParagraphStyle("right", parent=base, alignment=TA_RIGHT)
+    return {
+        "base": base,
+        "bold": bold,
+        "right": right,
+        "cell": ParagraphStyle("cell", parent=base, leading=10.8),
+        "name": ParagraphStyle("name", parent=bold, fontSize=14, leading=18),
+        "title": ParagraphStyle("title", parent=bold, fontSize=20, leading=26, alignment=TA_RIGHT),
+        "number": ParagraphStyle("number", parent=right, fontName=SANS_BOLD, fontSize=11),
+        "label": ParagraphStyle("label", parent=bold, fontSize=8, leading=11, textColor=MUTED, spaceBefore=10),
+    }
+
+
+def para(value: str, style: ParagraphStyle) -> Paragraph:
+    return Paragraph(escape(value).replace("\n", "<br/>"), style)
+
+
+class NumberedCanvas(canvas.Canvas):
+    """ReportLab's usual "Page x of y" recipe: keep each page until the count is known."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self._pages: list[dict] = []
+
+    def showPage(self) -> None:
+        self._pages.append(dict(self.__dict__))
+        self._startPage()
+
+    def save(self) -> None:
+        for number, state in enumerate(self._pages, start=1):
+            self.__dict__.update(state)
+            self.setFont(SANS, 8)
+            self.setFillColor(MUTED)
+            self.drawRightString(self._pagesize[0] - MARGIN, MARGIN / 2, f"Page {number} of {len(self._pages)}")
+            super().showPage()
+        super().save()
+
+
+def baseline_header(detail: InvoiceDetail, width: float) -> Table:
+    s = baseline_styles()
+    seller = [para(detail.seller.name, s["name"]), para(detail.seller.address, s["base"])]
+    seller.append(para(detail.seller.email, s["base"]))
+    facts = [
+        Paragraph("INVOICE", s["title"]),
+        para(detail.number, s["number"]),
+        para(f"Issue date: {formatting.day(detail.issue_date)}", s["right"]),
+        para(f"Due date: {formatting.day(detail.due_date)}", s["right"]),
+    ]
+    table = Table([[seller, facts]], colWidths=[width * 0.58, width * 0.42])
+    table.setStyle(
+        [
+            ("VALIGN", (0, 0), (-1, -1), "TOP"),
+            ("TOPPADDING", (0, 0), (-1, -1), 0),
+            ("LEFTPADDING", (0, 0), (0, 0), 0),
+            ("RIGHTPADDING", (1, 0), (1, 0), 0),
+        ]
+    )
+    return table
+
+
+def baseline_lines(detail: InvoiceDetail, width: float) -> Table:
+    numbers = [16 * mm, 28 * mm, 14 * mm, 28 * mm]
+    cell = baseline_styles()["cell"]
+    rows: list[list[object]] = [["Description", "Qty", f"Unit price ({detail.currency})", "Tax", "Amount"]]
     for line in detail.lines:
-        if y < bottom:
-            y = header_row(new_page())
-        page.drawString(left, y, line.description[:70])
-        page.drawRightString(right - 80 * mm, y, formatting.number(line.quantity))
-        page.drawRightString(right - 46 * mm, y, formatting.amount(line.unit_price_minor, detail.currency, code=False))
-        page.drawRightString(right - 30 * mm, y, f"{formatting.number(line.tax_rate)}%")
-        line_amount = line_amount_minor(line, detail.discount_percent)
-        page.drawRightString(right, y, formatting.amount(line_amount, detail.currency, code=False))
-        y -= ROW
-    closing = [
-        ("Subtotal", formatting.amount(detail.subtotal_minor, detail.currency)),
-        (
-            f"Discount ({formatting.number(detail.discount_percent)}%)",
-            formatting.amount(-detail.discount_minor, detail.currency),
-        ),
-        ("Tax", formatting.amount(detail.tax_minor, detail.currency)),
-        ("Total", formatting.amount(detail.total_minor, detail.currency)),
-        ("Amount paid", formatting.amount(detail.amount_paid_minor, detail.currency)),
-        ("Amount due", formatting.amount(detail.amount_due_minor, detail.currency)),
+        amount = line_amount_minor(line, detail.discount_percent)
+        rows.append(
+            [
+                para(line.description, cell),
+                formatting.number(line.quantity),
+                formatting.amount(line.unit_price_minor, detail.currency, code=False),
+                f"{formatting.number(line.tax_rate)}%",
+                formatting.amount(amount, detail.currency, code=False),
+            ]
+        )
+    table = Table(rows, colWidths=[width - sum(numbers), *numbers], repeatRows=1)
+    table.setStyle(
+        [
+            ("FONT", (0, 0), (-1, 0), SANS_BOLD, 8),
+            ("FONT", (0, 1), (-1, -1), SANS, 9),
+            ("TEXTCOLOR", (0, 0), (-1, 0), MUTED),
+            ("BACKGROUND", (0, 0), (-1, 0), SHADE),
+            ("ALIGN", (1, 0), (-1, -1), "RIGHT"),
+            ("VALIGN", (0, 0), (-1, -1), "TOP"),
+            ("LINEBELOW", (0, 0), (-1, -1), 0.5, RULE),
+        ]
+    )
+    return table
+
+
+def baseline_ending(detail: InvoiceDetail, width: float) -> Table:
+    s = baseline_styles()
+    rows = totals_rows(detail)
+    totals = Table([(row.label, row.text) for row in rows], colWidths=[40 * mm, 45 * mm])
+    style: list[tuple] = [("FONT", (0, 0), (-1, -1), SANS, 9), ("ALIGN", (1, 0), (1, -1), "RIGHT")]
+    for n, row in enumerate(rows):
+        if row.emphasis == "total":
+            style += [("FONT", (0, n), (-1, n), SANS_BOLD, 10), ("LINEABOVE", (0, n), (-1, n), 0.75, INK)]
+        if row.emphasis == "due":
+            style += [("FONT", (0, n), (-1, n), SANS_BOLD, 11), ("BACKGROUND", (0, n), (-1, n), SHADE)]
+    totals.setStyle(style)
+    closing: list[Flowable] = []
+    for label, text in (
         ("PAYMENT INSTRUCTIONS", detail.payment_instructions),
         ("NOTES", detail.notes),
         ("TERMS", detail.terms),
+    ):
+        closing += [Paragraph(label, s["label"]), para(text, s["base"])]
+    table = Table([[closing, totals]], colWidths=[width - 85 * mm, 85 * mm])
+    table.setStyle(
+        [
+            ("VALIGN", (0, 0), (-1, -1), "TOP"),
+            ("LEFTPADDING", (0, 0), (-1, -1), 0),
+            ("RIGHTPADDING", (0, 0), (-1, -1), 0),
+            ("RIGHTPADDING", (0, 0), (0, 0), 10 * mm),
+            ("TOPPADDING", (1, 0), (1, 0), 0),
+            ("BOTTOMPADDING", (0, 0), (-1, -1), 0),
+        ]
+    )
+    return table
+
+
+def baseline(detail: InvoiceDetail) -> bytes:
+    """The same invoice, written directly with Platypus (see the module's docstring for what it draws)."""
+    s = baseline_styles()
+    buffer = io.BytesIO()
+    document = SimpleDocTemplate(
+        buffer,
+        pagesize=A4,
+        leftMargin=MARGIN,
+        rightMargin=MARGIN,
+        topMargin=MARGIN,
+        bottomMargin=MARGIN + 4 * mm,
+        title=f"Invoice {detail.number}",
+        author=detail.seller.name,
+        invariant=True,
+    )
+    width = document.width - 12
+    bill_to = [Paragraph("BILL TO", s["label"]), para(detail.buyer.name, s["bold"])]
+    bill_to += [para(detail.buyer.address, s["base"]), para(detail.buyer.email, s["base"])]
+    bill_to.append(para(f"Project: {detail.project_name}", s["base"]))
+    story = [
+        baseline_header(detail, width),
+        *bill_to,
+        Spacer(1, 5 * mm),
+        baseline_lines(detail, width),
+        Spacer(1, 4 * mm),
+        baseline_ending(detail, width),
     ]
-    if y - ROW * len(closing) < bottom:
-        y = new_page()
-    for label, text in closing:
-        page.drawString(right - 85 * mm, y, label)
-        page.drawRightString(right, y, text)
-        y -= ROW
-    new_page()
-    page.save()
+
+    def footer(page: canvas.Canvas, _document: SimpleDocTemplate) -> None:
+        page.saveState()
+        page.setFont(SANS, 8)
+        page.setFillColor(MUTED)
+        page.drawString(MARGIN, MARGIN / 2, f"{detail.seller.name} · Invoice {detail.number}")
+        page.restoreState()
+
+    document.build(story, onFirstPage=footer, onLaterPages=footer, canvasmaker=NumberedCanvas)
     return buffer.getvalue()
 
 
-def timed(render: Callable[[InvoiceDetail], bytes], detail: InvoiceDetail, repeat: int) -> tuple[float, int]:
-    """Median milliseconds per render after one warm-up, and the document's size."""
-    size = len(render(detail))
-    runs = []
-    for _ in range(repeat):
-        started = time.perf_counter()
+# --- the measurement ------------------------------------------------------------------------------------------------
+
+Render = Callable[[InvoiceDetail], bytes]
+_PAGE = re.compile(rb"/Type /Page\b(?!s)")
+
+
+def pages(document: bytes) -> int:
+    return len(_PAGE.findall(document))
+
+
+def interleaved(renders: dict[str, Render], detail: InvoiceDetail, repeat: int) -> dict[str, list[float]]:
+    """Milliseconds per render of each, round by round (the order alternating), after one warm-up each."""
+    for render in renders.values():
         render(detail)
-        runs.append((time.perf_counter() - started) * 1000)
-    return statistics.median(runs), size
+    runs: dict[str, list[float]] = {name: [] for name in renders}
+    names = list(renders)
+    for round_number in range(repeat):
+        for name in names if round_number % 2 == 0 else reversed(names):
+            started = time.perf_counter()
+            renders[name](detail)
+            runs[name].append((time.perf_counter() - started) * 1000)
+    return runs
+
+
+def spread(runs: list[float]) -> str:
+    """Median and p10-p90 (min-max below ten runs)."""
+    low, high = (min(runs), max(runs)) if len(runs) < 10 else statistics.quantiles(runs, n=10)[::8]
+    return f"{statistics.median(runs):7.1f} ({low:5.1f}-{high:5.1f})"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeat", type=int, default=15)
+    parser.add_argument("--lines", type=int, nargs="+", default=[20, 200, 500])
     args = parser.parse_args()
-    print(f"{'lines':>5}  {'render_invoice':>16}  {'bare canvas':>13}  {'ratio':>6}")
-    for lines in (20, 500):
+    renders: dict[str, Render] = {"portico": invoice_pdf.render_invoice, "baseline": baseline}
+    print("ms per document: median (p10-p90)")
+    print(f"{'lines':>5}  {'render_invoice':>22}  {'hand-written baseline':>22}  {'ratio':>6}  pages  KiB")
+    for lines in args.lines:
         detail = detail_with(lines)
-        ours, ours_size = timed(invoice_pdf.render_invoice, detail, args.repeat)
-        base, base_size = timed(bare, detail, args.repeat)
+        runs = interleaved(renders, detail, args.repeat)
+        ratio = statistics.median(runs["portico"]) / statistics.median(runs["baseline"])
+        ours, theirs = invoice_pdf.render_invoice(detail), baseline(detail)
         print(
-            f"{lines:>5}  {ours:>10.1f} ms/pdf  {base:>7.1f} ms/pdf  {ours / base:>5.1f}x"
-            f"   ({ours_size / 1024:.0f} KiB vs {base_size / 1024:.0f} KiB)"
+            f"{lines:>5}  {spread(runs['portico']):>22}  {spread(runs['baseline']):>22}  {ratio:>5.2f}x"
+            f"  {pages(ours)} / {pages(theirs)}  {len(ours) / 1024:.0f} / {len(theirs) / 1024:.0f}"
         )
 
 

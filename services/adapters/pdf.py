@@ -51,10 +51,71 @@ def register_fonts() -> None:
     pdfmetrics.registerFontFamily(FONT, normal=FONT, bold=FONT_BOLD, italic=FONT, boldItalic=FONT_BOLD)
 
 
+def _clean(value: str) -> str:
+    return _CONTROL.sub(" ", value.replace("\r\n", "\n"))
+
+
 def text(value: str, style: ParagraphStyle = BASE) -> Paragraph:
     """User text as a Paragraph: escaped, control characters dropped, its line breaks kept."""
-    cleaned = _CONTROL.sub(" ", value.replace("\r\n", "\n"))
-    return Paragraph(escape(cleaned).replace("\n", "<br/>"), style)
+    return Paragraph(escape(_clean(value)).replace("\n", "<br/>"), style)
+
+
+def plain(value: str, width: float, *, font: str = FONT, size: float = 9) -> str:
+    """User text for a table cell as plain lines: control characters dropped, its line breaks kept, wrapped to `width`.
+
+    What a Paragraph would print, broken the way a Paragraph breaks (at spaces; a word wider than the cell by
+    characters), for a fraction of its cost: a Table draws a plain string line by line with drawString, and
+    never parses it as markup (so nothing needs escaping), nor measures it again on every layout pass.
+    The cell's height is `line_count(result) * size * 1.2` plus its padding: the leading a Table gives plain text.
+    """
+    register_fonts()  # widths need the font's metrics
+    return "\n".join(line for source in _clean(value).split("\n") for line in _wrap(source, width, font, size))
+
+
+def line_count(cell: str) -> int:
+    """How many lines a plain cell from `plain` prints."""
+    return cell.count("\n") + 1
+
+
+def _wrap(line: str, width: float, font: str, size: float) -> list[str]:
+    """One source line broken greedily at whitespace, as a Paragraph collapses and breaks it."""
+    words = line.split()
+    joined = " ".join(words)
+    if pdfmetrics.stringWidth(joined, font, size) <= width:  # most descriptions: one measurement, one line
+        return [joined]
+    space = pdfmetrics.stringWidth(" ", font, size)
+    lines: list[str] = []
+    current: list[str] = []
+    used = 0.0
+    for word in words:
+        word_width = pdfmetrics.stringWidth(word, font, size)
+        if current and used + space + word_width <= width:
+            current.append(word)
+            used += space + word_width
+            continue
+        if current:
+            lines.append(" ".join(current))
+        if word_width > width:  # its pieces on lines of their own, the last one starting the next line
+            *whole, word = _break_word(word, width, font, size)
+            lines += whole
+            word_width = pdfmetrics.stringWidth(word, font, size)
+        current, used = [word], word_width
+    lines.append(" ".join(current))
+    return lines
+
+
+def _break_word(word: str, width: float, font: str, size: float) -> list[str]:
+    """A word wider than the cell, in pieces that each fit (at least one character each)."""
+    pieces: list[str] = []
+    start, used = 0, 0.0
+    for index, character in enumerate(word):
+        character_width = pdfmetrics.stringWidth(character, font, size)
+        if used + character_width > width and index > start:
+            pieces.append(word[start:index])
+            start, used = index, 0.0
+        used += character_width
+    pieces.append(word[start:])
+    return pieces
 
 
 def logo(data: bytes | None) -> Image | None:

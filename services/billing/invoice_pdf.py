@@ -16,9 +16,24 @@ from services.billing.invoice_views import InvoiceDetail
 from services.billing.presentation import TONE_COLORS, line_amount_minor, totals_rows
 from services.core import formatting
 
+# Sizes of the lines table. A Table gives plain text a leading of 1.2 x its size (also when it splits a row
+# across pages), so row heights are computed here with the same rule instead of being measured by the Table.
+# Cells keep reportlab's default 3 pt top and bottom padding (set by no style command: each costs a pass per cell).
+_LINE_SIZE, _HEAD_SIZE, _PADDING = 9, 8, 3
+_NUMBER_WIDTHS = (16 * mm, 28 * mm, 14 * mm, 28 * mm)  # Qty, Unit price (XXX), Tax, Amount
+_TOTALS_WIDTHS = (40 * mm, 45 * mm)
+_GAP = 10 * mm
+# Instructions and notes up to this height sit beside the totals; longer ones follow below them, since a table row
+# that does not fit moves whole to the next page, and one taller than a page could not be placed at all.
+_BESIDE_TOTALS_MAX = 220
+
+_NUMBER = ParagraphStyle("number", parent=pdf.RIGHT, fontName=pdf.FONT_BOLD, fontSize=11)
 STAMPS = {
-    InvoiceStatus.paid: ("PAID", colors.HexColor(TONE_COLORS["positive"])),
-    InvoiceStatus.void: ("VOID", colors.HexColor(TONE_COLORS["negative"])),
+    status: (label, ParagraphStyle(label.lower(), parent=pdf.TITLE, fontSize=16, textColor=colour, spaceBefore=6))
+    for status, label, colour in (
+        (InvoiceStatus.paid, "PAID", colors.HexColor(TONE_COLORS["positive"])),
+        (InvoiceStatus.void, "VOID", colors.HexColor(TONE_COLORS["negative"])),
+    )
 }
 _EMPHASIS_FONTS = {"total": (pdf.FONT_BOLD, 10), "due": (pdf.FONT_BOLD, 11)}
 
@@ -35,17 +50,24 @@ def _header(detail: InvoiceDetail, logo: bytes | None, width: float) -> Table:
         seller.append(pdf.text(detail.seller.email))
     facts: list[Flowable] = [
         Paragraph("INVOICE", pdf.TITLE),
-        pdf.text(detail.number, ParagraphStyle("number", parent=pdf.RIGHT, fontName=pdf.FONT_BOLD, fontSize=11)),
+        pdf.text(detail.number, _NUMBER),
         pdf.text(f"Issue date: {formatting.day(detail.issue_date)}", pdf.RIGHT),
         pdf.text(f"Due date: {formatting.day(detail.due_date)}", pdf.RIGHT),
     ]
     if detail.status in STAMPS:
-        label, colour = STAMPS[detail.status]
-        stamp = ParagraphStyle("stamp", parent=pdf.TITLE, fontSize=16, textColor=colour, spaceBefore=6)
+        label, stamp = STAMPS[detail.status]
         facts.append(Paragraph(label, stamp))
     table = Table([[seller, facts]], colWidths=[width * 0.58, width * 0.42], splitInRow=1)
-    table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (0, 0), 0)]))
-    table.setStyle(TableStyle([("RIGHTPADDING", (-1, 0), (-1, 0), 0)]))
+    table.setStyle(
+        TableStyle(
+            [
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("TOPPADDING", (0, 0), (-1, -1), 0),  # the page's margin is above it
+                ("LEFTPADDING", (0, 0), (0, 0), 0),
+                ("RIGHTPADDING", (-1, 0), (-1, 0), 0),
+            ]
+        )
+    )
     return table
 
 
@@ -60,33 +82,42 @@ def _bill_to(detail: InvoiceDetail) -> list[Flowable]:
     return parts
 
 
+def _row_height(size: float, lines: int = 1) -> float:
+    return lines * size * 1.2 + 2 * _PADDING
+
+
 def _lines(detail: InvoiceDetail, width: float) -> Table:
-    numbers = [18 * mm, 28 * mm, 16 * mm, 30 * mm]
-    rows: list[list[object]] = [["Description", "Qty", f"Unit price ({detail.currency})", "Tax", "Amount"]]
+    description_width = width - sum(_NUMBER_WIDTHS)
+    wrap_width = description_width - 12  # the cell's 6 pt of padding on each side
+    rows: list[list[str]] = [["Description", "Qty", f"Unit price ({detail.currency})", "Tax", "Amount"]]
+    heights = [_row_height(_HEAD_SIZE)]
     for line in detail.lines:
+        # Plain wrapped text, not a Paragraph per cell: the same lines on paper at a fraction of the cost.
+        description = pdf.plain(line.description, wrap_width, size=_LINE_SIZE)
         rows.append(
             [
-                pdf.text(line.description),
+                description,
                 formatting.number(line.quantity),
                 formatting.amount(line.unit_price_minor, detail.currency, code=False),
                 f"{formatting.number(line.tax_rate)}%",
                 formatting.amount(line_amount_minor(line, detail.discount_percent), detail.currency, code=False),
             ]
         )
+        heights.append(_row_height(_LINE_SIZE, pdf.line_count(description)))
+    # Known row heights: the Table would otherwise measure every cell again on each pass (wrap, split, each page).
     # splitInRow: a description taller than what is left of a page continues on the next, under the header again.
-    table = Table(rows, colWidths=[width - sum(numbers), *numbers], repeatRows=1, splitInRow=1)
+    table = Table(rows, colWidths=[description_width, *_NUMBER_WIDTHS], rowHeights=heights, repeatRows=1, splitInRow=1)
     table.setStyle(
         TableStyle(
             [
-                ("FONT", (0, 0), (-1, 0), pdf.FONT_BOLD, 8),
-                ("FONT", (0, 1), (-1, -1), pdf.FONT, 9),
+                ("FONT", (0, 0), (-1, 0), pdf.FONT_BOLD, _HEAD_SIZE),
+                ("FONT", (0, 1), (-1, -1), pdf.FONT, _LINE_SIZE),
                 ("TEXTCOLOR", (0, 0), (-1, 0), pdf.MUTED),
+                ("TEXTCOLOR", (0, 1), (0, -1), pdf.INK),  # the descriptions, as printed when they were Paragraphs
                 ("BACKGROUND", (0, 0), (-1, 0), pdf.SHADE),
                 ("ALIGN", (1, 0), (-1, -1), "RIGHT"),
                 ("VALIGN", (0, 0), (-1, -1), "TOP"),
                 ("LINEBELOW", (0, 0), (-1, -1), 0.5, pdf.RULE),
-                ("TOPPADDING", (0, 0), (-1, -1), 4),
-                ("BOTTOMPADDING", (0, 0), (-1, -1), 4),
             ]
         )
     )
@@ -95,12 +126,10 @@ def _lines(detail: InvoiceDetail, width: float) -> Table:
 
 def _totals(detail: InvoiceDetail) -> Table:
     rows = totals_rows(detail)
-    table = Table([(row.label, row.text) for row in rows], colWidths=[40 * mm, 45 * mm], hAlign="RIGHT")
+    table = Table([(row.label, row.text) for row in rows], colWidths=list(_TOTALS_WIDTHS), hAlign="RIGHT")
     style: list[tuple] = [
         ("FONT", (0, 0), (-1, -1), pdf.FONT, 9),
         ("ALIGN", (1, 0), (1, -1), "RIGHT"),
-        ("TOPPADDING", (0, 0), (-1, -1), 3),
-        ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
     ]
     for n, row in enumerate(rows):
         if row.emphasis in _EMPHASIS_FONTS:
@@ -124,19 +153,46 @@ def _closing(detail: InvoiceDetail) -> list[Flowable]:
     return parts
 
 
+def _height(flowables: list[Flowable], width: float) -> float:
+    """Their height in a table cell, where the first one's space before does not count."""
+    total = sum(flowable.wrap(width, 10_000)[1] + flowable.getSpaceBefore() for flowable in flowables)
+    return total - flowables[0].getSpaceBefore()
+
+
+def _ending(detail: InvoiceDetail, width: float) -> list[Flowable]:
+    """The totals, with the instructions and notes on their left when short (as on most invoices), else below."""
+    totals, closing = _totals(detail), _closing(detail)
+    closing_width = width - sum(_TOTALS_WIDTHS)
+    if not closing or _height(closing, closing_width - _GAP) > _BESIDE_TOTALS_MAX:
+        return [KeepTogether([totals]), *closing]
+    # One row, so it moves whole to the next page when it does not fit: the totals are never split.
+    table = Table([[closing, totals]], colWidths=[closing_width, sum(_TOTALS_WIDTHS)])
+    table.setStyle(
+        TableStyle(
+            [
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                ("RIGHTPADDING", (0, 0), (-1, -1), 0),
+                ("RIGHTPADDING", (0, 0), (0, 0), _GAP),
+                ("TOPPADDING", (1, 0), (1, 0), 0),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 0),
+            ]
+        )
+    )
+    return [table]
+
+
 def render_invoice(detail: InvoiceDetail, logo: bytes | None = None) -> bytes:
     """The invoice as PDF bytes: A4 or Letter per the organization, "Page x of y" on every page."""
 
     def story(width: float) -> list[Flowable]:
         return [
             _header(detail, logo, width),
-            Spacer(1, 6 * mm),
-            *_bill_to(detail),
-            Spacer(1, 8 * mm),
+            *_bill_to(detail),  # its label's space before sets it off from the header
+            Spacer(1, 5 * mm),
             _lines(detail, width),
             Spacer(1, 4 * mm),
-            KeepTogether([_totals(detail)]),
-            *_closing(detail),
+            *_ending(detail, width),
         ]
 
     return pdf.render(

@@ -154,8 +154,55 @@ def test_a_long_invoice_flows_over_pages_with_the_header_repeated() -> None:
         if "retainer hours" in text:  # every page with lines starts with the header row again
             assert "Description" in text and "Unit price (USD)" in text and "Amount" in text
     assert "Description" in texts[1]
+    for text in texts:
+        if "retainer hours" in text:  # the header row comes before the page's first line
+            assert text.index("Unit price (USD)") < text.index("retainer hours")
     total = f"{detail.total_minor // 100}.{detail.total_minor % 100:02d} USD"
     assert f"Total {total}" in everything and f"Amount due {total}" in everything
+    # The totals come once, after the last line, on the last page.
+    assert everything.count("Amount due") == 1 and "Amount due" in texts[-1]
+    assert texts[-1].index("Item 120 retainer hours") < texts[-1].index("Subtotal")
+
+
+TYPICAL_LINES = [
+    "Design sprint — landing page",
+    "Discovery workshop (2 days, on site)",
+    "Copywriting: home, about and pricing pages",
+    "Hosting and monitoring (March)",
+    "Frontend development — checkout flow",
+    "QA and accessibility review",
+    "Illustrations for the onboarding screens, three rounds of revisions included",  # two lines in its cell
+]
+
+
+def test_a_twenty_line_invoice_fits_on_one_page() -> None:
+    lines = [(TYPICAL_LINES[n % 7], str(1 + n % 4), 12_500 + 1_000 * n, "20") for n in range(20)]
+    notes = "Thank you for your business.\nPlease quote INV-0042 with your payment.\nQuestions: billing@acme.test"
+    detail = make_detail(lines, discount="5", paid_minor=10_000, notes=notes)
+    detail = dataclasses.replace(detail, project_name="Website relaunch")
+    document = render_invoice(detail)
+    assert len(PdfReader(io.BytesIO(document)).pages) == 1
+    [text] = pages_text(document)
+    assert text.count("Design sprint — landing page") == 3 and "of revisions included" in text
+    for expected in (
+        "Project: Website relaunch",
+        "Amount due",
+        "Wire to IBAN",
+        "Questions: billing@acme.test",
+        "Net 30.",
+    ):
+        assert expected in text, expected
+    assert "Page 1 of 1" in text
+
+
+def test_long_notes_follow_the_totals_in_full() -> None:
+    """Notes too long to sit beside the totals come below them, over as many pages as they need."""
+    notes = "\n".join(f"Note {n:03d}: how and when the work is delivered." for n in range(1, 101))
+    texts = pages_text(render_invoice(make_detail(THREE_LINES, notes=notes)))
+    everything = " ".join(texts)
+    assert len(texts) >= 2 and all(f"of {len(texts)}" in text for text in texts)
+    assert all(f"Note {n:03d}: how" in everything for n in range(1, 101))
+    assert everything.index("Amount due") < everything.index("Note 001") < everything.index("Note 100")
 
 
 @pytest.mark.parametrize(("page_size", "size"), [("A4", (595.28, 841.89)), ("Letter", (612.0, 792.0))])
@@ -233,7 +280,10 @@ def test_a_description_taller_than_a_page_continues_on_the_next() -> None:
     text = pages_text(render_invoice(make_detail([(tall, "1", 1000, "0"), ("After", "1", 500, "0")])))
     assert len(text) > 2
     assert all(f"of {len(text)}" in page for page in text)
-    assert "z" in text[-1].split("Amount due")[0] and "After" in text[-1]
+    everything = " ".join(text)
+    assert everything.split().count("a") == 240  # every line of it, in order, then the next invoice line
+    assert everything.index(" z ") < everything.index("After") < everything.index("Amount due")
+    assert "After" in text[-1] and "Amount due" in text[-1]
 
 
 def test_text_outside_cp1252_prints_as_written() -> None:
