@@ -279,15 +279,13 @@ def _checkout_notice(detail: InvoiceDetail, outcome: str, error: str) -> None:
     notice.props["role"] = role
 
 
-async def _settle_return(invoice_id: str, checkout: str, session_id: str) -> None:
-    """Back from Stripe Checkout: settle from Stripe now, so the page that follows already shows the payment."""
+async def _settle_return(invoice_id: uuid.UUID, checkout: str, session_id: str) -> bool:
+    """Back from Stripe Checkout: settle from Stripe now, so the page that follows already shows the payment.
+    True when it asked Stripe (the invoice may have changed)."""
     if checkout != "success" or not session_id:
-        return
-    try:
-        invoice = uuid.UUID(invoice_id)
-    except ValueError:
-        return
-    await checkout_service.confirm_return(session_id, invoice_id=invoice)
+        return False
+    await checkout_service.confirm_return(session_id, invoice_id=invoice_id)
+    return True
 
 
 @portal_page("/portal/{slug}/invoices/{invoice_id}")
@@ -295,11 +293,11 @@ async def portal_invoice(
     page: PortalPage, request: Request, invoice_id: str, checkout: str = "", session_id: str = ""
 ) -> RedirectResponse | None:
     try:
-        await invoice_access.record_portal_view(
-            page.actor, invoice_id, via="portal", ip=client_ip(request), user_agent=user_agent(request)
+        detail = await invoice_access.open_portal_invoice(
+            page.actor, invoice_id, ip=client_ip(request), user_agent=user_agent(request)
         )
-        await _settle_return(invoice_id, checkout, session_id)  # only once the contact may see the invoice
-        detail = await invoices.get_invoice(page.actor, invoice_id)
+        if await _settle_return(detail.id, checkout, session_id):  # only once the contact may see the invoice
+            detail = await invoices.get_invoice(page.actor, detail.id)
     except NotFound:
         with frame(page, "Invoice", "/invoices"):
             ui.context.client.status_code = 404

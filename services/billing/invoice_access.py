@@ -94,6 +94,21 @@ async def record_portal_view(
     actor: PortalActor, invoice_id: uuid.UUID | str, *, via: str, ip: str, user_agent: str
 ) -> None:
     """A signed-in contact opened an invoice (page or PDF). What the portal may not see is not found."""
+    await _portal_view(actor, invoice_id, via=via, ip=ip, user_agent=user_agent, with_detail=False)
+
+
+async def open_portal_invoice(
+    actor: PortalActor, invoice_id: uuid.UUID | str, *, ip: str, user_agent: str
+) -> InvoiceDetail:
+    """The portal's invoice page: the view recorded and the invoice read in one unit of work."""
+    detail = await _portal_view(actor, invoice_id, via="portal", ip=ip, user_agent=user_agent, with_detail=True)
+    assert detail is not None
+    return detail
+
+
+async def _portal_view(
+    actor: PortalActor, invoice_id: uuid.UUID | str, *, via: str, ip: str, user_agent: str, with_detail: bool
+) -> InvoiceDetail | None:
     if via not in PORTAL_VIAS:
         raise ValueError(f"unknown portal view kind {via!r}")
     if not isinstance(actor, PortalActor):
@@ -103,6 +118,7 @@ async def record_portal_view(
     async with unit_of_work(actor) as session:
         invoice = await invoices.load_invoice(session, actor, invoice_id)
         _record_view(session, actor, invoice, via=via, ip=ip, agent=user_agent)
+        return await invoice_views.build_detail(session, invoice) if with_detail else None
 
 
 @dataclass(frozen=True, slots=True)

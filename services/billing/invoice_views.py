@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.clients import Client
@@ -132,11 +132,15 @@ class InvoiceDetail:
 
 
 async def build_detail(session: AsyncSession, invoice: Invoice) -> InvoiceDetail:
-    org = await session.get(Organization, invoice.org_id)
-    client = await session.get(Client, invoice.client_id)
-    project_name = ""
-    if invoice.project_id:
-        project_name = await session.scalar(select(Project.name).where(Project.id == invoice.project_id)) or ""
+    # Seller, buyer and project name in one query (the project is optional, hence the outer join).
+    org, client, project_name = (
+        await session.execute(
+            select(Organization, Client, Project.name)
+            .join(Client, and_(Client.id == invoice.client_id, Client.org_id == Organization.id))
+            .outerjoin(Project, and_(Project.id == invoice.project_id, Project.org_id == Organization.id))
+            .where(Organization.id == invoice.org_id)
+        )
+    ).one()
     lines = await session.scalars(
         select(InvoiceLine)
         .where(InvoiceLine.invoice_id == invoice.id, InvoiceLine.org_id == invoice.org_id)
@@ -147,7 +151,6 @@ async def build_detail(session: AsyncSession, invoice: Invoice) -> InvoiceDetail
         .where(Payment.invoice_id == invoice.id, Payment.org_id == invoice.org_id)
         .order_by(Payment.paid_on, Payment.created_at)
     )
-    assert org is not None and client is not None
     return InvoiceDetail(
         id=invoice.id,
         number=invoice.number,
@@ -155,7 +158,7 @@ async def build_detail(session: AsyncSession, invoice: Invoice) -> InvoiceDetail
         display_status=display_status(invoice.status, invoice.due_date, clock.now().date()),
         client_id=invoice.client_id,
         project_id=invoice.project_id,
-        project_name=project_name,
+        project_name=project_name or "",
         currency=invoice.currency,
         issue_date=invoice.issue_date,
         due_date=invoice.due_date,

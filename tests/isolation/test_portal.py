@@ -117,7 +117,9 @@ async def test_portal_actor_reaches_its_own_invoice(worlds: Worlds):
     assert [b.outstanding_minor for b in await invoice_listing.outstanding(portal)] == [777677]
     assert [p.invoice_id for p in (await invoice_access.payment_history(portal)).items] == [invoice_id]
     await invoice_access.record_portal_view(portal, invoice_id, via="portal", ip="192.0.2.1", user_agent="probe")
-    assert [v.contact_id for v in await raw(SystemActor(), select(InvoiceView))] == [worlds.a.contact.id]
+    opened = await invoice_access.open_portal_invoice(portal, invoice_id, ip="192.0.2.1", user_agent="probe")
+    assert opened.id == invoice_id and opened.amount_due_minor == 777677
+    assert [v.contact_id for v in await raw(SystemActor(), select(InvoiceView))] == [worlds.a.contact.id] * 2
 
 
 @pytest.mark.parametrize("name", sorted(STAFF_ONLY))

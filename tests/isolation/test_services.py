@@ -140,6 +140,9 @@ CASES: dict[str, list[ProbeFn]] = {
     "billing.invoice_access.record_portal_view": [
         lambda who, t, i: invoice_access.record_portal_view(who, t.invoice_id, via="portal", ip="", user_agent="")
     ],
+    "billing.invoice_access.open_portal_invoice": [
+        lambda who, t, i: invoice_access.open_portal_invoice(who, t.invoice_id, ip="", user_agent="")
+    ],
     "billing.invoices.load_invoice": [in_session(invoices.load_invoice, "invoice_id")],
     "billing.invoices.get_invoice": [lambda who, t, i: invoices.get_invoice(who, t.invoice_id)],
     "billing.invoices.list_recipients": [lambda who, t, i: invoices.list_recipients(who, t.invoice_id)],

@@ -272,3 +272,32 @@ async def test_another_clients_contact_gets_not_found_for_the_project(user: User
     response = await user.http_client.get(f"/portal/acme/projects/{world.project.id}")
     assert response.status_code == 404
     assert "Acme Website" not in response.text and "Acme-only news" not in response.text
+
+
+async def test_the_project_page_shows_the_first_cards_and_milestones_and_more_on_request(
+    user: User, acme: OrgWorld
+) -> None:
+    staff, pid = acme.actor, acme.project.id
+    extra = work_requests.BOARD_PAGE + 2
+    for n in range(extra):
+        await work_requests.create_request(staff, pid, work_requests.RequestInput(f"Request {n:02d}"))
+    steps = milestones.MILESTONES_PAGE + 2
+    for n in range(steps):
+        await milestones.add_milestone(staff, pid, milestones.MilestoneInput(f"Step {n:02d}", done=n < 3))
+
+    def shown(prefix: str) -> int:
+        return len([e for e in user.find(ui.card).elements if any(m.startswith(prefix) for m in e._markers)])
+
+    def milestone_rows() -> int:
+        return len([e for e in user.find(ui.row).elements if any(m.startswith("milestone-") for m in e._markers)])
+
+    await user.open(f"/portal/acme/projects/{pid}")
+    assert shown("request-") == work_requests.BOARD_PAGE
+    assert milestone_rows() == milestones.MILESTONES_PAGE
+    await user.should_see(f"3 of {steps} milestones done")  # progress counts every milestone, not the shown ones
+    user.find(marker="more-backlog").click()
+    await eventually(lambda: shown("request-") == extra)
+    await user.should_not_see(marker="more-backlog")
+    user.find(marker="all-milestones").click()
+    await eventually(lambda: milestone_rows() == steps)
+    await user.should_see(f"Step {steps - 1:02d}")

@@ -289,3 +289,20 @@ async def test_activity_elsewhere_leaves_the_page_alone(user: User) -> None:
     await user.should_see("On this project", retries=100)
     await user.should_not_see("On the other project")
     await user.should_not_see("In another organization")
+
+
+async def test_the_board_and_milestones_show_their_first_items_and_more_on_request(user: User) -> None:
+    world = await make_world("acme")
+    pid = world.project.id
+    for n in range(work_requests.BOARD_PAGE + 1):
+        await work_requests.create_request(world.actor, pid, RequestInput(f"Card {n:02d}"))
+    for n in range(milestones.MILESTONES_PAGE + 1):
+        await milestones.add_milestone(world.actor, pid, milestones.MilestoneInput(f"Step {n:02d}"))
+    await open_project(user, world)
+    await user.should_not_see("Card 25")
+    await user.should_not_see("Step 10")
+    user.find(marker="more-backlog").click()
+    await user.should_see("Card 25", retries=50)
+    user.find(marker="all-milestones").click()
+    await user.should_see("Step 10", retries=50)
+    await user.should_not_see(marker="all-milestones")

@@ -3,7 +3,7 @@ list, the client-wide board, moves within a column, and discussions aimed at the
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 
@@ -137,3 +137,39 @@ async def test_request_updates_and_replies_aim_at_one_thing(team: Team) -> None:
     with pytest.raises(Invalid):
         await discussion.add_comment(team.staff, "Hm", request_id=card.id, visibility="secret")
     assert await discussion.request_discussion(team.staff, card.id) == []
+
+
+async def test_a_board_shows_each_columns_first_cards_and_counts_them_all(team: Team) -> None:
+    cards = [
+        await work_requests.create_request(team.staff, team.project_id, work_requests.RequestInput(f"R{n}"))
+        for n in range(7)
+    ]
+    for card in cards[:2]:
+        await work_requests.move_request(team.staff, card.id, "in_progress")
+    limits = {RequestStatus.backlog: 3, RequestStatus.in_progress: 1}
+    for who in (team.staff, team.jane):
+        board = await work_requests.project_board(who, team.project_id, limits)
+        assert [c.title for c in board.columns[RequestStatus.backlog]] == ["R2", "R3", "R4"]  # board order
+        assert [c.title for c in board.columns[RequestStatus.in_progress]] == ["R0"]
+        assert board.totals == {RequestStatus.backlog: 5, RequestStatus.in_progress: 2, RequestStatus.done: 0}
+        assert (board.hidden(RequestStatus.backlog), board.hidden(RequestStatus.in_progress)) == (2, 1)
+        assert board.total == 7
+    # Limits are clamped to one page at least and MAX_BOARD_COLUMN at most; columns not named show BOARD_PAGE.
+    assert work_requests.column_limits({RequestStatus.backlog: 0, RequestStatus.done: 10**9}) == {
+        RequestStatus.backlog: 1,
+        RequestStatus.in_progress: work_requests.BOARD_PAGE,
+        RequestStatus.done: work_requests.MAX_BOARD_COLUMN,
+    }
+
+
+async def test_the_overview_counts_every_milestone_and_lists_the_first_ones(team: Team) -> None:
+    today = date(2026, 5, 1)
+    for n in range(5):
+        due = today + timedelta(days=10 - n)  # the last added is due first
+        await milestones.add_milestone(
+            team.staff, team.project_id, milestones.MilestoneInput(f"M{n}", due, done=n == 4)
+        )
+    overview = await milestones.project_overview(team.jane, team.project_id, milestone_limit=2)
+    assert [m.title for m in overview.milestones] == ["M4", "M3"]  # by due date
+    assert (overview.progress.done, overview.progress.total, overview.progress.percent) == (1, 5, 20)
+    assert overview.next_deadline == today + timedelta(days=7)  # M3: the earliest not done, shown or not
