@@ -18,11 +18,13 @@ from services.billing import invoice_listing, presentation
 from services.billing.invoice_views import InvoiceRow
 from services.clients import clients, contacts
 from services.core.actors import StaffActor
-from services.core.common import Page
+from services.core.common import MAX_PAGE_SIZE, Page
 from services.core.errors import NotFound, ServiceError
 from services.core.formatting import amount
 from services.projects import projects
 from services.projects.projects import STATUS_LABELS
+
+CONTACTS_PAGE = 50
 
 
 def contact_dialog(actor: StaffActor, client_id, on_saved) -> ui.dialog:
@@ -108,13 +110,25 @@ async def client_page(context: StaffPage, client_id: str) -> RedirectResponse | 
             not_found("This client does not exist.")
         return None
 
+    contacts_shown = CONTACTS_PAGE  # "Show more" raises it
+
     @ui.refreshable
     async def contact_list() -> None:
-        rows = await contacts.list_contacts(actor, client.id)
-        if not rows:
+        page = await contacts.list_contacts(actor, client.id, limit=contacts_shown)
+        if not page.items:
             ui.label("No contacts yet. Add the people who should see this client's work.").classes("text-gray-500")
-        for contact in rows:
+        for contact in page.items:
             contact_row(actor, contact, contact_list.refresh)
+        more = page.total - len(page.items)
+        if more > 0 and contacts_shown < MAX_PAGE_SIZE:
+            ui.button(f"Show more ({more})", on_click=more_contacts).props("flat dense no-caps").mark("more-contacts")
+        elif more > 0:
+            ui.label(f"Showing the first {len(page.items)} of {page.total} contacts.").classes("text-sm text-gray-500")
+
+    async def more_contacts() -> None:
+        nonlocal contacts_shown
+        contacts_shown = min(contacts_shown + CONTACTS_PAGE, MAX_PAGE_SIZE)
+        await contact_list.refresh()
 
     @ui.refreshable
     async def project_list() -> None:

@@ -15,7 +15,7 @@ from services.clients import portal_sessions
 from services.clients.clients import load_client
 from services.core import audit
 from services.core.actors import Actor, require_staff
-from services.core.common import normalize_email, optional_text, parse_id, required_text
+from services.core.common import Page, normalize_email, optional_text, page_window, parse_id, required_text
 from services.core.db import unit_of_work
 from services.core.errors import Conflict, NotFound
 from services.core.scoping import visible
@@ -186,14 +186,21 @@ async def get_contact(actor: Actor, contact_id: uuid.UUID | str) -> ContactView:
         return _view(await load_contact(session, actor, contact_id))
 
 
-async def list_contacts(actor: Actor, client_id: uuid.UUID | str) -> list[ContactView]:
-    """All contacts of one client (a client has tens, not thousands), by name."""
+async def list_contacts(
+    actor: Actor, client_id: uuid.UUID | str, limit: int = 50, offset: int = 0
+) -> Page[ContactView]:
+    """One page of a client's contacts, by name, and how many it has."""
     staff = require_staff(actor)
+    limit, offset = page_window(limit, offset)
     async with unit_of_work(actor) as session:
         client = await load_client(session, actor, client_id)
+        conditions = [Contact.org_id == staff.org_id, Contact.client_id == client.id]
+        total = await session.scalar(select(func.count()).select_from(Contact).where(*conditions))
         rows = await session.scalars(
             select(Contact)
-            .where(Contact.org_id == staff.org_id, Contact.client_id == client.id)
+            .where(*conditions)
             .order_by(func.lower(Contact.name), Contact.id)
+            .limit(limit)
+            .offset(offset)
         )
-        return [_view(c) for c in rows]
+        return Page(items=[_view(c) for c in rows], total=total or 0, limit=limit, offset=offset)

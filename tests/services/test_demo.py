@@ -27,7 +27,7 @@ async def test_the_demo_agency_has_clients_projects_and_project_work(database) -
     assert [len(cards) for cards in board.columns.values()] == [1, 1, 1]
     assert (await discussion.list_updates(actor, site.id)).total == 2
 
-    jane = next(c for c in await list_contacts(actor, site.client_id) if c.email == "jane@acme-outdoor.test")
+    jane = next(c for c in (await list_contacts(actor, site.client_id)).items if c.email == "jane@acme-outdoor.test")
     portal = PortalActor(org_id=actor.org_id, client_id=site.client_id, contact_id=jane.id, email=jane.email)
     seen = await discussion.list_updates(portal, site.id)
     assert seen.total == 1 and "conservative" not in repr(seen)  # the internal note stays with staff

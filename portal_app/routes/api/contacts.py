@@ -34,9 +34,8 @@ async def create_contact(client_id: ClientId, body: ContactCreate, actor: Actor)
 
 @router.get("/clients/{client_id}/contacts", response_model=ContactList, responses=NOT_FOUND)
 async def list_contacts(client_id: ClientId, actor: Actor, limit: Limit = DEFAULT_PAGE_SIZE, offset: Offset = 0) -> Any:
-    # A client has tens of contacts: the service returns them all and the window is cut here.
-    rows = await contacts.list_contacts(actor, client_id)
-    return {"items": rows[offset : offset + limit], "total": len(rows)}
+    page = await contacts.list_contacts(actor, client_id, limit=limit, offset=offset)
+    return {"items": page.items, "total": page.total}
 
 
 @router.get("/contacts/{contact_id}", response_model=ContactOut, responses=NOT_FOUND)

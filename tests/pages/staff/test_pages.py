@@ -92,7 +92,7 @@ async def test_client_page_adds_contacts_and_toggles_access(user: User) -> None:
     user.find(kind=ui.button, content="Add contact").click()
 
     async def emails() -> set[str]:
-        return {c.email for c in await contacts.list_contacts(world.actor, world.client.id)}
+        return {c.email for c in (await contacts.list_contacts(world.actor, world.client.id)).items}
 
     async def added() -> bool:
         return len(await emails()) == 2
@@ -248,3 +248,18 @@ async def test_settings_show_mail_that_could_not_be_sent(user: User) -> None:
     await user.should_see("Mail that could not be sent")
     await user.should_see("Invoice INV-0007")
     await user.should_see("SMTPRecipientsRefused: mailbox unknown")
+
+
+async def test_a_clients_contacts_come_a_page_at_a_time(user: User) -> None:
+    world = await make_world("acme")
+    for n in range(50):  # with the world's Jane: 51
+        await contacts.create_contact(
+            world.actor, world.client.id, contacts.ContactInput(email=f"p{n:02d}@acme.test", name=f"Person {n:02d}")
+        )
+    await signed_in(user, world.owner_email)
+    await user.open(f"/clients/{world.client.id}")
+    await user.should_see("Person 48")
+    await user.should_not_see("Person 49")  # by name: Jane Doe comes before the Persons
+    user.find(marker="more-contacts").click()
+    await user.should_see("Person 49", retries=50)
+    await user.should_not_see(marker="more-contacts")

@@ -39,7 +39,7 @@ async def test_another_organizations_rows_are_not_found(world, other, other_api)
     contact = await contacts.get_contact(a.actor, a.contact.id)
     assert (contact.active, contact.portal_enabled) == (True, True)
     assert (await projects.get_project(a.actor, a.project.id)).status.value == "active"
-    assert [c.name for c in await contacts.list_contacts(a.actor, a.client.id)] == ["Jane Doe"]
+    assert [c.name for c in (await contacts.list_contacts(a.actor, a.client.id)).items] == ["Jane Doe"]
     assert (await projects.list_projects(a.actor)).total == 1
 
 

@@ -162,7 +162,7 @@ async def test_duplicate_contact_email_is_a_conflict(api, world):
     )
     assert response.status_code == 409
     assert "already exists" in response.json()["detail"]
-    assert len(await contacts.list_contacts(world.actor, world.client.id)) == 1
+    assert (await contacts.list_contacts(world.actor, world.client.id)).total == 1
 
 
 # --- projects --------------------------------------------------------------------------------------------------------

@@ -182,7 +182,7 @@ async def test_contacts_create_get_list_and_update_with_audit(database):
         True,
     )
     assert await contacts.get_contact(actor, bob.id) == bob
-    listed = await contacts.list_contacts(actor, world.client.id)
+    listed = (await contacts.list_contacts(actor, world.client.id)).items
     assert [c.name for c in listed] == ["bob Smith", "Jane Doe"]  # by name, case-insensitively
     [created] = [e for e in await events(actor, "contact.created") if e.target_label == "bob@client.test"]
     assert created.detail == {"client": world.client.name, "portal_enabled": False}
