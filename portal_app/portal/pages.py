@@ -43,6 +43,9 @@ async def summaries_of(page: PortalPage, listing: Page[projects.ProjectView]) ->
     return await milestones.summaries(page.actor, [p.id for p in listing.items])
 
 
+PROJECTS_PAGE = 24  # project cards per page of the Projects list
+
+
 @portal_page("/portal/{slug}/")
 async def portal_home(page: PortalPage) -> RedirectResponse | None:
     listing = await projects.list_projects(page.actor, limit=6)
@@ -64,13 +67,31 @@ async def portal_home(page: PortalPage) -> RedirectResponse | None:
 
 @portal_page("/portal/{slug}/projects")
 async def portal_projects(page: PortalPage) -> RedirectResponse | None:
-    listing = await projects.list_projects(page.actor, limit=200)
-    summaries = await summaries_of(page, listing)
+    first = await projects.list_projects(page.actor, limit=PROJECTS_PAGE)
+    first_summaries = await summaries_of(page, first)
     with frame(page, "Projects", "/projects"):
-        if not listing.items:
+        if not first.items:
             empty_state("work_outline", "No projects yet", "When work starts for you, it shows up here.")
-        for project in listing.items:
-            project_card(page, project, summaries.get(project.id))
+        cards = ui.column().classes("w-full gap-4")
+        with cards:
+            for project in first.items:
+                project_card(page, project, first_summaries.get(project.id))
+        loaded = len(first.items)
+
+        async def more() -> None:
+            """The next page of projects, below those shown (newest first, so earlier pages stay in place)."""
+            nonlocal loaded
+            listing = await projects.list_projects(page.actor, limit=PROJECTS_PAGE, offset=loaded)
+            summaries = await summaries_of(page, listing)
+            with cards:
+                for project in listing.items:
+                    project_card(page, project, summaries.get(project.id))
+            loaded += len(listing.items)
+            if loaded >= listing.total:
+                more_button.delete()
+
+        if first.total > loaded:
+            more_button = ui.button("Show more projects", on_click=more).props("flat no-caps").mark("more-projects")
     return None
 
 

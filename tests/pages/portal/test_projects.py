@@ -301,3 +301,14 @@ async def test_the_project_page_shows_the_first_cards_and_milestones_and_more_on
     user.find(marker="all-milestones").click()
     await eventually(lambda: milestone_rows() == steps)
     await user.should_see(f"Step {steps - 1:02d}")
+
+
+async def test_the_projects_list_comes_a_page_at_a_time(user: User, acme: OrgWorld) -> None:
+    for n in range(24):  # with the world's own project: 25, one more than a page
+        await projects.create_project(acme.actor, acme.client.id, projects.ProjectInput(name=f"Campaign {n:02d}"))
+    await user.open("/portal/acme/projects")
+    await user.should_see("Campaign 23")  # newest first
+    await user.should_not_see("Acme Website")
+    user.find(marker="more-projects").click()
+    await user.should_see("Acme Website", retries=50)
+    await user.should_not_see(marker="more-projects")
