@@ -23,6 +23,7 @@ from nicegui import ui
 from nicegui.element import Element
 
 from components.forms import FieldErrors, form_date
+from components.search_select import Search, search_select
 from portal_app.staff.layout import StaffPage, frame, not_found, staff_page
 from services.billing import invoice_math, invoice_views, invoices
 from services.clients import clients
@@ -116,11 +117,19 @@ async def _project_options(actor: StaffActor, client_id: str) -> dict[str, str]:
     return options
 
 
+CLIENT_CHOICES = 50  # clients the picker offers before anything is typed; typing searches all of them
+
+
+async def client_choices(actor: StaffActor, search: str = "") -> dict[str, str]:
+    """Clients whose name or email matches `search`, by name: a short list for the client picker."""
+    page = await clients.list_clients(actor, search=search, limit=CLIENT_CHOICES)
+    return {str(c.id): c.name for c in page.items}
+
+
 async def load_editor(actor: StaffActor, detail: invoice_views.InvoiceDetail | None, client_id: str) -> EditorView:
     """The form's starting point: `detail` is the draft being edited, None for a new one for `client_id`."""
     settings = await organizations.get_invoice_settings(actor)
-    client_page = await clients.list_clients(actor, limit=200)
-    client_options = {str(c.id): c.name for c in client_page.items}
+    client_options = await client_choices(actor)
     if detail is not None:
         client_options.setdefault(str(detail.client_id), detail.buyer.name)
     if client_id not in client_options:
@@ -292,8 +301,8 @@ class HeaderFields:
     notes: ui.textarea
     terms: ui.textarea
 
-    def __init__(self, view: EditorView, project_options: ProjectOptions) -> None:
-        self.view, self.project_options = view, project_options
+    def __init__(self, view: EditorView, project_options: ProjectOptions, client_search: Search) -> None:
+        self.view, self.project_options, self.client_search = view, project_options, client_search
         self.auto_due = view.invoice_id is None
         self.syncing = False  # the due date is being set from the issue date, not by someone
 
@@ -301,9 +310,7 @@ class HeaderFields:
         view = self.view
         with ui.card().classes("w-full").props("flat bordered"):
             with ui.row().classes("w-full gap-4"):
-                self.client = ui.select(
-                    view.client_options, value=view.client_id or None, label="Client", with_input=True
-                )
+                self.client = search_select(view.client_options, view.client_id or None, "Client", self.client_search)
                 self.client.props("outlined").classes("flex-1 min-w-[14rem]")
                 self.project = ui.select(view.project_options, value=view.project_id, label="Project")
                 self.project.props("outlined").classes("flex-1 min-w-[14rem]")
@@ -387,9 +394,11 @@ def _date_of(element: ui.input, field_name: str) -> date | None:
 class InvoiceEditor:
     """The sections in their cards, the live preview between them, and Save: `submit` creates or updates."""
 
-    def __init__(self, view: EditorView, *, project_options: ProjectOptions, submit: Submit) -> None:
+    def __init__(
+        self, view: EditorView, *, project_options: ProjectOptions, client_search: Search, submit: Submit
+    ) -> None:
         self.view, self.submit = view, submit
-        self.header = HeaderFields(view, project_options)
+        self.header = HeaderFields(view, project_options, client_search)
         self.lines = LinesSection(view.lines, self.preview)
         self.totals = TotalsSection()
         self.sent: list[LineState] = []  # the lines of the last save, which the service's line numbers index
@@ -456,7 +465,10 @@ async def editor(actor: StaffActor, detail: invoice_views.InvoiceDetail | None, 
     """The form; `detail` is the draft being edited, None for a new one."""
     view = await load_editor(actor, detail, client_id)
     InvoiceEditor(
-        view, project_options=partial(_project_options, actor), submit=_submitter(actor, view.invoice_id)
+        view,
+        project_options=partial(_project_options, actor),
+        client_search=partial(client_choices, actor),
+        submit=_submitter(actor, view.invoice_id),
     ).draw()
 
 

@@ -53,6 +53,10 @@ def a_view(**changes: Any) -> EditorView:
     return replace(view, **changes)
 
 
+async def no_clients(search: str) -> dict[str, str]:
+    return {}
+
+
 async def no_projects(client_id: str) -> dict[str, str]:
     return {"": "No project"}
 
@@ -134,7 +138,7 @@ async def test_typing_in_a_line_keeps_what_was_typed_and_says_so(user: User) -> 
 
 
 async def test_the_editor_previews_each_amount_and_the_totals_as_it_is_drawn(user: User) -> None:
-    editor = InvoiceEditor(a_view(), project_options=no_projects, submit=FakeSubmit())
+    editor = InvoiceEditor(a_view(), project_options=no_projects, client_search=no_clients, submit=FakeSubmit())
     await show(user, editor.draw)
     await user.should_see("Save draft")
     markers = ("line-0-amount", "totals-subtotal", "totals-discount", "totals-tax", "totals-total")
@@ -142,7 +146,7 @@ async def test_the_editor_previews_each_amount_and_the_totals_as_it_is_drawn(use
 
 
 async def test_a_changed_discount_is_worked_into_the_totals_at_once(user: User) -> None:
-    editor = InvoiceEditor(a_view(), project_options=no_projects, submit=FakeSubmit())
+    editor = InvoiceEditor(a_view(), project_options=no_projects, client_search=no_clients, submit=FakeSubmit())
     await show(user, editor.draw)
     await user.should_see("Save draft")
     labelled(user, ui.input, "Discount %").value = "0"
@@ -167,7 +171,7 @@ def test_an_unknown_currency_leaves_every_amount_unknown() -> None:
 
 
 async def test_a_new_drafts_due_date_follows_the_issue_date_until_someone_sets_it(user: User) -> None:
-    header = HeaderFields(a_view(), no_projects)
+    header = HeaderFields(a_view(), no_projects, no_clients)
     await show(user, header.draw_top)
     await user.should_see("Due date")
     header.issue.value = "2026-05-10"
@@ -178,7 +182,7 @@ async def test_a_new_drafts_due_date_follows_the_issue_date_until_someone_sets_i
 
 
 async def test_an_existing_drafts_due_date_stays_where_it_was(user: User) -> None:
-    header = HeaderFields(a_view(invoice_id=uuid.UUID(int=7)), no_projects)
+    header = HeaderFields(a_view(invoice_id=uuid.UUID(int=7)), no_projects, no_clients)
     await show(user, header.draw_top)
     await user.should_see("Due date")
     header.issue.value = "2026-05-10"
@@ -190,7 +194,10 @@ async def test_an_existing_drafts_due_date_stays_where_it_was(user: User) -> Non
 
 async def test_saving_without_a_client_marks_the_client_and_sends_nothing(user: User) -> None:
     submit = FakeSubmit()
-    await show(user, InvoiceEditor(a_view(client_id=""), project_options=no_projects, submit=submit).draw)
+    await show(
+        user,
+        InvoiceEditor(a_view(client_id=""), project_options=no_projects, client_search=no_clients, submit=submit).draw,
+    )
     user.find(kind=ui.button, content="Save draft").click()
     await user.should_see("Choose a client.")
     assert labelled(user, ui.select, "Client").props.get("error-message") == "Choose a client."
@@ -199,7 +206,7 @@ async def test_saving_without_a_client_marks_the_client_and_sends_nothing(user: 
 
 async def test_a_date_that_is_not_iso_is_refused_on_its_input(user: User) -> None:
     submit = FakeSubmit()
-    await show(user, InvoiceEditor(a_view(), project_options=no_projects, submit=submit).draw)
+    await show(user, InvoiceEditor(a_view(), project_options=no_projects, client_search=no_clients, submit=submit).draw)
     await user.should_see("Save draft")
     labelled(user, ui.input, "Due date").value = "9 April"
     user.find(kind=ui.button, content="Save draft").click()
@@ -210,7 +217,7 @@ async def test_a_date_that_is_not_iso_is_refused_on_its_input(user: User) -> Non
 
 async def test_a_refusal_about_one_line_lands_on_that_lines_input(user: User) -> None:
     submit = FakeSubmit(Invalid("Quantity must be more than zero.", "lines.0.quantity"))
-    await show(user, InvoiceEditor(a_view(), project_options=no_projects, submit=submit).draw)
+    await show(user, InvoiceEditor(a_view(), project_options=no_projects, client_search=no_clients, submit=submit).draw)
     user.find(kind=ui.button, content="Save draft").click()
     await user.should_see("Quantity must be more than zero.")
     assert marked(user, "line-0-quantity").props.get("error-message") == "Quantity must be more than zero."
@@ -220,7 +227,7 @@ async def test_a_refusal_about_one_line_lands_on_that_lines_input(user: User) ->
 async def test_a_refusal_about_the_lines_as_a_whole_shows_above_them(user: User) -> None:
     submit = FakeSubmit(Invalid("An invoice needs at least one line.", "lines"))
     view = a_view(lines=(LineState(), LineState("Design", "1", "10", "0")))
-    await show(user, InvoiceEditor(view, project_options=no_projects, submit=submit).draw)
+    await show(user, InvoiceEditor(view, project_options=no_projects, client_search=no_clients, submit=submit).draw)
     user.find(kind=ui.button, content="Save draft").click()
     await user.should_see("An invoice needs at least one line.")
     assert [line.description for line in submit.sent[0].lines] == ["Design"]  # the untouched blank line is left out
@@ -228,7 +235,7 @@ async def test_a_refusal_about_the_lines_as_a_whole_shows_above_them(user: User)
 
 async def test_a_saved_draft_is_announced_with_its_number(user: User) -> None:
     submit = FakeSubmit()
-    await show(user, InvoiceEditor(a_view(), project_options=no_projects, submit=submit).draw)
+    await show(user, InvoiceEditor(a_view(), project_options=no_projects, client_search=no_clients, submit=submit).draw)
     user.find(kind=ui.button, content="Save draft").click()
     await user.should_see("Saved INV-0042")
     data = submit.sent[0]

@@ -354,3 +354,18 @@ async def test_staff_download_the_pdf_without_it_counting_as_a_client_view(user:
     assert 'filename="INV-0001.pdf"' in response.headers["content-disposition"]
     assert await count(InvoiceView) == 0
     assert (await user.http_client.get(f"/invoices/{foreign_id}/pdf")).status_code == 404
+
+
+async def test_the_client_picker_searches_every_client_on_the_server(user: User) -> None:
+    world = await make_world("acme")
+    for n in range(55):
+        await clients.create_client(world.actor, clients.ClientInput(name=f"Client {n:02d}"))
+    await signed_in(user, world.owner_email)
+    await user.open(f"/invoices/new?client={world.client.id}")
+    await user.should_see("Save draft", retries=50)
+    [picker] = [s for s in user.find(ui.select).elements if s.props.get("label") == "Client"]
+    assert len(picker.options) == 50 and "Client 54" not in picker.options.values()  # the first page, by name
+    user.find(kind=ui.select).trigger("inputValue", "client 54")  # Quasar's input-value, as someone types
+    await eventually(lambda: "Client 54" in picker.options.values())
+    assert picker.value == str(world.client.id)  # the chosen client stays chosen and listed
+    assert picker.options[str(world.client.id)] == world.client.name
