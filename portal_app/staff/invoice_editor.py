@@ -24,9 +24,9 @@ from nicegui.element import Element
 
 from components.forms import FieldErrors, form_date
 from components.search_select import Search, search_select
+from portal_app.staff.client_choices import client_choices
 from portal_app.staff.layout import StaffPage, frame, not_found, staff_page
 from services.billing import invoice_math, invoice_views, invoices
-from services.clients import clients
 from services.core import clock, money
 from services.core.actors import StaffActor
 from services.core.errors import Invalid, NotFound, ServiceError
@@ -115,15 +115,6 @@ async def _project_options(actor: StaffActor, client_id: str) -> dict[str, str]:
         page = await projects.list_projects(actor, client_id=client_id, limit=200)
         options |= {str(p.id): p.name for p in page.items}
     return options
-
-
-CLIENT_CHOICES = 50  # clients the picker offers before anything is typed; typing searches all of them
-
-
-async def client_choices(actor: StaffActor, search: str = "") -> dict[str, str]:
-    """Clients whose name or email matches `search`, by name: a short list for the client picker."""
-    page = await clients.list_clients(actor, search=search, limit=CLIENT_CHOICES)
-    return {str(c.id): c.name for c in page.items}
 
 
 async def load_editor(actor: StaffActor, detail: invoice_views.InvoiceDetail | None, client_id: str) -> EditorView:

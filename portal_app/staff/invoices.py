@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from functools import partial
 
 from fastapi import Request
 from fastapi.responses import RedirectResponse
@@ -10,11 +11,12 @@ from nicegui import ui
 
 from components.forms import FieldErrors, form_date
 from components.paged_table import PagedTable
+from components.search_select import search_select
 from components.status_badge import TABLE_SLOT
 from components.table_columns import column
+from portal_app.staff.client_choices import client_choices, with_chosen
 from portal_app.staff.layout import StaffPage, frame, staff_page
 from services.billing import invoice_listing, invoice_views, presentation
-from services.clients import clients
 from services.core.errors import ServiceError
 from services.core.formatting import amount
 
@@ -57,8 +59,7 @@ def invoice_row(row: invoice_views.InvoiceRow) -> dict:
 async def invoices_page(context: StaffPage, request: Request, status: str = "") -> RedirectResponse | None:
     actor = context.actor
     client = request.query_params.get("client", "")  # NiceGUI reserves a page parameter named `client`
-    client_page = await clients.list_clients(actor, limit=200)
-    client_options = {"": "All clients"} | {str(c.id): c.name for c in client_page.items}
+    client_options = await with_chosen(actor, await client_choices(actor), client)
 
     # One load at a time, each reading the filters when its turn comes: the last change always has the last word.
     loading = asyncio.Lock()
@@ -91,18 +92,18 @@ async def invoices_page(context: StaffPage, request: Request, status: str = "") 
                 STATUS_FILTERS, value=status if status in STATUS_FILTERS else "", label="Status"
             ).props("outlined dense")
             status_select.classes("min-w-[10rem]")
-            client_select = ui.select(
-                client_options, value=client if client in client_options else "", label="Client", with_input=True
+            client_select = search_select(
+                client_options,
+                client if client in client_options else "",
+                "Client",
+                partial(client_choices, actor),
+                pinned={"": "All clients"},
             ).props("outlined dense")
             client_select.classes("min-w-[14rem]")
             date_from = ui.input("Issued from").props("outlined dense type=date clearable")
             date_to = ui.input("Issued to").props("outlined dense type=date clearable")
             ui.space()
             ui.button("New invoice", icon="add", on_click=lambda: ui.navigate.to("/invoices/new"))
-        if client_page.total > len(client_page.items):
-            ui.label(f"The client filter lists the first {len(client_page.items)} clients by name.").classes(
-                "text-xs text-gray-500"
-            )
         errors = FieldErrors(date_from=date_from, date_to=date_to, status=status_select, client_id=client_select)
         table = PagedTable(COLUMNS, fetch)
         table.link_column("number", "'/invoices/' + props.row.id")

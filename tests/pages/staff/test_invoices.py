@@ -369,3 +369,17 @@ async def test_the_client_picker_searches_every_client_on_the_server(user: User)
     await eventually(lambda: "Client 54" in picker.options.values())
     assert picker.value == str(world.client.id)  # the chosen client stays chosen and listed
     assert picker.options[str(world.client.id)] == world.client.name
+
+
+async def test_the_invoice_filter_reaches_a_client_beyond_the_first_page(user: User) -> None:
+    world = await make_world("acme")
+    created = [await clients.create_client(world.actor, clients.ClientInput(name=f"Client {n:02d}")) for n in range(55)]
+    last = created[-1]
+    await signed_in(user, world.owner_email)
+    await user.open(f"/invoices?client={last.id}")  # the link on a client's page
+    [picker] = [s for s in user.find(ui.select).elements if s.props.get("label") == "Client"]
+    assert picker.value == str(last.id) and picker.options[str(last.id)] == "Client 54"
+    assert next(iter(picker.options.items())) == ("", "All clients")
+    user.find(kind=ui.select).trigger("inputValue", "client 53")
+    await eventually(lambda: "Client 53" in picker.options.values())
+    assert list(picker.options)[0] == "" and picker.value == str(last.id)
