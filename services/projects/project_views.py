@@ -15,7 +15,7 @@ from services.projects.discussion import UpdateView
 from services.projects.milestones import ProjectOverview
 from services.projects.work_requests import Board, ColumnLimits
 
-UPDATES_PAGE = 20
+UPDATES_PAGE = 10  # updates a project page shows at first; "Show older updates" adds as many again
 
 
 @dataclass(frozen=True, slots=True)

@@ -45,7 +45,7 @@ STATUS_LABELS = {RequestStatus.backlog: "Backlog", RequestStatus.in_progress: "I
 # the board's order (Backlog, In progress, Done), not the alphabet's
 COLUMN_ORDER = case({status: n for n, status in enumerate(RequestStatus)}, value=WorkRequest.status)
 MAX_DESCRIPTION = 10_000
-BOARD_PAGE = 25  # cards a board column shows at first; "Show more" adds as many again
+BOARD_PAGE = 10  # cards a board column shows at first; "Show more" adds as many again
 MAX_BOARD_COLUMN = MAX_PAGE_SIZE  # the most one column shows; the API's pages list them all
 
 

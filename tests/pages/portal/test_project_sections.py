@@ -28,6 +28,7 @@ from services.core.errors import Invalid, ServiceError
 from services.core.formatting import day
 from services.projects.discussion import CommentView, UpdateView
 from services.projects.milestones import MilestoneView, Progress, ProjectOverview
+from services.projects.project_views import UPDATES_PAGE
 from services.projects.projects import ProjectView
 from services.projects.work_requests import Board, RequestCard
 from tests.support.pages import error_of, eventually
@@ -207,11 +208,11 @@ async def test_the_feed_offers_older_updates_when_more_are_there(user: User) -> 
         asked.append(feed.limit)
         ui.notify("reloading")
 
-    feed = UpdatesFeed(JANE, Page([update("Newest")], total=21, limit=20, offset=0), changed)
+    feed = UpdatesFeed(JANE, Page([update("Newest")], total=21, limit=UPDATES_PAGE, offset=0), changed)
     await shown(user, feed.entries)
     user.find(kind=ui.button, content="Show older updates").click()
     await user.should_see("reloading")
-    assert asked == [40]
+    assert asked == [2 * UPDATES_PAGE]
 
 
 async def test_a_request_shows_its_facts_updates_and_discussion(user: User) -> None:
