@@ -31,7 +31,10 @@ system-packages:
 	  fi; \
 	fi
 
+# Bytecode is compiled first: the editable install leaves Portico's modules without it, and where Python writes
+# none itself (PYTHONDONTWRITEBYTECODE) every start would compile them all again (bench/coldstart.py).
 run: $(STAMP)
+	$(BIN)/python -m compileall -q main.py portal_app services models components
 	$(BIN)/python main.py migrate
 	$(BIN)/python main.py demo --if-empty
 	$(BIN)/python main.py serve

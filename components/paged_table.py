@@ -11,10 +11,19 @@ Fetch = Callable[[int, int], Awaitable[tuple[list[dict[str, Any]], int]]]
 
 
 class PagedTable:
+    """`count_cap`: `fetch` counts at most that many rows and one more; a total above it reads "10,000+"."""
+
     def __init__(
-        self, columns: list[dict[str, Any]], fetch: Fetch, *, rows_per_page: int = 25, row_key: str = "id"
+        self,
+        columns: list[dict[str, Any]],
+        fetch: Fetch,
+        *,
+        rows_per_page: int = 25,
+        row_key: str = "id",
+        count_cap: int | None = None,
     ) -> None:
         self.fetch = fetch
+        self.count_cap = count_cap
         self.table = ui.table(
             columns=columns,
             rows=[],
@@ -46,9 +55,19 @@ class PagedTable:
         if not rows and total and page > 1:  # the page ran past the end (rows were removed): show the last one
             page = (total - 1) // size + 1
             rows, total = await self.fetch(size, (page - 1) * size)
+        if self.count_cap is not None:
+            total = self._capped(total, self.count_cap)
         self.table.rows = rows
         self.table.pagination = {**current, "page": page, "rowsPerPage": size, "rowsNumber": total}
         self.table.update()
+
+    def _capped(self, total: int, cap: int) -> int:
+        """Pages up to the cap, and a label that says when there are more rows than that."""
+        more = "+" if total > cap else ""
+        self.table.props(
+            f":pagination-label=\"(first, end, total) => first + '-' + end + ' of ' + total.toLocaleString('en-US') + '{more}'\""
+        )
+        return min(total, cap)
 
     async def reset(self) -> None:
         await self.load(page=1)

@@ -1,6 +1,6 @@
 """ORM models, one module per aggregate. Importing this package registers every table on Base.metadata."""
 
-from models.audit import AuditEvent
+from models.audit import AuditAction, AuditEvent
 from models.base import Base
 from models.clients import Client, Contact
 from models.collaboration import (
@@ -20,10 +20,12 @@ from models.organizations import Membership, Organization, Role
 from models.payments import CheckoutAttempt, CheckoutStatus, StripeEvent
 from models.portal import MagicLink, PortalSession
 from models.projects import Project, ProjectStatus
+from models.receivables import ReceivableDueDate, ReceivableMonth
 from models.staff import ApiToken, StaffSession, StaffUser
 
 __all__ = [
     "ApiToken",
+    "AuditAction",
     "AuditEvent",
     "Base",
     "CheckoutAttempt",
@@ -48,6 +50,8 @@ __all__ = [
     "PortalSession",
     "Project",
     "ProjectStatus",
+    "ReceivableDueDate",
+    "ReceivableMonth",
     "ReminderSent",
     "RequestStatus",
     "Role",

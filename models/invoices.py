@@ -26,9 +26,21 @@ class Invoice(ClientOwned, Timestamped, Base):
     __table_args__ = (
         UniqueConstraint("org_id", "number"),
         UniqueConstraint("public_token_hash"),
-        Index("ix_invoices_org_id_issue_date", "org_id", "issue_date"),
+        # The lists' order (issue date, then number) with the id, so a page's ids come from the index alone:
+        # unfiltered or by issue date (with the status and due date that "open" and "overdue" test), by one
+        # status, by client.
+        Index(
+            "ix_invoices_org_id_issue_date_number_id_status_due_date",
+            "org_id",
+            "issue_date",
+            "number",
+            "id",
+            "status",
+            "due_date",
+        ),
+        Index("ix_invoices_org_id_status_issue_date_number_id", "org_id", "status", "issue_date", "number", "id"),
+        Index("ix_invoices_org_id_client_id_issue_date_number_id", "org_id", "client_id", "issue_date", "number", "id"),
         Index("ix_invoices_org_id_status_due_date", "org_id", "status", "due_date"),
-        Index("ix_invoices_client_id_issue_date", "client_id", "issue_date"),
     )
 
     project_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("projects.id", ondelete="SET NULL"), index=True)

@@ -5,15 +5,16 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
 
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
-
-from services.billing import reminders
 from services.card_payments import checkout
 from services.clients import magic_links, portal_sessions
 from services.mail import outbox
 from services.projects import notifications
 from services.staff import staff_sessions
+
+if TYPE_CHECKING:
+    from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 log = logging.getLogger("portico.jobs")
 
@@ -34,6 +35,10 @@ async def run_purge() -> str:
 
 
 async def run_reminders() -> str:
+    # Imported when the job runs: the reminders sweep imports SQLAlchemy's PostgreSQL dialect at module level
+    # (about 0.1 s), and nothing else in `serve` needs the module before its first hourly run.
+    from services.billing import reminders
+
     return f"queued reminders for {await reminders.sweep()} invoice(s)"
 
 
@@ -77,7 +82,10 @@ class Background:
     """The scheduler and the outbox worker that live as long as `serve`."""
 
     def __init__(self) -> None:
-        self.scheduler = AsyncIOScheduler(timezone="UTC")
+        # APScheduler is imported by `serve` alone: `run-job` and the other commands never schedule anything.
+        from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+        self.scheduler: AsyncIOScheduler = AsyncIOScheduler(timezone="UTC")
         self.stop = asyncio.Event()
         self.worker: asyncio.Task[None] | None = None
 

@@ -9,7 +9,6 @@ import re
 from fastapi.responses import HTMLResponse, Response
 from nicegui import run
 
-from services.billing import invoice_pdf
 from services.billing.invoice_views import InvoiceDetail
 from services.card_payments import checkout as checkout_service
 
@@ -27,6 +26,9 @@ CHECKOUT_NOTICES = {
 
 async def render_pdf(detail: InvoiceDetail, logo: bytes | None) -> bytes:
     """reportlab off the event loop: in NiceGUI's process pool when the app started one, else in a thread."""
+    # Imported here, not with this module: reportlab is some 60 ms of start-up that only a PDF needs.
+    from services.billing import invoice_pdf
+
     document = None
     if run.process_pool is not None:
         document = await run.cpu_bound(invoice_pdf.render_invoice, detail, logo)

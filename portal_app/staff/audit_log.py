@@ -43,6 +43,7 @@ async def audit_page(context: StaffPage) -> RedirectResponse | None:
             date_to=_date(date_to.value),
         )
         page = await audit.list_events(actor, filters, limit=limit, offset=offset)
+        beyond.set_visibility(page.total > audit.COUNT_CAP)
         rows = [
             {
                 "id": str(e.id),
@@ -65,7 +66,12 @@ async def audit_page(context: StaffPage) -> RedirectResponse | None:
             who = ui.input("Who", placeholder="email contains").props("outlined dense clearable debounce=300")
             date_from = ui.input("From").props("outlined dense type=date clearable")
             date_to = ui.input("To").props("outlined dense type=date clearable")
-        table = PagedTable(COLUMNS, fetch, rows_per_page=50)
+        # Counting stops at COUNT_CAP, so the log costs the same at any length: its pages reach the newest events.
+        table = PagedTable(COLUMNS, fetch, rows_per_page=50, count_cap=audit.COUNT_CAP)
+        beyond = ui.label(
+            f"More than {audit.COUNT_CAP:,} events match: the pages reach the newest {audit.COUNT_CAP:,}. "
+            "Narrow the dates or the action to see older ones."
+        ).classes("text-xs text-gray-500")
         for field in (action, who, date_from, date_to):
             field.on_value_change(table.reset)
         await table.load()

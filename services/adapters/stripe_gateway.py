@@ -12,12 +12,16 @@ import logging
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
-
-import stripe
+from typing import TYPE_CHECKING, Any
 
 from services.core import money
 from services.core.errors import Invalid
+
+if TYPE_CHECKING:
+    import stripe
+
+# The library itself (some 40 ms of imports, with httpx and rich) is imported by the functions that call Stripe,
+# not here: every page imports this module through the checkout service, and `serve` should not wait for it.
 
 log = logging.getLogger("portico.payments")
 
@@ -107,6 +111,8 @@ def _client() -> stripe.StripeClient:
         raise StripeUnavailable("no Stripe secret key is configured")
     loop = asyncio.get_running_loop()
     if _cached is None or _cached[0] is not loop:
+        import stripe
+
         base = {"api": _config.api_base.rstrip("/")} if _config.api_base else None
         # No library retries: one press of Pay is one attempt with one idempotency key, and the payer may retry.
         client = stripe.StripeClient(
@@ -228,6 +234,8 @@ async def create_checkout_session(
     }
     if customer_email:
         params["customer_email"] = customer_email
+    import stripe
+
     try:
         created = await _client().v1.checkout.sessions.create_async(
             params,  # type: ignore[arg-type]
@@ -240,6 +248,8 @@ async def create_checkout_session(
 
 
 async def retrieve_checkout_session(session_id: str) -> CheckoutSession:
+    import stripe
+
     try:
         found = await _client().v1.checkout.sessions.retrieve_async(
             session_id,
@@ -252,6 +262,8 @@ async def retrieve_checkout_session(session_id: str) -> CheckoutSession:
 
 async def check_connection() -> str:
     """One harmless read (the balance) to tell staff whether the key works; returns "" or the reason."""
+    import stripe
+
     try:
         await _client().v1.balance.retrieve_async()
     except StripeUnavailable as exc:
@@ -280,6 +292,8 @@ def verify_event(payload: bytes, signature_header: str) -> dict[str, Any]:
     """
     if not _config.webhook_secret:
         raise BadSignature("no webhook secret is configured")
+    import stripe
+
     try:
         stripe.Webhook.construct_event(payload, signature_header, _config.webhook_secret, SIGNATURE_TOLERANCE)
     except (stripe.SignatureVerificationError, ValueError) as exc:

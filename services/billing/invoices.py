@@ -16,7 +16,7 @@ from models.clients import Client, Contact
 from models.invoices import Invoice, InvoiceLine, InvoiceStatus
 from models.organizations import Organization
 from models.projects import Project
-from services.billing import invoice_math, invoice_pdf
+from services.billing import invoice_math, receivable_totals
 from services.billing.invoice_views import PORTAL_STATUSES, InvoiceDetail, build_detail, public_token, public_token_hash
 from services.clients.clients import load_client
 from services.core import audit, clock, money
@@ -318,10 +318,15 @@ async def send_invoice(actor: Actor, invoice_id: uuid.UUID | str) -> InvoiceDeta
         if not to:
             raise Invalid("This client has no billing contact and no email. Add one first.", "recipients")
         if invoice.status == InvoiceStatus.draft:
+            before = receivable_totals.standing(invoice)
             invoice.status = InvoiceStatus.sent
             invoice.sent_at = clock.now()
+            await receivable_totals.changed_in(session, before, invoice)
             await session.flush()
         detail = await build_detail(session, invoice)
+        # Imported on first use: reportlab is some 60 ms that `serve` would otherwise spend before its first answer.
+        from services.billing import invoice_pdf
+
         document = await asyncio.to_thread(invoice_pdf.render_invoice, detail, logo)
         for address in to:
             outbox.queue(
@@ -355,7 +360,9 @@ async def void_invoice(actor: Actor, invoice_id: uuid.UUID | str) -> InvoiceDeta
             raise Conflict("This invoice is void already.")
         if invoice.amount_paid_minor > 0:
             raise Conflict("An invoice with payments cannot be voided.")
+        before = receivable_totals.standing(invoice)
         invoice.status, invoice.voided_at = InvoiceStatus.void, clock.now()
+        await receivable_totals.changed_in(session, before, invoice)
         audit.record(
             session, actor, "invoice.voided", target_type="invoice", target_id=invoice.id, target_label=invoice.number
         )

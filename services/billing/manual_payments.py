@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from models.invoices import InvoiceStatus, Payment
+from services.billing import receivable_totals
 from services.billing.invoice_views import OPEN_STATUSES, STATUS_LABELS, InvoiceDetail, build_detail
 from services.billing.invoices import load_invoice
 from services.core import audit, clock, money
@@ -66,10 +67,12 @@ async def record_payment(actor: Actor, invoice_id: uuid.UUID | str, data: Paymen
             recorded_by_user_id=staff.user_id,
         )
         session.add(payment)
+        before = receivable_totals.standing(invoice)
         invoice.amount_paid_minor += amount
         invoice.status = status_after_payment(invoice.total_minor, invoice.amount_paid_minor)
         if invoice.status == InvoiceStatus.paid:
             invoice.paid_at = clock.now()
+        await receivable_totals.changed_in(session, before, invoice, [payment])
         await session.flush()
         audit.record(
             session,

@@ -1,16 +1,17 @@
-"""Accounts receivable for staff: the aging of what is due, and what was invoiced against what was collected."""
+"""Accounts receivable for staff: the aging of what is due, and what was invoiced against what was collected.
+
+Both read the rollups that services/billing/receivable_totals.py keeps, not the invoices themselves.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
-from itertools import pairwise
 
 from sqlalchemy import and_, case, func, select
 
-from models.invoices import Invoice, InvoiceStatus, Payment
 from models.organizations import Organization
-from services.billing.invoice_views import OPEN_STATUSES
+from models.receivables import ReceivableDueDate, ReceivableMonth
 from services.core import clock
 from services.core.actors import Actor, require_staff
 from services.core.db import unit_of_work
@@ -48,25 +49,29 @@ class AgingRow:
 
 
 async def aging(actor: Actor) -> list[AgingRow]:
-    """One grouped query: each open invoice's amount due lands in the bucket its due date falls in, per currency."""
+    """One grouped query over the open balances by due date (a row per day some open invoice falls due).
+
+    Each day's amount lands in the bucket its due date falls in, per currency; the rollup keeps the query's cost
+    independent of the number of invoices.
+    """
     staff = require_staff(actor)
     today = clock.now().date()
-    due = Invoice.total_minor - Invoice.amount_paid_minor
+    due_date, due = ReceivableDueDate.due_date, ReceivableDueDate.due_minor
     # Days past due = today − due date; comparing the due date with fixed dates keeps it dialect-neutral.
     windows = (
-        Invoice.due_date >= today,
-        and_(Invoice.due_date < today, Invoice.due_date >= today - timedelta(days=30)),
-        and_(Invoice.due_date < today - timedelta(days=30), Invoice.due_date >= today - timedelta(days=60)),
-        and_(Invoice.due_date < today - timedelta(days=60), Invoice.due_date >= today - timedelta(days=90)),
-        Invoice.due_date < today - timedelta(days=90),
+        due_date >= today,
+        and_(due_date < today, due_date >= today - timedelta(days=30)),
+        and_(due_date < today - timedelta(days=30), due_date >= today - timedelta(days=60)),
+        and_(due_date < today - timedelta(days=60), due_date >= today - timedelta(days=90)),
+        due_date < today - timedelta(days=90),
     )
     sums = [func.coalesce(func.sum(case((window, due), else_=0)), 0) for window in windows]
     async with unit_of_work(actor) as session:
         rows = await session.execute(
-            select(Invoice.currency, *sums)
-            .where(Invoice.org_id == staff.org_id, Invoice.status.in_(OPEN_STATUSES))
-            .group_by(Invoice.currency)
-            .order_by(Invoice.currency)
+            select(ReceivableDueDate.currency, *sums)
+            .where(ReceivableDueDate.org_id == staff.org_id)
+            .group_by(ReceivableDueDate.currency)
+            .order_by(ReceivableDueDate.currency)
         )
         return [AgingRow(currency, *(int(x) for x in amounts)) for currency, *amounts in rows]
 
@@ -88,63 +93,42 @@ def month_starts(today: date, months: int) -> list[date]:
     return [date((index + n) // 12, (index + n) % 12 + 1, 1) for n in range(months + 1)]
 
 
-def _per_month(column, starts: list[date], amount, same_currency):
-    """For each month: the sum of `amount` in the default currency, and the count of rows in another."""
-    columns = []
-    for start, end in pairwise(starts):
-        in_month = and_(column >= start, column < end)
-        columns.append(func.coalesce(func.sum(case((and_(in_month, same_currency), amount), else_=0)), 0))
-        columns.append(func.coalesce(func.sum(case((and_(in_month, ~same_currency), 1), else_=0)), 0))
-    return columns
-
-
 async def invoiced_vs_collected(actor: Actor, months: int = 12) -> list[MonthRow]:
-    """The last `months` months including this one, empty months too, oldest first; two queries.
+    """The last `months` months including this one, empty months too, oldest first; one query over the rollup.
 
-    Each query starts from the organization row and outer-joins its invoices (or payments), so it yields one
-    row even when there are none, and the default currency comes with it.
+    The query starts from the organization row and outer-joins its monthly totals, so it yields a row even when
+    there are none, and the default currency comes with it. Totals in other currencies are only counted.
     """
     staff = require_staff(actor)
     if not 1 <= months <= MAX_MONTHS:
         raise Invalid(f"Choose from 1 to {MAX_MONTHS} months.", "months")
     starts = month_starts(clock.now().date(), months)
-    default = Organization.default_currency
-
-    invoiced_query = (
-        select(default, *_per_month(Invoice.issue_date, starts, Invoice.total_minor, Invoice.currency == default))
-        .select_from(Organization)
-        .outerjoin(
-            Invoice,
-            and_(
-                Invoice.org_id == Organization.id,
-                Invoice.status.not_in((InvoiceStatus.draft, InvoiceStatus.void)),
-                Invoice.issue_date >= starts[0],
-                Invoice.issue_date < starts[-1],
-            ),
+    totals = ReceivableMonth
+    query = (
+        select(
+            Organization.default_currency,
+            totals.currency,
+            totals.month,
+            totals.invoiced_minor,
+            totals.collected_minor,
+            totals.invoices + totals.payments,
         )
-        .where(Organization.id == staff.org_id)
-        .group_by(default)
-    )
-    collected_query = (
-        select(default, *_per_month(Payment.paid_on, starts, Payment.amount_minor, Payment.currency == default))
         .select_from(Organization)
-        .outerjoin(
-            Payment,
-            and_(Payment.org_id == Organization.id, Payment.paid_on >= starts[0], Payment.paid_on < starts[-1]),
-        )
+        .outerjoin(totals, and_(totals.org_id == Organization.id, totals.month >= starts[0], totals.month < starts[-1]))
         .where(Organization.id == staff.org_id)
-        .group_by(default)
     )
     async with unit_of_work(actor) as session:
-        currency, *invoiced = (await session.execute(invoiced_query)).one()
-        _, *collected = (await session.execute(collected_query)).one()
-    return [
-        MonthRow(
-            month=start,
-            currency=currency,
-            invoiced_minor=int(invoiced[2 * n]),
-            collected_minor=int(collected[2 * n]),
-            other_currency_items=int(invoiced[2 * n + 1]) + int(collected[2 * n + 1]),
-        )
-        for n, start in enumerate(starts[:-1])
-    ]
+        rows = (await session.execute(query)).all()
+    default = rows[0][0]
+    found = {start: MonthRow(start, default, 0, 0) for start in starts[:-1]}
+    for _, currency, month, invoiced, collected, items in rows:
+        if month is None:
+            continue  # the organization without any totals in the window
+        row = found[month]
+        if currency == default:
+            found[month] = replace(
+                row, invoiced_minor=row.invoiced_minor + invoiced, collected_minor=row.collected_minor + collected
+            )
+        else:
+            found[month] = replace(row, other_currency_items=row.other_currency_items + items)
+    return list(found.values())

@@ -30,7 +30,7 @@ from models.organizations import Organization
 from models.payments import UNSETTLED, CheckoutAttempt, CheckoutStatus, StripeEvent
 from services.adapters import stripe_gateway
 from services.adapters.stripe_gateway import CheckoutSession
-from services.billing import invoices
+from services.billing import invoices, receivable_totals
 from services.billing.invoice_views import OPEN_STATUSES, public_token_hash, public_url
 from services.billing.manual_payments import status_after_payment
 from services.card_payments import payment_mail
@@ -454,24 +454,25 @@ async def _settle_paid(session: AsyncSession, attempt: CheckoutAttempt, found: C
         attempt.status, attempt.settled_at = CheckoutStatus.paid, attempt.settled_at or clock.now()
         return Outcome("unchanged", attempt.org_id, "payment already recorded")
     due_before = invoice.total_minor - invoice.amount_paid_minor
-    session.add(
-        Payment(
-            org_id=invoice.org_id,
-            client_id=invoice.client_id,
-            invoice_id=invoice.id,
-            amount_minor=amount,
-            currency=invoice.currency,
-            paid_on=clock.now().date(),
-            method="card",
-            reference=f"Stripe {found.payment_intent_id or found.id}"[:200],
-            stripe_checkout_session_id=found.id,
-            stripe_payment_intent_id=found.payment_intent_id or None,
-        )
+    payment = Payment(
+        org_id=invoice.org_id,
+        client_id=invoice.client_id,
+        invoice_id=invoice.id,
+        amount_minor=amount,
+        currency=invoice.currency,
+        paid_on=clock.now().date(),
+        method="card",
+        reference=f"Stripe {found.payment_intent_id or found.id}"[:200],
+        stripe_checkout_session_id=found.id,
+        stripe_payment_intent_id=found.payment_intent_id or None,
     )
+    session.add(payment)
+    before = receivable_totals.standing(invoice)
     invoice.amount_paid_minor += amount
     invoice.status = status_after_payment(invoice.total_minor, invoice.amount_paid_minor)
     if invoice.status == InvoiceStatus.paid and invoice.paid_at is None:
         invoice.paid_at = clock.now()
+    await receivable_totals.changed_in(session, before, invoice, [payment])
     attempt.status, attempt.settled_at, attempt.error = CheckoutStatus.paid, clock.now(), ""
     await session.flush()
     overpaid = max(invoice.amount_paid_minor - invoice.total_minor, 0)

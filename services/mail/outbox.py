@@ -13,14 +13,16 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
-from sqlalchemy import event, insert, or_, select, update
+from sqlalchemy import event, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, selectinload
 
+from models.base import utcnow
 from models.mail import MailStatus, OutboxAttachment, OutboxMail
 from services.adapters import mail_transport
-from services.core import clock
+from services.core import bulk, clock
 from services.core.actors import Actor, SystemActor, require_staff
 from services.core.common import one_line
 from services.core.db import rows_affected, unit_of_work
@@ -71,34 +73,54 @@ def queue(
     session.info[_QUEUED_KEY] = True
 
 
-@dataclass(frozen=True, slots=True)
-class QueuedMail:
+class QueuedMail(NamedTuple):
+    """A plain mail for `queue_many` (a tuple: a sweep makes thousands)."""
+
     to: str
     subject: str
     text: str
     org_id: uuid.UUID | None = None
 
 
+_QUEUED_COLUMNS = (
+    "id",
+    "org_id",
+    "to_addr",
+    "subject",
+    "body_text",
+    "body_html",
+    "headers",
+    "status",
+    "attempts",
+    "next_attempt_at",
+    "last_error",
+    "created_at",
+)
+
+
 async def queue_many(session: AsyncSession, mails: Sequence[QueuedMail]) -> None:
-    """Many plain mails in the caller's transaction as one batched INSERT (a reminder sweep queues thousands)."""
+    """Many plain mails in the caller's transaction in one bulk write (a reminder sweep queues thousands).
+
+    Every column is given, as the model's defaults would give it, once for all rows rather than once per row.
+    """
     if not mails:
         return
-    now = clock.now()
-    await session.execute(
-        insert(OutboxMail),
-        [
-            {
-                "org_id": m.org_id,
-                "to_addr": m.to,
-                "subject": one_line(m.subject),
-                "body_text": m.text,
-                "headers": {},
-                "next_attempt_at": now,
-            }
-            for m in mails
-        ],
-    )
+    now, created = clock.now(), utcnow()
+    no_headers: dict[str, str] = {}
+    rows = [
+        (mail_id, m.org_id, m.to, _one_line(m.subject), m.text, "", no_headers, MailStatus.pending, 0, now, "", created)
+        for mail_id, m in zip(bulk.new_ids(len(mails)), mails, strict=True)
+    ]
+    await bulk.insert_rows(session, OutboxMail.__table__, _QUEUED_COLUMNS, rows)
     session.info[_QUEUED_KEY] = True
+
+
+def _one_line(subject: str) -> str:
+    """`one_line(subject)`, skipping its work for a subject it would return as it is: printable (no line break,
+    control or separator but the plain space), single-spaced, trimmed and short enough; nearly every subject."""
+    if subject.isprintable() and len(subject) <= 300 and "  " not in subject and subject.strip(" ") == subject:
+        return subject
+    return one_line(subject)
 
 
 @event.listens_for(Session, "after_commit")

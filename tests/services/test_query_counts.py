@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from functools import partial
+
+from services.billing import invoice_listing, manual_payments
+from services.billing.invoice_listing import InvoiceFilter
 from services.clients import clients, contacts
 from services.core import audit
 from services.core.db import Database
 from services.projects import projects
 from services.staff import staff
+from tests.support.clock import T0
 from tests.support.db import counted
 from tests.support.factories import make_world
+from tests.support.invoicing import draft, mark_sent
 
 
 async def queries_for(database: Database, call) -> int:
@@ -40,3 +48,42 @@ async def test_list_pages_issue_a_constant_number_of_queries(database: Database)
     many = await lists()
     assert (await clients.list_clients(actor, limit=100)).total == 21
     assert few == many
+
+
+async def test_the_invoice_and_audit_lists_issue_two_statements_at_any_size_depth_and_filter(database, at) -> None:
+    world = await make_world("acme")
+    actor, today = world.actor, T0.date()
+    invoice_filters = [
+        InvoiceFilter(),
+        *(InvoiceFilter(status=s) for s in ("draft", "sent", "open", "overdue", "paid", "void")),
+        InvoiceFilter(client_id=world.client.id),
+        InvoiceFilter(date_from=today - timedelta(days=90), date_to=today),
+        InvoiceFilter(status="open", client_id=world.client.id, date_from=today - timedelta(days=90)),
+    ]
+    audit_filters = [
+        audit.AuditFilter(),
+        audit.AuditFilter(action="invoice.created"),
+        audit.AuditFilter(actor="owner"),
+        audit.AuditFilter(action="client.created", date_from=today, date_to=today),
+    ]
+
+    calls: list[Callable[[], Awaitable[object]]] = [partial(audit.list_actions, actor)]
+    for offset in (0, 30):
+        calls += [partial(invoice_listing.list_invoices, actor, f, limit=200, offset=offset) for f in invoice_filters]
+        calls.append(partial(invoice_listing.list_invoices, world.portal_actor(), limit=200, offset=offset))
+        calls += [partial(audit.list_events, actor, f, limit=200, offset=offset) for f in audit_filters]
+
+    async def lists() -> list[int]:
+        return [await queries_for(database, call) for call in calls]
+
+    few = await lists()
+    for n in range(40):
+        made = await draft(actor, world.client.id, f"{n + 1}.00", issue=today - timedelta(days=n * 2))
+        if n % 4:
+            await mark_sent(made.id)
+        if n % 4 == 1:
+            await manual_payments.record_payment(actor, made.id, manual_payments.PaymentInput(f"{n + 1}.00"))
+    many = await lists()
+    assert (await invoice_listing.list_invoices(actor, limit=200)).total == 40
+    assert few == many
+    assert set(many) == {1, 2}  # list_actions reads one small table; every list: a count, then the page

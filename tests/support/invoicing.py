@@ -9,7 +9,7 @@ from typing import TypedDict, Unpack
 from sqlalchemy import update
 
 from models import Contact, Invoice, InvoiceStatus, Organization
-from services.billing import invoice_views, invoices
+from services.billing import invoice_views, invoices, receivable_totals
 from services.billing.invoice_views import InvoiceDetail
 from services.billing.invoices import InvoiceInput, LineInput
 from services.core.actors import StaffActor, SystemActor
@@ -40,11 +40,13 @@ async def draft(
 
 
 async def mark_sent(invoice_id: uuid.UUID, at: datetime = T0) -> None:
-    """The state send_invoice leaves, without rendering and mailing a PDF, for tests about what comes after."""
+    """The state send_invoice leaves (receivables rollups included), without rendering and mailing a PDF."""
     async with unit_of_work(SystemActor()) as session:
-        await session.execute(
-            update(Invoice).where(Invoice.id == invoice_id).values(status=InvoiceStatus.sent, sent_at=at)
-        )
+        invoice = await session.get(Invoice, invoice_id)
+        assert invoice is not None
+        before = receivable_totals.standing(invoice)
+        invoice.status, invoice.sent_at = InvoiceStatus.sent, at
+        await receivable_totals.changed_in(session, before, invoice)
 
 
 async def make_billing(*contact_ids: uuid.UUID) -> None:

@@ -12,6 +12,7 @@ from sqlalchemy import ColumnElement, and_, or_, select
 
 from models import (
     ApiToken,
+    AuditAction,
     AuditEvent,
     Client,
     Comment,
@@ -30,6 +31,8 @@ from models import (
     PendingNotification,
     PortalSession,
     Project,
+    ReceivableDueDate,
+    ReceivableMonth,
     ReminderSent,
     StaffSession,
     StaffUser,
@@ -89,8 +92,9 @@ class Reach:
                 (AuditEvent, audit),
             ]
         owned = (Client, Contact, Project, ApiToken, StaffSession, Membership, AuditEvent, OutboxMail, MagicLink)
+        kept = (AuditAction, ReceivableMonth, ReceivableDueDate)  # what the services keep beside the rows
         return [(Organization, Organization.id == self.org_id), (StaffUser, StaffUser.id == self.user_id)] + [
-            (m, m.org_id == self.org_id) for m in (*owned, PortalSession, *INVOICING, *COLLABORATION)
+            (m, m.org_id == self.org_id) for m in (*owned, *kept, PortalSession, *INVOICING, *COLLABORATION)
         ]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import uuid
 from datetime import date, timedelta
 
@@ -155,6 +156,24 @@ async def test_many_invoices_are_swept_in_batches(database, at):
     assert len(await mails()) == 7
 
 
+async def test_a_failing_batch_rolls_back_and_stops_the_whole_sweep(database, at, monkeypatch):
+    world = await make_world("acme")
+    ids = [await new_invoice(world) for _ in range(5)]
+
+    async def mail_store_down(*args: object) -> None:
+        raise RuntimeError("mail store down")
+
+    monkeypatch.setattr(outbox, "queue_many", mail_store_down)
+    at(DUE - TODAY)
+    with pytest.raises(RuntimeError, match="mail store down"):
+        await reminders.sweep(batch=2)
+    assert [t for t in asyncio.all_tasks() if getattr(t.get_coro(), "__name__", "") == "_work"] == []  # none left
+    assert await count(ReminderSent) == 0
+    monkeypatch.undo()
+    assert await reminders.sweep(batch=2) == 5
+    assert [await sent_steps(i) for i in ids] == [[(0, DUE)]] * 5
+
+
 # --- whom and what -----------------------------------------------------------------------------------------------
 
 
@@ -189,6 +208,19 @@ async def test_reminders_go_to_each_billing_contact_with_the_right_wording(datab
         assert link in text
         assert "IBAN DE00 1234 5678" in text
         assert "Acme" in text
+
+
+async def test_an_organization_text_goes_into_the_mail_as_it_is(database, at):
+    world = await make_world("acme")
+    await set_org(world.actor.org_id, name="Acme {number} 100%", payment_instructions="Pay to {url} {{IBAN}} %s")
+    invoice = await new_invoice(world)
+    assert await sweep_on(at, DUE) == 1
+    [mail] = await mails()
+    number = (await invoices.get_invoice(world.actor, invoice)).number
+    assert mail.subject == f"Invoice {number} is due today"
+    assert f"This is Acme {{number}} 100%: invoice {number} for 100.00 USD is due today" in mail.body_text
+    assert "Pay to {url} {{IBAN}} %s" in mail.body_text
+    assert invoice_views.public_url(invoice) in mail.body_text
 
 
 async def test_no_recipient_means_no_reminder_until_there_is_one(database, at):
@@ -257,6 +289,67 @@ def test_stored_schedules_are_read_defensively(stored, steps):
     assert reminders.schedule_steps(stored) == steps
 
 
+def test_the_step_to_send_is_the_latest_due_one_after_the_invoice_went_out_and_not_sent_yet():
+    """Against the definition, over a grid of days: every due step after the day of sending; the latest of them,
+    unless that or a later one went out already."""
+    steps = (-3, 0, 7, 14, 30)
+    due = date(2026, 3, 20)
+    for today in (due + timedelta(days=n) for n in range(-6, 40)):
+        for sent_on in (None, *(due + timedelta(days=n) for n in (-40, -3, -1, 0, 7, 20))):
+            for latest_sent in (None, -3, 0, 7, 14, 30):
+                due_steps = [
+                    s
+                    for s in steps
+                    if due + timedelta(days=s) <= today and (sent_on is None or due + timedelta(days=s) > sent_on)
+                ]
+                expected = due_steps[-1] if due_steps and (latest_sent is None or latest_sent < due_steps[-1]) else None
+                assert reminders.step_to_send(steps, due, sent_on, today, latest_sent) == expected
+
+
+async def test_a_sweep_leaves_the_garbage_collector_as_it_found_it(database, at):
+    world = await make_world("acme")
+    await new_invoice(world)
+    at(DUE - TODAY)
+    assert gc.isenabled()
+    assert await reminders.sweep() == 1
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        await new_invoice(world)
+        at(DUE - TODAY + timedelta(days=7))
+        assert await reminders.sweep() == 2
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
+async def test_a_claim_too_big_for_one_sqlite_statement_is_split(sqlite_url, at, monkeypatch):
+    db.configure(sqlite_url)
+    try:
+        monkeypatch.setattr(reminders, "_SQLITE_MAX_PARAMETERS", 12)  # two rows a statement
+        world = await make_world("acme")
+        ids = [await new_invoice(world) for _ in range(5)]
+        at(DUE - TODAY)
+        assert await reminders.sweep() == 5
+        assert await reminders.sweep() == 0
+        assert [await sent_steps(i) for i in ids] == [[(0, DUE)]] * 5
+        assert len(await mails()) == 5
+    finally:
+        await db.close()
+
+
+async def test_a_claim_inserts_only_the_steps_not_sent_yet_and_says_which(database, at):
+    """What a sweep that read before another one wrote meets: some of its steps went out meanwhile."""
+    world = await make_world("acme")
+    ids = [await new_invoice(world) for _ in range(3)]
+    async with unit_of_work(SystemActor()) as session:
+        session.add(ReminderSent(org_id=world.actor.org_id, invoice_id=ids[1], step=0, sent_at=T0))
+    due = [reminders._Due(i, world.actor.org_id, world.client.id, "INV", "USD", DUE, 10_000, 0) for i in ids]
+    async with unit_of_work(SystemActor()) as session:
+        assert await reminders._claim(session, due, T0) == {ids[0], ids[2]}
+    assert [await sent_steps(i) for i in ids] == [[(0, TODAY)]] * 3
+
+
 # --- two sweeps at once --------------------------------------------------------------------------------------------
 
 
@@ -281,5 +374,32 @@ async def test_two_sweeps_at_once_send_each_reminder_once(postgres_url, at, monk
         assert [await sent_steps(i) for i in ids] == [[(0, DUE)]] * 12
         assert len(await mails()) == 12
         assert await count(AuditEvent, AuditEvent.action == "invoice.reminder_sent") == 12
+    finally:
+        await db.close()
+
+
+@pytest.mark.postgres
+async def test_two_sweeps_at_once_over_many_batches_send_each_reminder_once(postgres_url, at, monkeypatch):
+    db.configure(postgres_url)
+    try:
+        world = await make_world("acme")
+        ids = sorted([await new_invoice(world) for _ in range(15)])
+        # Both sweeps claim their first batch (the same invoices) only once both have read it; the later batches,
+        # two at a time in each sweep, race as they come.
+        first_batch_read = asyncio.Barrier(2)
+        claim = reminders._claim
+
+        async def claim_first_batch_together(session, due, now):
+            if due[0].id == ids[0]:
+                await asyncio.wait_for(first_batch_read.wait(), timeout=30)  # a guard against a hang, not a wait
+            return await claim(session, due, now)
+
+        monkeypatch.setattr(reminders, "_claim", claim_first_batch_together)
+        at(DUE - TODAY)
+        results = await asyncio.gather(reminders.sweep(batch=4), reminders.sweep(batch=4))
+        assert sum(results) == 15
+        assert [await sent_steps(i) for i in ids] == [[(0, DUE)]] * 15
+        assert len(await mails()) == 15
+        assert await count(AuditEvent, AuditEvent.action == "invoice.reminder_sent") == 15
     finally:
         await db.close()

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import email
 import email.policy
+import random
+import string
 import uuid
 from datetime import timedelta
 
@@ -15,6 +17,7 @@ from models import OutboxMail
 from models.mail import MailStatus
 from services.core import db
 from services.core.actors import SystemActor
+from services.core.common import one_line
 from services.core.db import unit_of_work
 from services.mail import outbox
 from tests.support.clock import T0
@@ -223,3 +226,13 @@ async def test_mail_queued_in_bulk_is_sent_like_any_other_with_subjects_on_one_l
     ]
     assert await outbox.send_due() == 2
     assert sorted(m["To"] for m in smtp.inbox.wait_for(2)) == ["a@client.test", "b@client.test"]
+
+
+def test_queue_many_puts_a_subject_on_one_line_exactly_as_one_line_does():
+    """Its shortcut for subjects already on one line changes nothing: against `one_line` over random subjects."""
+    characters = string.printable + "\xa0\x85\u2028\u3000\x00\x7fé…"
+    rng = random.Random(7)
+    subjects = ["Reminder: INV-1", " lead", "trail ", "a  b", "x" * 300, "x" * 301, ""]
+    subjects += ["".join(rng.choice(characters) for _ in range(rng.randint(0, 310))) for _ in range(2000)]
+    for subject in subjects:
+        assert outbox._one_line(subject) == one_line(subject)
