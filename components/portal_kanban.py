@@ -33,14 +33,11 @@ OnMore = Callable[[str], Awaitable[None]]  # a column's key: show more of its ca
 
 
 def _card(card: KanbanCard, on_open: OnOpen | None) -> None:
+    # Three elements a card: a board page holds dozens and every open tab keeps each one in the server's memory.
     with ui.card().classes("w-full gap-1 p-3").props("flat bordered").mark(f"request-{card.id}") as box:
         ui.label(card.title).classes("font-medium break-words")
-        with ui.row().classes("w-full items-center justify-between gap-2 text-xs text-gray-600"):
-            ui.label(f"From {card.requester}" if card.requester else "")
-            with ui.row().classes("items-center gap-1 no-wrap"):
-                ui.icon("chat_bubble_outline", size="xs")
-                label = ui.label(str(card.comments))
-                label.props["aria-label"] = f"{card.comments} comment{'' if card.comments == 1 else 's'}"
+        comments = f"{card.comments} comment{'' if card.comments == 1 else 's'}"
+        ui.label(f"From {card.requester} · {comments}" if card.requester else comments).classes("text-xs text-gray-600")
     if on_open is None:
         return
     box.classes("cursor-pointer hover:shadow-md")

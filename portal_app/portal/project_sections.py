@@ -175,8 +175,9 @@ def reply_box(drafts: dict[str, str], key: str, send: Send, after: Changed) -> N
             errors.clear()
         await after()
 
-    with ui.row().classes("w-full justify-end"):
-        ui.button("Reply", icon="send", on_click=submit).props("unelevated no-caps dense").mark(f"send-{key}")
+    ui.button("Reply", icon="send", on_click=submit).props("unelevated no-caps dense").classes("self-end").mark(
+        f"send-{key}"
+    )
 
 
 # --- one request's dialog -----------------------------------------------------------------------------------------

@@ -185,7 +185,7 @@ async def test_what_one_contact_adds_appears_for_another_contact_of_the_client(
     user.find(marker="request-title").type("Translate the site")
     user.find(kind=ui.button, content="Submit").click()
     await eventually(lambda: "Translate the site" in within(other, "column-backlog"))
-    assert "From Jane Doe" in within(other, "column-backlog")
+    assert "From Jane Doe · 0 comments" in within(other, "column-backlog")
 
     news = await discussion.post_update(acme.actor, acme.project.id, "French is next.", "public")
     await discussion.add_comment(acme.portal_actor(john), "Merci!", update_id=news.id)

@@ -163,7 +163,7 @@ async def test_a_card_moved_since_moves_to_its_new_column_when_the_board_is_show
     board = BoardSection(board_of(footer), ignored)
     await shown(user, board.draw)
     await user.should_see(marker=f"request-{footer.id}")
-    assert {"Fix the footer", "From Jane Doe", "2"} <= set(texts_within(user, "column-backlog"))
+    assert {"Fix the footer", "From Jane Doe · 2 comments"} <= set(texts_within(user, "column-backlog"))
     [before] = user.find(marker=f"request-{footer.id}").elements
 
     board.show(board_of(replace(footer, status=RequestStatus.done)))  # moved on by staff
