@@ -8,7 +8,7 @@ from collections.abc import Callable
 from nicegui import app
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from portal_app import jobs, runtime
+from portal_app import jobs, nicegui_speedups, runtime
 from portal_app.auth import portal as portal_auth
 from portal_app.auth import staff as staff_auth
 from portal_app.auth.browser import BrowserCookie
@@ -80,6 +80,7 @@ def configure_services(settings: Settings) -> None:
 
 
 def create_app(settings: Settings) -> None:
+    nicegui_speedups.install()
     runtime.set_settings(settings)
     configure_services(settings)
 

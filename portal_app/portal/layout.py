@@ -42,8 +42,12 @@ class PortalPage:
 
 
 async def guard(request: Request, slug: str) -> PortalPage | RedirectResponse | None:
-    """The signed-in contact's page context; a redirect to the login page; or None for an unknown portal."""
-    org = await organizations.find_by_slug(slug)
+    """The signed-in contact's page context; a redirect to the login page; or None for an unknown portal.
+
+    The organization may come from a short cache (emptied when its settings change); the session never does:
+    every load checks it in the database, so a revoked session or a contact's removed access is refused at once.
+    """
+    org = await organizations.portal_by_slug(slug)
     if org is None:
         return None
     resolved = await current_portal(request, org)

@@ -69,9 +69,10 @@ async def resolve(org_id: uuid.UUID, token: str | None, *, ip: str = "") -> Reso
         return None
     now = clock.now()
     async with unit_of_work(SystemActor(org_id=org_id)) as session:
+        # Columns, not entities: every portal page load runs this, and nothing here needs the ORM's objects.
         row = (
             await session.execute(
-                select(PortalSession, Contact)
+                select(PortalSession.id, PortalSession.last_seen_at, Contact.client_id, Contact.id, Contact.email)
                 .join(Contact, Contact.id == PortalSession.contact_id)
                 .where(
                     PortalSession.token_hash == hash_secret(token),
@@ -84,11 +85,16 @@ async def resolve(org_id: uuid.UUID, token: str | None, *, ip: str = "") -> Reso
         ).first()
         if row is None:
             return None
-        portal_session, contact = row
-        if now - portal_session.last_seen_at > TOUCH_INTERVAL:
-            portal_session.last_seen_at = now
-        actor = PortalActor(org_id, contact.client_id, contact.id, contact.email, ip=ip)
-        return ResolvedPortalSession(portal_session.id, actor)
+        session_id, last_seen_at, client_id, contact_id, email = row
+        if now - last_seen_at > TOUCH_INTERVAL:
+            await session.execute(
+                update(PortalSession)
+                .where(PortalSession.id == session_id)
+                .values(last_seen_at=now)
+                .execution_options(synchronize_session=False)
+            )
+        actor = PortalActor(org_id, client_id, contact_id, email, ip=ip)
+        return ResolvedPortalSession(session_id, actor)
 
 
 async def is_live(session_id: uuid.UUID) -> bool:

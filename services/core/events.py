@@ -29,6 +29,13 @@ class PortalSessionsEnded:
 
 
 @dataclass(frozen=True, slots=True)
+class OrganizationChanged:
+    """The organization's settings changed (name, slug, branding, portal switch, logo): cached copies are stale."""
+
+    org_id: uuid.UUID
+
+
+@dataclass(frozen=True, slots=True)
 class InvoicePaymentChanged:
     """A card payment on this invoice landed, or its attempt changed state: pages showing it refresh."""
 

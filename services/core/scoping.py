@@ -13,9 +13,13 @@ that forgot. A session without an actor is refused, so nothing reads data unscop
 
 from __future__ import annotations
 
+import uuid
+from functools import lru_cache
+
 from sqlalchemy import event, false
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
+from sqlalchemy.orm.util import LoaderCriteriaOption
 
 from models.base import ClientOwned, StaffOnly, TenantOwned
 from models.clients import Client
@@ -48,28 +52,42 @@ def _add_actor_criteria(state: ORMExecuteState) -> None:
     actor = actor_of(state.session)
     if isinstance(actor, SystemActor) and actor.org_id is None:
         return  # platform jobs (outbox, purge) work across organizations
-    org_id = actor.org_id
-    options = [
+    if isinstance(actor, PortalActor):
+        options = _portal_criteria(org_id=actor.org_id, client_id=actor.client_id)
+    elif isinstance(actor, StaffActor | SystemActor):
+        options = _org_criteria(actor.org_id)
+    else:
+        raise RuntimeError(f"unknown actor type {type(actor).__name__}")
+    state.statement = state.statement.options(*options)
+
+
+# Building the options (lambda analysis, closure capture) cost more than running a small page query did, on every
+# statement. An option holds nothing but the ids it closes over, which are immutable and are the cache key, and
+# SQLAlchemy's options are immutable and may be shared between statements: each statement gets the same option
+# objects it would have built. Bounded, so a process serving many organizations keeps only the recent ones.
+@lru_cache(maxsize=1024)
+def _org_criteria(org_id: uuid.UUID | None) -> tuple[LoaderCriteriaOption, ...]:
+    return (
         with_loader_criteria(TenantOwned, lambda cls: cls.org_id == org_id, include_aliases=True),
         with_loader_criteria(Organization, lambda cls: cls.id == org_id, include_aliases=True),
         # Organization-owned rows outside the TenantOwned mixin (memberships; mail and Stripe events, whose org may be None).
         with_loader_criteria(Membership, lambda cls: cls.org_id == org_id, include_aliases=True),
         with_loader_criteria(OutboxMail, lambda cls: cls.org_id == org_id, include_aliases=True),
         with_loader_criteria(StripeEvent, lambda cls: cls.org_id == org_id, include_aliases=True),
-    ]
-    if isinstance(actor, PortalActor):
-        client_id = actor.client_id
-        options += [
-            with_loader_criteria(ClientOwned, lambda cls: cls.client_id == client_id, include_aliases=True),
-            with_loader_criteria(Client, lambda cls: cls.id == client_id, include_aliases=True),
-            with_loader_criteria(StaffOnly, lambda cls: false(), include_aliases=True),
-            # internal updates and comments do not exist for the portal: not in pages, counts or searches
-            with_loader_criteria(Update, lambda cls: cls.visibility == Visibility.public, include_aliases=True),
-            with_loader_criteria(Comment, lambda cls: cls.visibility == Visibility.public, include_aliases=True),
-        ]
-    elif not isinstance(actor, StaffActor | SystemActor):
-        raise RuntimeError(f"unknown actor type {type(actor).__name__}")
-    state.statement = state.statement.options(*options)
+    )
+
+
+@lru_cache(maxsize=4096)
+def _portal_criteria(*, org_id: uuid.UUID, client_id: uuid.UUID) -> tuple[LoaderCriteriaOption, ...]:
+    return (
+        *_org_criteria(org_id),
+        with_loader_criteria(ClientOwned, lambda cls: cls.client_id == client_id, include_aliases=True),
+        with_loader_criteria(Client, lambda cls: cls.id == client_id, include_aliases=True),
+        with_loader_criteria(StaffOnly, lambda cls: false(), include_aliases=True),
+        # internal updates and comments do not exist for the portal: not in pages, counts or searches
+        with_loader_criteria(Update, lambda cls: cls.visibility == Visibility.public, include_aliases=True),
+        with_loader_criteria(Comment, lambda cls: cls.visibility == Visibility.public, include_aliases=True),
+    )
 
 
 def visible(actor: Actor, model: type[TenantOwned]) -> list:

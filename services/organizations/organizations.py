@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+import time
 import uuid
 from dataclasses import dataclass
+from weakref import WeakKeyDictionary
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -14,10 +16,10 @@ from models.clients import Client, Contact
 from models.organizations import Membership, Organization, Role
 from models.projects import Project, ProjectStatus
 from models.staff import StaffUser
-from services.core import audit, money
+from services.core import audit, events, money
 from services.core.actors import Actor, StaffActor, SystemActor, require_admin, require_staff
 from services.core.common import ADDRESS_LINES, normalize_email, optional_text, required_text
-from services.core.db import unit_of_work
+from services.core.db import Database, get_database, unit_of_work
 from services.core.errors import Conflict, Invalid, NotFound
 from services.staff.passwords import hash_password
 
@@ -118,6 +120,48 @@ async def find_by_slug(slug: str) -> OrganizationView | None:
         return _view(org) if org else None
 
 
+# --- the portal's cached lookup by slug ----------------------------------------------------------------------------
+
+# Every portal page load looks its organization up by slug before anything else; the answer changes only when staff
+# change the organization's settings, which publish OrganizationChanged. Those changes are made in this process (the
+# app is one process), so the event empties the cache at once; the short TTL bounds what another process (a CLI
+# command) could leave stale. Views are frozen, so a cached one can be shared. Unknown slugs are not cached.
+PORTAL_LOOKUP_TTL = 60.0  # seconds
+_by_slug: WeakKeyDictionary[Database, dict[str, tuple[OrganizationView, float]]] = WeakKeyDictionary()
+_generation = 0  # counts invalidations: a lookup that raced one does not store what it read
+
+
+async def portal_by_slug(slug: str) -> OrganizationView | None:
+    """`find_by_slug` for the portal's page guard, cached per database (a new database starts afresh)."""
+    key = slug.lower()
+    entries = _by_slug.setdefault(get_database(), {})
+    hit = entries.get(key)
+    if hit is not None and hit[1] > time.monotonic():
+        return hit[0]
+    generation = _generation
+    org = await find_by_slug(key)
+    if org is not None and generation == _generation:  # no change committed while it was read
+        entries[key] = (org, time.monotonic() + PORTAL_LOOKUP_TTL)
+    else:
+        entries.pop(key, None)
+    return org
+
+
+def forget_cached_organizations() -> None:
+    """Drop every cached lookup (all of them: a renamed slug must stop answering under its old name)."""
+    global _generation
+    _generation += 1
+    _by_slug.clear()
+
+
+def _on_event(item: object) -> None:
+    if isinstance(item, events.OrganizationChanged):
+        forget_cached_organizations()
+
+
+events.subscribe(_on_event)
+
+
 @dataclass(frozen=True, slots=True)
 class OrganizationChanges:
     name: str
@@ -160,6 +204,7 @@ async def update_organization(actor: Actor, changes: OrganizationChanges) -> Org
             if getattr(before, k) != getattr(after, k)
         }
         if changed:
+            events.publish(session, events.OrganizationChanged(org.id))
             audit.record(
                 session,
                 actor,
@@ -353,6 +398,7 @@ async def update_logo(actor: Actor, data: bytes) -> InvoiceSettings:
     async with unit_of_work(actor) as session:
         org = await _load_own(session, staff)
         org.logo, org.logo_content_type = data, content_type
+        events.publish(session, events.OrganizationChanged(org.id))  # the portal's header shows the logo
         audit.record(
             session,
             actor,
@@ -371,6 +417,7 @@ async def remove_logo(actor: Actor) -> InvoiceSettings:
         org = await _load_own(session, staff)
         if org.logo_content_type:
             org.logo, org.logo_content_type = None, ""
+            events.publish(session, events.OrganizationChanged(org.id))
             audit.record(
                 session, actor, "org.logo_removed", target_type="organization", target_id=org.id, target_label=org.name
             )
