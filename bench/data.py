@@ -49,6 +49,22 @@ def ensure_secret_key() -> None:
         config.configure(config.ServiceConfig(base_url="http://bench.test", secret_key="bench-secret-key"))
 
 
+def retainer_line(org_id: uuid.UUID, client_id: uuid.UUID, invoice_id: uuid.UUID, total: int) -> dict[str, Any]:
+    """The one line of a generated invoice."""
+    return {
+        "id": uuid.uuid4(),
+        "org_id": org_id,
+        "client_id": client_id,
+        "invoice_id": invoice_id,
+        "position": 0,
+        "description": "Retainer",
+        "quantity": Decimal(1),
+        "unit_price_minor": total,
+        "net_minor": total,
+        "tax_minor": 0,
+    }
+
+
 async def generate(
     *,
     clients: int = 1_000,
@@ -127,20 +143,7 @@ async def generate(
                     "created_at": started,
                 }
             )
-            line_rows.append(
-                {
-                    "id": uuid.uuid4(),
-                    "org_id": org_id,
-                    "client_id": client_id,
-                    "invoice_id": invoice_id,
-                    "position": 0,
-                    "description": "Retainer",
-                    "quantity": Decimal(1),
-                    "unit_price_minor": total,
-                    "net_minor": total,
-                    "tax_minor": 0,
-                }
-            )
+            line_rows.append(retainer_line(org_id, client_id, invoice_id, total))
         for chunk in _chunks(invoice_rows):
             await session.execute(insert(Invoice.__table__), chunk)
         for chunk in _chunks(line_rows):
@@ -304,20 +307,7 @@ async def generate_history(
                     "created_at": at,
                 }
             )
-            line_rows.append(
-                {
-                    "id": uuid.uuid4(),
-                    "org_id": org_id,
-                    "client_id": client_id,
-                    "invoice_id": invoice_id,
-                    "position": 0,
-                    "description": "Retainer",
-                    "quantity": Decimal(1),
-                    "unit_price_minor": total,
-                    "net_minor": total,
-                    "tax_minor": 0,
-                }
-            )
+            line_rows.append(retainer_line(org_id, client_id, invoice_id, total))
             if paid_minor:
                 payment_rows.append(
                     {

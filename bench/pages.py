@@ -168,12 +168,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--seconds", type=float, default=3.0, help="length of one measurement")
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 2, 4])
-    parser.add_argument("--invoices", type=int, default=200)
-    parser.add_argument("--requests", type=int, default=200)
-    parser.add_argument("--milestones", type=int, default=200)
-    parser.add_argument("--updates", type=int, default=200)
-    parser.add_argument("--bare-rows", type=int, default=200, help="rows of the baseline's table")
-    parser.add_argument("--bare-cards", type=int, help="cards of the baseline's page (default: as Portico's shows)")
+    portal_data.add_size_arguments(parser)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="portico-bench-pages-") as folder:
         asyncio.run(main_async(args, Path(folder)))

@@ -7,6 +7,7 @@ tests/support/browser.py does), and the benchmark sends that session's cookie as
 
 from __future__ import annotations
 
+import argparse
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -49,6 +50,16 @@ class PortalSite:
     @property
     def cookie_path(self) -> str:
         return f"/portal/{SLUG}"
+
+
+def add_size_arguments(parser: argparse.ArgumentParser) -> None:
+    """The sizes of the portal pages measured and of their bare baselines, shared by bench.pages and bench.tabs."""
+    parser.add_argument("--invoices", type=int, default=200)
+    parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--milestones", type=int, default=200)
+    parser.add_argument("--updates", type=int, default=200)
+    parser.add_argument("--bare-rows", type=int, default=200, help="rows of the baseline's table")
+    parser.add_argument("--bare-cards", type=int, help="cards of the baseline's page (default: as Portico's shows)")
 
 
 def _now() -> datetime:

@@ -182,12 +182,7 @@ def main() -> None:
     parser.add_argument("--tabs", type=int, default=200)
     parser.add_argument("--hold", type=float, default=60.0, help="seconds the tabs stay open")
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--invoices", type=int, default=200)
-    parser.add_argument("--requests", type=int, default=200)
-    parser.add_argument("--milestones", type=int, default=200)
-    parser.add_argument("--updates", type=int, default=200)
-    parser.add_argument("--bare-rows", type=int, default=200)
-    parser.add_argument("--bare-cards", type=int, help="cards of the baseline's page (default: as Portico's shows)")
+    portal_data.add_size_arguments(parser)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="portico-bench-tabs-") as folder:
         asyncio.run(main_async(args, Path(folder)))

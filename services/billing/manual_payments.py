@@ -6,7 +6,9 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from models.invoices import InvoiceStatus, Payment
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models.invoices import Invoice, InvoiceStatus, Payment
 from services.billing import receivable_totals
 from services.billing.invoice_views import OPEN_STATUSES, STATUS_LABELS, InvoiceDetail, build_detail
 from services.billing.invoices import load_invoice
@@ -31,6 +33,18 @@ class PaymentInput:
     paid_on: date | None = None
     method: str = "bank_transfer"
     reference: str = ""
+
+
+async def apply_payment(session: AsyncSession, invoice: Invoice, payment: Payment) -> None:
+    """Add a new payment (manual or by card) to its invoice in the caller's transaction: the amount paid, the status
+    it leads to, when it was paid in full, and the receivables rollups."""
+    session.add(payment)
+    before = receivable_totals.standing(invoice)
+    invoice.amount_paid_minor += payment.amount_minor
+    invoice.status = status_after_payment(invoice.total_minor, invoice.amount_paid_minor)
+    if invoice.status == InvoiceStatus.paid and invoice.paid_at is None:
+        invoice.paid_at = clock.now()
+    await receivable_totals.changed_in(session, before, invoice, [payment])
 
 
 async def record_payment(actor: Actor, invoice_id: uuid.UUID | str, data: PaymentInput) -> InvoiceDetail:
@@ -66,13 +80,7 @@ async def record_payment(actor: Actor, invoice_id: uuid.UUID | str, data: Paymen
             reference=optional_text(data.reference, "reference", "Reference", 200),
             recorded_by_user_id=staff.user_id,
         )
-        session.add(payment)
-        before = receivable_totals.standing(invoice)
-        invoice.amount_paid_minor += amount
-        invoice.status = status_after_payment(invoice.total_minor, invoice.amount_paid_minor)
-        if invoice.status == InvoiceStatus.paid:
-            invoice.paid_at = clock.now()
-        await receivable_totals.changed_in(session, before, invoice, [payment])
+        await apply_payment(session, invoice, payment)
         await session.flush()
         audit.record(
             session,

@@ -30,9 +30,9 @@ from models.organizations import Organization
 from models.payments import UNSETTLED, CheckoutAttempt, CheckoutStatus, StripeEvent
 from services.adapters import stripe_gateway
 from services.adapters.stripe_gateway import CheckoutSession
-from services.billing import invoices, receivable_totals
+from services.billing import invoices
 from services.billing.invoice_views import OPEN_STATUSES, public_token_hash, public_url
-from services.billing.manual_payments import status_after_payment
+from services.billing.manual_payments import apply_payment
 from services.card_payments import payment_mail
 from services.core import audit, clock, config, events, money
 from services.core.actors import Actor, PortalActor, SystemActor
@@ -466,13 +466,7 @@ async def _settle_paid(session: AsyncSession, attempt: CheckoutAttempt, found: C
         stripe_checkout_session_id=found.id,
         stripe_payment_intent_id=found.payment_intent_id or None,
     )
-    session.add(payment)
-    before = receivable_totals.standing(invoice)
-    invoice.amount_paid_minor += amount
-    invoice.status = status_after_payment(invoice.total_minor, invoice.amount_paid_minor)
-    if invoice.status == InvoiceStatus.paid and invoice.paid_at is None:
-        invoice.paid_at = clock.now()
-    await receivable_totals.changed_in(session, before, invoice, [payment])
+    await apply_payment(session, invoice, payment)
     attempt.status, attempt.settled_at, attempt.error = CheckoutStatus.paid, clock.now(), ""
     await session.flush()
     overpaid = max(invoice.amount_paid_minor - invoice.total_minor, 0)
