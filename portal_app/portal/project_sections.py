@@ -12,7 +12,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
 from nicegui import ui
 from nicegui.events import ClickEventArguments, ValueChangeEventArguments
@@ -142,14 +142,15 @@ class BoardSection:
 # --- comments and reply boxes -------------------------------------------------------------------------------------
 
 
+def byline(name: str, at: datetime) -> str:
+    return f"{name or 'The team'} · {day(at.date())}"
+
+
 def comment_row(comment: CommentView) -> None:
-    with ui.row().classes("w-full gap-2 no-wrap items-start").mark(f"comment-{comment.id}"):
-        ui.icon("person" if comment.by_contact else "support_agent", size="sm").classes("text-gray-400 mt-1")
-        with ui.column().classes("gap-0 flex-1 min-w-0"):
-            with ui.row().classes("gap-2 items-baseline"):
-                ui.label(comment.author_name or "The team").classes("text-sm font-medium")
-                ui.label(day(comment.created_at.date())).classes("text-xs text-gray-500")
-            ui.label(comment.body).classes("whitespace-pre-line break-words text-sm")
+    # Three elements a reply: a feed page holds many, and every open tab keeps each one in the server's memory.
+    with ui.column().classes("w-full gap-0 min-w-0").mark(f"comment-{comment.id}"):
+        ui.label(byline(comment.author_name, comment.created_at)).classes("text-xs text-gray-600 font-medium")
+        ui.label(comment.body).classes("whitespace-pre-line break-words text-sm")
 
 
 def reply_box(drafts: dict[str, str], key: str, send: Send, after: Changed) -> None:
@@ -210,9 +211,7 @@ def request_view(detail: RequestDetail, replies: Replies) -> None:
         ui.label(card.description).classes("whitespace-pre-line break-words")
     for update in detail.updates:
         with ui.card().classes("w-full gap-1 bg-blue-50").props("flat"):
-            ui.label(f"{update.author_name or 'The team'} · {day(update.created_at.date())}").classes(
-                "text-xs text-gray-600"
-            )
+            ui.label(byline(update.author_name, update.created_at)).classes("text-xs text-gray-600")
             ui.label(update.body).classes("whitespace-pre-line break-words text-sm")
     ui.separator()
     ui.label("Discussion").classes("font-medium")
@@ -293,9 +292,7 @@ class RequestDialog:
 
 def update_card(update: UpdateView, replies: Replies) -> None:
     with ui.card().classes("w-full gap-2").props("flat bordered").mark(f"update-{update.id}"):
-        with ui.row().classes("gap-2 items-baseline"):
-            ui.label(update.author_name or "The team").classes("font-medium")
-            ui.label(day(update.created_at.date())).classes("text-xs text-gray-500")
+        ui.label(byline(update.author_name, update.created_at)).classes("text-sm font-medium")
         ui.label(update.body).classes("whitespace-pre-line break-words")
         if update.comments:
             with ui.column().classes("w-full gap-2 pl-3 border-l-2 border-gray-200"):
