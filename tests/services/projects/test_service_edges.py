@@ -9,9 +9,9 @@ import pytest
 
 from models import RequestStatus
 from services.core.errors import Invalid, NotFound
-from services.projects import discussion, milestones, projects, work_requests
+from services.projects import discussion, milestones, project_views, projects, work_requests
 from tests.support.clock import T0
-from tests.support.factories import Team
+from tests.support.factories import Team, add_member
 
 TODAY = T0.date()
 
@@ -173,3 +173,14 @@ async def test_the_overview_counts_every_milestone_and_lists_the_first_ones(team
     assert [m.title for m in overview.milestones] == ["M4", "M3"]  # by due date
     assert (overview.progress.done, overview.progress.total, overview.progress.percent) == (1, 5, 20)
     assert overview.next_deadline == today + timedelta(days=7)  # M3: the earliest not done, shown or not
+
+
+async def test_a_contact_sees_the_leads_name_and_nothing_else_of_staff(team: Team) -> None:
+    lead = await add_member(team.staff.org_id, "ada@acme.test", name="Ada Lead")
+    await projects.update_project(
+        team.staff, team.project_id, projects.ProjectInput("Acme Website", lead_user_id=lead.user_id)
+    )
+    overview = await milestones.project_overview(team.jane, team.project_id)
+    assert overview.lead_name == overview.project.lead_name == "Ada Lead"
+    data = await project_views.project_data(team.jane, team.project_id)
+    assert "ada@acme.test" not in repr(data)  # the name only: no address, no other staff column
