@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TypeVar
 
-from portal_app.settings import Settings
+from portal_app.settings import Settings, listening_url
 
 T = TypeVar("T")
 
@@ -117,6 +117,9 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     # PDFs render in a process pool; spawned workers do not inherit the scheduler's and the server's threads.
     run.process_pool_start_method = "spawn"
     create_app(settings)
+    print(f"Listening on {listening_url(settings.host, settings.port)}  (links use {settings.base_url})", flush=True)
+    if notice := settings.base_url_mismatch():
+        logging.getLogger("portico").warning(notice)
     ui.run(
         host=settings.host,
         port=settings.port,

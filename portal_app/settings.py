@@ -8,8 +8,17 @@ from functools import cached_property
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+_ANY_ADDRESS = {"0.0.0.0": "127.0.0.1", "::": "[::1]", "": "127.0.0.1"}  # noqa: S104 (naming it, not binding)
+
+
+def listening_url(host: str, port: int) -> str:
+    """The http address of `serve` on `host`:`port`; listening on every interface, the loopback one."""
+    shown = _ANY_ADDRESS.get(host, f"[{host}]" if ":" in host else host)
+    return f"http://{shown}:{port}"
 
 
 class Settings(BaseSettings):
@@ -17,7 +26,7 @@ class Settings(BaseSettings):
 
     var_dir: Path = Path("var")
     database_url: str = ""
-    base_url: str = "http://127.0.0.1:8080"
+    base_url: str = ""  # empty: where `serve` listens (see `_base_url_defaults_to_where_it_listens`)
     secret_key: str = ""
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=1, le=65535)
@@ -38,10 +47,29 @@ class Settings(BaseSettings):
     @field_validator("base_url")
     @classmethod
     def _base_url_is_absolute(cls, value: str) -> str:
+        if not value:
+            return value
         parts = urlsplit(value)
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise ValueError("PORTAL_BASE_URL must be an absolute http(s) URL")
         return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _base_url_defaults_to_where_it_listens(self) -> Settings:
+        """Links in mail and pages then work on any PORTAL_PORT without setting the base URL too."""
+        if not self.base_url:
+            self.base_url = listening_url(self.host, self.port)
+        return self
+
+    def base_url_mismatch(self) -> str:
+        """A one-line notice when links point elsewhere than where `serve` listens (expected behind a proxy)."""
+        base, listening = urlsplit(self.base_url), urlsplit(listening_url(self.host, self.port))
+        if (base.hostname, base.port or _DEFAULT_PORTS[base.scheme]) == (listening.hostname, listening.port):
+            return ""
+        return (
+            f"Links point at PORTAL_BASE_URL {self.base_url}, not at {listening.geturl()} where Portico listens: "
+            "right behind a proxy that forwards there, otherwise links will not reach this server."
+        )
 
     @field_validator("timezone")
     @classmethod

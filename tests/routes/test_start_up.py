@@ -11,6 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from portal_app.settings import Settings
 from tests.support.live import ROOT
 
 LAZY = ("portal_app.routes.api", "stripe", "reportlab", "services.billing.invoice_pdf")
@@ -40,3 +41,20 @@ def test_serve_builds_the_app_without_importing_what_only_some_requests_need(tmp
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == []
+
+
+def test_links_default_to_where_serve_listens_on_any_port() -> None:
+    assert Settings(port=8191, _env_file=None).base_url == "http://127.0.0.1:8191"
+    assert Settings(host="0.0.0.0", port=9000, _env_file=None).base_url == "http://127.0.0.1:9000"  # noqa: S104
+    assert Settings(host="::1", port=9000, _env_file=None).base_url == "http://[::1]:9000"
+    assert Settings(port=8191, _env_file=None).base_url_mismatch() == ""
+
+
+def test_a_base_url_elsewhere_is_kept_and_reported_once_at_start() -> None:
+    behind_proxy = Settings(base_url="https://portal.example.com/", port=8191, _env_file=None)
+    assert behind_proxy.base_url == "https://portal.example.com"
+    assert "https://portal.example.com" in behind_proxy.base_url_mismatch()
+    assert "http://127.0.0.1:8191" in behind_proxy.base_url_mismatch()
+    stale = Settings(base_url="http://127.0.0.1:8080", port=8191, _env_file=None)
+    assert stale.base_url_mismatch()  # the old default port: links would be refused
+    assert Settings(base_url="http://127.0.0.1:8191", port=8191, _env_file=None).base_url_mismatch() == ""

@@ -45,10 +45,12 @@ def start_server(database_url: str, var_dir: Path, extra_env: dict[str, str] | N
         "PORTAL_VAR_DIR": str(var_dir),
         "PORTAL_PORT": str(port),
         "PORTAL_HOST": "127.0.0.1",
-        "PORTAL_BASE_URL": url,
+        # No PORTAL_BASE_URL: links in mail and pages default to where `serve` listens, on whatever port it is.
         "PORTAL_SECRET_KEY": "browser-test-secret",
         **(extra_env or {}),
     }
+    if "PORTAL_BASE_URL" not in (extra_env or {}):
+        env.pop("PORTAL_BASE_URL", None)
     env.pop("PYTEST_CURRENT_TEST", None)  # NiceGUI would think it runs inside pytest's screen fixture
     var_dir.mkdir(parents=True, exist_ok=True)
     log_path = var_dir / "server.log"
