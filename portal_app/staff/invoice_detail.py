@@ -12,11 +12,12 @@ from components.forms import FieldErrors, dialog_actions, form_date
 from components.invoice_totals import invoice_totals
 from components.status_badge import status_badge
 from components.table_columns import column
+from models.invoices import InvoiceStatus
 from portal_app.live import follow, staff_hears
 from portal_app.responses import pdf_path
 from portal_app.staff.layout import StaffPage, frame, not_found, staff_page
 from services.billing import invoice_views, invoices, manual_payments, presentation
-from services.billing.invoice_views import InvoiceDetail
+from services.billing.invoice_views import PORTAL_STATUSES, InvoiceDetail
 from services.billing.presentation import line_amount_minor, totals_rows
 from services.card_payments import checkout_views
 from services.card_payments.checkout_views import AttemptRow
@@ -299,10 +300,15 @@ async def invoice_page(context: StaffPage, invoice_id: str) -> RedirectResponse 
                 attempt_list(attempts)
         with ui.card().classes("w-full").props("flat bordered"):
             ui.label("Public link").classes("text-lg font-semibold")
-            ui.label("Anyone with this link can view, download and pay the invoice; each view is recorded.").classes(
-                "text-sm text-gray-600"
-            )
-            copy_link("Public link", shown.public_url)
+            if shown.status in PORTAL_STATUSES:
+                ui.label(
+                    "Anyone with this link can view, download and pay the invoice; each view is recorded."
+                ).classes("text-sm text-gray-600")
+                copy_link("Public link", shown.public_url)
+            else:  # the link answers "not found" for a draft or a void invoice: offering it would mislead
+                draft = shown.status == InvoiceStatus.draft
+                note = "No public link yet: it works once the invoice is sent." if draft else "A void invoice has none."
+                ui.label(note).classes("text-sm text-gray-600").mark("no-public-link")
             ui.link("Download PDF", pdf_path(shown.id), new_tab=True).classes("text-sm").mark("invoice-pdf")
 
     with frame(context, f"Invoice {detail.number}"):

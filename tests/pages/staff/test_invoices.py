@@ -388,3 +388,21 @@ async def test_the_invoice_filter_reaches_a_client_beyond_the_first_page(user: U
     user.find(kind=ui.select).trigger("inputValue", "client 53")
     await eventually(lambda: "Client 53" in choices(picker).values())
     assert next(iter(choices(picker))) == "" and picker.value == str(last.id)
+
+
+async def test_only_an_invoice_the_link_can_show_offers_its_public_link(user: User) -> None:
+    world = await make_world("acme")
+    pending = await draft(world.actor, world.client.id, "100.00")
+    await signed_in(user, world.owner_email)
+    await user.open(f"/invoices/{pending.id}")
+    await user.should_see("No public link yet: it works once the invoice is sent.")
+    assert user.client is not None
+    shown_links = [
+        e for e in user.client.elements.values() if isinstance(e, ui.input) and e.value == pending.public_url
+    ]
+    assert shown_links == []
+    await mark_sent(pending.id)
+    await user.open(f"/invoices/{pending.id}")
+    await user.should_see("Anyone with this link can view, download and pay the invoice; each view is recorded.")
+    await user.should_not_see(marker="no-public-link")
+    assert [e for e in user.client.elements.values() if isinstance(e, ui.input) and e.value == pending.public_url]
