@@ -41,7 +41,7 @@ class ContactInput:
     name: str
     title: str = ""
     portal_enabled: bool = False
-    billing: bool = False
+    billing: bool | None = None  # None: the client's first contact is its billing contact, later ones are not
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +92,9 @@ async def create_contact(actor: Actor, client_id: uuid.UUID | str, data: Contact
         client = await load_client(session, actor, client_id)
         if await _email_taken(session, staff.org_id, email):
             raise Conflict(f"A contact with the email {email} already exists.")
+        billing = data.billing
+        if billing is None:  # SPEC appendix A: the first contact is the billing contact unless told otherwise
+            billing = await session.scalar(select(Contact.id).where(Contact.client_id == client.id).limit(1)) is None
         contact = Contact(
             org_id=staff.org_id,
             client_id=client.id,
@@ -99,7 +102,7 @@ async def create_contact(actor: Actor, client_id: uuid.UUID | str, data: Contact
             name=name,
             title=title,
             portal_enabled=data.portal_enabled,
-            billing=data.billing,
+            billing=billing,
         )
         session.add(contact)
         try:
@@ -114,7 +117,7 @@ async def create_contact(actor: Actor, client_id: uuid.UUID | str, data: Contact
             target_id=contact.id,
             target_label=email,
             detail={"client": client.name, "portal_enabled": data.portal_enabled}
-            | ({"billing": True} if data.billing else {}),
+            | ({"billing": True} if billing else {}),
         )
         return _view(contact)
 

@@ -51,7 +51,10 @@ async def make_world(slug: str) -> OrgWorld:
         actor, clients.ClientInput(name=f"{slug.title()} Client", email=f"billing@client-{slug}.test")
     )
     contact = await contacts.create_contact(
-        actor, client.id, contacts.ContactInput(email=f"jane@client-{slug}.test", name="Jane Doe", portal_enabled=True)
+        actor,
+        client.id,
+        # not the billing contact: invoices go to the client's email unless a test makes one
+        contacts.ContactInput(email=f"jane@client-{slug}.test", name="Jane Doe", portal_enabled=True, billing=False),
     )
     project = await projects.create_project(actor, client.id, projects.ProjectInput(name=f"{slug.title()} Website"))
     return OrgWorld(actor, client, contact, project, slug, actor.email)

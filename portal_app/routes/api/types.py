@@ -122,6 +122,7 @@ class ContactCreate(Body):
     name: Name
     title: Title = ""
     portal_enabled: StrictBool = False
+    billing: StrictBool | None = None  # left out: the client's first contact is its billing contact
 
 
 class ContactPatch(Body):
@@ -131,8 +132,9 @@ class ContactPatch(Body):
     active: StrictBool | None = None
     name: Name | None = None
     title: Title | None = None
+    billing: StrictBool | None = None
 
-    _present = field_validator("portal_enabled", "active", "name", "title")(_not_null)
+    _present = field_validator("portal_enabled", "active", "name", "title", "billing")(_not_null)
 
 
 class ProjectCreate(Body):
@@ -248,6 +250,7 @@ class ContactOut(BaseModel):
     title: str
     portal_enabled: bool
     active: bool
+    billing: bool
     last_sign_in_at: datetime | None
     created_at: datetime
 

@@ -98,10 +98,12 @@ async def test_create_contact_answers_201_with_the_contact(api, world):
         "title",
         "portal_enabled",
         "active",
+        "billing",
         "last_sign_in_at",
         "created_at",
     }
     assert body["client_id"] == str(world.client.id)
+    assert body["billing"] is False  # the world's client has its first contact already
     assert (body["email"], body["name"], body["title"]) == ("bob@client-acme.test", "Bob Smith", "CTO")
     assert (body["portal_enabled"], body["active"], body["last_sign_in_at"]) == (True, True, None)
 
@@ -257,3 +259,14 @@ async def test_list_projects_filters_by_client_and_pages(api, world):
     assert [len(p["items"]) for p in pages] == [2, 1]
     assert {p["total"] for p in pages} == {3}
     assert {p["id"] for page in pages for p in page["items"]} == {p["id"] for p in everything["items"]}
+
+
+async def test_contacts_carry_billing_the_first_one_by_default(api, world):
+    client = (await api.post("/api/v1/clients", json={"name": "Initech"})).json()
+    first = await api.post(f"/api/v1/clients/{client['id']}/contacts", json={"email": "p@initech.test", "name": "P"})
+    second = await api.post(f"/api/v1/clients/{client['id']}/contacts", json={"email": "b@initech.test", "name": "B"})
+    assert (first.status_code, first.json()["billing"], second.json()["billing"]) == (201, True, False)
+    patched = await api.patch(f"/api/v1/contacts/{second.json()['id']}", json={"billing": True})
+    assert patched.status_code == 200 and patched.json()["billing"] is True
+    assert (await api.patch(f"/api/v1/contacts/{second.json()['id']}", json={"billing": "yes"})).status_code == 422
+    assert (await api.patch(f"/api/v1/contacts/{second.json()['id']}", json={"billing": None})).status_code == 422

@@ -398,3 +398,19 @@ async def test_audit_filters_by_action_actor_and_dates(database, at):
 
     page = await audit.list_events(actor, AuditFilter(), limit=3, offset=3)
     assert ([e.action for e in page.items], page.total) == (["org.created"], 4)
+
+
+async def test_a_clients_first_contact_is_its_billing_contact_unless_told_otherwise(database):
+    actor = await make_org("acme")
+    client = await clients.create_client(actor, ClientInput(name="Initech"))
+    first = await contacts.create_contact(actor, client.id, ContactInput(email="peter@initech.test", name="Peter"))
+    second = await contacts.create_contact(actor, client.id, ContactInput(email="bill@initech.test", name="Bill"))
+    told = await contacts.create_contact(
+        actor, client.id, ContactInput(email="milton@initech.test", name="Milton", billing=True)
+    )
+    assert (first.billing, second.billing, told.billing) == (True, False, True)
+    other = await clients.create_client(actor, ClientInput(name="Initrode"))
+    declined = await contacts.create_contact(
+        actor, other.id, ContactInput(email="joanna@initrode.test", name="Joanna", billing=False)
+    )
+    assert declined.billing is False
