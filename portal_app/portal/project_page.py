@@ -20,7 +20,6 @@ from nicegui import ui
 from nicegui.events import ClickEventArguments, ValueChangeEventArguments
 
 from components.forms import FieldErrors, dialog_actions, pressed
-from models.collaboration import RequestStatus
 from portal_app.live import Coalesced, follow, portal_hears
 from portal_app.portal.layout import PortalPage, empty_state, frame, portal_page
 from portal_app.portal.project_sections import (
@@ -35,7 +34,6 @@ from services.core.events import ProjectActivity
 from services.projects import notifications, project_views, work_requests
 from services.projects.milestones import MAX_MILESTONES
 from services.projects.project_views import Shown
-from services.projects.work_requests import BOARD_PAGE
 
 
 @portal_page("/portal/{slug}/projects/{project_id}")
@@ -74,9 +72,7 @@ async def portal_project(page: PortalPage, request: Request, project_id: str) ->
 
     async def more_cards(column: str) -> None:
         nonlocal shown
-        status = RequestStatus(column)
-        columns = {**shown.columns, status: shown.columns.get(status, BOARD_PAGE) + BOARD_PAGE}
-        shown = replace(shown, columns=columns)
+        shown = replace(shown, columns=work_requests.one_more_page(shown.columns, column))
         await redraw()
 
     redraw = Coalesced(reload)

@@ -14,7 +14,7 @@ from portal_app.staff.request_detail import RequestPanel
 from services.core.actors import StaffActor
 from services.core.errors import ServiceError
 from services.projects import work_requests
-from services.projects.work_requests import BOARD_PAGE, STATUS_LABELS, Board, ColumnLimits
+from services.projects.work_requests import STATUS_LABELS, Board, ColumnLimits
 
 
 def board_columns(board: Board, *, across_projects: bool = False) -> list[BoardColumn]:
@@ -65,8 +65,7 @@ class BoardSection:
         self.draw.refresh()
 
     async def more(self, column: str) -> None:
-        status = RequestStatus(column)
-        self.limits[status] = self.limits.get(status, BOARD_PAGE) + BOARD_PAGE
+        self.limits = work_requests.one_more_page(self.limits, column)
         await self.reload()
 
     async def move(self, card_id: str, column: str, position: int | None) -> None:

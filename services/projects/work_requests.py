@@ -107,6 +107,12 @@ class Board:
 ColumnLimits = Mapping[RequestStatus, int]  # cards to show per column; a column not named shows BOARD_PAGE
 
 
+def one_more_page(limits: ColumnLimits, column: str) -> dict[RequestStatus, int]:
+    """`limits` with the column named `column` (a status value) showing BOARD_PAGE more cards: "Show more"."""
+    status = parse_status(column)
+    return {**limits, status: limits.get(status, BOARD_PAGE) + BOARD_PAGE}
+
+
 def column_limits(wanted: ColumnLimits | None = None) -> dict[RequestStatus, int]:
     """Every column's limit, each clamped to 1..MAX_BOARD_COLUMN."""
     wanted = wanted or {}
