@@ -37,6 +37,9 @@ class Organization(IdMixin, Timestamped, Base):
     # Days relative to the due date at which reminders go out: before (negative), on (0) and after.
     reminder_schedule: Mapped[list[int]] = mapped_column(JSON, default=lambda: [-3, 0, 7, 14, 30])
     payment_instructions: Mapped[str] = mapped_column(String(2000), default="")
+    # How money and dates read for this organization's staff, clients, PDFs and mails (services.core.formatting).
+    locale: Mapped[str] = mapped_column(String(16), default="en_US", server_default="en_US")
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC", server_default="UTC")
 
 
 class Membership(IdMixin, Timestamped, StaffOnly, Base):

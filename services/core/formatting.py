@@ -1,24 +1,174 @@
-"""How amounts, numbers and dates read: one way for staff pages, the portal, the public page, the PDF and mails."""
+"""How amounts, numbers and dates read, per the organization's locale and time zone (Babel, CLDR data).
+
+One `Formats` per organization: staff pages, the portal, the public page, the PDF and the mails all write money
+and dates through it, so "$9,145.00" on the page is "$9,145.00" in the mail, and a German agency's clients read
+"9.145,00 €" and "29.11.2026" everywhere. The module-level functions are the default locale's, for text that
+has no organization (logs, the CLI).
+"""
 
 from __future__ import annotations
 
-from datetime import date
+import copy
+import functools
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from decimal import Decimal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from babel import Locale, UnknownLocaleError, dates, numbers
 
 from services.core import money
+from services.core.errors import Invalid
+
+DEFAULT_LOCALE = "en_US"
+DEFAULT_TIMEZONE = "UTC"
+
+# The locales offered in Settings (any CLDR locale is accepted through the API and stored as given).
+OFFERED_LOCALES = (
+    "en_US en_GB en_AU en_CA en_IE en_IN en_NZ en_ZA de_DE de_AT de_CH fr_FR fr_BE fr_CA fr_CH es_ES es_MX "
+    "it_IT nl_NL nl_BE pt_PT pt_BR sv_SE da_DK nb_NO fi_FI pl_PL cs_CZ hu_HU ro_RO el_GR tr_TR ja_JP zh_CN ko_KR"
+).split()
 
 
-def amount(minor: int, currency: str, *, code: bool = True) -> str:
-    """Exactly the currency's decimals: "1200.50 USD", "1200 JPY", "12.500 KWD"."""
-    text = money.format_decimal(minor, currency)
-    return f"{text} {currency}" if code else text
+def validate_locale(value: str, field: str = "locale") -> str:
+    """A locale Babel knows, written the canonical way ("de-de" → "de_DE")."""
+    text = (value or "").strip().replace("-", "_")
+    try:
+        return str(Locale.parse(text))
+    except (UnknownLocaleError, ValueError, TypeError):
+        raise Invalid(f"“{value}” is not a locale Portico knows (for example en_US, en_GB or de_DE).", field) from None
+
+
+def validate_timezone(value: str, field: str = "timezone") -> str:
+    text = (value or "").strip()
+    if text not in _timezones():
+        raise Invalid(f"“{value}” is not a time zone (for example Europe/Berlin or America/New_York).", field)
+    return text
+
+
+@functools.cache
+def _timezones() -> frozenset[str]:
+    return frozenset(available_timezones()) | {"UTC"}
+
+
+def locale_name(code: str) -> str:
+    """How a locale calls itself, for the Settings picker: "Deutsch (Deutschland)"."""
+    return Locale.parse(code).get_display_name() or code
+
+
+@functools.cache
+def _locale(code: str) -> Locale:
+    return Locale.parse(code)
+
+
+@functools.cache
+def _currency_pattern(code: str, places: int) -> numbers.NumberPattern:
+    """The locale's currency pattern with exactly `places` decimals: ISO 4217's minor unit, which for a few
+    currencies (HUF, COP, IQD…) differs from the digits CLDR suggests for cash."""
+    pattern = copy.copy(_locale(code).currency_formats["standard"])
+    pattern.frac_prec = (places, places)
+    return pattern
+
+
+@functools.cache
+def _input_pattern(code: str) -> str:
+    """The locale's numeric date with two-digit day and month and a four-digit year: "MM/dd/yyyy", "dd.MM.yyyy"."""
+    locale = _locale(code)
+    skeleton = dates.match_skeleton("yMd", locale.datetime_skeletons) or "yMd"
+    pattern = str(locale.datetime_skeletons[skeleton].pattern if skeleton in locale.datetime_skeletons else "y-MM-dd")
+    pattern = re.sub(r"y+", "yyyy", pattern)
+    pattern = re.sub(r"M+", "MM", pattern)
+    return re.sub(r"d+", "dd", pattern)
+
+
+@dataclass(frozen=True, slots=True)
+class Formats:
+    """Money, numbers, days and moments as one organization writes them."""
+
+    locale: str = DEFAULT_LOCALE
+    timezone: str = DEFAULT_TIMEZONE
+
+    def money(self, minor: int, currency: str) -> str:
+        """ "$9,145.00", "9.145,00 €", "¥1,200", "-$5,000.00": the currency's symbol, separators, its decimals."""
+        places = money.exponent(currency)
+        pattern = _currency_pattern(self.locale, places)
+        return pattern.apply(money.from_minor(minor, currency), _locale(self.locale), currency=currency, currency_digits=False)
+
+    def number(self, value: Decimal) -> str:
+        """A quantity or a rate without trailing zeros: 2.5000 → "2.5" ("2,5" in German), 1234 → "1,234"."""
+        return numbers.format_decimal(value.normalize(), locale=self.locale, decimal_quantization=False)
+
+    def percent(self, value: Decimal) -> str:
+        """A rate given in percent ("20" → "20%", "7.5" → "7.5%"): the locale's number beside the sign."""
+        return f"{self.number(value)}%"
+
+    def day(self, value: date) -> str:
+        """One date format per locale: "Nov 29, 2026", "29 Nov 2026", "29.11.2026"."""
+        return dates.format_skeleton("yMMMd", value, locale=self.locale)
+
+    def month(self, value: date) -> str:
+        """A month as a chart axis or a period reads it: "Nov 2026"."""
+        return dates.format_skeleton("yMMM", value, locale=self.locale)
+
+    def moment(self, value: datetime) -> str:
+        """A point in time in the organization's time zone: "Nov 29, 2026, 8:05 PM", "29.11.2026, 20:05"."""
+        local = (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(self.zone)
+        return f"{self.day(local.date())}, {dates.format_time(local, 'short', locale=self.locale)}"
+
+    @property
+    def zone(self) -> ZoneInfo:
+        try:
+            return ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            return ZoneInfo("UTC")
+
+    @property
+    def date_input(self) -> str:
+        """How a typed date is written in this locale, as Babel spells it: "MM/dd/yyyy", "dd.MM.yyyy"."""
+        return _input_pattern(self.locale)
+
+    @property
+    def date_mask(self) -> str:
+        """The same pattern as a Quasar date mask ("MM/DD/YYYY") for date inputs and pickers."""
+        return self.date_input.replace("dd", "DD").replace("yyyy", "YYYY")
+
+    def input_day(self, value: date | None) -> str:
+        """A date as a date input shows it."""
+        return dates.format_date(value, self.date_input, locale=self.locale) if value else ""
+
+    def read_day(self, text: str | None, field: str = "date", label: str = "Date") -> date | None:
+        """A typed date in this locale's pattern (or ISO 8601); None when empty; bad input says what is expected."""
+        value = (text or "").strip()
+        if not value:
+            return None
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            pass
+        parts = re.findall(r"\d+", value)
+        order = [p[0] for p in re.findall(r"(d+|M+|y+)", self.date_input)]
+        if len(parts) == 3 and len(order) == 3 and re.fullmatch(r"\d+\D\d+\D\d+", value):
+            found = dict(zip(order, (int(p) for p in parts), strict=True))
+            try:
+                if found["y"] >= 1000:
+                    return date(found["y"], found["M"], found["d"])
+            except ValueError:
+                pass
+        example = self.input_day(date(2026, 12, 31))
+        raise Invalid(f"{label} must be a date like {example}.", field)
+
+
+DEFAULT = Formats()
+
+
+def amount(minor: int, currency: str) -> str:
+    return DEFAULT.money(minor, currency)
 
 
 def number(value: Decimal) -> str:
-    """A quantity or a rate without trailing zeros or exponent: 2.5000 → "2.5", 20.000 → "20"."""
-    text = format(value, "f")
-    return text.rstrip("0").rstrip(".") if "." in text else text
+    return DEFAULT.number(value)
 
 
 def day(value: date) -> str:
-    return f"{value.day:02d} {value:%b %Y}"
+    return DEFAULT.day(value)

@@ -16,7 +16,7 @@ from models.clients import Client, Contact
 from models.organizations import Membership, Organization, Role
 from models.projects import Project, ProjectStatus
 from models.staff import StaffUser
-from services.core import audit, events, money
+from services.core import audit, events, formatting, money
 from services.core.actors import Actor, StaffActor, SystemActor, require_admin, require_staff
 from services.core.common import ADDRESS_LINES, normalize_email, optional_text, required_text
 from services.core.db import Database, get_database, unit_of_work
@@ -42,6 +42,13 @@ class OrganizationView:
     welcome_message: str
     support_email: str
     has_logo: bool = False
+    locale: str = formatting.DEFAULT_LOCALE
+    timezone: str = formatting.DEFAULT_TIMEZONE
+
+    @property
+    def formats(self) -> formatting.Formats:
+        """How this organization writes money and dates."""
+        return formatting.Formats(self.locale, self.timezone)
 
 
 def _view(org: Organization) -> OrganizationView:
@@ -54,6 +61,8 @@ def _view(org: Organization) -> OrganizationView:
         welcome_message=org.welcome_message,
         support_email=org.support_email,
         has_logo=org.logo_content_type != "",
+        locale=org.locale,
+        timezone=org.timezone,
     )
 
 
