@@ -25,10 +25,43 @@ DEFAULT_LOCALE = "en_US"
 DEFAULT_TIMEZONE = "UTC"
 
 # The locales offered in Settings (any CLDR locale is accepted through the API and stored as given).
-OFFERED_LOCALES = (
-    "en_US en_GB en_AU en_CA en_IE en_IN en_NZ en_ZA de_DE de_AT de_CH fr_FR fr_BE fr_CA fr_CH es_ES es_MX "
-    "it_IT nl_NL nl_BE pt_PT pt_BR sv_SE da_DK nb_NO fi_FI pl_PL cs_CZ hu_HU ro_RO el_GR tr_TR ja_JP zh_CN ko_KR"
-).split()
+OFFERED_LOCALES = [
+    "en_US",
+    "en_GB",
+    "en_AU",
+    "en_CA",
+    "en_IE",
+    "en_IN",
+    "en_NZ",
+    "en_ZA",
+    "de_DE",
+    "de_AT",
+    "de_CH",
+    "fr_FR",
+    "fr_BE",
+    "fr_CA",
+    "fr_CH",
+    "es_ES",
+    "es_MX",
+    "it_IT",
+    "nl_NL",
+    "nl_BE",
+    "pt_PT",
+    "pt_BR",
+    "sv_SE",
+    "da_DK",
+    "nb_NO",
+    "fi_FI",
+    "pl_PL",
+    "cs_CZ",
+    "hu_HU",
+    "ro_RO",
+    "el_GR",
+    "tr_TR",
+    "ja_JP",
+    "zh_CN",
+    "ko_KR",
+]
 
 
 def validate_locale(value: str, field: str = "locale") -> str:
@@ -93,7 +126,9 @@ class Formats:
         """ "$9,145.00", "9.145,00 €", "¥1,200", "-$5,000.00": the currency's symbol, separators, its decimals."""
         places = money.exponent(currency)
         pattern = _currency_pattern(self.locale, places)
-        return pattern.apply(money.from_minor(minor, currency), _locale(self.locale), currency=currency, currency_digits=False)
+        return pattern.apply(
+            money.from_minor(minor, currency), _locale(self.locale), currency=currency, currency_digits=False
+        )
 
     def number(self, value: Decimal) -> str:
         """A quantity or a rate without trailing zeros: 2.5000 → "2.5" ("2,5" in German), 1234 → "1,234"."""
