@@ -42,6 +42,13 @@ class PagedTable:
             f'<q-td :props="props"><a class="text-primary font-medium hover:underline" :href="{href}">{{{{ props.value }}}}</a></q-td>',
         )
 
+    def tooltip_column(self, name: str, tooltip_field: str) -> None:
+        """Column `name` with a tooltip showing the row's `tooltip_field` (the raw code behind a sentence)."""
+        self.table.add_slot(
+            f"body-cell-{name}",
+            f'<q-td :props="props">{{{{ props.value }}}}<q-tooltip>{{{{ props.row.{tooltip_field} }}}}</q-tooltip></q-td>',
+        )
+
     async def _on_request(self, event: events.GenericEventArguments) -> None:
         pagination = event.args["pagination"]
         await self.load(page=pagination.get("page", 1), rows_per_page=pagination.get("rowsPerPage", 25))

@@ -12,6 +12,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.audit import AuditEvent
+from models.clients import Contact
+from models.staff import StaffUser
 from services.core import audit_actions, bulk, clock
 from services.core.actors import Actor, PortalActor, StaffActor, require_staff
 from services.core.common import Page, page_window
@@ -116,6 +118,12 @@ class AuditRow:
     target_label: str
     ip: str
     detail: dict[str, Any] = field(default_factory=dict)
+    actor_name: str = ""  # the staff user's or contact's name as it is now; empty for the system or a removed one
+
+    @property
+    def who(self) -> str:
+        """How the log names the actor: the name, else the email or label it was recorded with."""
+        return self.actor_name or self.actor_label
 
 
 async def list_events(actor: Actor, filters: AuditFilter, limit: int = 50, offset: int = 0) -> Page[AuditRow]:
@@ -141,7 +149,18 @@ async def list_events(actor: Actor, filters: AuditFilter, limit: int = 50, offse
     page_ids = matching.order_by(*order).limit(limit).offset(offset).subquery()
     async with unit_of_work(actor) as session:
         total = await session.scalar(select(func.count()).select_from(matching.limit(COUNT_CAP + 1).subquery()))
-        rows = await session.scalars(select(AuditEvent).join(page_ids, page_ids.c.id == AuditEvent.id).order_by(*order))
+        rows = await session.execute(
+            select(AuditEvent, StaffUser.name, Contact.name)
+            .join(page_ids, page_ids.c.id == AuditEvent.id)
+            .outerjoin(StaffUser, (StaffUser.id == AuditEvent.actor_id) & AuditEvent.actor_type.in_(("staff", "api")))
+            .outerjoin(
+                Contact,
+                (Contact.id == AuditEvent.actor_id)
+                & (Contact.org_id == AuditEvent.org_id)
+                & (AuditEvent.actor_type == "portal"),
+            )
+            .order_by(*order)
+        )
         items = [
             AuditRow(
                 id=row.id,
@@ -153,8 +172,9 @@ async def list_events(actor: Actor, filters: AuditFilter, limit: int = 50, offse
                 target_label=row.target_label,
                 ip=row.ip,
                 detail=dict(row.detail or {}),
+                actor_name=staff_name or contact_name or "",
             )
-            for row in rows
+            for row, staff_name, contact_name in rows
         ]
     return Page(items=items, total=total or 0, limit=limit, offset=offset)
 

@@ -1,0 +1,134 @@
+"""Audit events in words: "Ana recorded a payment of $5,000.00 on INV-0001" instead of `invoice.payment_recorded`.
+
+The log keeps stable action codes (filters and integrations rely on them); people read these sentences, with the
+code at hand in a tooltip. An action without a phrase here still reads as a sentence built from its code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from services.core import money
+from services.core.errors import Invalid
+from services.core.formatting import Formats
+
+Detail = Mapping[str, Any]
+
+# What the actor did, in the past tense; "{target}" is the event's target label (an invoice number, a title…).
+PHRASES: dict[str, str] = {
+    "api_token.created": "created the API token {target}",
+    "api_token.revoked": "revoked the API token {target}",
+    "client.created": "added the client {target}",
+    "client.updated": "updated the client {target}",
+    "comment.added": "commented on {target}",
+    "contact.activated": "reactivated the contact {target}",
+    "contact.created": "added the contact {target}",
+    "contact.deactivated": "deactivated the contact {target}",
+    "contact.updated": "updated the contact {target}",
+    "invoice.checkout_failed": "could not start a card payment for {target}",
+    "invoice.checkout_started": "started a card payment for {target}",
+    "invoice.created": "created the invoice {target}",
+    "invoice.sent": "sent the invoice {target}",
+    "invoice.updated": "edited the invoice {target}",
+    "invoice.viewed": "viewed the invoice {target}",
+    "invoice.voided": "voided the invoice {target}",
+    "invoice.reminder_sent": "sent a payment reminder for {target}",
+    "milestone.added": "added the milestone {target}",
+    "milestone.deleted": "deleted the milestone {target}",
+    "milestone.updated": "updated the milestone {target}",
+    "notifications.opted_out": "turned off notification mails",
+    "notifications.preferences": "changed their notification settings",
+    "org.created": "created the organization {target}",
+    "org.invoice_settings_updated": "changed the invoice settings",
+    "org.logo_removed": "removed the logo",
+    "org.logo_updated": "uploaded a new logo",
+    "org.updated": "changed the organization settings",
+    "portal.invitation_sent": "invited {target} to the portal",
+    "portal.link_refused": "was refused a sign-in link for {target}",
+    "portal.link_requested": "asked for a sign-in link",
+    "portal.session_revoked": "ended a portal session of {target}",
+    "portal.signed_in": "signed in to the portal",
+    "portal.signed_out": "signed out of the portal",
+    "project.created": "created the project {target}",
+    "project.updated": "updated the project {target}",
+    "request.assigned": "assigned the request {target}",
+    "request.created": "opened the request {target}",
+    "request.updated": "edited the request {target}",
+    "staff.sign_in_failed": "failed to sign in",
+    "staff.signed_in": "signed in",
+    "staff.signed_out": "signed out",
+    "update.posted": "posted an update on {target}",
+}
+
+REQUEST_COLUMNS = {"backlog": "Backlog", "in_progress": "In progress", "done": "Done"}
+
+
+def _amount(detail: Detail, formats: Formats) -> str:
+    """The detail's amount in the organization's money format; the raw text when it cannot be read back."""
+    text, code = str(detail.get("amount", "")), str(detail.get("currency", ""))
+    try:
+        return formats.money(money.to_minor(text, code), code)
+    except Invalid:
+        return f"{text} {code}".strip()
+
+
+def _payment_recorded(target: str, detail: Detail, formats: Formats) -> str:
+    return f"recorded a payment of {_amount(detail, formats)} on {target}"
+
+
+def _payment_received(target: str, detail: Detail, formats: Formats) -> str:
+    return f"received a card payment of {_amount(detail, formats)} on {target}"
+
+
+def _request_moved(target: str, detail: Detail, formats: Formats) -> str:
+    column = REQUEST_COLUMNS.get(str(detail.get("to", "")), str(detail.get("to", "")))
+    return f"moved the request {target} to {column}" if column else f"moved the request {target}"
+
+
+def _billing_changed(target: str, detail: Detail, formats: Formats) -> str:
+    return f"made {target} a billing contact" if detail.get("billing") else f"made {target} no longer a billing contact"
+
+
+def _portal_access(target: str, detail: Detail, formats: Formats) -> str:
+    return f"gave {target} portal access" if detail.get("portal_enabled") else f"removed {target}'s portal access"
+
+
+def _progress_set(target: str, detail: Detail, formats: Formats) -> str:
+    percent = detail.get("percent")
+    if isinstance(percent, int):
+        return f"set the progress of {target} to {percent}%"
+    return f"set the progress of {target} to follow its milestones"
+
+
+# Phrases that need the event's detail (amounts, the column a card moved to, what was switched on or off).
+BUILDERS: dict[str, Callable[[str, Detail, Formats], str]] = {
+    "invoice.payment_recorded": _payment_recorded,
+    "invoice.payment_received": _payment_received,
+    "request.moved": _request_moved,
+    "contact.billing_changed": _billing_changed,
+    "contact.portal_access_changed": _portal_access,
+    "project.progress_set": _progress_set,
+}
+
+
+def phrase(action: str, target: str, detail: Detail, formats: Formats) -> str:
+    """What happened, without who: "recorded a payment of $5,000.00 on INV-0001"."""
+    target = target or "it"
+    if action in BUILDERS:
+        return BUILDERS[action](target, detail, formats)
+    if action in PHRASES:
+        return PHRASES[action].format(target=target)
+    noun, _, verb = action.partition(".")
+    return " ".join(x for x in (verb.replace("_", " "), noun.replace("_", " "), target) if x)
+
+
+def sentence(who: str, action: str, target: str, detail: Detail, formats: Formats) -> str:
+    """ "Ana recorded a payment of $5,000.00 on INV-0001"."""
+    return f"{who or 'Someone'} {phrase(action, target, detail, formats)}"
+
+
+def action_label(action: str) -> str:
+    """An action code as the audit filter offers it: "Invoice: payment recorded"."""
+    noun, _, verb = action.partition(".")
+    return f"{noun.replace('_', ' ').capitalize()}: {verb.replace('_', ' ')}" if verb else action
