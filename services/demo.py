@@ -1,4 +1,6 @@
-"""A realistic demo agency: a few clients with contacts and projects, for `make run` and screenshots."""
+"""A realistic demo agency for `make run` and screenshots: clients with contacts, projects with their own
+milestones, requests and updates, and invoices in every state in two currencies. Seeding sends no mail: the
+contacts are made up, so what the services queued for them is dropped once the demo is in place."""
 
 from __future__ import annotations
 
@@ -7,11 +9,15 @@ import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
+from models.collaboration import PendingNotification
+from models.mail import OutboxMail
 from models.organizations import Organization
+from services.billing import invoices, manual_payments
+from services.billing.invoices import InvoiceInput, LineInput
 from services.clients import clients, contacts
-from services.core import clock
+from services.core import clock, money
 from services.core.actors import StaffActor, SystemActor
 from services.core.db import unit_of_work
 from services.organizations import organizations
@@ -52,36 +58,130 @@ CLIENTS = [
     (
         "Driftwood Hotels",
         "it@driftwood-hotels.test",
-        "1 Harbour Way\nSan Diego, CA 92101",
+        "Rua do Alecrim 12\n1200-017 Lisboa, Portugal",
         [("Lena Novak", "lena@driftwood-hotels.test", "Digital director", True)],
         [("Booking engine integration", "active", "QA", 10)],
     ),
 ]
 
 
-# Milestones (title, days from today, done), requests (title, column) and updates (text, visibility) per active project
+# Milestones (title, days from today, done) per active project; the last one's day is the project's due date.
 MILESTONES = [("Kick-off", -25, True), ("Designs approved", -5, True), ("First build", 7, False), ("Launch", 0, False)]
-REQUESTS = [
-    ("Add the new logo to the header", "done"),
-    ("Newsletter sign-up in the footer", "in_progress"),
-    ("Check the contact form on mobile", "backlog"),
-]
-UPDATES = [
-    ("Designs are signed off: thank you for the quick feedback! The build starts Monday.", "public"),
-    ("Client prefers calls before 11 am; keep estimates conservative on the booking work.", "internal"),
+
+# Each active project's own requests (title, column) and updates (text, visibility).
+WORK: dict[str, tuple[list[tuple[str, str]], list[tuple[str, str]]]] = {
+    "Spring campaign site": (
+        [
+            ("Add the new logo to the header", "done"),
+            ("Newsletter sign-up in the footer", "in_progress"),
+            ("Check the contact form on mobile", "backlog"),
+        ],
+        [
+            ("Designs are signed off: thank you for the quick feedback! The build starts Monday.", "public"),
+            ("Client prefers calls before 11 am; keep estimates conservative.", "internal"),
+        ],
+    ),
+    "Online ordering": (
+        [
+            ("Show sold-out pastries as unavailable", "in_progress"),
+            ("Pickup times from 7 am", "backlog"),
+            ("Card payments at checkout", "done"),
+        ],
+        [
+            ("The menu import is done: 48 products with photos are in the shop. Please check the prices.", "public"),
+            ("Their POS export has duplicate SKUs; clean-up script in the repo.", "internal"),
+        ],
+    ),
+    "Booking engine integration": (
+        [
+            ("Room photos in the booking widget", "backlog"),
+            ("Test the Portuguese translation", "in_progress"),
+            ("Connect the channel manager", "done"),
+        ],
+        [
+            ("QA has started: bookings now reach the channel manager within a minute in the test hotel.", "public"),
+            ("Vendor API rate limit is 10/s; batch the availability sync.", "internal"),
+        ],
+    ),
+}
+
+# Invoices: (client, currency, lines, days from today to the issue date, days of terms, what happens to it).
+# "paid" and "partial" record bank transfers; "sent" invoices whose due date has passed are overdue.
+INVOICES = [
+    ("Acme Outdoor Co.", "USD", [("Discovery workshop", "1", "2400.00")], -150, 30, "paid"),
+    (
+        "Acme Outdoor Co.",
+        "USD",
+        [("Campaign site design", "1", "6500.00"), ("Stock photography", "3", "215.00")],
+        -95,
+        30,
+        "paid",
+    ),
+    ("Acme Outdoor Co.", "USD", [("Campaign site build, first half", "1", "4145.00")], -12, 30, "sent"),
+    ("Acme Outdoor Co.", "USD", [("Campaign site build, second half", "1", "4145.00")], 0, 30, "draft"),
+    (
+        "Bluebird Bakery",
+        "USD",
+        [("Online ordering: set-up", "1", "1800.00"), ("Hosting, 12 months", "12", "29.00")],
+        -45,
+        14,
+        "overdue",
+    ),
+    ("Bluebird Bakery", "USD", [("Menu photography", "1", "650.00")], -70, 14, "paid"),
+    ("Cobalt Legal LLP", "USD", [("Brand refresh", "1", "9800.00")], -120, 30, "paid"),
+    ("Driftwood Hotels", "EUR", [("Booking engine integration, phase 1", "1", "7200.00")], -20, 30, "partial"),
+    ("Driftwood Hotels", "EUR", [("Support retainer, November", "10", "95.00")], -5, 30, "sent"),
 ]
 
 
-async def _project_work(actor: StaffActor, project_id: uuid.UUID, due_in: int) -> None:
+async def _project_work(actor: StaffActor, project_id: uuid.UUID, project_name: str, due_in: int) -> None:
     for title, days, done in MILESTONES:
         when = clock.now().date() + timedelta(days=days if days else due_in)
         await milestones.add_milestone(actor, project_id, milestones.MilestoneInput(title, when, done))
-    for title, column in REQUESTS:
+    requests, updates = WORK[project_name]
+    for title, column in requests:
         card = await work_requests.create_request(actor, project_id, work_requests.RequestInput(title))
         if column != "backlog":
             await work_requests.move_request(actor, card.id, column)
-    for text, visibility in UPDATES:
+    for text, visibility in updates:
         await discussion.post_update(actor, project_id, text, visibility)
+
+
+async def _invoices(actor: StaffActor, client_ids: dict[str, uuid.UUID]) -> None:
+    today = clock.now().date()
+    for client_name, currency, lines, issued_in, terms, fate in INVOICES:
+        issue_date = today + timedelta(days=issued_in)
+        draft = await invoices.create_invoice(
+            actor,
+            InvoiceInput(
+                client_id=client_ids[client_name],
+                currency=currency,
+                lines=[LineInput(text, quantity, price) for text, quantity, price in lines],
+                issue_date=issue_date,
+                due_date=issue_date + timedelta(days=terms),
+                notes="Thank you for your business!",
+            ),
+        )
+        if fate == "draft":
+            continue
+        sent = await invoices.send_invoice(actor, draft.id)
+        paid_on = min(issue_date + timedelta(days=terms // 2), today)
+        if fate == "paid":
+            amount = str(money.from_minor(sent.amount_due_minor, currency))
+        elif fate == "partial":
+            amount = str(money.from_minor(sent.amount_due_minor // 2, currency))
+        else:
+            continue
+        await manual_payments.record_payment(
+            actor, draft.id, manual_payments.PaymentInput(amount=amount, paid_on=paid_on, reference="Bank transfer")
+        )
+
+
+async def _drop_queued_mail(org_id: uuid.UUID) -> None:
+    """The demo's contacts are made up: nothing the seeding queued for them (invoices, digests) goes out."""
+    async with unit_of_work(SystemActor(org_id=org_id, label="demo")) as session:
+        await session.execute(delete(OutboxMail).where(OutboxMail.org_id == org_id))
+        await session.execute(delete(PendingNotification).where(PendingNotification.org_id == org_id))
 
 
 @dataclass(frozen=True)
@@ -122,8 +222,10 @@ async def seed(password: str | None = None) -> DemoLogin:
         ),
     )
     today = clock.now().date()
+    client_ids: dict[str, uuid.UUID] = {}
     for name, email, address, people, work in CLIENTS:
         client = await clients.create_client(actor, clients.ClientInput(name=name, email=email, address=address))
+        client_ids[name] = client.id
         for person, person_email, title, portal in people:
             await contacts.create_contact(
                 actor,
@@ -144,5 +246,7 @@ async def seed(password: str | None = None) -> DemoLogin:
                 ),
             )
             if status == "active":
-                await _project_work(actor, project.id, due_in)
+                await _project_work(actor, project.id, project_name, due_in)
+    await _invoices(actor, client_ids)
+    await _drop_queued_mail(who.org_id)
     return DemoLogin(email=DEMO_OWNER, password=password, slug=DEMO_SLUG, created=True)

@@ -11,9 +11,10 @@ from fastapi.responses import RedirectResponse, Response
 from nicegui import APIRouter, ui
 
 from components.progress import progress_bar
+from portal_app.portal import home_sections
 from portal_app.portal.layout import PortalPage, empty_state, frame, portal_page
+from services.billing import client_overview
 from services.core.common import Page
-from services.core.formatting import day
 from services.organizations import branding, organizations
 from services.projects import milestones, projects
 from services.projects.projects import STATUS_LABELS
@@ -33,7 +34,7 @@ def project_card(page: PortalPage, project: projects.ProjectView, summary: miles
             if summary is not None:
                 progress_bar(summary.progress.percent)
             deadline = summary.next_deadline if summary else None
-            details = [project.phase, f"Next deadline: {day(deadline)}" if deadline else ""]
+            details = [project.phase, f"Next deadline: {page.org.formats.day(deadline)}" if deadline else ""]
             if any(details):
                 ui.label(" · ".join(x for x in details if x)).classes("text-sm text-gray-600")
 
@@ -48,18 +49,23 @@ PROJECTS_PAGE = 24  # project cards per page of the Projects list
 
 @portal_page("/portal/{slug}/")
 async def portal_home(page: PortalPage) -> RedirectResponse | None:
+    overview = await client_overview.overview(page.actor)
     listing = await projects.list_projects(page.actor, limit=6)
     summaries = await summaries_of(page, listing)
     with frame(page, "Home", "/"):
         ui.label(page.org.welcome_message or f"Welcome to the {page.org.name} client portal.").classes(
             "text-gray-700 whitespace-pre-line"
         )
+        if overview.any_invoices:
+            home_sections.balance_card(page, overview)
+        home_sections.open_requests(page, overview)
+        home_sections.recent_updates(page, overview)
         with ui.row().classes("w-full items-center justify-between"):
             ui.label("Your projects").classes("text-lg font-semibold")
             if listing.total:
                 ui.link(f"All {listing.total} projects", page.href("/projects")).classes("text-sm")
         if not listing.items:
-            empty_state("work_outline", "No projects yet", "When work starts for you, it shows up here.")
+            ui.label("No projects yet: when work starts for you, it shows up here.").classes("text-gray-600")
         for project in listing.items:
             project_card(page, project, summaries.get(project.id))
     return None

@@ -112,7 +112,7 @@ class Balance:
 async def outstanding(actor: Actor, client_id: uuid.UUID | str | None = None) -> list[Balance]:
     """What is still due (and how much of it is overdue), per currency. One query."""
     async with unit_of_work(actor) as session:
-        return await _balances(session, actor, client_id)
+        return await balances_in(session, actor, client_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,10 +127,10 @@ async def at_a_glance(actor: Actor) -> AtAGlance:
     """Whether the actor sees any invoice, and the balances, in one unit of work (two small indexed queries)."""
     async with unit_of_work(actor) as session:
         first = await session.scalar(select(Invoice.id).where(*visible_invoices(actor)).limit(1))
-        return AtAGlance(first is not None, await _balances(session, actor) if first is not None else [])
+        return AtAGlance(first is not None, await balances_in(session, actor) if first is not None else [])
 
 
-async def _balances(session: AsyncSession, actor: Actor, client_id: uuid.UUID | str | None = None) -> list[Balance]:
+async def balances_in(session: AsyncSession, actor: Actor, client_id: uuid.UUID | str | None = None) -> list[Balance]:
     today = clock.now().date()
     conditions = [*visible_invoices(actor), Invoice.status.in_(OPEN_STATUSES)]
     if client_id:

@@ -226,22 +226,46 @@ async def load_view(session: AsyncSession, actor: Actor, project_id: uuid.UUID |
     return row[0], _view(*row)
 
 
+NO_LEAD = "none"  # the lead filter's value for projects without a lead
+
+
 async def list_projects(
-    actor: Actor, client_id: uuid.UUID | str | None = None, limit: int = 50, offset: int = 0
+    actor: Actor,
+    client_id: uuid.UUID | str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+    *,
+    status: str | None = None,
+    lead: uuid.UUID | str | None = None,
 ) -> Page[ProjectView]:
-    """Projects the actor may see (a portal actor: its own client's), newest first."""
+    """Projects the actor may see (a portal actor: its own client's), newest first; of one client, in one status,
+    with one lead (a staff user's id, or NO_LEAD) when asked."""
     limit, offset = page_window(limit, offset)
     conditions = visible(actor, Project)
     if client_id is not None:
         conditions.append(Project.client_id == parse_id(client_id, "Client not found"))
+    if status:
+        conditions.append(Project.status == _status(status))
+    if lead == NO_LEAD:
+        conditions.append(Project.lead_user_id.is_(None))
+    elif lead:
+        conditions.append(Project.lead_user_id == parse_id(lead, "Staff member not found"))
     async with unit_of_work(actor) as session:
-        total = await session.scalar(select(func.count()).select_from(Project).where(*conditions))
-        rows = await session.execute(
-            _select_views()
-            .where(*conditions)
-            .order_by(Project.created_at.desc(), Project.id)
-            .limit(limit)
-            .offset(offset)
+        # The total rides on each row (a window count), so a page is one statement; only a page past the end
+        # asks for it separately.
+        rows = list(
+            await session.execute(
+                _select_views()
+                .add_columns(func.count().over())
+                .where(*conditions)
+                .order_by(Project.created_at.desc(), Project.id)
+                .limit(limit)
+                .offset(offset)
+            )
         )
-        items = [_view(*row) for row in rows]
+        if rows:
+            total = rows[0][-1]
+        else:
+            total = await session.scalar(select(func.count()).select_from(Project).where(*conditions)) if offset else 0
+        items = [_view(*row[:-1]) for row in rows]
     return Page(items=items, total=total or 0, limit=limit, offset=offset)

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from sqlalchemy import func, select
+
+from models.collaboration import PendingNotification
+from models.mail import OutboxMail
 from services import demo
+from services.billing import invoice_listing
 from services.clients.contacts import list_contacts
-from services.core.actors import PortalActor
+from services.core.actors import PortalActor, SystemActor
+from services.core.db import unit_of_work
 from services.projects import discussion, milestones, projects, work_requests
 from services.staff import staff
 
@@ -31,3 +37,26 @@ async def test_the_demo_agency_has_clients_projects_and_project_work(database) -
     portal = PortalActor(org_id=actor.org_id, client_id=site.client_id, contact_id=jane.id, email=jane.email)
     seen = await discussion.list_updates(portal, site.id)
     assert seen.total == 1 and "conservative" not in repr(seen)  # the internal note stays with staff
+
+
+async def test_the_demo_has_invoices_in_every_state_in_two_currencies_and_queues_no_mail(database) -> None:
+    login = await demo.seed()
+    who = await staff.check_password(login.email, login.password)
+    assert who is not None
+    actor = await staff.actor_for(who.user_id, who.org_id)
+    assert actor is not None
+    rows = (await invoice_listing.list_invoices(actor, invoice_listing.InvoiceFilter(), limit=100)).items
+    assert {r.display_status for r in rows} >= {"draft", "sent", "overdue", "partially_paid", "paid"}
+    assert {r.currency for r in rows} == {"USD", "EUR"}
+    balances = {b.currency: b for b in await invoice_listing.outstanding(actor)}
+    assert balances["USD"].overdue_minor > 0 and balances["EUR"].outstanding_minor > 0
+
+    async with unit_of_work(SystemActor()) as session:
+        queued = await session.scalar(select(func.count()).select_from(OutboxMail))
+        digests = await session.scalar(select(func.count()).select_from(PendingNotification))
+    assert (queued, digests) == (0, 0)  # the made-up contacts get no invoices and no digests
+
+    updates = set()
+    for project in (await projects.list_projects(actor, limit=50)).items:
+        updates |= {u.body for u in (await discussion.list_updates(actor, project.id)).items}
+    assert len(updates) == 6  # two of their own per active project, none repeated
