@@ -21,6 +21,7 @@ from services.billing.invoices import visible_invoices
 from services.core import clock
 from services.core.actors import PortalActor
 from services.core.db import unit_of_work
+from services.core.errors import NotFound
 from services.core.scoping import visible
 
 OPEN_REQUESTS_SHOWN = 5
@@ -71,6 +72,8 @@ class ClientOverview:
 
 async def overview(actor: PortalActor) -> ClientOverview:
     """The Home page's figures and lists for the signed-in contact's client; another client's rows never match."""
+    if not isinstance(actor, PortalActor):
+        raise NotFound()  # a portal page's summary: staff have their own Home
     today = clock.now().date()
     due = Invoice.total_minor - Invoice.amount_paid_minor
     async with unit_of_work(actor) as session:
