@@ -43,7 +43,6 @@ from services.adapters.pdf import FONTS_DIR
 from services.billing import invoice_math, invoice_pdf
 from services.billing.invoice_views import InvoiceDetail, LineView, Party
 from services.billing.presentation import line_amount_minor, totals_rows
-from services.core import formatting
 
 DESCRIPTIONS = (
     "Design sprint — landing page",
@@ -158,8 +157,8 @@ def baseline_header(detail: InvoiceDetail, width: float) -> Table:
     facts = [
         Paragraph("INVOICE", s["title"]),
         para(detail.number, s["number"]),
-        para(f"Issue date: {formatting.day(detail.issue_date)}", s["right"]),
-        para(f"Due date: {formatting.day(detail.due_date)}", s["right"]),
+        para(f"Issue date: {detail.formats.day(detail.issue_date)}", s["right"]),
+        para(f"Due date: {detail.formats.day(detail.due_date)}", s["right"]),
     ]
     table = Table([[seller, facts]], colWidths=[width * 0.58, width * 0.42])
     table.setStyle(
@@ -174,18 +173,18 @@ def baseline_header(detail: InvoiceDetail, width: float) -> Table:
 
 
 def baseline_lines(detail: InvoiceDetail, width: float) -> Table:
-    numbers = [16 * mm, 28 * mm, 14 * mm, 28 * mm]
-    cell = baseline_styles()["cell"]
-    rows: list[list[object]] = [["Description", "Qty", f"Unit price ({detail.currency})", "Tax", "Amount"]]
+    numbers = [16 * mm, 30 * mm, 14 * mm, 30 * mm]
+    cell, formats = baseline_styles()["cell"], detail.formats
+    rows: list[list[object]] = [["Description", "Qty", "Unit price", "Tax", "Amount"]]
     for line in detail.lines:
         amount = line_amount_minor(line, detail.discount_percent)
         rows.append(
             [
                 para(line.description, cell),
-                formatting.number(line.quantity),
-                formatting.amount(line.unit_price_minor, detail.currency, code=False),
-                f"{formatting.number(line.tax_rate)}%",
-                formatting.amount(amount, detail.currency, code=False),
+                formats.number(line.quantity),
+                formats.money(line.unit_price_minor, detail.currency),
+                formats.percent(line.tax_rate),
+                formats.money(amount, detail.currency),
             ]
         )
     table = Table(rows, colWidths=[width - sum(numbers), *numbers], repeatRows=1)

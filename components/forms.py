@@ -1,19 +1,13 @@
-"""Form helpers: read a date input, show a service's validation message on the field it names."""
+"""Form helpers: show a service's validation message on the field it names, dialog buttons, one press."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from datetime import date
 
 from nicegui import ui
 from nicegui.element import Element
 from nicegui.events import ClickEventArguments
-
-
-def form_date(value: str | None) -> date | None:
-    """A date input's value: None when empty; ValueError for anything but YYYY-MM-DD."""
-    return date.fromisoformat(value) if value else None
 
 
 class FieldErrors:
@@ -28,22 +22,27 @@ class FieldErrors:
             field.props.pop("error-message", None)
             field.update()
 
-    def show(self, field: str | None, message: str) -> None:
+    def show_all(self, problems: list[tuple[str | None, str]]) -> None:
+        """Every message on its field at once; those naming no field here are notified."""
         self.clear()
-        target = self.fields.get(field or "")
-        if target is None:
-            ui.notify(message, type="negative")
-            return
-        target.props["error"] = True
-        target.props["error-message"] = message
-        target.update()
+        for field, message in problems:
+            target = self.fields.get(field or "")
+            if target is None:
+                ui.notify(message, type="negative")
+                continue
+            target.props["error"] = True
+            target.props["error-message"] = message
+            target.update()
+
+    def show(self, field: str | None, message: str) -> None:
+        self.show_all([(field, message)])
 
 
-def dialog_actions(dialog: ui.dialog, label: str, on_save: Callable[[], Awaitable[None]]) -> None:
-    """The Cancel / save buttons at the foot of a form dialog."""
+def dialog_actions(dialog: ui.dialog, label: str, on_save: Callable[[], Awaitable[None]]) -> ui.button:
+    """The Cancel / save buttons at the foot of a form dialog; returns the save button."""
     with ui.row().classes("w-full justify-end"):
         ui.button("Cancel", on_click=dialog.close).props("flat")
-        ui.button(label, on_click=on_save)
+        return ui.button(label, on_click=on_save)
 
 
 @asynccontextmanager

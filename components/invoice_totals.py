@@ -31,6 +31,7 @@ def invoice_totals(rows: Sequence[TotalsLine]) -> None:
         for row in rows:
             emphasis = _EMPHASIS_CLASSES.get(row.emphasis, "")
             ui.label(row.label).classes("text-gray-600" + emphasis)
-            amount = ui.label(row.text).classes("text-right font-mono" + emphasis)
+            # Tabular figures line the amounts up in the reader's own font (money is never monospace).
+            amount = ui.label(row.text).classes("text-right tabular-nums whitespace-nowrap" + emphasis)
             if row.emphasis == "credit":  # money to refund or credit: never hidden behind a zero "Amount due"
                 amount.mark("overpaid")

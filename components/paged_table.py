@@ -11,7 +11,12 @@ Fetch = Callable[[int, int], Awaitable[tuple[list[dict[str, Any]], int]]]
 
 
 class PagedTable:
-    """`count_cap`: `fetch` counts at most that many rows and one more; a total above it reads "10,000+"."""
+    """`count_cap`: `fetch` counts at most that many rows and one more; a total above it reads "10,000+".
+
+    On a phone (Quasar's `xs` screen, under 600 px) the rows stack as cards, one "label: value" line per column,
+    so no column is cut off; a column drawn by a slot (`cell`, `link_column`, `tooltip_column`) is drawn the same
+    way in its card.
+    """
 
     def __init__(
         self,
@@ -34,19 +39,41 @@ class PagedTable:
             'flat bordered binary-state-sort no-data-label="Nothing here yet." :rows-per-page-options="[10,25,50,100]"'
         )
         self.table.on("request", self._on_request)
+        self.cells: dict[str, str] = {}  # column name -> the cell's inner template, over `props.row` and `props.value`
+        self.table.props(':grid="Quasar.Screen.lt.sm"')
+        self._stack()
+
+    def cell(self, name: str, inner: str) -> None:
+        """Draw column `name` with a Vue template over `props.row` and `props.value` (Vue escapes interpolations)."""
+        self.cells[name] = inner
+        self.table.add_slot(f"body-cell-{name}", f'<q-td :props="props">{inner}</q-td>')
+        self._stack()
 
     def link_column(self, name: str, href: str) -> None:
         """Render column `name` as a link; `href` is a JS expression over `props.row`. Vue escapes the text."""
-        self.table.add_slot(
-            f"body-cell-{name}",
-            f'<q-td :props="props"><a class="text-primary font-medium hover:underline" :href="{href}">{{{{ props.value }}}}</a></q-td>',
-        )
+        self.cell(name, f'<a class="text-primary font-medium hover:underline" :href="{href}">{{{{ props.value }}}}</a>')
 
     def tooltip_column(self, name: str, tooltip_field: str) -> None:
         """Column `name` with a tooltip showing the row's `tooltip_field` (the raw code behind a sentence)."""
+        self.cell(name, f"{{{{ props.value }}}}<q-tooltip>{{{{ props.row.{tooltip_field} }}}}</q-tooltip>")
+
+    def _stack(self) -> None:
+        """The card a row becomes on a phone: each column's label and its value, or its cell's template."""
+        custom = "".join(
+            f"<span v-{'if' if n == 0 else 'else-if'}=\"col.name === '{name}'\">"
+            + inner.replace("props.value", "col.value")
+            + "</span>"
+            for n, (name, inner) in enumerate(self.cells.items())
+        )
+        plain = "<span v-else>{{ col.value }}</span>" if self.cells else "<span>{{ col.value }}</span>"
         self.table.add_slot(
-            f"body-cell-{name}",
-            f'<q-td :props="props">{{{{ props.value }}}}<q-tooltip>{{{{ props.row.{tooltip_field} }}}}</q-tooltip></q-td>',
+            "item",
+            '<div class="q-pa-xs col-12"><q-card flat bordered><q-card-section class="q-py-sm">'
+            '<div v-for="col in props.cols" :key="col.name" class="row no-wrap justify-between items-start q-py-xs"'
+            ' style="gap: 1rem; min-height: 28px">'
+            '<span class="text-grey-8 text-caption" style="flex: none">{{ col.label }}</span>'
+            f'<span class="text-right" style="min-width: 0; overflow-wrap: anywhere">{custom}{plain}</span>'
+            "</div></q-card-section></q-card></div>",
         )
 
     async def _on_request(self, event: events.GenericEventArguments) -> None:

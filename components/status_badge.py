@@ -4,11 +4,8 @@ from __future__ import annotations
 
 from nicegui import ui
 
-# For a table cell's slot, where the row carries `status` (the label) and `status_color`.
-TABLE_SLOT = (
-    '<q-td :props="props"><q-badge :style="{backgroundColor: props.row.status_color, color: \'#fff\'}" '
-    ':label="props.value" /></q-td>'
-)
+# A table cell's badge (PagedTable.cell), where the row carries `status` (the label) and `status_color`.
+STATUS_CELL = '<q-badge :style="{backgroundColor: props.row.status_color, color: \'#fff\'}" :label="props.value" />'
 
 
 def status_badge(label: str, color: str) -> ui.badge:

@@ -14,6 +14,7 @@ from models.collaboration import (
     Visibility,
     WorkRequest,
 )
+from models.inbox import InboxItem, InboxKind, InboxRead
 from models.invoices import Invoice, InvoiceLine, InvoiceStatus, InvoiceView, Payment, ReminderSent
 from models.mail import OutboxAttachment, OutboxMail
 from models.organizations import Membership, Organization, Role
@@ -33,6 +34,9 @@ __all__ = [
     "Client",
     "Comment",
     "Contact",
+    "InboxItem",
+    "InboxKind",
+    "InboxRead",
     "Invoice",
     "InvoiceLine",
     "InvoiceStatus",

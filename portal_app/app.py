@@ -8,7 +8,7 @@ from collections.abc import Callable
 from nicegui import app
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from portal_app import jobs, nicegui_speedups, runtime
+from portal_app import jobs, look, nicegui_speedups, runtime
 from portal_app.auth import portal as portal_auth
 from portal_app.auth import staff as staff_auth
 from portal_app.auth.browser import BrowserCookie
@@ -26,12 +26,14 @@ from portal_app.staff import (
     client_requests,
     clients,
     home,
+    inbox_page,
     invoice_detail,
     invoice_editor,
     invoices,
     login,
     people,
     project_detail,
+    project_list,
     settings_page,
 )
 from services.adapters import mail_transport, stripe_gateway
@@ -45,7 +47,9 @@ PAGE_MODULES = (
     clients,
     client_detail,
     client_requests,
+    project_list,
     project_detail,
+    inbox_page,
     invoices,
     invoice_editor,
     invoice_detail,
@@ -64,7 +68,13 @@ API_MOUNT = "/api"
 def configure_services(settings: Settings) -> None:
     """Point the service layer at the configured database and mail transport."""
     db.configure(settings.resolved_database_url)
-    config.configure(config.ServiceConfig(base_url=settings.base_url, secret_key=settings.resolved_secret_key))
+    config.configure(
+        config.ServiceConfig(
+            base_url=settings.base_url,
+            secret_key=settings.resolved_secret_key,
+            default_timezone=settings.timezone,
+        )
+    )
     mail_transport.configure(
         mail_transport.MailConfig(
             smtp_url=settings.smtp_url, mail_from=settings.mail_from, outbox_dir=settings.outbox_dir
@@ -81,6 +91,7 @@ def configure_services(settings: Settings) -> None:
 
 def create_app(settings: Settings) -> None:
     nicegui_speedups.install()
+    look.install()
     runtime.set_settings(settings)
     configure_services(settings)
 

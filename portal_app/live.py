@@ -62,3 +62,8 @@ def portal_hears(actor: PortalActor, event: events.ProjectActivity | events.Invo
     """The portal's rule: the same organization, the same client, and never internal activity."""
     internal = isinstance(event, events.ProjectActivity) and event.internal
     return (event.org_id, event.client_id) == (actor.org_id, actor.client_id) and not internal
+
+
+def inbox_hears(actor: StaffActor, event: events.InboxChanged) -> bool:
+    """New items concern every staff user of the organization; what one user has read concerns that user only."""
+    return event.org_id == actor.org_id and event.user_id in (None, actor.user_id)

@@ -9,6 +9,7 @@ import re
 from fastapi.responses import HTMLResponse, Response
 from nicegui import run
 
+from portal_app.look import FONT_STACK
 from services.billing.invoice_views import InvoiceDetail
 from services.card_payments import checkout as checkout_service
 
@@ -53,7 +54,7 @@ def html_document(title: str, body: str, status_code: int = 200) -> HTMLResponse
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="robots" content="noindex"><title>{escape(title)}</title>
 <style>
-body{{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;background:#f8fafc;color:#0f172a;margin:0;padding:2rem 1rem}}
+body{{font-family:{FONT_STACK};background:#f8fafc;color:#0f172a;margin:0;padding:2rem 1rem}}
 main{{background:#fff;border:1px solid #e2e8f0;border-radius:12px;padding:2rem;max-width:52rem;margin:0 auto}}
 h1{{font-size:1.6rem;margin:0}} h2{{font-size:.75rem;text-transform:uppercase;letter-spacing:.05em;color:#64748b;margin:1.5rem 0 .4rem}}
 p{{margin:.2rem 0}} .muted{{color:#64748b}} .lines{{white-space:pre-line}}
@@ -71,6 +72,12 @@ a.button,button.button{{background:#4f46e5;color:#fff;border:0;border-radius:8px
 font:inherit;cursor:pointer}} a.secondary{{background:#fff;color:#4f46e5;border:1px solid #c7d2fe}} form{{margin:0}}
 .notice{{background:#f1f5f9;border-radius:8px;padding:.75rem 1rem;margin-top:1rem}}
 .notice.good{{background:#dcfce7;color:#14532d}} .notice.bad{{background:#fee2e2;color:#7f1d1d}}
+@media (max-width:600px){{body{{padding:.75rem .5rem}} main{{padding:1rem}} .facts{{text-align:left}}
+.lines-table thead{{display:none}} .lines-table tr{{display:block;border-bottom:1px solid #e2e8f0;padding:.5rem 0}}
+.lines-table td{{display:flex;justify-content:space-between;gap:1rem;border:0;padding:.15rem 0}}
+.lines-table td::before{{content:attr(data-label);color:#64748b;font-size:.85rem}}
+.lines-table td.description{{display:block;font-weight:600}} .totals{{min-width:0;width:100%}}
+a.button,button.button{{min-height:44px;box-sizing:border-box;display:inline-flex;align-items:center}}}}
 </style></head><body><main>{body}</main></body></html>"""
     return HTMLResponse(page, status_code=status_code, headers=NO_TRACE)
 

@@ -15,6 +15,7 @@ from portal_app.auth.browser import browser_id
 from portal_app.auth.ratelimit import SlidingWindow
 from portal_app.auth.requests import client_ip, user_agent
 from portal_app.auth.tickets import TicketBox
+from portal_app.look import FONT_STACK
 from portal_app.settings import Settings
 from services.clients import magic_links, portal_sessions
 from services.clients.portal_sessions import ResolvedPortalSession
@@ -95,7 +96,7 @@ def _page(title: str, body: str, accent: str, status_code: int = 200) -> HTMLRes
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="robots" content="noindex"><title>{html.escape(title)}</title>
 <style>
-body{{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;background:#f8fafc;color:#0f172a;margin:0;
+body{{font-family:{FONT_STACK};background:#f8fafc;color:#0f172a;margin:0;
 display:flex;min-height:100vh;align-items:center;justify-content:center}}
 main{{background:#fff;border:1px solid #e2e8f0;border-radius:12px;padding:2rem;max-width:26rem;width:100%;text-align:center}}
 h1{{font-size:1.4rem;margin:0 0 1rem}} p{{color:#475569}}

@@ -14,10 +14,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from nicegui import APIRouter, ui
 from nicegui.events import ClickEventArguments
 
-from components.forms import form_date
+from components.date_input import date_filled, date_input
 from components.invoice_totals import invoice_totals
 from components.paged_table import PagedTable
-from components.status_badge import TABLE_SLOT, status_badge
+from components.status_badge import STATUS_CELL, status_badge
 from components.table_columns import column
 from portal_app.auth.portal import base_path, current_portal
 from portal_app.auth.requests import client_ip, user_agent
@@ -27,12 +27,12 @@ from portal_app.responses import CHECKOUT_NOTICES, NO_TRACE, pdf_response, rende
 from services.billing import invoice_access, invoice_listing, invoices
 from services.billing.invoice_listing import InvoiceFilter
 from services.billing.invoice_views import InvoiceDetail
-from services.billing.presentation import line_amount_minor, totals_rows
+from services.billing.presentation import line_amount_minor, payment_text, totals_rows
 from services.billing.presentation import status_badge as status_badge_of
 from services.card_payments import checkout as checkout_service
-from services.core import formatting
-from services.core.errors import NotFound, ServiceError
+from services.core.errors import Invalid, NotFound, ServiceError
 from services.core.events import InvoicePaymentChanged
+from services.core.formatting import Formats
 from services.organizations import branding, organizations
 
 router = APIRouter()
@@ -58,18 +58,18 @@ PAYMENT_COLUMNS = [
 ]
 
 
-def _initial_filter(status: str, issued_from: str, issued_to: str) -> InvoiceFilter:
-    """Filters from the address (a link can carry them); anything odd there is simply ignored."""
+def _initial_filter(status: str, issued_from: str, issued_to: str, formats: Formats) -> InvoiceFilter:
+    """Filters from the address (a link can carry them, as ISO dates); anything odd there is simply ignored."""
     try:
-        start, end = form_date(issued_from), form_date(issued_to)
-    except ValueError:
+        start, end = formats.read_day(issued_from), formats.read_day(issued_to)
+    except Invalid:
         start = end = None
     if start and end and end < start:
         start = end = None
     return InvoiceFilter(status=status if status in STATUS_FILTERS else "", date_from=start, date_to=end)
 
 
-def _balances(balances: list[invoice_listing.Balance]) -> None:
+def _balances(balances: list[invoice_listing.Balance], formats: Formats) -> None:
     with ui.row().classes("w-full gap-4"):
         if not balances:
             with ui.card().classes("min-w-[14rem]").props("flat bordered"):
@@ -78,19 +78,17 @@ def _balances(balances: list[invoice_listing.Balance]) -> None:
                 ui.label("You are all paid up. Thank you!").classes("text-sm text-gray-600")
         for balance in balances:
             with ui.card().classes("min-w-[14rem]").props("flat bordered").mark("balance"):
-                ui.label(f"Outstanding ({balance.currency})").classes("text-sm text-gray-600")
-                ui.label(formatting.amount(balance.outstanding_minor, balance.currency)).classes(
-                    "text-2xl font-semibold"
-                )
+                ui.label("Outstanding").classes("text-sm text-gray-600")
+                ui.label(formats.money(balance.outstanding_minor, balance.currency)).classes("text-2xl font-semibold")
                 if balance.overdue_minor:
-                    overdue = formatting.amount(balance.overdue_minor, balance.currency)
+                    overdue = formats.money(balance.overdue_minor, balance.currency)
                     ui.label(f"{overdue} overdue").classes("text-sm text-negative font-medium")
                 else:
                     ui.label("Nothing overdue").classes("text-sm text-gray-600")
 
 
 def _invoice_table(page: PortalPage, initial: InvoiceFilter) -> PagedTable:
-    chosen = {"filter": initial}
+    chosen, formats = {"filter": initial}, page.org.formats
 
     async def fetch(limit: int, offset: int) -> tuple[list[dict], int]:
         listing = await invoice_listing.list_invoices(page.actor, chosen["filter"], limit=limit, offset=offset)
@@ -100,12 +98,12 @@ def _invoice_table(page: PortalPage, initial: InvoiceFilter) -> PagedTable:
                 "number": row.number,
                 "href": page.href(f"/invoices/{row.id}"),
                 "pdf": page.href(f"/invoices/{row.id}/pdf"),
-                "issued": formatting.day(row.issue_date),
-                "due": formatting.day(row.due_date),
+                "issued": formats.day(row.issue_date),
+                "due": formats.day(row.due_date),
                 "status": status_badge_of(row.display_status).label,
                 "status_color": status_badge_of(row.display_status).color,
-                "total": formatting.amount(row.total_minor, row.currency),
-                "amount_due": formatting.amount(row.amount_due_minor, row.currency),
+                "total": formats.money(row.total_minor, row.currency),
+                "amount_due": formats.money(row.amount_due_minor, row.currency),
                 "pay": checkout_service.offered(row.status, row.amount_due_minor),
             }
             for row in listing.items
@@ -113,10 +111,13 @@ def _invoice_table(page: PortalPage, initial: InvoiceFilter) -> PagedTable:
         return rows, listing.total
 
     async def apply() -> None:
+        if not (date_filled(date_from.value, formats.date_mask) and date_filled(date_to.value, formats.date_mask)):
+            return  # a date still being typed
         try:
-            start, end = form_date(date_from.value), form_date(date_to.value)
-        except ValueError:
-            error.set_text("Enter dates as YYYY-MM-DD.")
+            start = formats.read_day(date_from.value, "date_from", "Issued from")
+            end = formats.read_day(date_to.value, "date_to", "Issued to")
+        except Invalid as exc:
+            error.set_text(exc.message)
             return
         if start and end and end < start:
             error.set_text("The end of the date range is before its start.")
@@ -127,9 +128,11 @@ def _invoice_table(page: PortalPage, initial: InvoiceFilter) -> PagedTable:
 
     with ui.row().classes("w-full items-center gap-3"):
         status = ui.toggle(STATUS_FILTERS, value=initial.status).props("no-caps unelevated").mark("status")
-        dates = [f"{d:%Y-%m-%d}" if d else "" for d in (initial.date_from, initial.date_to)]
-        date_from = ui.input("Issued from", value=dates[0]).props("type=date stack-label dense outlined clearable")
-        date_to = ui.input("Issued to", value=dates[1]).props("type=date stack-label dense outlined clearable")
+        mask = formats.date_mask
+        date_from = date_input(
+            "Issued from", formats.input_day(initial.date_from), mask=mask, clearable=True, dense=True
+        )
+        date_to = date_input("Issued to", formats.input_day(initial.date_to), mask=mask, clearable=True, dense=True)
         date_from.mark("from")
         date_to.mark("to")
         status.on_value_change(apply)
@@ -139,33 +142,29 @@ def _invoice_table(page: PortalPage, initial: InvoiceFilter) -> PagedTable:
     table = PagedTable(INVOICE_COLUMNS, fetch)
     table.table.props('no-data-label="No invoices match these filters."').mark("invoices")
     table.link_column("number", "props.row.href")
-    table.table.add_slot(
-        "body-cell-status",
-        TABLE_SLOT,
-    )
-    table.table.add_slot(
-        "body-cell-pdf",
-        '<q-td :props="props"><a class="text-primary" :href="props.row.pdf" download>PDF</a></q-td>',
-    )
+    table.cell("status", STATUS_CELL)
+    table.cell("pdf", '<a class="text-primary" :href="props.row.pdf" download>PDF</a>')
     # The invoice page shows what is paid for before the payer leaves for Stripe, so Pay links there.
-    table.table.add_slot(
-        "body-cell-pay",
-        '<q-td :props="props"><q-btn v-if="props.row.pay" :href="props.row.href" label="Pay" color="primary"'
-        ' size="sm" unelevated no-caps :aria-label="\'Pay invoice \' + props.row.number" /></q-td>',
+    table.cell(
+        "pay",
+        '<q-btn v-if="props.row.pay" :href="props.row.href" label="Pay" color="primary"'
+        ' size="sm" unelevated no-caps :aria-label="\'Pay invoice \' + props.row.number" />',
     )
     return table
 
 
 def _payment_table(page: PortalPage) -> PagedTable:
+    formats = page.org.formats
+
     async def fetch(limit: int, offset: int) -> tuple[list[dict], int]:
         history = await invoice_access.payment_history(page.actor, limit=limit, offset=offset)
         rows = [
             {
                 "id": str(p.id),
-                "paid_on": formatting.day(p.paid_on),
+                "paid_on": formats.day(p.paid_on),
                 "number": p.invoice_number,
                 "href": page.href(f"/invoices/{p.invoice_id}"),
-                "amount": formatting.amount(p.amount_minor, p.currency),
+                "amount": payment_text(p.amount_minor, p.currency, formats),
                 "method": p.method,
             }
             for p in history.items
@@ -188,8 +187,8 @@ async def portal_invoices(
             empty_state("receipt_long", "No invoices", "Invoices from us will be listed here, ready to view and pay.")
         return None
     with frame(page, "Invoices", "/invoices"):
-        _balances(glance.balances)
-        listing = _invoice_table(page, _initial_filter(status, issued_from, issued_to))
+        _balances(glance.balances, page.org.formats)
+        listing = _invoice_table(page, _initial_filter(status, issued_from, issued_to, page.org.formats))
         ui.label("Payment history").classes("text-lg font-semibold mt-4")
         payments = _payment_table(page)
         await listing.load()
@@ -198,6 +197,7 @@ async def portal_invoices(
 
 
 def _facts(detail: InvoiceDetail) -> None:
+    formats = detail.formats
     with ui.row().classes("w-full gap-4"):
         for heading, party in (("From", detail.seller), ("Billed to", detail.buyer)):
             with ui.card().classes("flex-1 min-w-[14rem] gap-1").props("flat bordered"):
@@ -207,14 +207,14 @@ def _facts(detail: InvoiceDetail) -> None:
                     ui.label(party.address).classes("text-sm whitespace-pre-line")
         with ui.card().classes("min-w-[12rem] gap-1").props("flat bordered"):
             ui.label("Dates").classes("text-xs uppercase text-gray-500")
-            ui.label(f"Issued {formatting.day(detail.issue_date)}").classes("text-sm")
-            ui.label(f"Due {formatting.day(detail.due_date)}").classes("text-sm")
+            ui.label(f"Issued {formats.day(detail.issue_date)}").classes("text-sm")
+            ui.label(f"Due {formats.day(detail.due_date)}").classes("text-sm")
             if detail.project_name:
                 ui.label(f"Project: {detail.project_name}").classes("text-sm")
 
 
 def _lines(detail: InvoiceDetail) -> None:
-    cur = detail.currency
+    cur, formats = detail.currency, detail.formats
     columns = [
         {
             **column("description", "Description"),
@@ -222,7 +222,7 @@ def _lines(detail: InvoiceDetail) -> None:
             "style": "min-width:14rem",
         },
         column("quantity", "Qty", align="right"),
-        column("unit_price", f"Unit price ({cur})", align="right"),
+        column("unit_price", "Unit price", align="right"),
         column("tax", "Tax", align="right"),
         column("amount", "Amount", align="right"),
     ]
@@ -230,21 +230,26 @@ def _lines(detail: InvoiceDetail) -> None:
         {
             "id": n,
             "description": line.description,
-            "quantity": formatting.number(line.quantity),
-            "unit_price": formatting.amount(line.unit_price_minor, cur, code=False),
-            "tax": f"{formatting.number(line.tax_rate)}%",
-            "amount": formatting.amount(line_amount_minor(line, detail.discount_percent), cur, code=False),
+            "quantity": formats.number(line.quantity),
+            "unit_price": formats.money(line.unit_price_minor, cur),
+            "tax": formats.percent(line.tax_rate),
+            "amount": formats.money(line_amount_minor(line, detail.discount_percent), cur),
         }
         for n, line in enumerate(detail.lines)
     ]
-    ui.table(columns=columns, rows=rows, row_key="id").classes("w-full").props("flat bordered wrap-cells")
+    # Cards on a phone (one per line), so no column is cut off.
+    ui.table(columns=columns, rows=rows, row_key="id").classes("w-full").props(
+        'flat bordered wrap-cells :grid="Quasar.Screen.lt.sm"'
+    )
 
 
 def _closing(detail: InvoiceDetail) -> None:
     if detail.payments:
         ui.label("Payments").classes("text-lg font-semibold")
+        formats = detail.formats
         for payment in detail.payments:
-            ui.label(f"{formatting.day(payment.paid_on)} · {formatting.amount(payment.amount_minor, payment.currency)}")
+            paid = payment_text(payment.amount_minor, payment.currency, formats)
+            ui.label(f"{formats.day(payment.paid_on)} · {paid}").mark("invoice-payment")
     due = detail.payment_instructions if detail.amount_due_minor > 0 else ""
     for heading, text in (("Payment instructions", due), ("Notes", detail.notes), ("Terms", detail.terms)):
         if text.strip():
@@ -335,7 +340,7 @@ async def portal_invoice(
         with ui.row().classes("w-full items-center gap-3"):
             badge = status_badge_of(current.display_status)
             status_badge(badge.label, badge.color).classes("text-sm").mark("invoice-status")
-            due = formatting.amount(current.amount_due_minor, current.currency)
+            due = current.formats.money(current.amount_due_minor, current.currency)
             ui.label(f"Amount due {due}").classes("font-medium")
             if checkout_service.offered(current.status, current.amount_due_minor):
                 button = ui.button("Pay", icon="credit_card", on_click=pay).props("unelevated no-caps").mark("pay")

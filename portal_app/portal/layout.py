@@ -119,13 +119,16 @@ def _shell(page: PortalPage, title: str, section: str) -> Iterator[None]:
         with ui.row().classes("items-center gap-3"):
             ui.label(page.actor.email).classes("text-sm text-gray-600 max-sm:hidden")
             ui.button("Sign out", icon="logout", on_click=lambda: sign_out(page)).props("flat dense no-caps")
-    with ui.footer().classes("sm:hidden bg-white border-t border-gray-200 justify-around py-1"):
+    with ui.footer().classes("sm:hidden bg-white border-t border-gray-200 justify-around py-1 no-wrap"):
         for label, path, icon in NAVIGATION:
+            active = path == section
             with ui.link(target=page.href(path)).classes(
-                "flex flex-col items-center text-xs text-gray-700 no-underline"
-            ):
+                "flex flex-col flex-1 items-center justify-center min-h-[48px] text-xs no-underline rounded "
+                + ("text-primary font-semibold" if active else "text-gray-700")
+            ) as link:
                 ui.icon(icon)
                 ui.label(label)
+            link.props(f'aria-label="{label}"' + (' aria-current="page"' if active else ""))
     with ui.column().classes("w-full max-w-5xl mx-auto p-4 gap-4"):
         yield
     _follow_session(page)

@@ -76,10 +76,10 @@ async def portal_project(page: PortalPage, request: Request, project_id: str) ->
         await redraw()
 
     redraw = Coalesced(reload)
-    overview = OverviewSection(data.overview, all_milestones)
-    request_dialog = RequestDialog(actor)
+    overview = OverviewSection(data.overview, all_milestones, page.org.formats)
+    request_dialog = RequestDialog(actor, page.org.formats)
     board = BoardSection(data.board, request_dialog.open, more_cards)
-    feed = UpdatesFeed(actor, data.updates, redraw)
+    feed = UpdatesFeed(actor, data.updates, redraw, page.org.formats)
     new_request = _new_request_dialog(actor, pid, redraw)
 
     with frame(page, data.overview.project.name, "/projects"):

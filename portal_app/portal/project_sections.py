@@ -24,7 +24,7 @@ from services.core import clock
 from services.core.actors import PortalActor
 from services.core.common import MAX_PAGE_SIZE, Page
 from services.core.errors import NotFound, ServiceError
-from services.core.formatting import day
+from services.core.formatting import Formats
 from services.projects import discussion, work_requests
 from services.projects.discussion import CommentView, UpdateView
 from services.projects.milestones import MilestoneView, ProjectOverview
@@ -38,7 +38,7 @@ Send = Callable[[str], Awaitable[ServiceError | None]]  # a reply's text -> why 
 # --- the summary and the milestones -------------------------------------------------------------------------------
 
 
-def summary_card(overview: ProjectOverview) -> None:
+def summary_card(overview: ProjectOverview, formats: Formats) -> None:
     project = overview.project
     with ui.card().classes("w-full gap-3").props("flat bordered").mark("summary"):
         with ui.row().classes("w-full items-center gap-3"):
@@ -50,20 +50,19 @@ def summary_card(overview: ProjectOverview) -> None:
                 ui.label(f"Project lead: {overview.lead_name}").classes("text-sm text-gray-600")
         progress_bar(overview.progress.percent, overview.progress.explained)
         deadline = overview.next_deadline
-        ui.label(f"Next deadline: {day(deadline)}" if deadline else "No upcoming deadlines").classes("text-sm").mark(
-            "next-deadline"
-        )
+        text = f"Next deadline: {formats.day(deadline)}" if deadline else "No upcoming deadlines"
+        ui.label(text).classes("text-sm").mark("next-deadline")
         if project.description:
             ui.label(project.description).classes("whitespace-pre-line text-gray-700")
 
 
-def milestones_card(overview: ProjectOverview, today: date, show_all: Changed | None = None) -> None:
+def milestones_card(overview: ProjectOverview, today: date, formats: Formats, show_all: Changed | None = None) -> None:
     with ui.card().classes("w-full gap-2").props("flat bordered").mark("milestones"):
         ui.label("Milestones").classes("text-lg font-semibold")
         if not overview.milestones:
             ui.label("No milestones yet.").classes("text-sm text-gray-500")
         for milestone in overview.milestones:
-            _milestone(milestone, today)
+            _milestone(milestone, today, formats)
         total = overview.progress.total
         if show_all is not None and total > len(overview.milestones):
             ui.button(f"Show all {total} milestones", on_click=show_all).props("flat dense no-caps").mark(
@@ -71,7 +70,7 @@ def milestones_card(overview: ProjectOverview, today: date, show_all: Changed | 
             )
 
 
-def _milestone(milestone: MilestoneView, today: date) -> None:
+def _milestone(milestone: MilestoneView, today: date, formats: Formats) -> None:
     with ui.row().classes("w-full items-start gap-2 no-wrap").mark(f"milestone-{milestone.id}"):
         if milestone.done:
             ui.icon("check_circle", color="positive").props('aria-label="Done"')
@@ -81,7 +80,7 @@ def _milestone(milestone: MilestoneView, today: date) -> None:
             ui.label(milestone.title).classes("break-words " + ("line-through text-gray-500" if milestone.done else ""))
             if milestone.due_date:
                 late = not milestone.done and milestone.due_date < today
-                ui.label(f"{'Was due' if late else 'Due'} {day(milestone.due_date)}").classes(
+                ui.label(f"{'Was due' if late else 'Due'} {formats.day(milestone.due_date)}").classes(
                     "text-xs " + ("text-negative" if late else "text-gray-500")
                 )
 
@@ -90,8 +89,8 @@ class OverviewSection:
     """The summary at the top and the milestones at the side: two places, one `ProjectOverview`. The milestones
     list shows its first ones; "Show all" asks the page (`show_all`) to load every one."""
 
-    def __init__(self, overview: ProjectOverview, show_all: Changed) -> None:
-        self.overview, self.show_all = overview, show_all
+    def __init__(self, overview: ProjectOverview, show_all: Changed, formats: Formats) -> None:
+        self.overview, self.show_all, self.formats = overview, show_all, formats
 
     def show(self, overview: ProjectOverview) -> None:
         if overview != self.overview:
@@ -101,11 +100,11 @@ class OverviewSection:
 
     @ui.refreshable_method
     def summary(self) -> None:
-        summary_card(self.overview)
+        summary_card(self.overview, self.formats)
 
     @ui.refreshable_method
     def timeline(self) -> None:
-        milestones_card(self.overview, clock.now().date(), self.show_all)
+        milestones_card(self.overview, clock.now().date(), self.formats, self.show_all)
 
 
 # --- the requests board -------------------------------------------------------------------------------------------
@@ -142,14 +141,14 @@ class BoardSection:
 # --- comments and reply boxes -------------------------------------------------------------------------------------
 
 
-def byline(name: str, at: datetime) -> str:
-    return f"{name or 'The team'} · {day(at.date())}"
+def byline(name: str, at: datetime, formats: Formats) -> str:
+    return f"{name or 'The team'} · {formats.day(at)}"
 
 
-def comment_row(comment: CommentView) -> None:
+def comment_row(comment: CommentView, formats: Formats) -> None:
     # Three elements a reply: a feed page holds many, and every open tab keeps each one in the server's memory.
     with ui.column().classes("w-full gap-0 min-w-0").mark(f"comment-{comment.id}"):
-        ui.label(byline(comment.author_name, comment.created_at)).classes("text-xs text-gray-600 font-medium")
+        ui.label(byline(comment.author_name, comment.created_at, formats)).classes("text-xs text-gray-600 font-medium")
         ui.label(comment.body).classes("whitespace-pre-line break-words text-sm")
 
 
@@ -200,25 +199,25 @@ class Replies:
     drafts: dict[str, str] = field(default_factory=dict)
 
 
-def request_view(detail: RequestDetail, replies: Replies) -> None:
+def request_view(detail: RequestDetail, replies: Replies, formats: Formats) -> None:
     card = detail.card
     with ui.row().classes("w-full items-start justify-between gap-2 no-wrap"):
         ui.label(card.title).classes("text-lg font-semibold break-words")
         ui.badge(STATUS_LABELS[card.status]).props("outline").mark("request-status")
-    meta = [f"From {card.requester_name}" if card.requester_name else "", f"Added {day(card.created_at.date())}"]
+    meta = [f"From {card.requester_name}" if card.requester_name else "", f"Added {formats.day(card.created_at)}"]
     ui.label(" · ".join(m for m in meta if m)).classes("text-sm text-gray-600")
     if card.description:
         ui.label(card.description).classes("whitespace-pre-line break-words")
     for update in detail.updates:
         with ui.card().classes("w-full gap-1 bg-blue-50").props("flat"):
-            ui.label(byline(update.author_name, update.created_at)).classes("text-xs text-gray-600")
+            ui.label(byline(update.author_name, update.created_at, formats)).classes("text-xs text-gray-600")
             ui.label(update.body).classes("whitespace-pre-line break-words text-sm")
     ui.separator()
     ui.label("Discussion").classes("font-medium")
     if not detail.comments:
         ui.label("No replies yet.").classes("text-sm text-gray-500")
     for comment in detail.comments:
-        comment_row(comment)
+        comment_row(comment, formats)
     reply_box(replies.drafts, f"request-{card.id}", replies.send, replies.after)
 
 
@@ -226,8 +225,8 @@ class RequestDialog:
     """One dialog per page, filled with the request a card opens. Live redraws fetch it again only while it is
     open, and redraw it only when it changed."""
 
-    def __init__(self, actor: PortalActor) -> None:
-        self.actor = actor
+    def __init__(self, actor: PortalActor, formats: Formats) -> None:
+        self.actor, self.formats = actor, formats
         self.detail: RequestDetail | None = None
         self.replies = Replies(self._reply, self._reload)
         with ui.dialog() as self.dialog, ui.card().classes("w-full max-w-2xl gap-3"):
@@ -284,20 +283,20 @@ class RequestDialog:
     @ui.refreshable_method
     def view(self) -> None:
         if self.detail is not None:
-            request_view(self.detail, self.replies)
+            request_view(self.detail, self.replies, self.formats)
 
 
 # --- the updates feed ---------------------------------------------------------------------------------------------
 
 
-def update_card(update: UpdateView, replies: Replies) -> None:
+def update_card(update: UpdateView, replies: Replies, formats: Formats) -> None:
     with ui.card().classes("w-full gap-2").props("flat bordered").mark(f"update-{update.id}"):
-        ui.label(byline(update.author_name, update.created_at)).classes("text-sm font-medium")
+        ui.label(byline(update.author_name, update.created_at, formats)).classes("text-sm font-medium")
         ui.label(update.body).classes("whitespace-pre-line break-words")
         if update.comments:
             with ui.column().classes("w-full gap-2 pl-3 border-l-2 border-gray-200"):
                 for comment in update.comments:
-                    comment_row(comment)
+                    comment_row(comment, formats)
         reply_box(replies.drafts, f"update-{update.id}", replies.send, replies.after)
 
 
@@ -305,8 +304,8 @@ class UpdatesFeed:
     """The public updates, newest first, each with its replies and a reply box. `limit` is how many the page
     loads; "Show older updates" raises it and asks the page to load again (`changed`)."""
 
-    def __init__(self, actor: PortalActor, updates: Page[UpdateView], changed: Changed) -> None:
-        self.actor, self.updates, self.changed = actor, updates, changed
+    def __init__(self, actor: PortalActor, updates: Page[UpdateView], changed: Changed, formats: Formats) -> None:
+        self.actor, self.updates, self.changed, self.formats = actor, updates, changed, formats
         self.limit = UPDATES_PAGE
         self.drafts: dict[str, str] = {}  # shared by the reply boxes, so their text outlives a redraw
 
@@ -335,6 +334,6 @@ class UpdatesFeed:
         if not listing.items:
             ui.label("No updates yet. News from the team will appear here.").classes("text-sm text-gray-500")
         for update in listing.items:
-            update_card(update, self._replies(update.id))
+            update_card(update, self._replies(update.id), self.formats)
         if len(listing.items) < listing.total and self.limit < MAX_PAGE_SIZE:
             ui.button("Show older updates", on_click=self._show_older).props("flat no-caps")

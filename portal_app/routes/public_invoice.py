@@ -25,9 +25,8 @@ from portal_app.responses import (
 )
 from services.billing import invoice_access
 from services.billing.invoice_views import InvoiceDetail
-from services.billing.presentation import line_amount_minor, status_badge, totals_rows
+from services.billing.presentation import line_amount_minor, payment_text, status_badge, totals_rows
 from services.card_payments import checkout as checkout_service
-from services.core import formatting
 from services.core.errors import Conflict, Invalid, ServiceError
 from services.organizations import branding
 from services.organizations.branding import Logo
@@ -58,20 +57,23 @@ def _party(label: str, name: str, address: str, email: str) -> str:
 
 
 def _lines_table(detail: InvoiceDetail) -> str:
-    cur = detail.currency
+    cur, formats = detail.currency, detail.formats
     rows = "".join(
-        f'<tr><td class="description">{escape(line.description)}</td><td>{formatting.number(line.quantity)}</td>'
-        f"<td>{formatting.amount(line.unit_price_minor, cur, code=False)}</td><td>{formatting.number(line.tax_rate)}%</td>"
-        f"<td>{formatting.amount(line_amount_minor(line, detail.discount_percent), cur, code=False)}</td></tr>"
+        f'<tr><td class="description">{escape(line.description)}</td>'
+        f'<td data-label="Qty">{formats.number(line.quantity)}</td>'
+        f'<td data-label="Unit price">{formats.money(line.unit_price_minor, cur)}</td>'
+        f'<td data-label="Tax">{formats.percent(line.tax_rate)}</td>'
+        f'<td data-label="Amount">{formats.money(line_amount_minor(line, detail.discount_percent), cur)}</td></tr>'
         for line in detail.lines
     )
-    head = f"<tr><th>Description</th><th>Qty</th><th>Unit price ({cur})</th><th>Tax</th><th>Amount</th></tr>"
-    return f'<div class="scroll"><table><thead>{head}</thead><tbody>{rows}</tbody></table></div>'
+    head = "<tr><th>Description</th><th>Qty</th><th>Unit price</th><th>Tax</th><th>Amount</th></tr>"
+    # On a phone each line is a card of "label: value" rows (responses.html_document's styles), so nothing is cut off.
+    return f'<div class="scroll"><table class="lines-table"><thead>{head}</thead><tbody>{rows}</tbody></table></div>'
 
 
 def _totals(detail: InvoiceDetail) -> str:
     body = "".join(
-        f'<tr class="{row.emphasis}"><td>{html.escape(row.label)}</td><td>{row.text}</td></tr>'
+        f'<tr class="{row.emphasis}"><td>{html.escape(row.label)}</td><td>{html.escape(row.text)}</td></tr>'
         for row in totals_rows(detail)
     )
     return f'<table class="totals">{body}</table>'
@@ -93,7 +95,7 @@ def _checkout_notice(detail: InvoiceDetail, outcome: str) -> str:
 def _pay_form(detail: InvoiceDetail, token: str) -> str:
     if not checkout_service.offered(detail.status, detail.amount_due_minor):
         return ""
-    due = formatting.amount(detail.amount_due_minor, detail.currency)
+    due = detail.formats.money(detail.amount_due_minor, detail.currency)
     return (
         f'<form method="post" action="/i/{token}/pay"><button class="button" type="submit" '
         f'aria-label="Pay {due} by card">Pay</button></form>'
@@ -103,8 +105,9 @@ def _pay_form(detail: InvoiceDetail, token: str) -> str:
 def _sections(detail: InvoiceDetail) -> str:
     parts = []
     if detail.payments:
+        formats = detail.formats
         items = "".join(
-            f"<p>{formatting.day(p.paid_on)} · {formatting.amount(p.amount_minor, p.currency)}</p>"
+            f"<p>{formats.day(p.paid_on)} · {payment_text(p.amount_minor, p.currency, formats)}</p>"
             for p in detail.payments
         )
         parts.append(f"<h2>Payments received</h2>{items}")
@@ -124,12 +127,13 @@ def invoice_page(detail: InvoiceDetail, token: str, logo: Logo | None, outcome: 
     shown = status_badge(status)
     badge = f'<span class="badge" style="background:{shown.color}">{shown.label}</span>'
     void_notice = '<p class="notice">This invoice was voided. Nothing is due on it.</p>' if status == "void" else ""
-    due = formatting.amount(detail.amount_due_minor, detail.currency)
+    formats = detail.formats
+    due = formats.money(detail.amount_due_minor, detail.currency)
     body = f"""
 <div class="top"><div>{_logo_tag(logo)}<h1>{escape(detail.seller.name)}</h1>
 <p class="lines muted">{escape(detail.seller.address)}</p><p class="muted">{escape(detail.seller.email)}</p></div>
-<div class="facts"><h1>Invoice {escape(detail.number)}</h1><p>Issued {formatting.day(detail.issue_date)}</p>
-<p>Due {formatting.day(detail.due_date)}</p>{badge}</div></div>
+<div class="facts"><h1>Invoice {escape(detail.number)}</h1><p>Issued {formats.day(detail.issue_date)}</p>
+<p>Due {formats.day(detail.due_date)}</p>{badge}</div></div>
 {_party("Billed to", detail.buyer.name, detail.buyer.address, detail.buyer.email)}
 {void_notice}{_checkout_notice(detail, outcome)}
 <h2>Details</h2>{_lines_table(detail)}{_totals(detail)}

@@ -20,14 +20,16 @@ from services.clients import clients, contacts
 from services.core.actors import StaffActor
 from services.core.common import MAX_PAGE_SIZE, Page
 from services.core.errors import NotFound, ServiceError
-from services.core.formatting import amount
+from services.core.formatting import Formats
 from services.projects import projects
 from services.projects.projects import STATUS_LABELS
 
 CONTACTS_PAGE = 50
 
 
-def contact_dialog(actor: StaffActor, client_id, on_saved) -> ui.dialog:
+def contact_dialog(actor: StaffActor, client_id, on_saved) -> Callable[[bool], None]:
+    """The New contact form; the function it returns opens it, with Billing on for the client's first contact
+    (as the service defaults it: invoices need someone to go to)."""
     with ui.dialog() as dialog, ui.card().classes("w-full max-w-md"):
         ui.label("New contact").classes("text-lg font-semibold")
         name = ui.input("Name").props("outlined autofocus").classes("w-full").mark("contact-name")
@@ -36,6 +38,7 @@ def contact_dialog(actor: StaffActor, client_id, on_saved) -> ui.dialog:
         with ui.row().classes("gap-6"):
             portal = ui.switch("Portal access", value=True)
             billing = ui.switch("Billing contact", value=False).tooltip("Receives invoices and payment reminders")
+            billing.mark("contact-billing")
         errors = FieldErrors(name=name, email=email, title=title)
 
         async def save() -> None:
@@ -57,8 +60,13 @@ def contact_dialog(actor: StaffActor, client_id, on_saved) -> ui.dialog:
             ui.notify(f"Added {view.name}", type="positive")
             await on_saved()
 
-        dialog_actions(dialog, "Add contact", save)
-    return dialog
+        dialog_actions(dialog, "Add contact", save).mark("save-contact")
+
+    def open_form(first_contact: bool) -> None:
+        billing.value = first_contact
+        dialog.open()
+
+    return open_form
 
 
 def _details(view: clients.ClientView, edit: Callable[[], object]) -> None:
@@ -72,37 +80,39 @@ def _details(view: clients.ClientView, edit: Callable[[], object]) -> None:
                 ui.label(value or "—").classes("whitespace-pre-line")
 
 
-def _projects(page: Page[projects.ProjectView]) -> None:
+def _projects(page: Page[projects.ProjectView], formats: Formats) -> None:
     if not page.items:
         ui.label("No projects yet.").classes("text-gray-500")
     for project in page.items:
         with ui.row().classes("w-full items-center gap-4 border-b border-gray-200 py-2"):
             ui.link(project.name, f"/projects/{project.id}").classes("font-medium flex-1")
             ui.badge(STATUS_LABELS[project.status]).props("outline")
-            ui.label(f"Due {project.due_date:%Y-%m-%d}" if project.due_date else "").classes("text-sm text-gray-500")
+            ui.label(f"Due {formats.day(project.due_date)}" if project.due_date else "").classes(
+                "text-sm text-gray-500"
+            )
     if page.total > len(page.items):
         ui.label(f"Showing {len(page.items)} of {page.total}.").classes("text-sm text-gray-500")
 
 
-def _invoices(page: Page[InvoiceRow], client_id: uuid.UUID) -> None:
+def _invoices(page: Page[InvoiceRow], client_id: uuid.UUID, formats: Formats) -> None:
     """The latest invoices, and a link to all of them when there are more."""
     if not page.items:
         ui.label("No invoices yet.").classes("text-gray-500")
     for row in page.items:
         with ui.row().classes("w-full items-center gap-4 border-b border-gray-200 py-2 text-sm"):
             ui.link(row.number, f"/invoices/{row.id}").classes("font-medium w-32")
-            ui.label(f"{row.issue_date:%Y-%m-%d}").classes("text-gray-500")
+            ui.label(formats.day(row.issue_date)).classes("text-gray-500")
             badge = presentation.status_badge(row.display_status)
             status_badge(badge.label, badge.color)
             ui.space()
-            ui.label(amount(row.total_minor, row.currency)).classes("font-mono")
+            ui.label(formats.money(row.total_minor, row.currency)).classes("tabular-nums")
     if page.total > len(page.items):
         ui.link(f"All {page.total} invoices", f"/invoices?client={client_id}").classes("text-sm")
 
 
 @staff_page("/clients/{client_id}")
 async def client_page(context: StaffPage, client_id: str) -> RedirectResponse | None:
-    actor = context.actor
+    actor, formats = context.actor, context.org.formats
     try:
         client = await clients.get_client(actor, client_id)
     except NotFound:
@@ -111,14 +121,17 @@ async def client_page(context: StaffPage, client_id: str) -> RedirectResponse | 
         return None
 
     contacts_shown = CONTACTS_PAGE  # "Show more" raises it
+    contact_count = 0  # as last listed: the New contact form starts Billing on for the first
 
     @ui.refreshable
     async def contact_list() -> None:
+        nonlocal contact_count
         page = await contacts.list_contacts(actor, client.id, limit=contacts_shown)
+        contact_count = page.total
         if not page.items:
             ui.label("No contacts yet. Add the people who should see this client's work.").classes("text-gray-500")
         for contact in page.items:
-            contact_row(actor, contact, contact_list.refresh)
+            contact_row(actor, contact, contact_list.refresh, formats)
         more = page.total - len(page.items)
         if more > 0 and contacts_shown < MAX_PAGE_SIZE:
             ui.button(f"Show more ({more})", on_click=more_contacts).props("flat dense no-caps").mark("more-contacts")
@@ -132,7 +145,7 @@ async def client_page(context: StaffPage, client_id: str) -> RedirectResponse | 
 
     @ui.refreshable
     async def project_list() -> None:
-        _projects(await projects.list_projects(actor, client_id=client.id, limit=200))
+        _projects(await projects.list_projects(actor, client_id=client.id, limit=200), formats)
 
     async def client_saved(view: clients.ClientView) -> None:
         ui.navigate.reload()  # the name is the page's heading too
@@ -145,11 +158,13 @@ async def client_page(context: StaffPage, client_id: str) -> RedirectResponse | 
         edit = client_dialog(actor, client_saved, existing=client)
         _details(client, edit.open)
         add_contact = contact_dialog(actor, client.id, contact_list.refresh)
-        new_project = await project_dialog(actor, project_saved, client_id=client.id)
+        new_project = await project_dialog(actor, project_saved, formats=formats, client_id=client.id)
         with ui.card().classes("w-full").props("flat bordered"):
             with ui.row().classes("w-full items-center justify-between"):
                 ui.label("Contacts").classes("text-lg font-semibold")
-                ui.button("Add contact", icon="person_add", on_click=add_contact.open).props("flat")
+                ui.button("Add contact", icon="person_add", on_click=lambda: add_contact(contact_count == 0)).props(
+                    "flat"
+                ).mark("add-contact")
             await contact_list()
         with ui.card().classes("w-full").props("flat bordered"):
             with ui.row().classes("w-full items-center justify-between"):
@@ -165,5 +180,5 @@ async def client_page(context: StaffPage, client_id: str) -> RedirectResponse | 
                     "New invoice", icon="add", on_click=lambda: ui.navigate.to(f"/invoices/new?client={client.id}")
                 ).props("flat")
             filters = invoice_listing.InvoiceFilter(client_id=client.id)
-            _invoices(await invoice_listing.list_invoices(actor, filters, limit=5), client.id)
+            _invoices(await invoice_listing.list_invoices(actor, filters, limit=5), client.id, formats)
     return None

@@ -45,7 +45,7 @@ async def client_requests_page(context: StaffPage, request: Request, client_id: 
         ui.label("Every request of this client, across all its projects. Each card names its project.").classes(
             "text-sm text-gray-600"
         )
-        panel = RequestPanel(actor, {str(m.user_id): m.name for m in members.items}, redraw)
+        panel = RequestPanel(actor, {str(m.user_id): m.name for m in members.items}, redraw, context.org.formats)
         board = BoardSection(
             actor,
             first_board,

@@ -59,7 +59,7 @@ def client_dialog(actor: StaffActor, on_saved, existing: clients.ClientView | No
 
 @staff_page("/clients")
 async def clients_page(context: StaffPage, q: str = "") -> RedirectResponse | None:
-    actor = context.actor
+    actor, formats = context.actor, context.org.formats
 
     async def fetch(limit: int, offset: int) -> tuple[list[dict], int]:
         page = await clients.list_clients(actor, search=search.value or "", limit=limit, offset=offset)
@@ -70,7 +70,7 @@ async def clients_page(context: StaffPage, q: str = "") -> RedirectResponse | No
                 "email": c.email,
                 "contacts": c.contacts,
                 "projects": c.projects,
-                "created": f"{c.created_at:%Y-%m-%d}",
+                "created": formats.day(c.created_at),
             }
             for c in page.items
         ]

@@ -6,14 +6,38 @@ from collections.abc import Awaitable, Callable
 
 from nicegui import ui
 
+from components.confirm import confirm
 from services.clients import contacts, magic_links, portal_sessions
 from services.clients.contacts import ContactView
+from services.core import user_agents
 from services.core.actors import StaffActor
 from services.core.errors import ServiceError
+from services.core.formatting import Formats
+
+# Turning these off signs the contact out everywhere at once: asked first.
+ASKS = {
+    "Portal access": (
+        "Remove {name}'s portal access?",
+        "They are signed out at once and cannot sign in until access is given back.",
+        "Remove access",
+    ),
+    "Contact": (
+        "Deactivate {name}?",
+        "They are signed out at once, get no more mail, and cannot sign in until reactivated.",
+        "Deactivate",
+    ),
+}
 
 
-def contact_row(actor: StaffActor, contact: ContactView, on_changed: Callable[[], Awaitable[None]]) -> None:
+def contact_row(
+    actor: StaffActor, contact: ContactView, on_changed: Callable[[], Awaitable[None]], formats: Formats
+) -> None:
     async def toggle(what: str, change: contacts.ContactChanges, state: bool) -> None:
+        if not state and what in ASKS:
+            question, consequence, action = ASKS[what]
+            if not await confirm(question.format(name=contact.name), consequence, action):
+                await on_changed()  # redraws the switch as it still is
+                return
         try:
             view = await contacts.update_contact(actor, contact.id, change)
         except ServiceError as exc:
@@ -38,7 +62,7 @@ def contact_row(actor: StaffActor, contact: ContactView, on_changed: Callable[[]
                 )
                 ui.label(" · ".join(x for x in (contact.email, contact.title) if x)).classes("text-sm text-gray-600")
             ui.label(
-                f"Last sign-in {contact.last_sign_in_at:%Y-%m-%d %H:%M}"
+                f"Last sign-in {formats.moment(contact.last_sign_in_at)}"
                 if contact.last_sign_in_at
                 else "Never signed in"
             ).classes("text-xs text-gray-500")
@@ -62,10 +86,10 @@ def contact_row(actor: StaffActor, contact: ContactView, on_changed: Callable[[]
             if not (contact.active and contact.portal_enabled):
                 invite_button.disable()
         if contact.portal_enabled and contact.last_sign_in_at:
-            sessions_panel(actor, contact)
+            sessions_panel(actor, contact, formats)
 
 
-def sessions_panel(actor: StaffActor, contact: ContactView) -> None:
+def sessions_panel(actor: StaffActor, contact: ContactView, formats: Formats) -> None:
     """Signed-in browsers, loaded when opened (one query per click, not one per contact on every page load)."""
 
     @ui.refreshable
@@ -75,10 +99,12 @@ def sessions_panel(actor: StaffActor, contact: ContactView) -> None:
             ui.label("No active sessions.").classes("text-sm text-gray-500")
         for row in rows:
             with ui.row().classes("w-full items-center gap-4 text-sm"):
-                ui.label(f"Since {row.created_at:%Y-%m-%d %H:%M}").classes("w-40")
-                ui.label(f"Last seen {row.last_seen_at:%Y-%m-%d %H:%M}").classes("w-44")
+                ui.label(f"Since {formats.moment(row.created_at)}").classes("w-48")
+                ui.label(f"Last seen {formats.moment(row.last_seen_at)}").classes("w-52")
                 ui.label(row.ip or "—").classes("w-28 font-mono")
-                ui.label(row.user_agent or "unknown browser").classes("flex-1 truncate text-gray-600")
+                browser = ui.label(user_agents.summary(row.user_agent or "")).classes("flex-1 truncate text-gray-600")
+                if row.user_agent:
+                    browser.tooltip(row.user_agent)
                 ui.button("Revoke", on_click=lambda r=row: revoke(r.id)).props("flat dense color=negative")
 
     async def revoke(session_id) -> None:

@@ -10,8 +10,8 @@ from components.stat_card import stat_card
 from portal_app.runtime import get_settings
 from portal_app.staff.layout import StaffPage, frame, staff_page
 from services.billing import receivables
-from services.core import audit, money
-from services.core.formatting import amount
+from services.core import audit, audit_words, money
+from services.core.formatting import Formats
 from services.organizations import organizations
 
 
@@ -19,7 +19,7 @@ def portal_url(slug: str) -> str:
     return f"{get_settings().base_url}/portal/{slug}/"
 
 
-def aging_card(rows: list[receivables.AgingRow]) -> None:
+def aging_card(rows: list[receivables.AgingRow], formats: Formats) -> None:
     with ui.card().classes("flex-1 min-w-[22rem]").props("flat bordered"):
         with ui.row().classes("w-full items-center justify-between"):
             ui.label("Accounts receivable").classes("text-lg font-semibold")
@@ -33,24 +33,32 @@ def aging_card(rows: list[receivables.AgingRow]) -> None:
             for row in rows:
                 ui.label(row.currency).classes("font-semibold")
                 for n, value in enumerate((*row.buckets, row.total_minor)):
-                    ui.label(amount(value, row.currency, code=False)).classes("text-right font-mono").mark(
+                    ui.label(formats.money(value, row.currency)).classes("text-right tabular-nums").mark(
                         f"aging-{row.currency}-{n}"
                     )
 
 
-def cash_chart(rows: list[receivables.MonthRow]) -> None:
+def cash_chart(rows: list[receivables.MonthRow], formats: Formats) -> None:
     currency = rows[0].currency if rows else ""
     with ui.card().classes("flex-1 min-w-[22rem]").props("flat bordered"):
-        ui.label(f"Invoiced vs collected ({currency})").classes("text-lg font-semibold")
+        ui.label("Invoiced vs collected").classes("text-lg font-semibold")
         # Decimal strings, not floats: ECharts reads numeric strings, and the amounts stay exact.
+        # The tooltip and the axis write amounts as the organization does ("$9,145.00", "9.145,00 €"), in the
+        # browser's Intl with the same locale and currency (both validated codes, so safe inside the script).
+        intl = (
+            f"new Intl.NumberFormat('{formats.locale.replace('_', '-')}', {{style: 'currency', currency: '{currency}'"
+        )
         ui.echart(
             {
-                "tooltip": {"trigger": "axis"},
+                "tooltip": {"trigger": "axis", ":valueFormatter": f"v => {intl}}}).format(v)"},
                 "color": ["#4f46e5", "#16a34a"],
                 "legend": {"data": ["Invoiced", "Collected"], "top": 0},
                 "grid": {"left": 8, "right": 8, "top": 36, "bottom": 8, "containLabel": True},
-                "xAxis": {"type": "category", "data": [f"{r.month:%b %Y}" for r in rows]},
-                "yAxis": {"type": "value"},
+                "xAxis": {"type": "category", "data": [formats.month(r.month) for r in rows]},
+                "yAxis": {
+                    "type": "value",
+                    "axisLabel": {":formatter": f"v => {intl}, notation: 'compact'}}).format(v)"},
+                },
                 "series": [
                     {
                         "name": "Invoiced",
@@ -75,6 +83,7 @@ def cash_chart(rows: list[receivables.MonthRow]) -> None:
 @staff_page("/")
 async def home_page(context: StaffPage) -> RedirectResponse | None:
     org = context.org
+    formats = org.formats
     counts = await organizations.workspace_counts(context.actor)
     recent = await audit.list_events(context.actor, audit.AuditFilter(), limit=8)
     aging = await receivables.aging(context.actor)
@@ -86,8 +95,8 @@ async def home_page(context: StaffPage) -> RedirectResponse | None:
             stat_card("With portal access", counts.portal_contacts, icon="vpn_key")
             stat_card("Active projects", counts.active_projects, icon="work")
         with ui.row().classes("w-full gap-4 items-start"):
-            aging_card(aging)
-            cash_chart(months)
+            aging_card(aging, formats)
+            cash_chart(months, formats)
         with ui.card().classes("w-full").props("flat bordered"):
             ui.label("Client portal").classes("text-lg font-semibold")
             ui.label("Share this link with your clients' contacts; they sign in with a link sent by email.").classes(
@@ -104,8 +113,8 @@ async def home_page(context: StaffPage) -> RedirectResponse | None:
                 ui.label("Nothing has happened yet.").classes("text-gray-500")
             for event in recent.items:
                 with ui.row().classes("w-full gap-3 text-sm"):
-                    ui.label(f"{event.at:%Y-%m-%d %H:%M}").classes("text-gray-500 w-32")
-                    ui.label(event.action).classes("font-mono w-56")
-                    ui.label(event.target_label).classes("flex-1")
-                    ui.label(event.actor_label).classes("text-gray-500")
+                    ui.label(formats.moment(event.at)).classes("text-gray-500 w-40")
+                    ui.label(
+                        audit_words.sentence(event.who, event.action, event.target_label, event.detail, formats)
+                    ).classes("flex-1").tooltip(event.action)
     return None

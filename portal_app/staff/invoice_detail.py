@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
 
 from fastapi.responses import RedirectResponse
 from nicegui import ui
 
 from components.copy_link import copy_link
-from components.forms import FieldErrors, dialog_actions, form_date
+from components.date_input import date_input
+from components.forms import FieldErrors, dialog_actions
 from components.invoice_totals import invoice_totals
 from components.status_badge import status_badge
 from components.table_columns import column
@@ -16,16 +19,16 @@ from models.invoices import InvoiceStatus
 from portal_app.live import follow, staff_hears
 from portal_app.responses import pdf_path
 from portal_app.staff.layout import StaffPage, frame, not_found, staff_page
-from services.billing import invoice_views, invoices, manual_payments, presentation
+from services.billing import how_to_pay, invoice_views, invoices, manual_payments, presentation
 from services.billing.invoice_views import PORTAL_STATUSES, InvoiceDetail
-from services.billing.presentation import line_amount_minor, totals_rows
+from services.billing.presentation import line_amount_minor, payment_text, totals_rows
 from services.card_payments import checkout_views
 from services.card_payments.checkout_views import AttemptRow
 from services.core import clock, money
 from services.core.actors import StaffActor
 from services.core.errors import NotFound, ServiceError
 from services.core.events import InvoicePaymentChanged
-from services.core.formatting import amount, number
+from services.core.formatting import Formats
 
 LINE_COLUMNS = [
     column("description", "Description"),
@@ -84,6 +87,11 @@ def send_dialog(actor: StaffActor, current: Callable[[], InvoiceDetail], refresh
                 ui.label("The invoice, its link and its PDF go to:").classes("text-sm text-gray-600")
                 for email in emails:
                     ui.label(email).classes("font-medium")
+                if how_to_pay.instructions_missing(detail.payment_instructions):
+                    ui.label(
+                        "There are no payment instructions and no Stripe: the client will not be told how to pay. "
+                        "Add payment instructions in Settings, or send it anyway."
+                    ).classes("text-sm text-warning").mark("send-without-payment-instructions")
             else:
                 ui.label("This client has no billing contact and no email. Add one first.").classes("text-negative")
         confirm.set_enabled(bool(emails))
@@ -92,11 +100,13 @@ def send_dialog(actor: StaffActor, current: Callable[[], InvoiceDetail], refresh
     return open_dialog
 
 
-def payment_dialog(actor: StaffActor, current: Callable[[], InvoiceDetail], refresh: Refresh) -> Callable:
+def payment_dialog(
+    actor: StaffActor, current: Callable[[], InvoiceDetail], refresh: Refresh, formats: Formats
+) -> Callable:
     with ui.dialog() as dialog, ui.card().classes("w-full max-w-md"):
         title = ui.label().classes("text-lg font-semibold")
         amount_input = ui.input("Amount").props("outlined").classes("w-full")
-        paid_on = ui.input("Date").props("outlined type=date").classes("w-full")
+        paid_on = date_input("Date", mask=formats.date_mask).classes("w-full")
         method = ui.select(manual_payments.PAYMENT_METHODS, label="Method", value="bank_transfer").props("outlined")
         method.classes("w-full")
         reference = ui.input("Reference").props("outlined").classes("w-full")
@@ -104,20 +114,22 @@ def payment_dialog(actor: StaffActor, current: Callable[[], InvoiceDetail], refr
 
         async def save() -> None:
             try:
-                day = form_date(paid_on.value)
-            except ValueError:
-                errors.show("paid_on", "Enter the date as YYYY-MM-DD.")
-                return
-            data = manual_payments.PaymentInput(
-                amount=amount_input.value or "", paid_on=day, method=method.value or "", reference=reference.value or ""
-            )
-            try:
+                day = formats.read_day(paid_on.value, "paid_on", "The payment date")
+                data = manual_payments.PaymentInput(
+                    amount=amount_input.value or "",
+                    paid_on=day,
+                    method=method.value or "",
+                    reference=reference.value or "",
+                )
                 detail = await manual_payments.record_payment(actor, current().id, data)
             except ServiceError as exc:
                 errors.show(getattr(exc, "field", None), exc.message)
                 return
             dialog.close()
-            ui.notify(f"Payment recorded; {detail.number} is {invoice_views.STATUS_LABELS[detail.status].lower()}.")
+            ui.notify(
+                f"Payment recorded; {detail.number} is {invoice_views.STATUS_LABELS[detail.status].lower()}.",
+                type="positive",
+            )
             await refresh(detail)
 
         dialog_actions(dialog, "Save payment", save)
@@ -127,7 +139,7 @@ def payment_dialog(actor: StaffActor, current: Callable[[], InvoiceDetail], refr
         title.text = f"Record a payment for {detail.number}"
         amount_input.value = str(money.from_minor(detail.amount_due_minor, detail.currency))
         amount_input.props(f'suffix="{detail.currency}"')
-        paid_on.value = str(clock.now().date())
+        paid_on.value = formats.input_day(clock.now().date())
         method.value, reference.value = "bank_transfer", ""
         errors.clear()
         dialog.open()
@@ -147,7 +159,7 @@ def void_dialog(actor: StaffActor, current: Callable[[], InvoiceDetail], refresh
                 ui.notify(exc.message, type="negative")
                 return
             dialog.close()
-            ui.notify(f"{detail.number} is void.")
+            ui.notify(f"{detail.number} is void.", type="positive")
             await refresh(detail)
 
         with ui.row().classes("w-full justify-end"):
@@ -162,32 +174,36 @@ def void_dialog(actor: StaffActor, current: Callable[[], InvoiceDetail], refresh
 
 
 def summary(detail: InvoiceDetail) -> None:
+    formats = detail.formats
     with ui.grid(columns=2).classes("gap-x-8 gap-y-1 text-sm"):
         ui.label("Client").classes("text-gray-500")
         ui.link(detail.buyer.name, f"/clients/{detail.client_id}")
         for label, value in (
             ("Project", detail.project_name),
-            ("Issued", f"{detail.issue_date:%Y-%m-%d}"),
-            ("Due", f"{detail.due_date:%Y-%m-%d}"),
-            ("Sent", f"{detail.sent_at:%Y-%m-%d %H:%M}" if detail.sent_at else "not yet"),
+            ("Issued", formats.day(detail.issue_date)),
+            ("Due", formats.day(detail.due_date)),
+            ("Sent", formats.moment(detail.sent_at) if detail.sent_at else "not yet"),
         ):
             ui.label(label).classes("text-gray-500")
             ui.label(value or "—")
 
 
 def lines_and_totals(detail: InvoiceDetail) -> None:
+    formats = detail.formats
     rows = [
         {
             "id": n,
             "description": line.description,
-            "quantity": number(line.quantity),
-            "unit_price": amount(line.unit_price_minor, detail.currency, code=False),
-            "tax_rate": f"{number(line.tax_rate)} %",
-            "amount": amount(line_amount_minor(line, detail.discount_percent), detail.currency, code=False),
+            "quantity": formats.number(line.quantity),
+            "unit_price": formats.money(line.unit_price_minor, detail.currency),
+            "tax_rate": formats.percent(line.tax_rate),
+            "amount": formats.money(line_amount_minor(line, detail.discount_percent), detail.currency),
         }
         for n, line in enumerate(detail.lines)
     ]
-    ui.table(columns=LINE_COLUMNS, rows=rows, row_key="id").props("flat bordered hide-bottom").classes("w-full")
+    ui.table(columns=LINE_COLUMNS, rows=rows, row_key="id").props(
+        'flat bordered hide-bottom :grid="Quasar.Screen.lt.sm"'
+    ).classes("w-full")
     invoice_totals(totals_rows(detail))
     for label, text in (("Notes", detail.notes), ("Terms", detail.terms)):
         if text:
@@ -196,17 +212,18 @@ def lines_and_totals(detail: InvoiceDetail) -> None:
 
 
 def payment_list(detail: InvoiceDetail) -> None:
+    formats = detail.formats
     if not detail.payments:
         ui.label("No payments yet.").classes("text-gray-500 text-sm")
     for payment in detail.payments:
         with ui.row().classes("w-full items-center gap-4 border-b border-gray-200 py-1 text-sm"):
-            ui.label(f"{payment.paid_on:%Y-%m-%d}").classes("w-28")
+            ui.label(formats.day(payment.paid_on)).classes("w-28")
             ui.label(manual_payments.PAYMENT_METHODS.get(payment.method, payment.method)).classes("w-32")
             ui.label(payment.reference or "").classes("flex-1 text-gray-600")
-            ui.label(amount(payment.amount_minor, payment.currency)).classes("font-mono")
+            ui.label(payment_text(payment.amount_minor, payment.currency, formats)).classes("tabular-nums")
 
 
-def attempt_list(attempts: list[AttemptRow]) -> None:
+def attempt_list(attempts: list[AttemptRow], formats: Formats) -> None:
     """Each press of Pay and what became of it; failed ones and those needing review stand out."""
     for attempt in attempts:
         label, colour = ATTEMPT_STATUS.get(attempt.status, (attempt.status, "grey"))
@@ -217,17 +234,41 @@ def attempt_list(attempts: list[AttemptRow]) -> None:
             .classes("w-full items-center gap-4 border-b border-gray-200 py-1 text-sm" + tint)
             .mark(f"attempt-{attempt.status}")
         ):
-            ui.label(f"{attempt.created_at:%Y-%m-%d %H:%M}").classes("w-36")
+            ui.label(formats.moment(attempt.created_at)).classes("w-44")
             ui.label(ATTEMPT_VIA.get(attempt.via, attempt.via)).classes("w-24")
-            ui.label(amount(attempt.amount_minor, attempt.currency)).classes("w-32 font-mono")
+            ui.label(formats.money(attempt.amount_minor, attempt.currency)).classes("w-32 tabular-nums")
             ui.badge(label, color=colour).props("" if flagged else "outline")
             ui.label(attempt.error).classes("flex-1 " + ("text-negative" if flagged else "text-gray-600"))
             if attempt.stripe_session_id:
                 ui.label(attempt.stripe_session_id).classes("font-mono text-xs text-gray-500 break-all")
 
 
+@dataclass(frozen=True)
+class Actions:
+    send: Callable[[], Any]
+    record_payment: Callable[[], Any]
+    void: Callable[[], Any]
+    duplicate: Callable[[], Any]
+
+
+def actions(shown: InvoiceDetail, do: Actions) -> None:
+    """The invoice's buttons, those its status allows."""
+    if shown.status == "draft":
+        ui.button("Edit", icon="edit", on_click=lambda: ui.navigate.to(f"/invoices/{shown.id}/edit")).mark(
+            "action-edit"
+        )
+    if shown.status != "void":
+        ui.button("Send" if shown.status == "draft" else "Resend", icon="send", on_click=do.send).mark("action-send")
+    if shown.status in invoice_views.OPEN_STATUSES:
+        ui.button("Record payment", icon="payments", on_click=do.record_payment).mark("action-payment")
+    ui.button("Duplicate", icon="content_copy", on_click=do.duplicate).props("flat").mark("action-duplicate")
+    if shown.status != "void" and not shown.amount_paid_minor:
+        ui.button("Void", icon="block", on_click=do.void).props("flat color=negative").mark("action-void")
+
+
 @staff_page("/invoices/{invoice_id}")
-async def invoice_page(context: StaffPage, invoice_id: str) -> RedirectResponse | None:
+async def invoice_page(context: StaffPage, invoice_id: str, send: str = "") -> RedirectResponse | None:
+    """`?send=1` (the editor's "Save and send") opens the send dialog at once, with its recipients to confirm."""
     actor = context.actor
     try:
         detail = await invoices.get_invoice(actor, invoice_id)
@@ -268,26 +309,13 @@ async def invoice_page(context: StaffPage, invoice_id: str) -> RedirectResponse 
     @ui.refreshable
     def content() -> None:
         shown = current()
-        is_open = shown.status in invoice_views.OPEN_STATUSES
         with ui.card().classes("w-full").props("flat bordered"):
             with ui.row().classes("w-full items-center gap-3"):
                 ui.label(shown.number).classes("text-xl font-semibold")
                 badge = presentation.status_badge(shown.display_status)
                 status_badge(badge.label, badge.color).mark("invoice-status")
                 ui.space()
-                if shown.status == "draft":
-                    ui.button("Edit", icon="edit", on_click=lambda: ui.navigate.to(f"/invoices/{shown.id}/edit")).mark(
-                        "action-edit"
-                    )
-                if shown.status != "void":
-                    ui.button("Send" if shown.status == "draft" else "Resend", icon="send", on_click=open_send).mark(
-                        "action-send"
-                    )
-                if is_open:
-                    ui.button("Record payment", icon="payments", on_click=open_payment).mark("action-payment")
-                ui.button("Duplicate", icon="content_copy", on_click=duplicate).props("flat").mark("action-duplicate")
-                if shown.status != "void" and not shown.amount_paid_minor:
-                    ui.button("Void", icon="block", on_click=open_void).props("flat color=negative").mark("action-void")
+                actions(shown, Actions(open_send, open_payment, open_void, duplicate))
             summary(shown)
         with ui.card().classes("w-full").props("flat bordered"):
             lines_and_totals(shown)
@@ -297,7 +325,7 @@ async def invoice_page(context: StaffPage, invoice_id: str) -> RedirectResponse 
         if attempts:
             with ui.card().classes("w-full").props("flat bordered").mark("card-payments"):
                 ui.label("Card payments").classes("text-lg font-semibold")
-                attempt_list(attempts)
+                attempt_list(attempts, shown.formats)
         with ui.card().classes("w-full").props("flat bordered"):
             ui.label("Public link").classes("text-lg font-semibold")
             if shown.status in PORTAL_STATUSES:
@@ -314,9 +342,11 @@ async def invoice_page(context: StaffPage, invoice_id: str) -> RedirectResponse 
     with frame(context, f"Invoice {detail.number}"):
         ui.link("← All invoices", "/invoices").classes("text-sm")
         open_send = send_dialog(actor, current, refresh)
-        open_payment = payment_dialog(actor, current, refresh)
+        open_payment = payment_dialog(actor, current, refresh, detail.formats)
         open_void = void_dialog(actor, current, refresh)
         content()
+        if send and detail.status == InvoiceStatus.draft:
+            await open_send()
     # A card payment landing on this invoice (a webhook, a payer's return) redraws it without a reload.
     follow(InvoicePaymentChanged, lambda event: staff_hears(actor, event) and event.invoice_id == detail.id, reload)
     return None

@@ -13,7 +13,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 from functools import partial
 
@@ -22,23 +22,38 @@ from fastapi.responses import RedirectResponse
 from nicegui import ui
 from nicegui.element import Element
 
-from components.forms import FieldErrors, form_date
+from components.date_input import date_input
+from components.forms import FieldErrors
 from components.search_select import Search, search_select
 from portal_app.staff.client_choices import client_choices
 from portal_app.staff.layout import StaffPage, frame, not_found, staff_page
 from services.billing import invoice_math, invoice_views, invoices
-from services.core import clock, money
+from services.core import clock, formatting, money
 from services.core.actors import StaffActor
 from services.core.errors import Invalid, NotFound, ServiceError
-from services.core.formatting import amount, number
+from services.core.formatting import DEFAULT, Formats
 from services.organizations import organizations
 from services.projects import projects
 
 LINE_FIELDS = ("description", "quantity", "unit_price", "tax_rate")
-CURRENCIES = sorted(money.EXPONENTS)
+
+
+def currency_choices(locale: str) -> dict[str, str]:
+    """Every ISO 4217 currency, as "EUR · Euro" in the organization's language; typing filters them."""
+    return {code: f"{code} · {formatting.currency_name(code, locale)}" for code in sorted(money.EXPONENTS)}
+
+
+# The lines' column headers and widths, in the order of a line's inputs, then its amount (and the remove button).
+COLUMN_HEADERS = (
+    ("Description", "flex-1"),
+    ("Quantity", "w-24"),
+    ("Unit price", "w-32"),
+    ("Tax %", "w-20"),
+    ("Amount", "w-36 text-right"),
+    ("", "w-8"),
+)
 TOTALS = (("subtotal", "Subtotal"), ("discount", "Discount"), ("tax", "Tax"), ("total", "Total"))
 UNKNOWN = "—"  # an amount the preview cannot work out yet
-DATE_MESSAGE = "Enter dates as YYYY-MM-DD."
 
 ProjectOptions = Callable[[str], Awaitable[dict[str, str]]]  # a client's id ("" for none) -> the project choices
 Submit = Callable[[invoices.InvoiceInput], Awaitable[invoice_views.InvoiceDetail]]
@@ -81,13 +96,14 @@ class EditorView:
     project_options: dict[str, str]
     project_id: str
     currency: str
-    issue_date: str
+    issue_date: str  # as the organization writes a date in an input ("03/10/2026", "10.03.2026")
     due_date: str
     discount_percent: str
     notes: str
     terms: str
     payment_terms_days: int
     lines: tuple[LineState, ...]
+    formats: Formats = DEFAULT  # the organization's: the dates' pattern and the preview's money
 
     @property
     def back(self) -> str:
@@ -101,9 +117,9 @@ def _lines_from(detail: invoice_views.InvoiceDetail | None) -> tuple[LineState, 
     return tuple(
         LineState(
             line.description,
-            number(line.quantity),
+            money.plain(line.quantity),
             money.format_decimal(line.unit_price_minor, detail.currency),
-            number(line.tax_rate),
+            money.plain(line.tax_rate),
         )
         for line in detail.lines
     )
@@ -117,7 +133,9 @@ async def _project_options(actor: StaffActor, client_id: str) -> dict[str, str]:
     return options
 
 
-async def load_editor(actor: StaffActor, detail: invoice_views.InvoiceDetail | None, client_id: str) -> EditorView:
+async def load_editor(
+    actor: StaffActor, detail: invoice_views.InvoiceDetail | None, client_id: str, formats: Formats
+) -> EditorView:
     """The form's starting point: `detail` is the draft being edited, None for a new one for `client_id`."""
     settings = await organizations.get_invoice_settings(actor)
     client_options = await client_choices(actor)
@@ -133,13 +151,14 @@ async def load_editor(actor: StaffActor, detail: invoice_views.InvoiceDetail | N
         project_options=await _project_options(actor, client_id),
         project_id=str(detail.project_id) if detail and detail.project_id else "",
         currency=detail.currency if detail else settings.default_currency,
-        issue_date=str(detail.issue_date if detail else today),
-        due_date=str(detail.due_date if detail else today + timedelta(days=settings.payment_terms_days)),
-        discount_percent=number(detail.discount_percent) if detail else "0",
+        issue_date=formats.input_day(detail.issue_date if detail else today),
+        due_date=formats.input_day(detail.due_date if detail else today + timedelta(days=settings.payment_terms_days)),
+        discount_percent=money.plain(detail.discount_percent) if detail else "0",
         notes=detail.notes if detail else "",
         terms=detail.terms if detail else "",
         payment_terms_days=settings.payment_terms_days,
         lines=_lines_from(detail),
+        formats=formats,
     )
 
 
@@ -159,7 +178,7 @@ class Preview:
         return cls({key: UNKNOWN for key, _ in TOTALS}, [UNKNOWN] * line_count)
 
 
-def preview(currency: str | None, discount: str | None, lines: Sequence[LineState]) -> Preview:
+def preview(currency: str | None, discount: str | None, lines: Sequence[LineState], formats: Formats) -> Preview:
     """The totals worked out with the service's own arithmetic; incomplete lines count nothing."""
     try:
         code = money.currency(currency or "")
@@ -173,12 +192,12 @@ def preview(currency: str | None, discount: str | None, lines: Sequence[LineStat
     amounts = iter(result.lines)
     return Preview(
         {
-            "subtotal": amount(result.subtotal_minor, code),
-            "discount": amount(-result.discount_minor, code),
-            "tax": amount(result.tax_minor, code),
-            "total": amount(result.total_minor, code),
+            "subtotal": formats.money(result.subtotal_minor, code),
+            "discount": formats.money(-result.discount_minor, code),
+            "tax": formats.money(result.tax_minor, code),
+            "total": formats.money(result.total_minor, code),
         },
-        [amount(next(amounts).gross_minor, code) if values else UNKNOWN for values in parsed],
+        [formats.money(next(amounts).gross_minor, code) if values else UNKNOWN for values in parsed],
     )
 
 
@@ -192,7 +211,7 @@ class TotalsSection:
         with ui.grid(columns=2).classes("ml-auto gap-x-8 gap-y-1 text-sm"):
             for key, label in TOTALS:
                 ui.label(label).classes("text-gray-600" + (" font-semibold" if key == "total" else ""))
-                self.shown[key] = ui.label(UNKNOWN).classes("text-right font-mono").mark(f"totals-{key}")
+                self.shown[key] = ui.label(UNKNOWN).classes("text-right tabular-nums").mark(f"totals-{key}")
 
     def show(self, totals: dict[str, str]) -> None:
         for key, text in totals.items():
@@ -214,6 +233,13 @@ class LinesSection:
         ui.label("Lines").classes("text-lg font-semibold")
         self.note = ui.label().classes("text-negative text-sm")
         self.note.set_visibility(False)
+        with (
+            ui.row()
+            .classes("w-full gap-2 no-wrap text-xs font-medium text-gray-600 max-sm:hidden")
+            .mark("line-headers")
+        ):
+            for label, width in COLUMN_HEADERS:
+                ui.label(label).classes(width)
         self.rows()
         ui.button("Add line", icon="add", on_click=self.add).props("flat")
 
@@ -225,15 +251,17 @@ class LinesSection:
     def _row(self, n: int, line: LineState) -> None:
         with ui.row().classes("w-full items-start gap-2 no-wrap"):
             line.inputs = {
-                "description": ui.input("Description", value=line.description).classes("flex-1"),
-                "quantity": ui.input("Quantity", value=line.quantity).classes("w-24"),
-                "unit_price": ui.input("Unit price", value=line.unit_price).classes("w-32"),
-                "tax_rate": ui.input("Tax %", value=line.tax_rate).classes("w-20"),
+                "description": ui.input(value=line.description).classes("flex-1"),
+                "quantity": ui.input(value=line.quantity).classes("w-24"),
+                "unit_price": ui.input(value=line.unit_price).classes("w-32"),
+                "tax_rate": ui.input(value=line.tax_rate).classes("w-20"),
             }
-            for name, element in line.inputs.items():
-                element.props("outlined dense debounce=250").mark(f"line-{n}-{name}")
+            for (name, element), (label, _width) in zip(line.inputs.items(), COLUMN_HEADERS, strict=False):
+                # The column header names it on screen; a screen reader hears the line and the column.
+                element.props(f'outlined dense debounce=250 aria-label="Line {n + 1} {label.lower()}"')
+                element.mark(f"line-{n}-{name}")
                 element.on_value_change(lambda e, ln=line, k=name: self.typed(ln, k, e.value))
-            line.amount_label = ui.label(UNKNOWN).classes("w-36 text-right pt-3 font-mono")
+            line.amount_label = ui.label(UNKNOWN).classes("w-36 text-right pt-3 tabular-nums")
             line.amount_label.mark(f"line-{n}-amount")
             ui.button(icon="delete", on_click=lambda ln=line: self.remove(ln)).props(
                 f"flat round dense aria-label='Remove line {n + 1}'"
@@ -285,7 +313,7 @@ class HeaderFields:
 
     client: ui.select
     project: ui.select
-    currency: ui.input
+    currency: ui.select
     issue: ui.input
     due: ui.input
     discount: ui.input
@@ -306,10 +334,12 @@ class HeaderFields:
                 self.project = ui.select(view.project_options, value=view.project_id, label="Project")
                 self.project.props("outlined").classes("flex-1 min-w-[14rem]")
             with ui.row().classes("w-full gap-4"):
-                self.currency = ui.input("Currency", value=view.currency, autocomplete=CURRENCIES)
-                self.currency.props("outlined debounce=250").classes("w-28")
-                self.issue = ui.input("Issue date", value=view.issue_date).props("outlined type=date")
-                self.due = ui.input("Due date", value=view.due_date).props("outlined type=date")
+                self.currency = ui.select(
+                    currency_choices(view.formats.locale), value=view.currency, label="Currency", with_input=True
+                )
+                self.currency.props("outlined").classes("w-56")
+                self.issue = date_input("Issue date", view.issue_date, mask=view.formats.date_mask)
+                self.due = date_input("Due date", view.due_date, mask=view.formats.date_mask)
                 self.discount = ui.input("Discount %", value=view.discount_percent)
                 self.discount.props("outlined debounce=250").classes("w-28")
         self.client.on_value_change(self._client_changed)
@@ -335,13 +365,23 @@ class HeaderFields:
         }
 
     def read(self, lines: Sequence[LineState]) -> invoices.InvoiceInput:
-        """The form as the service takes it; `Invalid` for what is checked before the service is asked."""
+        """The form as the service takes it; `Invalid` with every problem of the form, found here or by the
+        service's own checks (all at once, so each field shows its message)."""
+        problems: list[Invalid] = []
         if not self.client.value:
-            raise Invalid("Choose a client.", "client_id")
-        issue_date = _date_of(self.issue, "issue_date")
-        due_date = _date_of(self.due, "due_date")
-        return invoices.InvoiceInput(
-            client_id=self.client.value,
+            problems.append(Invalid("Choose a client.", "client_id"))
+        formats = self.view.formats
+        issue_date = due_date = None
+        try:
+            issue_date = formats.read_day(self.issue.value, "issue_date", "Issue date")
+        except Invalid as exc:
+            problems.append(exc)
+        try:
+            due_date = formats.read_day(self.due.value, "due_date", "Due date")
+        except Invalid as exc:
+            problems.append(exc)
+        data = invoices.InvoiceInput(
+            client_id=self.client.value or "",
             project_id=self.project.value or None,
             currency=self.currency.value or "",
             issue_date=issue_date,
@@ -351,6 +391,8 @@ class HeaderFields:
             terms=self.terms.value or "",
             lines=[invoices.LineInput(ln.description, ln.quantity, ln.unit_price, ln.tax_rate) for ln in lines],
         )
+        invoices.check_fields(data, self.view.currency, self.view.payment_terms_days, known=problems)
+        return data
 
     async def _client_changed(self) -> None:
         self.project.set_options(await self.project_options(self.client.value or ""), value="")
@@ -358,25 +400,19 @@ class HeaderFields:
     def _issue_changed(self) -> None:
         if not self.auto_due:
             return
+        formats = self.view.formats
         try:
-            start = form_date(self.issue.value)
-        except ValueError:
-            return
+            start = formats.read_day(self.issue.value)
+        except Invalid:
+            return  # still being typed
         if start:
             self.syncing = True
-            self.due.value = str(start + timedelta(days=self.view.payment_terms_days))
+            self.due.value = formats.input_day(start + timedelta(days=self.view.payment_terms_days))
             self.syncing = False
 
     def _due_changed(self) -> None:
         if not self.syncing:
             self.auto_due = False
-
-
-def _date_of(element: ui.input, field_name: str) -> date | None:
-    try:
-        return form_date(element.value)
-    except ValueError:
-        raise Invalid(DATE_MESSAGE, field_name) from None
 
 
 # --- the whole form ------------------------------------------------------------------------------------------------
@@ -406,41 +442,50 @@ class InvoiceEditor:
         self.preview()
         with ui.row().classes("w-full justify-end gap-2"):
             ui.button("Cancel", on_click=lambda: ui.navigate.to(self.view.back)).props("flat")
-            self.save_button = ui.button("Save draft", icon="save", on_click=self.save)
+            self.save_buttons = [
+                ui.button("Save draft", icon="save", on_click=lambda: self.save()).props("outline"),
+                ui.button("Save and send", icon="send", on_click=lambda: self.save(and_send=True)).mark(
+                    "save-and-send"
+                ),
+            ]
 
     def preview(self) -> None:
         """Recompute the totals on the server, from what is typed now."""
-        shown = preview(self.header.currency.value, self.header.discount.value, self.lines.lines)
+        shown = preview(self.header.currency.value, self.header.discount.value, self.lines.lines, self.view.formats)
         self.lines.show_amounts(shown.lines)
         self.totals.show(shown.totals)
 
-    def show_error(self, field_name: str | None, message: str) -> None:
-        """`message` on the input `field_name` names, above the lines for "lines", else as a notification."""
+    def show_errors(self, error: ServiceError) -> None:
+        """Every problem on the input it names, one about the lines as a whole above them, the rest notified."""
         FieldErrors(**self.lines.fields(self.lines.lines)).clear()
         errors = FieldErrors(**self.header.fields(), **self.lines.fields(self.sent))
-        self.lines.show_note(message, field_name == "lines")
-        if field_name == "lines":
-            errors.clear()
-        else:
-            errors.show(field_name, message)
+        problems = error.problems if isinstance(error, Invalid) else (error,)
+        about_lines = [p.message for p in problems if getattr(p, "field", None) == "lines"]
+        self.lines.show_note(" ".join(about_lines), bool(about_lines))
+        errors.show_all(
+            [(getattr(p, "field", None), p.message) for p in problems if getattr(p, "field", None) != "lines"]
+        )
 
-    async def save(self) -> None:
+    async def save(self, and_send: bool = False) -> None:
         self.sent = [line for line in self.lines.lines if not line.blank()]  # untouched blank lines are dropped
         try:
             data = self.header.read(self.sent)
         except Invalid as exc:
-            self.show_error(exc.field, exc.message)
+            self.show_errors(exc)
             return
-        self.save_button.disable()  # a double click must not create two invoices
+        for button in self.save_buttons:
+            button.disable()  # a double click must not create two invoices
         try:
             saved = await self.submit(data)
         except ServiceError as exc:
-            self.show_error(getattr(exc, "field", None), exc.message)
+            self.show_errors(exc)
             return
         finally:
-            self.save_button.enable()
+            for button in self.save_buttons:
+                button.enable()
         ui.notify(f"Saved {saved.number}", type="positive")
-        ui.navigate.to(f"/invoices/{saved.id}")
+        # "Save and send" goes on to the send dialog, where the recipients are confirmed before any mail leaves.
+        ui.navigate.to(f"/invoices/{saved.id}" + ("?send=1" if and_send else ""))
 
 
 def _submitter(actor: StaffActor, invoice_id: uuid.UUID | None) -> Submit:
@@ -452,9 +497,10 @@ def _submitter(actor: StaffActor, invoice_id: uuid.UUID | None) -> Submit:
     return submit
 
 
-async def editor(actor: StaffActor, detail: invoice_views.InvoiceDetail | None, client_id: str) -> None:
+async def editor(context: StaffPage, detail: invoice_views.InvoiceDetail | None, client_id: str) -> None:
     """The form; `detail` is the draft being edited, None for a new one."""
-    view = await load_editor(actor, detail, client_id)
+    actor = context.actor
+    view = await load_editor(actor, detail, client_id, context.org.formats)
     InvoiceEditor(
         view,
         project_options=partial(_project_options, actor),
@@ -468,7 +514,7 @@ async def new_invoice_page(context: StaffPage, request: Request) -> RedirectResp
     with frame(context, "New invoice"):
         ui.link("← All invoices", "/invoices").classes("text-sm")
         # Read from the query string: NiceGUI reserves a page parameter named `client` for its own Client.
-        await editor(context.actor, None, request.query_params.get("client", ""))
+        await editor(context, None, request.query_params.get("client", ""))
     return None
 
 
@@ -488,5 +534,5 @@ async def edit_invoice_page(context: StaffPage, invoice_id: str) -> RedirectResp
                 "Duplicate it to make a changed copy."
             ).classes("text-amber-800")
             return None
-        await editor(context.actor, detail, str(detail.client_id))
+        await editor(context, detail, str(detail.client_id))
     return None

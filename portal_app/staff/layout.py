@@ -14,14 +14,18 @@ from nicegui import ui
 
 from portal_app.auth.staff import SIGN_OUT_PATH, current_staff, login_redirect
 from portal_app.pages import PageFunction, guarded_page
+from portal_app.staff.inbox_badge import INBOX_PATH, unread_badge
 from services.core.actors import StaffActor
 from services.organizations import organizations
 from services.organizations.organizations import OrganizationView
+from services.projects import inbox
 from services.staff import staff_sessions
 
 NAVIGATION = [
     ("Home", "/", "home"),
     ("Clients", "/clients", "business"),
+    ("Projects", "/projects", "work"),
+    ("Inbox", INBOX_PATH, "inbox"),
     ("Invoices", "/invoices", "receipt_long"),
     ("Audit log", "/audit", "history"),
     ("People", "/people", "group"),
@@ -38,6 +42,7 @@ class StaffPage:
     actor: StaffActor
     session_id: uuid.UUID
     org: OrganizationView
+    inbox_unread: int = 0  # for the navigation's badge, read as the page is built
 
 
 async def guard(request: Request) -> StaffPage | RedirectResponse:
@@ -45,7 +50,12 @@ async def guard(request: Request) -> StaffPage | RedirectResponse:
     context = await current_staff(request)
     if context is None:
         return login_redirect(request)
-    return StaffPage(context.actor, context.session_id, await organizations.get_organization(context.actor))
+    return StaffPage(
+        context.actor,
+        context.session_id,
+        await organizations.get_organization(context.actor),
+        await inbox.unread_count(context.actor),
+    )
 
 
 def staff_page(path: str, **options: Any) -> Callable[[PageFunction], PageFunction]:
@@ -70,7 +80,7 @@ def frame(context: StaffPage, title: str) -> Iterator[None]:
             ui.label(context.actor.email).classes("text-sm text-gray-600 max-sm:hidden")
             ui.button("Sign out", icon="logout", on_click=sign_out).props("flat dense no-caps")
     with (
-        ui.left_drawer(value=True)
+        ui.left_drawer(value=None)  # open beside the page on wide screens, closed over it on small ones
         .classes("bg-gray-50 border-r border-gray-200")
         .props("width=220 breakpoint=1024") as drawer
     ):
@@ -82,6 +92,8 @@ def frame(context: StaffPage, title: str) -> Iterator[None]:
             ):
                 ui.icon(icon)
                 ui.label(label)
+                if href == INBOX_PATH:
+                    unread_badge(context.actor, context.inbox_unread)
     with ui.column().classes("w-full max-w-6xl mx-auto p-4 gap-4"):
         ui.label(title).classes("text-2xl font-semibold")
         yield

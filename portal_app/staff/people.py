@@ -22,7 +22,7 @@ ROLE_LABELS = {"owner": "Owner", "admin": "Admin", "member": "Member"}
 
 @staff_page("/people")
 async def people_page(context: StaffPage) -> RedirectResponse | None:
-    actor = context.actor
+    actor, formats = context.actor, context.org.formats
 
     async def fetch(limit: int, offset: int) -> tuple[list[dict], int]:
         page = await staff.list_staff(actor, limit=limit, offset=offset)
@@ -32,8 +32,8 @@ async def people_page(context: StaffPage) -> RedirectResponse | None:
                 "name": m.name,
                 "email": m.email,
                 "role": ROLE_LABELS[m.role.value],
-                "joined": f"{m.joined_at:%Y-%m-%d}",
-                "seen": f"{m.last_seen_at:%Y-%m-%d %H:%M}" if m.last_seen_at else "—",
+                "joined": formats.day(m.joined_at),
+                "seen": formats.moment(m.last_seen_at) if m.last_seen_at else "—",
             }
             for m in page.items
         ]

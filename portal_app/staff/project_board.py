@@ -76,7 +76,7 @@ class BoardSection:
             ui.notify(exc.message, type="negative")
         else:
             if card.status != before:  # a new place in the same column shows for itself
-                ui.notify(f"Moved “{card.title}” to {STATUS_LABELS[card.status]}")
+                ui.notify(f"Moved “{card.title}” to {STATUS_LABELS[card.status]}", type="positive")
         await self.changed()
 
     @ui.refreshable_method

@@ -14,7 +14,8 @@ from fastapi import Request
 from fastapi.responses import RedirectResponse
 from nicegui import ui
 
-from components.forms import FieldErrors, dialog_actions, form_date
+from components.date_input import date_input
+from components.forms import FieldErrors, dialog_actions
 from models.projects import ProjectStatus
 from portal_app.live import Coalesced, follow, staff_hears
 from portal_app.staff.layout import StaffPage, frame, not_found, staff_page
@@ -26,6 +27,7 @@ from services.core.actors import StaffActor
 from services.core.common import MAX_PAGE_SIZE
 from services.core.errors import NotFound, ServiceError
 from services.core.events import ProjectActivity
+from services.core.formatting import Formats
 from services.projects import milestones, project_views, projects, work_requests
 from services.projects.project_views import Shown
 from services.projects.projects import STATUS_LABELS
@@ -33,7 +35,12 @@ from services.staff import staff
 
 
 async def project_dialog(
-    actor: StaffActor, on_saved, *, client_id: uuid.UUID | None = None, existing: projects.ProjectView | None = None
+    actor: StaffActor,
+    on_saved,
+    *,
+    formats: Formats,
+    client_id: uuid.UUID | None = None,
+    existing: projects.ProjectView | None = None,
 ) -> ui.dialog:
     """Create a project for `client_id`, or edit `existing`. Calls `on_saved(view)` after a save."""
     members = await staff.list_staff(actor, limit=200)
@@ -66,11 +73,11 @@ async def project_dialog(
             .classes("w-full")
         )
         with ui.row().classes("w-full gap-4"):
-            start = ui.input("Start date", value=str(existing.start_date or "") if existing else "").props(
-                "outlined type=date"
+            start = date_input(
+                "Start date", formats.input_day(existing.start_date if existing else None), mask=formats.date_mask
             )
-            due = ui.input("Due date", value=str(existing.due_date or "") if existing else "").props(
-                "outlined type=date"
+            due = date_input(
+                "Due date", formats.input_day(existing.due_date if existing else None), mask=formats.date_mask
             )
         errors = FieldErrors(
             name=name,
@@ -90,13 +97,9 @@ async def project_dialog(
                     status=status.value,
                     phase=phase.value,
                     lead_user_id=uuid.UUID(lead.value) if lead.value else None,
-                    start_date=form_date(start.value),
-                    due_date=form_date(due.value),
+                    start_date=formats.read_day(start.value, "start_date", "Start date"),
+                    due_date=formats.read_day(due.value, "due_date", "Due date"),
                 )
-            except ValueError:
-                errors.show("due_date", "Enter dates as YYYY-MM-DD.")
-                return
-            try:
                 if existing:
                     view = await projects.update_project(actor, existing.id, data)
                 else:
@@ -117,8 +120,11 @@ async def project_dialog(
 
 
 @staff_page("/projects/{project_id}")
-async def project_page(context: StaffPage, request: Request, project_id: str) -> RedirectResponse | None:
-    actor = context.actor
+async def project_page(
+    context: StaffPage, request: Request, project_id: str, request_id: str = ""
+) -> RedirectResponse | None:
+    """`request_id` (from the inbox) opens that request's dialog once the page is there."""
+    actor, formats = context.actor, context.org.formats
     try:
         first = await project_views.project_data(actor, project_id, Shown(updates=PAGE_SIZE))
     except NotFound:
@@ -142,7 +148,7 @@ async def project_page(context: StaffPage, request: Request, project_id: str) ->
             project = overview.project
             edit.delete()
             with anchor:
-                edit = await project_dialog(actor, saved, existing=project)
+                edit = await project_dialog(actor, saved, formats=formats, existing=project)
         details.refresh()
         progress.redraw(overview)
         await board.reload()
@@ -161,18 +167,18 @@ async def project_page(context: StaffPage, request: Request, project_id: str) ->
 
     @ui.refreshable
     def details() -> None:
-        _details(overview, edit.open)
+        _details(overview, edit.open, formats)
 
     with frame(context, "Project"):
         anchor = ui.element("div").classes("hidden")
         with anchor:
-            edit = await project_dialog(actor, saved, existing=project)
-        panel = RequestPanel(actor, {str(m.user_id): m.name for m in members.items}, redraw)
+            edit = await project_dialog(actor, saved, formats=formats, existing=project)
+        panel = RequestPanel(actor, {str(m.user_id): m.name for m in members.items}, redraw, formats)
         new_request = new_request_dialog(actor, pid, redraw)
         details()
         with ui.card().classes("w-full gap-3").props("flat bordered").mark("progress-card"):
             ui.label("Progress").classes("text-lg font-semibold")
-            progress = MilestonesSection(actor, overview, redraw, all_milestones)
+            progress = MilestonesSection(actor, overview, redraw, all_milestones, formats)
             progress.progress()
             ui.label("Milestones").classes("font-semibold")
             progress.items()
@@ -185,14 +191,16 @@ async def project_page(context: StaffPage, request: Request, project_id: str) ->
         )
         board.draw()
         ui.label("Updates").classes("text-xl font-semibold")
-        feed = ProjectFeed(actor, pid, first.updates)
+        feed = ProjectFeed(actor, pid, first.updates, formats)
         feed.composer()
         feed.entries()
     follow(ProjectActivity, lambda event: staff_hears(actor, event) and event.project_id == pid, redraw)
+    if request_id:
+        await panel.open(request_id)
     return None
 
 
-def _details(overview: milestones.ProjectOverview, edit: Callable[[], object]) -> None:
+def _details(overview: milestones.ProjectOverview, edit: Callable[[], object], formats: Formats) -> None:
     view = overview.project
     with ui.card().classes("w-full").props("flat bordered").mark("project-details"):
         with ui.row().classes("w-full items-center justify-between"):
@@ -207,9 +215,9 @@ def _details(overview: milestones.ProjectOverview, edit: Callable[[], object]) -
                 ("Status", STATUS_LABELS[view.status]),
                 ("Phase", view.phase),
                 ("Lead", overview.lead_name),
-                ("Start", str(view.start_date or "")),
-                ("Due", str(view.due_date or "")),
-                ("Next deadline", str(overview.next_deadline or "")),
+                ("Start", formats.day(view.start_date) if view.start_date else ""),
+                ("Due", formats.day(view.due_date) if view.due_date else ""),
+                ("Next deadline", formats.day(overview.next_deadline) if overview.next_deadline else ""),
             ):
                 ui.label(label).classes("text-gray-500")
                 ui.label(value or "—")

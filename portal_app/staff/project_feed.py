@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 
 from nicegui import background_tasks, ui
 
@@ -12,44 +11,41 @@ from components.forms import FieldErrors
 from services.core.actors import StaffActor
 from services.core.common import MAX_PAGE_SIZE, Page
 from services.core.errors import ServiceError
+from services.core.formatting import Formats
 from services.projects import discussion
 from services.projects.discussion import CommentView, UpdateView
 
 PAGE_SIZE = 20
 
 
-def stamp(at: datetime) -> str:
-    return f"{at:%Y-%m-%d %H:%M}"
-
-
-def comment_of(comment: CommentView) -> FeedComment:
+def comment_of(comment: CommentView, formats: Formats) -> FeedComment:
     return FeedComment(
         str(comment.id),
         comment.body,
         comment.author_name,
-        stamp(comment.created_at),
+        formats.moment(comment.created_at),
         comment.visibility == INTERNAL,
         comment.by_contact,
     )
 
 
-def entry_of(update: UpdateView) -> FeedEntry:
+def entry_of(update: UpdateView, formats: Formats) -> FeedEntry:
     return FeedEntry(
         str(update.id),
         update.body,
         update.author_name,
-        stamp(update.created_at),
+        formats.moment(update.created_at),
         update.visibility == INTERNAL,
         update.by_contact,
-        tuple(comment_of(c) for c in update.comments),
+        tuple(comment_of(c, formats) for c in update.comments),
     )
 
 
 class ProjectFeed:
     """The composer stays put; only the list redraws, and not while someone is typing a reply in it."""
 
-    def __init__(self, actor: StaffActor, project_id: uuid.UUID, page: Page[UpdateView]) -> None:
-        self.actor, self.project_id, self.page = actor, project_id, page
+    def __init__(self, actor: StaffActor, project_id: uuid.UUID, page: Page[UpdateView], formats: Formats) -> None:
+        self.actor, self.project_id, self.page, self.formats = actor, project_id, page, formats
         self.limit = PAGE_SIZE
         self.drafts: dict[str, str] = {}
         self.typing: set[str] = set()
@@ -87,7 +83,9 @@ class ProjectFeed:
                         return
                     errors.clear()
                     body.value = ""
-                    ui.notify("Internal update posted" if visibility.value == INTERNAL else "Update posted")
+                    ui.notify(
+                        "Internal update posted" if visibility.value == INTERNAL else "Update posted", type="positive"
+                    )
                     await self.reload()
 
                 ui.button("Post update", icon="campaign", on_click=post).props("unelevated no-caps")
@@ -113,7 +111,7 @@ class ProjectFeed:
         if not self.page.items:
             ui.label("No updates yet. Post the first one above.").classes("text-sm text-gray-500")
         for update in self.page.items:
-            entry = entry_of(update)
+            entry = entry_of(update, self.formats)
             with entry_card(entry):
                 ReplyBox(
                     f"update-{entry.id}",

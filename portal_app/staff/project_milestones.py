@@ -9,16 +9,16 @@ from datetime import date
 
 from nicegui import ui
 
-from components.forms import FieldErrors, dialog_actions, form_date
+from components.confirm import confirm
+from components.date_input import date_input
+from components.forms import FieldErrors, dialog_actions
 from components.progress import progress_bar
 from services.core import clock
 from services.core.actors import StaffActor
 from services.core.errors import ServiceError
-from services.core.formatting import day
+from services.core.formatting import Formats
 from services.projects import milestones
 from services.projects.milestones import MilestoneInput, MilestoneView, ProjectOverview
-
-DATE_MESSAGE = "Enter the due date as YYYY-MM-DD."
 
 
 class MilestonesSection:
@@ -30,9 +30,11 @@ class MilestonesSection:
         overview: ProjectOverview,
         changed: Callable[[], Awaitable[None]],
         show_all: Callable[[], Awaitable[None]],
+        formats: Formats,
     ) -> None:
         """`overview` holds the first milestones; `show_all` asks the page to load every one."""
         self.actor, self.overview, self.changed, self.show_all = actor, overview, changed, show_all
+        self.formats = formats
         # Dialogs hang off this stable element: one made inside a redrawn row would vanish with the row.
         self.anchor = ui.element("div").classes("hidden")
 
@@ -135,7 +137,7 @@ class MilestonesSection:
             )
             if overdue:
                 ui.badge("Overdue", color="negative").props("rounded").mark("overdue")
-            ui.label(f"Due {day(milestone.due_date)}" if milestone.due_date else "No due date").classes(
+            ui.label(f"Due {self.formats.day(milestone.due_date)}" if milestone.due_date else "No due date").classes(
                 "text-sm " + ("text-negative font-medium" if overdue else "text-gray-500")
             )
             edit = ui.button(icon="edit", on_click=lambda: self._edit(milestone)).props("flat round dense size=sm")
@@ -151,16 +153,13 @@ class MilestonesSection:
             with ui.row().classes("w-full items-start gap-2"):
                 title = ui.input("Title").props("outlined dense maxlength=200").classes("flex-1 min-w-[12rem]")
                 title.mark("milestone-title")
-                due = ui.input("Due date").props("outlined dense type=date stack-label").mark("milestone-due")
+                due = date_input("Due date", mask=self.formats.date_mask, dense=True).mark("milestone-due")
                 errors = FieldErrors(title=title, due_date=due)
 
                 async def add() -> None:
                     try:
-                        data = MilestoneInput(title.value or "", form_date(due.value))
-                    except ValueError:
-                        errors.show("due_date", DATE_MESSAGE)
-                        return
-                    try:
+                        day = self.formats.read_day(due.value, "due_date", "Due date")
+                        data = MilestoneInput(title.value or "", day)
                         await milestones.add_milestone(self.actor, self.project_id, data)
                     except ServiceError as exc:
                         errors.show(getattr(exc, "field", None), exc.message)
@@ -182,17 +181,14 @@ class MilestonesSection:
         with self.anchor, ui.dialog() as dialog, ui.card().classes("w-full max-w-md"):
             ui.label("Edit milestone").classes("text-lg font-semibold")
             title = ui.input("Title", value=milestone.title).props("outlined maxlength=200").classes("w-full")
-            due = ui.input("Due date", value=str(milestone.due_date or "")).props("outlined type=date stack-label")
+            due = date_input("Due date", self.formats.input_day(milestone.due_date), mask=self.formats.date_mask)
             done = ui.checkbox("Done", value=milestone.done)
             errors = FieldErrors(title=title, due_date=due)
 
             async def save() -> None:
                 try:
-                    data = MilestoneInput(title.value or "", form_date(due.value), bool(done.value))
-                except ValueError:
-                    errors.show("due_date", DATE_MESSAGE)
-                    return
-                try:
+                    day = self.formats.read_day(due.value, "due_date", "Due date")
+                    data = MilestoneInput(title.value or "", day, bool(done.value))
                     await milestones.update_milestone(self.actor, milestone.id, data)
                 except ServiceError as exc:
                     errors.show(getattr(exc, "field", None), exc.message)
@@ -203,14 +199,9 @@ class MilestonesSection:
         await self._settle(dialog)
 
     async def _delete(self, milestone: MilestoneView) -> None:
-        with self.anchor, ui.dialog() as dialog, ui.card():
-            ui.label(f"Delete the milestone “{milestone.title}”?").classes("break-words")
-            ui.label("The client will no longer see it.").classes("text-sm text-gray-600")
-            with ui.row().classes("w-full justify-end"):
-                ui.button("Cancel", on_click=dialog.close).props("flat")
-                ui.button("Delete", on_click=lambda: dialog.submit(True)).props("color=negative")
-        confirmed = await dialog
-        if not dialog.is_deleted:
-            dialog.delete()
+        with self.anchor:
+            confirmed = await confirm(
+                f"Delete the milestone “{milestone.title}”?", "The client will no longer see it.", "Delete"
+            )
         if confirmed:
             await self._run(milestones.delete_milestone(self.actor, milestone.id))

@@ -10,9 +10,10 @@ from nicegui.events import ValueChangeEventArguments
 from components.feed import ReplyBox, comment_item, entry_card
 from components.forms import FieldErrors
 from components.kanban import SOURCE_BADGES
-from portal_app.staff.project_feed import comment_of, entry_of, stamp
+from portal_app.staff.project_feed import comment_of, entry_of
 from services.core.actors import StaffActor
 from services.core.errors import NotFound, ServiceError
+from services.core.formatting import Formats
 from services.projects import discussion, work_requests
 from services.projects.discussion import CommentView, UpdateView
 from services.projects.work_requests import STATUS_LABELS, RequestCard
@@ -24,8 +25,10 @@ class RequestPanel:
     """One dialog per page, filled for the card being opened. Live redraws touch its facts and discussion only,
     never the title, description or reply someone may be typing."""
 
-    def __init__(self, actor: StaffActor, members: dict[str, str], changed: Callable[[], Awaitable[None]]) -> None:
-        self.actor, self.changed = actor, changed
+    def __init__(
+        self, actor: StaffActor, members: dict[str, str], changed: Callable[[], Awaitable[None]], formats: Formats
+    ) -> None:
+        self.actor, self.changed, self.formats = actor, changed, formats
         self.assignees = {UNASSIGNED: "Unassigned"} | members
         self.card: RequestCard | None = None
         self.updates: list[UpdateView] = []
@@ -126,7 +129,9 @@ class RequestPanel:
         except ServiceError as exc:
             ui.notify(exc.message, type="negative")
             return
-        ui.notify(f"Assigned to {self.card.assignee_name}" if self.card.assignee_name else "Unassigned")
+        ui.notify(
+            f"Assigned to {self.card.assignee_name}" if self.card.assignee_name else "Unassigned", type="positive"
+        )
         await self.changed()
 
     async def _reply(self, text: str, visibility: str) -> str | None:
@@ -155,7 +160,7 @@ class RequestPanel:
         details = [
             card.project_name,
             f"From {card.requester_name}" if card.requester_name else "",
-            stamp(card.created_at),
+            self.formats.moment(card.created_at),
         ]
         ui.label(" · ".join(d for d in details if d)).classes("text-sm text-gray-600")
 
@@ -164,9 +169,9 @@ class RequestPanel:
         if self.updates:
             ui.label("Updates").classes("font-medium")
             for update in self.updates:
-                entry_card(entry_of(update))
+                entry_card(entry_of(update, self.formats))
         ui.label("Discussion").classes("font-medium")
         if not self.comments:
             ui.label("No replies yet.").classes("text-sm text-gray-500")
         for comment in self.comments:
-            comment_item(comment_of(comment))
+            comment_item(comment_of(comment, self.formats))

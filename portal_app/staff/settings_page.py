@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from fastapi.responses import RedirectResponse
 from nicegui import ui
 
@@ -13,10 +15,38 @@ from portal_app.staff.invoice_settings import invoicing_form, logo_form
 from portal_app.staff.layout import StaffPage, frame, staff_page
 from portal_app.staff.stripe_settings import stripe_section
 from portal_app.staff.undelivered_mail import undelivered_section
+from services.core import formatting
 from services.core.actors import StaffActor
 from services.core.errors import ServiceError
 from services.organizations import organizations
 from services.staff import api_tokens
+
+SAMPLE_MOMENT = datetime(2026, 11, 29, 19, 5, tzinfo=UTC)  # what the example under the locale fields shows
+
+
+def locale_fields(org: organizations.OrganizationView) -> tuple[ui.select, ui.select]:
+    """Locale and time zone: how money and dates read on every page, mail and PDF, with an example of each."""
+    locales = {code: formatting.locale_name(code) for code in formatting.OFFERED_LOCALES}
+    locales.setdefault(org.locale, org.locale)  # one set through the API stays chosen, under its own name
+    zones = {zone: zone.replace("_", " ") for zone in formatting.timezone_names()}
+    with ui.row().classes("w-full gap-4"):
+        locale = ui.select(locales, value=org.locale, label="Locale", with_input=True)
+        locale.props("outlined").classes("flex-1 min-w-[16rem]")
+        timezone = ui.select(zones, value=org.timezone, label="Time zone", with_input=True)
+        timezone.props("outlined").classes("flex-1 min-w-[16rem]")
+    example = ui.label().classes("text-sm text-gray-600").mark("locale-example")
+
+    def show_example() -> None:
+        formats = formatting.Formats(locale.value or org.locale, timezone.value or org.timezone)
+        example.text = (
+            f"Amounts read {formats.money(914500, 'EUR')} or {formats.money(914500, 'USD')}; "
+            f"times {formats.moment(SAMPLE_MOMENT)}; dates are typed as {formats.input_day(SAMPLE_MOMENT.date())}."
+        )
+
+    for field in (locale, timezone):
+        field.on_value_change(show_example)
+    show_example()
+    return locale, timezone
 
 
 def organization_form(actor: StaffActor, org: organizations.OrganizationView) -> None:
@@ -37,7 +67,16 @@ def organization_form(actor: StaffActor, org: organizations.OrganizationView) ->
         with ui.row().classes("items-center gap-6"):
             accent = ui.color_input("Portal accent color", value=org.accent_color).props("outlined dense")
             portal = ui.switch("Client portal on", value=org.portal_enabled)
-        errors = FieldErrors(name=name, slug=slug, support_email=support, welcome_message=welcome, accent_color=accent)
+        locale, timezone = locale_fields(org)
+        errors = FieldErrors(
+            name=name,
+            slug=slug,
+            support_email=support,
+            welcome_message=welcome,
+            accent_color=accent,
+            locale=locale,
+            timezone=timezone,
+        )
         link = copy_link("Portal link", portal_url(org.slug))
 
         async def save() -> None:
@@ -48,6 +87,8 @@ def organization_form(actor: StaffActor, org: organizations.OrganizationView) ->
                 welcome_message=welcome.value,
                 support_email=support.value,
                 portal_enabled=portal.value,
+                locale=locale.value or "",
+                timezone=timezone.value or "",
             )
             try:
                 view = await organizations.update_organization(actor, changes)
@@ -61,11 +102,11 @@ def organization_form(actor: StaffActor, org: organizations.OrganizationView) ->
 
         save_button = ui.button("Save settings", on_click=save)
         if not editable:
-            for field in (name, slug, support, welcome, accent, portal, save_button):
+            for field in (name, slug, support, welcome, accent, portal, locale, timezone, save_button):
                 field.disable()
 
 
-async def token_section(actor: StaffActor) -> None:
+async def token_section(actor: StaffActor, formats: formatting.Formats) -> None:
     @ui.refreshable
     async def token_list() -> None:
         tokens = await api_tokens.list_tokens(actor)
@@ -75,7 +116,7 @@ async def token_section(actor: StaffActor) -> None:
             with ui.row().classes("w-full items-center gap-4 border-b border-gray-200 py-1 text-sm"):
                 ui.label(token.name).classes("font-medium flex-1")
                 ui.label(f"{token.prefix}…").classes("font-mono")
-                ui.label(f"used {token.last_used_at:%Y-%m-%d}" if token.last_used_at else "never used").classes(
+                ui.label(f"used {formats.day(token.last_used_at)}" if token.last_used_at else "never used").classes(
                     "text-gray-500"
                 )
                 ui.button("Revoke", on_click=lambda t=token: revoke(t)).props("flat dense color=negative")
@@ -125,7 +166,7 @@ async def settings_page(context: StaffPage) -> RedirectResponse | None:
         organization_form(context.actor, org)
         invoicing_form(context.actor, invoicing)
         logo_form(context.actor, org.slug, invoicing)
-        await stripe_section(context.actor)
-        await token_section(context.actor)
-        await undelivered_section(context.actor)
+        await stripe_section(context.actor, org.formats)
+        await token_section(context.actor, org.formats)
+        await undelivered_section(context.actor, org.formats)
     return None

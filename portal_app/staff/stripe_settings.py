@@ -16,6 +16,7 @@ from components.forms import pressed
 from services.card_payments import checkout, checkout_views
 from services.card_payments.checkout_views import StripeOverview
 from services.core.actors import StaffActor
+from services.core.formatting import Formats
 
 SETTINGS_TO_SET = (
     ("PORTAL_STRIPE_SECRET_KEY", "the secret key (sk_test_… or sk_live_…) from Stripe's Developers → API keys"),
@@ -48,7 +49,7 @@ def _setup_note(overview: StripeOverview) -> None:
                 ui.label(what).classes("text-gray-600")
 
 
-def _facts(overview: StripeOverview) -> None:
+def _facts(overview: StripeOverview, formats: Formats) -> None:
     status = overview.status
     with ui.grid(columns=2).classes("gap-x-8 gap-y-1 text-sm"):
         if status.configured:
@@ -70,7 +71,7 @@ def _facts(overview: StripeOverview) -> None:
             _fact("Webhook signing secret", "Not set", marker="stripe-webhook-secret")
         if status.custom_api_base:
             _fact("API address", _without_credentials(status.custom_api_base), marker="stripe-api-base")
-        last = f"{overview.last_webhook_at:%Y-%m-%d %H:%M}" if overview.last_webhook_at else "none yet"
+        last = formats.moment(overview.last_webhook_at) if overview.last_webhook_at else "none yet"
         _fact("Last webhook received", last, marker="stripe-last-webhook")
         _fact("Sessions waiting for the payer", str(overview.open_attempts), marker="stripe-open")
         _fact(
@@ -109,12 +110,12 @@ def _connection_check(actor: StaffActor) -> None:
         result = ui.label("").classes("text-sm").mark("stripe-check-result")
 
 
-async def stripe_section(actor: StaffActor) -> None:
+async def stripe_section(actor: StaffActor, formats: Formats) -> None:
     overview = await checkout_views.stripe_overview(actor)
     with ui.card().classes("w-full").props("flat bordered").mark("stripe-settings"):
         ui.label("Card payments (Stripe)").classes("text-lg font-semibold")
         _setup_note(overview)
-        _facts(overview)
+        _facts(overview, formats)
         _webhook_setup(overview)
         if overview.status.configured:
             _connection_check(actor)

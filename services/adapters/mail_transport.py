@@ -7,8 +7,9 @@ import smtplib
 import ssl
 from collections.abc import Sequence
 from dataclasses import dataclass
+from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import formatdate
+from email.utils import formatdate, parseaddr
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -44,10 +45,14 @@ def build_message(
     html: str = "",
     attachments: Sequence[tuple[str, str, bytes]] = (),
     headers: dict[str, str] | None = None,
+    sender_name: str = "",
 ) -> EmailMessage:
-    """The MIME message. The id is stable per outbox row, so a rare re-send after a crash is one mail to clients."""
+    """The MIME message. The id is stable per outbox row, so a rare re-send after a crash is one mail to clients.
+
+    `sender_name` (the organization's name) replaces the configured sender's display name; the address stays.
+    """
     msg = EmailMessage()
-    msg["From"] = _config.mail_from
+    msg["From"] = sender(sender_name)
     msg["To"] = to
     msg["Subject"] = subject
     msg["Date"] = formatdate(localtime=False)
@@ -61,6 +66,15 @@ def build_message(
         maintype, _, subtype = content_type.partition("/")
         msg.add_attachment(data, maintype=maintype, subtype=subtype, filename=filename)
     return msg
+
+
+def sender(name: str = "") -> str | Address:
+    """The From header: the configured address under `name`, quoted or encoded as the name needs (commas, quotes,
+    non-ASCII). Line breaks and other controls in the name become spaces: a name never makes a header of its own."""
+    name = " ".join("".join(ch if ch.isprintable() else " " for ch in name).split())
+    if not name:
+        return _config.mail_from
+    return Address(display_name=name, addr_spec=parseaddr(_config.mail_from)[1])
 
 
 def deliver(msg: EmailMessage, file_stem: str) -> None:

@@ -14,13 +14,12 @@ from models.invoices import InvoiceStatus
 from services.adapters import pdf
 from services.billing.invoice_views import InvoiceDetail
 from services.billing.presentation import TONE_COLORS, line_amount_minor, totals_rows
-from services.core import formatting
 
 # Sizes of the lines table. A Table gives plain text a leading of 1.2 x its size (also when it splits a row
 # across pages), so row heights are computed here with the same rule instead of being measured by the Table.
 # Cells keep reportlab's default 3 pt top and bottom padding (set by no style command: each costs a pass per cell).
 _LINE_SIZE, _HEAD_SIZE, _PADDING = 9, 8, 3
-_NUMBER_WIDTHS = (16 * mm, 28 * mm, 14 * mm, 28 * mm)  # Qty, Unit price (XXX), Tax, Amount
+_NUMBER_WIDTHS = (16 * mm, 30 * mm, 14 * mm, 30 * mm)  # Qty, Unit price, Tax, Amount (with the currency's symbol)
 _TOTALS_WIDTHS = (40 * mm, 45 * mm)
 _GAP = 10 * mm
 # Instructions and notes up to this height sit beside the totals; longer ones follow below them, since a table row
@@ -48,11 +47,12 @@ def _header(detail: InvoiceDetail, logo: bytes | None, width: float) -> Table:
         seller.append(pdf.text(detail.seller.address))
     if detail.seller.email:
         seller.append(pdf.text(detail.seller.email))
+    formats = detail.formats
     facts: list[Flowable] = [
         Paragraph("INVOICE", pdf.TITLE),
         pdf.text(detail.number, _NUMBER),
-        pdf.text(f"Issue date: {formatting.day(detail.issue_date)}", pdf.RIGHT),
-        pdf.text(f"Due date: {formatting.day(detail.due_date)}", pdf.RIGHT),
+        pdf.text(f"Issue date: {formats.day(detail.issue_date)}", pdf.RIGHT),
+        pdf.text(f"Due date: {formats.day(detail.due_date)}", pdf.RIGHT),
     ]
     if detail.status in STAMPS:
         label, stamp = STAMPS[detail.status]
@@ -89,7 +89,8 @@ def _row_height(size: float, lines: int = 1) -> float:
 def _lines(detail: InvoiceDetail, width: float) -> Table:
     description_width = width - sum(_NUMBER_WIDTHS)
     wrap_width = description_width - 12  # the cell's 6 pt of padding on each side
-    rows: list[list[str]] = [["Description", "Qty", f"Unit price ({detail.currency})", "Tax", "Amount"]]
+    formats = detail.formats
+    rows: list[list[str]] = [["Description", "Qty", "Unit price", "Tax", "Amount"]]
     heights = [_row_height(_HEAD_SIZE)]
     for line in detail.lines:
         # Plain wrapped text, not a Paragraph per cell: the same lines on paper at a fraction of the cost.
@@ -97,10 +98,10 @@ def _lines(detail: InvoiceDetail, width: float) -> Table:
         rows.append(
             [
                 description,
-                formatting.number(line.quantity),
-                formatting.amount(line.unit_price_minor, detail.currency, code=False),
-                f"{formatting.number(line.tax_rate)}%",
-                formatting.amount(line_amount_minor(line, detail.discount_percent), detail.currency, code=False),
+                formats.number(line.quantity),
+                formats.money(line.unit_price_minor, detail.currency),
+                formats.percent(line.tax_rate),
+                formats.money(line_amount_minor(line, detail.discount_percent), detail.currency),
             ]
         )
         heights.append(_row_height(_LINE_SIZE, pdf.line_count(description)))

@@ -15,7 +15,7 @@ from models.clients import Client
 from models.invoices import Invoice, InvoiceLine, InvoiceStatus, Payment
 from models.organizations import Organization
 from models.projects import Project
-from services.core import clock, config
+from services.core import clock, config, formatting
 
 OPEN_STATUSES = (InvoiceStatus.sent, InvoiceStatus.partially_paid)
 PORTAL_STATUSES = (InvoiceStatus.sent, InvoiceStatus.partially_paid, InvoiceStatus.paid)
@@ -124,6 +124,12 @@ class InvoiceDetail:
     page_size: str
     lines: tuple[LineView, ...] = ()
     payments: tuple[PaymentView, ...] = field(default=())
+    locale: str = formatting.DEFAULT_LOCALE  # the seller's: every rendering writes money and dates its way
+    timezone: str = formatting.DEFAULT_TIMEZONE
+
+    @property
+    def formats(self) -> formatting.Formats:
+        return formatting.Formats(self.locale, self.timezone)
 
     @property
     def overpaid_minor(self) -> int:
@@ -186,4 +192,6 @@ async def build_detail(session: AsyncSession, invoice: Invoice) -> InvoiceDetail
         payments=tuple(
             PaymentView(p.id, p.amount_minor, p.currency, p.paid_on, p.method, p.reference) for p in payments
         ),
+        locale=org.locale,
+        timezone=org.timezone,
     )

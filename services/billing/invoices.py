@@ -5,9 +5,12 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections import defaultdict
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
+from functools import partial
+from typing import TypeVar
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,7 +19,7 @@ from models.clients import Client, Contact
 from models.invoices import Invoice, InvoiceLine, InvoiceStatus
 from models.organizations import Organization
 from models.projects import Project
-from services.billing import invoice_math, receivable_totals
+from services.billing import how_to_pay, invoice_math, receivable_totals
 from services.billing.invoice_views import PORTAL_STATUSES, InvoiceDetail, build_detail, public_token, public_token_hash
 from services.clients.clients import load_client
 from services.core import audit, clock, money
@@ -24,11 +27,14 @@ from services.core.actors import Actor, PortalActor, require_staff
 from services.core.common import optional_text, parse_id, required_text
 from services.core.db import unit_of_work
 from services.core.errors import Conflict, Invalid, NotFound
+from services.core.formatting import Formats
 from services.core.scoping import visible
-from services.mail import outbox
+from services.mail import layout, outbox
+from services.mail.layout import Recipient
 from services.organizations import branding
 
 MAX_LINES = 500
+T = TypeVar("T")
 
 # A line's description prints in one table cell: a few lines of detail, not a document.
 LINE_LINES = 20
@@ -67,35 +73,61 @@ class _CleanLine:
 
 
 def _clean_lines(lines: list[LineInput], currency: str) -> list[_CleanLine]:
+    """Every line checked; every problem of every line reported together (see `Invalid.of`)."""
     if not lines:
         raise Invalid("An invoice needs at least one line.", "lines")
     if len(lines) > MAX_LINES:
         raise Invalid(f"An invoice can have at most {MAX_LINES} lines.", "lines")
-    cleaned = []
+    cleaned: list[_CleanLine] = []
+    problems: list[Invalid] = []
     for n, line in enumerate(lines):
-        where = f"lines.{n}"
-        quantity = money.decimal(line.quantity, f"{where}.quantity", f"Line {n + 1} quantity")
-        if quantity <= 0 or quantity >= Decimal("1e10") or quantity != quantity.quantize(Decimal("0.0001")):
-            raise Invalid(f"Line {n + 1}: the quantity must be above 0, with at most 4 decimals.", f"{where}.quantity")
-        price = money.to_minor(line.unit_price, currency, f"{where}.unit_price", f"Line {n + 1} unit price")
-        if price < 0:
-            raise Invalid(f"Line {n + 1}: the unit price cannot be negative.", f"{where}.unit_price")
-        rate = money.decimal(
-            line.tax_rate if line.tax_rate not in (None, "") else "0", f"{where}.tax_rate", f"Line {n + 1} tax rate"
-        )
-        if rate < 0 or rate > 100 or rate != rate.quantize(Decimal("0.001")):
-            raise Invalid(f"Line {n + 1}: the tax rate must be a percentage from 0 to 100.", f"{where}.tax_rate")
-        cleaned.append(
-            _CleanLine(
-                required_text(
-                    line.description, f"{where}.description", f"Line {n + 1} description", 500, max_lines=LINE_LINES
-                ),
-                quantity,
-                price,
-                rate,
-            )
-        )
+        description = _collect(partial(_line_description, line, n), problems)
+        quantity = _collect(partial(_line_quantity, line, n), problems)
+        price = _collect(partial(_line_price, line, n, currency), problems)
+        rate = _collect(partial(_line_tax, line, n), problems)
+        if description is not None and quantity is not None and price is not None and rate is not None:
+            cleaned.append(_CleanLine(description, quantity, price, rate))
+    if problems:
+        raise Invalid.of(problems)
     return cleaned
+
+
+def _collect(check: Callable[[], T], problems: list[Invalid]) -> T | None:
+    """The check's value, or None with its problem noted (and any problems it reported together)."""
+    try:
+        return check()
+    except Invalid as exc:
+        problems.extend(exc.problems)
+        return None
+
+
+def _line_description(line: LineInput, n: int) -> str:
+    where = f"lines.{n}.description"
+    return required_text(line.description, where, f"Line {n + 1} description", 500, max_lines=LINE_LINES)
+
+
+def _line_quantity(line: LineInput, n: int) -> Decimal:
+    where = f"lines.{n}.quantity"
+    quantity = money.decimal(line.quantity, where, f"Line {n + 1} quantity")
+    if quantity <= 0 or quantity >= Decimal("1e10") or quantity != quantity.quantize(Decimal("0.0001")):
+        raise Invalid(f"Line {n + 1}: the quantity must be above 0, with at most 4 decimals.", where)
+    return quantity
+
+
+def _line_price(line: LineInput, n: int, currency: str) -> int:
+    where = f"lines.{n}.unit_price"
+    price = money.to_minor(line.unit_price, currency, where, f"Line {n + 1} unit price")
+    if price < 0:
+        raise Invalid(f"Line {n + 1}: the unit price cannot be negative.", where)
+    return price
+
+
+def _line_tax(line: LineInput, n: int) -> Decimal:
+    where = f"lines.{n}.tax_rate"
+    rate = money.decimal(line.tax_rate if line.tax_rate not in (None, "") else "0", where, f"Line {n + 1} tax rate")
+    if rate < 0 or rate > 100 or rate != rate.quantize(Decimal("0.001")):
+        raise Invalid(f"Line {n + 1}: the tax rate must be a percentage from 0 to 100.", where)
+    return rate
 
 
 def _discount(value: object) -> Decimal:
@@ -151,6 +183,39 @@ async def _next_number(session: AsyncSession, org_id: uuid.UUID) -> str:
     return f"{prefix}{following - 1:04d}"
 
 
+@dataclass(frozen=True, slots=True)
+class CheckedFields:
+    currency: str
+    issue_date: date
+    due_date: date
+    discount: Decimal
+    notes: str
+    terms: str
+    lines: list[_CleanLine]
+
+
+def check_fields(
+    data: InvoiceInput, default_currency: str, payment_terms_days: int, known: Sequence[Invalid] = ()
+) -> CheckedFields:
+    """Everything of the form that needs no database, checked before anything is refused: `Invalid.of` every
+    problem (after the `known` ones a page found itself), so the editor can mark every field at once."""
+    problems: list[Invalid] = list(known)
+    currency = _collect(lambda: money.currency(data.currency or default_currency), problems)
+    issue = data.issue_date or clock.now().date()
+    due = data.due_date or issue + timedelta(days=payment_terms_days)
+    if due < issue:
+        problems.append(Invalid("The due date cannot be before the issue date.", "due_date"))
+    discount = _collect(lambda: _discount(data.discount_percent), problems)
+    notes = _collect(lambda: optional_text(data.notes, "notes", "Notes", 4000, max_lines=100), problems)
+    terms = _collect(lambda: optional_text(data.terms, "terms", "Terms", 4000, max_lines=100), problems)
+    lines = _collect(lambda: _clean_lines(data.lines, currency or default_currency), problems)
+    if problems:
+        raise Invalid.of(problems)
+    assert currency is not None and discount is not None and notes is not None and terms is not None
+    assert lines is not None
+    return CheckedFields(currency, issue, due, discount, notes, terms, lines)
+
+
 async def _apply(session: AsyncSession, actor: Actor, invoice: Invoice, data: InvoiceInput, org: Organization) -> None:
     client = await load_client(session, actor, data.client_id)
     project_id = None
@@ -165,20 +230,18 @@ async def _apply(session: AsyncSession, actor: Actor, invoice: Invoice, data: In
         if project is None:
             raise Invalid("The project must be one of this client's projects.", "project_id")
         project_id = project
-    currency = money.currency(data.currency or org.default_currency)
-    issue = data.issue_date or clock.now().date()
-    due = data.due_date or issue + timedelta(days=org.payment_terms_days)
-    if due < issue:
-        raise Invalid("The due date cannot be before the issue date.", "due_date")
-    lines = _clean_lines(data.lines, currency)
-    discount = _discount(data.discount_percent)
-    computed = invoice_math.totals([(ln.quantity, ln.unit_price_minor, ln.tax_rate) for ln in lines], discount)
+    checked = check_fields(data, org.default_currency, org.payment_terms_days)
+    lines = checked.lines
+    computed = invoice_math.totals([(ln.quantity, ln.unit_price_minor, ln.tax_rate) for ln in lines], checked.discount)
     if computed.total_minor >= money.MAX_MINOR:
         raise Invalid("The invoice total is too large.", "lines")
-    invoice.client_id, invoice.project_id, invoice.currency = client.id, project_id, currency
-    invoice.issue_date, invoice.due_date, invoice.discount_percent = issue, due, discount
-    invoice.notes = optional_text(data.notes, "notes", "Notes", 4000, max_lines=100)
-    invoice.terms = optional_text(data.terms, "terms", "Terms", 4000, max_lines=100)
+    invoice.client_id, invoice.project_id, invoice.currency = client.id, project_id, checked.currency
+    invoice.issue_date, invoice.due_date, invoice.discount_percent = (
+        checked.issue_date,
+        checked.due_date,
+        checked.discount,
+    )
+    invoice.notes, invoice.terms = checked.notes, checked.terms
     invoice.subtotal_minor, invoice.discount_minor = computed.subtotal_minor, computed.discount_minor
     invoice.tax_minor, invoice.total_minor = computed.tax_minor, computed.total_minor
     await session.flush()
@@ -268,24 +331,27 @@ async def duplicate_invoice(actor: Actor, invoice_id: uuid.UUID | str) -> Invoic
 # --- sending -------------------------------------------------------------------------------------------------------
 
 
-async def recipients_by_client(session: AsyncSession, client_ids: set[uuid.UUID]) -> dict[uuid.UUID, list[str]]:
-    """Who invoices and reminders go to, for many clients in two queries: active billing contacts, else the client's email."""
-    found: dict[uuid.UUID, list[str]] = defaultdict(list)
+async def recipients_by_client(session: AsyncSession, client_ids: set[uuid.UUID]) -> dict[uuid.UUID, list[Recipient]]:
+    """Who invoices and reminders go to, for many clients in two queries: active billing contacts, else the client's
+    email (greeted by the client's name)."""
+    found: dict[uuid.UUID, list[Recipient]] = defaultdict(list)
     contacts = await session.execute(
-        select(Contact.client_id, Contact.email)
+        select(Contact.client_id, Contact.email, Contact.name)
         .where(Contact.client_id.in_(client_ids), Contact.billing.is_(True), Contact.active.is_(True))
         .order_by(Contact.email)
     )
-    for client_id, email in contacts:
-        found[client_id].append(email)
-    clients = await session.execute(select(Client.id, Client.email).where(Client.id.in_(client_ids - found.keys())))
-    for client_id, email in clients:
+    for client_id, email, name in contacts:
+        found[client_id].append(Recipient(email, name))
+    clients = await session.execute(
+        select(Client.id, Client.email, Client.name).where(Client.id.in_(client_ids - found.keys()))
+    )
+    for client_id, email, name in clients:
         if email:
-            found[client_id].append(email)
+            found[client_id].append(Recipient(email, name))
     return dict(found)
 
 
-async def recipients(session: AsyncSession, invoice: Invoice) -> list[str]:
+async def recipients(session: AsyncSession, invoice: Invoice) -> list[Recipient]:
     return (await recipients_by_client(session, {invoice.client_id})).get(invoice.client_id, [])
 
 
@@ -293,16 +359,28 @@ async def list_recipients(actor: Actor, invoice_id: uuid.UUID | str) -> list[str
     """Who sending the invoice would mail, for staff to confirm first."""
     require_staff(actor)
     async with unit_of_work(actor) as session:
-        return await recipients(session, await load_invoice(session, actor, invoice_id))
+        return [r.email for r in await recipients(session, await load_invoice(session, actor, invoice_id))]
 
 
-def _invoice_mail_text(detail: InvoiceDetail) -> str:
-    due = money.format_decimal(detail.amount_due_minor, detail.currency)
-    return (
-        f"Hello,\n\n{detail.seller.name} has sent you invoice {detail.number} for {due} {detail.currency}, "
-        f"due on {detail.due_date:%d %B %Y}.\n\nView, download or pay it here:\n\n{detail.public_url}\n\n"
-        f"The PDF is attached.\n\n{detail.payment_instructions}\n".rstrip()
-        + "\n"
+def invoice_mail(detail: InvoiceDetail, org: Organization, name: str) -> layout.Mail:
+    """The invoice mail to `name`. It says how to pay: by the link when Stripe is configured, and by the
+    organization's payment instructions, which are all a client has to go on without Stripe."""
+    formats = Formats(org.locale, org.timezone)
+    due = formats.money(detail.amount_due_minor, detail.currency)
+    by_card = how_to_pay.card_payments_offered()
+    instructions = detail.payment_instructions.strip()
+    return layout.compose(
+        layout.Branding.of(org),
+        name,
+        [
+            f"{detail.seller.name} has sent you invoice {detail.number} for {due}, "
+            f"due on {formats.day(detail.due_date)}.",
+            "View, download or pay it here:" if by_card else "View or download it here:",
+            layout.Button("View the invoice", detail.public_url),
+            "The PDF is attached.",
+            *(["How to pay:", instructions] if instructions else []),
+        ],
+        footer=layout.sender_footer(org),
     )
 
 
@@ -328,12 +406,16 @@ async def send_invoice(actor: Actor, invoice_id: uuid.UUID | str) -> InvoiceDeta
         from services.billing import invoice_pdf
 
         document = await asyncio.to_thread(invoice_pdf.render_invoice, detail, logo)
-        for address in to:
+        org = await session.get(Organization, invoice.org_id)  # in the session already: build_detail read it
+        assert org is not None
+        for recipient in to:
+            mail = invoice_mail(detail, org, recipient.name)
             outbox.queue(
                 session,
-                to=address,
+                to=recipient.email,
                 subject=f"Invoice {detail.number} from {detail.seller.name}",
-                text=_invoice_mail_text(detail),
+                text=mail.text,
+                html=mail.html,
                 org_id=invoice.org_id,
                 attachments=[(f"{detail.number}.pdf", "application/pdf", document)],
             )
@@ -344,7 +426,7 @@ async def send_invoice(actor: Actor, invoice_id: uuid.UUID | str) -> InvoiceDeta
             target_type="invoice",
             target_id=invoice.id,
             target_label=invoice.number,
-            detail={"to": to},
+            detail={"to": [r.email for r in to]},
         )
         return detail
 

@@ -9,10 +9,11 @@ from datetime import date, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.invoices import Invoice, InvoiceStatus, Payment
+from models.organizations import Organization
 from services.billing import receivable_totals
 from services.billing.invoice_views import OPEN_STATUSES, STATUS_LABELS, InvoiceDetail, build_detail
 from services.billing.invoices import load_invoice
-from services.core import audit, clock, money
+from services.core import audit, clock, formatting, money
 from services.core.actors import Actor, require_staff
 from services.core.common import optional_text
 from services.core.db import unit_of_work
@@ -47,6 +48,12 @@ async def apply_payment(session: AsyncSession, invoice: Invoice, payment: Paymen
     await receivable_totals.changed_in(session, before, invoice, [payment])
 
 
+async def _formats_of(session: AsyncSession, org_id: uuid.UUID) -> formatting.Formats:
+    """The organization's way with money, for a message that states an amount (read only when one is needed)."""
+    org = await session.get(Organization, org_id)
+    return formatting.Formats(org.locale, org.timezone) if org else formatting.DEFAULT
+
+
 async def record_payment(actor: Actor, invoice_id: uuid.UUID | str, data: PaymentInput) -> InvoiceDetail:
     """A payment staff received outside Portico. Partial payments are fine; more than is due is refused."""
     staff = require_staff(actor)
@@ -61,9 +68,8 @@ async def record_payment(actor: Actor, invoice_id: uuid.UUID | str, data: Paymen
         if amount <= 0:
             raise Invalid("The amount must be above zero.", "amount")
         if amount > due:
-            raise Invalid(
-                f"That is more than the {money.format_decimal(due, invoice.currency)} {invoice.currency} due.", "amount"
-            )
+            formats = await _formats_of(session, invoice.org_id)
+            raise Invalid(f"That is more than the {formats.money(due, invoice.currency)} due.", "amount")
         if data.method not in PAYMENT_METHODS:
             raise Invalid("Choose how the payment was made.", "method")
         paid_on = data.paid_on or clock.now().date()

@@ -22,7 +22,7 @@ Tone = Literal["neutral", "info", "positive", "warning", "negative", "muted"]
 class TotalsRow:
     label: str
     amount_minor: int
-    text: str  # the amount as it reads, with the currency code
+    text: str  # the amount as the seller's locale writes it: "$4,220.00", "4.220,00 €"
     emphasis: Emphasis = ""
 
 
@@ -59,14 +59,14 @@ def status_badge(display_status: str) -> StatusBadge:
 
 def totals_rows(detail: InvoiceDetail) -> list[TotalsRow]:
     """Subtotal, discount, tax, total, paid, due, and any credit: what every rendering of the invoice shows."""
-    currency = detail.currency
+    currency, formats = detail.currency, detail.formats
 
     def row(label: str, minor: int, emphasis: Emphasis = "") -> TotalsRow:
-        return TotalsRow(label, minor, formatting.amount(minor, currency), emphasis)
+        return TotalsRow(label, minor, formats.money(minor, currency), emphasis)
 
     rows = [row("Subtotal", detail.subtotal_minor)]
     if detail.discount_minor:
-        rows.append(row(f"Discount ({formatting.number(detail.discount_percent)}%)", -detail.discount_minor))
+        rows.append(row(f"Discount ({formats.percent(detail.discount_percent)})", -detail.discount_minor))
     rows += [
         row("Tax", detail.tax_minor),
         row("Total", detail.total_minor, "total"),
@@ -76,6 +76,13 @@ def totals_rows(detail: InvoiceDetail) -> list[TotalsRow]:
     if detail.overpaid_minor:  # a card payment crossed a manual one: the credit is stated, never hidden in a zero due
         rows.append(row("Overpaid (credit)", detail.overpaid_minor, "credit"))
     return rows
+
+
+def payment_text(amount_minor: int, currency: str, formats: formatting.Formats) -> str:
+    """A payment as words and a positive amount: "Paid $5,000.00", or "Refunded $5,000.00" for money given back
+    (never "Paid -$5,000.00")."""
+    verb = "Refunded" if amount_minor < 0 else "Paid"
+    return f"{verb} {formats.money(abs(amount_minor), currency)}"
 
 
 def line_amount_minor(line: LineView, discount_percent: Decimal) -> int:

@@ -12,8 +12,9 @@ notice. The work goes in batches keyed by invoice id: a batch's candidates are r
 transaction with a constant number of statements (the recipients, one claiming INSERT, one bulk write of mails
 and one of audit rows). The first sweep after an outage reminds of nearly every open invoice, so the work per
 invoice is kept small: rows go to the driver as plain values (no ORM objects, no per-row parameter handling in
-SQLAlchemy), the mail text comes from one template per organization and due date, the mails are written while
-the claim runs, and on PostgreSQL two batches are in flight at once.
+SQLAlchemy), the mail's two bodies (plain text and HTML) come from one template per organization and due date,
+filled per mail with string formatting, the mails are written while the claim runs, and on PostgreSQL two batches
+are in flight at once.
 """
 
 from __future__ import annotations
@@ -36,12 +37,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from models.invoices import Invoice, ReminderSent
 from models.organizations import Organization
-from services.billing import invoices
+from services.billing import how_to_pay, invoices
 from services.billing.invoice_views import OPEN_STATUSES, public_url
-from services.core import audit, bulk, clock, money
+from services.core import audit, bulk, clock
 from services.core.actors import SystemActor
 from services.core.db import rows_affected, unit_of_work
-from services.mail import outbox
+from services.core.formatting import Formats
+from services.mail import layout, outbox
+from services.mail.layout import Recipient
 
 SWEEPER = SystemActor(label="reminders")
 MAX_OFFSET_DAYS = 365
@@ -89,6 +92,9 @@ class _Org:
     name: str
     steps: tuple[int, ...]  # ascending
     payment_instructions: str
+    formats: Formats
+    brand: layout.Branding
+    footer: tuple[str, ...]
 
 
 class _Due(NamedTuple):
@@ -272,10 +278,17 @@ class _Ids(dict[Any, uuid.UUID]):
 
 
 async def _organizations(session: AsyncSession) -> dict[uuid.UUID, _Org]:
-    rows = await session.execute(
-        select(Organization.id, Organization.name, Organization.reminder_schedule, Organization.payment_instructions)
-    )
-    return {org_id: _Org(name, schedule_steps(schedule), instructions) for org_id, name, schedule, instructions in rows}
+    return {
+        org.id: _Org(
+            org.name,
+            schedule_steps(org.reminder_schedule),
+            org.payment_instructions,
+            Formats(org.locale, org.timezone),
+            layout.Branding.of(org),
+            tuple(layout.sender_footer(org)),
+        )
+        for org in await session.scalars(select(Organization))  # the logo's bytes are deferred: not read
+    }
 
 
 def _open_by(window_end: date) -> list[ColumnElement[bool]]:
@@ -332,18 +345,21 @@ async def _send(session: AsyncSession, due: list[_Due], writer: _MailWriter, now
     due = [d for d in due if to.get(d.client_id)]  # no one to remind: the step stays unsent, for a later contact
     if not due:
         return 0
-    claimed, written = await _claim_while_writing(session, due, writer, now)
+    claimed, written = await _claim_while_writing(session, due, to, writer, now)
     mails: list[outbox.QueuedMail] = []
     audit_rows: list[dict[str, Any]] = []
     audit_bases: dict[uuid.UUID, dict[str, Any]] = {}
     details: dict[tuple[uuid.UUID, int], dict[str, Any]] = {}  # shared by a client's rows: serialized once
-    for d, (subject, body) in zip(due, written, strict=True):
+    for d, (subject, bodies) in zip(due, written, strict=True):
         if d.id not in claimed:
             continue  # another sweep got there first
-        mails += [outbox.QueuedMail(address, subject, body, d.org_id) for address in to[d.client_id]]
+        mails += [
+            outbox.QueuedMail(r.email, subject, body.text, d.org_id, body.html)
+            for r, body in zip(to[d.client_id], bodies, strict=True)
+        ]
         base = audit_bases.get(d.org_id) or audit_bases.setdefault(d.org_id, _audit_base(d.org_id))
         detail = details.get((d.client_id, d.step)) or details.setdefault(
-            (d.client_id, d.step), {"step": d.step, "to": to[d.client_id]}
+            (d.client_id, d.step), {"step": d.step, "to": [r.email for r in to[d.client_id]]}
         )
         # An invoice number (40 characters at most) fits the label as it is; `audit.row` would cut it at 254.
         audit_rows.append({**base, "target_id": d.id, "target_label": d.number, "detail": detail})
@@ -354,19 +370,19 @@ async def _send(session: AsyncSession, due: list[_Due], writer: _MailWriter, now
 
 
 async def _claim_while_writing(
-    session: AsyncSession, due: list[_Due], writer: _MailWriter, now: datetime
-) -> tuple[set[uuid.UUID], list[tuple[str, str]]]:
-    """The claim, and each due reminder's subject and text, written while the claim's INSERT runs in the database
+    session: AsyncSession, due: list[_Due], to: dict[uuid.UUID, list[Recipient]], writer: _MailWriter, now: datetime
+) -> tuple[set[uuid.UUID], list[tuple[str, list[layout.Mail]]]]:
+    """The claim, and each due reminder's subject and its bodies for each recipient, written while the claim's INSERT runs in the database
     (in SQLite's thread, in PostgreSQL's server). Nearly every reminder written is claimed; the few that are not
     (another sweep got there first) are dropped."""
     claiming = asyncio.ensure_future(_claim(session, due, now))
-    written: list[tuple[str, str]] = []
+    written: list[tuple[str, list[layout.Mail]]] = []
     try:
         for start in range(0, len(due), _WRITE_BETWEEN_YIELDS):
             # The claim's statement takes a few round trips to the driver's thread (cursor, execute, fetch):
             # yielding now and then lets each go out, and the database works while the mails are written.
             await asyncio.sleep(0)
-            written += [writer.mail(d) for d in due[start : start + _WRITE_BETWEEN_YIELDS]]
+            written += [writer.mail(d, to[d.client_id]) for d in due[start : start + _WRITE_BETWEEN_YIELDS]]
     except BaseException:
         await asyncio.gather(claiming, return_exceptions=True)  # never leave a statement running on the session
         raise
@@ -436,24 +452,30 @@ def _audit_base(org_id: uuid.UUID) -> dict[str, Any]:
 
 
 class _MailWriter:
-    """Reminder subjects and texts. The wording depends only on the organization and the due date (for one
-    sweep's today), so each pair gets one template, rendered once; an invoice fills in its number, amount and link.
+    """Reminder subjects and bodies. The wording depends only on the organization and the due date (for one
+    sweep's today), so each pair gets one template, rendered once; each mail fills in its invoice's number, amount
+    and link and its recipient's name.
     """
 
     def __init__(self, orgs: dict[uuid.UUID, _Org], today: date) -> None:
         self._orgs = orgs
         self._today = today
-        self._templates: dict[tuple[uuid.UUID, date], tuple[str, str]] = {}
+        self._by_card = how_to_pay.card_payments_offered()
+        self._templates: dict[tuple[uuid.UUID, date], tuple[str, layout.Template]] = {}
 
-    def mail(self, d: _Due) -> tuple[str, str]:
+    def mail(self, d: _Due, recipients: list[Recipient]) -> tuple[str, list[layout.Mail]]:
         key = (d.org_id, d.due_date)
+        org = self._orgs[d.org_id]
         templates = self._templates.get(key)
         if templates is None:
-            templates = self._templates[key] = _reminder_templates(self._orgs[d.org_id], d.due_date, self._today)
+            templates = self._templates[key] = _reminder_templates(org, d.due_date, self._today, self._by_card)
         subject, body = templates
-        amount = f"{money.format_decimal(d.amount_due_minor, d.currency)} {d.currency}"
-        fields = {"number": d.number, "amount": amount, "url": public_url(d.id)}
-        return subject.format_map(fields), body.format_map(fields)
+        fields = {
+            "number": d.number,
+            "amount": org.formats.money(d.amount_due_minor, d.currency),
+            "url": public_url(d.id),
+        }
+        return subject.format_map(fields), [body.fill(r.name, fields) for r in recipients]
 
 
 def _days(n: int) -> str:
@@ -465,25 +487,35 @@ def _literal(value: str) -> str:
     return value.replace("{", "{{").replace("}", "}}")
 
 
-def _reminder_templates(org: _Org, due_date: date, today: date) -> tuple[str, str]:
-    """Subject and text with {number}, {amount} and {url} to fill in: the wording depends on whether the invoice
-    is due soon, today, or overdue."""
-    due_on = f"{due_date:%d %B %Y}"
+_FIELDS = ("number", "amount", "url")
+
+
+def _reminder_templates(org: _Org, due_date: date, today: date, by_card: bool) -> tuple[str, layout.Template]:
+    """The subject (with {number} to fill in) and the bodies (with the number, amount, link and greeting to fill in):
+    the wording depends on whether the invoice is due soon, today, or overdue."""
+    due_on = org.formats.day(due_date)
     late = (today - due_date).days
+    number, amount = layout.field("number"), layout.field("amount")
     if late < 0:
-        subject = f"Reminder: invoice {{number}} is due on {due_on}"
-        opening = f"a friendly reminder that invoice {{number}} for {{amount}} is due on {due_on}, in {_days(-late)}."
+        subject = f"Reminder: invoice {{number}} is due on {_literal(due_on)}"
+        opening = f"a friendly reminder that invoice {number} for {amount} is due on {due_on}, in {_days(-late)}."
     elif late == 0:
         subject = "Invoice {number} is due today"
-        opening = f"invoice {{number}} for {{amount}} is due today, {due_on}."
+        opening = f"invoice {number} for {amount} is due today, {due_on}."
     else:
-        subject = f"Overdue: invoice {{number}} was due on {due_on}"
-        opening = f"invoice {{number}} was due on {due_on}, {_days(late)} ago, and {{amount}} is still outstanding."
-    parts = [
-        f"Hello,\n\nThis is {_literal(org.name)}: {opening}",
-        "View, download or pay it here:\n\n{url}",
-    ]
-    if org.payment_instructions.strip():
-        parts.append(f"How to pay:\n\n{_literal(org.payment_instructions.strip())}")
-    parts.append("If you have paid already, thank you, and please ignore this reminder.")
-    return subject, "\n\n".join(parts) + "\n"
+        subject = f"Overdue: invoice {{number}} was due on {_literal(due_on)}"
+        opening = f"invoice {number} was due on {due_on}, {_days(late)} ago, and {amount} is still outstanding."
+    instructions = org.payment_instructions.strip()
+    body = layout.compose(
+        org.brand,
+        layout.TEMPLATE_NAME,
+        [
+            f"This is {org.name}: {opening}",
+            "View, download or pay it here:" if by_card else "View or download it here:",
+            layout.Button("View the invoice", layout.field("url")),
+            *(["How to pay:", instructions] if instructions else []),
+            "If you have paid already, thank you, and please ignore this reminder.",
+        ],
+        footer=org.footer,
+    )
+    return subject, layout.template(body, _FIELDS)

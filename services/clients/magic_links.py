@@ -1,8 +1,9 @@
 """Magic links: how a client contact signs in without a password.
 
 A link is 256 bits from `secrets`, stored only as its SHA-256; the 6-digit code beside it is kept as an
-HMAC under the secret key (a plain hash of a million possible codes would be no protection). Both live
-15 minutes and work once; five wrong codes void a contact's outstanding links. Consuming is a single
+HMAC under the secret key (a plain hash of a million possible codes would be no protection). Both work once
+and live 15 minutes when the contact asked for them, 7 days when staff sent them as an invitation (the expiry
+is stored with each link); five wrong codes void a contact's outstanding links. Consuming is a single
 conditional UPDATE, so two concurrent uses of one link make one session.
 """
 
@@ -25,9 +26,12 @@ from services.core.actors import Actor, PortalActor, SystemActor, require_staff
 from services.core.common import hash_secret, new_secret, normalize_email, same_secret
 from services.core.db import rows_affected, unit_of_work
 from services.core.errors import Invalid
-from services.mail import outbox
+from services.mail import layout, outbox
 
 LINK_TTL = timedelta(minutes=15)
+INVITATION_TTL = timedelta(days=7)
+# How long a link lives, by its purpose, and how its mail says so.
+TTLS = {"sign_in": (LINK_TTL, "15 minutes"), "invitation": (INVITATION_TTL, "7 days")}
 MAX_CODE_ATTEMPTS = 5
 CODE_DIGITS = 6
 
@@ -59,7 +63,7 @@ async def _issue(session: AsyncSession, contact: Contact, *, purpose: str, ip: s
         token_hash=hash_secret(token),
         purpose=purpose,
         created_at=clock.now(),
-        expires_at=clock.now() + LINK_TTL,
+        expires_at=clock.now() + TTLS[purpose][0],
         requested_ip=ip[:45],
         code_hash="",
     )
@@ -68,21 +72,32 @@ async def _issue(session: AsyncSession, contact: Contact, *, purpose: str, ip: s
     return token, code
 
 
-def _sign_in_text(name: str, org: Organization, token: str, code: str, welcome: bool) -> str:
-    greeting = f"Hello {name},\n\n"
-    if welcome:
-        intro = f"{org.name} has invited you to its client portal, where you can follow your projects, files and invoices.\n"
-        if org.welcome_message:
-            intro += f"\n{org.welcome_message}\n"
-        intro += "\nSign in with this link:\n"
+def _sign_in_mail(contact: Contact, org: Organization, token: str, code: str, purpose: str) -> layout.Mail:
+    """The sign-in (or invitation) mail: its plain text holds the link and, on a line of its own, the code."""
+    if purpose == "invitation":
+        intro = [
+            f"{org.name} has invited you to its client portal, where you can follow your projects, files and invoices.",
+            org.welcome_message,
+            "Sign in with this link:",
+        ]
+        ignore = "If you were not expecting this invitation, you can ignore this email."
     else:
-        intro = f"Use this link to sign in to the {org.name} client portal:\n"
-    return (
-        f"{greeting}{intro}\n{link_url(org.slug, token)}\n\n"
-        f"Or type this code on the sign-in page:\n\n{code}\n\n"
-        f"The link and the code work once and expire in {int(LINK_TTL.total_seconds() // 60)} minutes. "
-        f"For a new one, go to {portal_base(org.slug)}/login\n\n"
-        "If you did not ask to sign in, you can ignore this email.\n"
+        intro = [f"Use this link to sign in to the {org.name} client portal:"]
+        ignore = "If you did not ask to sign in, you can ignore this email."
+    brand = layout.Branding.of(org)
+    return layout.compose(
+        brand,
+        contact.name,
+        [
+            *intro,
+            layout.Button("Sign in", link_url(org.slug, token)),
+            "Or type this code on the sign-in page:",
+            layout.Code(code),
+            f"The link and the code work once and expire in {TTLS[purpose][1]}. "
+            f"For a new one, go to {portal_base(org.slug)}/login",
+            ignore,
+        ],
+        footer=layout.sender_footer(org),
     )
 
 
@@ -122,11 +137,13 @@ async def request_link(org_id: uuid.UUID, email: str, *, ip: str) -> bool:
             )
             return False
         token, code = await _issue(session, contact, purpose="sign_in", ip=ip)
+        mail = _sign_in_mail(contact, org, token, code, "sign_in")
         outbox.queue(
             session,
             to=contact.email,
             subject=f"Your sign-in link for {org.name}",
-            text=_sign_in_text(contact.name, org, token, code, welcome=False),
+            text=mail.text,
+            html=mail.html,
             org_id=org_id,
         )
         audit.record(
@@ -141,7 +158,7 @@ async def request_link(org_id: uuid.UUID, email: str, *, ip: str) -> bool:
 
 
 async def send_invitation(actor: Actor, contact_id: uuid.UUID | str) -> None:
-    """Staff invite a contact: a welcome mail with a sign-in link."""
+    """Staff invite a contact: a welcome mail with a sign-in link that lives 7 days."""
     staff = require_staff(actor)
     async with unit_of_work(actor) as session:
         contact = await load_contact(session, actor, contact_id)
@@ -152,11 +169,13 @@ async def send_invitation(actor: Actor, contact_id: uuid.UUID | str) -> None:
         org = await session.get(Organization, staff.org_id)
         assert org is not None
         token, code = await _issue(session, contact, purpose="invitation", ip=actor.ip)
+        mail = _sign_in_mail(contact, org, token, code, "invitation")
         outbox.queue(
             session,
             to=contact.email,
             subject=f"{org.name} invited you to its client portal",
-            text=_sign_in_text(contact.name, org, token, code, welcome=True),
+            text=mail.text,
+            html=mail.html,
             org_id=org.id,
         )
         audit.record(

@@ -1,4 +1,5 @@
-"""The few settings services need: the public base URL (links in mail) and the secret key (HMACs)."""
+"""The few settings services need: the public base URL (links in mail), the secret key (HMACs) and the time zone
+a new organization starts in (each organization may change its own in Settings)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from dataclasses import dataclass
 class ServiceConfig:
     base_url: str = "http://127.0.0.1:8080"
     secret_key: str = ""
+    default_timezone: str = "UTC"
 
 
 _config = ServiceConfig()

@@ -29,10 +29,25 @@ class Conflict(ServiceError):
 
 
 class Invalid(ServiceError):
-    """Bad input. `field` names the form field or JSON key at fault, when there is one."""
+    """Bad input. `field` names the form field or JSON key at fault, when there is one.
+
+    A form checked as a whole raises its first problem with the rest in `others`, so a page can mark every
+    field at once; the API answers with the first.
+    """
 
     status_code = 422
 
-    def __init__(self, message: str, field: str | None = None) -> None:
+    def __init__(self, message: str, field: str | None = None, others: tuple[Invalid, ...] = ()) -> None:
         super().__init__(message)
         self.field = field
+        self.others = others
+
+    @property
+    def problems(self) -> tuple[Invalid, ...]:
+        return (self, *self.others)
+
+    @classmethod
+    def of(cls, problems: list[Invalid]) -> Invalid:
+        """One error standing for all of `problems` (at least one)."""
+        first, *rest = problems
+        return cls(first.message, first.field, tuple(rest))

@@ -58,6 +58,15 @@ class ProjectActivity:
     internal: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class InboxChanged:
+    """The staff inbox changed: new items (`user_id` None: every staff user's count), or what one staff user has
+    read (`user_id`: only that user's pages need to recount)."""
+
+    org_id: uuid.UUID
+    user_id: uuid.UUID | None = None
+
+
 Listener = Callable[[object], None]
 _listeners: list[Listener] = []
 

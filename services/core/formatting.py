@@ -64,10 +64,15 @@ OFFERED_LOCALES = [
 ]
 
 
+_LOCALE_SHAPE = re.compile(r"[A-Za-z]{2,3}(?:_[A-Za-z0-9]{2,8}){0,3}")
+
+
 def validate_locale(value: str, field: str = "locale") -> str:
     """A locale Babel knows, written the canonical way ("de-de" → "de_DE")."""
     text = (value or "").strip().replace("-", "_")
     try:
+        if not _LOCALE_SHAPE.fullmatch(text):  # Babel reads "en_US; anything" as "en": only the code itself will do
+            raise ValueError(text)
         return str(Locale.parse(text))
     except (UnknownLocaleError, ValueError, TypeError):
         raise Invalid(f"“{value}” is not a locale Portico knows (for example en_US, en_GB or de_DE).", field) from None
@@ -85,9 +90,17 @@ def _timezones() -> frozenset[str]:
     return frozenset(available_timezones()) | {"UTC"}
 
 
+def timezone_names() -> list[str]:
+    """Every IANA time zone, sorted, for the Settings picker."""
+    return sorted(_timezones())
+
+
 def locale_name(code: str) -> str:
     """How a locale calls itself, for the Settings picker: "Deutsch (Deutschland)"."""
     return Locale.parse(code).get_display_name() or code
+
+
+_LETTER_BESIDE_DIGIT = re.compile(r"(?<=[^\W\d_])(?=\d)|(?<=\d)(?=[^\W\d_])")
 
 
 @functools.cache
@@ -126,9 +139,12 @@ class Formats:
         """ "$9,145.00", "9.145,00 €", "¥1,200", "-$5,000.00": the currency's symbol, separators, its decimals."""
         places = money.exponent(currency)
         pattern = _currency_pattern(self.locale, places)
-        return pattern.apply(
+        text = pattern.apply(
             money.from_minor(minor, currency), _locale(self.locale), currency=currency, currency_digits=False
         )
+        # CLDR's currency spacing, which Babel leaves out: a symbol made of letters is kept off the digits by a
+        # no-break space ("KWD 25.000", "CHF 9,145.00"), while "$", "€" and "¥" stay close.
+        return _LETTER_BESIDE_DIGIT.sub("\xa0", text)
 
     def number(self, value: Decimal) -> str:
         """A quantity or a rate without trailing zeros: 2.5000 → "2.5" ("2,5" in German), 1234 → "1,234"."""
@@ -139,8 +155,11 @@ class Formats:
         return f"{self.number(value)}%"
 
     def day(self, value: date) -> str:
-        """One date format per locale: "Nov 29, 2026", "29 Nov 2026", "29.11.2026"."""
-        return dates.format_skeleton("yMMMd", value, locale=self.locale)
+        """One date format per locale: "Nov 29, 2026", "29 Nov 2026", "29.11.2026". A datetime is the day it is
+        in the organization's time zone (a sign-in at 23:30 UTC is the next day in Berlin)."""
+        if isinstance(value, datetime):
+            value = self.local(value).date()
+        return dates.format_date(value, "medium", locale=self.locale)
 
     def month(self, value: date) -> str:
         """A month as a chart axis or a period reads it: "Nov 2026"."""
@@ -148,8 +167,12 @@ class Formats:
 
     def moment(self, value: datetime) -> str:
         """A point in time in the organization's time zone: "Nov 29, 2026, 8:05 PM", "29.11.2026, 20:05"."""
-        local = (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(self.zone)
+        local = self.local(value)
         return f"{self.day(local.date())}, {dates.format_time(local, 'short', locale=self.locale)}"
+
+    def local(self, value: datetime) -> datetime:
+        """A stored moment (UTC; naive ones are UTC too) in the organization's time zone."""
+        return (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(self.zone)
 
     @property
     def zone(self) -> ZoneInfo:
@@ -207,3 +230,8 @@ def number(value: Decimal) -> str:
 
 def day(value: date) -> str:
     return DEFAULT.day(value)
+
+
+def currency_name(code: str, locale: str = DEFAULT_LOCALE) -> str:
+    """A currency's name in `locale` ("Euro", "US-Dollar"); the code itself when CLDR has none."""
+    return numbers.get_currency_name(code, locale=locale) or code

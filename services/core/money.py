@@ -116,6 +116,13 @@ def from_minor(minor: int, code: str) -> Decimal:
     return Decimal(minor).scaleb(-places).quantize(Decimal(1).scaleb(-places))
 
 
+def plain(value: Decimal) -> str:
+    """A quantity or a rate as a form field holds it, and as `decimal` reads it back: 2.5000 → "2.5", 20.000 → "20";
+    no grouping, no exponent (what pages show goes through `formatting`)."""
+    text = format(value, "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
 def format_decimal(minor: int, code: str) -> str:
     """The API's money string: “1200.50”, “1200” for JPY, “12.500” for KWD."""
     return str(from_minor(minor, code))

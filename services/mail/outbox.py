@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from models.base import utcnow
 from models.mail import MailStatus, OutboxAttachment, OutboxMail
+from models.organizations import Organization
 from services.adapters import mail_transport
 from services.core import bulk, clock
 from services.core.actors import Actor, SystemActor, require_staff
@@ -74,12 +75,13 @@ def queue(
 
 
 class QueuedMail(NamedTuple):
-    """A plain mail for `queue_many` (a tuple: a sweep makes thousands)."""
+    """A mail for `queue_many` (a tuple: a sweep makes thousands)."""
 
     to: str
     subject: str
     text: str
     org_id: uuid.UUID | None = None
+    html: str = ""
 
 
 _QUEUED_COLUMNS = (
@@ -99,7 +101,8 @@ _QUEUED_COLUMNS = (
 
 
 async def queue_many(session: AsyncSession, mails: Sequence[QueuedMail]) -> None:
-    """Many plain mails in the caller's transaction in one bulk write (a reminder sweep queues thousands).
+    """Many mails (no attachments, no extra headers) in the caller's transaction in one bulk write (a reminder
+    sweep queues thousands).
 
     Every column is given, as the model's defaults would give it, once for all rows rather than once per row.
     """
@@ -108,7 +111,20 @@ async def queue_many(session: AsyncSession, mails: Sequence[QueuedMail]) -> None
     now, created = clock.now(), utcnow()
     no_headers: dict[str, str] = {}
     rows = [
-        (mail_id, m.org_id, m.to, _one_line(m.subject), m.text, "", no_headers, MailStatus.pending, 0, now, "", created)
+        (
+            mail_id,
+            m.org_id,
+            m.to,
+            _one_line(m.subject),
+            m.text,
+            m.html,
+            no_headers,
+            MailStatus.pending,
+            0,
+            now,
+            "",
+            created,
+        )
         for mail_id, m in zip(bulk.new_ids(len(mails)), mails, strict=True)
     ]
     await bulk.insert_rows(session, OutboxMail.__table__, _QUEUED_COLUMNS, rows)
@@ -166,15 +182,17 @@ async def send_due(limit: int = BATCH) -> int:
     sent = 0
     for mail_id in due:
         try:
-            row = await _claim(mail_id, now)
-            if row is not None and await _deliver(row):
+            claimed = await _claim(mail_id, now)
+            if claimed is not None and await _deliver(*claimed):
                 sent += 1
         except Exception:  # one row that cannot even be claimed or recorded must not hold up the rest
             log.exception("mail %s could not be handled; it is tried again after the claim timeout", mail_id)
     return sent
 
 
-async def _claim(mail_id: uuid.UUID, now) -> OutboxMail | None:
+async def _claim(mail_id: uuid.UUID, now) -> tuple[OutboxMail, str] | None:
+    """The row, now ours to send, and the name it is sent under: its organization's, read now (a renamed
+    organization's queued mail goes out under the new name)."""
     async with unit_of_work(SystemActor(label="outbox")) as session:
         result = await session.execute(
             update(OutboxMail)
@@ -190,10 +208,16 @@ async def _claim(mail_id: uuid.UUID, now) -> OutboxMail | None:
         )
         if rows_affected(result) != 1:
             return None  # another worker has it
-        return await session.get(OutboxMail, mail_id, options=[selectinload(OutboxMail.attachments)])
+        row = await session.get(OutboxMail, mail_id, options=[selectinload(OutboxMail.attachments)])
+        if row is None:
+            return None
+        name = (
+            await session.scalar(select(Organization.name).where(Organization.id == row.org_id)) if row.org_id else ""
+        )
+        return row, name or ""
 
 
-async def _deliver(row: OutboxMail) -> bool:
+async def _deliver(row: OutboxMail, sender_name: str = "") -> bool:
     try:
         msg = mail_transport.build_message(
             message_id=str(row.id),
@@ -203,6 +227,7 @@ async def _deliver(row: OutboxMail) -> bool:
             html=row.body_html,
             attachments=[(a.filename, a.content_type, a.data) for a in row.attachments],
             headers=row.headers or {},
+            sender_name=sender_name,
         )
     except Exception as exc:  # no retry can build it: give up on this one, visibly, and go on with the rest
         reason = f"The mail could not be built: {type(exc).__name__}: {exc}"

@@ -16,7 +16,7 @@ from models.clients import Client, Contact
 from models.organizations import Membership, Organization, Role
 from models.projects import Project, ProjectStatus
 from models.staff import StaffUser
-from services.core import audit, events, formatting, money
+from services.core import audit, config, events, formatting, money
 from services.core.actors import Actor, StaffActor, SystemActor, require_admin, require_staff
 from services.core.common import ADDRESS_LINES, normalize_email, optional_text, required_text
 from services.core.db import Database, get_database, unit_of_work
@@ -92,7 +92,7 @@ async def create_organization(
                 email=email, name=owner_name.strip() or email.split("@")[0], password_hash=hash_password(owner_password)
             )
             session.add(user)
-        org = Organization(name=name, slug=slug)
+        org = Organization(name=name, slug=slug, timezone=config.get().default_timezone)
         session.add(org)
         await session.flush()
         session.add(Membership(org_id=org.id, user_id=user.id, role=Role.owner))
@@ -179,12 +179,16 @@ class OrganizationChanges:
     welcome_message: str | None = None
     support_email: str | None = None
     portal_enabled: bool | None = None
+    locale: str | None = None  # a CLDR locale ("de_DE"): how money and dates read everywhere
+    timezone: str | None = None  # an IANA zone ("Europe/Berlin"): where moments are shown
 
 
 async def update_organization(actor: Actor, changes: OrganizationChanges) -> OrganizationView:
     staff = require_admin(actor)
     name = required_text(changes.name, "name", "Name", 200)
     slug = validate_slug(changes.slug)
+    locale = formatting.validate_locale(changes.locale) if changes.locale is not None else None
+    timezone = formatting.validate_timezone(changes.timezone) if changes.timezone is not None else None
     async with unit_of_work(actor) as session:
         org = await session.get(Organization, staff.org_id)
         if org is None:
@@ -206,6 +210,10 @@ async def update_organization(actor: Actor, changes: OrganizationChanges) -> Org
             org.support_email = normalize_email(support, "support_email") if support else ""
         if changes.portal_enabled is not None:
             org.portal_enabled = changes.portal_enabled
+        if locale is not None:
+            org.locale = locale
+        if timezone is not None:
+            org.timezone = timezone
         after = _view(org)
         changed = {
             k: [getattr(before, k), getattr(after, k)]

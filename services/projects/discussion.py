@@ -2,7 +2,8 @@
 
 Staff post updates and choose who sees them; contacts reply in public only, under public updates and on
 their client's requests. Internal items are invisible to portal actors in the data layer itself
-(services/core/scoping.py), and notifications are queued for public items only.
+(services/core/scoping.py), and notifications are queued for public items only. What a contact writes lands in
+the staff inbox (services/projects/inbox.py); a reply under an update also mails the project's lead.
 """
 
 from __future__ import annotations
@@ -14,18 +15,22 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models.clients import Contact
+from models.clients import Client, Contact
 from models.collaboration import Comment, Update, Visibility, WorkRequest
+from models.inbox import InboxKind
+from models.organizations import Organization
 from models.projects import Project
 from models.staff import StaffUser
-from services.core import audit, clock, events
-from services.core.actors import Actor, PortalActor, StaffActor, require_staff
+from services.core import audit, clock, config, events
+from services.core.actors import Actor, PortalActor, StaffActor, SystemActor, require_staff
 from services.core.common import LONG_TEXT_LINES, Page, page_window, parse_id, required_text
 from services.core.db import unit_of_work
 from services.core.errors import Invalid, NotFound
 from services.core.scoping import visible
-from services.projects import notifications, projects
+from services.mail import layout, outbox
+from services.projects import inbox, notifications, projects
 from services.projects.work_requests import load_request
+from services.staff import staff
 
 MAX_BODY = 20_000
 MAX_BODY_LINES = 2 * LONG_TEXT_LINES
@@ -277,5 +282,59 @@ async def add_comment(
         )
         if item is not None and seen_by == Visibility.public and isinstance(actor, StaffActor):
             await notifications.queue_reply(session, project, item, comment)
+        if isinstance(actor, PortalActor):
+            await _from_client(session, project, comment, item)
         _activity(session, project, internal=seen_by == Visibility.internal)
         return _comment_view(comment)
+
+
+async def _from_client(session: AsyncSession, project: Project, comment: Comment, item: WorkRequest | None) -> None:
+    """A contact wrote: staff see it in their inbox, and a reply to an update also mails the project's lead."""
+    if item is not None:
+        summary = f"Comment on “{item.title}”: {comment.body}"
+        inbox.record_in(
+            session, project, InboxKind.comment, summary, comment.author_name, request_id=item.id, comment_id=comment.id
+        )
+        return
+    summary = f"Reply to an update: {comment.body}"
+    inbox.record_in(
+        session,
+        project,
+        InboxKind.reply,
+        summary,
+        comment.author_name,
+        comment_id=comment.id,
+        update_id=comment.update_id,
+    )
+    await _mail_lead_of_reply(session, project, comment)
+
+
+async def _mail_lead_of_reply(session: AsyncSession, project: Project, comment: Comment) -> None:
+    if project.lead_user_id is None:
+        return
+    # Staff rows are hidden from the contact's own session: the platform reads the lead's address ("" if the lead
+    # is inactive or has left the organization).
+    async with unit_of_work(SystemActor(org_id=project.org_id, label="reply mail")) as lookup:
+        lead = await staff.member_recipient(lookup, project.org_id, project.lead_user_id)
+    if lead is None:
+        return
+    client = await session.get(Client, project.client_id)
+    org = await session.get(Organization, project.org_id)
+    assert client is not None and org is not None
+    mail = layout.compose(
+        layout.Branding.of(org),
+        lead.name,
+        [
+            f"{comment.author_name} at {client.name} replied to an update on {project.name}:",
+            comment.body,
+            layout.Button("Open the project", f"{config.get().base_url}/projects/{project.id}"),
+        ],
+    )
+    outbox.queue(
+        session,
+        to=lead.email,
+        subject=f"{comment.author_name} replied on {project.name}"[:300],
+        text=mail.text,
+        html=mail.html,
+        org_id=project.org_id,
+    )

@@ -31,7 +31,7 @@ from services.core import audit, clock, config
 from services.core.actors import Actor, PortalActor, SystemActor
 from services.core.db import unit_of_work
 from services.core.errors import NotFound
-from services.mail import outbox
+from services.mail import layout, outbox
 
 DIGEST_INTERVAL = timedelta(minutes=10)
 BATCH = 200  # contact-and-project pairs per run
@@ -166,16 +166,23 @@ async def _send_one(contact_id: uuid.UUID, project_id: uuid.UUID, now: datetime)
         assert org is not None
         page = f"{config.get().base_url}/portal/{org.slug}/projects/{project.id}"
         off = opt_out_url(org.slug, contact.id)
-        text = (
-            f"Hello {contact.name},\n\nNews on {project.name} from {org.name}:\n\n"
-            + "\n\n".join(f"- {line}" for line in lines)
-            + f"\n\nSee the project: {page}\n\nTo stop these emails: {off}\n"
+        mail = layout.compose(
+            layout.Branding.of(org),
+            contact.name,
+            [
+                f"News on {project.name} from {org.name}:",
+                *(f"- {line}" for line in lines),
+                "See the project:",
+                layout.Button("Open the project", page),
+            ],
+            footer=[*layout.sender_footer(org), f"To stop these emails: {off}"],
         )
         outbox.queue(
             session,
             to=contact.email,
             subject=f"{project.name}: {len(lines)} new item{'s' if len(lines) != 1 else ''} from {org.name}"[:300],
-            text=text,
+            text=mail.text,
+            html=mail.html,
             org_id=org.id,
             headers={"List-Unsubscribe": f"<{off}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"},
         )

@@ -18,6 +18,7 @@ from sqlalchemy.orm import aliased
 
 from models.clients import Client, Contact
 from models.collaboration import Comment, RequestStatus, WorkRequest
+from models.inbox import InboxKind
 from models.organizations import Organization
 from models.projects import Project
 from models.staff import StaffUser
@@ -36,8 +37,8 @@ from services.core.common import (
 from services.core.db import unit_of_work
 from services.core.errors import Invalid, NotFound
 from services.core.scoping import visible
-from services.mail import outbox
-from services.projects import projects
+from services.mail import layout, outbox
+from services.projects import inbox, projects
 from services.projects.projects import KEEP, Keep
 from services.staff import staff
 
@@ -324,6 +325,7 @@ async def create_request(
         )
         if isinstance(actor, PortalActor):
             await _mail_staff_of_new_request(session, actor, project, item)
+            await _to_inbox(session, actor, project, item)
         _activity(session, item)
         [card] = await _cards(session, actor, WorkRequest.id == item.id, limit=1)
         return card
@@ -344,26 +346,38 @@ async def _mail_staff_of_new_request(
 ) -> None:
     # Staff rows are hidden from the contact's own session: the platform reads the addresses.
     async with unit_of_work(SystemActor(org_id=project.org_id, label="request mail")) as lookup:
-        lead = await staff.member_email(lookup, project.org_id, item.assignee_user_id or project.lead_user_id)
-        to = [lead] if lead else await staff.admin_emails(lookup, project.org_id)
+        lead = await staff.member_recipient(lookup, project.org_id, item.assignee_user_id or project.lead_user_id)
+        to = [lead] if lead else await staff.admin_recipients(lookup, project.org_id)
     client = await session.get(Client, project.client_id)
     contact = await session.get(Contact, actor.contact_id)
     org = await session.get(Organization, project.org_id)
     assert client is not None and contact is not None and org is not None
     kind = "feedback" if item.source == "feedback" else "request"
-    text = (
-        f"{contact.name} ({contact.email}) at {client.name} sent new {kind} on {project.name}:\n\n"
-        f"{item.title}\n\n{item.description}\n\n"
-        f"Open the project: {config.get().base_url}/projects/{project.id}\n"
-    )
-    for address in to:
+    blocks: list[layout.Block] = [
+        f"{contact.name} ({contact.email}) at {client.name} sent new {kind} on {project.name}:",
+        item.title,
+        item.description,
+        layout.Button("Open the project", f"{config.get().base_url}/projects/{project.id}"),
+    ]
+    for recipient in to:
+        mail = layout.compose(layout.Branding.of(org), recipient.name, blocks)
         outbox.queue(
             session,
-            to=address,
+            to=recipient.email,
             subject=f"New {kind} from {client.name}: {item.title}"[:300],
-            text=text,
+            text=mail.text,
+            html=mail.html,
             org_id=org.id,
         )
+
+
+async def _to_inbox(session: AsyncSession, actor: PortalActor, project: Project, item: WorkRequest) -> None:
+    contact = await session.get(Contact, actor.contact_id)  # in the session already, for the mail to staff
+    author = contact.name if contact else actor.email
+    if item.source == "feedback":  # its title says "Feedback: …" already
+        inbox.record_in(session, project, InboxKind.feedback, item.title, author, request_id=item.id)
+    else:
+        inbox.record_in(session, project, InboxKind.request, f"New request: {item.title}", author, request_id=item.id)
 
 
 def _title(value: str) -> str:

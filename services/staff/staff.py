@@ -17,6 +17,7 @@ from services.core.actors import Actor, StaffActor, SystemActor, require_staff
 from services.core.common import Page, normalize_email, page_window
 from services.core.db import unit_of_work
 from services.core.errors import Invalid
+from services.mail.layout import Recipient
 from services.staff.passwords import hash_password, needs_rehash, verify_password
 
 
@@ -121,24 +122,37 @@ async def actor_for(user_id: uuid.UUID, org_id: uuid.UUID, *, ip: str = "", via:
 
 async def admin_emails(session: AsyncSession, org_id: uuid.UUID) -> list[str]:
     """The active owners and admins of an organization: who hears of what has no one else to go to."""
-    rows = await session.scalars(
-        select(StaffUser.email)
+    return [admin.email for admin in await admin_recipients(session, org_id)]
+
+
+async def admin_recipients(session: AsyncSession, org_id: uuid.UUID) -> list[Recipient]:
+    """`admin_emails` with the names their mails greet them by."""
+    rows = await session.execute(
+        select(StaffUser.email, StaffUser.name)
         .join(Membership, Membership.user_id == StaffUser.id)
         .where(
             Membership.org_id == org_id, Membership.role.in_((Role.owner, Role.admin)), StaffUser.is_active.is_(True)
         )
         .order_by(StaffUser.email)
     )
-    return list(rows)
+    return [Recipient(email, name) for email, name in rows]
 
 
 async def member_email(session: AsyncSession, org_id: uuid.UUID, user_id: uuid.UUID | None) -> str:
     """The email of an active member of the organization, or "" for anyone else."""
+    found = await member_recipient(session, org_id, user_id)
+    return found.email if found else ""
+
+
+async def member_recipient(session: AsyncSession, org_id: uuid.UUID, user_id: uuid.UUID | None) -> Recipient | None:
+    """An active member of the organization as a mail's recipient, or None for anyone else."""
     if user_id is None:
-        return ""
-    found = await session.scalar(
-        select(StaffUser.email)
-        .join(Membership, Membership.user_id == StaffUser.id)
-        .where(Membership.org_id == org_id, StaffUser.id == user_id, StaffUser.is_active.is_(True))
-    )
-    return found or ""
+        return None
+    found = (
+        await session.execute(
+            select(StaffUser.email, StaffUser.name)
+            .join(Membership, Membership.user_id == StaffUser.id)
+            .where(Membership.org_id == org_id, StaffUser.id == user_id, StaffUser.is_active.is_(True))
+        )
+    ).first()
+    return Recipient(*found) if found else None

@@ -68,4 +68,4 @@ def _journey(browser: webdriver.Chrome, base: str, cookie: str, invoice: Invoice
     )
     settled(browser).until(lambda b: "Paid" in b.find_element(By.TAG_NAME, "body").text)
     body = browser.find_element(By.TAG_NAME, "body").text
-    assert "Amount due 0.00 USD" in body or "Amount due\n0.00 USD" in body
+    assert "Amount due $0.00" in body or "Amount due\n$0.00" in body

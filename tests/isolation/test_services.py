@@ -14,9 +14,10 @@ from sqlalchemy import select
 
 import services
 from models import (
+    InboxItem,
     OutboxMail,
 )
-from services.billing import invoice_access, invoice_listing, invoices, manual_payments, receivables
+from services.billing import client_overview, invoice_access, invoice_listing, invoices, manual_payments, receivables
 from services.card_payments import checkout, checkout_views
 from services.clients import clients, contacts, magic_links, portal_sessions
 from services.core import audit
@@ -26,7 +27,7 @@ from services.core.db import unit_of_work
 from services.core.errors import NotFound
 from services.mail import outbox
 from services.organizations import organizations
-from services.projects import discussion, milestones, notifications, project_views, projects, work_requests
+from services.projects import discussion, inbox, milestones, notifications, project_views, projects, work_requests
 from services.staff import api_tokens, staff, staff_sessions
 from tests.support.isolation import PNG_SIGNATURE, Intruder, Target, Worlds, raw, sign_in, snapshot
 
@@ -60,6 +61,14 @@ async def _invoiced_vs_collected(who, t: Target, i: Intruder) -> Any:
     rows = await receivables.invoiced_vs_collected(who)
     assert (sum(r.invoiced_minor for r in rows), sum(r.collected_minor for r in rows)) == (42424242, 100)
     return rows
+
+
+async def _open_the_targets_inbox_item(who, t: Target, i: Intruder) -> Any:
+    # the item a contact's reply left in the target's organization, aimed at through its client
+    [item_id] = await raw(
+        SystemActor(), select(InboxItem.id).where(InboxItem.client_id == t.client_id, InboxItem.kind == "reply")
+    )
+    return await inbox.open_item(who, item_id)
 
 
 async def _no_summaries(who, t: Target, i: Intruder) -> Any:
@@ -171,6 +180,8 @@ CASES: dict[str, list[ProbeFn]] = {
         ),
         lambda who, t, i: invoice_listing.list_invoices(who, invoice_listing.InvoiceFilter(status="open"), limit=200),
     ],
+    "billing.invoice_listing.balances_in": [in_session(invoice_listing.balances_in, "client_id")],
+    "billing.client_overview.overview": [lambda who, t, i: client_overview.overview(who)],
     "billing.invoice_listing.at_a_glance": [lambda who, t, i: invoice_listing.at_a_glance(who)],
     "billing.invoice_listing.outstanding": [
         lambda who, t, i: invoice_listing.outstanding(who),
@@ -250,6 +261,14 @@ CASES: dict[str, list[ProbeFn]] = {
         lambda who, t, i: discussion.add_comment(who, "Probe", request_id=t.request_id, visibility="public"),
     ],
     "mail.outbox.undelivered_mail": [lambda who, t, i: outbox.undelivered_mail(who)],
+    # The inbox is the signed-in staff user's own organization's: there is no id of another one to pass but an item's.
+    "projects.inbox.unread_count": [lambda who, t, i: inbox.unread_count(who)],
+    "projects.inbox.list_items": [
+        lambda who, t, i: inbox.list_items(who, limit=200),
+        lambda who, t, i: inbox.list_items(who, unread_only=True, limit=200),
+    ],
+    "projects.inbox.open_item": [_open_the_targets_inbox_item],
+    "projects.inbox.mark_all_read": [lambda who, t, i: inbox.mark_all_read(who)],
     # A contact's mail choices are its own: there is no id of another contact to pass.
     "projects.notifications.get_preferences": [lambda who, t, i: notifications.get_preferences(who)],
     "projects.notifications.set_preferences": [lambda who, t, i: notifications.set_preferences(who, False, False)],

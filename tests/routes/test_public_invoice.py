@@ -25,6 +25,7 @@ from services.organizations import organizations
 from tests.support.db import count
 from tests.support.factories import OrgWorld, make_world
 from tests.support.invoicing import issue_invoice
+from tests.support.locales import speak
 
 NO_TRACE = {"referrer-policy": "no-referrer", "cache-control": "no-store", "x-robots-tag": "noindex"}
 
@@ -58,10 +59,10 @@ async def test_the_link_shows_the_invoice(app_client: httpx.AsyncClient, acme: O
         "Acme",  # the seller
         "Acme Client",  # the buyer
         "Website design",
-        "1200.00",  # 10 × 120.00
-        "Total</td><td>1440.00 USD",
-        "Amount paid</td><td>0.00 USD",
-        "Amount due</td><td>1440.00 USD",
+        "$1,200.00",  # 10 × 120.00
+        "Total</td><td>$1,440.00",
+        "Amount paid</td><td>$0.00",
+        "Amount due</td><td>$1,440.00",
         "Pay to IBAN GB33 BUKB 2020 1555 55",
         "Thanks!",
         f'href="/i/{token_of(detail)}/pdf"',
@@ -119,8 +120,35 @@ async def test_overdue_and_payments_show(app_client: httpx.AsyncClient, acme: Or
     )
     page = (await app_client.get(f"/i/{token_of(detail)}")).text
     assert ">Overdue<" in page
-    assert "Amount paid</td><td>440.00 USD" in page and "Amount due</td><td>1000.00 USD" in page
-    assert "03 Feb 2025 · 440.00 USD" in page
+    assert "Amount paid</td><td>$440.00" in page and "Amount due</td><td>$1,000.00" in page
+    assert "Feb 3, 2025 · Paid $440.00" in page
+
+
+async def test_a_german_agencys_link_and_pdf_read_the_german_way(app_client: httpx.AsyncClient, acme: OrgWorld) -> None:
+    await speak(acme, "de_DE", "Europe/Berlin")
+    lines = [LineInput("Beratung", "2.5", "3658.00")]
+    detail = await issue_invoice(
+        acme, currency="EUR", lines=lines, issue_date=date(2026, 11, 29), due_date=date(2026, 12, 29)
+    )
+    await manual_payments.record_payment(
+        acme.actor, detail.id, manual_payments.PaymentInput("1000.00", paid_on=date(2026, 11, 30))
+    )
+    page = (await app_client.get(f"/i/{token_of(detail)}")).text.replace("\xa0", " ")
+    for expected in (
+        "Issued 29.11.2026",
+        "Due 29.12.2026",
+        ">2,5</td>",  # the quantity
+        ">3.658,00 €</td>",  # the unit price
+        "Total</td><td>9.145,00 €",
+        "Amount due</td><td>8.145,00 €",
+        "30.11.2026 · Paid 1.000,00 €",
+    ):
+        assert expected in page, expected
+    assert "9145.00" not in page and "EUR" not in page
+    response = await app_client.get(f"/i/{token_of(detail)}/pdf")
+    text = " ".join(PdfReader(io.BytesIO(response.content)).pages[0].extract_text().split())
+    for expected in ("Issue date: 29.11.2026", "Due date: 29.12.2026", "3.658,00 €", "Amount due 8.145,00 €"):
+        assert expected in text, expected
 
 
 async def test_unknown_and_malformed_tokens_are_not_found_without_a_lookup(
@@ -154,7 +182,7 @@ async def test_the_pdf_downloads_and_is_recorded(app_client: httpx.AsyncClient, 
     assert_no_trace(response)
     assert response.content.startswith(b"%PDF")
     text = " ".join(PdfReader(io.BytesIO(response.content)).pages[0].extract_text().split())
-    assert detail.number in text and "Amount due 1440.00 USD" in text and "Pay to IBAN GB33" in text
+    assert detail.number in text and "Amount due $1,440.00" in text and "Pay to IBAN GB33" in text
     assert await count(InvoiceView, InvoiceView.invoice_id == detail.id, InvoiceView.via == "pdf") == 1
 
 

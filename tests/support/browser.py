@@ -14,6 +14,8 @@ from models.clients import Contact
 from services.clients import portal_sessions
 from services.core.actors import SystemActor
 from services.core.db import unit_of_work
+from services.staff import staff, staff_sessions
+from tests.support.factories import PASSWORD
 
 
 def wait(browser: webdriver.Chrome, timeout: float = 15) -> WebDriverWait:
@@ -46,3 +48,10 @@ async def signed_in_cookie(contact_id: uuid.UUID) -> str:
         contact = await session.get(Contact, contact_id)
         assert contact is not None
         return await portal_sessions.start(session, contact, ip="127.0.0.1", user_agent="selenium")
+
+
+async def staff_session_cookie(email: str) -> str:
+    """A staff session as signing in would start it (the sign-in form's journey is test_staff_journey's)."""
+    who = await staff.check_password(email, PASSWORD)
+    assert who is not None
+    return await staff_sessions.start_session(who, ip="127.0.0.1", user_agent="selenium")

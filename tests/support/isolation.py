@@ -17,6 +17,8 @@ from models import (
     Client,
     Comment,
     Contact,
+    InboxItem,
+    InboxRead,
     Invoice,
     InvoiceLine,
     InvoiceView,
@@ -55,7 +57,16 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
 INVOICING = (Invoice, InvoiceLine, Payment, InvoiceView, ReminderSent)
-COLLABORATION = (Milestone, WorkRequest, Update, Comment, NotificationPreference, PendingNotification, NotificationSent)
+COLLABORATION = (
+    Milestone,
+    WorkRequest,
+    Update,
+    Comment,
+    NotificationPreference,
+    PendingNotification,
+    NotificationSent,
+    InboxItem,
+)
 
 
 @dataclass(frozen=True)
@@ -91,7 +102,18 @@ class Reach:
                 *((m, m.client_id == self.client_id) for m in COLLABORATION),
                 (AuditEvent, audit),
             ]
-        owned = (Client, Contact, Project, ApiToken, StaffSession, Membership, AuditEvent, OutboxMail, MagicLink)
+        owned = (
+            Client,
+            Contact,
+            Project,
+            ApiToken,
+            StaffSession,
+            Membership,
+            AuditEvent,
+            OutboxMail,
+            MagicLink,
+            InboxRead,
+        )
         kept = (AuditAction, ReceivableMonth, ReceivableDueDate)  # what the services keep beside the rows
         return [(Organization, Organization.id == self.org_id), (StaffUser, StaffUser.id == self.user_id)] + [
             (m, m.org_id == self.org_id) for m in (*owned, *kept, PortalSession, *INVOICING, *COLLABORATION)

@@ -33,3 +33,19 @@ def sign_in_code(text: str) -> str:
     match = CODE_LINE.search(text)
     assert match, text
     return match.group(1)
+
+
+def html_part(message: EmailMessage) -> str:
+    """The decoded HTML part."""
+    body = message.get_body(("html",))
+    assert body is not None, "no HTML part"
+    return body.get_content()
+
+
+def sender_name(message: EmailMessage) -> str:
+    """The From header's display name, decoded as a mail client shows it."""
+    [address] = message["From"].addresses
+    return address.display_name
+
+
+HOSTILE_NAME = "Evil <script>alert(\"x\")</script> & 'Co'"

@@ -125,10 +125,10 @@ async def test_pay_is_offered_only_with_stripe_configured_and_something_due(user
         await user.open(billing.page(invoice))
         [button] = pay_buttons(user)
         assert button.text == "Pay" and button.enabled
-        due = "1440.00 USD" if invoice is billing.sent else "1000.00 USD"
+        due = "$1,440.00" if invoice is billing.sent else "$1,000.00"
         assert button.props["aria-label"] == f"Pay {due} by card"
     await user.open(billing.page(billing.paid))
-    await user.should_see(kind=ui.label, content="Amount due 0.00 USD")
+    await user.should_see(kind=ui.label, content="Amount due $0.00")
     assert pay_buttons(user) == []
     await user.open("/portal/acme/invoices")
     rows = await invoice_rows(user)
@@ -205,11 +205,11 @@ async def test_back_from_checkout_the_payment_shows_at_once_and_the_receipt_is_q
     await user.should_see("Thank you! Your payment was received.")
     assert status_text(user) == "Paid"
     assert pay_buttons(user) == []
-    await user.should_see(kind=ui.label, content="Amount due 0.00 USD")
+    await user.should_see(kind=ui.label, content="Amount due $0.00")
     [payment] = (await invoices.get_invoice(billing.world.actor, billing.sent.id)).payments
     assert (payment.method, payment.amount_minor) == ("card", 144000) and payment.reference.startswith("Stripe pi_")
     [receipt] = [m for m in await mails_to(billing.world.contact.email) if "card payment" in m]
-    assert "received your card payment of 1440.00 USD" in receipt
+    assert "received your card payment of $1,440.00" in receipt
 
     await user.open(billing.page(billing.sent, f"?checkout=success&session_id={session_id}"))  # reloading is harmless
     await user.should_see("Thank you! Your payment was received.")
@@ -234,7 +234,7 @@ async def test_a_webhook_landing_later_turns_the_open_page_paid(
     await user.should_see("Thank you! Your payment was received.", retries=50)
     assert status_text(user) == "Paid"
     assert pay_buttons(user) == []
-    await user.should_see(kind=ui.label, content="Amount due 0.00 USD")
+    await user.should_see(kind=ui.label, content="Amount due $0.00")
 
 
 async def test_a_payment_on_another_invoice_leaves_the_page_alone(
@@ -272,7 +272,7 @@ async def test_an_overpaid_invoice_shows_the_credit(
     assert (await webhook(stripe_standin, "checkout.session.completed", session_id)).result == "paid"
     await user.open(billing.page(billing.partly))
     await user.should_see(kind=ui.label, content="Overpaid (credit)")
-    await user.should_see(kind=ui.label, content="400.00 USD")
+    await user.should_see(kind=ui.label, content="$400.00")
     assert status_text(user) == "Paid" and pay_buttons(user) == []
     await user.open(billing.page(billing.sent))
     await user.should_not_see(kind=ui.label, content="Overpaid (credit)")

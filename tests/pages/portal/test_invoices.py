@@ -30,6 +30,7 @@ from services.organizations import organizations
 from tests.support.db import count
 from tests.support.factories import OrgWorld, make_world
 from tests.support.invoicing import issue_invoice
+from tests.support.locales import speak
 from tests.support.pages import eventually
 from tests.support.portal import sign_in_contact
 from tests.support.signin import staff_cookie
@@ -97,7 +98,11 @@ async def test_the_list_shows_sent_partly_paid_and_paid_never_drafts_or_void(use
     assert set(shown) == {billing.sent.number, billing.overdue.number, billing.paid.number}
     assert shown[billing.sent.number]["status"] == "Sent"
     assert shown[billing.overdue.number]["status"] == "Overdue"  # partly paid and past due
-    assert shown[billing.overdue.number]["amount_due"] == "1000.00 USD"
+    assert shown[billing.overdue.number]["amount_due"] == "$1,000.00"
+    assert (shown[billing.overdue.number]["issued"], shown[billing.overdue.number]["due"]) == (
+        "Jan 1, 2025",
+        "Jan 31, 2025",
+    )
     assert shown[billing.paid.number]["status"] == "Paid"
     assert shown[billing.sent.number]["pdf"] == f"/portal/acme/invoices/{billing.sent.id}/pdf"
     assert shown[billing.sent.number]["href"] == f"/portal/acme/invoices/{billing.sent.id}"
@@ -112,11 +117,12 @@ async def test_the_list_shows_sent_partly_paid_and_paid_never_drafts_or_void(use
 async def test_the_outstanding_balance_per_currency_with_what_is_overdue(user: User, billing: Billing) -> None:
     await issue_invoice(billing.world, currency="EUR", lines=[LineInput("Translation", "1", "80.00")], **FUTURE)
     await user.open("/portal/acme/invoices")
-    await user.should_see(kind=ui.label, content="Outstanding (USD)")
+    await user.should_see(kind=ui.label, content="Outstanding")
     texts = labels(user)
-    assert "2440.00 USD" in texts  # 1440.00 sent + 1000.00 still due on the overdue one; drafts and void excluded
-    assert "1000.00 USD overdue" in texts
-    assert "Outstanding (EUR)" in texts and "80.00 EUR" in texts and "Nothing overdue" in texts
+    assert "$2,440.00" in texts  # 1440.00 sent + 1000.00 still due on the overdue one; drafts and void excluded
+    assert "$1,000.00 overdue" in texts
+    assert texts.count("Outstanding") == 2 and "€80.00" in texts and "Nothing overdue" in texts
+    assert not any("USD" in text or "EUR" in text for text in texts)  # the symbol says the currency, once
 
 
 @pytest.mark.parametrize(
@@ -144,9 +150,12 @@ async def test_changing_the_filters_reloads_the_list(user: User, billing: Billin
     status.value = "overdue"
     await eventually(lambda: numbers(user) == [billing.overdue.number])
     status.value = ""
-    user.find(marker="from").type("2025-05-01")
+    user.find(marker="from").type("05/01/2025")
     await eventually(lambda: numbers(user) == [billing.sent.number])
-    user.find(marker="to").type("2025-04-01")  # ends before it starts: a message, and the list stays
+    user.find(marker="to").type("13/01/2025")  # no 13th month: said on the filter, and the list stays
+    await user.should_see("Issued to must be a date like 12/31/2026.")
+    assert numbers(user) == [billing.sent.number]
+    user.find(marker="to").clear().type("04/01/2025")  # ends before it starts: a message, and the list stays
     await user.should_see("The end of the date range is before its start.")
     assert numbers(user) == [billing.sent.number]
 
@@ -158,8 +167,8 @@ async def test_payment_history_lists_payments_newest_first(user: User, billing: 
     await user.open("/portal/acme/invoices")
     rows = table(user, "payments").rows
     assert [(r["paid_on"], r["number"], r["amount"], r["method"]) for r in rows] == [
-        ("03 Feb 2025", billing.overdue.number, "440.00 USD", "Bank transfer"),
-        ("01 Feb 2025", billing.paid.number, "50.00 USD", "Bank transfer"),
+        ("Feb 3, 2025", billing.overdue.number, "Paid $440.00", "Bank transfer"),
+        ("Feb 1, 2025", billing.paid.number, "Paid $50.00", "Bank transfer"),
     ]
 
 
@@ -176,7 +185,7 @@ async def test_the_detail_page_shows_the_invoice_and_records_the_view(user: User
     await user.open(f"/portal/acme/invoices/{invoice.id}")
     await user.should_see(kind=ui.label, content=f"Invoice {invoice.number}")
     texts = labels(user)
-    for expected in ("1440.00 USD", "440.00 USD", "1000.00 USD", "03 Feb 2025 · 440.00 USD", "Acme Client"):
+    for expected in ("$1,440.00", "$440.00", "$1,000.00", "Feb 3, 2025 · Paid $440.00", "Acme Client"):
         assert expected in texts, expected
     [lines] = user.find(kind=ui.table).elements
     assert [row["description"] for row in lines.rows] == ["Website design"]
@@ -188,6 +197,41 @@ async def test_the_detail_page_shows_the_invoice_and_records_the_view(user: User
         [event] = await session.scalars(select(AuditEvent).where(AuditEvent.action == "invoice.viewed"))
     assert (view.via, view.contact_id) == ("portal", billing.world.contact.id)
     assert (event.actor_type, event.target_id, event.detail["via"]) == ("portal", invoice.id, "portal")
+
+
+async def test_a_german_agencys_client_reads_money_and_days_the_german_way(user: User, acme: OrgWorld) -> None:
+    await speak(acme, "de_DE", "Europe/Berlin")
+    lines = [LineInput("Beratung", "2.5", "3658.00")]
+    invoice = await issue_invoice(acme, currency="EUR", lines=lines, **FUTURE)
+    await manual_payments.record_payment(acme.actor, invoice.id, PaymentInput("1000.00", paid_on=date(2025, 6, 3)))
+    await user.open("/portal/acme/invoices?issued_from=2025-05-01")  # a link's ISO date still filters
+    [row] = table(user, "invoices").rows
+    assert (row["issued"], row["due"], row["total"], row["amount_due"]) == (
+        "01.06.2025",
+        "01.01.2099",
+        "9.145,00\xa0€",
+        "8.145,00\xa0€",
+    )
+    [date_from] = user.find(kind=ui.input, marker="from").elements
+    assert (date_from.value, date_from.props["mask"]) == ("01.05.2025", "##.##.####")
+    assert "8.145,00\xa0€" in labels(user)  # the outstanding balance
+    await user.open(f"/portal/acme/invoices/{invoice.id}")
+    await user.should_see(kind=ui.label, content=f"Invoice {invoice.number}")
+    texts = labels(user)
+    for expected in (
+        "Issued 01.06.2025",
+        "Due 01.01.2099",
+        "Amount due 8.145,00\xa0€",
+        "03.06.2025 · Paid 1.000,00\xa0€",
+    ):
+        assert expected in texts, expected
+    [lines_table] = user.find(kind=ui.table).elements
+    assert [(r["quantity"], r["unit_price"], r["amount"]) for r in lines_table.rows] == [
+        ("2,5", "3.658,00\xa0€", "9.145,00\xa0€")
+    ]
+    response = await user.http_client.get(f"/portal/acme/invoices/{invoice.id}/pdf")
+    text = " ".join(PdfReader(io.BytesIO(response.content)).pages[0].extract_text().split())
+    assert "Issue date: 01.06.2025" in text and "Amount due 8.145,00 €" in text
 
 
 async def test_the_pdf_route_downloads_and_records_a_view(user: User, billing: Billing) -> None:

@@ -25,7 +25,7 @@ from portal_app.portal.project_sections import (
 from services.core.actors import PortalActor
 from services.core.common import Page
 from services.core.errors import Invalid, ServiceError
-from services.core.formatting import day
+from services.core.formatting import Formats
 from services.projects.discussion import CommentView, UpdateView
 from services.projects.milestones import MilestoneView, Progress, ProjectOverview
 from services.projects.project_views import UPDATES_PAGE
@@ -37,6 +37,7 @@ TODAY = date(2026, 5, 4)
 AT = datetime(2026, 5, 1, 9, 30, tzinfo=UTC)
 PROJECT_ID = uuid.uuid4()
 JANE = PortalActor(uuid.uuid4(), uuid.uuid4(), uuid.uuid4(), "jane@client.test")
+US = Formats()  # en_US, UTC: the default organization's way
 
 
 def overview_of(*milestones: MilestoneView, next_deadline: date | None = None) -> ProjectOverview:
@@ -129,15 +130,21 @@ async def ignored(request_id: str) -> None:
 async def test_the_summary_shows_the_phase_lead_progress_and_next_deadline(user: User) -> None:
     due = TODAY + timedelta(days=9)
     overview = overview_of(milestone("Discovery", None, done=True), milestone("Design", due), next_deadline=due)
-    await shown(user, lambda: summary_card(overview))
+    await shown(user, lambda: summary_card(overview, US))
     await user.should_see(marker="summary")
     summary = texts_within(user, "summary")
     assert {"Design", "Project lead: Ada Lead", "50% done", "1 of 2 milestones done"} <= set(summary)
-    assert {f"Next deadline: {day(due)}", "A new site for spring."} <= set(summary)
+    assert {"Next deadline: May 13, 2026", "A new site for spring."} <= set(summary)
+
+
+async def test_the_summary_writes_the_deadline_the_organizations_way(user: User) -> None:
+    due = TODAY + timedelta(days=9)
+    await shown(user, lambda: summary_card(overview_of(next_deadline=due), Formats("de_DE", "Europe/Berlin")))
+    await user.should_see("Next deadline: 13.05.2026")
 
 
 async def test_a_summary_without_a_deadline_says_there_is_none(user: User) -> None:
-    await shown(user, lambda: summary_card(overview_of()))
+    await shown(user, lambda: summary_card(overview_of(), US))
     await user.should_see("No upcoming deadlines")
 
 
@@ -146,15 +153,15 @@ async def test_only_an_unfinished_milestone_past_its_date_reads_was_due(user: Us
     overview = overview_of(
         milestone("Wireframes", late), milestone("Kick-off", finished, done=True), milestone("Launch", ahead)
     )
-    await shown(user, lambda: milestones_card(overview, TODAY))
+    await shown(user, lambda: milestones_card(overview, TODAY, US))
     await user.should_see(marker="milestones")
     shown_texts = texts_within(user, "milestones")
-    assert {f"Was due {day(late)}", f"Due {day(finished)}", f"Due {day(ahead)}"} <= set(shown_texts)
-    assert [t for t in shown_texts if t.startswith("Was due")] == [f"Was due {day(late)}"]
+    assert {"Was due May 1, 2026", "Due Apr 24, 2026", "Due May 9, 2026"} <= set(shown_texts)
+    assert [t for t in shown_texts if t.startswith("Was due")] == ["Was due May 1, 2026"]
 
 
 async def test_a_project_without_milestones_says_so(user: User) -> None:
-    await shown(user, lambda: milestones_card(overview_of(), TODAY))
+    await shown(user, lambda: milestones_card(overview_of(), TODAY, US))
     await user.should_see("No milestones yet.")
 
 
@@ -188,7 +195,7 @@ async def test_a_click_on_a_card_hands_its_id_to_the_page(user: User) -> None:
 
 async def test_a_reply_being_typed_survives_the_feeds_redraw(user: User) -> None:
     news = update("Logo drafts attached.", comment("Nice!"))
-    feed = UpdatesFeed(JANE, Page([news], total=1, limit=20, offset=0), nothing)
+    feed = UpdatesFeed(JANE, Page([news], total=1, limit=20, offset=0), nothing, US)
     await shown(user, feed.entries)
     await user.should_see("Nice!")
     user.find(marker=f"reply-update-{news.id}").type("I like the second")
@@ -208,7 +215,7 @@ async def test_the_feed_offers_older_updates_when_more_are_there(user: User) -> 
         asked.append(feed.limit)
         ui.notify("reloading")
 
-    feed = UpdatesFeed(JANE, Page([update("Newest")], total=21, limit=UPDATES_PAGE, offset=0), changed)
+    feed = UpdatesFeed(JANE, Page([update("Newest")], total=21, limit=UPDATES_PAGE, offset=0), changed, US)
     await shown(user, feed.entries)
     user.find(kind=ui.button, content="Show older updates").click()
     await user.should_see("reloading")
@@ -218,9 +225,9 @@ async def test_the_feed_offers_older_updates_when_more_are_there(user: User) -> 
 async def test_a_request_shows_its_facts_updates_and_discussion(user: User) -> None:
     hero = card("Hero image", RequestStatus.in_progress)
     detail = RequestDetail(hero, [update("Photos are in.")], [comment("Cheaper stock, please.")])
-    await shown(user, lambda: request_view(detail, Replies(accepted, nothing)))
+    await shown(user, lambda: request_view(detail, Replies(accepted, nothing), US))
     await user.should_see("Hero image")
-    for text in ("In progress", f"From Jane Doe · Added {day(AT.date())}", "Photos are in.", "Cheaper stock, please."):
+    for text in ("In progress", "From Jane Doe · Added May 1, 2026", "Photos are in.", "Cheaper stock, please."):
         await user.should_see(text)
     await user.should_not_see("No replies yet.")
 
@@ -238,7 +245,7 @@ async def test_a_refused_reply_says_why_on_its_box_and_a_sent_one_clears_it(user
     async def after() -> None:
         ui.notify("replied")
 
-    await shown(user, lambda: request_view(RequestDetail(hero, [], []), Replies(send, after)))
+    await shown(user, lambda: request_view(RequestDetail(hero, [], []), Replies(send, after), US))
     await user.should_see("No replies yet.")
     box = textarea(user, f"reply-request-{hero.id}")
     user.find(marker=f"send-request-{hero.id}").click()

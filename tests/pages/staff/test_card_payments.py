@@ -131,8 +131,8 @@ async def test_the_invoice_lists_attempts_and_card_payments_and_follows_webhooks
     await user.open(f"/invoices/{invoice.id}")
     await user.should_see("Card payments")
     assert len(user.find(marker="attempt-open").elements) == 2
-    await user.should_see(kind=ui.label, content="100.00 USD")
-    await user.should_see(kind=ui.label, content="60.00 USD")
+    await user.should_see(kind=ui.label, content="$100.00")
+    await user.should_see(kind=ui.label, content="$60.00")
     await user.should_not_see(kind=ui.label, content="Overpaid (credit)")
 
     stripe_standin.complete(first)  # the first session, paid in full after the transfer: 40.00 too much
@@ -147,7 +147,7 @@ async def test_the_invoice_lists_attempts_and_card_payments_and_follows_webhooks
     await user.should_see(kind=ui.label, content="Transfer 12")
     await user.should_see(kind=ui.label, content="Overpaid (credit)")
     [overpaid] = user.find(kind=ui.label, marker="overpaid").elements
-    assert overpaid.text == "40.00 USD"
+    assert overpaid.text == "$40.00"
 
     stripe_standin.complete(second, currency="eur")
     assert (await webhook(stripe_standin, "checkout.session.completed", second)).result == "review"

@@ -1,5 +1,5 @@
 """The invoice editor's sections, drawn from hand-made view data with nothing behind them but fakes; and the
-column and date helpers the staff and portal pages share."""
+column and date-input helpers the staff and portal pages share."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from nicegui.element import Element
 from nicegui.testing.user import User
 from nicegui.testing.user_interaction import UserInteraction
 
-from components.forms import form_date
+from components.date_input import date_filled, date_input, typing_mask
 from components.table_columns import column
 from portal_app.staff.invoice_editor import (
     EditorView,
@@ -28,13 +28,14 @@ from portal_app.staff.invoice_editor import (
 )
 from services.billing import invoices
 from services.core.errors import Invalid
+from services.core.formatting import Formats
 
 E = TypeVar("E", bound=Element)
 CLIENT = str(uuid.UUID(int=1))
 
 
 def a_view(**changes: Any) -> EditorView:
-    """A new draft for one client, with one line: 2 × 100.00 USD at 20 % tax, 10 % off the invoice."""
+    """A new draft for one client, with one line: 2 × 100.00 USD at 20 % tax, 10 % off the invoice; en_US dates."""
     view = EditorView(
         invoice_id=None,
         client_options={CLIENT: "Acme"},
@@ -42,8 +43,8 @@ def a_view(**changes: Any) -> EditorView:
         project_options={"": "No project"},
         project_id="",
         currency="USD",
-        issue_date="2026-03-10",
-        due_date="2026-04-09",
+        issue_date="03/10/2026",
+        due_date="04/09/2026",
         discount_percent="10",
         notes="",
         terms="",
@@ -142,7 +143,7 @@ async def test_the_editor_previews_each_amount_and_the_totals_as_it_is_drawn(use
     await show(user, editor.draw)
     await user.should_see("Save draft")
     markers = ("line-0-amount", "totals-subtotal", "totals-discount", "totals-tax", "totals-total")
-    assert shown(user, *markers) == ["200.00 USD", "200.00 USD", "-20.00 USD", "36.00 USD", "216.00 USD"]
+    assert shown(user, *markers) == ["$200.00", "$200.00", "-$20.00", "$36.00", "$216.00"]
 
 
 async def test_a_changed_discount_is_worked_into_the_totals_at_once(user: User) -> None:
@@ -150,19 +151,25 @@ async def test_a_changed_discount_is_worked_into_the_totals_at_once(user: User) 
     await show(user, editor.draw)
     await user.should_see("Save draft")
     labelled(user, ui.input, "Discount %").value = "0"
-    assert shown(user, "totals-total") == ["240.00 USD"]
+    assert shown(user, "totals-total") == ["$240.00"]
     labelled(user, ui.input, "Discount %").value = "101"
     assert shown(user, "totals-total", "line-0-amount") == ["—", "—"]
 
 
 def test_an_incomplete_line_counts_nothing_in_the_preview() -> None:
-    shown = preview("usd", "0", [LineState("Design", "1", "50", "0"), LineState("Half typed", "0", "10", "0")])
-    assert shown.lines == ["50.00 USD", "—"]
-    assert shown.totals["total"] == "50.00 USD"
+    lines = [LineState("Design", "1", "50", "0"), LineState("Half typed", "0", "10", "0")]
+    shown = preview("usd", "0", lines, Formats())
+    assert shown.lines == ["$50.00", "—"]
+    assert shown.totals["total"] == "$50.00"
+
+
+def test_the_preview_writes_money_the_organizations_way() -> None:
+    shown = preview("EUR", "0", [LineState("Design", "1", "9145", "0")], Formats("de_DE"))
+    assert shown.totals["total"] == "9.145,00\xa0€"
 
 
 def test_an_unknown_currency_leaves_every_amount_unknown() -> None:
-    shown = preview("XYZ", "0", [LineState("Design", "1", "50", "0")])
+    shown = preview("XYZ", "0", [LineState("Design", "1", "50", "0")], Formats())
     assert shown.lines == ["—"]
     assert set(shown.totals.values()) == {"—"}
 
@@ -174,19 +181,29 @@ async def test_a_new_drafts_due_date_follows_the_issue_date_until_someone_sets_i
     header = HeaderFields(a_view(), no_projects, no_clients)
     await show(user, header.draw_top)
     await user.should_see("Due date")
-    header.issue.value = "2026-05-10"
-    assert header.due.value == "2026-06-09"
-    header.due.value = "2026-07-01"
-    header.issue.value = "2026-05-20"
-    assert header.due.value == "2026-07-01"
+    header.issue.value = "05/10/2026"
+    assert header.due.value == "06/09/2026"
+    header.due.value = "07/01/2026"
+    header.issue.value = "05/20/2026"
+    assert header.due.value == "07/01/2026"
+
+
+async def test_the_due_date_follows_in_the_organizations_own_pattern(user: User) -> None:
+    view = a_view(issue_date="10.03.2026", due_date="09.04.2026", formats=Formats("de_DE"))
+    header = HeaderFields(view, no_projects, no_clients)
+    await show(user, header.draw_top)
+    await user.should_see("Due date")
+    assert header.issue.props["mask"] == "##.##.####"
+    header.issue.value = "10.05.2026"
+    assert header.due.value == "09.06.2026"
 
 
 async def test_an_existing_drafts_due_date_stays_where_it_was(user: User) -> None:
     header = HeaderFields(a_view(invoice_id=uuid.UUID(int=7)), no_projects, no_clients)
     await show(user, header.draw_top)
     await user.should_see("Due date")
-    header.issue.value = "2026-05-10"
-    assert header.due.value == "2026-04-09"
+    header.issue.value = "05/10/2026"
+    assert header.due.value == "04/09/2026"
 
 
 # --- saving ---------------------------------------------------------------------------------------------------------
@@ -204,13 +221,13 @@ async def test_saving_without_a_client_marks_the_client_and_sends_nothing(user: 
     assert submit.sent == []
 
 
-async def test_a_date_that_is_not_iso_is_refused_on_its_input(user: User) -> None:
+async def test_a_date_not_in_the_locales_pattern_is_refused_on_its_input(user: User) -> None:
     submit = FakeSubmit()
     await show(user, InvoiceEditor(a_view(), project_options=no_projects, client_search=no_clients, submit=submit).draw)
     await user.should_see("Save draft")
     labelled(user, ui.input, "Due date").value = "9 April"
     user.find(kind=ui.button, content="Save draft").click()
-    await user.should_see("Enter dates as YYYY-MM-DD.")
+    await user.should_see("Due date must be a date like 12/31/2026.")
     assert labelled(user, ui.input, "Due date").props.get("error") is True
     assert submit.sent == []
 
@@ -255,13 +272,22 @@ def test_a_column_can_align_right_read_another_field_and_sort() -> None:
     assert spec == {"name": "total", "label": "Total", "field": "total_text", "align": "right", "sortable": True}
 
 
-def test_a_form_date_reads_iso_dates_and_empty_inputs() -> None:
-    assert form_date("2026-03-10") == date(2026, 3, 10)
-    assert form_date("") is None
-    assert form_date(None) is None
+@pytest.mark.parametrize(
+    ("mask", "typing"), [("MM/DD/YYYY", "##/##/####"), ("DD.MM.YYYY", "##.##.####"), ("YYYY/MM/DD", "####/##/##")]
+)
+def test_a_date_input_lets_only_digits_be_typed_where_the_mask_has_letters(mask: str, typing: str) -> None:
+    assert typing_mask(mask) == typing
 
 
-@pytest.mark.parametrize("typed", ["10/03/2026", "2026-02-30", "tomorrow"])
-def test_a_form_date_refuses_anything_else(typed: str) -> None:
-    with pytest.raises(ValueError):
-        form_date(typed)
+@pytest.mark.parametrize(("value", "filled"), [(None, True), ("", True), ("10.03.2", False), ("10.03.2026", True)])
+def test_a_date_filter_acts_on_empty_or_whole_dates_only(value: str | None, filled: bool) -> None:
+    assert date_filled(value, "DD.MM.YYYY") is filled
+
+
+async def test_a_date_input_shares_its_value_with_its_calendar(user: User) -> None:
+    await show(user, lambda: date_input("Paid on", "10.03.2026", mask="DD.MM.YYYY").mark("paid-on"))
+    field = marked(user, "paid-on")
+    calendar = next(iter(user.find(ui.date).elements))
+    assert (calendar.props["mask"], calendar.value) == ("DD.MM.YYYY", "10.03.2026")
+    calendar.value = "24.12.2026"  # a day picked in the calendar lands in the field
+    assert field.value == "24.12.2026"

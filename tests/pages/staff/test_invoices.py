@@ -22,6 +22,7 @@ from tests.support.clock import T0
 from tests.support.db import count
 from tests.support.factories import make_world
 from tests.support.invoicing import draft, mark_sent
+from tests.support.locales import speak
 from tests.support.mail import plain_text
 from tests.support.pages import eventually, signed_in, table_rows, the_table
 from tests.support.smtp import SmtpServer
@@ -55,8 +56,11 @@ async def test_the_editor_creates_an_invoice_with_live_totals(user: User, at) ->
     user.find(kind=ui.button, content="New invoice").click()
     await user.should_see("Save draft", retries=50)
     assert labelled(user, ui.select, "Client").value == str(world.client.id)
-    assert labelled(user, ui.input, "Currency").value == "USD"
-    assert labelled(user, ui.input, "Due date").value == str(TODAY + timedelta(days=30))
+    assert labelled(user, ui.select, "Currency").value == "USD"
+    [headers] = user.find(marker="line-headers").elements
+    labels = [e.text for e in headers.descendants() if isinstance(e, ui.label)]
+    assert labels[:5] == ["Description", "Quantity", "Unit price", "Tax %", "Amount"]
+    assert labelled(user, ui.input, "Due date").value == (TODAY + timedelta(days=30)).strftime("%m/%d/%Y")
     labelled(user, ui.select, "Project").value = str(world.project.id)
     fill_line(user, 0, "Design", "2", "1200.50", "20")
     user.find(kind=ui.button, content="Add line").click()
@@ -70,9 +74,9 @@ async def test_the_editor_creates_an_invoice_with_live_totals(user: User, at) ->
     assert element(user, "totals-subtotal").text == amount(expected.subtotal_minor, "USD")
     assert element(user, "totals-discount").text == amount(-expected.discount_minor, "USD")
     assert element(user, "totals-tax").text == amount(expected.tax_minor, "USD")
-    assert element(user, "line-0-amount").text == "2401.00 USD"
+    assert element(user, "line-0-amount").text == "$2,401.00"
     element(user, "line-1-quantity").value = "3"  # each change is recomputed
-    await eventually(lambda: element(user, "line-1-amount").text == "299.97 USD")
+    await eventually(lambda: element(user, "line-1-amount").text == "$299.97")
 
     user.find(kind=ui.button, content="Save draft").click()
     await user.should_see(marker="invoice-status", retries=50)
@@ -103,7 +107,7 @@ async def test_the_editor_shows_each_error_on_its_field_and_saves_nothing(user: 
         await user.should_see(marker=f"line-{n}-quantity")
     fill_line(user, 1, "Copy", "2", "50", "0")
     fill_line(user, 2, "Photos", "lots", "10", "0")
-    await eventually(lambda: element(user, "totals-total").text == "200.00 USD")  # the bad line counts nothing
+    await eventually(lambda: element(user, "totals-total").text == "$200.00")  # the bad line counts nothing
     assert element(user, "line-2-amount").text == "—"
     save.click()
     third = element(user, "line-2-quantity")
@@ -112,31 +116,52 @@ async def test_the_editor_shows_each_error_on_its_field_and_saves_nothing(user: 
     assert element(user, "line-1-quantity").props.get("error-message") is None
     assert await invoice_count(world) == 0
 
-    third.value = "4"
-    currency = labelled(user, ui.input, "Currency")
-    currency.value = "XYZ"
-    await eventually(lambda: element(user, "totals-total").text == "—")
-    save.click()
-    await eventually(lambda: currency.props.get("error-message"))
-    assert "not an ISO 4217 currency code" in currency.props["error-message"]
-    assert third.props.get("error-message") is None
+    currency = labelled(user, ui.select, "Currency")
+    currency.value = "EUR"  # picked from the list: no currency outside ISO 4217 can be chosen
+    labelled(user, ui.input, "Issue date").value = "05/10/2026"
+    due = labelled(user, ui.input, "Due date")
+    assert due.value == "06/09/2026"  # follows the issue date by the payment terms
+    due.value = "13/01/2026"
+    element(user, "line-0-description").value = ""
+    save.click()  # three problems: all of them marked at once
+    await eventually(lambda: due.props.get("error-message"))
+    assert due.props["error-message"] == "Due date must be a date like 12/31/2026."
+    assert third.props["error-message"] == "Line 3 quantity must be a number like 12.50."
+    assert element(user, "line-0-description").props["error-message"] == "Line 1 description is required."
     assert await invoice_count(world) == 0
 
-    currency.value = "eur"
-    labelled(user, ui.input, "Issue date").value = "2026-05-10"
-    due = labelled(user, ui.input, "Due date")
-    assert due.value == "2026-06-09"  # follows the issue date by the payment terms
-    due.value = "2026-05-01"
+    third.value = "4"
+    element(user, "line-0-description").value = "Design"
+    due.value = "05/01/2026"
     save.click()
     await eventually(lambda: due.props.get("error-message"))
     assert due.props["error-message"] == "The due date cannot be before the issue date."
     assert await invoice_count(world) == 0
 
-    due.value = "2026-05-31"
+    due.value = "05/31/2026"
     save.click()
     await user.should_see(marker="invoice-status", retries=50)
     [row] = (await invoice_listing.list_invoices(world.actor)).items
     assert (row.number, row.currency, row.total_minor, row.due_date) == ("INV-0001", "EUR", 24000, date(2026, 5, 31))
+
+
+async def test_save_and_send_saves_the_draft_then_asks_to_confirm_the_recipients(user: User) -> None:
+    world = await make_world("acme")
+    await signed_in(user, world.owner_email)
+    await user.open(f"/invoices/new?client={world.client.id}")
+    await user.should_see("Save and send", retries=50)
+    fill_line(user, 0, "Design", "1", "100", "0")
+    user.find(marker="save-and-send").click()
+    await user.should_see(marker="confirm-send", retries=50)
+    await user.should_see("billing@client-acme.test")  # the recipients, before any mail leaves
+    [row] = (await invoice_listing.list_invoices(world.actor)).items
+    assert row.status == "draft"
+    user.find(marker="confirm-send").click()
+
+    async def sent() -> bool:
+        return (await invoices.get_invoice(world.actor, row.id)).status == "sent"
+
+    await eventually(sent)
 
 
 async def test_the_list_filters_by_status_client_and_dates_and_pages(user: User, at) -> None:
@@ -164,7 +189,7 @@ async def test_the_list_filters_by_status_client_and_dates_and_pages(user: User,
     status = labelled(user, ui.select, "Status")
     status.value = "overdue"
     rows = await table_rows(user, 1)
-    assert (rows[0]["number"], rows[0]["status"], rows[0]["amount_due"]) == (overdue.number, "Overdue", "100.00 USD")
+    assert (rows[0]["number"], rows[0]["status"], rows[0]["amount_due"]) == (overdue.number, "Overdue", "$100.00")
     status.value = "open"
     rows = await table_rows(user, 2)
     assert {r["number"] for r in rows} == {overdue.number, upcoming.number}
@@ -175,17 +200,71 @@ async def test_the_list_filters_by_status_client_and_dates_and_pages(user: User,
     await eventually(lambda: the_table(user).pagination["rowsNumber"] == 0)
     labelled(user, ui.select, "Client").value = ""
     rows = await table_rows(user, 1)
-    assert (rows[0]["number"], rows[0]["amount_due"]) == (paid.number, "0.00 USD")
+    assert (rows[0]["number"], rows[0]["amount_due"]) == (paid.number, "$0.00")
 
     status.value = ""
-    labelled(user, ui.input, "Issued from").value = "2025-12-10"
-    labelled(user, ui.input, "Issued to").value = "2025-12-12"
+    labelled(user, ui.input, "Issued from").value = "12/10/2025"
+    labelled(user, ui.input, "Issued to").value = "12/1"  # still being typed: the list waits for the whole date
+    labelled(user, ui.input, "Issued to").value = "12/12/2025"
     rows = await table_rows(user, 3)
-    assert [r["issue"] for r in rows] == ["2025-12-12", "2025-12-11", "2025-12-10"]
-    labelled(user, ui.input, "Issued from").value = "2025-12-20"  # after its end
+    assert [r["issue"] for r in rows] == ["Dec 12, 2025", "Dec 11, 2025", "Dec 10, 2025"]
+    labelled(user, ui.input, "Issued from").value = "12/20/2025"  # after its end
     to = labelled(user, ui.input, "Issued to")
     await eventually(lambda: to.props.get("error-message"))
     assert to.props["error-message"] == "The end of the date range is before its start."
+
+
+async def test_a_german_agency_reads_its_invoices_and_records_payments_the_german_way(user: User, at) -> None:
+    world = await make_world("acme")
+    await speak(world, "de_DE", "Europe/Berlin")
+    invoice = await draft(
+        world.actor, world.client.id, "9145.00", currency="EUR", issue=date(2026, 3, 1), due=date(2026, 3, 31)
+    )
+    await mark_sent(invoice.id)  # at T0, 09:00 UTC: 10:00 in Berlin
+    await signed_in(user, world.owner_email)
+    await user.open("/invoices")
+    [row] = await table_rows(user, 1)
+    assert (row["issue"], row["due"], row["total"]) == ("01.03.2026", "31.03.2026", "9.145,00\xa0€")
+
+    await user.open(f"/invoices/{invoice.id}")
+    for text in ("01.03.2026", "31.03.2026", "10.03.2026, 10:00", "9.145,00\xa0€"):
+        await user.should_see(text, retries=50)
+    await user.should_not_see("EUR")
+    user.find(marker="action-payment").click()
+    paid_on = labelled(user, ui.input, "Date")
+    assert (paid_on.value, paid_on.props["mask"]) == ("10.03.2026", "##.##.####")
+    labelled(user, ui.input, "Amount").value = "1000.00"
+    paid_on.value = "5.3.2026"  # typed without the mask's help: still read, day first
+    user.find(kind=ui.button, content="Save payment").click()
+    await user.should_see("Paid 1.000,00\xa0€", retries=50)
+    await user.should_see("05.03.2026")
+    [payment] = (await invoices.get_invoice(world.actor, invoice.id)).payments
+    assert (payment.paid_on, payment.amount_minor) == (date(2026, 3, 5), 100000)
+
+
+async def test_a_date_typed_the_german_way_in_the_editor_saves_that_day(user: User, at) -> None:
+    world = await make_world("acme")
+    await speak(world, "de_DE")
+    await signed_in(user, world.owner_email)
+    await user.open(f"/invoices/new?client={world.client.id}")
+    await user.should_see("Save draft", retries=50)
+    issue, due = labelled(user, ui.input, "Issue date"), labelled(user, ui.input, "Due date")
+    assert (issue.value, due.value) == ("10.03.2026", "09.04.2026")  # today and 30 days on, as Germans write them
+    issue.value = "15.04.2026"
+    assert due.value == "15.05.2026"
+    labelled(user, ui.select, "Currency").value = "EUR"
+    fill_line(user, 0, "Beratung", "2.5", "3658.00", "19")
+    await eventually(lambda: element(user, "totals-subtotal").text == "9.145,00\xa0€")
+    due.value = "31.02.2026"
+    save = user.find(kind=ui.button, content="Save draft")
+    save.click()
+    await eventually(lambda: due.props.get("error-message"))
+    assert due.props["error-message"] == "Due date must be a date like 31.12.2026."
+    due.value = "01.06.2026"
+    save.click()
+    await user.should_see(marker="invoice-status", retries=50)
+    [row] = (await invoice_listing.list_invoices(world.actor)).items
+    assert (row.issue_date, row.due_date) == (date(2026, 4, 15), date(2026, 6, 1))
 
 
 async def test_send_mails_the_link_and_pdf_to_the_billing_contact(user: User, smtp: SmtpServer) -> None:
@@ -241,7 +320,7 @@ async def test_partial_then_full_payment(user: User) -> None:
     amount_field.value = "400"
     user.find(kind=ui.button, content="Save payment").click()
     await eventually(lambda: amount_field.props.get("error-message"))
-    assert "more than the 300.00 USD due" in amount_field.props["error-message"]
+    assert amount_field.props["error-message"] == "That is more than the $300.00 due."
     amount_field.value = "120.00"
     labelled(user, ui.select, "Method").value = "cash"
     labelled(user, ui.input, "Reference").value = "Receipt 7"
@@ -249,6 +328,7 @@ async def test_partial_then_full_payment(user: User) -> None:
     await user.should_see("is partially paid", retries=50)
     await user.should_see(kind=ui.badge, content="Partially paid")
     await user.should_see("Receipt 7")
+    await user.should_see("Paid $120.00")
     assert (await invoices.get_invoice(world.actor, invoice.id)).amount_due_minor == 18000
     await user.should_not_see(marker="action-void")  # payments exist
 

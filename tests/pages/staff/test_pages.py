@@ -106,6 +106,19 @@ async def test_client_page_adds_contacts_and_toggles_access(user: User) -> None:
         if e.props.get("aria-label") == "Portal access for jane@client-acme.test"
     )
     switch.value = False
+    await user.should_see("Remove Jane Doe's portal access?")
+    user.find(marker="cancel").click()  # asked first: nothing changes until confirmed
+    await user.should_not_see("Remove Jane Doe's portal access?")
+    assert (await contacts.get_contact(world.actor, world.contact.id)).portal_enabled
+    switch = next(
+        e
+        for e in user.find(ui.switch).elements
+        if e.props.get("aria-label") == "Portal access for jane@client-acme.test"
+    )
+    assert switch.value is True  # redrawn as it still is
+    switch.value = False
+    await user.should_see("Remove Jane Doe's portal access?")
+    user.find(marker="confirm").click()
 
     async def access_off() -> bool:
         return not (await contacts.get_contact(world.actor, world.contact.id)).portal_enabled
@@ -114,6 +127,50 @@ async def test_client_page_adds_contacts_and_toggles_access(user: User) -> None:
     assert not (await contacts.get_contact(world.actor, world.contact.id)).portal_enabled
     events = await audit.list_events(world.actor, audit.AuditFilter(action="contact.portal_access_changed"))
     assert events.total == 1 and events.items[0].detail == {"portal_enabled": False}
+
+
+async def test_deactivating_a_contact_asks_first(user: User) -> None:
+    world = await make_world("acme")
+    await signed_in(user, world.owner_email)
+    await user.open(f"/clients/{world.client.id}")
+    await user.should_see("Jane Doe")
+    active = next(
+        e for e in user.find(ui.switch).elements if e.props.get("aria-label") == "Active: jane@client-acme.test"
+    )
+    active.value = False
+    await user.should_see("Deactivate Jane Doe?")
+    user.find(marker="confirm").click()
+
+    async def deactivated() -> bool:
+        return not (await contacts.get_contact(world.actor, world.contact.id)).active
+
+    await eventually(deactivated)
+
+
+async def test_the_new_contact_form_makes_a_clients_first_contact_its_billing_contact(user: User) -> None:
+    world = await make_world("acme")
+    empty = await clients.create_client(world.actor, clients.ClientInput(name="Initech"))
+    await signed_in(user, world.owner_email)
+    await user.open(f"/clients/{empty.id}")
+    await user.should_see("No contacts yet", retries=50)
+    user.find(marker="add-contact").click()
+    billing = next(iter(user.find(kind=ui.switch, marker="contact-billing").elements))
+    assert billing.value is True
+    next(iter(user.find(kind=ui.input, marker="contact-name").elements)).value = "Peter"
+    next(iter(user.find(kind=ui.input, marker="contact-email").elements)).value = "peter@initech.test"
+    user.find(marker="save-contact").click()
+
+    async def added() -> list[contacts.ContactView]:
+        return (await contacts.list_contacts(world.actor, empty.id)).items
+
+    [peter] = await eventually(added)
+    assert peter.billing
+
+    await user.open(f"/clients/{world.client.id}")  # Jane is already there: the next contact starts without billing
+    await user.should_see("Jane Doe", retries=50)
+    user.find(marker="add-contact").click()
+    billing = next(iter(user.find(kind=ui.switch, marker="contact-billing").elements))
+    assert billing.value is False
 
 
 async def test_another_organizations_client_and_project_are_not_found(
@@ -146,14 +203,14 @@ async def test_project_page_shows_and_edits_the_project(user: User) -> None:
     user.find(kind=ui.button, content="Edit").click()
     fields = {e.props.get("label"): e for e in user.find(ui.input).elements}
     fields["Phase"].value = "Design"
-    fields["Start date"].value = "2026-05-01"
-    fields["Due date"].value = "2026-04-01"
+    fields["Start date"].value = "05/01/2026"
+    fields["Due date"].value = "04/01/2026"
     user.find(kind=ui.button, content="Save").click()
     await eventually(lambda: fields["Due date"].props.get("error-message"))
     assert fields["Due date"].props["error-message"] == "The due date cannot be before the start date."
-    fields["Due date"].value = "2026-06-30"
+    fields["Due date"].value = "06/30/2026"
     user.find(kind=ui.button, content="Save").click()
-    await user.should_see(kind=ui.label, content="2026-06-30", retries=50)
+    await user.should_see(kind=ui.label, content="Jun 30, 2026", retries=50)
     view = await projects.get_project(world.actor, world.project.id)
     assert (view.phase, str(view.due_date)) == ("Design", "2026-06-30")
 
@@ -167,7 +224,7 @@ async def test_audit_log_filters_by_action(user: User) -> None:
     select = next(e for e in user.find(ui.select).elements if e.props.get("label") == "Action")
     select.value = "contact.created"
     rows = await table_rows(user, 1)
-    assert rows[0]["action"] == "contact.created" and "jane@client-acme.test" in rows[0]["target"]
+    assert rows[0]["action"] == "contact.created" and "added the contact jane@client-acme.test" in rows[0]["what"]
 
 
 async def test_people_lists_staff_with_roles(user: User) -> None:

@@ -71,6 +71,12 @@ def make_detail(
     )
 
 
+def usd(minor: int) -> str:
+    """An amount as en_US writes dollars: "-$1,234.50"."""
+    sign = "-" if minor < 0 else ""
+    return f"{sign}${abs(minor) // 100:,}.{abs(minor) % 100:02d}"
+
+
 def pages_text(document: bytes) -> list[str]:
     """Each page's text, with runs of whitespace (wrapped lines, table cells) as one space."""
     assert document.startswith(b"%PDF-")
@@ -95,11 +101,11 @@ def test_a_short_invoice_says_everything_on_one_page() -> None:
         "Initech Ltd",
         "4120 Freidrich Lane",
         "Austin TX 78744",
-        "Issue date: 10 Mar 2026",
-        "Due date: 09 Apr 2026",
+        "Issue date: Mar 10, 2026",
+        "Due date: Apr 9, 2026",
         *(description for description, *_ in THREE_LINES),
-        "1500.00",  # a unit price, the currency's two decimals
-        "5406.00",  # 12 × 450.50
+        "$1,500.00",  # a unit price, the currency's symbol, separators and two decimals
+        "$5,406.00",  # 12 × 450.50
         "Wire to IBAN GB33 BUKB 2020 1555 5555 55",
         "Thank you for your business.",
         "Net 30.",
@@ -116,8 +122,7 @@ def test_a_short_invoice_says_everything_on_one_page() -> None:
         ("Amount paid", 100000),
         ("Amount due", detail.total_minor - 100000),
     ):
-        sign = "-" if minor < 0 else ""
-        value = f"{sign}{abs(minor) // 100}.{abs(minor) % 100:02d} USD"
+        value = usd(minor)
         assert f"{label} {value}" in text, (label, value)
     assert "PAID" not in text and "VOID" not in text
 
@@ -126,8 +131,8 @@ def test_an_overpaid_invoice_states_the_credit_and_others_do_not() -> None:
     overpaid = make_detail([("Consulting", "1", 10000, "0")], paid_minor=12500)
     overpaid = dataclasses.replace(overpaid, status=InvoiceStatus.paid, display_status="paid", amount_due_minor=0)
     [text] = pages_text(render_invoice(overpaid))
-    assert "Amount paid 125.00 USD" in text and "Amount due 0.00 USD" in text
-    assert "Overpaid (credit) 25.00 USD" in text
+    assert "Amount paid $125.00" in text and "Amount due $0.00" in text
+    assert "Overpaid (credit) $25.00" in text
     [text] = pages_text(render_invoice(make_detail(THREE_LINES, paid_minor=100000)))
     assert "Overpaid" not in text
 
@@ -152,12 +157,12 @@ def test_a_long_invoice_flows_over_pages_with_the_header_repeated() -> None:
     assert "Item 001 retainer hours" in texts[0] and "Item 120 retainer hours" not in texts[0]
     for text in texts[1:]:
         if "retainer hours" in text:  # every page with lines starts with the header row again
-            assert "Description" in text and "Unit price (USD)" in text and "Amount" in text
+            assert "Description" in text and "Unit price" in text and "Amount" in text
     assert "Description" in texts[1]
     for text in texts:
         if "retainer hours" in text:  # the header row comes before the page's first line
-            assert text.index("Unit price (USD)") < text.index("retainer hours")
-    total = f"{detail.total_minor // 100}.{detail.total_minor % 100:02d} USD"
+            assert text.index("Unit price") < text.index("retainer hours")
+    total = usd(detail.total_minor)
     assert f"Total {total}" in everything and f"Amount due {total}" in everything
     # The totals come once, after the last line, on the last page.
     assert everything.count("Amount due") == 1 and "Amount due" in texts[-1]
@@ -216,17 +221,33 @@ def test_the_page_size_follows_the_organization(page_size: str, size: tuple[floa
 @pytest.mark.parametrize(
     ("currency", "price", "unit_text", "total_text"),
     [
-        ("JPY", 120000, "120000", "240000 JPY"),  # no minor unit
-        ("KWD", 12500, "12.500", "25.000 KWD"),  # three decimals
+        ("JPY", 120000, "¥120,000", "¥240,000"),  # no minor unit
+        ("KWD", 12500, "KWD 12.500", "KWD 25.000"),  # three decimals
     ],
 )
 def test_money_has_exactly_the_currencys_decimals(currency: str, price: int, unit_text: str, total_text: str) -> None:
     [text] = pages_text(render_invoice(make_detail([("Consulting", "2", price, "0")], currency=currency)))
-    assert f"Unit price ({currency})" in text
     assert unit_text in text
     assert f"Total {total_text}" in text and f"Amount due {total_text}" in text, text
     if currency == "JPY":
-        assert "120000.0" not in text and "240000.00" not in text
+        assert "120,000.0" not in text and "240,000.00" not in text
+
+
+def test_a_german_organizations_invoice_reads_the_german_way() -> None:
+    detail = dataclasses.replace(make_detail([("Beratung", "2.5", 365800, "19")], currency="EUR"), locale="de_DE")
+    [text] = pages_text(render_invoice(detail))
+    for expected in (
+        "Issue date: 10.03.2026",
+        "Due date: 09.04.2026",
+        "2,5",  # the quantity
+        "3.658,00 €",  # the unit price
+        "9.145,00 €",  # 2.5 × 3658.00, the line's amount
+        "19%",
+        "Subtotal 9.145,00 €",
+        "Total 10.882,55 €",
+    ):
+        assert expected in text, expected
+    assert "EUR" not in text and "9145.00" not in text
 
 
 def test_user_text_is_printed_literally_never_as_markup() -> None:

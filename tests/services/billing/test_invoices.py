@@ -125,6 +125,31 @@ async def test_bad_input_names_its_field_changes_nothing_and_burns_no_number(wor
     assert (await draft(world.actor, world.client.id)).number == "INV-0001"
 
 
+async def test_every_problem_of_a_form_is_reported_at_once(world):
+    bad = base_input(
+        world,
+        currency="XYZ",
+        issue_date=TODAY,
+        due_date=TODAY - timedelta(days=1),
+        discount_percent="150",
+        lines=[LineInput("", "0", "12.50"), LineInput("Fine", "1", "10.00"), LineInput("Tax", "1", "-1", "200")],
+    )
+    with pytest.raises(Invalid) as error:
+        await invoices.create_invoice(world.actor, bad)
+    fields = [problem.field for problem in error.value.problems]
+    assert fields == [
+        "currency",
+        "due_date",
+        "discount_percent",
+        "lines.0.description",
+        "lines.0.quantity",
+        "lines.2.unit_price",
+        "lines.2.tax_rate",
+    ]
+    assert error.value.field == "currency"  # the first, which is what the API answers with
+    assert await count(Invoice) == 0
+
+
 async def test_unknown_or_foreign_clients_are_not_found(world):
     other = await make_world("globex")
     for client_id in (other.client.id, "not-a-uuid"):

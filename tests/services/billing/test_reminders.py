@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from models import AuditEvent, Invoice, InvoiceStatus, OutboxMail, ReminderSent
 from portal_app import jobs
+from services.adapters import stripe_gateway
 from services.billing import invoice_views, invoices, manual_payments, reminders
 from services.clients import clients, contacts
 from services.core import db
@@ -22,6 +23,7 @@ from tests.support.clock import T0
 from tests.support.db import count
 from tests.support.factories import OrgWorld, make_world
 from tests.support.invoicing import draft, make_billing, mark_sent, set_org
+from tests.support.mail import HOSTILE_NAME
 
 TODAY = T0.date()  # 2026-03-10
 DUE = TODAY + timedelta(days=10)
@@ -128,8 +130,8 @@ async def test_an_invoice_paid_in_between_stops_and_a_partial_payment_reminds_of
     assert [s for s, _ in await sent_steps(paid)] == [-3]
     assert [s for s, _ in await sent_steps(partly)] == [-3, 0]
     last = (await mails())[-1]
-    assert "40.00 USD" in last.body_text
-    assert "100.00 USD" not in last.body_text
+    assert "$40.00" in last.body_text
+    assert "$100.00" not in last.body_text
 
 
 async def test_each_organization_follows_its_own_schedule(database, at):
@@ -192,10 +194,17 @@ async def test_reminders_go_to_each_billing_contact_with_the_right_wording(datab
         await sweep_on(at, DUE + timedelta(days=offset))
         batch = [m for m in await mails() if m.subject not in texts]
         assert sorted(m.to_addr for m in batch) == ["ap@client-acme.test", "jane@client-acme.test"]
-        assert len({(m.subject, m.body_text) for m in batch}) == 1
+        assert len({m.subject for m in batch}) == 1
+        by_name = {m.to_addr: m.body_text for m in batch}
+        assert by_name["ap@client-acme.test"].startswith("Hello AP,\n\n")
+        assert by_name["jane@client-acme.test"].startswith("Hello Jane Doe,\n\n")
+        assert by_name["ap@client-acme.test"].removeprefix("Hello AP,") == by_name[
+            "jane@client-acme.test"
+        ].removeprefix("Hello Jane Doe,")
+        assert all("</html>" in m.body_html for m in batch)
         texts[batch[0].subject] = batch[0].body_text
     number = (await invoices.get_invoice(world.actor, invoice)).number
-    due = "20 March 2026"
+    due = "Mar 20, 2026"
     assert list(texts) == [
         f"Reminder: invoice {number} is due on {due}",
         f"Invoice {number} is due today",
@@ -204,7 +213,7 @@ async def test_reminders_go_to_each_billing_contact_with_the_right_wording(datab
     before, on, after = texts.values()
     assert "in 3 days" in before and "due today" in on and "7 days ago" in after
     for text in texts.values():
-        assert "1200.50 USD" in text
+        assert "$1,200.50" in text
         assert link in text
         assert "IBAN DE00 1234 5678" in text
         assert "Acme" in text
@@ -218,9 +227,30 @@ async def test_an_organization_text_goes_into_the_mail_as_it_is(database, at):
     [mail] = await mails()
     number = (await invoices.get_invoice(world.actor, invoice)).number
     assert mail.subject == f"Invoice {number} is due today"
-    assert f"This is Acme {{number}} 100%: invoice {number} for 100.00 USD is due today" in mail.body_text
+    assert f"This is Acme {{number}} 100%: invoice {number} for $100.00 is due today" in mail.body_text
     assert "Pay to {url} {{IBAN}} %s" in mail.body_text
     assert invoice_views.public_url(invoice) in mail.body_text
+
+
+async def test_a_reminder_is_branded_escaped_and_says_how_to_pay_without_stripe(database, at):
+    # Card payments on for the first sweep (the autouse fixture turns them off again after the test).
+    stripe_gateway.configure(stripe_gateway.StripeConfig(secret_key="sk_test_reminders"))
+    world = await make_world("acme")
+    await set_org(world.actor.org_id, name=HOSTILE_NAME, payment_instructions="IBAN <DE00>", accent_color="#0f766e")
+    with_stripe = await new_invoice(world)
+    assert await sweep_on(at, DUE) == 1
+    stripe_gateway.configure(stripe_gateway.StripeConfig())
+    without = await new_invoice(world, due=DUE + timedelta(days=1))
+    assert await sweep_on(at, DUE + timedelta(days=1)) == 1
+    paying, plain = await mails()
+    assert "View, download or pay it here:" in paying.body_text
+    assert "View or download it here:" in plain.body_text and "pay it" not in plain.body_text
+    for mail, invoice in ((paying, with_stripe), (plain, without)):
+        assert mail.body_text.startswith("Hello Acme Client,\n\n")
+        assert "How to pay:\n\nIBAN <DE00>" in mail.body_text
+        assert "IBAN &lt;DE00&gt;" in mail.body_html and "<script>" not in mail.body_html
+        assert f'href="{invoice_views.public_url(invoice)}"' in mail.body_html
+        assert "Hello Acme Client," in mail.body_html and "#0f766e" in mail.body_html
 
 
 async def test_no_recipient_means_no_reminder_until_there_is_one(database, at):
@@ -243,8 +273,8 @@ async def test_recipients_are_billing_contacts_else_the_client_email(database, a
     async with unit_of_work(SystemActor()) as session:
         found = await invoices.recipients_by_client(session, {world.client.id, other.id, plain.id})
         single = await invoices.recipients(session, Invoice(org_id=world.actor.org_id, client_id=plain.id))
-    assert found == {world.client.id: ["jane@client-acme.test"], plain.id: ["ap@plain.test"]}
-    assert single == ["ap@plain.test"]
+    assert found == {world.client.id: [("jane@client-acme.test", "Jane Doe")], plain.id: [("ap@plain.test", "Plain")]}
+    assert single == [("ap@plain.test", "Plain")]
 
 
 async def test_reminders_are_audited_and_delivered_through_the_outbox(database, at, smtp):

@@ -56,9 +56,11 @@ async def test_a_completed_checkout_pays_the_invoice_and_mails_both_receipts(bil
     assert (invoice.status, invoice.amount_paid_minor) == (InvoiceStatus.paid, 12000) and invoice.paid_at
     [receipt] = await mails("Receipt:")
     assert receipt.to_addr == billed.contact.email
-    assert "120.00 EUR" in receipt.body_text and "paid in full" in receipt.body_text
+    assert "€120.00" in receipt.body_text and "paid in full" in receipt.body_text
+    assert receipt.body_text.startswith("Hello Jane Doe,\n\n") and "€120.00" in receipt.body_html
     [agency] = await mails("Payment received:")
     assert agency.to_addr == billed.world.owner_email and billed.world.client.name in agency.body_text
+    assert agency.body_text.startswith("Hello ") and billed.world.client.name in agency.body_html
     [logged] = await audit_actions("invoice.payment_received")
     assert logged.detail["stripe_session"] == session_id and logged.detail["payer"] == billed.contact.email
     assert logged.target_id == billed.invoice_id
@@ -170,7 +172,7 @@ async def test_less_than_due_is_recorded_as_it_came_and_leaves_the_rest_due(bill
     invoice = await invoice_row(billed)
     assert (invoice.status, invoice.amount_paid_minor) == (InvoiceStatus.partially_paid, 5000)
     [receipt] = await mails("Receipt:")
-    assert "70.00 EUR is still due" in receipt.body_text
+    assert "€70.00 is still due" in receipt.body_text
     [logged] = await audit_actions("invoice.payment_received")
     assert logged.detail["asked"] == "120.00"
 
@@ -189,9 +191,9 @@ async def test_money_on_top_of_a_manual_payment_shows_as_a_credit(billed: Billed
         5000,
     )
     [receipt] = await mails("Receipt:")
-    assert "50.00 EUR more than was due" in receipt.body_text
+    assert "€50.00 more than was due" in receipt.body_text
     [agency] = await mails("Payment received:")
-    assert "overpaid by 50.00 EUR" in agency.body_text
+    assert "overpaid by €50.00" in agency.body_text
 
 
 async def test_another_currency_is_not_applied_and_goes_to_review(billed: Billed) -> None:

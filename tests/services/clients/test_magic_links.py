@@ -1,4 +1,5 @@
-"""Magic links: hashed tokens and keyed codes, 15 minutes, single use, bound to their contact and organization."""
+"""Magic links: hashed tokens and keyed codes, 15 minutes (7 days for an invitation), single use, bound to their
+contact and organization."""
 
 from __future__ import annotations
 
@@ -26,6 +27,8 @@ from services.mail import outbox
 from services.organizations import organizations
 from tests.support.clock import T0
 from tests.support.factories import OrgWorld, make_world
+from tests.support.invoicing import set_org
+from tests.support.mail import HOSTILE_NAME, html_part, plain_text, sender_name
 
 IP, AGENT = "203.0.113.5", "Firefox"
 LINK = re.compile(r"^http://portico\.test/portal/([a-z0-9-]+)/link/([A-Za-z0-9_-]+)$", re.MULTILINE)
@@ -365,3 +368,44 @@ async def test_concurrent_wrong_codes_still_stop_at_five(postgres_url):
         assert await use(world, token) is None
     finally:
         await db.close()
+
+
+async def test_an_invitation_lives_7_days_and_a_requested_link_15_minutes(database, at):
+    world = await make_world("alpha")
+    _, invitation = await new_mail(magic_links.send_invitation(world.actor, world.contact.id))
+    invited, invited_code = secrets_in(invitation, "alpha")
+    asked, _ = await request(world)
+    assert {(row.purpose, row.expires_at) for row in await links()} == {
+        ("invitation", T0 + timedelta(days=7)),
+        ("sign_in", T0 + TTL),
+    }
+    assert "expire in 7 days" in invitation.body_text
+    at(TTL)
+    assert not await magic_links.link_is_usable(world.actor.org_id, asked)
+    assert await use(world, asked) is None
+    at(timedelta(days=7) - timedelta(seconds=1))
+    assert await magic_links.link_is_usable(world.actor.org_id, invited)
+    assert await signed_in_as(world, await type_code(world, invited_code))  # the code lives as long as its link
+    _, again = await new_mail(magic_links.send_invitation(world.actor, world.contact.id))
+    at(timedelta(days=14))
+    assert not await magic_links.link_is_usable(world.actor.org_id, secrets_in(again, "alpha")[0])
+    assert await use(world, secrets_in(again, "alpha")[0]) is None
+
+
+async def test_sign_in_mails_are_branded_greet_by_name_and_escape_names(database, smtp, at):
+    world = await make_world("alpha")
+    await set_org(world.actor.org_id, name=HOSTILE_NAME, accent_color="#0f766e", support_email="help@alpha.test")
+    await contacts.update_contact(world.actor, world.contact.id, ContactChanges(name='Jane "<b>" Doe'))
+    await request(world)
+    await magic_links.send_invitation(world.actor, world.contact.id)
+    assert await outbox.send_due() == 2
+    for message in smtp.inbox.wait_for(2):
+        text, html = plain_text(message), html_part(message)
+        assert text.startswith('Hello Jane "<b>" Doe,\n\n')
+        [(slug, token)], [code] = LINK.findall(text), CODE.findall(text)
+        assert slug == "alpha"
+        assert f'href="http://portico.test/portal/alpha/link/{token}"' in html and code in html
+        assert "<script>" not in html and "<b>" not in html
+        assert "Hello Jane &quot;&lt;b&gt;&quot; Doe," in html and "&lt;script&gt;" in html
+        assert "#0f766e" in html and "help@alpha.test" in text and "help@alpha.test" in html
+        assert sender_name(message) == HOSTILE_NAME

@@ -61,7 +61,11 @@ async def test_a_contact_is_named_and_the_system_keeps_its_label(database) -> No
         ("contact.billing_changed", {"billing": True}, "made Logo a billing contact"),
         ("contact.portal_access_changed", {"portal_enabled": False}, "removed Logo's portal access"),
         ("project.progress_set", {"percent": 40}, "set the progress of Logo to 40%"),
-        ("invoice.payment_received", {"amount": "12.5", "currency": "EUR"}, "received a card payment of €12.50 on Logo"),
+        (
+            "invoice.payment_received",
+            {"amount": "12.5", "currency": "EUR"},
+            "received a card payment of €12.50 on Logo",
+        ),
         ("invoice.payment_recorded", {"amount": "bad", "currency": "EUR"}, "recorded a payment of bad EUR on Logo"),
         ("something.new_happened", {}, "new happened something Logo"),
     ],
