@@ -20,20 +20,28 @@ def portal_url(slug: str) -> str:
 
 
 def aging_card(rows: list[receivables.AgingRow], formats: Formats) -> None:
-    with ui.card().classes("flex-1 min-w-[22rem]").props("flat bordered"):
+    # Wide enough for six amounts side by side; on a narrow screen the table scrolls inside the card.
+    with ui.card().classes("flex-1 min-w-[min(34rem,100%)]").props("flat bordered"):
         with ui.row().classes("w-full items-center justify-between"):
             ui.label("Accounts receivable").classes("text-lg font-semibold")
             ui.link("Overdue invoices", "/invoices?status=overdue").classes("text-sm")
         if not rows:
             ui.label("Nothing is owed right now.").classes("text-gray-500 text-sm")
             return
-        with ui.grid(columns=len(receivables.AGING_BUCKETS) + 2).classes("w-full gap-x-4 gap-y-1 text-sm"):
+        # Amounts are as wide as the locale writes them: the table scrolls inside its card rather than overflow it.
+        with (
+            ui.element("div").classes("w-full overflow-x-auto"),
+            ui.grid(columns=f"auto repeat({len(receivables.AGING_BUCKETS) + 1}, auto)").classes(
+                "gap-x-4 gap-y-1 text-sm"
+            ),
+        ):
             for heading in ("", *receivables.AGING_BUCKETS, "Total"):
                 ui.label(heading).classes("text-gray-500 text-right")
             for row in rows:
                 ui.label(row.currency).classes("font-semibold")
                 for n, value in enumerate((*row.buckets, row.total_minor)):
-                    ui.label(formats.money(value, row.currency)).classes("text-right tabular-nums").mark(
+                    text = formats.money(value, row.currency) if value or n == len(row.buckets) else "—"
+                    ui.label(text).classes("text-right tabular-nums whitespace-nowrap").mark(
                         f"aging-{row.currency}-{n}"
                     )
 
@@ -50,6 +58,7 @@ def cash_chart(rows: list[receivables.MonthRow], formats: Formats) -> None:
         )
         ui.echart(
             {
+                "animation": False,  # drawn at once: no bars caught half-grown
                 "tooltip": {"trigger": "axis", ":valueFormatter": f"v => {intl}}}).format(v)"},
                 "color": ["#4f46e5", "#16a34a"],
                 "legend": {"data": ["Invoiced", "Collected"], "top": 0},

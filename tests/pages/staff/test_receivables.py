@@ -135,8 +135,8 @@ async def test_home_shows_the_aging_and_the_monthly_chart(user: User, at) -> Non
     def cells(currency: str) -> list[str]:
         return [next(iter(user.find(kind=ui.label, marker=f"aging-{currency}-{n}").elements)).text for n in range(6)]
 
-    assert cells("USD") == ["$40.00", "$100.00", "$0.00", "$0.00", "$0.00", "$140.00"]
-    assert cells("EUR") == ["€0.00", "€0.00", "€0.00", "€0.00", "€75.00", "€75.00"]
+    assert cells("USD") == ["$40.00", "$100.00", "—", "—", "—", "$140.00"]  # an empty bucket is a dash
+    assert cells("EUR") == ["—", "—", "—", "—", "€75.00", "€75.00"]
     assert all("font-mono" not in e.classes for e in user.find(kind=ui.label, marker="aging-USD-5").elements)
     chart = next(iter(user.find(ui.echart).elements))
     assert chart.options["xAxis"]["data"][-1] == "Mar 2026" and len(chart.options["xAxis"]["data"]) == 12
