@@ -40,6 +40,7 @@ async def audit_page(context: StaffPage) -> RedirectResponse | None:
             actor=who.value or "",
             date_from=_day(date_from.value),
             date_to=_day(date_to.value),
+            timezone=formats.timezone,
         )
         page = await audit.list_events(actor, filters, limit=limit, offset=offset)
         beyond.set_visibility(page.total > audit.COUNT_CAP)

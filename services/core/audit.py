@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from operator import itemgetter
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -105,6 +106,7 @@ class AuditFilter:
     actor: str = ""  # part of the actor's email or label
     date_from: date | None = None
     date_to: date | None = None
+    timezone: str = "UTC"  # whose days the dates are: the organization's, as the log shows its times
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +128,13 @@ class AuditRow:
         return self.actor_name or self.actor_label
 
 
+def _zone(name: str) -> tzinfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return UTC
+
+
 async def list_events(actor: Actor, filters: AuditFilter, limit: int = 50, offset: int = 0) -> Page[AuditRow]:
     """Newest first, in two statements whatever the log's size: a capped count, then the page.
 
@@ -139,11 +148,11 @@ async def list_events(actor: Actor, filters: AuditFilter, limit: int = 50, offse
         conditions.append(AuditEvent.action == filters.action)
     if filters.actor:
         conditions.append(func.lower(AuditEvent.actor_label).contains(filters.actor.lower(), autoescape=True))
+    zone = _zone(filters.timezone)
     if filters.date_from:
-        conditions.append(AuditEvent.at >= datetime.combine(filters.date_from, time.min, clock.now().tzinfo))
+        conditions.append(AuditEvent.at >= datetime.combine(filters.date_from, time.min, zone))
     if filters.date_to:
-        end = datetime.combine(filters.date_to + timedelta(days=1), time.min, clock.now().tzinfo)
-        conditions.append(AuditEvent.at < end)
+        conditions.append(AuditEvent.at < datetime.combine(filters.date_to + timedelta(days=1), time.min, zone))
     order = (AuditEvent.at.desc(), AuditEvent.id.desc())
     matching = select(AuditEvent.id).where(*conditions)
     page_ids = matching.order_by(*order).limit(limit).offset(offset).subquery()

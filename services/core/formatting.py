@@ -151,8 +151,8 @@ class Formats:
         return numbers.format_decimal(value.normalize(), locale=self.locale, decimal_quantization=False)
 
     def percent(self, value: Decimal) -> str:
-        """A rate given in percent ("20" → "20%", "7.5" → "7.5%"): the locale's number beside the sign."""
-        return f"{self.number(value)}%"
+        """A rate given in percent: "20%", "7.5%" in English, "7,5 %" in German (the locale's own spacing)."""
+        return numbers.format_percent(value.normalize() / 100, locale=self.locale, decimal_quantization=False)
 
     def day(self, value: date) -> str:
         """One date format per locale: "Nov 29, 2026", "29 Nov 2026", "29.11.2026". A datetime is the day it is

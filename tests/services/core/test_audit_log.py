@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -83,3 +83,19 @@ async def test_an_action_is_noted_once_and_only_when_its_transaction_commits(dat
     assert "probe.undone" not in await audit.list_actions(actor)
     assert len(await record("probe.undone")) == 1  # the rolled-back insert was not taken as done
     assert {"probe.first", "probe.undone"} <= set(await audit.list_actions(actor))
+
+
+async def test_the_date_filter_cuts_days_in_the_organizations_time_zone(database) -> None:
+    actor = await make_org("acme")
+    late = audit.row(actor, "test.late", target_label="late evening in UTC")
+    late["at"] = datetime(2026, 3, 10, 23, 30, tzinfo=UTC)  # already 11 March in Berlin
+    async with unit_of_work(SystemActor()) as session:
+        await audit.record_many(session, [late])
+
+    def on(day: date, zone: str) -> audit.AuditFilter:
+        return audit.AuditFilter(action="test.late", date_from=day, date_to=day, timezone=zone)
+
+    berlin = await audit.list_events(actor, on(date(2026, 3, 11), "Europe/Berlin"))
+    utc = await audit.list_events(actor, on(date(2026, 3, 11), "UTC"))
+    assert (berlin.total, utc.total) == (1, 0)
+    assert (await audit.list_events(actor, on(date(2026, 3, 10), "UTC"))).total == 1
