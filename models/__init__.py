@@ -23,6 +23,7 @@ from models.portal import MagicLink, PortalSession
 from models.projects import Project, ProjectStatus
 from models.receivables import ReceivableDueDate, ReceivableMonth
 from models.staff import ApiToken, StaffSession, StaffUser
+from models.team import PasswordReset, StaffInvitation
 
 __all__ = [
     "ApiToken",
@@ -49,6 +50,7 @@ __all__ = [
     "Organization",
     "OutboxAttachment",
     "OutboxMail",
+    "PasswordReset",
     "Payment",
     "PendingNotification",
     "PortalSession",
@@ -59,6 +61,7 @@ __all__ = [
     "ReminderSent",
     "RequestStatus",
     "Role",
+    "StaffInvitation",
     "StaffSession",
     "StaffUser",
     "StripeEvent",

@@ -4,6 +4,7 @@ import enum
 import uuid
 
 from sqlalchemy import JSON, Enum, ForeignKey, LargeBinary, String, UniqueConstraint
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, IdMixin, StaffOnly, Timestamped
@@ -40,6 +41,9 @@ class Organization(IdMixin, Timestamped, Base):
     # How money and dates read for this organization's staff, clients, PDFs and mails (services.core.formatting).
     locale: Mapped[str] = mapped_column(String(16), default="en_US", server_default="en_US")
     timezone: Mapped[str] = mapped_column(String(64), default="UTC", server_default="UTC")
+    # Staff sign in through the OpenID Connect provider only (password sign-in is refused; see README for the
+    # owners' break-glass path).
+    require_sso: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
 
 
 class Membership(IdMixin, Timestamped, StaffOnly, Base):
