@@ -178,3 +178,13 @@ def test_without_an_organization_the_default_is_en_us() -> None:
     assert formatting.amount(120050, "USD") == "$1,200.50"
     assert formatting.number(Decimal("2.50")) == "2.5"
     assert formatting.day(date(2026, 3, 10)) == "Mar 10, 2026"
+
+
+@pytest.mark.parametrize("locale", [*formatting.OFFERED_LOCALES, "en_IN", "ar_EG", "de_CH", "es_CO"])
+def test_the_fast_money_path_writes_exactly_what_babel_writes(locale: str) -> None:
+    """Amounts are written from a shape learnt once per locale and currency; Babel itself is the reference
+    (en_IN's lakh grouping goes through Babel)."""
+    formats = Formats(locale)
+    for currency, places in money.EXPONENTS.items():
+        for minor in (0, 1, -1, 99, 100, 12345, -500000, 914500, 10**14 - 1, -(10**14 - 1)):
+            assert formats.money(minor, currency) == formatting._babel_money(locale, minor, currency, places)
