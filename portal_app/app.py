@@ -9,6 +9,7 @@ from nicegui import app
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from portal_app import jobs, look, nicegui_speedups, runtime
+from portal_app.auth import oidc as oidc_auth
 from portal_app.auth import portal as portal_auth
 from portal_app.auth import staff as staff_auth
 from portal_app.auth.browser import BrowserCookie
@@ -30,13 +31,15 @@ from portal_app.staff import (
     invoice_detail,
     invoice_editor,
     invoices,
+    join,
     login,
+    password_reset_page,
     people,
     project_detail,
     project_list,
     settings_page,
 )
-from services.adapters import mail_transport, stripe_gateway
+from services.adapters import mail_transport, oidc, stripe_gateway
 from services.core import config, db
 
 log = logging.getLogger("portico")
@@ -60,8 +63,15 @@ PAGE_MODULES = (
     portal_project_page,
     portal_invoices,
 )
-# Open to everyone: the two sign-in pages, and plain routes that check access themselves (logo, PDF).
-PUBLIC_ROUTERS = (login.router, portal_login.router, portal_pages.router, portal_invoices.router)
+# Open to everyone: the two sign-in pages, the password reset, and plain routes that check access themselves.
+PUBLIC_ROUTERS = (
+    login.router,
+    join.router,
+    password_reset_page.router,
+    portal_login.router,
+    portal_pages.router,
+    portal_invoices.router,
+)
 API_MOUNT = "/api"
 
 
@@ -87,6 +97,11 @@ def configure_services(settings: Settings) -> None:
             api_base=settings.stripe_api_base,
         )
     )
+    oidc.configure(
+        oidc.OidcConfig(
+            issuer=settings.oidc_issuer, client_id=settings.oidc_client_id, client_secret=settings.oidc_client_secret
+        )
+    )
 
 
 def create_app(settings: Settings) -> None:
@@ -97,6 +112,7 @@ def create_app(settings: Settings) -> None:
 
     app.include_router(health.router)
     app.include_router(staff_auth.build_router(settings))
+    app.include_router(oidc_auth.build_router(settings))
     app.include_router(portal_auth.build_router(settings))
     app.include_router(public_invoice.router)
     app.include_router(notifications_optout.router)

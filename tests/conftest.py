@@ -13,16 +13,18 @@ import stripe
 from argon2 import PasswordHasher
 from nicegui.testing.user import User
 
+from portal_app.auth import password_reset as password_reset_auth
 from portal_app.auth import portal as portal_auth
 from portal_app.auth import staff as staff_auth
 from portal_app.settings import Settings
-from services.adapters import mail_transport, stripe_gateway
+from services.adapters import mail_transport, oidc, stripe_gateway
 from services.core import clock, config, db
 from services.core.migrations import upgrade
 from services.staff import passwords
 from tests.support.clock import T0
 from tests.support.db import IN_CI, fresh_postgres_url, fresh_sqlite_url
 from tests.support.live import LiveServer, start_server
+from tests.support.oidc import OidcProvider, start_provider
 from tests.support.postgres import Cluster, start_cluster
 from tests.support.smtp import SmtpServer
 from tests.support.stripe_standin import StripeStandIn, start_standin
@@ -58,6 +60,8 @@ def fresh_rate_limits() -> Iterator[None]:
         portal_auth.link_ip_limiter,
         portal_auth.code_email_limiter,
         portal_auth.code_ip_limiter,
+        password_reset_auth.request_email_limiter,
+        password_reset_auth.request_ip_limiter,
     )
     for limiter in limiters:
         limiter.reset()
@@ -72,6 +76,21 @@ def no_stripe() -> Iterator[None]:
     stripe_gateway.configure(stripe_gateway.StripeConfig())
     yield
     stripe_gateway.configure(stripe_gateway.StripeConfig())
+
+
+@pytest.fixture(autouse=True)
+def no_oidc() -> Iterator[None]:
+    """Single sign-on off unless a test configures it (an app build may have switched it on)."""
+    oidc.configure(oidc.OidcConfig())
+    yield
+    oidc.configure(oidc.OidcConfig())
+
+
+@pytest.fixture(scope="session")
+def oidc_provider() -> Iterator[OidcProvider]:
+    """A real OpenID Connect provider (oidc-provider-mock) on 127.0.0.1, for the whole session."""
+    with start_provider() as provider:
+        yield provider
 
 
 @pytest.fixture

@@ -39,11 +39,19 @@ class StaffContext:
 
 
 async def sign_in(email: str, password: str, *, ip: str, browser: str) -> str | None:
-    """A one-time ticket for a correct email and password, usable only by `browser`; None for the neutral error."""
+    """A one-time ticket for a correct email and password, usable only by `browser`; None for the neutral error.
+
+    Raises staff.SsoRequired when the password is right but the organization requires single sign-on.
+    """
     email_key = email_identity(email)
     # Both buckets are charged before the check, so the answer is the same for a limited and a wrong attempt.
     allowed = email_limiter.hit(email_key) & ip_limiter.hit(ip)
-    who = await staff.check_password(email, password, ip=ip)
+    try:
+        who = await staff.check_password(email, password, ip=ip)
+    except staff.SsoRequired:
+        if not allowed:  # over the limit, every answer is the neutral one
+            return None
+        raise
     if who is None or not allowed:
         return None
     email_limiter.reset(email_key)

@@ -13,8 +13,10 @@ from fastapi.responses import RedirectResponse
 from nicegui import ui
 
 from portal_app.auth.staff import SIGN_OUT_PATH, current_staff, login_redirect
+from portal_app.live import follow
 from portal_app.pages import PageFunction, guarded_page
 from portal_app.staff.inbox_badge import INBOX_PATH, unread_badge
+from services.core import events
 from services.core.actors import StaffActor
 from services.organizations import organizations
 from services.organizations.organizations import OrganizationView
@@ -97,9 +99,25 @@ def frame(context: StaffPage, title: str) -> Iterator[None]:
     with ui.column().classes("w-full max-w-6xl mx-auto p-4 gap-4"):
         ui.label(title).classes("text-2xl font-semibold")
         yield
+    # An ended session that an event announces (a password reset) leaves at once; the timer catches the rest.
+    follow(events.StaffSessionsEnded, lambda event: context.session_id in event.session_ids, _to_login)
+    # A new role takes effect in open tabs at once: they reload and are built with it.
+    follow(
+        events.StaffRoleChanged,
+        lambda event: (event.org_id, event.user_id) == (context.actor.org_id, context.actor.user_id),
+        _reload,
+    )
     # Created last: a timer waits for the websocket, and NiceGUI then sends the page before the build finishes.
     # Not at once: the guard checked the session a moment ago, as it built this page.
     ui.timer(SESSION_CHECK_SECONDS, lambda: _check_session(context), immediate=False)
+
+
+async def _reload() -> None:
+    ui.navigate.reload()
+
+
+async def _to_login() -> None:
+    ui.navigate.to("/login")
 
 
 async def _check_session(context: StaffPage) -> None:

@@ -7,14 +7,19 @@ from fastapi.responses import RedirectResponse
 from nicegui import APIRouter, ui
 
 from portal_app.auth.browser import browser_id
+from portal_app.auth.oidc import SSO_ERRORS, start_url
 from portal_app.auth.requests import client_ip, safe_next
 from portal_app.auth.staff import NEUTRAL_ERROR, current_staff, sign_in, ticket_url
+from portal_app.runtime import get_settings
+from services.staff.staff import SsoRequired
 
 router = APIRouter()
 
 
 @router.page("/login", title="Sign in · Portico")
-async def login_page(request: Request, next: str = "/", expired: str = "") -> RedirectResponse | None:
+async def login_page(
+    request: Request, next: str = "/", expired: str = "", sso_error: str = ""
+) -> RedirectResponse | None:
     if await current_staff(request) is not None:
         return RedirectResponse(safe_next(next), status_code=303)
     ip, browser = client_ip(request), browser_id(request)
@@ -29,6 +34,11 @@ async def login_page(request: Request, next: str = "/", expired: str = "") -> Re
         button.disable()
         try:
             ticket = await sign_in(email.value, password.value, ip=ip, browser=browser)
+        except SsoRequired as exc:
+            password.value = ""
+            error.text = exc.message
+            error.set_visibility(True)
+            return
         finally:
             button.enable()
         if ticket is None:
@@ -44,6 +54,8 @@ async def login_page(request: Request, next: str = "/", expired: str = "") -> Re
         ui.label("Sign in to your workspace").classes("text-center text-gray-600")
         if expired:
             ui.label("That sign-in took too long. Please sign in again.").classes("text-amber-700 text-sm text-center")
+        if sso_error in SSO_ERRORS:
+            ui.label(SSO_ERRORS[sso_error]).classes("text-negative text-sm text-center").props("role=alert")
         with ui.card().classes("w-full").props("flat bordered"):
             email = ui.input("Email").props("type=email autocomplete=username autofocus outlined").classes("w-full")
             password = (
@@ -52,6 +64,11 @@ async def login_page(request: Request, next: str = "/", expired: str = "") -> Re
             error = ui.label().classes("text-negative text-sm").props("role=alert")
             error.set_visibility(False)
             button = ui.button("Sign in", on_click=submit).classes("w-full")
+            ui.link("Forgot your password?", "/forgot-password").classes("text-sm text-center")
+            if get_settings().oidc_configured:
+                ui.button("Sign in with SSO", on_click=lambda: ui.navigate.to(start_url(target))).props(
+                    "outline"
+                ).classes("w-full")
             email.on("keydown.enter", submit)
             password.on("keydown.enter", submit)
     return None

@@ -49,6 +49,18 @@ def locale_fields(org: organizations.OrganizationView) -> tuple[ui.select, ui.se
     return locale, timezone
 
 
+def require_sso_switch(org: organizations.OrganizationView) -> ui.switch | None:
+    """ "Require SSO", offered only when this server has an OpenID Connect provider to require."""
+    if not get_settings().oidc_configured:
+        return None
+    switch = ui.switch("Require SSO", value=org.require_sso).mark("require-sso")
+    ui.label(
+        "Staff sign in with “Sign in with SSO” only. Owners keep their password as a break-glass path "
+        "(each such sign-in is in the audit log), so the agency is never locked out if the provider is down."
+    ).classes("text-sm text-gray-600")
+    return switch
+
+
 def organization_form(actor: StaffActor, org: organizations.OrganizationView) -> None:
     editable = actor.is_admin
     with ui.card().classes("w-full").props("flat bordered"):
@@ -67,6 +79,7 @@ def organization_form(actor: StaffActor, org: organizations.OrganizationView) ->
         with ui.row().classes("items-center gap-6"):
             accent = ui.color_input("Portal accent color", value=org.accent_color).props("outlined dense")
             portal = ui.switch("Client portal on", value=org.portal_enabled)
+        sso = require_sso_switch(org)
         locale, timezone = locale_fields(org)
         errors = FieldErrors(
             name=name,
@@ -89,6 +102,7 @@ def organization_form(actor: StaffActor, org: organizations.OrganizationView) ->
                 portal_enabled=portal.value,
                 locale=locale.value or "",
                 timezone=timezone.value or "",
+                require_sso=sso.value if sso else None,
             )
             try:
                 view = await organizations.update_organization(actor, changes)
@@ -104,6 +118,8 @@ def organization_form(actor: StaffActor, org: organizations.OrganizationView) ->
         if not editable:
             for field in (name, slug, support, welcome, accent, portal, locale, timezone, save_button):
                 field.disable()
+            if sso:
+                sso.disable()
 
 
 async def token_section(actor: StaffActor, formats: formatting.Formats) -> None:

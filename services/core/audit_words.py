@@ -55,9 +55,18 @@ PHRASES: dict[str, str] = {
     "request.assigned": "assigned the request {target}",
     "request.created": "opened the request {target}",
     "request.updated": "edited the request {target}",
+    "staff.invitation_accepted": "accepted the invitation to join the team",
+    "staff.invitation_resent": "sent the invitation to {target} again",
+    "staff.invitation_revoked": "withdrew the invitation to {target}",
+    "staff.password_reset": "reset their password by email",
+    "staff.password_reset_requested": "asked for a password reset link",
+    "staff.removed": "removed {target} from the team",
+    "staff.break_glass_sign_in": "signed in with a password although SSO is required (owner break-glass)",
     "staff.sign_in_failed": "failed to sign in",
+    "staff.sign_in_refused_sso": "was refused password sign-in because SSO is required",
     "staff.signed_in": "signed in",
     "staff.signed_out": "signed out",
+    "staff.sso_failed": "was refused single sign-on",
     "update.posted": "posted an update on {target}",
 }
 
@@ -101,6 +110,14 @@ def _progress_set(target: str, detail: Detail, formats: Formats) -> str:
     return f"set the progress of {target} to follow its milestones"
 
 
+def _staff_invited(target: str, detail: Detail, formats: Formats) -> str:
+    return f"invited {target} to the team as {detail.get('role', 'a member')}"
+
+
+def _role_changed(target: str, detail: Detail, formats: Formats) -> str:
+    return f"changed the role of {target} from {detail.get('from', '?')} to {detail.get('to', '?')}"
+
+
 # Phrases that need the event's detail (amounts, the column a card moved to, what was switched on or off).
 BUILDERS: dict[str, Callable[[str, Detail, Formats], str]] = {
     "invoice.payment_recorded": _payment_recorded,
@@ -109,6 +126,8 @@ BUILDERS: dict[str, Callable[[str, Detail, Formats], str]] = {
     "contact.billing_changed": _billing_changed,
     "contact.portal_access_changed": _portal_access,
     "project.progress_set": _progress_set,
+    "staff.invited": _staff_invited,
+    "staff.role_changed": _role_changed,
 }
 
 

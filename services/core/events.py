@@ -29,6 +29,22 @@ class PortalSessionsEnded:
 
 
 @dataclass(frozen=True, slots=True)
+class StaffSessionsEnded:
+    """These staff sessions of one user were ended (a password reset ends them all, in every organization)."""
+
+    user_id: uuid.UUID
+    session_ids: frozenset[uuid.UUID]
+
+
+@dataclass(frozen=True, slots=True)
+class StaffRoleChanged:
+    """A staff user's role in the organization changed: their open tabs reload, so they act with the new one."""
+
+    org_id: uuid.UUID
+    user_id: uuid.UUID
+
+
+@dataclass(frozen=True, slots=True)
 class OrganizationChanged:
     """The organization's settings changed (name, slug, branding, portal switch, logo): cached copies are stale."""
 

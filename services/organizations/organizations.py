@@ -44,6 +44,7 @@ class OrganizationView:
     has_logo: bool = False
     locale: str = formatting.DEFAULT_LOCALE
     timezone: str = formatting.DEFAULT_TIMEZONE
+    require_sso: bool = False  # staff other than owners sign in only through the OpenID Connect provider
 
     @property
     def formats(self) -> formatting.Formats:
@@ -63,6 +64,7 @@ def _view(org: Organization) -> OrganizationView:
         has_logo=org.logo_content_type != "",
         locale=org.locale,
         timezone=org.timezone,
+        require_sso=org.require_sso,
     )
 
 
@@ -181,6 +183,7 @@ class OrganizationChanges:
     portal_enabled: bool | None = None
     locale: str | None = None  # a CLDR locale ("de_DE"): how money and dates read everywhere
     timezone: str | None = None  # an IANA zone ("Europe/Berlin"): where moments are shown
+    require_sso: bool | None = None  # password sign-in off for all but owners (their break-glass path)
 
 
 async def update_organization(actor: Actor, changes: OrganizationChanges) -> OrganizationView:
@@ -214,6 +217,8 @@ async def update_organization(actor: Actor, changes: OrganizationChanges) -> Org
             org.locale = locale
         if timezone is not None:
             org.timezone = timezone
+        if changes.require_sso is not None:
+            org.require_sso = changes.require_sso
         after = _view(org)
         changed = {
             k: [getattr(before, k), getattr(after, k)]

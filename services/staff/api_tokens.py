@@ -6,14 +6,15 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.organizations import Membership, Organization
 from models.staff import ApiToken, StaffUser
 from services.core import audit, clock
 from services.core.actors import Actor, StaffActor, SystemActor, require_staff
 from services.core.common import hash_secret, new_secret, normalize_email, required_text
-from services.core.db import unit_of_work
+from services.core.db import rows_affected, unit_of_work
 from services.core.errors import NotFound
 from services.staff.staff import actor_for
 
@@ -90,6 +91,17 @@ async def revoke_token(actor: Actor, token_id: uuid.UUID) -> None:
         audit.record(
             session, actor, "api_token.revoked", target_type="api_token", target_id=row.id, target_label=row.name
         )
+
+
+async def revoke_for_user_in(session: AsyncSession, org_id: uuid.UUID, user_id: uuid.UUID) -> int:
+    """Revoke the user's tokens in the organization, in the caller's transaction (they left the team)."""
+    result = await session.execute(
+        update(ApiToken)
+        .where(ApiToken.org_id == org_id, ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=clock.now())
+        .execution_options(synchronize_session=False)
+    )
+    return rows_affected(result)
 
 
 async def authenticate(token: str, *, ip: str = "") -> StaffActor | None:

@@ -71,6 +71,8 @@ class SignedInStaff:
 async def check_password(email: str, password: str, *, ip: str = "") -> SignedInStaff | None:
     """The user and organization for a correct email and password; None for anything else.
 
+    Raises SsoRequired for a correct password of a non-owner whose organization requires single sign-on.
+
     Unknown email, wrong password, inactive user and user without an organization all answer None
     after one Argon2 verification, so neither the answer nor its timing tells them apart.
     """
@@ -101,7 +103,40 @@ async def check_password(email: str, password: str, *, ip: str = "") -> SignedIn
             return None
         if user.password_hash and needs_rehash(user.password_hash):
             user.password_hash = hash_password(password)
-        return SignedInStaff(user_id=user.id, org_id=membership.org_id, email=user.email, role=membership.role)
+        who = SignedInStaff(user_id=user.id, org_id=membership.org_id, email=user.email, role=membership.role)
+        refused = await _sso_policy(session, who, ip=ip)
+    # Raised once the unit of work has committed, so the audit row of the refusal stays.
+    if refused:
+        raise SsoRequired()
+    return who
+
+
+class SsoRequired(Exception):
+    """A correct password from a member of an organization that requires single sign-on."""
+
+    message = "Your organization requires single sign-on: use “Sign in with SSO”."
+
+
+async def _sso_policy(session: AsyncSession, who: SignedInStaff, *, ip: str) -> bool:
+    """True when "Require SSO" refuses this password sign-in; audits the refusal or the owner's break-glass.
+
+    Owners keep their password as the break-glass path, so an agency whose provider is down (or misconfigured)
+    can still get in and switch the setting off. Checked only after the password, so it reveals nothing to a
+    guesser.
+    """
+    required = await session.scalar(select(Organization.require_sso).where(Organization.id == who.org_id))
+    if not required:
+        return False
+    owner = who.role == Role.owner
+    audit.record(
+        session,
+        StaffActor(who.org_id, who.user_id, role=who.role, email=who.email, ip=ip),
+        "staff.break_glass_sign_in" if owner else "staff.sign_in_refused_sso",
+        target_type="staff_user",
+        target_id=who.user_id,
+        target_label=who.email,
+    )
+    return not owner
 
 
 async def actor_for(user_id: uuid.UUID, org_id: uuid.UUID, *, ip: str = "", via: str = "staff") -> StaffActor | None:

@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.staff import StaffSession
-from services.core import audit, browser_sessions, clock
+from services.core import audit, browser_sessions, clock, events
 from services.core.actors import Actor, StaffActor, SystemActor, require_staff
 from services.core.common import hash_secret, new_secret
 from services.core.db import rows_affected, unit_of_work
@@ -109,14 +110,23 @@ async def end_session(token: str | None, *, ip: str = "") -> None:
 async def end_all_for_user(actor: Actor, user_id: uuid.UUID) -> int:
     staff = require_staff(actor)
     async with unit_of_work(actor) as session:
-        result = await session.execute(
-            update(StaffSession)
-            .where(
-                StaffSession.org_id == staff.org_id, StaffSession.user_id == user_id, StaffSession.ended_at.is_(None)
-            )
-            .values(ended_at=clock.now())
-        )
-        return rows_affected(result)
+        return len(await end_for_user_in(session, staff.org_id, user_id))
+
+
+async def end_for_user_in(session: AsyncSession, org_id: uuid.UUID, user_id: uuid.UUID) -> frozenset[uuid.UUID]:
+    """End the user's open sessions in the organization, in the caller's transaction; their open tabs hear of it
+    once it commits and leave at once. Returns the ended sessions' ids."""
+    ended = await session.scalars(
+        update(StaffSession)
+        .where(StaffSession.org_id == org_id, StaffSession.user_id == user_id, StaffSession.ended_at.is_(None))
+        .values(ended_at=clock.now())
+        .returning(StaffSession.id)
+        .execution_options(synchronize_session=False)
+    )
+    ids = frozenset(ended)
+    if ids:
+        events.publish(session, events.StaffSessionsEnded(user_id, ids))
+    return ids
 
 
 async def purge_expired() -> int:

@@ -10,6 +10,7 @@ from selenium import webdriver
 from services.core import db
 from tests.support.db import IN_CI, fresh_sqlite_url
 from tests.support.live import LiveServer, start_chromium, start_server
+from tests.support.smtp import SmtpServer
 from tests.support.stripe_standin import StripeStandIn
 
 
@@ -49,3 +50,15 @@ def clean_browser(browser: webdriver.Chrome) -> Iterator[None]:
     browser.delete_all_cookies()
     yield
     browser.get("about:blank")
+
+
+@pytest.fixture
+async def mailing_server(sqlite_template: Path, tmp_path: Path, smtp_server: SmtpServer) -> AsyncIterator[LiveServer]:
+    """`python main.py serve` that sends its mail to the test SMTP server (whose inbox starts empty)."""
+    smtp_server.inbox.clear()
+    url = fresh_sqlite_url(sqlite_template, tmp_path)
+    server = await asyncio.to_thread(start_server, url, tmp_path / "var", {"PORTAL_SMTP_URL": smtp_server.url})
+    db.configure(url)
+    yield server
+    await db.close()
+    server.stop()

@@ -4,35 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 from selenium import webdriver
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
 
-from services.core import db
 from tests.support.browser import button, visible_input, wait
-from tests.support.db import fresh_sqlite_url
 from tests.support.factories import make_world
-from tests.support.live import LiveServer, start_server
+from tests.support.live import LiveServer
 from tests.support.mail import plain_text
 from tests.support.smtp import SmtpServer
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-async def mailing_server(sqlite_template: Path, tmp_path: Path, smtp_server: SmtpServer) -> AsyncIterator[LiveServer]:
-    """`python main.py serve` that sends its mail to the test SMTP server (whose inbox starts empty)."""
-    smtp_server.inbox.clear()
-    url = fresh_sqlite_url(sqlite_template, tmp_path)
-    server = await asyncio.to_thread(start_server, url, tmp_path / "var", {"PORTAL_SMTP_URL": smtp_server.url})
-    db.configure(url)
-    yield server
-    await db.close()
-    server.stop()
 
 
 async def test_contact_signs_in_with_the_mailed_link_and_signs_out(

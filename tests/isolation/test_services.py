@@ -28,7 +28,7 @@ from services.core.errors import NotFound
 from services.mail import outbox
 from services.organizations import organizations
 from services.projects import discussion, inbox, milestones, notifications, project_views, projects, work_requests
-from services.staff import api_tokens, staff, staff_sessions
+from services.staff import api_tokens, staff, staff_sessions, team
 from tests.support.isolation import PNG_SIGNATURE, Intruder, Target, Worlds, raw, sign_in, snapshot
 
 EXEMPT = {
@@ -145,6 +145,13 @@ CASES: dict[str, list[ProbeFn]] = {
     ],
     "staff.staff.list_staff": [lambda who, t, i: staff.list_staff(who, limit=200)],
     "staff.staff_sessions.end_all_for_user": [lambda who, t, i: staff_sessions.end_all_for_user(who, t.user_id)],
+    # The team: the target's owner is out of reach by id; an invitation goes to the intruder's own organization.
+    "staff.team.invite": [lambda who, t, i: team.invite(who, "probe@evil.test", "member")],
+    "staff.team.resend": [lambda who, t, i: team.resend(who, t.token_id)],
+    "staff.team.revoke": [lambda who, t, i: team.revoke(who, t.token_id)],
+    "staff.team.list_invitations": [lambda who, t, i: team.list_invitations(who)],
+    "staff.team.change_role": [lambda who, t, i: team.change_role(who, t.user_id, "member")],
+    "staff.team.remove_member": [lambda who, t, i: team.remove_member(who, t.user_id)],
     "billing.invoice_access.payment_history": [lambda who, t, i: invoice_access.payment_history(who, limit=200)],
     "billing.invoice_access.record_portal_view": [
         lambda who, t, i: invoice_access.record_portal_view(who, t.invoice_id, via="portal", ip="", user_agent="")

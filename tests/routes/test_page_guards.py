@@ -16,7 +16,12 @@ from tests.support.factories import make_world
 # secret (invoice, sign-in, opt-out), the portal's logo, and health and favicon. Everything else must redirect.
 PUBLIC = {
     "/login",
+    "/join/{token}",
     "/auth/staff/session",
+    "/auth/oidc/start",
+    "/auth/oidc/callback",
+    "/forgot-password",
+    "/reset-password/{token}",
     "/portal/{slug}/login",
     "/portal/{slug}/link/{token}",
     "/portal/{slug}/auth/session",

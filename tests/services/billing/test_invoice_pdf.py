@@ -242,7 +242,7 @@ def test_a_german_organizations_invoice_reads_the_german_way() -> None:
         "2,5",  # the quantity
         "3.658,00 €",  # the unit price
         "9.145,00 €",  # 2.5 × 3658.00, the line's amount
-        "19%",
+        "19 %",  # German puts a space before the sign
         "Subtotal 9.145,00 €",
         "Total 10.882,55 €",
     ):
