@@ -147,8 +147,8 @@ CASES: dict[str, list[ProbeFn]] = {
     "staff.staff_sessions.end_all_for_user": [lambda who, t, i: staff_sessions.end_all_for_user(who, t.user_id)],
     # The team: the target's owner is out of reach by id; an invitation goes to the intruder's own organization.
     "staff.team.invite": [lambda who, t, i: team.invite(who, "probe@evil.test", "member")],
-    "staff.team.resend": [lambda who, t, i: team.resend(who, t.token_id)],
-    "staff.team.revoke": [lambda who, t, i: team.revoke(who, t.token_id)],
+    "staff.team.resend": [lambda who, t, i: team.resend(who, t.invitation_id)],
+    "staff.team.revoke": [lambda who, t, i: team.revoke(who, t.invitation_id)],
     "staff.team.list_invitations": [lambda who, t, i: team.list_invitations(who)],
     "staff.team.change_role": [lambda who, t, i: team.change_role(who, t.user_id, "member")],
     "staff.team.remove_member": [lambda who, t, i: team.remove_member(who, t.user_id)],
@@ -338,6 +338,8 @@ async def test_the_targets_project_work_is_there_to_reach(worlds: Worlds):
         assert card.title in t.markers and card.comment_count == 2
         [milestone] = await milestones.list_milestones(owner, t.project_id)
         assert (milestone.id, milestone.title in t.markers) == (t.milestone_id, True)
+        if t.org_id == worlds.a.actor.org_id:  # the team probes aim at org A's real pending invitation
+            assert t.invitation_id in {row.id for row in await team.list_invitations(owner)}
         feed = await discussion.list_updates(owner, t.project_id)
         assert {u.id for u in feed.items} == {t.update_id, t.internal_update_id}
         assert len(next(u for u in feed.items if u.id == t.update_id).comments) == 2

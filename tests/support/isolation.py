@@ -36,6 +36,7 @@ from models import (
     ReceivableDueDate,
     ReceivableMonth,
     ReminderSent,
+    StaffInvitation,
     StaffSession,
     StaffUser,
     Update,
@@ -49,7 +50,7 @@ from services.core.common import hash_secret
 from services.core.db import unit_of_work
 from services.mail import outbox
 from services.projects import discussion, milestones, notifications, projects, work_requests
-from services.staff import api_tokens, staff, staff_sessions
+from services.staff import api_tokens, staff, staff_sessions, team
 from tests.support.factories import OrgWorld, make_world
 from tests.support.invoicing import mark_sent
 
@@ -113,6 +114,7 @@ class Reach:
             OutboxMail,
             MagicLink,
             InboxRead,
+            StaffInvitation,
         )
         kept = (AuditAction, ReceivableMonth, ReceivableDueDate)  # what the services keep beside the rows
         return [(Organization, Organization.id == self.org_id), (StaffUser, StaffUser.id == self.user_id)] + [
@@ -130,6 +132,15 @@ class Target(Reach):
     request_id: uuid.UUID
     update_id: uuid.UUID  # public, with a public and an internal comment
     internal_update_id: uuid.UUID
+    invitation_id: uuid.UUID  # org A's pending staff invitation (org B's outbox stays empty)
+
+
+@dataclass(frozen=True)
+class Invited:
+    """Org A's pending staff invitation: what the team probes aim at."""
+
+    org_id: uuid.UUID
+    row: team.InvitationRow
 
 
 @dataclass(frozen=True)
@@ -294,7 +305,7 @@ def covered(reach: Reach, made: Sequence[Made]) -> list[Made]:
     return [m for m in made if m.client_id == reach.client_id or (reach.whole_org and m.org_id == reach.org_id)]
 
 
-def aim(reach: Reach, made: list[Billed], work: list[Worked]) -> Target:
+def aim(reach: Reach, made: list[Billed], work: list[Worked], invitation: Invited) -> Target:
     """The reach's own client's invoice and project work, and the markers of every invoice and piece of work it
     covers (its client's, or its organization's)."""
     invoice = next(b for b in made if b.client_id == reach.client_id)
@@ -302,6 +313,8 @@ def aim(reach: Reach, made: list[Billed], work: list[Worked]) -> Target:
     markers = reach.markers.union(
         *(b.markers for b in covered(reach, made)), *(w.markers for w in covered(reach, work))
     )
+    if reach.whole_org and reach.org_id == invitation.org_id:
+        markers = markers | {invitation.row.email, str(invitation.row.id)}
     return Target(
         reach.org_id,
         reach.client_id,
@@ -317,6 +330,7 @@ def aim(reach: Reach, made: list[Billed], work: list[Worked]) -> Target:
         request_id=own.request_id,
         update_id=own.update_id,
         internal_update_id=own.internal_update_id,
+        invitation_id=invitation.row.id,
     )
 
 
@@ -374,9 +388,12 @@ async def make_worlds() -> Worlds:
         await collaborate(b.actor, b.contact, b.project.id, "bravo", by_contact=False),  # org B's outbox stays empty
     ]
     a2_reach = Reach(*ids, frozenset(client_markers), whole_org=False)
+    invited = Invited(a.actor.org_id, await team.invite(a.actor, "invitee@alpha-team.test", "member"))
     intruders = [
-        Intruder("staff of B -> org A", b.actor, aim(org_reach(a, a_token.id, a1_session), made, work), "bravo"),
-        Intruder("portal A1 -> client A2", portal, aim(a2_reach, made, work), "alpha"),
-        Intruder("portal A1 -> org B", portal, aim(org_reach(b, b_token.id, b_session), made, work), "alpha"),
+        Intruder(
+            "staff of B -> org A", b.actor, aim(org_reach(a, a_token.id, a1_session), made, work, invited), "bravo"
+        ),
+        Intruder("portal A1 -> client A2", portal, aim(a2_reach, made, work, invited), "alpha"),
+        Intruder("portal A1 -> org B", portal, aim(org_reach(b, b_token.id, b_session), made, work, invited), "alpha"),
     ]
     return Worlds(intruders, portal, a1_session, a, a2, b, a1_invoice_id=made[0].invoice_id, a1_work=work[0])
