@@ -16,7 +16,7 @@ from models.collaboration import (
 )
 from models.inbox import InboxItem, InboxKind, InboxRead
 from models.invoices import Invoice, InvoiceLine, InvoiceStatus, InvoiceView, Payment, ReminderSent
-from models.mail import OutboxAttachment, OutboxMail
+from models.mail import OutboxAttachment, OutboxMail, OutboxTemplate
 from models.organizations import Membership, Organization, Role
 from models.payments import CheckoutAttempt, CheckoutStatus, StripeEvent
 from models.portal import MagicLink, PortalSession
@@ -50,6 +50,7 @@ __all__ = [
     "Organization",
     "OutboxAttachment",
     "OutboxMail",
+    "OutboxTemplate",
     "PasswordReset",
     "Payment",
     "PendingNotification",

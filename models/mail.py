@@ -4,7 +4,7 @@ import enum
 import uuid
 from datetime import datetime
 
-from sqlalchemy import JSON, Enum, ForeignKey, Index, LargeBinary, String, Text
+from sqlalchemy import JSON, Enum, ForeignKey, Index, LargeBinary, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, IdMixin, StaffOnly, Timestamped, utcnow
@@ -15,6 +15,16 @@ class MailStatus(enum.StrEnum):
     sending = "sending"
     sent = "sent"
     failed = "failed"  # gave up after the last retry; kept for staff to see
+
+
+class OutboxTemplate(IdMixin, Timestamped, StaffOnly, Base):
+    """An HTML body with `{field}`s shared by many queued mails (a reminder sweep writes one per organization and
+    due date): tens of thousands of reminders keep a few hundred bytes of values each, not 2 KB of HTML."""
+
+    __tablename__ = "outbox_templates"
+
+    org_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"), index=True)
+    html: Mapped[str] = mapped_column(Text)
 
 
 class OutboxMail(IdMixin, Timestamped, StaffOnly, Base):
@@ -42,6 +52,12 @@ class OutboxMail(IdMixin, Timestamped, StaffOnly, Base):
     claimed_at: Mapped[datetime | None]
     sent_at: Mapped[datetime | None]
     last_error: Mapped[str] = mapped_column(String(1000), default="")
+    # A sweep's mails share their HTML: the template once, and each mail only its values (already escaped),
+    # filled in when it is sent. Without a template, `body_html` holds the whole HTML part.
+    html_template_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("outbox_templates.id", ondelete="CASCADE"), index=True
+    )
+    html_values: Mapped[dict[str, str]] = mapped_column(JSON, default=dict, server_default=text("'{}'"))
     attachments: Mapped[list[OutboxAttachment]] = relationship(lazy="raise", cascade="all, delete-orphan")
 
 

@@ -347,15 +347,19 @@ async def _send(session: AsyncSession, due: list[_Due], writer: _MailWriter, now
         return 0
     claimed, written = await _claim_while_writing(session, due, to, writer, now)
     mails: list[outbox.QueuedMail] = []
+    templates: dict[_TemplateKey, uuid.UUID] = {}  # this transaction's: the HTML of each wording, stored once
     audit_rows: list[dict[str, Any]] = []
     audit_bases: dict[uuid.UUID, dict[str, Any]] = {}
     details: dict[tuple[uuid.UUID, int], dict[str, Any]] = {}  # shared by a client's rows: serialized once
-    for d, (subject, bodies) in zip(due, written, strict=True):
+    for d, mail in zip(due, written, strict=True):
         if d.id not in claimed:
             continue  # another sweep got there first
+        template = templates.get(mail.template)
+        if template is None:
+            template = templates[mail.template] = outbox.add_template(session, d.org_id, writer.html(mail.template))
         mails += [
-            outbox.QueuedMail(r.email, subject, body.text, d.org_id, body.html)
-            for r, body in zip(to[d.client_id], bodies, strict=True)
+            outbox.QueuedMail(r.email, mail.subject, text, d.org_id, "", template, values)
+            for r, text, values in zip(to[d.client_id], mail.texts, mail.html_values, strict=True)
         ]
         base = audit_bases.get(d.org_id) or audit_bases.setdefault(d.org_id, _audit_base(d.org_id))
         detail = details.get((d.client_id, d.step)) or details.setdefault(
@@ -363,7 +367,9 @@ async def _send(session: AsyncSession, due: list[_Due], writer: _MailWriter, now
         )
         # An invoice number (40 characters at most) fits the label as it is; `audit.row` would cut it at 254.
         audit_rows.append({**base, "target_id": d.id, "target_label": d.number, "detail": detail})
-    # Set-based: one bulk INSERT each for the mails and the audit rows of this batch of invoices.
+    # Set-based: one bulk INSERT each for the mails and the audit rows of this batch of invoices (after the few
+    # templates the mails point at).
+    await session.flush()
     await outbox.queue_many(session, mails)
     await audit.record_many(session, audit_rows)
     return len(claimed)
@@ -371,12 +377,12 @@ async def _send(session: AsyncSession, due: list[_Due], writer: _MailWriter, now
 
 async def _claim_while_writing(
     session: AsyncSession, due: list[_Due], to: dict[uuid.UUID, list[Recipient]], writer: _MailWriter, now: datetime
-) -> tuple[set[uuid.UUID], list[tuple[str, list[layout.Mail]]]]:
+) -> tuple[set[uuid.UUID], list[_Written]]:
     """The claim, and each due reminder's subject and its bodies for each recipient, written while the claim's INSERT runs in the database
     (in SQLite's thread, in PostgreSQL's server). Nearly every reminder written is claimed; the few that are not
     (another sweep got there first) are dropped."""
     claiming = asyncio.ensure_future(_claim(session, due, now))
-    written: list[tuple[str, list[layout.Mail]]] = []
+    written: list[_Written] = []
     try:
         for start in range(0, len(due), _WRITE_BETWEEN_YIELDS):
             # The claim's statement takes a few round trips to the driver's thread (cursor, execute, fetch):
@@ -451,6 +457,18 @@ def _audit_base(org_id: uuid.UUID) -> dict[str, Any]:
     return audit.row(SystemActor(org_id=org_id, label="reminders"), "invoice.reminder_sent", target_type="invoice")
 
 
+_TemplateKey = tuple[uuid.UUID, date]  # an organization and a due date: one wording
+
+
+class _Written(NamedTuple):
+    """A reminder's subject, and per recipient its plain text and the values its HTML template is filled with."""
+
+    subject: str
+    template: _TemplateKey
+    texts: list[str]
+    html_values: list[dict[str, str]]
+
+
 class _MailWriter:
     """Reminder subjects and bodies. The wording depends only on the organization and the due date (for one
     sweep's today), so each pair gets one template, rendered once; each mail fills in its invoice's number, amount
@@ -463,7 +481,11 @@ class _MailWriter:
         self._by_card = how_to_pay.card_payments_offered()
         self._templates: dict[tuple[uuid.UUID, date], tuple[str, layout.Template]] = {}
 
-    def mail(self, d: _Due, recipients: list[Recipient]) -> tuple[str, list[layout.Mail]]:
+    def html(self, key: _TemplateKey) -> str:
+        """The HTML template of a wording `mail` used (stored once per transaction, filled when each mail is sent)."""
+        return self._templates[key][1].html
+
+    def mail(self, d: _Due, recipients: list[Recipient]) -> _Written:
         key = (d.org_id, d.due_date)
         org = self._orgs[d.org_id]
         templates = self._templates.get(key)
@@ -475,7 +497,12 @@ class _MailWriter:
             "amount": org.formats.money(d.amount_due_minor, d.currency),
             "url": public_url(d.id),
         }
-        return subject.format_map(fields), [body.fill(r.name, fields) for r in recipients]
+        return _Written(
+            subject.format_map(fields),
+            key,
+            [body.fill_text(r.name, fields) for r in recipients],
+            [body.html_values(r.name, fields) for r in recipients],
+        )
 
 
 def _days(n: int) -> str:

@@ -185,8 +185,15 @@ class Template:
 
     def fill(self, name: str, values: Mapping[str, str]) -> Mail:
         """The mail to `name` with `values` in its fields (as they are in the text, escaped in the HTML)."""
-        values = {**values, "greeting": greeting(name)}
-        return Mail(self.text.format_map(values), self.html.format_map({k: escape(v) for k, v in values.items()}))
+        return Mail(self.fill_text(name, values), self.html.format_map(self.html_values(name, values)))
+
+    def fill_text(self, name: str, values: Mapping[str, str]) -> str:
+        return self.text.format_map({**values, "greeting": greeting(name)})
+
+    def html_values(self, name: str, values: Mapping[str, str]) -> dict[str, str]:
+        """What the HTML is filled with, escaped: for a mail whose HTML template is stored once and filled when
+        the mail is sent (outbox.add_template)."""
+        return {k: escape(v) for k, v in {**values, "greeting": greeting(name)}.items()}
 
 
 def template(mail: Mail, fields: Iterable[str]) -> Template:

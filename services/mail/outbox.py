@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, selectinload
 
 from models.base import utcnow
-from models.mail import MailStatus, OutboxAttachment, OutboxMail
+from models.mail import MailStatus, OutboxAttachment, OutboxMail, OutboxTemplate
 from models.organizations import Organization
 from services.adapters import mail_transport
 from services.core import bulk, clock
@@ -82,6 +82,8 @@ class QueuedMail(NamedTuple):
     text: str
     org_id: uuid.UUID | None = None
     html: str = ""
+    html_template: uuid.UUID | None = None  # a template from `add_template`, filled with `html_values` when sent
+    html_values: dict[str, str] | None = None
 
 
 _QUEUED_COLUMNS = (
@@ -91,6 +93,8 @@ _QUEUED_COLUMNS = (
     "subject",
     "body_text",
     "body_html",
+    "html_template_id",
+    "html_values",
     "headers",
     "status",
     "attempts",
@@ -110,6 +114,7 @@ async def queue_many(session: AsyncSession, mails: Sequence[QueuedMail]) -> None
         return
     now, created = clock.now(), utcnow()
     no_headers: dict[str, str] = {}
+    no_values: dict[str, str] = {}
     rows = [
         (
             mail_id,
@@ -118,6 +123,8 @@ async def queue_many(session: AsyncSession, mails: Sequence[QueuedMail]) -> None
             _one_line(m.subject),
             m.text,
             m.html,
+            m.html_template,
+            m.html_values or no_values,
             no_headers,
             MailStatus.pending,
             0,
@@ -129,6 +136,13 @@ async def queue_many(session: AsyncSession, mails: Sequence[QueuedMail]) -> None
     ]
     await bulk.insert_rows(session, OutboxMail.__table__, _QUEUED_COLUMNS, rows)
     session.info[_QUEUED_KEY] = True
+
+
+def add_template(session: AsyncSession, org_id: uuid.UUID | None, html: str) -> uuid.UUID:
+    """An HTML body with `{field}`s that many mails of `queue_many` share (see `QueuedMail.html_template`)."""
+    template = OutboxTemplate(id=uuid.uuid4(), org_id=org_id, html=html)
+    session.add(template)
+    return template.id
 
 
 def _one_line(subject: str) -> str:
@@ -183,16 +197,29 @@ async def send_due(limit: int = BATCH) -> int:
     for mail_id in due:
         try:
             claimed = await _claim(mail_id, now)
-            if claimed is not None and await _deliver(*claimed):
+            if claimed is not None and await _deliver(claimed):
                 sent += 1
         except Exception:  # one row that cannot even be claimed or recorded must not hold up the rest
             log.exception("mail %s could not be handled; it is tried again after the claim timeout", mail_id)
     return sent
 
 
-async def _claim(mail_id: uuid.UUID, now) -> tuple[OutboxMail, str] | None:
-    """The row, now ours to send, and the name it is sent under: its organization's, read now (a renamed
-    organization's queued mail goes out under the new name)."""
+async def html_part(session: AsyncSession, row: OutboxMail) -> str:
+    """A queued mail's HTML part: its own, or its shared template filled with its (escaped) values."""
+    if row.html_template_id is None:
+        return row.body_html
+    template = await session.scalar(select(OutboxTemplate.html).where(OutboxTemplate.id == row.html_template_id))
+    return (template or "").format_map(row.html_values or {})
+
+
+class Claimed(NamedTuple):
+    row: OutboxMail
+    sender_name: str  # its organization's, read now: a renamed organization's queued mail goes under the new name
+    html: str  # the HTML part: the row's own, or its shared template filled with its values
+
+
+async def _claim(mail_id: uuid.UUID, now) -> Claimed | None:
+    """The row, now ours to send, with the name it is sent under and its HTML part."""
     async with unit_of_work(SystemActor(label="outbox")) as session:
         result = await session.execute(
             update(OutboxMail)
@@ -214,20 +241,21 @@ async def _claim(mail_id: uuid.UUID, now) -> tuple[OutboxMail, str] | None:
         name = (
             await session.scalar(select(Organization.name).where(Organization.id == row.org_id)) if row.org_id else ""
         )
-        return row, name or ""
+        return Claimed(row, name or "", await html_part(session, row))
 
 
-async def _deliver(row: OutboxMail, sender_name: str = "") -> bool:
+async def _deliver(claimed: Claimed) -> bool:
+    row = claimed.row
     try:
         msg = mail_transport.build_message(
             message_id=str(row.id),
             to=row.to_addr,
             subject=row.subject,
             text=row.body_text,
-            html=row.body_html,
+            html=claimed.html,
             attachments=[(a.filename, a.content_type, a.data) for a in row.attachments],
             headers=row.headers or {},
-            sender_name=sender_name,
+            sender_name=claimed.sender_name,
         )
     except Exception as exc:  # no retry can build it: give up on this one, visibly, and go on with the rest
         reason = f"The mail could not be built: {type(exc).__name__}: {exc}"

@@ -8,6 +8,11 @@ import re
 from email.message import EmailMessage
 from pathlib import Path
 
+from models.mail import OutboxMail
+from services.core.actors import SystemActor
+from services.core.db import unit_of_work
+from services.mail import outbox
+
 LINK_TOKEN = re.compile(r"/link/([A-Za-z0-9_-]{43})(?![A-Za-z0-9_-])")
 CODE_LINE = re.compile(r"^(\d{6})$", re.MULTILINE)
 
@@ -49,3 +54,9 @@ def sender_name(message: EmailMessage) -> str:
 
 
 HOSTILE_NAME = "Evil <script>alert(\"x\")</script> & 'Co'"
+
+
+async def queued_html(row: OutboxMail) -> str:
+    """A queued mail's HTML part as the outbox will send it (a sweep's mails share a stored template)."""
+    async with unit_of_work(SystemActor()) as session:
+        return await outbox.html_part(session, row)

@@ -8,9 +8,9 @@ import uuid
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from models import AuditEvent, Invoice, InvoiceStatus, OutboxMail, ReminderSent
+from models import AuditEvent, Invoice, InvoiceStatus, OutboxMail, OutboxTemplate, ReminderSent
 from portal_app import jobs
 from services.adapters import stripe_gateway
 from services.billing import invoice_views, invoices, manual_payments, reminders
@@ -23,7 +23,7 @@ from tests.support.clock import T0
 from tests.support.db import count
 from tests.support.factories import OrgWorld, make_world
 from tests.support.invoicing import draft, make_billing, mark_sent, set_org
-from tests.support.mail import HOSTILE_NAME
+from tests.support.mail import HOSTILE_NAME, html_part, queued_html, read_eml
 
 TODAY = T0.date()  # 2026-03-10
 DUE = TODAY + timedelta(days=10)
@@ -179,6 +179,25 @@ async def test_a_failing_batch_rolls_back_and_stops_the_whole_sweep(database, at
 # --- whom and what -----------------------------------------------------------------------------------------------
 
 
+async def test_a_sent_reminder_carries_its_html_filled_from_the_sweeps_stored_template(database, at, file_outbox):
+    world = await make_world("acme")
+    second = await contacts.create_contact(
+        world.actor, world.client.id, contacts.ContactInput(email="ap@client-acme.test", name="A <P> & Co")
+    )
+    await make_billing(world.contact.id)
+    await make_billing(second.id)
+    invoice = await new_invoice(world, amount="1200.50")
+    await sweep_on(at, DUE)
+    async with unit_of_work(SystemActor()) as session:
+        assert await session.scalar(select(func.count()).select_from(OutboxTemplate)) == 1  # one wording, once
+    assert await outbox.send_due() == 2
+    sent = {m["To"]: m for m in (read_eml(p) for p in file_outbox.glob("*.eml"))}
+    html = html_part(sent["ap@client-acme.test"])
+    assert "Hello A &lt;P&gt; &amp; Co," in html and "<P>" not in html  # each mail's own values, escaped
+    assert f'href="{invoice_views.public_url(invoice)}"' in html and "$1,200.50" in html
+    assert "Hello Jane Doe," in html_part(sent["jane@client-acme.test"])
+
+
 async def test_reminders_go_to_each_billing_contact_with_the_right_wording(database, at):
     world = await make_world("acme")
     await set_org(world.actor.org_id, payment_instructions="IBAN DE00 1234 5678")
@@ -201,7 +220,8 @@ async def test_reminders_go_to_each_billing_contact_with_the_right_wording(datab
         assert by_name["ap@client-acme.test"].removeprefix("Hello AP,") == by_name[
             "jane@client-acme.test"
         ].removeprefix("Hello Jane Doe,")
-        assert all("</html>" in m.body_html for m in batch)
+        assert all(["</html>" in await queued_html(m) for m in batch])
+        assert all(m.body_html == "" and m.html_template_id for m in batch)  # the sweep's HTML is stored once
         texts[batch[0].subject] = batch[0].body_text
     number = (await invoices.get_invoice(world.actor, invoice)).number
     due = "Mar 20, 2026"
@@ -248,9 +268,10 @@ async def test_a_reminder_is_branded_escaped_and_says_how_to_pay_without_stripe(
     for mail, invoice in ((paying, with_stripe), (plain, without)):
         assert mail.body_text.startswith("Hello Acme Client,\n\n")
         assert "How to pay:\n\nIBAN <DE00>" in mail.body_text
-        assert "IBAN &lt;DE00&gt;" in mail.body_html and "<script>" not in mail.body_html
-        assert f'href="{invoice_views.public_url(invoice)}"' in mail.body_html
-        assert "Hello Acme Client," in mail.body_html and "#0f766e" in mail.body_html
+        html = await queued_html(mail)
+        assert "IBAN &lt;DE00&gt;" in html and "<script>" not in html
+        assert f'href="{invoice_views.public_url(invoice)}"' in html
+        assert "Hello Acme Client," in html and "#0f766e" in html
 
 
 async def test_no_recipient_means_no_reminder_until_there_is_one(database, at):
