@@ -39,7 +39,7 @@ from portal_app.staff import (
     project_list,
     settings_page,
 )
-from services.adapters import mail_transport, oidc, stripe_gateway
+from services.adapters import mail_transport, oidc, storage, stripe_gateway
 from services.core import config, db
 
 log = logging.getLogger("portico")
@@ -84,6 +84,10 @@ def configure_services(settings: Settings) -> None:
             secret_key=settings.resolved_secret_key,
             default_timezone=settings.timezone,
         )
+    )
+    # Files' bytes: a directory by default, or an S3 bucket (checked now: a bad URL stops the start with its reason).
+    storage.configure(
+        storage.from_url(settings.storage_url, var_dir=settings.var_dir, endpoint_url=settings.s3_endpoint_url)
     )
     mail_transport.configure(
         mail_transport.MailConfig(

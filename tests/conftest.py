@@ -26,6 +26,7 @@ from tests.support.db import IN_CI, fresh_postgres_url, fresh_sqlite_url
 from tests.support.live import LiveServer, start_server
 from tests.support.oidc import OidcProvider, start_provider
 from tests.support.postgres import Cluster, start_cluster
+from tests.support.s3 import S3Server, running_s3
 from tests.support.smtp import SmtpServer
 from tests.support.stripe_standin import StripeStandIn, start_standin
 from tests.support.ui import new_user, simulated_app
@@ -172,6 +173,13 @@ async def sqlite_database(sqlite_url: str) -> AsyncIterator[db.Database]:
     database = db.configure(sqlite_url)
     yield database
     await db.close()
+
+
+@pytest.fixture(scope="session")
+def s3_server() -> Iterator[S3Server]:
+    """moto's S3 server on 127.0.0.1, for the whole session (each test makes its own bucket)."""
+    with running_s3() as server:
+        yield server
 
 
 @pytest.fixture(scope="session")
