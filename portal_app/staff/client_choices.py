@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from functools import partial
+
+from nicegui import ui
+
+from components.search_select import search_select
 from services.clients import clients
 from services.core.actors import StaffActor
 from services.core.errors import NotFound
@@ -25,3 +30,18 @@ async def with_chosen(actor: StaffActor, choices: dict[str, str], chosen: str) -
     except NotFound:
         return choices
     return {**choices, str(client.id): client.name}
+
+
+async def client_filter(actor: StaffActor, chosen: str) -> ui.select:
+    """A list page's "Client" filter: "All clients" first, `chosen` (from the link) selected when it is one of
+    the organization's clients, others searched as someone types."""
+    options = await with_chosen(actor, await client_choices(actor), chosen)
+    select = search_select(
+        options,
+        chosen if chosen in options else "",
+        "Client",
+        partial(client_choices, actor),
+        pinned={"": "All clients"},
+    ).props("outlined dense")
+    select.classes("min-w-[14rem]")
+    return select

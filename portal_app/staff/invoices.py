@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from functools import partial
 
 from fastapi import Request
 from fastapi.responses import RedirectResponse
@@ -12,10 +11,9 @@ from nicegui import ui
 from components.date_input import date_filled, date_input
 from components.forms import FieldErrors
 from components.paged_table import PagedTable
-from components.search_select import search_select
 from components.status_badge import STATUS_CELL
 from components.table_columns import column
-from portal_app.staff.client_choices import client_choices, with_chosen
+from portal_app.staff.client_choices import client_filter
 from portal_app.staff.layout import StaffPage, frame, staff_page
 from services.billing import invoice_listing, invoice_views, presentation
 from services.core.errors import ServiceError
@@ -60,7 +58,6 @@ def invoice_row(row: invoice_views.InvoiceRow, formats: Formats) -> dict:
 async def invoices_page(context: StaffPage, request: Request, status: str = "") -> RedirectResponse | None:
     actor, formats = context.actor, context.org.formats
     client = request.query_params.get("client", "")  # NiceGUI reserves a page parameter named `client`
-    client_options = await with_chosen(actor, await client_choices(actor), client)
 
     # One load at a time, each reading the filters when its turn comes: the last change always has the last word.
     loading = asyncio.Lock()
@@ -90,14 +87,7 @@ async def invoices_page(context: StaffPage, request: Request, status: str = "") 
                 STATUS_FILTERS, value=status if status in STATUS_FILTERS else "", label="Status"
             ).props("outlined dense")
             status_select.classes("min-w-[10rem]")
-            client_select = search_select(
-                client_options,
-                client if client in client_options else "",
-                "Client",
-                partial(client_choices, actor),
-                pinned={"": "All clients"},
-            ).props("outlined dense")
-            client_select.classes("min-w-[14rem]")
+            client_select = await client_filter(actor, client)
             date_from = date_input("Issued from", mask=formats.date_mask, clearable=True, dense=True)
             date_to = date_input("Issued to", mask=formats.date_mask, clearable=True, dense=True)
             ui.space()

@@ -4,16 +4,14 @@ deadline; paginated on the server."""
 from __future__ import annotations
 
 import asyncio
-from functools import partial
 
 from fastapi import Request
 from fastapi.responses import RedirectResponse
 from nicegui import ui
 
 from components.paged_table import PagedTable
-from components.search_select import search_select
 from components.table_columns import column
-from portal_app.staff.client_choices import client_choices, with_chosen
+from portal_app.staff.client_choices import client_filter
 from portal_app.staff.layout import StaffPage, frame, staff_page
 from services.core.common import MAX_PAGE_SIZE
 from services.core.errors import ServiceError
@@ -55,7 +53,6 @@ async def projects_page(
 ) -> RedirectResponse | None:
     actor, formats = context.actor, context.org.formats
     client = request.query_params.get("client", "")  # NiceGUI reserves a page parameter named `client`
-    client_options = await with_chosen(actor, await client_choices(actor), client)
     members = await staff.list_staff(actor, limit=MAX_PAGE_SIZE)
     leads = {"": "Any lead", NO_LEAD: "No lead"} | {str(m.user_id): m.name for m in members.items}
 
@@ -84,14 +81,7 @@ async def projects_page(
 
     with frame(context, "Projects"):
         with ui.row().classes("w-full items-end gap-3"):
-            client_select = search_select(
-                client_options,
-                client if client in client_options else "",
-                "Client",
-                partial(client_choices, actor),
-                pinned={"": "All clients"},
-            ).props("outlined dense")
-            client_select.classes("min-w-[14rem]")
+            client_select = await client_filter(actor, client)
             status_select = ui.select(
                 STATUS_FILTERS, value=status if status in STATUS_FILTERS else "", label="Status"
             ).props("outlined dense")

@@ -22,7 +22,7 @@ from services.core.common import hash_secret, normalize_email
 from services.core.db import unit_of_work
 from services.core.errors import Invalid
 from services.staff import team
-from services.staff.staff import SignedInStaff
+from services.staff.staff import SignedInStaff, first_membership
 
 log = logging.getLogger("portico.sso")
 
@@ -41,11 +41,7 @@ async def sign_in_verified_email(
         return None
     async with unit_of_work(SystemActor(label="sso sign-in", ip=ip)) as session:
         user = await session.scalar(select(StaffUser).where(StaffUser.email == email))
-        membership = None
-        if user is not None:
-            membership = await session.scalar(
-                select(Membership).where(Membership.user_id == user.id).order_by(Membership.created_at).limit(1)
-            )
+        membership = await first_membership(session, user.id) if user is not None else None
         if user is not None and membership is not None:
             if not user.is_active:
                 return None

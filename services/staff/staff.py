@@ -83,11 +83,7 @@ async def check_password(email: str, password: str, *, ip: str = "") -> SignedIn
         return None
     async with unit_of_work(SystemActor(label="sign-in", ip=ip)) as session:
         user = await session.scalar(select(StaffUser).where(StaffUser.email == email))
-        membership = None
-        if user is not None:
-            membership = await session.scalar(
-                select(Membership).where(Membership.user_id == user.id).order_by(Membership.created_at).limit(1)
-            )
+        membership = await first_membership(session, user.id) if user is not None else None
         # Argon2 costs tens of milliseconds by design: off the event loop, so other users' pages stay quick.
         ok = await asyncio.to_thread(verify_password, user.password_hash if user else None, password)
         if not ok or user is None or not user.is_active or membership is None:
@@ -137,6 +133,13 @@ async def _sso_policy(session: AsyncSession, who: SignedInStaff, *, ip: str) -> 
         target_label=who.email,
     )
     return not owner
+
+
+async def first_membership(session: AsyncSession, user_id: uuid.UUID) -> Membership | None:
+    """The organization a signing-in user lands in: the one they joined first (password and SSO alike)."""
+    return await session.scalar(
+        select(Membership).where(Membership.user_id == user_id).order_by(Membership.created_at).limit(1)
+    )
 
 
 async def actor_for(user_id: uuid.UUID, org_id: uuid.UUID, *, ip: str = "", via: str = "staff") -> StaffActor | None:
