@@ -14,6 +14,7 @@ from models.collaboration import (
     Visibility,
     WorkRequest,
 )
+from models.files import Approval, Decision, Deliverable, DeliverableStatus, DeliverableVersion, File, FileKind
 from models.inbox import InboxItem, InboxKind, InboxRead
 from models.invoices import Invoice, InvoiceLine, InvoiceStatus, InvoiceView, Payment, ReminderSent
 from models.mail import OutboxAttachment, OutboxMail, OutboxTemplate
@@ -27,6 +28,7 @@ from models.team import PasswordReset, StaffInvitation
 
 __all__ = [
     "ApiToken",
+    "Approval",
     "AuditAction",
     "AuditEvent",
     "Base",
@@ -35,6 +37,12 @@ __all__ = [
     "Client",
     "Comment",
     "Contact",
+    "Decision",
+    "Deliverable",
+    "DeliverableStatus",
+    "DeliverableVersion",
+    "File",
+    "FileKind",
     "InboxItem",
     "InboxKind",
     "InboxRead",

@@ -25,6 +25,8 @@ class InboxKind(enum.StrEnum):
     feedback = "feedback"  # the portal's feedback form (a request in the lead's backlog)
     comment = "comment"  # a contact's comment on a request
     reply = "reply"  # a contact's reply under an update
+    file = "file"  # a contact's upload to a project or a request
+    decision = "decision"  # a contact approved a deliverable or asked for changes
 
 
 class InboxItem(ClientOwned, StaffOnly, Base):

@@ -9,6 +9,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, IdMixin, StaffOnly, Timestamped
 
+# Space-separated keys of services.adapters.file_types.FILE_KINDS: every kind, until an owner narrows it.
+DEFAULT_FILE_KINDS = "images pdf video text documents archives"
+
 
 class Role(enum.StrEnum):
     owner = "owner"
@@ -44,6 +47,11 @@ class Organization(IdMixin, Timestamped, Base):
     # Staff sign in through the OpenID Connect provider only (password sign-in is refused; see README for the
     # owners' break-glass path).
     require_sso: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
+    # Uploads (services.files): the largest file accepted, and the kinds of file accepted (services.adapters.file_types).
+    upload_limit_mb: Mapped[int] = mapped_column(default=50, server_default="50")
+    allowed_file_kinds: Mapped[str] = mapped_column(
+        String(200), default=DEFAULT_FILE_KINDS, server_default=DEFAULT_FILE_KINDS
+    )
 
 
 class Membership(IdMixin, Timestamped, StaffOnly, Base):

@@ -53,14 +53,17 @@ def follow(event_type: type[Event], concerns: Callable[[Event], bool], redraw: C
     client.on_delete(events.subscribe(on_event))
 
 
-def staff_hears(actor: StaffActor, event: events.ProjectActivity | events.InvoicePaymentChanged) -> bool:
+Heard = events.ProjectActivity | events.InvoicePaymentChanged | events.FilesChanged
+
+
+def staff_hears(actor: StaffActor, event: Heard) -> bool:
     """Staff hear everything of their own organization, internal activity included; nothing of another."""
     return event.org_id == actor.org_id
 
 
-def portal_hears(actor: PortalActor, event: events.ProjectActivity | events.InvoicePaymentChanged) -> bool:
+def portal_hears(actor: PortalActor, event: Heard) -> bool:
     """The portal's rule: the same organization, the same client, and never internal activity."""
-    internal = isinstance(event, events.ProjectActivity) and event.internal
+    internal = isinstance(event, events.ProjectActivity | events.FilesChanged) and event.internal
     return (event.org_id, event.client_id) == (actor.org_id, actor.client_id) and not internal
 
 

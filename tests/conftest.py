@@ -17,7 +17,7 @@ from portal_app.auth import password_reset as password_reset_auth
 from portal_app.auth import portal as portal_auth
 from portal_app.auth import staff as staff_auth
 from portal_app.settings import Settings
-from services.adapters import mail_transport, oidc, stripe_gateway
+from services.adapters import mail_transport, oidc, storage, stripe_gateway
 from services.core import clock, config, db
 from services.core.migrations import upgrade
 from services.staff import passwords
@@ -26,7 +26,7 @@ from tests.support.db import IN_CI, fresh_postgres_url, fresh_sqlite_url
 from tests.support.live import LiveServer, start_server
 from tests.support.oidc import OidcProvider, start_provider
 from tests.support.postgres import Cluster, start_cluster
-from tests.support.s3 import S3Server, running_s3
+from tests.support.s3 import S3Server, new_bucket, running_s3
 from tests.support.smtp import SmtpServer
 from tests.support.stripe_standin import StripeStandIn, start_standin
 from tests.support.ui import new_user, simulated_app
@@ -180,6 +180,25 @@ def s3_server() -> Iterator[S3Server]:
     """moto's S3 server on 127.0.0.1, for the whole session (each test makes its own bucket)."""
     with running_s3() as server:
         yield server
+
+
+@pytest.fixture(autouse=True)
+def file_store(tmp_path: Path) -> Iterator[storage.Storage]:
+    """Every test stores files in a directory of its own (the default back end); `both_stores` runs on S3 too."""
+    store = storage.LocalStorage(tmp_path / "files")
+    storage.configure(store)
+    yield store
+
+
+@pytest.fixture(params=["local", "s3"])
+def both_stores(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[storage.Storage]:
+    """The test runs twice: on a directory, and on a fresh bucket of moto's S3 server."""
+    if request.param == "local":
+        store: storage.Storage = storage.LocalStorage(tmp_path / "files")
+    else:
+        store = new_bucket(request.getfixturevalue("s3_server"))
+    storage.configure(store)
+    yield store
 
 
 @pytest.fixture(scope="session")

@@ -19,21 +19,38 @@ HEAD = 8192  # bytes read to decide: enough for every magic number, and for zip-
 
 # Shown inline in the portal's previews (images, PDF, video); everything else is a download.
 INLINE = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf", "video/mp4", "video/webm"})
-# What an organization accepts unless it chooses otherwise (Settings).
-DEFAULT_ALLOWED = frozenset(
-    {
-        *INLINE,
-        "video/quicktime",
-        "text/plain",
-        "application/zip",
-        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        "application/vnd.openxmlformats-officedocument.presentationml.presentation",
-        "application/vnd.oasis.opendocument.text",
-        "application/vnd.oasis.opendocument.spreadsheet",
-        "application/vnd.oasis.opendocument.presentation",
-    }
-)
+# The kinds of file an organization may accept (Settings), each a set of sniffed types: the key is stored.
+FILE_KINDS: dict[str, tuple[str, frozenset[str]]] = {
+    "images": ("Images (PNG, JPEG, GIF, WebP)", frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})),
+    "pdf": ("PDF documents", frozenset({"application/pdf"})),
+    "video": ("Video (MP4, WebM, QuickTime)", frozenset({"video/mp4", "video/webm", "video/quicktime"})),
+    "text": ("Plain text", frozenset({"text/plain"})),
+    "documents": (
+        "Office documents (Word, Excel, PowerPoint, OpenDocument)",
+        frozenset(
+            {
+                "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+                "application/vnd.oasis.opendocument.text",
+                "application/vnd.oasis.opendocument.spreadsheet",
+                "application/vnd.oasis.opendocument.presentation",
+            }
+        ),
+    ),
+    "archives": ("ZIP archives", frozenset({"application/zip"})),
+}
+
+
+def allowed_types(kinds: str | list[str] | tuple[str, ...]) -> frozenset[str]:
+    """The sniffed types the named kinds accept (a space-separated string as stored, or a list); unknown keys count
+    for nothing."""
+    names = kinds.split() if isinstance(kinds, str) else kinds
+    return frozenset(t for name in names if name in FILE_KINDS for t in FILE_KINDS[name][1])
+
+
+# What an organization accepts unless it chooses otherwise (Settings): every kind.
+DEFAULT_ALLOWED = allowed_types(list(FILE_KINDS))
 
 _MARKUP = re.compile(rb"^\s*(?:<\?xml|<!doctype\s+html|<html|<svg|<!--|<script|<body|<head|<iframe)", re.IGNORECASE)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")

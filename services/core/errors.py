@@ -28,6 +28,12 @@ class Conflict(ServiceError):
     status_code = 409
 
 
+class Unavailable(ServiceError):
+    """Something outside Portico (the file store) did not answer: nothing was changed; the user may try again."""
+
+    status_code = 503
+
+
 class Invalid(ServiceError):
     """Bad input. `field` names the form field or JSON key at fault, when there is one.
 

@@ -75,6 +75,17 @@ class ProjectActivity:
 
 
 @dataclass(frozen=True, slots=True)
+class FilesChanged:
+    """A file of this client was added, changed or removed (`project_id` None: a client-level file). Files the
+    client does not see are `internal`: portal pages do not even redraw for them."""
+
+    org_id: uuid.UUID
+    client_id: uuid.UUID
+    project_id: uuid.UUID | None = None
+    internal: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class InboxChanged:
     """The staff inbox changed: new items (`user_id` None: every staff user's count), or what one staff user has
     read (`user_id`: only that user's pages need to recount)."""

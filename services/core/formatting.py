@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from babel import Locale, UnknownLocaleError, dates, numbers
+from babel import Locale, UnknownLocaleError, dates, numbers, units
 
 from services.core import money
 from services.core.errors import Invalid
@@ -204,6 +204,16 @@ class Formats:
     def percent(self, value: Decimal) -> str:
         """A rate given in percent: "20%", "7.5%" in English, "7,5 %" in German (the locale's own spacing)."""
         return numbers.format_percent(value.normalize() / 100, locale=self.locale, decimal_quantization=False)
+
+    def size(self, count: int) -> str:
+        """A file's size in the locale's words: "512 B", "1.2 MB", "1,2 MB" (decimal units, as file managers show)."""
+        value, unit = float(count), "byte"
+        for bigger in ("kilobyte", "megabyte", "gigabyte"):
+            if value < 1000:
+                break
+            value, unit = value / 1000, bigger
+        shown = round(value, 1) if unit != "byte" and value < 100 else round(value)
+        return units.format_unit(shown, f"digital-{unit}", length="short", locale=self.locale)
 
     def day(self, value: date) -> str:
         """One date format per locale: "Nov 29, 2026", "29 Nov 2026", "29.11.2026". A datetime is the day it is

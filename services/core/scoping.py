@@ -4,8 +4,9 @@ Every session made by `unit_of_work` carries its actor in `session.info`. This h
 ORM SELECT (and bulk UPDATE/DELETE) of that session, criteria that no query can forget:
 
 - any actor tied to an organization sees only rows with its `org_id`;
-- a portal actor sees only rows of its own client, its own Client row, nothing that is staff-only, and
-  no internal update or comment.
+- a portal actor sees only rows of its own client, its own Client row, nothing that is staff-only,
+  no internal update or comment, no file that is not shared with it, no deliverable before it is sent for
+  review and no version that was not sent.
 
 Queries still filter by org and client themselves (the second layer); this hook catches the query
 that forgot. A session without an actor is refused, so nothing reads data unscoped by accident.
@@ -24,6 +25,7 @@ from sqlalchemy.orm.util import LoaderCriteriaOption
 from models.base import ClientOwned, StaffOnly, TenantOwned
 from models.clients import Client
 from models.collaboration import Comment, Update, Visibility
+from models.files import Deliverable, DeliverableStatus, DeliverableVersion, File
 from models.mail import OutboxMail
 from models.organizations import Membership, Organization
 from models.payments import StripeEvent
@@ -87,6 +89,10 @@ def _portal_criteria(*, org_id: uuid.UUID, client_id: uuid.UUID) -> tuple[Loader
         # internal updates and comments do not exist for the portal: not in pages, counts or searches
         with_loader_criteria(Update, lambda cls: cls.visibility == Visibility.public, include_aliases=True),
         with_loader_criteria(Comment, lambda cls: cls.visibility == Visibility.public, include_aliases=True),
+        # files staff keep to themselves, deliverables still in the making and unsent versions likewise
+        with_loader_criteria(File, lambda cls: cls.shared.is_(True), include_aliases=True),
+        with_loader_criteria(Deliverable, lambda cls: cls.status != DeliverableStatus.draft, include_aliases=True),
+        with_loader_criteria(DeliverableVersion, lambda cls: cls.sent_at.is_not(None), include_aliases=True),
     )
 
 
@@ -102,6 +108,12 @@ def visible(actor: Actor, model: type[TenantOwned]) -> list:
             conditions.append(model.client_id == actor.client_id)
             if model is Update or model is Comment:
                 conditions.append(model.visibility == Visibility.public)
+            elif model is File:
+                conditions.append(File.shared.is_(True))
+            elif model is Deliverable:
+                conditions.append(Deliverable.status != DeliverableStatus.draft)
+            elif model is DeliverableVersion:
+                conditions.append(DeliverableVersion.sent_at.is_not(None))
         elif model is Client:
             conditions.append(Client.id == actor.client_id)
         else:

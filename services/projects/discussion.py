@@ -67,7 +67,8 @@ def parse_visibility(value: object) -> Visibility:
         raise Invalid('Visibility must be "public" or "internal".', "visibility") from None
 
 
-async def _author(session: AsyncSession, actor: Actor) -> dict[str, object]:
+async def author_of(session: AsyncSession, actor: Actor) -> dict[str, object]:
+    """Who is writing, as the row keeps it: `author_user_id` or `author_contact_id`, and `author_name`."""
     if isinstance(actor, StaffActor):
         user = await session.get(StaffUser, actor.user_id)
         return {"author_user_id": actor.user_id, "author_name": user.name if user else actor.email}
@@ -122,7 +123,7 @@ async def post_update(
             body=text,
             visibility=seen_by,
             created_at=clock.now(),
-            **await _author(session, actor),
+            **await author_of(session, actor),
         )
         session.add(update)
         await session.flush()
@@ -267,7 +268,7 @@ async def add_comment(
             body=text,
             visibility=seen_by,
             created_at=clock.now(),
-            **await _author(session, actor),
+            **await author_of(session, actor),
         )
         session.add(comment)
         await session.flush()

@@ -31,6 +31,8 @@ KIND_LABELS = {
     InboxKind.feedback: "Feedback",
     InboxKind.comment: "Comment",
     InboxKind.reply: "Reply",
+    InboxKind.file: "File",
+    InboxKind.decision: "Review",
 }
 SUMMARY_LENGTH = 300
 # The navigation shows "99+" beyond this: the count stops there however much is unread, so it stays cheap.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -37,3 +38,24 @@ def running_s3() -> Iterator[S3Server]:
         yield S3Server(f"http://127.0.0.1:{port}")
     finally:
         server.stop()
+
+
+def new_bucket(server: S3Server, prefix: str = "tenant-files/") -> Any:
+    """An S3 back end on a fresh bucket of `server` (each test its own, so nothing leaks between tests)."""
+    from services.adapters.storage import S3Storage
+
+    client = server.client()
+    bucket = f"portico-{uuid.uuid4().hex[:12]}"
+    client.create_bucket(Bucket=bucket)
+    return S3Storage(bucket, prefix, client=client)
+
+
+def objects_in(store: Any) -> list[str]:
+    """Every object, and every unfinished multipart upload, in the back end's bucket or directory."""
+    from services.adapters.storage import LocalStorage
+
+    if isinstance(store, LocalStorage):
+        return [str(p) for p in store.root.rglob("*") if p.is_file()]
+    listed = store.client.list_objects_v2(Bucket=store.bucket)
+    uploads = store.client.list_multipart_uploads(Bucket=store.bucket)
+    return [o["Key"] for o in listed.get("Contents", [])] + [u["Key"] for u in uploads.get("Uploads", [])]
