@@ -8,6 +8,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
+from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, Spacer, Table, TableStyle
 
@@ -18,7 +19,10 @@ from services.core.actors import Actor
 from services.core.db import unit_of_work
 from services.core.errors import NotFound
 from services.core.formatting import Formats
-from services.files.deliverables import load_deliverable, view_of
+from services.files.deliverables import get_deliverable
+
+
+HASH = ParagraphStyle("hash", parent=pdf.BASE, fontSize=7.5, leading=11)
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,14 +44,13 @@ class CertificateData:
 
 async def certificate_data(actor: Actor, deliverable_id: uuid.UUID | str) -> CertificateData:
     """The approved deliverable's evidence as the certificate states it; NotFound until it is approved."""
+    view = await get_deliverable(actor, deliverable_id)
+    approval = view.approval
+    if approval is None:
+        raise NotFound("This deliverable has no approval yet.")
     async with unit_of_work(actor) as session:
-        row = await load_deliverable(session, actor, deliverable_id)
-        view = await view_of(session, actor, row)
-        approval = view.approval
-        if approval is None:
-            raise NotFound("This deliverable has no approval yet.")
-        org = await session.get(Organization, row.org_id)
-        client = await session.get(Client, row.client_id)
+        org = await session.get(Organization, view.org_id)
+        client = await session.get(Client, view.client_id)
         assert org is not None and client is not None
         formats = Formats(org.locale, org.timezone)
         moment = approval.decided_at
@@ -64,7 +67,7 @@ async def certificate_data(actor: Actor, deliverable_id: uuid.UUID | str) -> Cer
             approved_at=f"{formats.moment(moment)} ({moment.strftime('%Y-%m-%d %H:%M:%S')} UTC)",
             ip=approval.ip or "not recorded",
             user_agent=approval.user_agent or "not recorded",
-            deliverable_id=row.id,
+            deliverable_id=view.id,
             page_size=org.page_size,
         )
 
@@ -91,7 +94,11 @@ def render_certificate(data: CertificateData) -> bytes:
             ("Record", str(data.deliverable_id)),
         ]
         table = Table(
-            [[pdf.text(label, pdf.BOLD), pdf.text(value)] for label, value in rows],
+            # the hash on one line, whole: it is what a reader compares, character by character
+            [
+                [pdf.text(label, pdf.BOLD), pdf.text(value, HASH if label.startswith("SHA") else pdf.BASE)]
+                for label, value in rows
+            ],
             colWidths=[45 * mm, width - 45 * mm],
         )
         table.setStyle(

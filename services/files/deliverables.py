@@ -143,7 +143,7 @@ async def load_deliverable(
     return found
 
 
-async def view_of(session: AsyncSession, actor: Actor, row: Deliverable) -> DeliverableView:
+async def _view(session: AsyncSession, actor: Actor, row: Deliverable) -> DeliverableView:
     versions = await session.execute(
         select(DeliverableVersion, File)
         .join(File, File.id == DeliverableVersion.file_id)
@@ -198,26 +198,32 @@ async def view_of(session: AsyncSession, actor: Actor, row: Deliverable) -> Deli
 
 async def get_deliverable(actor: Actor, deliverable_id: uuid.UUID | str) -> DeliverableView:
     async with unit_of_work(actor) as session:
-        return await view_of(session, actor, await load_deliverable(session, actor, deliverable_id))
+        return await _view(session, actor, await load_deliverable(session, actor, deliverable_id))
 
 
-async def list_deliverables(actor: Actor, project_id: uuid.UUID | str) -> list[DeliverableRow]:
+async def list_deliverables(
+    actor: Actor, project_id: uuid.UUID | str, *, project_seen: bool = False
+) -> list[DeliverableRow]:
     """A project's deliverables, newest first (the portal: those sent for review). A project has tens, not
-    thousands; the list is capped all the same."""
+    thousands; the list is capped all the same. `project_seen`: the caller has just read the project through
+    this actor (a page), so it is not read again (one statement; the actor's scoping applies all the same)."""
     async with unit_of_work(actor) as session:
-        project = await load_project(session, actor, project_id)
+        if project_seen:
+            project_key = parse_id(project_id, "Project not found")
+        else:
+            project_key = (await load_project(session, actor, project_id)).id
         # the latest version each deliverable shows this actor (the portal: the latest sent)
         latest = (
             select(DeliverableVersion.deliverable_id, func.max(DeliverableVersion.number).label("number"))
             .join(Deliverable, Deliverable.id == DeliverableVersion.deliverable_id)
-            .where(Deliverable.project_id == project.id, *visible(actor, DeliverableVersion))
+            .where(Deliverable.project_id == project_key, *visible(actor, DeliverableVersion))
             .group_by(DeliverableVersion.deliverable_id)
             .subquery()
         )
         rows = await session.execute(
             select(Deliverable, latest.c.number)
             .join(latest, latest.c.deliverable_id == Deliverable.id)
-            .where(Deliverable.project_id == project.id, *visible(actor, Deliverable))
+            .where(Deliverable.project_id == project_key, *visible(actor, Deliverable))
             .order_by(Deliverable.created_at.desc(), Deliverable.id)
             .limit(200)
         )
@@ -329,7 +335,7 @@ async def create(
             )
             _changed(session, row)
             await session.flush()
-            return await view_of(session, actor, row)
+            return await _view(session, actor, row)
     except BaseException:
         await uploads.discard(received.key)
         raise
@@ -385,7 +391,7 @@ async def add_version(
                 await _ask_for_review(session, row, project)
             _changed(session, row)
             await session.flush()
-            return await view_of(session, actor, row)
+            return await _view(session, actor, row)
     except BaseException:
         await uploads.discard(received.key)
         raise
@@ -432,7 +438,7 @@ async def send_for_review(actor: Actor, deliverable_id: uuid.UUID | str) -> Deli
             await _ask_for_review(session, row, project)
             _changed(session, row)
         await session.flush()
-        return await view_of(session, actor, row)
+        return await _view(session, actor, row)
 
 
 def page_url(org: Organization, deliverable_id: uuid.UUID) -> str:
@@ -575,7 +581,7 @@ async def decide(
         )
         _changed(session, row)
         await session.flush()
-        return await view_of(session, actor, row)
+        return await _view(session, actor, row)
 
 
 async def _tick_milestone(session: AsyncSession, actor: Actor, row: Deliverable, project: Project) -> None:
@@ -632,7 +638,7 @@ async def rename(actor: Actor, deliverable_id: uuid.UUID | str, title: str) -> D
             )
             row.title, row.updated_at = clean_title, clock.now()
             _changed(session, row)
-        return await view_of(session, actor, row)
+        return await _view(session, actor, row)
 
 
 async def set_milestone(
@@ -646,7 +652,7 @@ async def set_milestone(
         assert project is not None
         row.milestone_id = await _check_milestone(session, project, milestone_id)
         _changed(session, row)
-        return await view_of(session, actor, row)
+        return await _view(session, actor, row)
 
 
 async def delete(actor: Actor, deliverable_id: uuid.UUID | str) -> None:

@@ -55,6 +55,7 @@ class FileView:
     by_client: bool  # uploaded by one of the client's contacts
     uploader_name: str
     created_at: datetime
+    uploader_contact_id: uuid.UUID | None = None  # the contact who uploaded it (the portal says "You" for its own)
 
     @property
     def previewable(self) -> bool:
@@ -89,6 +90,7 @@ def view_of(row: File, project_name: str = "") -> FileView:
         row.uploaded_by_contact_id is not None,
         row.uploader_name,
         row.created_at,
+        row.uploaded_by_contact_id,
     )
 
 
@@ -128,9 +130,11 @@ async def _target(
     if project_id is not None:
         project = await load_project(session, actor, project_id)
         return Target(project.client_id, project)
-    if isinstance(actor, PortalActor) or client_id is None:
+    if client_id is None:
         raise Invalid("Choose a project to upload to.", "project_id")
     client = await load_client(session, actor, client_id)
+    if isinstance(actor, PortalActor):  # contacts share files on their projects and requests, not loose
+        raise Invalid("Choose a project to upload to.", "project_id")
     return Target(client.id)
 
 

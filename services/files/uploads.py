@@ -25,6 +25,7 @@ log = logging.getLogger("portico.files")
 MAX_NAME = 255
 MEGABYTE = 1024 * 1024
 MAX_LIMIT_MB = 1024  # the most an organization may allow per file
+INTERRUPTED = "The upload broke off before the whole file arrived, so nothing was saved. Please upload it again."
 STORE_DOWN = "Files cannot be stored right now, so nothing was saved. Try again in a moment."
 
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f\"*:<>?|]+")
@@ -84,10 +85,14 @@ async def _first_bytes(chunks: AsyncIterator[bytes]) -> bytes:
 
 
 async def _replay(head: bytes, rest: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    """The head read already, then the rest; a sender that breaks off is an interrupted upload, not a store fault."""
     if head:
         yield head
-    async for chunk in rest:
-        yield chunk
+    try:
+        async for chunk in rest:
+            yield chunk
+    except (OSError, EOFError, ValueError) as exc:
+        raise Invalid(INTERRUPTED, "file") from exc
 
 
 async def receive(

@@ -14,6 +14,8 @@ from sqlalchemy import select
 
 import services
 from models import (
+    Comment,
+    FileKind,
     InboxItem,
     OutboxMail,
 )
@@ -25,6 +27,7 @@ from services.core.actors import SystemActor
 from services.core.common import Page
 from services.core.db import unit_of_work
 from services.core.errors import NotFound
+from services.files import certificate, deliverables, files
 from services.mail import outbox
 from services.organizations import organizations
 from services.projects import discussion, inbox, milestones, notifications, project_views, projects, work_requests
@@ -32,6 +35,7 @@ from services.staff import api_tokens, staff, staff_sessions, team
 from tests.support.isolation import PNG_SIGNATURE, Intruder, Target, Worlds, raw, sign_in, snapshot
 
 EXEMPT = {
+    "projects.discussion.author_of": "the acting user's or contact's own name: it takes no id to aim with",
     "organizations.organizations.create_organization": "the platform creating a tenant (SystemActor): no row of another org to reach",
 }
 
@@ -75,6 +79,36 @@ async def _no_summaries(who, t: Target, i: Intruder) -> Any:
     found = await milestones.summaries(who, [t.project_id])
     assert found == {}  # not an error: a list page asks for the projects it shows, and these are not shown
     return found
+
+
+async def _chunks(data: bytes):
+    yield data
+
+
+def _probe_upload(**where: str) -> ProbeFn:
+    """An upload aimed at the target's project, request or client: refused before a byte is stored."""
+
+    async def probe(who, t: Target, _: Intruder) -> Any:
+        ids = {key: getattr(t, value) for key, value in where.items()}
+        return await files.upload(who, "probe.txt", _chunks(b"probe"), shared=True, **ids)
+
+    return probe
+
+
+async def _files_of_the_targets_comments(who, t: Target, i: Intruder) -> Any:
+    ids = await raw(SystemActor(), select(Comment.id).where(Comment.client_id == t.client_id))
+    async with unit_of_work(who) as session:
+        found = await files.files_of_comments(session, who, ids)
+    assert not any(found.values())
+    return found
+
+
+FILE_IDS = ("file_id", "unshared_file_id")
+DELIVERABLE_IDS = ("deliverable_id", "draft_deliverable_id")
+
+
+def each(ids: tuple[str, ...], call: Callable[[Any, Any], Awaitable[Any]]) -> list[ProbeFn]:
+    return [lambda who, t, i, field=field: call(who, getattr(t, field)) for field in ids]
 
 
 ProbeFn = Callable[[Any, Target, Intruder], Awaitable[Any]]
@@ -277,6 +311,43 @@ CASES: dict[str, list[ProbeFn]] = {
     "projects.inbox.open_item": [_open_the_targets_inbox_item],
     "projects.inbox.mark_all_read": [lambda who, t, i: inbox.mark_all_read(who)],
     # A contact's mail choices are its own: there is no id of another contact to pass.
+    "files.files.upload": [
+        _probe_upload(project_id="project_id"),
+        _probe_upload(request_id="request_id"),
+        _probe_upload(client_id="client_id"),
+    ],
+    "files.files.load_file": [in_session(files.load_file, f) for f in FILE_IDS],
+    "files.files.get_file": each(FILE_IDS, files.get_file),
+    "files.files.open_download": each(FILE_IDS, files.open_download),
+    "files.files.set_shared": each(FILE_IDS, lambda who, i: files.set_shared(who, i, False))
+    + each(FILE_IDS, lambda who, i: files.set_shared(who, i, True)),
+    "files.files.rename": each(FILE_IDS, lambda who, i: files.rename(who, i, "hijacked.txt")),
+    "files.files.delete": each(FILE_IDS, files.delete),
+    "files.files.list_files": [
+        lambda who, t, i: files.list_files(who, client_id=t.client_id, limit=200),
+        lambda who, t, i: files.list_files(who, project_id=t.project_id, limit=200),
+        lambda who, t, i: files.list_files(who, request_id=t.request_id, limit=200),
+        lambda who, t, i: files.list_files(who, project_id=t.project_id, kinds=tuple(FileKind), limit=200),
+    ],
+    "files.files.files_of_comments": [_files_of_the_targets_comments],
+    "files.deliverables.load_deliverable": [in_session(deliverables.load_deliverable, f) for f in DELIVERABLE_IDS],
+    "files.deliverables.get_deliverable": each(DELIVERABLE_IDS, deliverables.get_deliverable),
+    "files.deliverables.list_deliverables": [lambda who, t, i: deliverables.list_deliverables(who, t.project_id)],
+    "files.deliverables.create": [
+        lambda who, t, i: deliverables.create(who, t.project_id, "Probe", "probe.pdf", _chunks(b"%PDF-1.4 probe"))
+    ],
+    "files.deliverables.add_version": each(
+        DELIVERABLE_IDS, lambda who, i: deliverables.add_version(who, i, "probe.pdf", _chunks(b"%PDF-1.4 probe"))
+    ),
+    "files.deliverables.send_for_review": each(DELIVERABLE_IDS, deliverables.send_for_review),
+    "files.deliverables.decide": each(
+        DELIVERABLE_IDS, lambda who, i: deliverables.decide(who, i, "changes_requested", version=1, comment="probe")
+    )
+    + each(DELIVERABLE_IDS, lambda who, i: deliverables.decide(who, i, "approved", version=1)),
+    "files.deliverables.rename": each(DELIVERABLE_IDS, lambda who, i: deliverables.rename(who, i, "Hijacked")),
+    "files.deliverables.set_milestone": each(DELIVERABLE_IDS, lambda who, i: deliverables.set_milestone(who, i, None)),
+    "files.deliverables.delete": each(DELIVERABLE_IDS, deliverables.delete),
+    "files.certificate.certificate_data": each(DELIVERABLE_IDS, certificate.certificate_data),
     "projects.notifications.get_preferences": [lambda who, t, i: notifications.get_preferences(who)],
     "projects.notifications.set_preferences": [lambda who, t, i: notifications.set_preferences(who, False, False)],
 }
@@ -340,6 +411,11 @@ async def test_the_targets_project_work_is_there_to_reach(worlds: Worlds):
         assert (milestone.id, milestone.title in t.markers) == (t.milestone_id, True)
         if t.org_id == worlds.a.actor.org_id:  # the team probes aim at org A's real pending invitation
             assert t.invitation_id in {row.id for row in await team.list_invitations(owner)}
+        shared, unshared = await files.get_file(owner, t.file_id), await files.get_file(owner, t.unshared_file_id)
+        assert (shared.shared, unshared.shared) == (True, False)
+        design = await deliverables.get_deliverable(owner, t.deliverable_id)
+        draft = await deliverables.get_deliverable(owner, t.draft_deliverable_id)
+        assert draft.status == "draft" and design.title in t.markers
         feed = await discussion.list_updates(owner, t.project_id)
         assert {u.id for u in feed.items} == {t.update_id, t.internal_update_id}
         assert len(next(u for u in feed.items if u.id == t.update_id).comments) == 2

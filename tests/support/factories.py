@@ -82,3 +82,14 @@ class Team:
     @property
     def project_id(self):
         return self.world.project.id
+
+
+async def make_team(slug: str = "acme") -> Team:
+    """An agency with a client, two portal contacts (Jane, John) and a project."""
+    world = await make_world(slug)
+    john = await contacts.create_contact(
+        world.actor,
+        world.client.id,
+        contacts.ContactInput(email=f"john@client-{slug}.test", name="John Roe", portal_enabled=True),
+    )
+    return Team(world, world.portal_actor(), world.portal_actor(john))

@@ -12,11 +12,15 @@ from sqlalchemy import ColumnElement, and_, or_, select
 
 from models import (
     ApiToken,
+    Approval,
     AuditAction,
     AuditEvent,
     Client,
     Comment,
     Contact,
+    Deliverable,
+    DeliverableVersion,
+    File,
     InboxItem,
     InboxRead,
     Invoice,
@@ -48,6 +52,7 @@ from services.clients import clients, contacts, magic_links, portal_sessions
 from services.core.actors import PortalActor, StaffActor, SystemActor
 from services.core.common import hash_secret
 from services.core.db import unit_of_work
+from services.files import deliverables, files
 from services.mail import outbox
 from services.projects import discussion, milestones, notifications, projects, work_requests
 from services.staff import api_tokens, staff, staff_sessions, team
@@ -67,7 +72,12 @@ COLLABORATION = (
     PendingNotification,
     NotificationSent,
     InboxItem,
+    File,
+    Deliverable,
+    DeliverableVersion,
+    Approval,
 )
+PDF_HEAD = b"%PDF-1.4\n"
 
 
 @dataclass(frozen=True)
@@ -133,6 +143,11 @@ class Target(Reach):
     update_id: uuid.UUID  # public, with a public and an internal comment
     internal_update_id: uuid.UUID
     invitation_id: uuid.UUID  # org A's pending staff invitation (org B's outbox stays empty)
+    # files and deliverables (see `share_files`)
+    file_id: uuid.UUID  # shared with the client
+    unshared_file_id: uuid.UUID
+    deliverable_id: uuid.UUID  # approved by the client's contact (org B's: a draft, so its outbox stays empty)
+    draft_deliverable_id: uuid.UUID
 
 
 @dataclass(frozen=True)
@@ -248,6 +263,59 @@ class Worked:
     internal_update_id: uuid.UUID
     internal_markers: frozenset[str]  # what not even the client's own contacts may see
     markers: frozenset[str]
+    shared: Shared
+
+
+@dataclass(frozen=True)
+class Shared:
+    """One client's files and deliverables: the ids probes aim at, what its contacts see and what they never do."""
+
+    file_id: uuid.UUID
+    unshared_file_id: uuid.UUID
+    deliverable_id: uuid.UUID
+    draft_deliverable_id: uuid.UUID
+    internal_markers: frozenset[str]
+    markers: frozenset[str]
+
+
+async def _bytes(data: bytes):
+    yield data
+
+
+async def share_files(
+    member: StaffActor, portal: PortalActor, project_id: uuid.UUID, request_id: uuid.UUID, ref: str, *, by_contact: bool
+) -> Shared:
+    """A shared and an unshared staff file, the contact's attachment on the request, a deliverable the contact
+    approved (where mail may go: else a second draft) and a draft deliverable."""
+    shared = await files.upload(
+        member, f"{ref} brief.pdf", _bytes(PDF_HEAD + f"{ref} brief".encode()), project_id=project_id, shared=True
+    )
+    unshared = await files.upload(
+        member, f"{ref} staff notes.txt", _bytes(f"{ref} staff notes".encode()), project_id=project_id
+    )
+    design = await deliverables.create(
+        member, project_id, f"{ref} homepage design", f"{ref} design.pdf", _bytes(PDF_HEAD + f"{ref} design".encode())
+    )
+    draft = await deliverables.create(
+        member, project_id, f"{ref} draft idea", f"{ref} idea.pdf", _bytes(PDF_HEAD + f"{ref} idea".encode())
+    )
+    seen: list[files.FileView] = [shared]
+    markers = {str(design.id), design.title}
+    if by_contact:
+        seen.append(
+            await files.upload(portal, f"{ref} logo.txt", _bytes(f"{ref} logo".encode()), request_id=request_id)
+        )
+        await deliverables.send_for_review(member, design.id)
+        approved = await deliverables.decide(portal, design.id, "approved", version=1, user_agent=f"{ref} browser")
+        assert approved.approval is not None
+        markers |= {str(approved.approval.id), f"{ref} browser", approved.latest.sha256}  # type: ignore[union-attr]
+        markers |= {str(approved.latest.file_id), approved.latest.file_name}  # type: ignore[union-attr]
+    markers |= {str(f.id) for f in seen} | {f.name for f in seen} | {f.sha256 for f in seen}
+    hidden = {str(unshared.id), unshared.name, unshared.sha256, str(draft.id), draft.title}
+    hidden |= {str(draft.latest.file_id), draft.latest.file_name, draft.latest.sha256}  # type: ignore[union-attr]
+    if not by_contact:
+        hidden |= {str(design.latest.file_id), design.latest.file_name}  # type: ignore[union-attr]
+    return Shared(shared.id, unshared.id, design.id, draft.id, frozenset(hidden), frozenset(markers | hidden))
 
 
 def contact_actor(staff_actor: StaffActor, contact: contacts.ContactView) -> PortalActor:
@@ -282,7 +350,8 @@ async def collaborate(
         await discussion.post_update(member, project_id, f"{ref} request memo", "internal", request_id=card.id),
     ]
     await notifications.set_preferences(portal, True, True)
-    internal_markers = frozenset({str(h.id) for h in hidden} | {h.body for h in hidden})
+    shared = await share_files(member, portal, project_id, card.id, ref, by_contact=by_contact)
+    internal_markers = frozenset({str(h.id) for h in hidden} | {h.body for h in hidden}) | shared.internal_markers
     markers = {str(milestone.id), milestone.title, str(card.id), card.title, card.description, str(public.id)}
     markers |= {str(s.id) for s in seen} | {s.body for s in seen} | {public.body}
     return Worked(
@@ -293,7 +362,8 @@ async def collaborate(
         public.id,
         internal.id,
         internal_markers,
-        frozenset(markers) | internal_markers,
+        frozenset(markers) | internal_markers | shared.markers,
+        shared,
     )
 
 
@@ -331,6 +401,10 @@ def aim(reach: Reach, made: list[Billed], work: list[Worked], invitation: Invite
         update_id=own.update_id,
         internal_update_id=own.internal_update_id,
         invitation_id=invitation.row.id,
+        file_id=own.shared.file_id,
+        unshared_file_id=own.shared.unshared_file_id,
+        deliverable_id=own.shared.deliverable_id,
+        draft_deliverable_id=own.shared.draft_deliverable_id,
     )
 
 
