@@ -14,6 +14,7 @@ from sqlalchemy import delete, func, select
 from models.collaboration import PendingNotification
 from models.mail import OutboxMail
 from models.organizations import Organization
+from services import demo_files
 from services.billing import invoices, manual_payments
 from services.billing.invoices import InvoiceInput, LineInput
 from services.clients import clients, contacts
@@ -223,6 +224,7 @@ async def seed(password: str | None = None) -> DemoLogin:
     )
     today = clock.now().date()
     client_ids: dict[str, uuid.UUID] = {}
+    client_ids_with_files: set[uuid.UUID] = set()
     for name, email, address, people, work in CLIENTS:
         client = await clients.create_client(actor, clients.ClientInput(name=name, email=email, address=address))
         client_ids[name] = client.id
@@ -247,6 +249,9 @@ async def seed(password: str | None = None) -> DemoLogin:
             )
             if status == "active":
                 await _project_work(actor, project.id, project_name, due_in)
+                if not client_ids_with_files:  # the first active project gets a brief and a design to review
+                    await demo_files.seed_files(actor, project.id, name)
+                    client_ids_with_files.add(client.id)
     await _invoices(actor, client_ids)
     await _drop_queued_mail(who.org_id)
     return DemoLogin(email=DEMO_OWNER, password=password, slug=DEMO_SLUG, created=True)

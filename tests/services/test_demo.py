@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from models.collaboration import PendingNotification
+from models.files import Deliverable, File
 from models.mail import OutboxMail
 from services import demo
 from services.billing import invoice_listing
@@ -60,3 +61,17 @@ async def test_the_demo_has_invoices_in_every_state_in_two_currencies_and_queues
     for project in (await projects.list_projects(actor, limit=50)).items:
         updates |= {u.body for u in (await discussion.list_updates(actor, project.id)).items}
     assert len(updates) == 6  # two of their own per active project, none repeated
+
+
+async def test_the_demo_has_a_shared_brief_and_a_design_waiting_for_review(database) -> None:
+    login = await demo.seed()
+    async with unit_of_work(SystemActor()) as session:
+        rows = list(
+            await session.execute(select(File.name, File.kind, File.shared, File.content_type).order_by(File.name))
+        )
+        [status] = await session.scalars(select(Deliverable.status))
+    assert [tuple(r) for r in rows] == [
+        ("Creative brief.pdf", "upload", True, "application/pdf"),
+        ("Homepage design v1.png", "deliverable", True, "image/png"),
+    ]
+    assert status == "in_review" and login.slug
