@@ -14,11 +14,20 @@ from portal_app.auth import portal as portal_auth
 from portal_app.auth import staff as staff_auth
 from portal_app.auth.browser import BrowserCookie
 from portal_app.pages import page_router
+from portal_app.portal import deliverable_page as portal_deliverable_page
+from portal_app.portal import files_page as portal_files_page
 from portal_app.portal import invoices as portal_invoices
 from portal_app.portal import login as portal_login
 from portal_app.portal import pages as portal_pages
 from portal_app.portal import project_page as portal_project_page
-from portal_app.routes import health, notifications_optout, public_invoice, staff_downloads, stripe_webhook
+from portal_app.routes import (
+    file_downloads,
+    health,
+    notifications_optout,
+    public_invoice,
+    staff_downloads,
+    stripe_webhook,
+)
 from portal_app.security import SecurityHeaders
 from portal_app.settings import Settings
 from portal_app.staff import (
@@ -39,6 +48,7 @@ from portal_app.staff import (
     project_list,
     settings_page,
 )
+from portal_app.upload_limit import BodyLimit
 from services.adapters import mail_transport, oidc, storage, stripe_gateway
 from services.core import config, db
 
@@ -62,6 +72,8 @@ PAGE_MODULES = (
     portal_pages,
     portal_project_page,
     portal_invoices,
+    portal_files_page,
+    portal_deliverable_page,
 )
 # Open to everyone: the two sign-in pages, the password reset, and plain routes that check access themselves.
 PUBLIC_ROUTERS = (
@@ -121,11 +133,13 @@ def create_app(settings: Settings) -> None:
     app.include_router(public_invoice.router)
     app.include_router(notifications_optout.router)
     app.include_router(staff_downloads.router)
+    app.include_router(file_downloads.router)
     app.include_router(stripe_webhook.router)
     _mount_api()
     for router in PUBLIC_ROUTERS:
         app.include_router(router)
     app.include_router(page_router())
+    app.add_middleware(BodyLimit)  # innermost of the three: the others still mark its 413
     app.add_middleware(BrowserCookie, secure=settings.secure_cookies)
     app.add_middleware(SecurityHeaders, https=settings.secure_cookies)
 

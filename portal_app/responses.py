@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import html
 import re
+from typing import TYPE_CHECKING
 
 from fastapi.responses import HTMLResponse, Response
 from nicegui import run
@@ -12,6 +13,9 @@ from nicegui import run
 from portal_app.look import FONT_STACK
 from services.billing.invoice_views import InvoiceDetail
 from services.card_payments import checkout as checkout_service
+
+if TYPE_CHECKING:
+    from services.files.certificate import CertificateData
 
 NO_TRACE = {"Referrer-Policy": "no-referrer", "Cache-Control": "no-store", "X-Robots-Tag": "noindex"}
 
@@ -35,6 +39,18 @@ async def render_pdf(detail: InvoiceDetail, logo: bytes | None) -> bytes:
         document = await run.cpu_bound(invoice_pdf.render_invoice, detail, logo)
     if document is None:  # no pool here (a CLI, a bare test app), or the app is shutting down
         document = await asyncio.to_thread(invoice_pdf.render_invoice, detail, logo)
+    return document
+
+
+async def render_certificate(data: CertificateData) -> bytes:
+    """An approval certificate off the event loop, as `render_pdf` does an invoice."""
+    from services.files import certificate  # reportlab, imported when a certificate is asked for
+
+    document = None
+    if run.process_pool is not None:
+        document = await run.cpu_bound(certificate.render_certificate, data)
+    if document is None:
+        document = await asyncio.to_thread(certificate.render_certificate, data)
     return document
 
 

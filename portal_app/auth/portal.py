@@ -14,6 +14,7 @@ from starlette.requests import HTTPConnection
 from portal_app.auth.browser import browser_id
 from portal_app.auth.ratelimit import SlidingWindow
 from portal_app.auth.requests import client_ip, user_agent
+from portal_app.auth.return_to import forget, landing
 from portal_app.auth.tickets import TicketBox
 from portal_app.look import FONT_STACK
 from portal_app.settings import Settings
@@ -185,9 +186,11 @@ def build_router(settings: Settings) -> APIRouter:
         )
         if session_token is None:
             return _dead_link(org)
-        response = RedirectResponse(f"{base_path(org.slug)}/", status_code=303)
+        # Home, or the portal page that sent this browser to sign in (return_to.py)
+        response = RedirectResponse(landing(request, org.slug), status_code=303)
         cookie.set(response, org.slug, session_token)
         response.delete_cookie(CONTINUE_COOKIE, path=f"{base_path(org.slug)}/link/{token}")
+        forget(response, org.slug, secure=settings.secure_cookies)
         return response
 
     @router.get("/portal/{slug}/auth/session")
@@ -195,8 +198,9 @@ def build_router(settings: Settings) -> APIRouter:
         redeemed = tickets.redeem(ticket, browser=browser_id(request))
         if redeemed is None or redeemed[0] != slug:
             return RedirectResponse(f"{base_path(slug)}/login", status_code=303)
-        response = RedirectResponse(f"{base_path(slug)}/", status_code=303)
+        response = RedirectResponse(landing(request, slug), status_code=303)
         cookie.set(response, slug, redeemed[1])
+        forget(response, slug, secure=settings.secure_cookies)
         return response
 
     @router.post("/portal/{slug}/sign-out")

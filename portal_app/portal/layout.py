@@ -13,8 +13,10 @@ from fastapi.responses import RedirectResponse
 from nicegui import ui
 
 from portal_app.auth.portal import base_path, current_portal
+from portal_app.auth.return_to import remember, requested_path
 from portal_app.live import follow
 from portal_app.pages import PageFunction, guarded_page
+from portal_app.runtime import get_settings
 from services.clients import portal_sessions
 from services.core import events
 from services.core.actors import PortalActor
@@ -52,7 +54,10 @@ async def guard(request: Request, slug: str) -> PortalPage | RedirectResponse | 
         return None
     resolved = await current_portal(request, org)
     if resolved is None:
-        return RedirectResponse(f"{base_path(org.slug)}/login", status_code=303)
+        response = RedirectResponse(f"{base_path(org.slug)}/login", status_code=303)
+        # after signing in, back to this page (a deliverable mailed for review, say): return_to.py
+        remember(response, org.slug, requested_path(request), secure=get_settings().secure_cookies)
+        return response
     return PortalPage(resolved.actor, resolved.session_id, org)
 
 

@@ -1,6 +1,7 @@
-"""The portal's screens: Home, the Projects list and Files; the logo its shell shows.
+"""The portal's screens: Home and the Projects list; the logo its shell shows.
 
-One project's page lives in `portal_app.portal.project_page`, invoices in `portal_app.portal.invoices`.
+One project's page lives in `portal_app.portal.project_page`, invoices in `portal_app.portal.invoices`, files
+in `portal_app.portal.files_page`, a deliverable in `portal_app.portal.deliverable_page`.
 """
 
 from __future__ import annotations
@@ -98,13 +99,6 @@ async def portal_projects(page: PortalPage) -> RedirectResponse | None:
 
         if first.total > loaded:
             more_button = ui.button("Show more projects", on_click=more).props("flat no-caps").mark("more-projects")
-    return None
-
-
-@portal_page("/portal/{slug}/files")
-async def portal_files(page: PortalPage) -> RedirectResponse | None:
-    with frame(page, "Files", "/files"):
-        empty_state("folder_open", "No files", "Files we share with you will be listed here.")
     return None
 
 

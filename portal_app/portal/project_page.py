@@ -20,17 +20,21 @@ from nicegui import ui
 from nicegui.events import ClickEventArguments, ValueChangeEventArguments
 
 from components.forms import FieldErrors, dialog_actions, pressed
+from portal_app.file_links import portal_deliverable
 from portal_app.live import Coalesced, follow, portal_hears
+from portal_app.portal.attachments import PendingAttachments, project_upload
 from portal_app.portal.layout import PortalPage, empty_state, frame, portal_page
 from portal_app.portal.project_sections import (
     BoardSection,
+    DeliverablesSection,
     OverviewSection,
     RequestDialog,
     UpdatesFeed,
 )
 from services.core.actors import PortalActor
 from services.core.errors import NotFound, ServiceError
-from services.core.events import ProjectActivity
+from services.core.events import FilesChanged, ProjectActivity
+from services.files import deliverables
 from services.projects import notifications, project_views, work_requests
 from services.projects.milestones import MAX_MILESTONES
 from services.projects.project_views import Shown
@@ -41,6 +45,8 @@ async def portal_project(page: PortalPage, request: Request, project_id: str) ->
     actor = page.actor
     try:
         data = await project_views.project_data(actor, project_id)
+        # one statement: the project was just read through this actor (the page stays within eight, SPEC §9)
+        sent = await deliverables.list_deliverables(actor, data.overview.project.id, project_seen=True)
         preferences = await notifications.get_preferences(actor)
     except NotFound:
         with frame(page, "Project", "/projects"):
@@ -54,6 +60,7 @@ async def portal_project(page: PortalPage, request: Request, project_id: str) ->
     async def reload() -> None:
         try:
             fresh = await project_views.project_data(actor, pid, replace(shown, updates=feed.limit))
+            fresh_deliverables = await deliverables.list_deliverables(actor, pid, project_seen=True)
         except NotFound:  # the project went away meanwhile: the page says so the way a fresh load would
             ui.navigate.reload()
             return
@@ -63,6 +70,7 @@ async def portal_project(page: PortalPage, request: Request, project_id: str) ->
         overview.show(fresh.overview)
         board.show(fresh.board)
         feed.show(fresh.updates)
+        review.show(fresh_deliverables)
         await request_dialog.refresh()
 
     async def all_milestones() -> None:
@@ -77,7 +85,8 @@ async def portal_project(page: PortalPage, request: Request, project_id: str) ->
 
     redraw = Coalesced(reload)
     overview = OverviewSection(data.overview, all_milestones, page.org.formats)
-    request_dialog = RequestDialog(actor, page.org.formats)
+    request_dialog = RequestDialog(actor, page.org.formats, page.org.slug)
+    review = DeliverablesSection(sent, lambda deliverable_id: portal_deliverable(page.org.slug, deliverable_id))
     board = BoardSection(data.board, request_dialog.open, more_cards)
     feed = UpdatesFeed(actor, data.updates, redraw, page.org.formats)
     new_request = _new_request_dialog(actor, pid, redraw)
@@ -94,12 +103,26 @@ async def portal_project(page: PortalPage, request: Request, project_id: str) ->
                 ui.label("Updates").classes("text-xl font-semibold")
                 feed.entries()
             with ui.column().classes("gap-4 min-w-0"):
+                review.draw()
+                _files_card(page, pid)
                 overview.timeline()
                 _feedback_form(actor, pid, redraw)
                 _notification_settings(actor, preferences)
     # Changes to this project, here or in another session, redraw it; internal activity never does.
     follow(ProjectActivity, lambda event: portal_hears(actor, event) and event.project_id == pid, redraw)
+    # a file attached to a request elsewhere shows in its open dialog
+    follow(FilesChanged, lambda event: portal_hears(actor, event) and event.project_id == pid, redraw)
     return None
+
+
+def _files_card(page: PortalPage, project_id: uuid.UUID) -> None:
+    """Share a file with the team on this project; the project's files are listed on the Files page."""
+    files_href = page.href(f"/files?project={project_id}")
+    with ui.card().classes("w-full gap-2").props("flat bordered").mark("project-files"):
+        ui.label("Files").classes("text-lg font-semibold")
+        ui.label("Send us files for this project. Your team and ours will see them.").classes("text-sm text-gray-600")
+        project_upload(page.actor, project_id)
+        ui.link("This project's files", files_href).classes("text-sm").mark("project-files-link")
 
 
 def _new_request_dialog(actor: PortalActor, project_id: uuid.UUID, redraw: Callable[[], Awaitable[None]]) -> ui.dialog:
@@ -110,6 +133,10 @@ def _new_request_dialog(actor: PortalActor, project_id: uuid.UUID, redraw: Calla
         description = ui.textarea("Description").props("outlined autogrow").classes("w-full")
         description.mark("request-description")
         errors = FieldErrors(title=title, description=description)
+        # picked now, stored once the request exists: a request never gets half-made from a refused file
+        attachments = PendingAttachments("Attach files", "request-attachments")
+        attachments.draw()
+        dialog.on_value_change(lambda e: None if e.value else attachments.clear())  # cancelled: nothing is kept
 
         async def submit() -> None:
             try:
@@ -119,10 +146,12 @@ def _new_request_dialog(actor: PortalActor, project_id: uuid.UUID, redraw: Calla
             except ServiceError as exc:
                 errors.show(getattr(exc, "field", None), exc.message)
                 return
+            problems = await attachments.send_to(actor, request_id=card.id)
             dialog.close()
             title.value = description.value = ""
             errors.clear()
             ui.notify(f"Request added to the backlog: {card.title}", type="positive")
+            attachments.notify(problems)
             await redraw()
 
         dialog_actions(dialog, "Submit", submit)

@@ -20,11 +20,16 @@ from nicegui.events import ClickEventArguments, ValueChangeEventArguments
 from components.forms import FieldErrors, pressed
 from components.portal_kanban import KanbanCard, KanbanColumn, OnMore, OnOpen, portal_kanban
 from components.progress import progress_bar
+from models.files import DeliverableStatus
+from portal_app.portal.attachments import PendingAttachments, attachment_links
 from services.core import clock
 from services.core.actors import PortalActor
 from services.core.common import MAX_PAGE_SIZE, Page
 from services.core.errors import NotFound, ServiceError
 from services.core.formatting import Formats
+from services.files import files
+from services.files.deliverables import DeliverableRow
+from services.files.files import FileView
 from services.projects import discussion, work_requests
 from services.projects.discussion import CommentView, UpdateView
 from services.projects.milestones import MilestoneView, ProjectOverview
@@ -152,12 +157,17 @@ def comment_row(comment: CommentView, formats: Formats) -> None:
         ui.label(comment.body).classes("whitespace-pre-line break-words text-sm")
 
 
-def reply_box(drafts: dict[str, str], key: str, send: Send, after: Changed) -> None:
-    """A reply textarea and its button; what is typed survives redraws, and a refused reply says why on the box."""
+def reply_box(
+    drafts: dict[str, str], key: str, send: Send, after: Changed, extra: Callable[[], None] | None = None
+) -> None:
+    """A reply textarea and its button; what is typed survives redraws, and a refused reply says why on the box.
+    `extra` draws more of the form between the two (a request's reply: its attachments)."""
     box = ui.textarea("Write a reply", value=drafts.get(key, "")).props("outlined autogrow dense").classes("w-full")
     box.mark(f"reply-{key}")
     box.on_value_change(lambda e: drafts.__setitem__(key, e.value or ""))
     errors = FieldErrors(body=box)
+    if extra is not None:
+        extra()
 
     async def submit(event: ClickEventArguments) -> None:
         text = box.value or ""
@@ -188,6 +198,11 @@ class RequestDetail:
     card: RequestCard
     updates: list[UpdateView]
     comments: list[CommentView]
+    attachments: list[FileView] = field(default_factory=list)  # the request's and its comments' files
+
+    def attached_to(self, comment_id: uuid.UUID | None) -> list[FileView]:
+        """The files on the request itself (None) or on one of its comments."""
+        return [f for f in self.attachments if f.comment_id == comment_id]
 
 
 @dataclass
@@ -199,7 +214,16 @@ class Replies:
     drafts: dict[str, str] = field(default_factory=dict)
 
 
-def request_view(detail: RequestDetail, replies: Replies, formats: Formats) -> None:
+def request_view(
+    detail: RequestDetail,
+    replies: Replies,
+    formats: Formats,
+    *,
+    slug: str = "",
+    pending: PendingAttachments | None = None,
+) -> None:
+    """One request: its text and attachments, the team's updates on it, the discussion with each reply's files,
+    and a reply box (with an attachments picker when `pending` is given)."""
     card = detail.card
     with ui.row().classes("w-full items-start justify-between gap-2 no-wrap"):
         ui.label(card.title).classes("text-lg font-semibold break-words")
@@ -208,6 +232,7 @@ def request_view(detail: RequestDetail, replies: Replies, formats: Formats) -> N
     ui.label(" · ".join(m for m in meta if m)).classes("text-sm text-gray-600")
     if card.description:
         ui.label(card.description).classes("whitespace-pre-line break-words")
+    attachment_links(slug, detail.attached_to(None), formats)
     for update in detail.updates:
         with ui.card().classes("w-full gap-1 bg-blue-50").props("flat"):
             ui.label(byline(update.author_name, update.created_at, formats)).classes("text-xs text-gray-600")
@@ -218,17 +243,22 @@ def request_view(detail: RequestDetail, replies: Replies, formats: Formats) -> N
         ui.label("No replies yet.").classes("text-sm text-gray-500")
     for comment in detail.comments:
         comment_row(comment, formats)
-    reply_box(replies.drafts, f"request-{card.id}", replies.send, replies.after)
+        attachment_links(slug, detail.attached_to(comment.id), formats)
+    reply_box(
+        replies.drafts, f"request-{card.id}", replies.send, replies.after, pending.draw if pending is not None else None
+    )
 
 
 class RequestDialog:
     """One dialog per page, filled with the request a card opens. Live redraws fetch it again only while it is
     open, and redraw it only when it changed."""
 
-    def __init__(self, actor: PortalActor, formats: Formats) -> None:
-        self.actor, self.formats = actor, formats
+    def __init__(self, actor: PortalActor, formats: Formats, slug: str = "") -> None:
+        self.actor, self.formats, self.slug = actor, formats, slug
         self.detail: RequestDetail | None = None
         self.replies = Replies(self._reply, self._reload)
+        # files picked for a reply: kept across redraws of the dialog, sent with the reply
+        self.pending = PendingAttachments("Attach files to your reply", "reply-attachments")
         with ui.dialog() as self.dialog, ui.card().classes("w-full max-w-2xl gap-3"):
             self.view()
             with ui.row().classes("w-full justify-end"):
@@ -236,8 +266,9 @@ class RequestDialog:
         self.dialog.on_value_change(self._toggled)
 
     def _toggled(self, event: ValueChangeEventArguments) -> None:
-        if not event.value:  # closed: live redraws stop fetching its discussion
+        if not event.value:  # closed: live redraws stop fetching its discussion; files picked for it are dropped
             self.detail = None
+            self.pending.clear()
 
     async def open(self, request_id: uuid.UUID | str) -> None:
         await self._show(request_id, open_dialog=True)
@@ -258,6 +289,8 @@ class RequestDialog:
                 card,
                 await discussion.request_updates(self.actor, card.id),
                 await discussion.request_discussion(self.actor, card.id),
+                # a request carries tens of files at most; the page of them is bounded all the same
+                list((await files.list_files(self.actor, request_id=card.id, limit=MAX_PAGE_SIZE)).items),
             )
         except NotFound:
             self.detail = None
@@ -274,16 +307,19 @@ class RequestDialog:
     async def _reply(self, text: str) -> ServiceError | None:
         if self.detail is None:
             return None
+        request_id = self.detail.card.id
         try:
-            await discussion.add_comment(self.actor, text, request_id=self.detail.card.id)
+            comment = await discussion.add_comment(self.actor, text, request_id=request_id)
         except ServiceError as exc:
             return exc
+        # The files picked go on the reply just saved; one refused says why, the reply and the others stay.
+        self.pending.notify(await self.pending.send_to(self.actor, request_id=request_id, comment_id=comment.id))
         return None
 
     @ui.refreshable_method
     def view(self) -> None:
         if self.detail is not None:
-            request_view(self.detail, self.replies, self.formats)
+            request_view(self.detail, self.replies, self.formats, slug=self.slug, pending=self.pending)
 
 
 # --- the updates feed ---------------------------------------------------------------------------------------------
@@ -337,3 +373,36 @@ class UpdatesFeed:
             update_card(update, self._replies(update.id), self.formats)
         if len(listing.items) < listing.total and self.limit < MAX_PAGE_SIZE:
             ui.button("Show older updates", on_click=self._show_older).props("flat no-caps")
+
+
+# --- deliverables -------------------------------------------------------------------------------------------------
+
+
+class DeliverablesSection:
+    """The deliverables sent to the client for review: title, status, version, each a link to its page."""
+
+    def __init__(self, rows: list[DeliverableRow], href: Callable[[uuid.UUID], str]) -> None:
+        self.rows, self.href = rows, href
+
+    def show(self, rows: list[DeliverableRow]) -> None:
+        if rows != self.rows:
+            self.rows = rows
+            self.draw.refresh()
+
+    @ui.refreshable_method
+    def draw(self) -> None:
+        with ui.card().classes("w-full gap-1").props("flat bordered").mark("deliverables"):
+            ui.label("Deliverables").classes("text-lg font-semibold")
+            if not self.rows:
+                ui.label("Nothing to review yet: work we send you for approval appears here.").classes(
+                    "text-sm text-gray-500"
+                )
+            for row in self.rows:
+                waiting = row.status == DeliverableStatus.in_review
+                with ui.row().classes("w-full items-center justify-between gap-2 no-wrap min-h-[40px]"):
+                    with ui.column().classes("gap-0 min-w-0"):
+                        ui.link(row.title, self.href(row.id)).classes("break-words").mark(f"deliverable-{row.id}")
+                        ui.label(f"Version {row.version}").classes("text-xs text-gray-500")
+                    ui.badge(row.status_label, color="primary" if waiting else "grey-7").props(
+                        "" if waiting else "outline"
+                    )

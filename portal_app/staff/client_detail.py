@@ -1,4 +1,4 @@
-"""A client: details, contacts (portal access, billing and active toggles), projects, latest invoices."""
+"""A client: details, contacts (portal access, billing and active toggles), projects, files, latest invoices."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from components.forms import FieldErrors, dialog_actions
 from components.status_badge import status_badge
 from portal_app.staff.clients import client_dialog
 from portal_app.staff.contact_access import contact_row
+from portal_app.staff.files_section import FilesSection
 from portal_app.staff.layout import StaffPage, frame, not_found, staff_page
 from portal_app.staff.project_detail import project_dialog
 from services.billing import invoice_listing, presentation
@@ -173,6 +174,7 @@ async def client_page(context: StaffPage, client_id: str) -> RedirectResponse | 
                     ui.link("All requests", f"/clients/{client.id}/requests").classes("text-sm").mark("all-requests")
                     ui.button("New project", icon="add", on_click=new_project.open).props("flat")
             await project_list()
+        await FilesSection(actor, formats, client_id=client.id).draw()
         with ui.card().classes("w-full").props("flat bordered"):
             with ui.row().classes("w-full items-center justify-between"):
                 ui.label("Invoices").classes("text-lg font-semibold")

@@ -1,7 +1,8 @@
-"""A project's page for staff: details, progress and milestones, the requests board, the updates feed; kept live.
+"""A project's page for staff: details, progress and milestones, deliverables, the requests board, files, the
+updates feed; kept live.
 
 Also the form to create or edit a project. The page's sections live in their own modules (project_milestones,
-project_board, project_feed, request_detail); this one assembles them and redraws them when anyone, in this
+deliverables_section, project_board, files_section, project_feed, request_detail); this one assembles them and redraws them when anyone, in this
 session or another, changes the project.
 """
 
@@ -18,6 +19,8 @@ from components.date_input import date_input
 from components.forms import FieldErrors, dialog_actions
 from models.projects import ProjectStatus
 from portal_app.live import Coalesced, follow, staff_hears
+from portal_app.staff.deliverables_section import DeliverablesSection
+from portal_app.staff.files_section import FilesSection
 from portal_app.staff.layout import StaffPage, frame, not_found, staff_page
 from portal_app.staff.project_board import BoardSection, new_request_dialog
 from portal_app.staff.project_feed import PAGE_SIZE, ProjectFeed
@@ -151,6 +154,7 @@ async def project_page(
                 edit = await project_dialog(actor, saved, formats=formats, existing=project)
         details.refresh()
         progress.redraw(overview)
+        await deliverables.reload()
         await board.reload()
         await feed.reload()
         await panel.refresh()
@@ -183,6 +187,8 @@ async def project_page(
             ui.label("Milestones").classes("font-semibold")
             progress.items()
             progress.add_form()
+        deliverables = DeliverablesSection(actor, pid, formats)
+        await deliverables.draw()
         with ui.row().classes("w-full items-center justify-between"):
             ui.label("Requests").classes("text-xl font-semibold")
             ui.button("New request", icon="add", on_click=new_request.open).props("unelevated no-caps")
@@ -190,6 +196,7 @@ async def project_page(
             actor, first.board, lambda limits: work_requests.project_board(actor, pid, limits), panel, redraw
         )
         board.draw()
+        await FilesSection(actor, formats, client_id=project.client_id, project_id=pid).draw()
         ui.label("Updates").classes("text-xl font-semibold")
         feed = ProjectFeed(actor, pid, first.updates, formats)
         feed.composer()

@@ -1,4 +1,5 @@
-"""Settings: the organization's name, slug and portal link, invoicing, the logo, card payments, API tokens."""
+"""Settings: the organization's name, slug and portal link, invoicing, the logo, uploads, card payments, API
+tokens."""
 
 from __future__ import annotations
 
@@ -15,9 +16,11 @@ from portal_app.staff.invoice_settings import invoicing_form, logo_form
 from portal_app.staff.layout import StaffPage, frame, staff_page
 from portal_app.staff.stripe_settings import stripe_section
 from portal_app.staff.undelivered_mail import undelivered_section
+from portal_app.staff.upload_settings_form import uploads_form
 from services.core import formatting
 from services.core.actors import StaffActor
 from services.core.errors import ServiceError
+from services.files import upload_settings
 from services.organizations import organizations
 from services.staff import api_tokens
 
@@ -178,10 +181,12 @@ async def token_section(actor: StaffActor, formats: formatting.Formats) -> None:
 async def settings_page(context: StaffPage) -> RedirectResponse | None:
     org = context.org
     invoicing = await organizations.get_invoice_settings(context.actor)
+    uploads = await upload_settings.get_upload_settings(context.actor)
     with frame(context, "Settings"):
         organization_form(context.actor, org)
         invoicing_form(context.actor, invoicing)
         logo_form(context.actor, org.slug, invoicing)
+        uploads_form(context.actor, uploads)
         await stripe_section(context.actor, org.formats)
         await token_section(context.actor, org.formats)
         await undelivered_section(context.actor, org.formats)

@@ -79,6 +79,10 @@ class LocalStorage:
     def __init__(self, root: Path) -> None:
         self.root = root
 
+    def path_of(self, key: str) -> Path:
+        """Where the object of `key` lives (for serving it with byte ranges); never outside the root."""
+        return self._path(key)
+
     def _path(self, key: str) -> Path:
         path = (self.root / key).resolve()
         if not path.is_relative_to(self.root.resolve()):

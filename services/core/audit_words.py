@@ -26,6 +26,16 @@ PHRASES: dict[str, str] = {
     "contact.created": "added the contact {target}",
     "contact.deactivated": "deactivated the contact {target}",
     "contact.updated": "updated the contact {target}",
+    "deliverable.approved": "approved the deliverable {target}",
+    "deliverable.changes_requested": "asked for changes to the deliverable {target}",
+    "deliverable.created": "created the deliverable {target}",
+    "deliverable.deleted": "deleted the deliverable {target}",
+    "deliverable.renamed": "renamed the deliverable to {target}",
+    "file.deleted": "deleted the file {target}",
+    "file.renamed": "renamed a file to {target}",
+    "file.shared": "shared the file {target} with the client",
+    "file.unshared": "stopped sharing the file {target} with the client",
+    "file.uploaded": "uploaded the file {target}",
     "invoice.checkout_failed": "could not start a card payment for {target}",
     "invoice.checkout_started": "started a card payment for {target}",
     "invoice.created": "created the invoice {target}",
@@ -55,6 +65,7 @@ PHRASES: dict[str, str] = {
     "request.assigned": "assigned the request {target}",
     "request.created": "opened the request {target}",
     "request.updated": "edited the request {target}",
+    "settings.uploads_changed": "changed the upload settings",
     "staff.invitation_accepted": "accepted the invitation to join the team",
     "staff.invitation_resent": "sent the invitation to {target} again",
     "staff.invitation_revoked": "withdrew the invitation to {target}",
@@ -118,6 +129,24 @@ def _role_changed(target: str, detail: Detail, formats: Formats) -> str:
     return f"changed the role of {target} from {detail.get('from', '?')} to {detail.get('to', '?')}"
 
 
+def _version(detail: Detail) -> str:
+    version = detail.get("version")
+    return f" (version {version})" if isinstance(version, int) else ""
+
+
+def _deliverable_sent(target: str, detail: Detail, formats: Formats) -> str:
+    return f"sent the deliverable {target}{_version(detail)} for review"
+
+
+def _version_added(target: str, detail: Detail, formats: Formats) -> str:
+    return f"uploaded a new version of the deliverable {target}{_version(detail)}"
+
+
+def _milestone_done(target: str, detail: Detail, formats: Formats) -> str:
+    title = str(detail.get("title", ""))
+    return f"ticked off the milestone {title} of {target}" if title else f"ticked off a milestone of {target}"
+
+
 # Phrases that need the event's detail (amounts, the column a card moved to, what was switched on or off).
 BUILDERS: dict[str, Callable[[str, Detail, Formats], str]] = {
     "invoice.payment_recorded": _payment_recorded,
@@ -128,6 +157,9 @@ BUILDERS: dict[str, Callable[[str, Detail, Formats], str]] = {
     "project.progress_set": _progress_set,
     "staff.invited": _staff_invited,
     "staff.role_changed": _role_changed,
+    "deliverable.sent": _deliverable_sent,
+    "deliverable.version_added": _version_added,
+    "milestone.done": _milestone_done,
 }
 
 

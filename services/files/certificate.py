@@ -21,7 +21,6 @@ from services.core.errors import NotFound
 from services.core.formatting import Formats
 from services.files.deliverables import get_deliverable
 
-
 HASH = ParagraphStyle("hash", parent=pdf.BASE, fontSize=7.5, leading=11)
 
 

@@ -144,40 +144,43 @@ async def load_deliverable(
 
 
 async def _view(session: AsyncSession, actor: Actor, row: Deliverable) -> DeliverableView:
-    versions = await session.execute(
+    [view] = await _views(session, actor, [row])
+    return view
+
+
+async def _views(session: AsyncSession, actor: Actor, rows: list[Deliverable]) -> list[DeliverableView]:
+    """The deliverables with their versions (as this actor sees them) and decisions: four statements, any number."""
+    if not rows:
+        return []
+    ids = [row.id for row in rows]
+    versions: dict[uuid.UUID, list[VersionView]] = {i: [] for i in ids}
+    for v, f in await session.execute(
         select(DeliverableVersion, File)
         .join(File, File.id == DeliverableVersion.file_id)
-        .where(DeliverableVersion.deliverable_id == row.id, *visible(actor, DeliverableVersion))
+        .where(DeliverableVersion.deliverable_id.in_(ids), *visible(actor, DeliverableVersion))
         .order_by(DeliverableVersion.number.desc())
-    )
-    decisions = await session.scalars(
-        select(Approval)
-        .where(Approval.deliverable_id == row.id, *visible(actor, Approval))
-        .order_by(Approval.decided_at.desc())
-    )
-    project = await session.get(Project, row.project_id)
-    milestone = await session.get(Milestone, row.milestone_id) if row.milestone_id else None
-    shown = tuple(
-        VersionView(
-            v.id, v.number, f.id, f.name, f.size, f.content_type, f.sha256, v.created_by_name, v.created_at, v.sent_at
+    ):
+        versions[v.deliverable_id].append(
+            VersionView(
+                v.id,
+                v.number,
+                f.id,
+                f.name,
+                f.size,
+                f.content_type,
+                f.sha256,
+                v.created_by_name,
+                v.created_at,
+                v.sent_at,
+            )
         )
-        for v, f in versions
-    )
-    return DeliverableView(
-        row.id,
-        row.org_id,
-        row.client_id,
-        row.project_id,
-        project.name if project else "",
-        row.title,
-        row.status,
-        shown[0].number if shown else row.version,
-        row.milestone_id,
-        milestone.title if milestone else "",
-        row.created_at,
-        row.updated_at,
-        shown,
-        tuple(
+    decisions: dict[uuid.UUID, list[DecisionView]] = {i: [] for i in ids}
+    for a in await session.scalars(
+        select(Approval)
+        .where(Approval.deliverable_id.in_(ids), *visible(actor, Approval))
+        .order_by(Approval.decided_at.desc())
+    ):
+        decisions[a.deliverable_id].append(
             DecisionView(
                 a.id,
                 a.decision,
@@ -191,9 +194,39 @@ async def _view(session: AsyncSession, actor: Actor, row: Deliverable) -> Delive
                 a.file_name,
                 a.sha256,
             )
-            for a in decisions
-        ),
+        )
+    projects = dict(
+        (
+            await session.execute(select(Project.id, Project.name).where(Project.id.in_({r.project_id for r in rows})))
+        ).all()
     )
+    milestone_ids = {r.milestone_id for r in rows if r.milestone_id}
+    milestones = (
+        dict(
+            (await session.execute(select(Milestone.id, Milestone.title).where(Milestone.id.in_(milestone_ids)))).all()
+        )
+        if milestone_ids
+        else {}
+    )
+    return [
+        DeliverableView(
+            row.id,
+            row.org_id,
+            row.client_id,
+            row.project_id,
+            projects.get(row.project_id, ""),
+            row.title,
+            row.status,
+            versions[row.id][0].number if versions[row.id] else row.version,
+            row.milestone_id,
+            milestones.get(row.milestone_id, "") if row.milestone_id else "",
+            row.created_at,
+            row.updated_at,
+            tuple(versions[row.id]),
+            tuple(decisions[row.id]),
+        )
+        for row in rows
+    ]
 
 
 async def get_deliverable(actor: Actor, deliverable_id: uuid.UUID | str) -> DeliverableView:
@@ -228,6 +261,22 @@ async def list_deliverables(
             .limit(200)
         )
         return [DeliverableRow(r.id, r.project_id, r.title, r.status, number, r.updated_at) for r, number in rows]
+
+
+async def project_deliverables(actor: Actor, project_id: uuid.UUID | str) -> list[DeliverableView]:
+    """A project's deliverables with their versions and decisions, newest first, in a handful of statements
+    however many there are (the staff project page's card). Capped like `list_deliverables`."""
+    async with unit_of_work(actor) as session:
+        project = await load_project(session, actor, project_id)
+        rows = list(
+            await session.scalars(
+                select(Deliverable)
+                .where(Deliverable.project_id == project.id, *visible(actor, Deliverable))
+                .order_by(Deliverable.created_at.desc(), Deliverable.id)
+                .limit(200)
+            )
+        )
+        return await _views(session, actor, rows)
 
 
 def _clean_title(title: str) -> str:

@@ -19,6 +19,7 @@ from models import (
     InboxItem,
     OutboxMail,
 )
+from services import demo_files
 from services.billing import client_overview, invoice_access, invoice_listing, invoices, manual_payments, receivables
 from services.card_payments import checkout, checkout_views
 from services.clients import clients, contacts, magic_links, portal_sessions
@@ -27,7 +28,7 @@ from services.core.actors import SystemActor
 from services.core.common import Page
 from services.core.db import unit_of_work
 from services.core.errors import NotFound
-from services.files import certificate, deliverables, files
+from services.files import certificate, deliverables, files, upload_settings
 from services.mail import outbox
 from services.organizations import organizations
 from services.projects import discussion, inbox, milestones, notifications, project_views, projects, work_requests
@@ -108,7 +109,12 @@ DELIVERABLE_IDS = ("deliverable_id", "draft_deliverable_id")
 
 
 def each(ids: tuple[str, ...], call: Callable[[Any, Any], Awaitable[Any]]) -> list[ProbeFn]:
-    return [lambda who, t, i, field=field: call(who, getattr(t, field)) for field in ids]
+    """One probe per id field of the target: `call(actor, that id)`."""
+
+    def aimed(field: str) -> ProbeFn:
+        return lambda who, t, i: call(who, getattr(t, field))
+
+    return [aimed(field) for field in ids]
 
 
 ProbeFn = Callable[[Any, Target, Intruder], Awaitable[Any]]
@@ -163,6 +169,10 @@ CASES: dict[str, list[ProbeFn]] = {
         lambda who, t, i: organizations.update_logo(who, PNG_SIGNATURE + bytes(16))
     ],
     "organizations.organizations.remove_logo": [lambda who, t, i: organizations.remove_logo(who)],
+    "files.upload_settings.get_upload_settings": [lambda who, t, i: upload_settings.get_upload_settings(who)],
+    "files.upload_settings.update_upload_settings": [
+        lambda who, t, i: upload_settings.update_upload_settings(who, 1, ["text"])
+    ],
     "clients.portal_sessions.list_for_contact": [lambda who, t, i: portal_sessions.list_for_contact(who, t.contact_id)],
     "clients.portal_sessions.revoke": [lambda who, t, i: portal_sessions.revoke(who, t.portal_session_id)],
     "projects.projects.load_project": [in_session(projects.load_project, "project_id")],
@@ -316,6 +326,7 @@ CASES: dict[str, list[ProbeFn]] = {
         _probe_upload(request_id="request_id"),
         _probe_upload(client_id="client_id"),
     ],
+    "demo_files.seed_files": [lambda who, t, i: demo_files.seed_files(who, t.project_id, "Probe")],
     "files.files.load_file": [in_session(files.load_file, f) for f in FILE_IDS],
     "files.files.get_file": each(FILE_IDS, files.get_file),
     "files.files.open_download": each(FILE_IDS, files.open_download),
@@ -333,6 +344,7 @@ CASES: dict[str, list[ProbeFn]] = {
     "files.deliverables.load_deliverable": [in_session(deliverables.load_deliverable, f) for f in DELIVERABLE_IDS],
     "files.deliverables.get_deliverable": each(DELIVERABLE_IDS, deliverables.get_deliverable),
     "files.deliverables.list_deliverables": [lambda who, t, i: deliverables.list_deliverables(who, t.project_id)],
+    "files.deliverables.project_deliverables": [lambda who, t, i: deliverables.project_deliverables(who, t.project_id)],
     "files.deliverables.create": [
         lambda who, t, i: deliverables.create(who, t.project_id, "Probe", "probe.pdf", _chunks(b"%PDF-1.4 probe"))
     ],

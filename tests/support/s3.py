@@ -59,3 +59,18 @@ def objects_in(store: Any) -> list[str]:
     listed = store.client.list_objects_v2(Bucket=store.bucket)
     uploads = store.client.list_multipart_uploads(Bucket=store.bucket)
     return [o["Key"] for o in listed.get("Contents", [])] + [u["Key"] for u in uploads.get("Uploads", [])]
+
+
+def unreachable_s3() -> Any:
+    """An S3 back end whose endpoint is a closed port on this machine: every call fails at once, never retried."""
+    from botocore.config import Config
+
+    from services.adapters.storage import S3Storage
+
+    client = boto3.client(
+        "s3",
+        endpoint_url=f"http://127.0.0.1:{_free_port()}",
+        config=Config(retries={"total_max_attempts": 1, "mode": "standard"}, connect_timeout=1, read_timeout=1),
+        **CREDENTIALS,
+    )
+    return S3Storage("portico-down", "tenant-files/", client=client)

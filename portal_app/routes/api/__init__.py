@@ -8,7 +8,17 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 
-from portal_app.routes.api import clients, contacts, invoices, milestones, projects, requests, updates
+from portal_app.routes.api import (
+    clients,
+    contacts,
+    deliverables,
+    files,
+    invoices,
+    milestones,
+    projects,
+    requests,
+    updates,
+)
 from portal_app.routes.api.deps import service_error_handler, validation_error_handler
 from services.core.errors import ServiceError
 
@@ -27,6 +37,6 @@ def build_api() -> FastAPI:
     )
     api.add_exception_handler(ServiceError, service_error_handler)
     api.add_exception_handler(RequestValidationError, validation_error_handler)
-    for resource in (clients, contacts, projects, invoices, milestones, updates, requests):
+    for resource in (clients, contacts, projects, invoices, milestones, updates, requests, files, deliverables):
         api.include_router(resource.router)
     return api

@@ -192,6 +192,13 @@ async def test_openapi_lists_the_endpoints_under_the_mount():
         "/v1/projects/{project_id}/requests",
         "/v1/requests",
         "/v1/requests/{request_id}",
+        "/v1/projects/{project_id}/files",
+        "/v1/files/{file_id}",
+        "/v1/files/{file_id}/content",
+        "/v1/projects/{project_id}/deliverables",
+        "/v1/deliverables/{deliverable_id}",
+        "/v1/deliverables/{deliverable_id}/versions",
+        "/v1/deliverables/{deliverable_id}/review",
     }
     assert set(spec["paths"]["/v1/clients"]) == {"get", "post"}
     assert set(spec["paths"]["/v1/contacts/{contact_id}"]) == {"get", "patch"}
