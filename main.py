@@ -113,6 +113,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from nicegui import run, ui
 
     from portal_app.app import create_app
+    from portal_app.compression import PagesOnlyGZip
 
     # PDFs render in a process pool; spawned workers do not inherit the scheduler's and the server's threads.
     run.process_pool_start_method = "spawn"
@@ -129,6 +130,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         show_welcome_message=False,
         favicon="🏛️",
         storage_secret=settings.resolved_secret_key,
+        gzip_middleware_factory=PagesOnlyGZip,
     )
     return 0
 

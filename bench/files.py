@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import hashlib
+import logging
 import os
 import tempfile
 import time
@@ -157,6 +158,7 @@ def run(backend: str, megabytes: int, rounds: int, endpoint: str, payload: Path,
 
 
 def main() -> None:
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's server logs every request
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--mb", type=int, default=50)
     parser.add_argument("--rounds", type=int, default=5)

@@ -3,7 +3,12 @@ routes that answer (portal_app/routes/file_downloads.py)."""
 
 from __future__ import annotations
 
+import re
 import uuid
+
+# The paths whose answers are a stored file's bytes (staff and portal downloads, the API's content): sent as stored,
+# never compressed (portal_app/compression.py).
+STORED_FILE_PATH = re.compile(r"^/(?:files/[^/]+|portal/[^/]+/files/[^/]+|api/v1/files/[^/]+/content)$")
 
 
 def staff_file(file_id: uuid.UUID, *, inline: bool = False) -> str:

@@ -140,6 +140,7 @@ class DeliverablePanel:
             "Your approval is recorded with your name, the time and this exact file, and the deliverable is "
             "then final: no further versions.",
             "Approve",
+            destructive=False,
         )
         if sure:
             async with pressed(event):

@@ -140,6 +140,9 @@ class S3Storage:
     async def write(self, key: str, chunks: AsyncIterable[bytes], *, max_size: int) -> Stored:
         counter, buffer, upload_id = _Counter(max_size), bytearray(), None
         parts: list[dict[str, Any]] = []
+        # One part goes up while the next is read in: the sender and the store work at the same time, and at most
+        # two parts (16 MiB) are held in memory.
+        sending: asyncio.Task[dict[str, Any]] | None = None
         name = self._key(key)
         try:
             async for chunk in chunks:
@@ -151,11 +154,17 @@ class S3Storage:
                             self.client.create_multipart_upload, Bucket=self.bucket, Key=name
                         )
                         upload_id = started["UploadId"]
-                    parts.append(await self._part(name, upload_id, len(parts) + 1, bytes(buffer)))
+                    if sending is not None:
+                        parts.append(await sending)
+                    number = len(parts) + 1
+                    sending = asyncio.create_task(self._part(name, upload_id, number, bytes(buffer)))
                     buffer.clear()
             if upload_id is None:
                 await asyncio.to_thread(self.client.put_object, Bucket=self.bucket, Key=name, Body=bytes(buffer))
             else:
+                if sending is not None:
+                    parts.append(await sending)
+                    sending = None
                 if buffer:
                     parts.append(await self._part(name, upload_id, len(parts) + 1, bytes(buffer)))
                 await asyncio.to_thread(
@@ -166,6 +175,8 @@ class S3Storage:
                     MultipartUpload={"Parts": parts},
                 )
         except BaseException:
+            if sending is not None:  # the part in flight finishes or fails first: an abort must come after it
+                await asyncio.gather(sending, return_exceptions=True)
             if upload_id is not None:  # nothing half-stored: the parts sent so far are dropped
                 await asyncio.to_thread(
                     self.client.abort_multipart_upload, Bucket=self.bucket, Key=name, UploadId=upload_id
