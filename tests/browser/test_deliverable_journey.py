@@ -150,9 +150,8 @@ def contact_asks_for_changes(browser: webdriver.Chrome, sides: Sides, link: str)
 def staff_uploads_version_two(browser: webdriver.Chrome, sides: Sides) -> None:
     staff_page(browser, sides)
     badge(browser, "Changes requested")
-    assert "Use our teal for the hero, please." in browser.find_element(By.TAG_NAME, "body").get_attribute(
-        "textContent"
-    )
+    page_text = browser.find_element(By.TAG_NAME, "body").get_attribute("textContent") or ""
+    assert "Use our teal for the hero, please." in page_text  # the comment, in the decisions (folded away)
     button(browser, "Upload new version").click()
     drop_into_dialog(browser, sides.second)
     badge(browser, "In review")
