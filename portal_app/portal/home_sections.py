@@ -1,4 +1,5 @@
-"""The portal Home's sections: what the client owes and what is due next, open requests, recent updates.
+"""The portal Home's sections: what the client owes and what is due next, what waits for its review, open
+requests, recent updates and files.
 
 Fed with `client_overview.ClientOverview`; each section draws nothing when it has nothing to say, except the
 balance, which says "all paid" once the client has had invoices.
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 from nicegui import ui
 
+from portal_app.file_links import portal_deliverable, portal_file
 from portal_app.portal.layout import PortalPage
 from services.billing.client_overview import ClientOverview, DueInvoice
 from services.projects.work_requests import STATUS_LABELS as REQUEST_STATUS_LABELS
@@ -78,3 +80,35 @@ def recent_updates(page: PortalPage, overview: ClientOverview) -> None:
                     ).classes("text-sm text-gray-600")
                 body = update.body if len(update.body) <= UPDATE_PREVIEW else update.body[:UPDATE_PREVIEW] + "…"
                 ui.label(body).classes("text-sm whitespace-pre-line break-words")
+
+
+def awaiting_review(page: PortalPage, overview: ClientOverview) -> None:
+    """Work the agency asked the client to look at: the first thing to do after paying."""
+    if not overview.reviews:
+        return
+    fmt = page.org.formats
+    with ui.card().classes("w-full gap-1").props("flat bordered").mark("awaiting-review"):
+        ui.label("Waiting for your review").classes("text-lg font-semibold")
+        for item in overview.reviews:
+            with ui.row().classes("w-full items-center justify-between gap-2 min-h-[44px]"):
+                with ui.column().classes("gap-0 flex-1 min-w-0"):
+                    ui.label(f"{item.title} (version {item.version})").classes("font-medium break-words")
+                    ui.label(f"{item.project_name} · sent {fmt.day(item.sent_at)}").classes("text-sm text-gray-600")
+                ui.button(
+                    "Review", on_click=lambda item=item: ui.navigate.to(portal_deliverable(page.org.slug, item.id))
+                ).props("unelevated no-caps")
+
+
+def recent_files(page: PortalPage, overview: ClientOverview) -> None:
+    if not overview.files:
+        return
+    fmt = page.org.formats
+    with ui.card().classes("w-full gap-1").props("flat bordered").mark("recent-files"):
+        with ui.row().classes("w-full items-center justify-between"):
+            ui.label("Recent files").classes("text-lg font-semibold")
+            ui.link("All files", page.href("/files")).classes("text-sm")
+        for item in overview.files:
+            with ui.row().classes("w-full items-center justify-between gap-2 min-h-[44px]"):
+                ui.link(item.name, portal_file(page.org.slug, item.id)).classes("flex-1 min-w-0 break-all")
+                where = f"{item.project_name} · " if item.project_name else ""
+                ui.label(f"{where}{fmt.size(item.size)} · {fmt.day(item.created_at)}").classes("text-sm text-gray-600")

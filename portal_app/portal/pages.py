@@ -59,8 +59,10 @@ async def portal_home(page: PortalPage) -> RedirectResponse | None:
         )
         if overview.any_invoices:
             home_sections.balance_card(page, overview)
+        home_sections.awaiting_review(page, overview)
         home_sections.open_requests(page, overview)
         home_sections.recent_updates(page, overview)
+        home_sections.recent_files(page, overview)
         with ui.row().classes("w-full items-center justify-between"):
             ui.label("Your projects").classes("text-lg font-semibold")
             if listing.total:

@@ -13,6 +13,7 @@ from services.billing import manual_payments
 from services.billing.invoices import LineInput
 from services.clients import clients, contacts
 from services.core import clock
+from services.files import deliverables, files
 from services.projects import discussion, projects, work_requests
 from tests.support.factories import OrgWorld, make_world
 from tests.support.invoicing import issue_invoice
@@ -100,3 +101,33 @@ async def test_home_shows_nothing_of_another_client(user: User, acme: OrgWorld) 
     await user.should_not_see("Their news")
     await user.should_not_see(marker="balance")
     await user.should_not_see("$999.00")
+
+
+async def _bytes(data: bytes):
+    yield data
+
+
+async def test_home_lists_what_waits_for_review_and_the_latest_shared_files(user: User, acme: OrgWorld) -> None:
+    pdf = b"%PDF-1.7\n" + bytes(100)
+    pid = acme.project.id
+    sent = await deliverables.create(acme.actor, pid, "Homepage design", "home.pdf", _bytes(pdf))
+    await deliverables.send_for_review(acme.actor, sent.id)
+    await deliverables.create(acme.actor, pid, "Secret draft", "draft.pdf", _bytes(pdf))
+    await files.upload(acme.actor, "Creative brief.pdf", _bytes(pdf), project_id=pid, shared=True)
+    await files.upload(acme.actor, "Internal costing.pdf", _bytes(pdf), project_id=pid)
+
+    await user.open("/portal/acme/")
+    await user.should_see(marker="awaiting-review")
+    waiting = labels_in(user, "awaiting-review")
+    assert "Homepage design (version 1)" in waiting and "Secret draft" not in waiting
+    shared = labels_in(user, "recent-files")
+    assert "Creative brief.pdf" in shared and "Internal costing.pdf" not in shared
+    user.find(kind=ui.button, content="Review").click()
+    await user.should_see("Request changes")  # the deliverable's own page
+
+
+async def test_home_has_no_review_or_files_cards_when_there_is_nothing(user: User, acme: OrgWorld) -> None:
+    await user.open("/portal/acme/")
+    await user.should_see("Your projects")
+    await user.should_not_see(marker="awaiting-review")
+    await user.should_not_see(marker="recent-files")

@@ -8,6 +8,7 @@ from nicegui.testing.user import User
 from services.billing import manual_payments
 from services.billing.invoices import LineInput
 from services.core.db import get_database
+from services.files import deliverables, files
 from services.projects import discussion, milestones, projects, work_requests
 from tests.support.db import counted
 from tests.support.factories import OrgWorld, make_world
@@ -24,9 +25,16 @@ async def acme(user: User) -> OrgWorld:
     return world
 
 
+PDF = b"%PDF-1.7\n" + bytes(64)
+
+
+async def _bytes(data: bytes):
+    yield data
+
+
 async def add_rows(world: OrgWorld, n: int) -> None:
     """`n` more of everything a portal page lists: projects, milestones, requests, updates with replies, invoices
-    (the first with more lines and a payment)."""
+    (the first with more lines and a payment), shared files and deliverables in review."""
     staff, pid = world.actor, world.project.id
     for k in range(n):
         await projects.create_project(staff, world.client.id, projects.ProjectInput(name=f"Extra {k}"))
@@ -37,6 +45,9 @@ async def add_rows(world: OrgWorld, n: int) -> None:
         lines = [LineInput(f"Line {i}", "1", "10.00") for i in range(k + 2)]
         invoice = await issue_invoice(world, lines=lines)
         await manual_payments.record_payment(staff, invoice.id, manual_payments.PaymentInput("1.00"))
+        await files.upload(staff, f"File {k}.pdf", _bytes(PDF), project_id=pid, shared=True)
+        made = await deliverables.create(staff, pid, f"Deliverable {k}", "d.pdf", _bytes(PDF))
+        await deliverables.send_for_review(staff, made.id)
 
 
 async def statements_per_page(user: User, world: OrgWorld, invoice_id: object) -> dict[str, int]:
