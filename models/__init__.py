@@ -25,6 +25,7 @@ from models.projects import Project, ProjectStatus
 from models.receivables import ReceivableDueDate, ReceivableMonth
 from models.staff import ApiToken, StaffSession, StaffUser
 from models.team import PasswordReset, StaffInvitation
+from models.time import TimeEntry, TimeStatus
 
 __all__ = [
     "ApiToken",
@@ -74,6 +75,8 @@ __all__ = [
     "StaffSession",
     "StaffUser",
     "StripeEvent",
+    "TimeEntry",
+    "TimeStatus",
     "Update",
     "Visibility",
     "WorkRequest",

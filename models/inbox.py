@@ -27,6 +27,7 @@ class InboxKind(enum.StrEnum):
     reply = "reply"  # a contact's reply under an update
     file = "file"  # a contact's upload to a project or a request
     decision = "decision"  # a contact approved a deliverable or asked for changes
+    questioned = "questioned"  # a contact questioned a time entry (the request it became is `request_id`)
 
 
 class InboxItem(ClientOwned, StaffOnly, Base):

@@ -4,7 +4,7 @@ import enum
 import uuid
 from datetime import date
 
-from sqlalchemy import Enum, ForeignKey, Index, String
+from sqlalchemy import BigInteger, Enum, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, ClientOwned, Timestamped
@@ -39,3 +39,8 @@ class Project(ClientOwned, Timestamped, Base):
     due_date: Mapped[date | None]
     # Percent done: from the milestones (done of all), unless staff set it by hand.
     progress_manual: Mapped[int | None]
+    # Time (services.time): the hourly rate hours are billed at (minor units of `rate_currency`), and the budget in
+    # hours the client sees used up. Rates stay on the staff side.
+    hourly_rate_minor: Mapped[int | None] = mapped_column(BigInteger)
+    rate_currency: Mapped[str] = mapped_column(String(3), default="", server_default="")
+    budget_minutes: Mapped[int | None]

@@ -19,10 +19,11 @@ from models.clients import Client, Contact
 from models.invoices import Invoice, InvoiceLine, InvoiceStatus
 from models.organizations import Organization
 from models.projects import Project
+from models.time import TimeEntry
 from services.billing import how_to_pay, invoice_math, receivable_totals
 from services.billing.invoice_views import PORTAL_STATUSES, InvoiceDetail, build_detail, public_token, public_token_hash
 from services.clients.clients import load_client
-from services.core import audit, clock, money
+from services.core import audit, clock, events, money
 from services.core.actors import Actor, PortalActor, require_staff
 from services.core.common import optional_text, parse_id, required_text
 from services.core.db import unit_of_work
@@ -266,26 +267,66 @@ async def _apply(session: AsyncSession, actor: Actor, invoice: Invoice, data: In
 
 
 async def create_invoice(actor: Actor, data: InvoiceInput) -> InvoiceDetail:
-    staff = require_staff(actor)
     async with unit_of_work(actor) as session:
-        org = await session.get(Organization, staff.org_id)
-        assert org is not None
-        invoice_id = uuid.uuid4()
-        # The number is taken in this transaction: bad input rolls it back with everything else, burning none.
-        invoice = Invoice(
-            id=invoice_id,
-            org_id=staff.org_id,
-            status=InvoiceStatus.draft,
-            number=await _next_number(session, staff.org_id),
-            public_token_hash=public_token_hash(public_token(invoice_id)),
-        )
-        session.add(invoice)
-        with session.no_autoflush:  # the row is complete only once _apply has filled it in
-            await _apply(session, actor, invoice, data, org)
+        return await build_detail(session, await create_in(session, actor, data))
+
+
+async def create_in(session: AsyncSession, actor: Actor, data: InvoiceInput) -> Invoice:
+    """A draft made in the caller's transaction (invoices from hours mark their entries in the same one)."""
+    staff = require_staff(actor)
+    org = await session.get(Organization, staff.org_id)
+    assert org is not None
+    invoice_id = uuid.uuid4()
+    # The number is taken in this transaction: bad input rolls it back with everything else, burning none.
+    invoice = Invoice(
+        id=invoice_id,
+        org_id=staff.org_id,
+        status=InvoiceStatus.draft,
+        number=await _next_number(session, staff.org_id),
+        public_token_hash=public_token_hash(public_token(invoice_id)),
+    )
+    session.add(invoice)
+    with session.no_autoflush:  # the row is complete only once _apply has filled it in
+        await _apply(session, actor, invoice, data, org)
+    audit.record(
+        session, actor, "invoice.created", target_type="invoice", target_id=invoice.id, target_label=invoice.number
+    )
+    return invoice
+
+
+async def delete_draft(actor: Actor, invoice_id: uuid.UUID | str) -> None:
+    """Delete a draft (its number stays taken: numbers are never reused); hours it billed are free again."""
+    require_staff(actor)
+    async with unit_of_work(actor) as session:
+        invoice = await load_invoice(session, actor, invoice_id, lock=True)
+        if invoice.status != InvoiceStatus.draft:
+            raise Conflict("Only drafts can be deleted. Void a sent invoice instead.")
+        released = await release_hours(session, invoice)
         audit.record(
-            session, actor, "invoice.created", target_type="invoice", target_id=invoice.id, target_label=invoice.number
+            session,
+            actor,
+            "invoice.deleted",
+            target_type="invoice",
+            target_id=invoice.id,
+            target_label=invoice.number,
+            detail={"hours_released": released} if released else {},
         )
-        return await build_detail(session, invoice)
+        await session.delete(invoice)
+
+
+async def release_hours(session: AsyncSession, invoice: Invoice) -> int:
+    """The time entries this invoice billed are unbilled again (a deleted draft, a voided invoice); how many."""
+    released = await session.execute(
+        update(TimeEntry)
+        .where(TimeEntry.org_id == invoice.org_id, TimeEntry.invoice_id == invoice.id)
+        .values(invoice_id=None)
+        .returning(TimeEntry.project_id)
+        .execution_options(synchronize_session=False)
+    )
+    project_ids = [row[0] for row in released]
+    for project_id in set(project_ids):
+        events.publish(session, events.TimeChanged(invoice.org_id, invoice.client_id, project_id))
+    return len(project_ids)
 
 
 async def update_invoice(actor: Actor, invoice_id: uuid.UUID | str, data: InvoiceInput) -> InvoiceDetail:
@@ -445,7 +486,14 @@ async def void_invoice(actor: Actor, invoice_id: uuid.UUID | str) -> InvoiceDeta
         before = receivable_totals.standing(invoice)
         invoice.status, invoice.voided_at = InvoiceStatus.void, clock.now()
         await receivable_totals.changed_in(session, before, invoice)
+        released = await release_hours(session, invoice)
         audit.record(
-            session, actor, "invoice.voided", target_type="invoice", target_id=invoice.id, target_label=invoice.number
+            session,
+            actor,
+            "invoice.voided",
+            target_type="invoice",
+            target_id=invoice.id,
+            target_label=invoice.number,
+            detail={"hours_released": released} if released else {},
         )
         return await build_detail(session, invoice)

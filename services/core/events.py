@@ -86,6 +86,16 @@ class FilesChanged:
 
 
 @dataclass(frozen=True, slots=True)
+class TimeChanged:
+    """Time entries were logged, changed, decided or billed (`client_id`/`project_id` None: several at once). Staff
+    time pages recount; the portal's Hours page hears of it only through ProjectActivity that is not internal."""
+
+    org_id: uuid.UUID
+    client_id: uuid.UUID | None = None
+    project_id: uuid.UUID | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class InboxChanged:
     """The staff inbox changed: new items (`user_id` None: every staff user's count), or what one staff user has
     read (`user_id`: only that user's pages need to recount)."""

@@ -6,7 +6,7 @@ ORM SELECT (and bulk UPDATE/DELETE) of that session, criteria that no query can 
 - any actor tied to an organization sees only rows with its `org_id`;
 - a portal actor sees only rows of its own client, its own Client row, nothing that is staff-only,
   no internal update or comment, no file that is not shared with it, no deliverable before it is sent for
-  review and no version that was not sent.
+  review, no version that was not sent and no time entry that is not approved.
 
 Queries still filter by org and client themselves (the second layer); this hook catches the query
 that forgot. A session without an actor is refused, so nothing reads data unscoped by accident.
@@ -29,6 +29,7 @@ from models.files import Deliverable, DeliverableStatus, DeliverableVersion, Fil
 from models.mail import OutboxMail
 from models.organizations import Membership, Organization
 from models.payments import StripeEvent
+from models.time import TimeEntry, TimeStatus
 from services.core.actors import Actor, PortalActor, StaffActor, SystemActor
 
 ACTOR_KEY = "actor"
@@ -93,6 +94,8 @@ def _portal_criteria(*, org_id: uuid.UUID, client_id: uuid.UUID) -> tuple[Loader
         with_loader_criteria(File, lambda cls: cls.shared.is_(True), include_aliases=True),
         with_loader_criteria(Deliverable, lambda cls: cls.status != DeliverableStatus.draft, include_aliases=True),
         with_loader_criteria(DeliverableVersion, lambda cls: cls.sent_at.is_not(None), include_aliases=True),
+        # hours the client has not been shown: submitted and rejected entries
+        with_loader_criteria(TimeEntry, lambda cls: cls.status == TimeStatus.approved, include_aliases=True),
     )
 
 
@@ -114,6 +117,8 @@ def visible(actor: Actor, model: type[TenantOwned]) -> list:
                 conditions.append(Deliverable.status != DeliverableStatus.draft)
             elif model is DeliverableVersion:
                 conditions.append(DeliverableVersion.sent_at.is_not(None))
+            elif model is TimeEntry:
+                conditions.append(TimeEntry.status == TimeStatus.approved)
         elif model is Client:
             conditions.append(Client.id == actor.client_id)
         else:

@@ -33,6 +33,7 @@ KIND_LABELS = {
     InboxKind.reply: "Reply",
     InboxKind.file: "File",
     InboxKind.decision: "Review",
+    InboxKind.questioned: "Hours questioned",
 }
 SUMMARY_LENGTH = 300
 # The navigation shows "99+" beyond this: the count stops there however much is unread, so it stays cheap.

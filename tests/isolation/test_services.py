@@ -7,6 +7,7 @@ import inspect
 import pkgutil
 import re
 from collections.abc import Awaitable, Callable
+from datetime import date
 from typing import Any
 
 import pytest
@@ -20,7 +21,15 @@ from models import (
     OutboxMail,
 )
 from services import demo_files
-from services.billing import client_overview, invoice_access, invoice_listing, invoices, manual_payments, receivables
+from services.billing import (
+    client_overview,
+    hours_invoices,
+    invoice_access,
+    invoice_listing,
+    invoices,
+    manual_payments,
+    receivables,
+)
 from services.card_payments import checkout, checkout_views
 from services.clients import clients, contacts, magic_links, portal_sessions
 from services.core import audit
@@ -28,11 +37,13 @@ from services.core.actors import SystemActor
 from services.core.common import Page
 from services.core.db import unit_of_work
 from services.core.errors import NotFound
+from services.core.formatting import Formats
 from services.files import certificate, deliverables, files, upload_settings
 from services.mail import outbox
 from services.organizations import organizations
 from services.projects import discussion, inbox, milestones, notifications, project_views, projects, work_requests
 from services.staff import api_tokens, staff, staff_sessions, team
+from services.time import entries, hours, rates
 from tests.support.isolation import PNG_SIGNATURE, Intruder, Target, Worlds, raw, sign_in, snapshot
 
 EXEMPT = {
@@ -104,6 +115,14 @@ async def _files_of_the_targets_comments(who, t: Target, i: Intruder) -> Any:
     return found
 
 
+async def _create_in_session(who, t: Target, i: Intruder) -> Any:
+    async with unit_of_work(who) as session:
+        data = invoices.InvoiceInput(client_id=t.client_id, lines=[invoices.LineInput("Probe", "1", "1.00")])
+        return await invoices.create_in(session, who, data)
+
+
+MARCH = {"date_from": date(2026, 3, 1), "date_to": date(2026, 3, 31)}
+ENTRY_IDS = ("approved_entry_id", "submitted_entry_id")
 FILE_IDS = ("file_id", "unshared_file_id")
 DELIVERABLE_IDS = ("deliverable_id", "draft_deliverable_id")
 
@@ -326,6 +345,42 @@ CASES: dict[str, list[ProbeFn]] = {
         _probe_upload(request_id="request_id"),
         _probe_upload(client_id="client_id"),
     ],
+    "time.entries.log_entry": [
+        lambda who, t, i: entries.log_entry(who, entries.EntryInput(t.project_id, date(2026, 3, 2), "1", "Probe"))
+    ],
+    "time.entries.update_entry": each(
+        ENTRY_IDS,
+        lambda who, i: entries.update_entry(who, i, entries.EntryInput(i, date(2026, 3, 2), "9", "Hijacked")),
+    ),
+    "time.entries.delete_entry": each(ENTRY_IDS, entries.delete_entry),
+    "time.entries.load_entry": [in_session(entries.load_entry, f) for f in ENTRY_IDS],
+    "time.entries.list_entries": [
+        lambda who, t, i: entries.list_entries(who, project_id=t.project_id, limit=200),
+        lambda who, t, i: entries.list_entries(who, user_id=t.user_id, limit=200),
+        lambda who, t, i: entries.list_entries(who, status="submitted", limit=200),
+    ],
+    "time.entries.my_week": [lambda who, t, i: entries.my_week(who, date(2026, 3, 2))],
+    "time.entries.copy_last_week": [lambda who, t, i: entries.copy_last_week(who, date(2026, 3, 9))],
+    "time.entries.approval_queue": [lambda who, t, i: entries.approval_queue(who, limit=200)],
+    "time.entries.approve": each(ENTRY_IDS, lambda who, i: entries.approve(who, [i])),
+    "time.entries.reject": each(ENTRY_IDS, lambda who, i: entries.reject(who, [i], "Probe")),
+    "time.hours.client_hours": [
+        lambda who, t, i: hours.client_hours(who, client_id=t.client_id, limit=200, **MARCH),
+        lambda who, t, i: hours.client_hours(who, client_id=t.client_id, project_id=t.project_id, **MARCH),
+    ],
+    "time.hours.hours_csv": [lambda who, t, i: hours.hours_csv(who, Formats(), client_id=t.client_id, **MARCH)],
+    "time.hours.question_entry": each(ENTRY_IDS, lambda who, i: hours.question_entry(who, i, "Probe")),
+    "time.hours.project_time": [lambda who, t, i: hours.project_time(who, t.project_id)],
+    "time.rates.get_project_rates": [lambda who, t, i: rates.get_project_rates(who, t.project_id)],
+    "time.rates.set_project_rates": [
+        lambda who, t, i: rates.set_project_rates(who, t.project_id, hourly_rate="1", budget_hours=None)
+    ],
+    "time.rates.set_default_rate": [lambda who, t, i: rates.set_default_rate(who, t.user_id, "1")],
+    "billing.hours_invoices.invoice_from_hours": [
+        lambda who, t, i: hours_invoices.invoice_from_hours(who, t.project_id, **MARCH)
+    ],
+    "billing.invoices.delete_draft": [lambda who, t, i: invoices.delete_draft(who, t.invoice_id)],
+    "billing.invoices.create_in": [_create_in_session],
     "demo_files.seed_files": [lambda who, t, i: demo_files.seed_files(who, t.project_id, "Probe")],
     "files.files.load_file": [in_session(files.load_file, f) for f in FILE_IDS],
     "files.files.get_file": each(FILE_IDS, files.get_file),

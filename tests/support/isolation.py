@@ -43,6 +43,7 @@ from models import (
     StaffInvitation,
     StaffSession,
     StaffUser,
+    TimeEntry,
     Update,
     WorkRequest,
 )
@@ -56,6 +57,7 @@ from services.files import deliverables, files
 from services.mail import outbox
 from services.projects import discussion, milestones, notifications, projects, work_requests
 from services.staff import api_tokens, staff, staff_sessions, team
+from services.time import entries, rates
 from tests.support.factories import OrgWorld, make_world
 from tests.support.invoicing import mark_sent
 
@@ -76,6 +78,7 @@ COLLABORATION = (
     Deliverable,
     DeliverableVersion,
     Approval,
+    TimeEntry,
 )
 PDF_HEAD = b"%PDF-1.4\n"
 
@@ -148,6 +151,9 @@ class Target(Reach):
     unshared_file_id: uuid.UUID
     deliverable_id: uuid.UUID  # approved by the client's contact (org B's: a draft, so its outbox stays empty)
     draft_deliverable_id: uuid.UUID
+    # time (see `log_time`)
+    approved_entry_id: uuid.UUID
+    submitted_entry_id: uuid.UUID
 
 
 @dataclass(frozen=True)
@@ -264,6 +270,34 @@ class Worked:
     internal_markers: frozenset[str]  # what not even the client's own contacts may see
     markers: frozenset[str]
     shared: Shared
+    time: Logged
+
+
+@dataclass(frozen=True)
+class Logged:
+    """One client's time: an approved entry (its description the client may see), a submitted and a rejected
+    one, with the internal note and the project's rate (which nobody on the client's side may see)."""
+
+    approved_entry_id: uuid.UUID
+    submitted_entry_id: uuid.UUID
+    internal_markers: frozenset[str]
+    markers: frozenset[str]
+
+
+async def log_time(member: StaffActor, project_id: uuid.UUID, ref: str) -> Logged:
+    await rates.set_project_rates(member, project_id, hourly_rate="987.65", budget_hours="42")
+    day = date(2026, 3, 2)
+    approved = await entries.log_entry(
+        member, entries.EntryInput(project_id, day, "1.5", f"{ref} approved work", note=f"{ref} time note")
+    )
+    await entries.approve(member, [approved.id])
+    submitted = await entries.log_entry(member, entries.EntryInput(project_id, day, "2", f"{ref} waiting work"))
+    rejected = await entries.log_entry(member, entries.EntryInput(project_id, day, "3", f"{ref} rejected work"))
+    await entries.reject(member, [rejected.id], f"{ref} reject reason")
+    hidden = {str(submitted.id), submitted.description, str(rejected.id), rejected.description, f"{ref} reject reason"}
+    hidden |= {f"{ref} time note", "98765", "987.65"}
+    seen = {str(approved.id), approved.description}
+    return Logged(approved.id, submitted.id, frozenset(hidden), frozenset(seen | hidden))
 
 
 @dataclass(frozen=True)
@@ -351,7 +385,9 @@ async def collaborate(
     ]
     await notifications.set_preferences(portal, True, True)
     shared = await share_files(member, portal, project_id, card.id, ref, by_contact=by_contact)
+    logged = await log_time(member, project_id, ref)
     internal_markers = frozenset({str(h.id) for h in hidden} | {h.body for h in hidden}) | shared.internal_markers
+    internal_markers |= logged.internal_markers
     markers = {str(milestone.id), milestone.title, str(card.id), card.title, card.description, str(public.id)}
     markers |= {str(s.id) for s in seen} | {s.body for s in seen} | {public.body}
     return Worked(
@@ -362,8 +398,9 @@ async def collaborate(
         public.id,
         internal.id,
         internal_markers,
-        frozenset(markers) | internal_markers | shared.markers,
+        frozenset(markers) | internal_markers | shared.markers | logged.markers,
         shared,
+        logged,
     )
 
 
@@ -405,6 +442,8 @@ def aim(reach: Reach, made: list[Billed], work: list[Worked], invitation: Invite
         unshared_file_id=own.shared.unshared_file_id,
         deliverable_id=own.shared.deliverable_id,
         draft_deliverable_id=own.shared.draft_deliverable_id,
+        approved_entry_id=own.time.approved_entry_id,
+        submitted_entry_id=own.time.submitted_entry_id,
     )
 
 
