@@ -121,7 +121,7 @@ async def _create_in_session(who, t: Target, i: Intruder) -> Any:
         return await invoices.create_in(session, who, data)
 
 
-MARCH = {"date_from": date(2026, 3, 1), "date_to": date(2026, 3, 31)}
+MARCH_FROM, MARCH_TO = date(2026, 3, 1), date(2026, 3, 31)
 ENTRY_IDS = ("approved_entry_id", "submitted_entry_id")
 FILE_IDS = ("file_id", "unshared_file_id")
 DELIVERABLE_IDS = ("deliverable_id", "draft_deliverable_id")
@@ -365,10 +365,16 @@ CASES: dict[str, list[ProbeFn]] = {
     "time.entries.approve": each(ENTRY_IDS, lambda who, i: entries.approve(who, [i])),
     "time.entries.reject": each(ENTRY_IDS, lambda who, i: entries.reject(who, [i], "Probe")),
     "time.hours.client_hours": [
-        lambda who, t, i: hours.client_hours(who, client_id=t.client_id, limit=200, **MARCH),
-        lambda who, t, i: hours.client_hours(who, client_id=t.client_id, project_id=t.project_id, **MARCH),
+        lambda who, t, i: hours.client_hours(
+            who, client_id=t.client_id, limit=200, date_from=MARCH_FROM, date_to=MARCH_TO
+        ),
+        lambda who, t, i: hours.client_hours(
+            who, client_id=t.client_id, project_id=t.project_id, date_from=MARCH_FROM, date_to=MARCH_TO
+        ),
     ],
-    "time.hours.hours_csv": [lambda who, t, i: hours.hours_csv(who, Formats(), client_id=t.client_id, **MARCH)],
+    "time.hours.hours_csv": [
+        lambda who, t, i: hours.hours_csv(who, Formats(), client_id=t.client_id, date_from=MARCH_FROM, date_to=MARCH_TO)
+    ],
     "time.hours.question_entry": each(ENTRY_IDS, lambda who, i: hours.question_entry(who, i, "Probe")),
     "time.hours.project_time": [lambda who, t, i: hours.project_time(who, t.project_id)],
     "time.rates.get_project_rates": [lambda who, t, i: rates.get_project_rates(who, t.project_id)],
@@ -377,7 +383,7 @@ CASES: dict[str, list[ProbeFn]] = {
     ],
     "time.rates.set_default_rate": [lambda who, t, i: rates.set_default_rate(who, t.user_id, "1")],
     "billing.hours_invoices.invoice_from_hours": [
-        lambda who, t, i: hours_invoices.invoice_from_hours(who, t.project_id, **MARCH)
+        lambda who, t, i: hours_invoices.invoice_from_hours(who, t.project_id, date_from=MARCH_FROM, date_to=MARCH_TO)
     ],
     "billing.invoices.delete_draft": [lambda who, t, i: invoices.delete_draft(who, t.invoice_id)],
     "billing.invoices.create_in": [_create_in_session],
