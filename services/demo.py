@@ -24,6 +24,7 @@ from services.core.db import unit_of_work
 from services.organizations import organizations
 from services.projects import discussion, milestones, projects, work_requests
 from services.staff import staff
+from services.time import entries, rates
 
 DEMO_SLUG = "northwind-studio"
 DEMO_OWNER = "owner@northwind-studio.test"
@@ -148,6 +149,32 @@ async def _project_work(actor: StaffActor, project_id: uuid.UUID, project_name: 
         await discussion.post_update(actor, project_id, text, visibility)
 
 
+# Time on the first active project: (days ago, hours, what, approved). Approved time shows on the client's Hours page.
+TIME = [
+    (18, "3", "Discovery workshop follow-up", True),
+    (16, "2.5", "Sitemap and content model", True),
+    (13, "4", "Homepage wireframes", True),
+    (11, "1.5", "Client call: wireframe review", True),
+    (9, "5", "Homepage visual design", True),
+    (6, "3.5", "Product story template", True),
+    (3, "2", "Store finder prototype", False),
+    (1, "1", "Design QA", False),
+]
+
+
+async def _project_time(actor: StaffActor, project_id: uuid.UUID) -> None:
+    await rates.set_project_rates(actor, project_id, hourly_rate="120.00", budget_hours="60")
+    today = clock.now().date()
+    approved = []
+    for days_ago, hours, what, approve in TIME:
+        entry = await entries.log_entry(
+            actor, entries.EntryInput(project_id, today - timedelta(days=days_ago), hours, what)
+        )
+        if approve:
+            approved.append(entry.id)
+    await entries.approve(actor, approved)
+
+
 async def _invoices(actor: StaffActor, client_ids: dict[str, uuid.UUID]) -> None:
     today = clock.now().date()
     for client_name, currency, lines, issued_in, terms, fate in INVOICES:
@@ -251,6 +278,7 @@ async def seed(password: str | None = None) -> DemoLogin:
                 await _project_work(actor, project.id, project_name, due_in)
                 if not client_ids_with_files:  # the first active project gets a brief and a design to review
                     await demo_files.seed_files(actor, project.id, name)
+                    await _project_time(actor, project.id)
                     client_ids_with_files.add(client.id)
     await _invoices(actor, client_ids)
     await _drop_queued_mail(who.org_id)

@@ -18,6 +18,7 @@ from datetime import date
 
 from sqlalchemy import ColumnElement, case, func, select, update
 
+from models.clients import Contact
 from models.inbox import InboxKind
 from models.projects import Project
 from models.time import TimeEntry, TimeStatus
@@ -269,12 +270,14 @@ async def question_entry(actor: Actor, entry_id: uuid.UUID | str, message: str) 
             .execution_options(synchronize_session=False)
         )
         project = await load_project(session, actor, project_id)
+        contact = await session.get(Contact, actor.contact_id)
+        asked_by = contact.name if contact is not None and contact.name else actor.email
         inbox.record_in(
             session,
             project,
             InboxKind.questioned,
             f"Questioned hours: {entry.description}",
-            actor.email,
+            asked_by,
             request_id=card.id,
         )
         events.publish(session, events.TimeChanged(actor.org_id, actor.client_id, project_id))

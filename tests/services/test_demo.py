@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 from models.collaboration import PendingNotification
 from models.files import Deliverable, File
 from models.mail import OutboxMail
+from models.time import TimeEntry
 from services import demo
 from services.billing import invoice_listing
 from services.clients.contacts import list_contacts
@@ -75,3 +76,10 @@ async def test_the_demo_has_a_shared_brief_and_a_design_waiting_for_review(datab
         ("Homepage design v1.png", "deliverable", True, "image/png"),
     ]
     assert status == "in_review" and login.slug
+
+
+async def test_the_demo_has_approved_and_waiting_time_at_a_rate(database) -> None:
+    await demo.seed()
+    async with unit_of_work(SystemActor()) as session:
+        statuses = sorted(await session.scalars(select(TimeEntry.status)))
+    assert statuses.count("approved") == 6 and statuses.count("submitted") == 2
