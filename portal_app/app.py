@@ -16,6 +16,7 @@ from portal_app.auth.browser import BrowserCookie
 from portal_app.pages import page_router
 from portal_app.portal import deliverable_page as portal_deliverable_page
 from portal_app.portal import files_page as portal_files_page
+from portal_app.portal import hours_page as portal_hours_page
 from portal_app.portal import invoices as portal_invoices
 from portal_app.portal import login as portal_login
 from portal_app.portal import pages as portal_pages
@@ -23,6 +24,7 @@ from portal_app.portal import project_page as portal_project_page
 from portal_app.routes import (
     file_downloads,
     health,
+    hours_csv,
     notifications_optout,
     public_invoice,
     staff_downloads,
@@ -47,6 +49,8 @@ from portal_app.staff import (
     project_detail,
     project_list,
     settings_page,
+    time_approvals,
+    time_page,
 )
 from portal_app.upload_limit import BodyLimit
 from services.adapters import mail_transport, oidc, storage, stripe_gateway
@@ -69,11 +73,14 @@ PAGE_MODULES = (
     audit_log,
     people,
     settings_page,
+    time_page,
+    time_approvals,
     portal_pages,
     portal_project_page,
     portal_invoices,
     portal_files_page,
     portal_deliverable_page,
+    portal_hours_page,
 )
 # Open to everyone: the two sign-in pages, the password reset, and plain routes that check access themselves.
 PUBLIC_ROUTERS = (
@@ -134,6 +141,7 @@ def create_app(settings: Settings) -> None:
     app.include_router(notifications_optout.router)
     app.include_router(staff_downloads.router)
     app.include_router(file_downloads.router)
+    app.include_router(hours_csv.router)
     app.include_router(stripe_webhook.router)
     _mount_api()
     for router in PUBLIC_ROUTERS:

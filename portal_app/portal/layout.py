@@ -28,6 +28,7 @@ NAVIGATION = [
     ("Invoices", "/invoices", "receipt_long"),
     ("Projects", "/projects", "work"),
     ("Files", "/files", "folder"),
+    ("Hours", "/hours", "schedule"),
 ]
 SESSION_CHECK_SECONDS = 30.0
 SIGNING_OUT = "portal_signing_out"  # a flag in the NiceGUI client's storage

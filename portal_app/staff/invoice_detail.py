@@ -9,6 +9,7 @@ from typing import Any
 from fastapi.responses import RedirectResponse
 from nicegui import ui
 
+from components.confirm import confirm as ask_first
 from components.copy_link import copy_link
 from components.date_input import date_input
 from components.forms import FieldErrors, dialog_actions
@@ -249,6 +250,7 @@ class Actions:
     record_payment: Callable[[], Any]
     void: Callable[[], Any]
     duplicate: Callable[[], Any]
+    delete: Callable[[], Any]
 
 
 def actions(shown: InvoiceDetail, do: Actions) -> None:
@@ -264,6 +266,8 @@ def actions(shown: InvoiceDetail, do: Actions) -> None:
     ui.button("Duplicate", icon="content_copy", on_click=do.duplicate).props("flat").mark("action-duplicate")
     if shown.status != "void" and not shown.amount_paid_minor:
         ui.button("Void", icon="block", on_click=do.void).props("flat color=negative").mark("action-void")
+    if shown.status == "draft":  # a draft was never sent: it can go altogether, and its hours with it
+        ui.button("Delete draft", icon="delete", on_click=do.delete).props("flat color=negative").mark("action-delete")
 
 
 @staff_page("/invoices/{invoice_id}")
@@ -306,6 +310,22 @@ async def invoice_page(context: StaffPage, invoice_id: str, send: str = "") -> R
         ui.notify(f"Copied to the new draft {copy.number}", type="positive")
         ui.navigate.to(f"/invoices/{copy.id}/edit")
 
+    async def delete() -> None:
+        shown = current()
+        if not await ask_first(
+            f"Delete the draft {shown.number}?",
+            "It is gone for good; its number is not used again. Hours it billed can be billed again.",
+            "Delete draft",
+        ):
+            return
+        try:
+            await invoices.delete_draft(actor, shown.id)
+        except ServiceError as exc:
+            ui.notify(exc.message, type="negative")
+            return
+        ui.notify(f"Deleted the draft {shown.number}", type="positive")
+        ui.navigate.to("/invoices")
+
     @ui.refreshable
     def content() -> None:
         shown = current()
@@ -315,7 +335,7 @@ async def invoice_page(context: StaffPage, invoice_id: str, send: str = "") -> R
                 badge = presentation.status_badge(shown.display_status)
                 status_badge(badge.label, badge.color).mark("invoice-status")
                 ui.space()
-                actions(shown, Actions(open_send, open_payment, open_void, duplicate))
+                actions(shown, Actions(open_send, open_payment, open_void, duplicate, delete))
             summary(shown)
         with ui.card().classes("w-full").props("flat bordered"):
             lines_and_totals(shown)

@@ -22,12 +22,17 @@ from services.organizations import organizations
 from services.organizations.organizations import OrganizationView
 from services.projects import inbox
 from services.staff import staff_sessions
+from services.time import entries
 
+TIME_PATH = "/time"
+APPROVALS_PATH = "/time/approvals"
 NAVIGATION = [
     ("Home", "/", "home"),
     ("Clients", "/clients", "business"),
     ("Projects", "/projects", "work"),
     ("Inbox", INBOX_PATH, "inbox"),
+    ("Time", TIME_PATH, "schedule"),
+    ("Approvals", APPROVALS_PATH, "fact_check"),  # only for those who may approve time
     ("Invoices", "/invoices", "receipt_long"),
     ("Audit log", "/audit", "history"),
     ("People", "/people", "group"),
@@ -45,6 +50,7 @@ class StaffPage:
     session_id: uuid.UUID
     org: OrganizationView
     inbox_unread: int = 0  # for the navigation's badge, read as the page is built
+    may_approve: bool = False  # owners, admins and project leads: "Approvals" in the navigation
 
 
 async def guard(request: Request) -> StaffPage | RedirectResponse:
@@ -57,6 +63,7 @@ async def guard(request: Request) -> StaffPage | RedirectResponse:
         context.session_id,
         await organizations.get_organization(context.actor),
         await inbox.unread_count(context.actor),
+        await entries.may_decide(context.actor),
     )
 
 
@@ -86,8 +93,15 @@ def frame(context: StaffPage, title: str) -> Iterator[None]:
         .classes("bg-gray-50 border-r border-gray-200")
         .props("width=220 breakpoint=1024") as drawer
     ):
-        for label, href, icon in NAVIGATION:
-            active = href == current or (href != "/" and current.startswith(href))
+        shown = [item for item in NAVIGATION if item[1] != APPROVALS_PATH or context.may_approve]
+        # the longest link the path starts with is the one lit: /time/approvals is Approvals, not Time
+        lit = max(
+            (href for _, href, _ in shown if href == current or (href != "/" and current.startswith(href))),
+            key=len,
+            default="",
+        )
+        for label, href, icon in shown:
+            active = href == lit
             with ui.link(target=href).classes(
                 "flex items-center gap-3 px-3 py-2 rounded no-underline "
                 + ("bg-indigo-100 text-primary font-semibold" if active else "text-gray-700 hover:bg-gray-100")

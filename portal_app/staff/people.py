@@ -11,13 +11,16 @@ from nicegui.events import ClickEventArguments, ValueChangeEventArguments
 from components.confirm import confirm
 from components.forms import FieldErrors, dialog_actions, pressed
 from portal_app.staff.layout import StaffPage, frame, staff_page
+from services.core import money
 from services.core.actors import StaffActor
 from services.core.common import MAX_PAGE_SIZE
 from services.core.errors import ServiceError
 from services.core.formatting import Formats
+from services.organizations import organizations
 from services.staff import staff, team
 from services.staff.staff import StaffMemberRow
 from services.staff.team import ROLE_NAMES, InvitationRow
+from services.time import rates
 
 MEMBERS_PAGE = 50
 ROLE_LABELS = {role.value: label for role, label in ROLE_NAMES.items()}
@@ -89,7 +92,49 @@ def invitation_row(actor: StaffActor, row: InvitationRow, formats: Formats, refr
         ui.button("Revoke", icon="block", on_click=revoke).props("flat dense no-caps color=negative").mark("revoke")
 
 
-def member_row(actor: StaffActor, member: StaffMemberRow, formats: Formats, refresh: Callable[[], Awaitable[None]]):
+def rate_button(
+    actor: StaffActor, member: StaffMemberRow, currency: str, formats: Formats, refresh: Callable[[], Awaitable[None]]
+) -> None:
+    """A member's default hourly rate (what their time bills at on a project without a rate of its own)."""
+    rate = member.default_rate_minor
+    text = f"{formats.money(rate, currency)}/h" if rate is not None else "No default rate"
+
+    async def edit() -> None:
+        with ui.dialog() as dialog, ui.card().classes("w-full max-w-sm"):
+            ui.label(f"Default hourly rate of {member.name}").classes("text-lg font-semibold")
+            ui.label("Used on projects without a rate of their own. Leave empty to clear.").classes(
+                "text-sm text-gray-600"
+            )
+            value = str(money.from_minor(rate, currency)) if rate is not None else ""
+            field = ui.input("Hourly rate", value=value).props(f'outlined suffix="{currency}"').classes("w-full")
+            field.mark("rate-input")
+            errors = FieldErrors(hourly_rate=field)
+
+            async def save() -> None:
+                try:
+                    await rates.set_default_rate(actor, member.user_id, (field.value or "").strip() or None)
+                except ServiceError as exc:
+                    errors.show(getattr(exc, "field", None), exc.message)
+                    return
+                dialog.close()
+                ui.notify(f"Saved the default rate of {member.name}", type="positive")
+                await refresh()
+
+            dialog_actions(dialog, "Save", save).mark("rate-save")
+        dialog.on("hide", dialog.delete)
+        dialog.open()
+
+    ui.button(text, icon="payments", on_click=edit).props("flat dense no-caps").mark(f"rate-{member.email}")
+
+
+def member_row(
+    actor: StaffActor,
+    member: StaffMemberRow,
+    formats: Formats,
+    refresh: Callable[[], Awaitable[None]],
+    currency: str = "",
+):
+    """`currency`: the organization's default, for owners and admins, who see and set default rates."""
     with ui.row().classes("w-full items-center gap-4 border-b border-gray-200 py-2").mark("member"):
         with ui.column().classes("gap-0 flex-1 min-w-0"):
             ui.label(member.name).classes("font-medium")
@@ -97,6 +142,8 @@ def member_row(actor: StaffActor, member: StaffMemberRow, formats: Formats, refr
             ui.label(f"{member.email} · since {formats.day(member.joined_at)} · last active {seen}").classes(
                 "text-sm text-gray-500 break-all"
             )
+        if actor.is_admin and currency:
+            rate_button(actor, member, currency, formats, refresh)
         # An admin may not touch an owner; members only read.
         editable = actor.is_admin and (member.role.value != "owner" or actor.role.value == "owner")
         if not editable:
@@ -143,6 +190,8 @@ def member_row(actor: StaffActor, member: StaffMemberRow, formats: Formats, refr
 async def people_page(context: StaffPage) -> RedirectResponse | None:
     actor, formats = context.actor, context.org.formats
     shown = MEMBERS_PAGE  # "Show more" raises it
+    # default rates are in the organization's currency; only owners and admins see them
+    currency = (await organizations.get_invoice_settings(actor)).default_currency if actor.is_admin else ""
 
     @ui.refreshable
     async def invitations() -> None:
@@ -156,7 +205,7 @@ async def people_page(context: StaffPage) -> RedirectResponse | None:
     async def members() -> None:
         page = await staff.list_staff(actor, limit=shown)
         for member in page.items:
-            member_row(actor, member, formats, members.refresh)
+            member_row(actor, member, formats, members.refresh, currency)
         more = page.total - len(page.items)
         if more > 0 and shown < MAX_PAGE_SIZE:
             ui.button(f"Show more ({more})", on_click=more_members).props("flat dense no-caps")

@@ -2,8 +2,8 @@
 updates feed; kept live.
 
 Also the form to create or edit a project. The page's sections live in their own modules (project_milestones,
-deliverables_section, project_board, files_section, project_feed, request_detail); this one assembles them and redraws them when anyone, in this
-session or another, changes the project.
+project_hours, deliverables_section, project_board, files_section, project_feed, request_detail); this one
+assembles them and redraws them when anyone, in this session or another, changes the project.
 """
 
 from __future__ import annotations
@@ -24,12 +24,13 @@ from portal_app.staff.files_section import FilesSection
 from portal_app.staff.layout import StaffPage, frame, not_found, staff_page
 from portal_app.staff.project_board import BoardSection, new_request_dialog
 from portal_app.staff.project_feed import PAGE_SIZE, ProjectFeed
+from portal_app.staff.project_hours import ProjectHoursSection
 from portal_app.staff.project_milestones import MilestonesSection
 from portal_app.staff.request_detail import RequestPanel
 from services.core.actors import StaffActor
 from services.core.common import MAX_PAGE_SIZE
 from services.core.errors import NotFound, ServiceError
-from services.core.events import ProjectActivity
+from services.core.events import ProjectActivity, TimeChanged
 from services.core.formatting import Formats
 from services.projects import milestones, project_views, projects, work_requests
 from services.projects.project_views import Shown
@@ -154,6 +155,7 @@ async def project_page(
                 edit = await project_dialog(actor, saved, formats=formats, existing=project)
         details.refresh()
         progress.redraw(overview)
+        await hours_card.reload()  # a rate or budget set in another session
         await deliverables.reload()
         await board.reload()
         await feed.reload()
@@ -187,6 +189,9 @@ async def project_page(
             ui.label("Milestones").classes("font-semibold")
             progress.items()
             progress.add_form()
+        may_set_rates = actor.is_admin or project.lead_user_id == actor.user_id
+        hours_card = ProjectHoursSection(actor, pid, formats, may_set=may_set_rates)
+        await hours_card.draw()
         deliverables = DeliverablesSection(actor, pid, formats)
         await deliverables.draw()
         with ui.row().classes("w-full items-center justify-between"):
@@ -202,6 +207,12 @@ async def project_page(
         feed.composer()
         feed.entries()
     follow(ProjectActivity, lambda event: staff_hears(actor, event) and event.project_id == pid, redraw)
+    # Billing from hours and its release say so only with TimeChanged; `project_id` None is several projects at once.
+    follow(
+        TimeChanged,
+        lambda event: event.org_id == actor.org_id and event.project_id in (pid, None),
+        hours_card.reload,
+    )
     if request_id:
         await panel.open(request_id)
     return None

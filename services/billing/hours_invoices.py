@@ -137,6 +137,12 @@ async def invoice_from_hours(
             )
         if project.hourly_rate_minor is None and currency != org.default_currency:
             raise Invalid("Default rates are in the organization's currency: set the project's rate.", "hourly_rate")
+        if grouping == "entry" and len(rows) > invoices.MAX_LINES:
+            raise Invalid(
+                f"{len(rows):,} entries make more lines than an invoice holds ({invoices.MAX_LINES}): "
+                "group them per person or per day, or choose a shorter range.",
+                "grouping",
+            )
         billable = [
             _Billable(r.id, r.work_date, r.minutes, r.description, r.user_name, rates[r.user_id] or 0) for r in rows
         ]

@@ -39,6 +39,7 @@ PHRASES: dict[str, str] = {
     "invoice.checkout_failed": "could not start a card payment for {target}",
     "invoice.checkout_started": "started a card payment for {target}",
     "invoice.created": "created the invoice {target}",
+    "invoice.deleted": "deleted the draft invoice {target}",
     "invoice.sent": "sent the invoice {target}",
     "invoice.updated": "edited the invoice {target}",
     "invoice.viewed": "viewed the invoice {target}",
@@ -61,6 +62,7 @@ PHRASES: dict[str, str] = {
     "portal.signed_in": "signed in to the portal",
     "portal.signed_out": "signed out of the portal",
     "project.created": "created the project {target}",
+    "project.rates_changed": "changed the hourly rate or hour budget of {target}",
     "project.updated": "updated the project {target}",
     "request.assigned": "assigned the request {target}",
     "request.created": "opened the request {target}",
@@ -78,6 +80,10 @@ PHRASES: dict[str, str] = {
     "staff.signed_in": "signed in",
     "staff.signed_out": "signed out",
     "staff.sso_failed": "was refused single sign-on",
+    "time.approved": "approved the time entry {target}",
+    "time.changed": "changed the time entry {target}",
+    "time.deleted": "deleted the time entry {target}",
+    "time.logged": "logged time: {target}",
     "update.posted": "posted an update on {target}",
 }
 
@@ -147,6 +153,31 @@ def _milestone_done(target: str, detail: Detail, formats: Formats) -> str:
     return f"ticked off the milestone {title} of {target}" if title else f"ticked off a milestone of {target}"
 
 
+def _entries(detail: Detail) -> str:
+    count = detail.get("entries")
+    return f"{count} time entr{'y' if count == 1 else 'ies'}" if isinstance(count, int) else "time entries"
+
+
+def _week_copied(target: str, detail: Detail, formats: Formats) -> str:
+    return f"copied {_entries(detail)} from the {target}"
+
+
+def _time_rejected(target: str, detail: Detail, formats: Formats) -> str:
+    reason = str(detail.get("reason", ""))
+    return f"rejected the time entry {target}" + (f": “{reason}”" if reason else "")
+
+
+def _drafted_from_hours(target: str, detail: Detail, formats: Formats) -> str:
+    project = str(detail.get("project", ""))
+    return f"drafted the invoice {target} from {_entries(detail)}" + (f" on {project}" if project else "")
+
+
+def _rate_changed(target: str, detail: Detail, formats: Formats) -> str:
+    # the event names the person by id only: the sentence says whose rate when a label is there
+    whose = "a team member" if target == "it" else target
+    return f"changed the default hourly rate of {whose}"
+
+
 # Phrases that need the event's detail (amounts, the column a card moved to, what was switched on or off).
 BUILDERS: dict[str, Callable[[str, Detail, Formats], str]] = {
     "invoice.payment_recorded": _payment_recorded,
@@ -160,6 +191,10 @@ BUILDERS: dict[str, Callable[[str, Detail, Formats], str]] = {
     "deliverable.sent": _deliverable_sent,
     "deliverable.version_added": _version_added,
     "milestone.done": _milestone_done,
+    "time.week_copied": _week_copied,
+    "time.rejected": _time_rejected,
+    "invoice.drafted_from_hours": _drafted_from_hours,
+    "staff.rate_changed": _rate_changed,
 }
 
 

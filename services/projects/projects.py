@@ -188,28 +188,36 @@ async def create_project(actor: Actor, client_id: uuid.UUID | str, data: Project
 async def update_project(actor: Actor, project_id: uuid.UUID | str, data: ProjectInput | ProjectChanges) -> ProjectView:
     """Sets what `data` gives, in one unit of work: every field of a ProjectInput (the staff form), only the fields
     a ProjectChanges does not KEEP (the API's PATCH)."""
-    staff = require_staff(actor)
+    require_staff(actor)
     async with unit_of_work(actor) as session:
         project = await load_project(session, actor, project_id)
-        values = _clean(data, project)
-        if data.lead_user_id is not KEEP:
-            await _check_lead(session, staff.org_id, data.lead_user_id)
-        changed = {k: [str(getattr(project, k)), str(v)] for k, v in values.items() if getattr(project, k) != v}
-        for key, value in values.items():
-            setattr(project, key, value)
-        if changed:
-            audit.record(
-                session,
-                actor,
-                "project.updated",
-                target_type="project",
-                target_id=project.id,
-                target_label=project.name,
-                detail=changed,
-            )
-            # open project pages (staff and portal: status, phase and lead are on both) redraw
-            events.publish(session, events.ProjectActivity(project.org_id, project.client_id, project.id))
+        await apply_changes(session, actor, project, data)
     return await get_project(actor, project.id)
+
+
+async def apply_changes(
+    session: AsyncSession, actor: Actor, project: Project, data: ProjectInput | ProjectChanges
+) -> None:
+    """`update_project`'s work in the caller's transaction (a PATCH that also sets the rate is one change)."""
+    staff = require_staff(actor)
+    values = _clean(data, project)
+    if data.lead_user_id is not KEEP:
+        await _check_lead(session, staff.org_id, data.lead_user_id)
+    changed = {k: [str(getattr(project, k)), str(v)] for k, v in values.items() if getattr(project, k) != v}
+    for key, value in values.items():
+        setattr(project, key, value)
+    if changed:
+        audit.record(
+            session,
+            actor,
+            "project.updated",
+            target_type="project",
+            target_id=project.id,
+            target_label=project.name,
+            detail=changed,
+        )
+        # open project pages (staff and portal: status, phase and lead are on both) redraw
+        events.publish(session, events.ProjectActivity(project.org_id, project.client_id, project.id))
 
 
 async def get_project(actor: Actor, project_id: uuid.UUID | str) -> ProjectView:

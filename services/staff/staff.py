@@ -29,6 +29,7 @@ class StaffMemberRow:
     role: Role
     joined_at: datetime
     last_seen_at: datetime | None
+    default_rate_minor: int | None = None  # in the organization's default currency; staff-side only
 
 
 async def list_staff(actor: Actor, limit: int = 50, offset: int = 0) -> Page[StaffMemberRow]:
@@ -54,7 +55,15 @@ async def list_staff(actor: Actor, limit: int = 50, offset: int = 0) -> Page[Sta
             .offset(offset)
         )
         items = [
-            StaffMemberRow(user.id, user.name, user.email, membership.role, membership.created_at, seen)
+            StaffMemberRow(
+                user.id,
+                user.name,
+                user.email,
+                membership.role,
+                membership.created_at,
+                seen,
+                membership.default_rate_minor,
+            )
             for user, membership, seen in rows
         ]
     return Page(items=items, total=total or 0, limit=limit, offset=offset)

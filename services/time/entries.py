@@ -9,6 +9,7 @@ Every list is paged and reads through indexes on (organization | project | clien
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
@@ -448,6 +449,19 @@ def _decidable(actor: StaffActor) -> list[ColumnElement[bool]]:
     return [TimeEntry.project_id.in_(led)]
 
 
+async def may_decide(actor: Actor) -> bool:
+    """Whether the acting staff user approves or rejects any time: owners and admins, and the lead of a project
+    (one indexed look-up; the navigation asks it on every staff page)."""
+    member = require_staff(actor)
+    if member.is_admin:
+        return True
+    async with unit_of_work(actor) as session:
+        led = await session.scalar(
+            select(Project.id).where(Project.org_id == member.org_id, Project.lead_user_id == member.user_id).limit(1)
+        )
+        return led is not None
+
+
 async def approval_queue(actor: Actor, *, limit: int = 50, offset: int = 0) -> Page[EntryView]:
     """Submitted entries the acting user may decide, oldest day first (the longest waiting at the top)."""
     member = require_staff(actor)
@@ -465,7 +479,7 @@ async def approval_queue(actor: Actor, *, limit: int = 50, offset: int = 0) -> P
         return Page([_view(*row) for row in rows], total, limit, offset)
 
 
-def _ids(entry_ids: list[uuid.UUID | str]) -> list[uuid.UUID]:
+def _ids(entry_ids: Sequence[uuid.UUID | str]) -> list[uuid.UUID]:
     if not entry_ids:
         raise Invalid("Choose the entries to decide.", "entry_ids")
     if len(entry_ids) > MAX_BULK:
@@ -473,7 +487,7 @@ def _ids(entry_ids: list[uuid.UUID | str]) -> list[uuid.UUID]:
     return [parse_id(i, NOT_FOUND) for i in entry_ids]
 
 
-async def _decide(actor: Actor, entry_ids: list[uuid.UUID | str], status: TimeStatus, reason: str) -> int:
+async def _decide(actor: Actor, entry_ids: Sequence[uuid.UUID | str], status: TimeStatus, reason: str) -> int:
     member = require_staff(actor)
     ids = _ids(entry_ids)
     async with unit_of_work(actor) as session:
@@ -516,12 +530,37 @@ async def _decide(actor: Actor, entry_ids: list[uuid.UUID | str], status: TimeSt
         return len(changed)
 
 
-async def approve(actor: Actor, entry_ids: list[uuid.UUID | str]) -> int:
+async def approve(actor: Actor, entry_ids: Sequence[uuid.UUID | str]) -> int:
     """Approve submitted (or rejected) entries; billed ones stay as they are. How many changed."""
     return await _decide(actor, entry_ids, TimeStatus.approved, "")
 
 
-async def reject(actor: Actor, entry_ids: list[uuid.UUID | str], reason: str) -> int:
+async def reject(actor: Actor, entry_ids: Sequence[uuid.UUID | str], reason: str) -> int:
     """Reject entries with a reason their authors read; billed ones stay as they are. How many changed."""
     text = required_text(reason, "reason", "Reason", 500)
     return await _decide(actor, entry_ids, TimeStatus.rejected, text)
+
+
+async def get_entry(actor: Actor, entry_id: uuid.UUID | str) -> EntryView:
+    """One entry as staff see it (the API's answer after logging, approving or rejecting)."""
+    require_staff(actor)
+    async with unit_of_work(actor) as session:
+        return await _one_view(session, actor, parse_id(entry_id, NOT_FOUND))
+
+
+async def member_id(actor: Actor, email: str, field: str = "user_email") -> uuid.UUID:
+    """The id of the organization's active member with this email: the API names the person by email."""
+    member = require_staff(actor)
+    async with unit_of_work(actor) as session:
+        found = await session.scalar(
+            select(StaffUser.id)
+            .join(Membership, Membership.user_id == StaffUser.id)
+            .where(
+                Membership.org_id == member.org_id,
+                func.lower(StaffUser.email) == email.strip().lower(),
+                StaffUser.is_active.is_(True),
+            )
+        )
+    if found is None:
+        raise Invalid("No active member of this organization has that email.", field)
+    return found

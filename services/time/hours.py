@@ -27,7 +27,6 @@ from services.core.actors import Actor, PortalActor, require_staff
 from services.core.common import Page, page_window, parse_id, required_text
 from services.core.db import unit_of_work
 from services.core.errors import Invalid, NotFound
-from services.core.formatting import Formats
 from services.core.scoping import visible
 from services.projects import inbox, work_requests
 from services.projects.projects import load_project
@@ -195,7 +194,6 @@ CSV_COLUMNS = ["Date", "Project", "Person", "Description", "Hours", "Billable"]
 
 async def hours_csv(
     actor: Actor,
-    formats: Formats,
     *,
     date_from: date | None = None,
     date_to: date | None = None,
@@ -203,38 +201,42 @@ async def hours_csv(
     client_id: uuid.UUID | str | None = None,
 ) -> str:
     """Exactly the entries the Hours page shows for this range and project, every page of them, and the total:
-    dates as ISO 8601 and hours as decimals (what spreadsheets read), no rate, no cost, no note."""
-    report = await client_hours(
-        actor, date_from=date_from, date_to=date_to, project_id=project_id, client_id=client_id, limit=1
-    )
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(CSV_COLUMNS)
-    shown = 0
-    offset = 0
-    while offset < min(report.entries.total, MAX_CSV_ROWS):
-        page = await client_hours(
-            actor,
-            date_from=report.date_from,
-            date_to=report.date_to,
-            project_id=project_id,
-            client_id=client_id,
-            limit=200,
-            offset=offset,
+    dates as ISO 8601 and hours as decimals (what spreadsheets read), no rate, no cost, no note. One statement."""
+    start, end = check_range(date_from, date_to)
+    where = _approved(actor, _client_of(actor, client_id), start, end)
+    if project_id is not None:
+        where.append(TimeEntry.project_id == parse_id(project_id, "Project not found"))
+    async with unit_of_work(actor) as session:
+        rows = await session.execute(
+            select(
+                TimeEntry.work_date,
+                Project.name,
+                TimeEntry.user_name,
+                TimeEntry.description,
+                TimeEntry.minutes,
+                TimeEntry.billable,
+            )
+            .join(Project, Project.id == TimeEntry.project_id)
+            .where(*where)
+            .order_by(TimeEntry.work_date.desc(), TimeEntry.created_at.desc(), TimeEntry.id)
+            .limit(MAX_CSV_ROWS)
         )
-        for entry in page.entries.items:
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(CSV_COLUMNS)
+        shown = 0
+        for work_date, project_name, user_name, description, minutes, billable in rows:
             writer.writerow(
                 [
-                    entry.work_date.isoformat(),
-                    _cell(entry.project_name),
-                    _cell(entry.user_name),
-                    _cell(entry.description),
-                    entry.hours,
-                    "yes" if entry.billable else "no",
+                    work_date.isoformat(),
+                    _cell(project_name),
+                    _cell(user_name),
+                    _cell(description),
+                    hours_text(minutes),
+                    "yes" if billable else "no",
                 ]
             )
-            shown += entry.minutes
-        offset += 200
+            shown += minutes
     writer.writerow(["Total", "", "", "", hours_text(shown), ""])
     return out.getvalue()
 

@@ -18,7 +18,7 @@ from services.core.actors import Actor, StaffActor, require_admin, require_staff
 from services.core.common import parse_id
 from services.core.db import unit_of_work
 from services.core.errors import Forbidden, Invalid, NotFound
-from services.projects.projects import KEEP, Keep, load_project
+from services.projects.projects import KEEP, Keep, ProjectChanges, apply_changes, load_project
 
 MAX_BUDGET_HOURS = Decimal(100_000)
 
@@ -76,12 +76,16 @@ async def set_project_rates(
     hourly_rate: str | Keep | None = KEEP,
     currency: str | Keep = KEEP,
     budget_hours: str | Keep | None = KEEP,
+    changes: ProjectChanges | None = None,
 ) -> ProjectRates:
-    """Set what is given (KEEP leaves a value; None or "" clears a rate or a budget)."""
+    """Set what is given (KEEP leaves a value; None or "" clears a rate or a budget), with the project's own
+    `changes` in the same transaction when given (the API's PATCH): all of it, or nothing."""
     member = require_staff(actor)
     async with unit_of_work(actor) as session:
         project = await load_project(session, actor, project_id)
         _may_set(member, project.lead_user_id)
+        if changes is not None:
+            await apply_changes(session, actor, project, changes)
         org = await session.get(Organization, project.org_id)
         assert org is not None
         code = (

@@ -19,6 +19,7 @@ from services.billing import invoice_views, manual_payments
 from services.billing.invoices import LineInput
 from services.core import clock
 from services.projects import discussion, milestones, work_requests
+from services.time import entries, rates
 from tests.support.browser import signed_in_cookie, staff_session_cookie, wait
 from tests.support.factories import OrgWorld, make_world
 from tests.support.invoicing import issue_invoice
@@ -48,6 +49,12 @@ async def _seed(world: OrgWorld) -> tuple[uuid.UUID, str]:
     for title in ("Newsletter sign-up in the footer", "Check the contact form on mobile phones and tablets"):
         await work_requests.create_request(world.actor, pid, work_requests.RequestInput(title))
     await discussion.post_update(world.actor, pid, "Designs are signed off: the build starts Monday. " * 4, "public")
+    await rates.set_project_rates(world.actor, pid, hourly_rate="95.00", budget_hours="40")
+    logged = [
+        await entries.log_entry(world.actor, entries.EntryInput(pid, today, hours, text, billable=billable))
+        for hours, text, billable in (("2.5", LONG_LINE, True), ("0.5", "Call about the hero image", False))
+    ]
+    await entries.approve(world.actor, [e.id for e in logged])
     return invoice.id, invoice_views.public_token(invoice.id)
 
 
@@ -62,6 +69,7 @@ async def test_portal_pages_fit_a_phone(live_server: LiveServer, browser: webdri
         "Projects": ("/projects", "Acme Website"),
         "Project": (f"/projects/{world.project.id}", "Launch of the campaign site"),
         "Files": ("/files", "Files"),
+        "Hours": ("/hours", "Call about the hero image"),
     }
     checked = await asyncio.to_thread(_check_portal, browser, live_server.url, cookie, pages, token)
     assert checked == [*pages, "Public invoice", "Sign-in"]
@@ -81,7 +89,7 @@ def _check_portal(
             _fits(browser, name)
             nav = browser.find_elements(By.CSS_SELECTOR, "footer a")
             labels = [a.get_attribute("aria-label") for a in nav if a.is_displayed()]
-            assert labels == ["Home", "Invoices", "Projects", "Files"], name
+            assert labels == ["Home", "Invoices", "Projects", "Files", "Hours"], name
             current = [a.get_attribute("aria-label") for a in nav if a.get_attribute("aria-current") == "page"]
             expected = {"Invoice": "Invoices", "Project": "Projects"}.get(name, name)
             assert current == [expected], f"{name}: the bottom navigation marks {current}"

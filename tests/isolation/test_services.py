@@ -37,7 +37,6 @@ from services.core.actors import SystemActor
 from services.core.common import Page
 from services.core.db import unit_of_work
 from services.core.errors import NotFound
-from services.core.formatting import Formats
 from services.files import certificate, deliverables, files, upload_settings
 from services.mail import outbox
 from services.organizations import organizations
@@ -373,7 +372,7 @@ CASES: dict[str, list[ProbeFn]] = {
         ),
     ],
     "time.hours.hours_csv": [
-        lambda who, t, i: hours.hours_csv(who, Formats(), client_id=t.client_id, date_from=MARCH_FROM, date_to=MARCH_TO)
+        lambda who, t, i: hours.hours_csv(who, client_id=t.client_id, date_from=MARCH_FROM, date_to=MARCH_TO)
     ],
     "time.hours.question_entry": each(ENTRY_IDS, lambda who, i: hours.question_entry(who, i, "Probe")),
     "time.hours.project_time": [lambda who, t, i: hours.project_time(who, t.project_id)],

@@ -81,5 +81,5 @@ async def test_the_demo_has_a_shared_brief_and_a_design_waiting_for_review(datab
 async def test_the_demo_has_approved_and_waiting_time_at_a_rate(database) -> None:
     await demo.seed()
     async with unit_of_work(SystemActor()) as session:
-        statuses = sorted(await session.scalars(select(TimeEntry.status)))
+        statuses = sorted(str(s) for s in await session.scalars(select(TimeEntry.status)))
     assert statuses.count("approved") == 6 and statuses.count("submitted") == 2

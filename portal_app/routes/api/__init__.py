@@ -17,6 +17,7 @@ from portal_app.routes.api import (
     milestones,
     projects,
     requests,
+    time_entries,
     updates,
 )
 from portal_app.routes.api.deps import service_error_handler, validation_error_handler
@@ -28,7 +29,7 @@ def build_api() -> FastAPI:
     api = FastAPI(
         title="Portico API",
         version="1",
-        description="Clients, contacts, projects and invoices of the organization the token belongs to. "
+        description="Clients, contacts, projects, invoices and time of the organization the token belongs to. "
         'Money is a decimal string ("1200.50"). Errors answer `{"detail": ...}`; an id from another '
         "organization answers 404.",
         docs_url="/docs",
@@ -37,6 +38,17 @@ def build_api() -> FastAPI:
     )
     api.add_exception_handler(ServiceError, service_error_handler)
     api.add_exception_handler(RequestValidationError, validation_error_handler)
-    for resource in (clients, contacts, projects, invoices, milestones, updates, requests, files, deliverables):
+    for resource in (
+        clients,
+        contacts,
+        projects,
+        invoices,
+        milestones,
+        updates,
+        requests,
+        files,
+        deliverables,
+        time_entries,
+    ):
         api.include_router(resource.router)
     return api

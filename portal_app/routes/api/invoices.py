@@ -22,7 +22,9 @@ def _plain(value: Decimal) -> str:
     return format(value.normalize(), "f") if value else "0"
 
 
-def _invoice_out(d: invoice_views.InvoiceDetail) -> dict[str, Any]:
+def invoice_out(d: invoice_views.InvoiceDetail) -> dict[str, Any]:
+    """An invoice as the API answers it (here, and for a draft from hours in time_entries)."""
+
     def cash(minor: int) -> str:
         return money.format_decimal(minor, d.currency)
 
@@ -107,7 +109,7 @@ async def create_invoice(body: InvoiceCreate, actor: Actor) -> Any:
         terms=body.terms,
         lines=[invoices.LineInput(ln.description, ln.quantity, ln.unit_price, ln.tax_rate) for ln in body.lines],
     )
-    return _invoice_out(await invoices.create_invoice(actor, data))
+    return invoice_out(await invoices.create_invoice(actor, data))
 
 
 @router.post(
@@ -117,12 +119,12 @@ async def create_invoice(body: InvoiceCreate, actor: Actor) -> Any:
 )
 async def send_invoice(invoice_id: InvoiceId, actor: Actor) -> Any:
     """Mails the link and the PDF to the client's billing contacts (else the client's email); a draft becomes sent."""
-    return _invoice_out(await invoices.send_invoice(actor, invoice_id))
+    return invoice_out(await invoices.send_invoice(actor, invoice_id))
 
 
 @router.get("/invoices/{invoice_id}", response_model=InvoiceOut, responses=NOT_FOUND)
 async def get_invoice(invoice_id: InvoiceId, actor: Actor) -> Any:
-    return _invoice_out(await invoices.get_invoice(actor, invoice_id))
+    return invoice_out(await invoices.get_invoice(actor, invoice_id))
 
 
 @router.get("/invoices", response_model=InvoiceList)

@@ -158,8 +158,12 @@ class ProjectPatch(Body):
     lead_user_id: uuid.UUID | None = None
     start_date: IsoDate | None = None
     due_date: IsoDate | None = None
+    # staff-side billing (owners, admins and the lead): null clears the rate or the budget
+    hourly_rate: DecimalText | None = Field(None, description="Per hour in `currency`; null clears it")
+    currency: CurrencyCode | None = Field(None, description="The rate's ISO 4217 code")
+    budget_hours: DecimalText | None = Field(None, description='Hours budgeted ("120"); null clears it')
 
-    _present = field_validator("name", "description", "status", "phase")(_not_null)
+    _present = field_validator("name", "description", "status", "phase", "currency")(_not_null)
 
 
 class LineIn(Body):
@@ -272,6 +276,14 @@ class ProjectOut(BaseModel):
     start_date: date | None
     due_date: date | None
     created_at: datetime
+
+
+class ProjectDetailOut(ProjectOut):
+    """One project, with what only staff see: its hourly rate (in `currency`) and hour budget."""
+
+    hourly_rate: str | None
+    currency: str
+    budget_hours: str | None
 
 
 class ProjectList(BaseModel):

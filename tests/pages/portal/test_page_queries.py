@@ -7,9 +7,11 @@ from nicegui.testing.user import User
 
 from services.billing import manual_payments
 from services.billing.invoices import LineInput
+from services.core import clock
 from services.core.db import get_database
 from services.files import deliverables, files
 from services.projects import discussion, milestones, projects, work_requests
+from services.time import entries, rates
 from tests.support.db import counted
 from tests.support.factories import OrgWorld, make_world
 from tests.support.invoicing import issue_invoice
@@ -34,10 +36,19 @@ async def _bytes(data: bytes):
 
 async def add_rows(world: OrgWorld, n: int) -> None:
     """`n` more of everything a portal page lists: projects, milestones, requests, updates with replies, invoices
-    (the first with more lines and a payment), shared files and deliverables in review."""
+    (the first with more lines and a payment), shared files, deliverables in review, and approved time on the
+    project and on each new project with a budget (and time waiting for approval, which no page shows)."""
     staff, pid = world.actor, world.project.id
+    today = clock.now().date()
     for k in range(n):
-        await projects.create_project(staff, world.client.id, projects.ProjectInput(name=f"Extra {k}"))
+        extra = await projects.create_project(staff, world.client.id, projects.ProjectInput(name=f"Extra {k}"))
+        await rates.set_project_rates(staff, extra.id, hourly_rate="90.00", budget_hours="20")
+        logged = [
+            await entries.log_entry(staff, entries.EntryInput(project, today, "1.5", f"Work {k}"))
+            for project in (pid, extra.id)
+        ]
+        await entries.approve(staff, [e.id for e in logged])
+        await entries.log_entry(staff, entries.EntryInput(pid, today, "2", f"Not approved {k}"))
         await milestones.add_milestone(staff, pid, milestones.MilestoneInput(f"Step {k}", done=k % 2 == 0))
         await work_requests.create_request(staff, pid, work_requests.RequestInput(f"Request {k}"))
         update = await discussion.post_update(staff, pid, f"News {k}", "public")
@@ -51,7 +62,15 @@ async def add_rows(world: OrgWorld, n: int) -> None:
 
 
 async def statements_per_page(user: User, world: OrgWorld, invoice_id: object) -> dict[str, int]:
-    paths = ["/", "/projects", f"/projects/{world.project.id}", "/invoices", f"/invoices/{invoice_id}", "/files"]
+    paths = [
+        "/",
+        "/projects",
+        f"/projects/{world.project.id}",
+        "/invoices",
+        f"/invoices/{invoice_id}",
+        "/files",
+        "/hours",
+    ]
     found = {}
     for path in paths:
         with counted(get_database()) as statements:

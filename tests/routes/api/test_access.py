@@ -104,6 +104,9 @@ ENDPOINTS = [
     ("POST", "/api/v1/projects"),
     ("GET", "/api/v1/projects/{project}"),
     ("PATCH", "/api/v1/projects/{project}"),
+    ("GET", "/api/v1/time-entries"),
+    ("POST", "/api/v1/time-entries"),
+    ("POST", "/api/v1/projects/{project}/invoice-hours"),
 ]
 
 
@@ -199,6 +202,11 @@ async def test_openapi_lists_the_endpoints_under_the_mount():
         "/v1/deliverables/{deliverable_id}",
         "/v1/deliverables/{deliverable_id}/versions",
         "/v1/deliverables/{deliverable_id}/review",
+        "/v1/time-entries",
+        "/v1/time-entries/{entry_id}",
+        "/v1/time-entries/{entry_id}/approve",
+        "/v1/time-entries/{entry_id}/reject",
+        "/v1/projects/{project_id}/invoice-hours",
     }
     assert set(spec["paths"]["/v1/clients"]) == {"get", "post"}
     assert set(spec["paths"]["/v1/contacts/{contact_id}"]) == {"get", "patch"}

@@ -197,7 +197,11 @@ async def test_create_project_answers_201_with_the_project(api, world):
         "start_date",
         "due_date",
         "created_at",
+        "hourly_rate",
+        "currency",
+        "budget_hours",
     }
+    assert (body["hourly_rate"], body["currency"], body["budget_hours"]) == (None, "USD", None)
     assert (body["client_id"], body["client_name"]) == (str(world.client.id), "Acme Client")
     assert (body["name"], body["description"], body["status"], body["phase"]) == (
         "Mobile app",

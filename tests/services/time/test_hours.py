@@ -14,7 +14,6 @@ from models import InboxItem
 from services.core.actors import SystemActor
 from services.core.db import unit_of_work
 from services.core.errors import Invalid, NotFound
-from services.core.formatting import Formats
 from services.projects import projects, work_requests
 from services.time import entries, hours, rates
 from services.time.entries import EntryInput
@@ -62,7 +61,7 @@ async def test_the_csv_is_what_the_page_shows_and_is_safe_in_a_spreadsheet(team:
     await log(team, "1.25", '=HYPERLINK("http://evil")')
     await log(team, "0:30", "Call")
     await log(team, "2", "Not approved", approve=False)
-    text = await hours.hours_csv(team.jane, Formats())
+    text = await hours.hours_csv(team.jane)
     rows = list(csv.reader(io.StringIO(text)))
     assert rows[0] == ["Date", "Project", "Person", "Description", "Hours", "Billable"]
     assert sorted(r[4] for r in rows[1:-1]) == ["0.50", "1.25"]
