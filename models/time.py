@@ -37,6 +37,8 @@ class TimeEntry(ClientOwned, Timestamped, Base):
         Index("ix_time_entries_org_id_client_id_status_work_date", "org_id", "client_id", "status", "work_date"),
         # my week
         Index("ix_time_entries_org_id_user_id_work_date", "org_id", "user_id", "work_date"),
+        # the hours an invoice bills, released when it is voided or its draft deleted
+        Index("ix_time_entries_org_id_invoice_id", "org_id", "invoice_id"),
     )
 
     project_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
@@ -54,6 +56,6 @@ class TimeEntry(ClientOwned, Timestamped, Base):
     decided_at: Mapped[datetime | None]
     reject_reason: Mapped[str] = mapped_column(String(500), default="")
     # the invoice that bills it; cleared when that draft is deleted or the invoice voided
-    invoice_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("invoices.id", ondelete="SET NULL"), index=True)
+    invoice_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("invoices.id", ondelete="SET NULL"))
     questioned: Mapped[bool] = mapped_column(default=False)
     question_request_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("requests.id", ondelete="SET NULL"))

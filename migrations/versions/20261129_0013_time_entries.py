@@ -51,7 +51,7 @@ def upgrade() -> None:
     with op.batch_alter_table('time_entries', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_time_entries_client_id'), ['client_id'], unique=False)
         batch_op.create_index('ix_time_entries_org_id_client_id_status_work_date', ['org_id', 'client_id', 'status', 'work_date'], unique=False)
-        batch_op.create_index(batch_op.f('ix_time_entries_invoice_id'), ['invoice_id'], unique=False)
+        batch_op.create_index('ix_time_entries_org_id_invoice_id', ['org_id', 'invoice_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_time_entries_org_id'), ['org_id'], unique=False)
         batch_op.create_index('ix_time_entries_org_id_status_work_date', ['org_id', 'status', 'work_date'], unique=False)
         batch_op.create_index('ix_time_entries_org_id_project_id_status_work_date', ['org_id', 'project_id', 'status', 'work_date'], unique=False)
@@ -83,7 +83,7 @@ def downgrade() -> None:
         batch_op.drop_index('ix_time_entries_org_id_project_id_status_work_date')
         batch_op.drop_index('ix_time_entries_org_id_status_work_date')
         batch_op.drop_index(batch_op.f('ix_time_entries_org_id'))
-        batch_op.drop_index(batch_op.f('ix_time_entries_invoice_id'))
+        batch_op.drop_index('ix_time_entries_org_id_invoice_id')
         batch_op.drop_index('ix_time_entries_org_id_client_id_status_work_date')
         batch_op.drop_index(batch_op.f('ix_time_entries_client_id'))
 

@@ -161,10 +161,14 @@ async def invoice_from_hours(
         claimed = await session.execute(
             update(TimeEntry)
             .where(
-                TimeEntry.id.in_([b.id for b in billable]),
+                # the project, status and range first: the (organization, project, status, date) index finds them
                 TimeEntry.org_id == member.org_id,
+                TimeEntry.project_id == project.id,
                 TimeEntry.status == TimeStatus.approved,
+                TimeEntry.work_date >= start,
+                TimeEntry.work_date <= end,
                 TimeEntry.invoice_id.is_(None),
+                TimeEntry.id.in_([b.id for b in billable]),
             )
             .values(invoice_id=draft.id)
             .returning(TimeEntry.id)
