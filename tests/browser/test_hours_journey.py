@@ -1,7 +1,8 @@
-"""Headless Chromium against `python main.py serve`: staff log two entries and approve one (through the services:
-the staff Time page has its own journey); the contact opens Hours, sees only the approved entry and its total,
-downloads the same as CSV, and questions it; staff see it flagged, draft an invoice from the hours and send it;
-the contact's Invoices page shows that invoice at approved hours × the project's rate."""
+"""Headless Chromium against `python main.py serve`: staff log two entries on the Time page and approve one on the
+Approvals page; the contact opens Hours, sees only the approved entry and its total, downloads the same as CSV,
+and questions it; staff see it flagged, draft an invoice from the hours and send it (through the services: the
+project page's dialog has its own tests); the contact's Invoices page shows that invoice at approved hours × the
+project's rate."""
 
 from __future__ import annotations
 
@@ -17,12 +18,12 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
 
 from portal_app.auth.portal import PORTAL_COOKIE
+from portal_app.auth.staff import STAFF_COOKIE
 from services.billing import hours_invoices, invoices
 from services.core import clock
 from services.core.formatting import Formats
 from services.time import entries, rates
-from services.time.entries import EntryInput
-from tests.support.browser import button, settled, signed_in_cookie, wait
+from tests.support.browser import button, settled, signed_in_cookie, staff_session_cookie, visible_input, wait
 from tests.support.factories import make_world
 from tests.support.live import LiveServer
 
@@ -50,9 +51,10 @@ async def test_the_client_sees_and_questions_approved_hours_then_pays_for_exactl
     staff, pid = world.actor, world.project.id
     today = clock.now().date()
     await rates.set_project_rates(staff, pid, hourly_rate="120.00")
-    approved = await entries.log_entry(staff, EntryInput(pid, today, "2.5", APPROVED, note="took longer: our fault"))
-    await entries.log_entry(staff, EntryInput(pid, today, "1.5", WAITING))
-    assert await entries.approve(staff, [approved.id]) == 1
+    staff_cookie = await staff_session_cookie(world.owner_email)
+    await asyncio.to_thread(staff_log_two_and_approve_one, browser, live_server.url, staff_cookie)
+    logged = {e.description: e.status for e in (await entries.list_entries(staff, project_id=pid)).items}
+    assert logged == {APPROVED: "approved", WAITING: "submitted"}
     portal = Portal(live_server.url, await signed_in_cookie(world.contact.id), pid)
 
     csv_text = await asyncio.to_thread(contact_questions_the_hours, browser, portal)
@@ -66,6 +68,27 @@ async def test_the_client_sees_and_questions_approved_hours_then_pays_for_exactl
     sent = await invoices.send_invoice(staff, draft.id)
     amount = Formats().money(sent.total_minor, sent.currency)
     await asyncio.to_thread(contact_sees_the_invoice, browser, portal, sent.number, amount, today)
+
+
+def staff_log_two_and_approve_one(browser: webdriver.Chrome, base: str, cookie: str) -> None:
+    browser.get(f"{base}/login")
+    browser.add_cookie({"name": STAFF_COOKIE, "value": cookie, "path": "/", "httpOnly": True})
+    browser.get(f"{base}/time")
+    for hours, description in (("2.5", APPROVED), ("1:30", WAITING)):
+        visible_input(browser, "Hours").clear()
+        visible_input(browser, "Hours").send_keys(hours)
+        visible_input(browser, "Description").clear()
+        visible_input(browser, "Description").send_keys(description)
+        button(browser, "Log time").click()
+        settled(browser).until(lambda b, d=description: b.find_element(By.XPATH, f"//*[normalize-space()='{d}']"))
+    wait(browser).until(ec.text_to_be_present_in_element((By.TAG_NAME, "body"), "Week total: 4 h"))
+    browser.get(f"{base}/time/approvals")
+    # the queue is oldest first: the first row is the first entry logged
+    row = f"//tr[.//*[normalize-space()='{APPROVED}']]"
+    settled(browser).until(lambda b: b.find_element(By.XPATH, f"{row}//*[contains(@class,'q-checkbox')]")).click()
+    button(browser, "Approve selected").click()
+    settled(browser).until(lambda b: not b.find_elements(By.XPATH, row))
+    assert browser.find_elements(By.XPATH, f"//tr[.//*[normalize-space()='{WAITING}']]")
 
 
 def body(browser: webdriver.Chrome) -> str:

@@ -36,7 +36,7 @@ from services.core import audit
 from services.core.actors import SystemActor
 from services.core.common import Page
 from services.core.db import unit_of_work
-from services.core.errors import NotFound
+from services.core.errors import Invalid, NotFound
 from services.files import certificate, deliverables, files, upload_settings
 from services.mail import outbox
 from services.organizations import organizations
@@ -118,6 +118,25 @@ async def _create_in_session(who, t: Target, i: Intruder) -> Any:
     async with unit_of_work(who) as session:
         data = invoices.InvoiceInput(client_id=t.client_id, lines=[invoices.LineInput("Probe", "1", "1.00")])
         return await invoices.create_in(session, who, data)
+
+
+async def _may_decide_only_in_own_org(who, t: Target, i: Intruder) -> Any:
+    return await entries.may_decide(who)  # a yes or no about the actor's own organization: nothing to leak
+
+
+async def _member_id_of_the_targets_owner(who, t: Target, i: Intruder) -> Any:
+    """Another organization's member, named by email, is no member here: refused like an unknown address."""
+    try:
+        return await entries.member_id(who, f"owner@{'alpha' if i.own_slug == 'bravo' else 'bravo'}.test")
+    except Invalid as refused:
+        assert refused.field == "user_email"
+        raise NotFound() from None
+
+
+async def _apply_changes_in_session(who, t: Target, i: Intruder) -> Any:
+    async with unit_of_work(who) as session:
+        project = await projects.load_project(session, who, t.project_id)
+        return await projects.apply_changes(session, who, project, projects.ProjectChanges(name="Hijacked"))
 
 
 MARCH_FROM, MARCH_TO = date(2026, 3, 1), date(2026, 3, 31)
@@ -352,6 +371,9 @@ CASES: dict[str, list[ProbeFn]] = {
         lambda who, i: entries.update_entry(who, i, entries.EntryInput(i, date(2026, 3, 2), "9", "Hijacked")),
     ),
     "time.entries.delete_entry": each(ENTRY_IDS, entries.delete_entry),
+    "time.entries.get_entry": each(ENTRY_IDS, entries.get_entry),
+    "time.entries.may_decide": [_may_decide_only_in_own_org],
+    "time.entries.member_id": [_member_id_of_the_targets_owner],
     "time.entries.load_entry": [in_session(entries.load_entry, f) for f in ENTRY_IDS],
     "time.entries.list_entries": [
         lambda who, t, i: entries.list_entries(who, project_id=t.project_id, limit=200),
@@ -386,6 +408,7 @@ CASES: dict[str, list[ProbeFn]] = {
     ],
     "billing.invoices.delete_draft": [lambda who, t, i: invoices.delete_draft(who, t.invoice_id)],
     "billing.invoices.create_in": [_create_in_session],
+    "projects.projects.apply_changes": [_apply_changes_in_session],
     "demo_files.seed_files": [lambda who, t, i: demo_files.seed_files(who, t.project_id, "Probe")],
     "files.files.load_file": [in_session(files.load_file, f) for f in FILE_IDS],
     "files.files.get_file": each(FILE_IDS, files.get_file),

@@ -284,8 +284,12 @@ class Logged:
     markers: frozenset[str]
 
 
+RATES = {"alpha-one": "987.65", "alpha-two": "876.43", "bravo": "765.21"}
+
+
 async def log_time(member: StaffActor, project_id: uuid.UUID, ref: str) -> Logged:
-    await rates.set_project_rates(member, project_id, hourly_rate="987.65", budget_hours="42")
+    rate = RATES[ref]  # each organization's own: the other's audit log holds its own rate, not this one
+    await rates.set_project_rates(member, project_id, hourly_rate=rate, budget_hours="42")
     day = date(2026, 3, 2)
     approved = await entries.log_entry(
         member, entries.EntryInput(project_id, day, "1.5", f"{ref} approved work", note=f"{ref} time note")
@@ -295,7 +299,7 @@ async def log_time(member: StaffActor, project_id: uuid.UUID, ref: str) -> Logge
     rejected = await entries.log_entry(member, entries.EntryInput(project_id, day, "3", f"{ref} rejected work"))
     await entries.reject(member, [rejected.id], f"{ref} reject reason")
     hidden = {str(submitted.id), submitted.description, str(rejected.id), rejected.description, f"{ref} reject reason"}
-    hidden |= {f"{ref} time note", "98765", "987.65"}
+    hidden |= {f"{ref} time note", rate}  # the rate as written (its bare digits could turn up inside a UUID)
     seen = {str(approved.id), approved.description}
     return Logged(approved.id, submitted.id, frozenset(hidden), frozenset(seen | hidden))
 
