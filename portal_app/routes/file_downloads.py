@@ -47,7 +47,7 @@ def portal_off() -> HTMLResponse:
     )
 
 
-async def _portal_actor(request: Request, slug: str) -> PortalActor | Response:
+async def portal_actor(request: Request, slug: str) -> PortalActor | Response:
     """The signed-in contact of this portal, or what to answer instead (as the portal's pages do)."""
     org = await organizations.portal_by_slug(slug)
     if org is None:
@@ -97,7 +97,7 @@ async def staff_file(request: Request, file_id: str, inline: str = "") -> Respon
 
 @router.get("/portal/{slug}/files/{file_id}")
 async def portal_file(request: Request, slug: str, file_id: str, inline: str = "") -> Response:
-    actor = await _portal_actor(request, slug)
+    actor = await portal_actor(request, slug)
     if not isinstance(actor, PortalActor):
         return actor
     return await _file(actor, file_id, inline)
@@ -113,7 +113,7 @@ async def staff_certificate(request: Request, deliverable_id: str) -> Response:
 
 @router.get("/portal/{slug}/deliverables/{deliverable_id}/certificate.pdf")
 async def portal_certificate(request: Request, slug: str, deliverable_id: str) -> Response:
-    actor = await _portal_actor(request, slug)
+    actor = await portal_actor(request, slug)
     if not isinstance(actor, PortalActor):
         return actor
     return await _certificate(actor, deliverable_id)

@@ -11,14 +11,12 @@ from __future__ import annotations
 from datetime import date
 
 from fastapi import APIRouter, Request
-from fastapi.responses import PlainTextResponse, RedirectResponse, Response
+from fastapi.responses import PlainTextResponse, Response
 
-from portal_app.auth.portal import base_path, current_portal
 from portal_app.file_responses import content_disposition
 from portal_app.responses import NO_TRACE
-from portal_app.routes.file_downloads import not_found, portal_off
+from portal_app.routes.file_downloads import portal_actor
 from services.core.errors import Invalid, NotFound
-from services.organizations import organizations
 from services.time import hours
 
 router = APIRouter(include_in_schema=False)
@@ -42,17 +40,12 @@ def _refused(message: str, status: int) -> PlainTextResponse:
 async def portal_hours_csv(
     request: Request, slug: str, date_from: str = "", date_to: str = "", project: str = ""
 ) -> Response:
-    org = await organizations.portal_by_slug(slug)
-    if org is None:
-        return not_found()
-    resolved = await current_portal(request, org)
-    if resolved is None:
-        return RedirectResponse(f"{base_path(org.slug)}/login", status_code=303)
-    if not org.portal_enabled:
-        return portal_off()
+    actor = await portal_actor(request, slug)  # the same check as the portal's pages and downloads
+    if isinstance(actor, Response):
+        return actor
     try:
         start, end = hours.check_range(_day(date_from, "date_from", "From"), _day(date_to, "date_to", "To"))
-        text = await hours.hours_csv(resolved.actor, date_from=start, date_to=end, project_id=project.strip() or None)
+        text = await hours.hours_csv(actor, date_from=start, date_to=end, project_id=project.strip() or None)
     except Invalid as exc:
         return _refused(" ".join(p.message for p in exc.problems), 400)
     except NotFound:  # a malformed project id: no project of this client by that name

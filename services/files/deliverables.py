@@ -323,6 +323,34 @@ def _version_file(project: Project, received: uploads.Received, actor: StaffActo
     )
 
 
+async def _add_version(
+    session: AsyncSession,
+    row: Deliverable,
+    project: Project,
+    received: uploads.Received,
+    member: StaffActor,
+    name: str,
+    *,
+    sent_at: datetime | None,
+) -> None:
+    """Version `row.version` of the deliverable: its file (shared with the client once sent) and its row."""
+    session.add(_version_file(project, received, member, name, shared=sent_at is not None))
+    await session.flush()
+    session.add(
+        DeliverableVersion(
+            org_id=row.org_id,
+            client_id=row.client_id,
+            deliverable_id=row.id,
+            number=row.version,
+            file_id=received.file_id,
+            created_by_user_id=member.user_id,
+            created_by_name=name,
+            created_at=clock.now(),
+            sent_at=sent_at,
+        )
+    )
+
+
 async def create(
     actor: Actor,
     project_id: uuid.UUID | str,
@@ -359,20 +387,7 @@ async def create(
                 updated_at=now,
             )
             session.add(row)
-            session.add(_version_file(project, received, member, name, shared=False))
-            await session.flush()
-            session.add(
-                DeliverableVersion(
-                    org_id=row.org_id,
-                    client_id=row.client_id,
-                    deliverable_id=row.id,
-                    number=1,
-                    file_id=received.file_id,
-                    created_by_user_id=member.user_id,
-                    created_by_name=name,
-                    created_at=now,
-                )
-            )
+            await _add_version(session, row, project, received, member, name, sent_at=None)
             audit.record(
                 session,
                 actor,
@@ -411,21 +426,7 @@ async def add_version(
             now = clock.now()
             row.version += 1
             row.updated_at = now
-            session.add(_version_file(project, received, member, name, shared=review))
-            await session.flush()
-            session.add(
-                DeliverableVersion(
-                    org_id=row.org_id,
-                    client_id=row.client_id,
-                    deliverable_id=row.id,
-                    number=row.version,
-                    file_id=received.file_id,
-                    created_by_user_id=member.user_id,
-                    created_by_name=name,
-                    created_at=now,
-                    sent_at=now if review else None,
-                )
-            )
+            await _add_version(session, row, project, received, member, name, sent_at=now if review else None)
             audit.record(
                 session,
                 actor,

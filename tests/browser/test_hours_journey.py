@@ -80,7 +80,7 @@ def staff_log_two_and_approve_one(browser: webdriver.Chrome, base: str, cookie: 
         visible_input(browser, "Description").clear()
         visible_input(browser, "Description").send_keys(description)
         button(browser, "Log time").click()
-        settled(browser).until(lambda b, d=description: b.find_element(By.XPATH, f"//*[normalize-space()='{d}']"))
+        settled(browser).until(ec.presence_of_element_located((By.XPATH, f"//*[normalize-space()='{description}']")))
     wait(browser).until(ec.text_to_be_present_in_element((By.TAG_NAME, "body"), "Week total: 4 h"))
     browser.get(f"{base}/time/approvals")
     # the queue is oldest first: the first row is the first entry logged
