@@ -63,6 +63,18 @@ def cmd_create_api_token(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_set_stripe_account(args: argparse.Namespace, settings: Settings) -> int:
+    from services.card_payments import stripe_accounts
+    from services.core.errors import ServiceError
+
+    try:
+        print(asyncio.run(_with_services(settings, lambda: stripe_accounts.bind_account(args.org, args.account))))
+    except ServiceError as exc:
+        print(exc.message, file=sys.stderr)
+        return 2
+    return 0
+
+
 DEMO_LOGIN_FILE = "demo-login.txt"
 
 
@@ -151,6 +163,12 @@ def build_parser() -> argparse.ArgumentParser:
     token.add_argument("--email", required=True, help="staff member's email")
     token.add_argument("--name", default="cli", help="a label for the token")
     token.set_defaults(run=cmd_create_api_token)
+    account = commands.add_parser(
+        "set-stripe-account", help="bind an organization to an existing connected Stripe account; prints its id"
+    )
+    account.add_argument("--org", required=True, help="organization slug")
+    account.add_argument("--account", required=True, help="the connected account's id (acct_…)")
+    account.set_defaults(run=cmd_set_stripe_account)
     demo = commands.add_parser("demo", help="seed a demo agency with clients, contacts and projects")
     demo.add_argument("--if-empty", action="store_true", help="only when the database has no organization yet")
     demo.set_defaults(run=cmd_demo)

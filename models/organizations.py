@@ -47,6 +47,12 @@ class Organization(IdMixin, Timestamped, Base):
     # Staff sign in through the OpenID Connect provider only (password sign-in is refused; see README for the
     # owners' break-glass path).
     require_sso: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
+    # Stripe Connect (services.card_payments.stripe_accounts): the connected account this organization is paid into,
+    # and its state as Stripe last reported it. One account belongs to one organization at most.
+    stripe_account_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    stripe_charges_enabled: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
+    stripe_payouts_enabled: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
+    stripe_requirements: Mapped[str] = mapped_column(String(2000), default="", server_default="")
     # Uploads (services.files): the largest file accepted, and the kinds of file accepted (services.adapters.file_types).
     upload_limit_mb: Mapped[int] = mapped_column(default=50, server_default="50")
     allowed_file_kinds: Mapped[str] = mapped_column(

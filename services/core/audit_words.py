@@ -80,6 +80,7 @@ PHRASES: dict[str, str] = {
     "staff.signed_in": "signed in",
     "staff.signed_out": "signed out",
     "staff.sso_failed": "was refused single sign-on",
+    "stripe.account_bound": "bound {target} to its Stripe account",
     "time.approved": "approved the time entry {target}",
     "time.changed": "changed the time entry {target}",
     "time.deleted": "deleted the time entry {target}",
