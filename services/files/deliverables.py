@@ -24,7 +24,7 @@ from models.inbox import InboxKind
 from models.organizations import Organization
 from models.projects import Project
 from services.core import audit, clock, config, events
-from services.core.actors import Actor, PortalActor, StaffActor, SystemActor, require_staff
+from services.core.actors import Actor, PortalActor, StaffActor, require_staff
 from services.core.common import LONG_TEXT_LINES, optional_text, parse_id, required_text
 from services.core.db import unit_of_work
 from services.core.errors import Conflict, Invalid, NotFound
@@ -32,10 +32,9 @@ from services.core.scoping import visible
 from services.files import uploads
 from services.files.files import limits_for
 from services.mail import layout, outbox
-from services.projects import inbox
+from services.projects import discussion, inbox
 from services.projects.discussion import author_of
 from services.projects.projects import load_project
-from services.staff import staff
 
 NOT_FOUND = "Deliverable not found"
 MAX_COMMENT = 4000
@@ -622,13 +621,8 @@ async def decide(
             f"{said.capitalize()} “{row.title}” (version {current.number})" + (f": {text}" if text else ""),
             contact.name or contact.email,
         )
-        await _mail_lead(
-            session,
-            row,
-            project,
-            f"{contact.name or contact.email} {said} “{row.title}” (version {current.number}) on {project.name}.",
-            text,
-        )
+        line = f"{contact.name or contact.email} {said} “{row.title}” (version {current.number}) on {project.name}."
+        await discussion.mail_lead(session, project, line, [line, text])
         _changed(session, row)
         await session.flush()
         return await _view(session, actor, row)
@@ -650,24 +644,6 @@ async def _tick_milestone(session: AsyncSession, actor: Actor, row: Deliverable,
         target_label=project.name,
         detail={"title": milestone.title, "by": "deliverable approval"},
     )
-
-
-async def _mail_lead(session: AsyncSession, row: Deliverable, project: Project, line: str, comment: str) -> None:
-    if project.lead_user_id is None:
-        return
-    # Staff rows are hidden from the contact's session: the platform reads the lead's address.
-    async with unit_of_work(SystemActor(org_id=project.org_id, label="deliverable mail")) as lookup:
-        lead = await staff.member_recipient(lookup, project.org_id, project.lead_user_id)
-    if lead is None:
-        return
-    org = await session.get(Organization, project.org_id)
-    assert org is not None
-    mail = layout.compose(
-        layout.Branding.of(org),
-        lead.name,
-        [line, comment, layout.Button("Open the project", f"{config.get().base_url}/projects/{project.id}")],
-    )
-    outbox.queue(session, to=lead.email, subject=line[:300], text=mail.text, html=mail.html, org_id=project.org_id)
 
 
 async def rename(actor: Actor, deliverable_id: uuid.UUID | str, title: str) -> DeliverableView:

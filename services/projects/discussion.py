@@ -311,31 +311,27 @@ async def _from_client(session: AsyncSession, project: Project, comment: Comment
 
 
 async def _mail_lead_of_reply(session: AsyncSession, project: Project, comment: Comment) -> None:
+    client = await session.get(Client, project.client_id)
+    assert client is not None
+    await mail_lead(
+        session,
+        project,
+        f"{comment.author_name} replied on {project.name}",
+        [f"{comment.author_name} at {client.name} replied to an update on {project.name}:", comment.body],
+    )
+
+
+async def mail_lead(session: AsyncSession, project: Project, subject: str, lines: list[str]) -> None:
+    """Mail the project's lead (if it has an active one) `lines` and a button to the project, in the caller's
+    transaction. The caller may be a contact, whose session cannot see staff rows: the platform reads the address."""
     if project.lead_user_id is None:
         return
-    # Staff rows are hidden from the contact's own session: the platform reads the lead's address ("" if the lead
-    # is inactive or has left the organization).
-    async with unit_of_work(SystemActor(org_id=project.org_id, label="reply mail")) as lookup:
+    async with unit_of_work(SystemActor(org_id=project.org_id, label="mail to the lead")) as lookup:
         lead = await staff.member_recipient(lookup, project.org_id, project.lead_user_id)
     if lead is None:
         return
-    client = await session.get(Client, project.client_id)
     org = await session.get(Organization, project.org_id)
-    assert client is not None and org is not None
-    mail = layout.compose(
-        layout.Branding.of(org),
-        lead.name,
-        [
-            f"{comment.author_name} at {client.name} replied to an update on {project.name}:",
-            comment.body,
-            layout.Button("Open the project", f"{config.get().base_url}/projects/{project.id}"),
-        ],
-    )
-    outbox.queue(
-        session,
-        to=lead.email,
-        subject=f"{comment.author_name} replied on {project.name}"[:300],
-        text=mail.text,
-        html=mail.html,
-        org_id=project.org_id,
-    )
+    assert org is not None
+    button = layout.Button("Open the project", f"{config.get().base_url}/projects/{project.id}")
+    mail = layout.compose(layout.Branding.of(org), lead.name, [*lines, button])
+    outbox.queue(session, to=lead.email, subject=subject[:300], text=mail.text, html=mail.html, org_id=project.org_id)
