@@ -121,12 +121,29 @@ def cmd_run_job(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _direct_mode_refusal(settings: Settings) -> str:
+    """PORTAL_STRIPE_DIRECT with more than one organization must not start (SPEC §16)."""
+    if not settings.stripe_direct:
+        return ""
+    from sqlalchemy.exc import DBAPIError
+
+    from services.organizations import card_account
+
+    try:
+        return asyncio.run(_with_services(settings, card_account.direct_mode_refusal))
+    except DBAPIError:  # no database yet (not migrated): no organization either
+        return ""
+
+
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from nicegui import run, ui
 
     from portal_app.app import create_app
     from portal_app.compression import PagesOnlyGZip
 
+    if refusal := _direct_mode_refusal(settings):
+        print(refusal, file=sys.stderr)
+        return 2
     # PDFs render in a process pool; spawned workers do not inherit the scheduler's and the server's threads.
     run.process_pool_start_method = "spawn"
     create_app(settings)

@@ -23,7 +23,7 @@ from bench.data import ensure_secret_key, generate
 from models import Invoice, OutboxMail, Payment
 from services.adapters import stripe_gateway
 from services.billing import invoice_views
-from services.card_payments import checkout
+from services.card_payments import checkout, webhooks
 from services.core import db
 from services.core.actors import SystemActor
 from services.core.db import unit_of_work
@@ -59,17 +59,17 @@ async def run(url: str, label: str, standin: StripeStandIn, count: int, invoices
             body, headers = standin.signed(standin.event("checkout.session.completed", session_id))
             bodies.append((body, headers["Stripe-Signature"]))
             began = time.perf_counter()
-            outcome = await checkout.handle_webhook(*bodies[-1])
+            outcome = await webhooks.handle_webhook(*bodies[-1])
             handles.append(time.perf_counter() - began)
             assert outcome.result == "paid", outcome
         duplicates = []
         for body, signature in bodies:
             began = time.perf_counter()
-            await checkout.handle_webhook(body, signature)
+            await webhooks.handle_webhook(body, signature)
             duplicates.append(time.perf_counter() - began)
         began = time.perf_counter()
         for n in range(0, len(bodies), 20):
-            await asyncio.gather(*(checkout.handle_webhook(b, s) for b, s in bodies[n : n + 20] for _ in range(2)))
+            await asyncio.gather(*(webhooks.handle_webhook(b, s) for b, s in bodies[n : n + 20] for _ in range(2)))
         burst = time.perf_counter() - began
         print(f"[{label}] Pay (attempt row + Checkout Session over loopback HTTP): {_ms(starts)}")
         print(f"[{label}] webhook that records a payment: {_ms(handles)}, {len(handles) / sum(handles):,.0f}/s")

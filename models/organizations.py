@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import enum
 import uuid
+from datetime import datetime
 
 from sqlalchemy import JSON, BigInteger, Enum, ForeignKey, LargeBinary, String, UniqueConstraint
 from sqlalchemy import false as sa_false
@@ -53,6 +54,9 @@ class Organization(IdMixin, Timestamped, Base):
     stripe_charges_enabled: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
     stripe_payouts_enabled: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
     stripe_requirements: Mapped[str] = mapped_column(String(2000), default="", server_default="")
+    # When Stripe last reported that state (a read-back or `account.updated`); None while it never has, as for an
+    # account bound from the command line while Stripe could not be asked.
+    stripe_state_at: Mapped[datetime | None]
     # Uploads (services.files): the largest file accepted, and the kinds of file accepted (services.adapters.file_types).
     upload_limit_mb: Mapped[int] = mapped_column(default=50, server_default="50")
     allowed_file_kinds: Mapped[str] = mapped_column(

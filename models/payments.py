@@ -46,6 +46,9 @@ class CheckoutAttempt(ClientOwned, StaffOnly, Timestamped, Base):
         Enum(CheckoutStatus, native_enum=False, length=16, validate_strings=True), default=CheckoutStatus.creating
     )
     stripe_session_id: Mapped[str | None] = mapped_column(String(255), unique=True)
+    # The connected account the session was made on (Stripe Connect); None for the platform's own account
+    # (PORTAL_STRIPE_DIRECT). Read-backs go to this account, and only its events may settle the attempt.
+    stripe_account_id: Mapped[str | None] = mapped_column(String(64))
     checkout_url: Mapped[str] = mapped_column(Text, default="")
     expires_at: Mapped[datetime | None]
     settled_at: Mapped[datetime | None]

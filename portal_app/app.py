@@ -28,6 +28,7 @@ from portal_app.routes import (
     notifications_optout,
     public_invoice,
     staff_downloads,
+    stripe_connect,
     stripe_webhook,
 )
 from portal_app.security import SecurityHeaders
@@ -118,6 +119,8 @@ def configure_services(settings: Settings) -> None:
             secret_key=settings.stripe_secret_key,
             webhook_secret=settings.stripe_webhook_secret,
             api_base=settings.stripe_api_base,
+            connect_webhook_secret=settings.stripe_connect_webhook_secret,
+            direct=settings.stripe_direct,
         )
     )
     oidc.configure(
@@ -143,6 +146,7 @@ def create_app(settings: Settings) -> None:
     app.include_router(file_downloads.router)
     app.include_router(hours_csv.router)
     app.include_router(stripe_webhook.router)
+    app.include_router(stripe_connect.router)
     _mount_api()
     for router in PUBLIC_ROUTERS:
         app.include_router(router)

@@ -7,7 +7,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
-from services.card_payments import checkout
+from services.card_payments import checkout, webhooks
 from services.clients import magic_links, portal_sessions
 from services.mail import outbox
 from services.projects import notifications
@@ -27,7 +27,7 @@ async def run_purge() -> str:
     staff = await staff_sessions.purge_expired()
     portal = await portal_sessions.purge_expired()
     links = await magic_links.purge_expired()
-    stripe_events = await checkout.purge_events()
+    stripe_events = await webhooks.purge_events()
     return (
         f"purged {staff} staff session(s), {portal} portal session(s), {links} sign-in link(s), "
         f"{stripe_events} Stripe event id(s)"

@@ -37,6 +37,10 @@ class Settings(BaseSettings):
     stripe_secret_key: str = ""
     stripe_webhook_secret: str = ""
     stripe_api_base: str = ""
+    # Stripe Connect (SPEC §16): the signing secret of the endpoint for connected accounts' events, and direct
+    # mode, where the one organization of an install is paid into the platform's own account.
+    stripe_connect_webhook_secret: str = ""
+    stripe_direct: bool = False
     oidc_issuer: str = ""
     oidc_client_id: str = ""
     oidc_client_secret: str = ""

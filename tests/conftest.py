@@ -100,7 +100,10 @@ def stripe_standin() -> Iterator[StripeStandIn]:
     with start_standin() as standin:
         stripe_gateway.configure(
             stripe_gateway.StripeConfig(
-                secret_key=standin.secret_key, webhook_secret=standin.webhook_secret, api_base=standin.url
+                secret_key=standin.secret_key,
+                webhook_secret=standin.webhook_secret,
+                api_base=standin.url,
+                connect_webhook_secret=standin.connect_webhook_secret,
             )
         )
         yield standin

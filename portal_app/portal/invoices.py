@@ -104,7 +104,7 @@ def _invoice_table(page: PortalPage, initial: InvoiceFilter) -> PagedTable:
                 "status_color": status_badge_of(row.display_status).color,
                 "total": formats.money(row.total_minor, row.currency),
                 "amount_due": formats.money(row.amount_due_minor, row.currency),
-                "pay": checkout_service.offered(row.status, row.amount_due_minor),
+                "pay": checkout_service.offered(page.org.card_payments, row.status, row.amount_due_minor),
             }
             for row in listing.items
         ]
@@ -342,7 +342,7 @@ async def portal_invoice(
             status_badge(badge.label, badge.color).classes("text-sm").mark("invoice-status")
             due = current.formats.money(current.amount_due_minor, current.currency)
             ui.label(f"Amount due {due}").classes("font-medium")
-            if checkout_service.offered(current.status, current.amount_due_minor):
+            if checkout_service.offered(current.card_payments, current.status, current.amount_due_minor):
                 button = ui.button("Pay", icon="credit_card", on_click=pay).props("unelevated no-caps").mark("pay")
                 button.props["aria-label"] = f"Pay {due} by card"
             ui.space()

@@ -93,7 +93,7 @@ def _checkout_notice(detail: InvoiceDetail, outcome: str) -> str:
 
 
 def _pay_form(detail: InvoiceDetail, token: str) -> str:
-    if not checkout_service.offered(detail.status, detail.amount_due_minor):
+    if not checkout_service.offered(detail.card_payments, detail.status, detail.amount_due_minor):
         return ""
     due = detail.formats.money(detail.amount_due_minor, detail.currency)
     return (

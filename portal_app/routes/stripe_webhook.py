@@ -13,7 +13,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from services.adapters import stripe_gateway
-from services.card_payments import checkout
+from services.card_payments import webhooks
 
 log = logging.getLogger("portico.webhooks")
 
@@ -25,7 +25,8 @@ MAX_BODY_BYTES = 512 * 1024
 
 @router.post("/webhooks/stripe")
 async def stripe_webhook(request: Request) -> JSONResponse:
-    if not stripe_gateway.get_config().webhook_secret:
+    stripe = stripe_gateway.get_config()
+    if not (stripe.webhook_secret or stripe.connect_webhook_secret):
         return JSONResponse({"detail": "Stripe webhooks are not configured."}, status_code=503)
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
@@ -39,7 +40,7 @@ async def stripe_webhook(request: Request) -> JSONResponse:
     if not signature:
         return JSONResponse({"detail": "The Stripe-Signature header is missing."}, status_code=400)
     try:
-        outcome = await checkout.handle_webhook(body, signature)
+        outcome = await webhooks.handle_webhook(body, signature)
     except stripe_gateway.BadSignature as exc:
         log.warning("refused a Stripe webhook: %s", exc)
         return JSONResponse({"detail": "The signature does not match."}, status_code=400)

@@ -23,7 +23,7 @@ from portal_app.staff.layout import StaffPage, frame, not_found, staff_page
 from services.billing import how_to_pay, invoice_views, invoices, manual_payments, presentation
 from services.billing.invoice_views import PORTAL_STATUSES, InvoiceDetail
 from services.billing.presentation import line_amount_minor, payment_text, totals_rows
-from services.card_payments import checkout_views
+from services.card_payments import checkout_views, stripe_accounts
 from services.card_payments.checkout_views import AttemptRow
 from services.core import clock, money
 from services.core.actors import StaffActor
@@ -88,9 +88,9 @@ def send_dialog(actor: StaffActor, current: Callable[[], InvoiceDetail], refresh
                 ui.label("The invoice, its link and its PDF go to:").classes("text-sm text-gray-600")
                 for email in emails:
                     ui.label(email).classes("font-medium")
-                if how_to_pay.instructions_missing(detail.payment_instructions):
+                if how_to_pay.instructions_missing(detail.payment_instructions, card_payments=detail.card_payments):
                     ui.label(
-                        "There are no payment instructions and no Stripe: the client will not be told how to pay. "
+                        "There are no payment instructions and no card payments: the client will not be told how to pay. "
                         "Add payment instructions in Settings, or send it anyway."
                     ).classes("text-sm text-warning").mark("send-without-payment-instructions")
             else:
@@ -253,6 +253,20 @@ class Actions:
     delete: Callable[[], Any]
 
 
+def card_payments(shown: InvoiceDetail, attempts: list[AttemptRow], no_cards: str) -> None:
+    """The invoice's card payment attempts, and why the client sees no Pay button on it when they do not."""
+    if attempts:
+        with ui.card().classes("w-full").props("flat bordered").mark("card-payments"):
+            ui.label("Card payments").classes("text-lg font-semibold")
+            attempt_list(attempts, shown.formats)
+    if not no_cards or shown.status not in invoice_views.OPEN_STATUSES:
+        return
+    with ui.row().classes("w-full items-center gap-2 rounded bg-amber-50 px-4 py-2").mark("no-card-payments"):
+        ui.icon("credit_card_off").classes("text-amber-800")
+        ui.label(no_cards).classes("text-sm text-amber-900")
+        ui.link("Settings", "/settings").classes("text-sm")
+
+
 def actions(shown: InvoiceDetail, do: Actions) -> None:
     """The invoice's buttons, those its status allows."""
     if shown.status == "draft":
@@ -282,6 +296,7 @@ async def invoice_page(context: StaffPage, invoice_id: str, send: str = "") -> R
         return None
     state = {"detail": detail}
     attempts = await checkout_views.list_attempts(actor, detail.id)
+    no_cards = "" if detail.card_payments else (await stripe_accounts.account_view(actor)).why_not
 
     def current() -> InvoiceDetail:
         return state["detail"]
@@ -342,10 +357,7 @@ async def invoice_page(context: StaffPage, invoice_id: str, send: str = "") -> R
         with ui.card().classes("w-full").props("flat bordered"):
             ui.label("Payments").classes("text-lg font-semibold")
             payment_list(shown)
-        if attempts:
-            with ui.card().classes("w-full").props("flat bordered").mark("card-payments"):
-                ui.label("Card payments").classes("text-lg font-semibold")
-                attempt_list(attempts, shown.formats)
+        card_payments(shown, attempts, no_cards)
         with ui.card().classes("w-full").props("flat bordered"):
             ui.label("Public link").classes("text-lg font-semibold")
             if shown.status in PORTAL_STATUSES:

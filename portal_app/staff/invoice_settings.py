@@ -41,13 +41,15 @@ def invoicing_form(actor: StaffActor, settings: InvoiceSettings) -> None:
         instructions = ui.textarea("Payment instructions", value=settings.payment_instructions)
         instructions.props('outlined autogrow hint="Printed on every invoice: bank details, how to pay."')
         instructions.classes("w-full")
-        # Without Stripe, these instructions are all an invoice mail can tell a client about paying.
+        # Without card payments, these instructions are all an invoice mail can tell a client about paying.
         no_way_to_pay = ui.label(
-            "No payment instructions and no Stripe: invoice mails will not tell clients how to pay. "
+            "No payment instructions and no card payments: invoice mails will not tell clients how to pay. "
             "Add bank details or other instructions here."
         ).classes("text-sm text-warning")
         no_way_to_pay.mark("payment-instructions-missing")
-        no_way_to_pay.set_visibility(how_to_pay.instructions_missing(settings.payment_instructions))
+        no_way_to_pay.set_visibility(
+            how_to_pay.instructions_missing(settings.payment_instructions, card_payments=settings.card_payments)
+        )
         address = ui.textarea("Organization address", value=settings.address).props("outlined autogrow")
         address.classes("w-full")
         errors = FieldErrors(
@@ -76,7 +78,9 @@ def invoicing_form(actor: StaffActor, settings: InvoiceSettings) -> None:
                 errors.show(getattr(exc, "field", None), exc.message)
                 return
             errors.clear()
-            no_way_to_pay.set_visibility(how_to_pay.instructions_missing(saved.payment_instructions))
+            no_way_to_pay.set_visibility(
+                how_to_pay.instructions_missing(saved.payment_instructions, card_payments=saved.card_payments)
+            )
             prefix.value, currency.value = saved.invoice_prefix, saved.default_currency
             schedule.value = schedule_text(saved.reminder_schedule)
             ui.notify("Invoicing settings saved", type="positive")

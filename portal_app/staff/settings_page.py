@@ -178,7 +178,8 @@ async def token_section(actor: StaffActor, formats: formatting.Formats) -> None:
 
 
 @staff_page("/settings")
-async def settings_page(context: StaffPage) -> RedirectResponse | None:
+async def settings_page(context: StaffPage, stripe: str = "") -> RedirectResponse | None:
+    """`?stripe=` says how the way back from Stripe's onboarding went (portal_app.routes.stripe_connect)."""
     org = context.org
     invoicing = await organizations.get_invoice_settings(context.actor)
     uploads = await upload_settings.get_upload_settings(context.actor)
@@ -187,7 +188,7 @@ async def settings_page(context: StaffPage) -> RedirectResponse | None:
         invoicing_form(context.actor, invoicing)
         logo_form(context.actor, org.slug, invoicing)
         uploads_form(context.actor, uploads)
-        await stripe_section(context.actor, org.formats)
+        await stripe_section(context, stripe)
         await token_section(context.actor, org.formats)
         await undelivered_section(context.actor, org.formats)
     return None

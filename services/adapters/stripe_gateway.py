@@ -1,7 +1,13 @@
-"""The adapter to Stripe: Checkout Sessions through the official library, and webhook signature checks.
+"""The adapter to Stripe: Checkout Sessions, connected accounts and their onboarding links through the official
+library, and webhook signature checks.
 
 Nothing here touches the database. `services/card_payments/checkout.py` decides what a session means for an invoice.
 PORTAL_STRIPE_API_BASE points the library at any compatible server (the tests' stand-in among them).
+
+Stripe Connect: the secret key is the platform's. A call for an organization names its connected account
+(`account`, sent as the `Stripe-Account` header through the library's `stripe_account` option), so the session
+is the agency's own and its money lands in the agency's account. `PLATFORM` (None) means the platform's own
+account, which only PORTAL_STRIPE_DIRECT uses.
 """
 
 from __future__ import annotations
@@ -32,11 +38,16 @@ STRIPE_EXPONENT_OVERRIDES = {"ISK": 2, "MGA": 0}
 TIMEOUT_SECONDS = 15
 
 
+PLATFORM: str | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class StripeConfig:
     secret_key: str = ""
-    webhook_secret: str = ""
+    webhook_secret: str = ""  # the signing secret of the endpoint for the platform account's own events
     api_base: str = ""
+    connect_webhook_secret: str = ""  # the signing secret of the endpoint for events on connected accounts
+    direct: bool = False  # PORTAL_STRIPE_DIRECT: one organization paid into the platform's own account
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +58,8 @@ class StripeStatus:
     webhook_configured: bool
     mode: str  # "live", "test" or "" when not configured
     custom_api_base: str
+    connect_webhook_configured: bool = False
+    direct: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +86,23 @@ class StripeUnavailable(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
+
+
+class StripeRefused(StripeUnavailable):
+    """Stripe answered and refused this one request (no such object, no access to the account): retrying it will
+    not help, but other requests may well work."""
+
+
+class NoSuchAccount(StripeRefused):
+    """Stripe does not know the account, or this platform has no access to it."""
+
+
+def _unavailable(exc: stripe.StripeError) -> StripeUnavailable:
+    import stripe
+
+    if isinstance(exc, stripe.PermissionError | stripe.InvalidRequestError):
+        return StripeRefused(_reason(exc))
+    return StripeUnavailable(_reason(exc))
 
 
 class BadSignature(Exception):
@@ -102,7 +132,24 @@ def configured() -> bool:
 def status() -> StripeStatus:
     key = _config.secret_key
     mode = "" if not key else ("live" if key.startswith(("sk_live_", "rk_live_")) else "test")
-    return StripeStatus(bool(key), bool(_config.webhook_secret), mode, _config.api_base)
+    return StripeStatus(
+        bool(key),
+        bool(_config.webhook_secret),
+        mode,
+        _config.api_base,
+        connect_webhook_configured=bool(_config.connect_webhook_secret),
+        direct=_config.direct,
+    )
+
+
+def _on(account: str | None, idempotency_key: str = "") -> stripe.RequestOptions:
+    """Request options that make a call on a connected account (the `Stripe-Account` header)."""
+    options: stripe.RequestOptions = {}
+    if account:
+        options["stripe_account"] = account
+    if idempotency_key:
+        options["idempotency_key"] = idempotency_key
+    return options
 
 
 def _client() -> stripe.StripeClient:
@@ -212,7 +259,9 @@ async def create_checkout_session(
     customer_email: str,
     expires_at: datetime,
     idempotency_key: str,
+    account: str | None,
 ) -> CheckoutSession:
+    """A session on `account` (a direct charge: the agency's own Stripe account takes the money)."""
     params: dict[str, Any] = {
         "mode": "payment",
         "line_items": [
@@ -239,33 +288,132 @@ async def create_checkout_session(
     try:
         created = await _client().v1.checkout.sessions.create_async(
             params,  # type: ignore[arg-type]
-            options={"idempotency_key": idempotency_key},
+            options=_on(account, idempotency_key),
         )
     except stripe.StripeError as exc:
         log.warning("Stripe refused a Checkout Session: %s", _reason(exc))
-        raise StripeUnavailable(_reason(exc)) from exc
+        raise _unavailable(exc) from exc
     return _session(created)
 
 
-async def retrieve_checkout_session(session_id: str) -> CheckoutSession:
+async def retrieve_checkout_session(session_id: str, *, account: str | None) -> CheckoutSession:
+    """The session as Stripe has it, read on the account it was made on: Stripe answers "no such session" when
+    asked on another, so a session id of one agency can never be read back as another's."""
     import stripe
 
     try:
         found = await _client().v1.checkout.sessions.retrieve_async(
             session_id,
             {"expand": ["payment_intent"]},
+            options=_on(account),
         )
     except stripe.StripeError as exc:
-        raise StripeUnavailable(_reason(exc)) from exc
+        raise _unavailable(exc) from exc
     return _session(found)
 
 
-async def check_connection() -> str:
-    """One harmless read (the balance) to tell staff whether the key works; returns "" or the reason."""
+async def expire_checkout_session(session_id: str, *, account: str | None) -> CheckoutSession:
+    """End an open session so it can no longer be paid (an account disconnected, for one)."""
     import stripe
 
     try:
-        await _client().v1.balance.retrieve_async()
+        found = await _client().v1.checkout.sessions.expire_async(session_id, options=_on(account))
+    except stripe.StripeError as exc:
+        raise _unavailable(exc) from exc
+    return _session(found)
+
+
+# --- connected accounts --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class AccountState:
+    """What Settings shows of a connected account, as Stripe reports it."""
+
+    id: str
+    charges_enabled: bool
+    payouts_enabled: bool
+    details_submitted: bool
+    requirements_due: tuple[str, ...]  # Stripe's currently_due and past_due fields, e.g. "external_account"
+    disabled_reason: str
+
+
+def _account(obj: Any) -> AccountState:
+    data: dict[str, Any] = obj if isinstance(obj, dict) else obj.to_dict()
+    requirements = data.get("requirements") or {}
+    due: list[str] = []
+    if isinstance(requirements, dict):
+        for key in ("past_due", "currently_due"):
+            for item in requirements.get(key) or []:
+                if isinstance(item, str) and item not in due:
+                    due.append(item)
+    reason = requirements.get("disabled_reason") if isinstance(requirements, dict) else None
+    return AccountState(
+        id=str(data.get("id") or ""),
+        charges_enabled=data.get("charges_enabled") is True,
+        payouts_enabled=data.get("payouts_enabled") is True,
+        details_submitted=data.get("details_submitted") is True,
+        requirements_due=tuple(due),
+        disabled_reason=str(reason or ""),
+    )
+
+
+def account_from_event(event: dict[str, Any]) -> AccountState:
+    return _account(((event.get("data") or {}).get("object")) or {})
+
+
+async def create_account(*, email: str, business_name: str, metadata: dict[str, str], idempotency_key: str) -> str:
+    """A new Standard connected account (the agency owns it and its dashboard; direct charges land in it); its id."""
+    import stripe
+
+    params: dict[str, Any] = {"type": "standard", "metadata": metadata, "business_profile": {"name": business_name}}
+    if email:
+        params["email"] = email
+    try:
+        created = await _client().v1.accounts.create_async(
+            params,  # type: ignore[arg-type]
+            options={"idempotency_key": idempotency_key},
+        )
+    except stripe.StripeError as exc:
+        log.warning("Stripe refused a connected account: %s", _reason(exc))
+        raise _unavailable(exc) from exc
+    return str(created.id)
+
+
+async def retrieve_account(account: str) -> AccountState:
+    import stripe
+
+    try:
+        found = await _client().v1.accounts.retrieve_async(account)
+    except (stripe.PermissionError, stripe.InvalidRequestError) as exc:
+        if isinstance(exc, stripe.PermissionError) or exc.code == "resource_missing":
+            raise NoSuchAccount(_reason(exc)) from exc
+        raise StripeUnavailable(_reason(exc)) from exc
+    except stripe.StripeError as exc:
+        raise StripeUnavailable(_reason(exc)) from exc
+    return _account(found)
+
+
+async def create_account_link(account: str, *, refresh_url: str, return_url: str) -> str:
+    """A single-use link into Stripe's hosted onboarding for the account; it lives a few minutes."""
+    import stripe
+
+    params = {"account": account, "refresh_url": refresh_url, "return_url": return_url, "type": "account_onboarding"}
+    try:
+        link = await _client().v1.account_links.create_async(params)  # type: ignore[arg-type]
+    except stripe.StripeError as exc:
+        log.warning("Stripe refused an account link: %s", _reason(exc))
+        raise _unavailable(exc) from exc
+    return str(link.url)
+
+
+async def check_connection(account: str | None) -> str:
+    """One harmless read (the balance, on the organization's account) to tell staff whether the key works and
+    reaches that account; returns "" or the reason."""
+    import stripe
+
+    try:
+        await _client().v1.balance.retrieve_async(options=_on(account))
     except StripeUnavailable as exc:
         return exc.reason
     except stripe.StripeError as exc:
@@ -290,14 +438,21 @@ def verify_event(payload: bytes, signature_header: str) -> dict[str, Any]:
     The library refuses signatures older than the tolerance; one dated far ahead is refused here, so a
     signature leaked with a future timestamp cannot be replayed for days.
     """
-    if not _config.webhook_secret:
+    secrets = [secret for secret in (_config.webhook_secret, _config.connect_webhook_secret) if secret]
+    if not secrets:
         raise BadSignature("no webhook secret is configured")
     import stripe
 
-    try:
-        stripe.Webhook.construct_event(payload, signature_header, _config.webhook_secret, SIGNATURE_TOLERANCE)
-    except (stripe.SignatureVerificationError, ValueError) as exc:
-        raise BadSignature(str(exc)) from exc
+    # The platform's endpoint and the Connect endpoint each have their own secret; either signature is Stripe's.
+    reason = ""
+    for secret in secrets:
+        try:
+            stripe.Webhook.construct_event(payload, signature_header, secret, SIGNATURE_TOLERANCE)
+            break
+        except (stripe.SignatureVerificationError, ValueError) as exc:
+            reason = str(exc)
+    else:
+        raise BadSignature(reason)
     signed_at = _signed_at(signature_header)
     if signed_at is None or signed_at > time.time() + SIGNATURE_TOLERANCE:
         raise BadSignature("timestamp outside the tolerance zone")
@@ -307,4 +462,12 @@ def verify_event(payload: bytes, signature_header: str) -> dict[str, Any]:
         raise BadSignature("the body is not JSON") from exc
     if not isinstance(event, dict) or not isinstance(event.get("id"), str) or not isinstance(event.get("type"), str):
         raise BadSignature("the body is not a Stripe event")
+    if event.get("account") is not None and not isinstance(event.get("account"), str):
+        raise BadSignature("the event's account is not an account id")
     return event
+
+
+def event_account(event: dict[str, Any]) -> str | None:
+    """The connected account a Connect event happened on; None (PLATFORM) for the platform's own events."""
+    account = event.get("account")
+    return account or PLATFORM

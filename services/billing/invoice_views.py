@@ -16,6 +16,7 @@ from models.invoices import Invoice, InvoiceLine, InvoiceStatus, Payment
 from models.organizations import Organization
 from models.projects import Project
 from services.core import clock, config, formatting
+from services.organizations.card_account import card_account
 
 OPEN_STATUSES = (InvoiceStatus.sent, InvoiceStatus.partially_paid)
 PORTAL_STATUSES = (InvoiceStatus.sent, InvoiceStatus.partially_paid, InvoiceStatus.paid)
@@ -126,6 +127,7 @@ class InvoiceDetail:
     payments: tuple[PaymentView, ...] = field(default=())
     locale: str = formatting.DEFAULT_LOCALE  # the seller's: every rendering writes money and dates its way
     timezone: str = formatting.DEFAULT_TIMEZONE
+    card_payments: bool = False  # the seller takes card payments (services.organizations.card_account)
 
     @property
     def formats(self) -> formatting.Formats:
@@ -194,4 +196,5 @@ async def build_detail(session: AsyncSession, invoice: Invoice) -> InvoiceDetail
         ),
         locale=org.locale,
         timezone=org.timezone,
+        card_payments=card_account(org) is not None,
     )

@@ -20,7 +20,7 @@ from models.invoices import Invoice, InvoiceLine, InvoiceStatus
 from models.organizations import Organization
 from models.projects import Project
 from models.time import TimeEntry
-from services.billing import how_to_pay, invoice_math, receivable_totals
+from services.billing import invoice_math, receivable_totals
 from services.billing.invoice_views import PORTAL_STATUSES, InvoiceDetail, build_detail, public_token, public_token_hash
 from services.clients.clients import load_client
 from services.core import audit, clock, events, money
@@ -408,7 +408,7 @@ def invoice_mail(detail: InvoiceDetail, org: Organization, name: str) -> layout.
     organization's payment instructions, which are all a client has to go on without Stripe."""
     formats = Formats(org.locale, org.timezone)
     due = formats.money(detail.amount_due_minor, detail.currency)
-    by_card = how_to_pay.card_payments_offered()
+    by_card = detail.card_payments
     instructions = detail.payment_instructions.strip()
     return layout.compose(
         layout.Branding.of(org),

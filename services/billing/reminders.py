@@ -95,6 +95,7 @@ class _Org:
     formats: Formats
     brand: layout.Branding
     footer: tuple[str, ...]
+    by_card: bool  # the organization takes card payments: the reminder's link offers to pay
 
 
 class _Due(NamedTuple):
@@ -286,6 +287,7 @@ async def _organizations(session: AsyncSession) -> dict[uuid.UUID, _Org]:
             Formats(org.locale, org.timezone),
             layout.Branding.of(org),
             tuple(layout.sender_footer(org)),
+            how_to_pay.card_payments_offered(org),
         )
         for org in await session.scalars(select(Organization))  # the logo's bytes are deferred: not read
     }
@@ -478,7 +480,6 @@ class _MailWriter:
     def __init__(self, orgs: dict[uuid.UUID, _Org], today: date) -> None:
         self._orgs = orgs
         self._today = today
-        self._by_card = how_to_pay.card_payments_offered()
         self._templates: dict[tuple[uuid.UUID, date], tuple[str, layout.Template]] = {}
 
     def html(self, key: _TemplateKey) -> str:
@@ -490,7 +491,7 @@ class _MailWriter:
         org = self._orgs[d.org_id]
         templates = self._templates.get(key)
         if templates is None:
-            templates = self._templates[key] = _reminder_templates(org, d.due_date, self._today, self._by_card)
+            templates = self._templates[key] = _reminder_templates(org, d.due_date, self._today)
         subject, body = templates
         fields = {
             "number": d.number,
@@ -517,7 +518,7 @@ def _literal(value: str) -> str:
 _FIELDS = ("number", "amount", "url")
 
 
-def _reminder_templates(org: _Org, due_date: date, today: date, by_card: bool) -> tuple[str, layout.Template]:
+def _reminder_templates(org: _Org, due_date: date, today: date) -> tuple[str, layout.Template]:
     """The subject (with {number} to fill in) and the bodies (with the number, amount, link and greeting to fill in):
     the wording depends on whether the invoice is due soon, today, or overdue."""
     due_on = org.formats.day(due_date)
@@ -538,7 +539,7 @@ def _reminder_templates(org: _Org, due_date: date, today: date, by_card: bool) -
         layout.TEMPLATE_NAME,
         [
             f"This is {org.name}: {opening}",
-            "View, download or pay it here:" if by_card else "View or download it here:",
+            "View, download or pay it here:" if org.by_card else "View or download it here:",
             layout.Button("View the invoice", layout.field("url")),
             *(["How to pay:", instructions] if instructions else []),
             "If you have paid already, thank you, and please ignore this reminder.",

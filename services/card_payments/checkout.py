@@ -1,13 +1,16 @@
-"""Paying an invoice by card: Checkout attempts, webhooks, the payer's return, and the reconcile job.
+"""Paying an invoice by card: Checkout attempts, what a session's outcome does, the payer's return, and the
+reconcile job. Each session is made on the organization's own connected Stripe account (SPEC §16).
 
 Every path that learns a Checkout Session's outcome (a webhook, the payer coming back, the reconcile job)
-ends in `_apply`, inside one transaction that first locks the attempt's row. That lock, the unique
+ends in `apply_session`, inside one transaction that first locks the attempt's row. That lock, the unique
 event id in `stripe_events` and the unique session id on `payments` are what make duplicated, reordered
 and concurrent deliveries harmless: a session is counted once, and its receipt is queued with it.
 
 Money that arrives is recorded as it arrived. More than was due makes the invoice paid with a credit
 that every view shows; less makes it partially paid. Money in another currency, or for an invoice voided
-meanwhile, is not applied: the attempt is put up for review and the agency is mailed.
+meanwhile, is not applied: the attempt is put up for review and the agency is mailed. A session from
+another Stripe account than its attempt's, or whose metadata names another invoice, organization or attempt,
+changes nothing: the named invoice's organization gets an audit row to review.
 """
 
 from __future__ import annotations
@@ -20,14 +23,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.clients import Contact
 from models.invoices import Invoice, InvoiceStatus, Payment
 from models.organizations import Organization
-from models.payments import UNSETTLED, CheckoutAttempt, CheckoutStatus, StripeEvent
+from models.payments import UNSETTLED, CheckoutAttempt, CheckoutStatus
 from services.adapters import stripe_gateway
 from services.adapters.stripe_gateway import CheckoutSession
 from services.billing import invoices
@@ -36,8 +39,9 @@ from services.billing.manual_payments import apply_payment
 from services.card_payments import payment_mail
 from services.core import audit, clock, config, events, money
 from services.core.actors import Actor, PortalActor, SystemActor
-from services.core.db import insert_or_skip, rows_affected, unit_of_work
+from services.core.db import unit_of_work
 from services.core.errors import Conflict, NotFound, ServiceError
+from services.organizations.card_account import card_account
 
 log = logging.getLogger("portico.checkout")
 
@@ -51,21 +55,12 @@ RECONCILE_AFTER = timedelta(minutes=5)
 # ...until this age: a session lives a day at most, and bank debits settle within a few business days.
 RECONCILE_WINDOW = timedelta(days=10)
 RECONCILE_BATCH = 100
-# Handled event ids are kept well past Stripe's three days of retries, then purged.
-EVENT_RETENTION = timedelta(days=30)
 # A bound on new attempts per invoice, so a script cannot open thousands of sessions through a public link.
 ATTEMPT_LIMIT = 10
 ATTEMPT_WINDOW = timedelta(minutes=10)
 
 NOT_OFFERED = "Card payment is not available for this invoice."
 UNAVAILABLE = "Card payment is unavailable right now. Nothing was charged. Please try again in a few minutes."
-
-HANDLED_EVENTS = (
-    "checkout.session.completed",
-    "checkout.session.async_payment_succeeded",
-    "checkout.session.async_payment_failed",
-    "checkout.session.expired",
-)
 
 
 class PaymentUnavailable(ServiceError):
@@ -91,9 +86,9 @@ def stripe_now() -> datetime:
     return datetime.now(UTC)
 
 
-def offered(status: InvoiceStatus, amount_due_minor: int) -> bool:
-    """Whether a Pay button belongs on an invoice: Stripe is configured and something is due."""
-    return stripe_gateway.configured() and status in OPEN_STATUSES and amount_due_minor > 0
+def offered(card_payments: bool, status: InvoiceStatus, amount_due_minor: int) -> bool:
+    """Whether a Pay button belongs on an invoice: its organization takes card payments and something is due."""
+    return card_payments and status in OPEN_STATUSES and amount_due_minor > 0
 
 
 # --- starting a payment --------------------------------------------------------------------------------------------
@@ -113,6 +108,7 @@ class _Started:
     cancel_url: str
     customer_email: str
     idempotency_key: str
+    account: str | None  # the connected account the session is made on (None: the platform's, in direct mode)
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,6 +170,7 @@ async def _start(payer: _Payer, invoice_id: uuid.UUID) -> str:
             customer_email=started.customer_email,
             expires_at=stripe_now() + SESSION_LIFETIME,
             idempotency_key=started.idempotency_key,
+            account=started.account,
         )
     except stripe_gateway.StripeUnavailable as exc:
         await _attempt_failed(actor, started, exc.reason)
@@ -199,8 +196,6 @@ async def _open_attempt(payer: _Payer, invoice_id: uuid.UUID) -> _Started:
     the platform inside the invoice's organization, with the invoice locked.
     """
     now = clock.now()
-    if not stripe_gateway.configured():
-        raise NotOffered(NOT_OFFERED)
     async with unit_of_work(STRIPE) as session:
         invoice = await session.scalar(select(Invoice).where(Invoice.id == invoice_id).with_for_update())
         if invoice is None:
@@ -211,6 +206,9 @@ async def _open_attempt(payer: _Payer, invoice_id: uuid.UUID) -> _Started:
         stripe_gateway.to_stripe_amount(due, invoice.currency)  # refuses an amount Stripe cannot charge exactly
         org = await session.get(Organization, invoice.org_id)
         assert org is not None
+        payee = card_account(org)
+        if payee is None:
+            raise NotOffered(NOT_OFFERED)
         success_url, cancel_url = payer.return_urls(invoice, org.slug)
         started = _Started(
             attempt_id=None,
@@ -225,6 +223,7 @@ async def _open_attempt(payer: _Payer, invoice_id: uuid.UUID) -> _Started:
             success_url=success_url,
             cancel_url=cancel_url,
             customer_email=payer.email,
+            account=payee.account,
         )
         reusable = await session.scalar(
             select(CheckoutAttempt)
@@ -235,6 +234,9 @@ async def _open_attempt(payer: _Payer, invoice_id: uuid.UUID) -> _Started:
                 CheckoutAttempt.amount_minor == due,
                 CheckoutAttempt.currency == invoice.currency,
                 CheckoutAttempt.via == payer.via,
+                CheckoutAttempt.stripe_account_id.is_(None)
+                if payee.account is None
+                else CheckoutAttempt.stripe_account_id == payee.account,
                 CheckoutAttempt.expires_at > stripe_now() + REUSE_MARGIN,
                 CheckoutAttempt.checkout_url != "",
             )
@@ -267,6 +269,7 @@ async def _open_attempt(payer: _Payer, invoice_id: uuid.UUID) -> _Started:
                 idempotency_key=key,
                 status=CheckoutStatus.creating,
                 created_at=now,
+                stripe_account_id=payee.account,
             )
         )
         audit.record(
@@ -337,9 +340,38 @@ def _as_uuid(value: str) -> uuid.UUID | None:
         return None
 
 
-async def _find_attempt(session: AsyncSession, found: CheckoutSession) -> CheckoutAttempt | None:
+class _Refused(Exception):
+    """A session that names an attempt or invoice it does not belong to: nothing is applied, the organization
+    whose invoice it names gets an audit row for review."""
+
+    def __init__(self, reason: str, invoice_id: uuid.UUID) -> None:
+        super().__init__(reason)
+        self.reason, self.invoice_id = reason, invoice_id
+
+
+def _disagreement(attempt: CheckoutAttempt, found: CheckoutSession, account: str | None) -> str:
+    """Why a session cannot settle this attempt ("" when it can): it must come from the account the attempt's
+    session was made on, and its metadata must name this attempt, its invoice and its organization."""
+    if attempt.stripe_account_id != account:
+        return "The payment event came from another Stripe account than the one the payment was started on."
+    named = {
+        "portico_attempt_id": str(attempt.id),
+        "portico_invoice_id": str(attempt.invoice_id),
+        "portico_org_id": str(attempt.org_id),
+    }
+    for key, expected in named.items():
+        claimed = found.metadata.get(key)
+        if claimed is not None and claimed != expected:
+            return "The payment's details name another invoice, organization or payment attempt."
+    if found.client_reference_id and found.client_reference_id != str(attempt.invoice_id):
+        return "The payment's details name another invoice."
+    return ""
+
+
+async def _find_attempt(session: AsyncSession, found: CheckoutSession, account: str | None) -> CheckoutAttempt | None:
     """The attempt a session belongs to, locked: by the session id, else by the attempt id in its metadata
-    (the session may have been made just before a crash that lost our copy of its id)."""
+    (the session may have been made just before a crash that lost our copy of its id). _Refused when the
+    session names one but cannot belong to it; None when it names nothing of Portico's."""
     if not found.id:
         return None
     attempt = await session.scalar(
@@ -347,30 +379,46 @@ async def _find_attempt(session: AsyncSession, found: CheckoutSession) -> Checko
     )
     if attempt is None:
         attempt_id = _as_uuid(found.metadata.get("portico_attempt_id", ""))
-        if attempt_id is None:
-            return None
-        attempt = await session.get(CheckoutAttempt, attempt_id, with_for_update=True)
-        if attempt is None or attempt.stripe_session_id not in (None, found.id):
-            return None
-        attempt.stripe_session_id = found.id
-    claimed = found.metadata.get("portico_invoice_id") or found.client_reference_id
-    if claimed and claimed != str(attempt.invoice_id):
-        log.warning(
-            "Checkout Session %s names invoice %s, its attempt is for %s", found.id, claimed, attempt.invoice_id
-        )
+        attempt = await session.get(CheckoutAttempt, attempt_id, with_for_update=True) if attempt_id else None
+        if attempt is not None and attempt.stripe_session_id not in (None, found.id):
+            raise _Refused(
+                "The payment names an attempt that was made with another Checkout Session.", attempt.invoice_id
+            )
+    if attempt is None:
+        named = _as_uuid(found.metadata.get("portico_invoice_id") or found.client_reference_id or "")
+        if named is not None and await session.get(Invoice, named) is not None:
+            raise _Refused("The payment names this invoice but none of its payment attempts.", named)
         return None
+    problem = _disagreement(attempt, found, account)
+    if problem:
+        log.warning(
+            "Checkout Session %s (account %s) refused for attempt %s (account %s): %s",
+            found.id,
+            account,
+            attempt.id,
+            attempt.stripe_account_id,
+            problem,
+        )
+        raise _Refused(problem, attempt.invoice_id)
+    attempt.stripe_session_id = found.id
     return attempt
 
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
-    result: str  # paid, pending, failed, expired, review, unchanged, ignored, duplicate
+    result: str  # paid, pending, failed, expired, review, refused, unchanged, ignored, duplicate
     org_id: uuid.UUID | None = None
     detail: str = ""
 
 
-async def _apply(session: AsyncSession, found: CheckoutSession, kind: str, source: str) -> Outcome:
-    attempt = await _find_attempt(session, found)
+async def apply_session(
+    session: AsyncSession, found: CheckoutSession, kind: str, source: str, account: str | None
+) -> Outcome:
+    """What a session's outcome (`kind`), learnt from `account`, does to its attempt and invoice."""
+    try:
+        attempt = await _find_attempt(session, found, account)
+    except _Refused as refused:
+        return await _refuse(session, found, refused, source)
     if attempt is None:
         return Outcome("ignored", None, "not a Portico checkout")
     outcome = await _apply_to_attempt(session, attempt, found, kind, source)
@@ -379,6 +427,23 @@ async def _apply(session: AsyncSession, found: CheckoutSession, kind: str, sourc
         changed = events.InvoicePaymentChanged(attempt.org_id, attempt.client_id, attempt.invoice_id)
         events.publish(session, changed)
     return outcome
+
+
+async def _refuse(session: AsyncSession, found: CheckoutSession, refused: _Refused, source: str) -> Outcome:
+    """Record the refusal on the named invoice's organization, for its staff to review; nothing else changes."""
+    invoice = await session.get(Invoice, refused.invoice_id)
+    assert invoice is not None
+    audit.record(
+        session,
+        STRIPE,
+        "invoice.payment_refused",
+        org_id=invoice.org_id,
+        target_type="invoice",
+        target_id=invoice.id,
+        target_label=invoice.number,
+        detail={"problem": refused.reason, "stripe_session": found.id, "source": source},
+    )
+    return Outcome("refused", invoice.org_id, refused.reason)
 
 
 async def _apply_to_attempt(
@@ -498,43 +563,18 @@ async def _settle_paid(session: AsyncSession, attempt: CheckoutAttempt, found: C
     return Outcome("paid", attempt.org_id)
 
 
-# --- entry points: webhook, return, reconcile ----------------------------------------------------------------------
+# --- entry points: the webhook's session events, the payer's return, reconcile -------------------------------------
 
 
-async def handle_webhook(payload: bytes, signature_header: str) -> Outcome:
-    """A delivery to POST /webhooks/stripe. Raises stripe_gateway.BadSignature for anything not signed by Stripe.
-
-    The event id is inserted first, in the same transaction as its effects: a duplicate finds it there
-    (on PostgreSQL a concurrent duplicate waits for the first to commit, then finds it), and a failure
-    rolls both back, so Stripe's retry gets a clean second chance.
-    """
-    event = stripe_gateway.verify_event(payload, signature_header)
-    return await _settling_once(lambda: _handle_event(event))
+def apply_event(event: dict[str, Any]) -> Callable[[AsyncSession], Awaitable[Outcome]]:
+    """A Checkout Session event, to apply inside the webhook's transaction (services.card_payments.webhooks)."""
+    found = stripe_gateway.session_from_event(event)
+    kind = _kind_of_event(event["type"], found)
+    account = stripe_gateway.event_account(event)
+    return lambda session: apply_session(session, found, kind, f"webhook {event['id'][:255]}", account)
 
 
-async def _handle_event(event: dict[str, Any]) -> Outcome:
-    event_id, event_type = event["id"][:255], event["type"][:100]
-    async with unit_of_work(STRIPE) as session:
-        claimed = await session.scalar(
-            insert_or_skip(session, StripeEvent.__table__, ["event_id"], StripeEvent.__table__.c.event_id),
-            [{"event_id": event_id, "type": event_type, "received_at": clock.now(), "outcome": ""}],
-        )
-        if claimed is None:
-            return Outcome("duplicate")
-        if event_type in HANDLED_EVENTS:
-            found = stripe_gateway.session_from_event(event)
-            outcome = await _apply(session, found, _kind_of_event(event_type, found), f"webhook {event_id}")
-        else:
-            outcome = Outcome("ignored", None, "event type not handled")
-        await session.execute(
-            update(StripeEvent)
-            .where(StripeEvent.event_id == event_id)
-            .values(org_id=outcome.org_id, outcome=f"{outcome.result} {outcome.detail}".strip()[:200])
-        )
-    return outcome
-
-
-async def _settling_once(work: Callable[[], Awaitable[Outcome]]) -> Outcome:
+async def settling_once(work: Callable[[], Awaitable[Outcome]]) -> Outcome:
     """Run `work`; if it lost a race to another path settling the same session, run it again.
 
     On PostgreSQL the attempt's row lock orders such races. SQLite has no row locks: there the loser is
@@ -548,24 +588,26 @@ async def _settling_once(work: Callable[[], Awaitable[Outcome]]) -> Outcome:
         return await work()
 
 
-async def _settle_from_stripe(stripe_session_id: str, source: str) -> Outcome:
-    found = await stripe_gateway.retrieve_checkout_session(stripe_session_id)
+async def _settle_from_stripe(stripe_session_id: str, account: str | None, source: str) -> Outcome:
+    """Read the session back on the account it was made on, and apply what Stripe says."""
+    found = await stripe_gateway.retrieve_checkout_session(stripe_session_id, account=account)
     kind = _kind_of_session(found)
     if kind == "open":
         return Outcome("unchanged", None, "still open")
 
     async def settle() -> Outcome:
         async with unit_of_work(STRIPE) as session:
-            return await _apply(session, found, kind, source)
+            return await apply_session(session, found, kind, source, account)
 
-    return await _settling_once(settle)
+    return await settling_once(settle)
 
 
 async def confirm_return(stripe_session_id: str, *, invoice_id: uuid.UUID | None = None, token: str = "") -> Outcome:
     """The payer is back from Checkout: settle now from Stripe's own record, rather than wait for the webhook.
 
     Only a session that belongs to this invoice (named by id, or by its public link's token) and is not
-    settled yet is looked up, so a made-up id in the address costs one indexed read and no call to Stripe.
+    settled yet is looked up, so a made-up id in the address costs one indexed read and no call to Stripe;
+    it is read on the account the attempt was made on, never one the address could choose.
     Failures are left to the webhook and the reconcile job.
     """
     if not stripe_gateway.configured() or not stripe_session_id or len(stripe_session_id) > 255:
@@ -579,17 +621,19 @@ async def confirm_return(stripe_session_id: str, *, invoice_id: uuid.UUID | None
     else:
         return Outcome("ignored")
     async with unit_of_work(STRIPE) as session:
-        waiting = await session.scalar(
-            select(CheckoutAttempt.id).where(
-                CheckoutAttempt.stripe_session_id == stripe_session_id,
-                belongs,
-                CheckoutAttempt.status.in_(UNSETTLED),
+        waiting = (
+            await session.execute(
+                select(CheckoutAttempt.id, CheckoutAttempt.stripe_account_id).where(
+                    CheckoutAttempt.stripe_session_id == stripe_session_id,
+                    belongs,
+                    CheckoutAttempt.status.in_(UNSETTLED),
+                )
             )
-        )
+        ).first()
     if waiting is None:
         return Outcome("ignored")
     try:
-        return await _settle_from_stripe(stripe_session_id, "return")
+        return await _settle_from_stripe(stripe_session_id, waiting.stripe_account_id, "return")
     except stripe_gateway.StripeUnavailable as exc:
         log.warning("could not confirm Checkout Session %s on return: %s", stripe_session_id, exc.reason)
         return Outcome("unchanged", None, exc.reason)
@@ -610,9 +654,9 @@ async def reconcile() -> int:
             )
             .values(status=CheckoutStatus.error, error="Stripe did not confirm the session")
         )
-        waiting = list(
-            await session.scalars(
-                select(CheckoutAttempt.stripe_session_id)
+        waiting = (
+            await session.execute(
+                select(CheckoutAttempt.stripe_session_id, CheckoutAttempt.stripe_account_id)
                 .where(
                     CheckoutAttempt.status.in_((CheckoutStatus.open, CheckoutStatus.pending)),
                     CheckoutAttempt.stripe_session_id.is_not(None),
@@ -622,24 +666,18 @@ async def reconcile() -> int:
                 .order_by(CheckoutAttempt.created_at)
                 .limit(RECONCILE_BATCH)
             )
-        )
+        ).all()
     changed = 0
-    for stripe_session_id in waiting:
+    for stripe_session_id, account in waiting:
         assert stripe_session_id is not None
         try:
-            outcome = await _settle_from_stripe(stripe_session_id, "reconcile")
+            outcome = await _settle_from_stripe(stripe_session_id, account, "reconcile")
+        except stripe_gateway.StripeRefused as exc:  # this session or account only (access revoked, say)
+            log.warning("reconcile skipped Checkout Session %s on %s: %s", stripe_session_id, account, exc.reason)
+            continue
         except stripe_gateway.StripeUnavailable as exc:
             log.warning("reconcile stopped, Stripe unavailable: %s", exc.reason)
             break
         if outcome.result in ("paid", "pending", "failed", "expired", "review"):
             changed += 1
     return changed
-
-
-async def purge_events() -> int:
-    """Forget handled webhook event ids once Stripe can no longer deliver them again (it retries for 3 days)."""
-    async with unit_of_work(STRIPE) as session:
-        result = await session.execute(
-            delete(StripeEvent).where(StripeEvent.received_at < clock.now() - EVENT_RETENTION)
-        )
-        return rows_affected(result)

@@ -8,6 +8,7 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 
+from models.organizations import Organization
 from models.payments import CheckoutAttempt, CheckoutStatus, StripeEvent
 from services.adapters import stripe_gateway
 from services.billing import invoices
@@ -57,11 +58,17 @@ async def stripe_overview(actor: Actor) -> StripeOverview:
 
 
 async def check_stripe(actor: Actor) -> str:
-    """Staff's "Check connection": "" when Stripe answered, else why not."""
-    require_staff(actor)
+    """Staff's "Check connection": "" when Stripe answered on the organization's account, else why not."""
+    staff = require_staff(actor)
     if not stripe_gateway.configured():
         return "No Stripe secret key is configured."
-    return await stripe_gateway.check_connection()
+    account = stripe_gateway.PLATFORM
+    if not stripe_gateway.get_config().direct:
+        async with unit_of_work(staff) as session:
+            account = await session.scalar(
+                select(Organization.stripe_account_id).where(Organization.id == staff.org_id)
+            )
+    return await stripe_gateway.check_connection(account)
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,11 +16,13 @@ from models.clients import Client, Contact
 from models.organizations import Membership, Organization, Role
 from models.projects import Project, ProjectStatus
 from models.staff import StaffUser
+from services.adapters import stripe_gateway
 from services.core import audit, config, events, formatting, money
 from services.core.actors import Actor, StaffActor, SystemActor, require_admin, require_staff
 from services.core.common import ADDRESS_LINES, normalize_email, optional_text, required_text
 from services.core.db import Database, get_database, unit_of_work
 from services.core.errors import Conflict, Invalid, NotFound
+from services.organizations import card_account
 from services.staff.passwords import hash_password
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
@@ -45,6 +47,7 @@ class OrganizationView:
     locale: str = formatting.DEFAULT_LOCALE
     timezone: str = formatting.DEFAULT_TIMEZONE
     require_sso: bool = False  # staff other than owners sign in only through the OpenID Connect provider
+    card_payments: bool = False  # invoices with an amount due offer Pay (services.organizations.card_account)
 
     @property
     def formats(self) -> formatting.Formats:
@@ -65,6 +68,7 @@ def _view(org: Organization) -> OrganizationView:
         locale=org.locale,
         timezone=org.timezone,
         require_sso=org.require_sso,
+        card_payments=card_account.card_account(org) is not None,
     )
 
 
@@ -88,6 +92,8 @@ async def create_organization(
     async with unit_of_work(actor) as session:
         if await session.scalar(select(Organization.id).where(Organization.slug == slug)):
             raise Conflict(f"The slug “{slug}” is taken.")
+        if stripe_gateway.get_config().direct and await session.scalar(select(Organization.id).limit(1)):
+            raise Conflict(card_account.DIRECT_HAS_ONE)
         user = await session.scalar(select(StaffUser).where(StaffUser.email == email))
         if user is None:
             user = StaffUser(
@@ -287,6 +293,7 @@ class InvoiceSettings:
     address: str
     has_logo: bool
     logo_content_type: str
+    card_payments: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -313,6 +320,7 @@ def _invoice_settings(org: Organization) -> InvoiceSettings:
         address=org.address,
         has_logo=org.logo_content_type != "",
         logo_content_type=org.logo_content_type,
+        card_payments=card_account.card_account(org) is not None,
     )
 
 

@@ -7,14 +7,21 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from models import CheckoutAttempt, OutboxMail, Payment
+from models import AuditEvent, CheckoutAttempt, OutboxMail, Payment
 from services.billing import invoice_views
-from services.card_payments import checkout
+from services.card_payments import checkout, stripe_accounts, webhooks
 from services.core.actors import PortalActor, SystemActor
 from services.core.db import unit_of_work
 from tests.support.factories import OrgWorld
 from tests.support.invoicing import draft, mark_sent
 from tests.support.stripe_standin import StripeStandIn
+
+
+async def connect(standin: StripeStandIn, world: OrgWorld, **account: object) -> str:
+    """Give the world's organization its own connected account at the stand-in (charges enabled unless told
+    otherwise), bound the way an operator binds one; the account's id."""
+    account_id = standin.create_account(business_name=world.slug.title(), **account)  # type: ignore[arg-type]
+    return await stripe_accounts.bind_account(world.slug, account_id)
 
 
 def session_id_of(url: str) -> str:
@@ -25,7 +32,7 @@ def session_id_of(url: str) -> str:
 async def webhook(standin: StripeStandIn, event_type: str, session_id: str) -> checkout.Outcome:
     """Stripe telling Portico about the session, signed as Stripe signs it."""
     body, headers = standin.signed(standin.event(event_type, session_id))
-    return await checkout.handle_webhook(body, headers["Stripe-Signature"])
+    return await webhooks.handle_webhook(body, headers["Stripe-Signature"])
 
 
 @dataclass(frozen=True)
@@ -46,7 +53,7 @@ class Billed:
 
     async def deliver(self, event: dict, **signing: object) -> checkout.Outcome:
         body, headers = self.standin.signed(event, **signing)  # type: ignore[arg-type]
-        return await checkout.handle_webhook(body, headers["Stripe-Signature"])
+        return await webhooks.handle_webhook(body, headers["Stripe-Signature"])
 
     async def completed(self, session_id: str, **complete: object) -> checkout.Outcome:
         """The payer finishes checkout and Stripe tells us."""
@@ -72,6 +79,18 @@ async def attempts_of(invoice_id: uuid.UUID) -> list[CheckoutAttempt]:
                 select(CheckoutAttempt)
                 .where(CheckoutAttempt.invoice_id == invoice_id)
                 .order_by(CheckoutAttempt.created_at)
+            )
+        )
+
+
+async def refusals_of(invoice_id: uuid.UUID) -> list[AuditEvent]:
+    """The refused payment events recorded on an invoice, for its organization to review."""
+    async with unit_of_work(SystemActor()) as session:
+        return list(
+            await session.scalars(
+                select(AuditEvent).where(
+                    AuditEvent.action == "invoice.payment_refused", AuditEvent.target_id == invoice_id
+                )
             )
         )
 

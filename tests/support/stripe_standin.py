@@ -11,7 +11,16 @@ Deliberate simplifications (each one a place where a real Stripe account behaves
 - idempotency keys never expire, and only successful (2xx) responses are saved for replay, so a retry after
   `fail_next` or a validation error runs again (Stripe saves 5xx results too, but an injected failure models an
   outage in front of Stripe's idempotency layer);
-- webhooks are delivered once, synchronously, with no retries.
+- webhooks are delivered once, synchronously, with no retries;
+- Connect is a slice: accounts can be created and retrieved (not updated, listed or deleted over the API),
+  ``business_profile`` takes only name, url, support_email, mcc and product_description, and requested
+  capabilities go from inactive to active all at once;
+- hosted onboarding is one button that satisfies every requirement and enables charges and payouts; no
+  persons, documents, external accounts or terms of service acceptance are collected;
+- the ``Stripe-Account`` header scopes Checkout Sessions, the balance and idempotency keys; the account endpoints
+  themselves ignore it;
+- balances only grow: paid sessions add their amount_total to the pending balance of the account they were made
+  on, with no fees, application fees, transfers, payouts or move to available.
 """
 
 from __future__ import annotations
@@ -108,6 +117,43 @@ PRICE_DATA_PARAMS = frozenset(
 PRODUCT_DATA_PARAMS = frozenset({"description", "images", "metadata", "name", "tax_code", "tax_details", "unit_label"})
 EXPANDABLE = frozenset({"payment_intent"})
 
+# Top-level parameters the stand-in models on POST /v1/accounts and /v1/account_links; anything else is refused
+# with "Received unknown parameter", like the session create.
+ACCOUNT_CREATE_PARAMS = frozenset(
+    {"business_profile", "capabilities", "controller", "country", "email", "expand", "metadata", "type"}
+)
+ACCOUNT_TYPES = ("standard", "express", "custom")
+BUSINESS_PROFILE_PARAMS = frozenset({"mcc", "name", "product_description", "support_email", "url"})
+CONTROLLER_PARAMS = frozenset({"fees", "losses", "requirement_collection", "stripe_dashboard"})
+ACCOUNT_LINK_PARAMS = frozenset(
+    {"account", "collect", "collection_options", "expand", "refresh_url", "return_url", "type"}
+)
+ACCOUNT_LINK_TYPES = ("account_onboarding", "account_update")
+ACCOUNT_LINK_SECONDS = 300
+# What a new (or helper-made, not charges-enabled) account still owes Stripe before it may take charges.
+ONBOARDING_REQUIREMENTS = ("business_profile.url", "external_account", "tos_acceptance.date")
+# The controller properties each legacy account type stands for, when an account is created with `type`.
+LEGACY_CONTROLLERS: dict[str, dict[str, Any]] = {
+    "standard": {
+        "fees": {"payer": "account"},
+        "losses": {"payments": "stripe"},
+        "requirement_collection": "stripe",
+        "stripe_dashboard": {"type": "full"},
+    },
+    "express": {
+        "fees": {"payer": "application_express"},
+        "losses": {"payments": "application"},
+        "requirement_collection": "stripe",
+        "stripe_dashboard": {"type": "express"},
+    },
+    "custom": {
+        "fees": {"payer": "application_custom"},
+        "losses": {"payments": "application"},
+        "requirement_collection": "application",
+        "stripe_dashboard": {"type": "none"},
+    },
+}
+
 # Currencies Stripe charges in whole units (https://docs.stripe.com/currencies#zero-decimal); only for the page.
 ZERO_DECIMAL = frozenset(
     {"bif", "clp", "djf", "gnf", "jpy", "kmf", "krw", "mga", "pyg", "rwf", "ugx", "vnd", "vuv", "xaf", "xof", "xpf"}
@@ -127,6 +173,10 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _SESSION_PATH = re.compile(r"^/v1/checkout/sessions/([^/]+)$")
 _EXPIRE_PATH = re.compile(r"^/v1/checkout/sessions/([^/]+)/expire$")
 _PAY_PATH = re.compile(r"^/pay/([^/]+)$")
+_ACCOUNT_PATH = re.compile(r"^/v1/accounts/([^/]+)$")
+_ONBOARD_PATH = re.compile(r"^/connect/onboard/([^/]+)$")
+
+_NOT_GIVEN: Any = object()  # event(account=...) left out, as opposed to account=None
 
 
 @dataclass(frozen=True)
@@ -141,6 +191,7 @@ class RecordedRequest:
     stripe_version: str | None = None
     status: int = 0
     replayed: bool = False  # answered from the idempotency store
+    stripe_account: str | None = None  # the Stripe-Account header: the connected account the call acts on
 
 
 @dataclass(frozen=True)
@@ -298,7 +349,7 @@ def _metadata(value: Any, param: str) -> dict[str, str]:
     return result
 
 
-def _expand(params: dict[str, Any]) -> list[str]:
+def _expand(params: dict[str, Any], allowed: frozenset[str] = EXPANDABLE) -> list[str]:
     value = params.get("expand")
     if value is None:
         return []
@@ -307,9 +358,33 @@ def _expand(params: dict[str, Any]) -> list[str]:
     if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
         raise _invalid("Invalid array", "expand")
     for item in value:
-        if item not in EXPANDABLE:
+        if item not in allowed:
             raise _invalid(f"This property cannot be expanded ({item}).", "expand")
     return value
+
+
+def _enum(value: Any, param: str, allowed: tuple[str, ...]) -> str:
+    if value not in allowed:
+        raise _invalid(f"Invalid {param.rsplit('[', 1)[-1].rstrip(']')}: must be one of {', '.join(allowed)}", param)
+    return str(value)
+
+
+def _mask(key: str) -> str:
+    """An API key as Stripe shows it in error messages: the prefix and last four characters only."""
+    return f"{key[:8]}{'*' * max(len(key) - 12, 0)}{key[-4:]}" if len(key) > 12 else "*" * len(key)
+
+
+def _requirements(due: bool) -> dict[str, Any]:
+    owed = list(ONBOARDING_REQUIREMENTS) if due else []
+    return {
+        "currently_due": list(owed),
+        "eventually_due": list(owed),
+        "past_due": list(owed),
+        "pending_verification": [],
+        "errors": [],
+        "disabled_reason": "requirements.past_due" if due else None,
+        "current_deadline": None,
+    }
 
 
 def _display_amount(amount: int, currency: str) -> str:
@@ -351,12 +426,15 @@ class StripeStandIn:
 
     secret_key: str = "sk_test_standin"
     webhook_secret: str = "whsec_standin"
+    # Stripe gives a Connect endpoint (events from connected accounts) its own signing secret.
+    connect_webhook_secret: str = "whsec_standin_connect"
 
     def __init__(
         self,
         *,
         secret_key: str | None = None,
         webhook_secret: str | None = None,
+        connect_webhook_secret: str | None = None,
         webhook_url: str | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
@@ -364,16 +442,25 @@ class StripeStandIn:
             self.secret_key = secret_key
         if webhook_secret is not None:
             self.webhook_secret = webhook_secret
+        if connect_webhook_secret is not None:
+            self.connect_webhook_secret = connect_webhook_secret
         self.webhook_url: str | None = webhook_url
         # What "now" is for `created` and the expires_at window; swap in a frozen clock if the app's is frozen.
         # Webhook signatures always use real time, because the library checks them against time.time().
         self.clock = clock
         self.sessions: dict[str, dict[str, Any]] = {}
         self.payment_intents: dict[str, dict[str, Any]] = {}
+        self.accounts: dict[str, dict[str, Any]] = {}
+        self.account_links: dict[str, dict[str, Any]] = {}
+        # Which connected account each Checkout Session was made on (None: the platform). Kept beside the session,
+        # because a real session object has no such field.
+        self.session_accounts: dict[str, str | None] = {}
         self.requests: list[RecordedRequest] = []
         self.deliveries: list[Delivery] = []
         self._line_items: dict[str, list[dict[str, Any]]] = {}
-        self._idempotent: dict[str, dict[str, Any]] = {}
+        # Keyed by (Stripe-Account, Idempotency-Key): Stripe scopes idempotency keys to the account they act on.
+        self._idempotent: dict[tuple[str | None, str], dict[str, Any]] = {}
+        self._balances: dict[str | None, dict[str, int]] = {}  # account (None: the platform) → currency → pending
         self._failures: deque[tuple[int, str]] = deque()
         self._lock = threading.RLock()
         self._server: _Server | None = None
@@ -442,11 +529,15 @@ class StripeStandIn:
             self._listen(port)
 
     def reset(self) -> None:
-        """Forget sessions, calls, deliveries, idempotency keys and pending failures (webhook_url is kept), so one
-        stand-in can serve a whole test session."""
+        """Forget sessions, accounts, account links, balances, calls, deliveries, idempotency keys and pending
+        failures (webhook_url is kept), so one stand-in can serve a whole test session."""
         with self._lock:
             self.sessions.clear()
             self.payment_intents.clear()
+            self.accounts.clear()
+            self.account_links.clear()
+            self.session_accounts.clear()
+            self._balances.clear()
             self.requests.clear()
             self.deliveries.clear()
             self._line_items.clear()
@@ -528,6 +619,8 @@ class StripeStandIn:
             session["payment_intent"] = self._intent(
                 session, "processing" if payment_status == "unpaid" else "succeeded"
             )
+            if payment_status == "paid":
+                self._credit(session)
             return copy.deepcopy(session)
 
     def succeed_async(self, session_id: str) -> dict[str, Any]:
@@ -537,6 +630,7 @@ class StripeStandIn:
             session = self._unpaid_complete(session_id)
             session["payment_status"] = "paid"
             self._intent(session, "succeeded")
+            self._credit(session)
             return copy.deepcopy(session)
 
     def fail_async(self, session_id: str, status: str = "requires_payment_method") -> dict[str, Any]:
@@ -546,6 +640,24 @@ class StripeStandIn:
             session = self._unpaid_complete(session_id)
             self._intent(session, status)
             return copy.deepcopy(session)
+
+    def _credit(self, session: dict[str, Any]) -> None:
+        """Card money lands in the pending balance of the account the session was made on."""
+        balance = self._balances.setdefault(self.session_accounts.get(session["id"]), {})
+        currency = session["currency"].lower()
+        balance[currency] = balance.get(currency, 0) + session["amount_total"]
+
+    def balance_of(self, account_id: str | None) -> dict[str, int]:
+        """What paid sessions added to an account's balance (None: the platform's), currency → amount in Stripe
+        units; empty when nothing was paid there."""
+        with self._lock:
+            return dict(self._balances.get(account_id, {}))
+
+    def account_of(self, session_id: str) -> str | None:
+        """The connected account a Checkout Session was made on (its Stripe-Account header), None for the platform."""
+        with self._lock:
+            self._session(session_id)
+            return self.session_accounts.get(session_id)
 
     def _unpaid_complete(self, session_id: str) -> dict[str, Any]:
         session = self._session(session_id)
@@ -563,29 +675,171 @@ class StripeStandIn:
             session["url"] = None
             return copy.deepcopy(session)
 
+    # --- Connect: accounts and their onboarding ---------------------------------------------------------------------
+
+    def _new_account(
+        self,
+        *,
+        type: str,
+        controller: dict[str, Any],
+        enabled: tuple[bool, bool, bool],
+        email: str | None = None,
+        business_profile: dict[str, Any] | None = None,
+        country: str = "US",
+        metadata: dict[str, str] | None = None,
+        capabilities: list[str] | None = None,
+    ) -> dict[str, Any]:
+        charges_enabled, payouts_enabled, details_submitted = enabled
+        account_id = f"acct_{_token(16)}"
+        while account_id in self.accounts:  # pragma: no cover - 16 random characters
+            account_id = f"acct_{_token(16)}"
+        profile = {"name": None, "url": None, "support_email": None, "mcc": None, "product_description": None}
+        profile |= business_profile or {}
+        account: dict[str, Any] = {
+            "id": account_id,
+            "object": "account",
+            "type": type,
+            "email": email,
+            "country": country,
+            "default_currency": "usd",
+            "business_profile": profile,
+            "capabilities": {
+                name: "active" if charges_enabled else "inactive"
+                for name in (capabilities if capabilities is not None else ["card_payments", "transfers"])
+            },
+            "charges_enabled": charges_enabled,
+            "payouts_enabled": payouts_enabled,
+            "details_submitted": details_submitted,
+            "requirements": _requirements(not charges_enabled),
+            "metadata": metadata or {},
+            "created": int(self.clock()),
+            "livemode": False,
+            "controller": {"is_controller": True, "type": "application", **copy.deepcopy(controller)},
+        }
+        self.accounts[account_id] = account
+        return account
+
+    def create_account(
+        self,
+        *,
+        charges_enabled: bool = True,
+        payouts_enabled: bool = True,
+        details_submitted: bool = True,
+        email: str | None = None,
+        business_name: str | None = None,
+        type: str = "standard",
+    ) -> str:
+        """A connected account, added directly (no API call); returns its id. One that is not charges_enabled
+        still owes requirements and is disabled for them, as a half-onboarded account is."""
+        if type not in LEGACY_CONTROLLERS:
+            raise ValueError(f"type must be one of {', '.join(ACCOUNT_TYPES)}, not {type!r}")
+        with self._lock:
+            account = self._new_account(
+                type=type,
+                controller=LEGACY_CONTROLLERS[type],
+                enabled=(charges_enabled, payouts_enabled, details_submitted),
+                email=email,
+                business_profile={"name": business_name},
+            )
+            return str(account["id"])
+
+    def update_account(self, account_id: str, **fields: Any) -> dict[str, Any]:
+        """Change an account's top-level fields (charges_enabled=False, requirements={...}) as Stripe might at
+        any time; returns a copy of the account. Unknown field names are refused, to catch typos."""
+        with self._lock:
+            account = self._account(account_id)
+            unknown = sorted(name for name in fields if name not in account or name in ("id", "object"))
+            if unknown:
+                raise ValueError(f"not an updatable Account field: {', '.join(unknown)}")
+            account.update(copy.deepcopy(fields))
+            return copy.deepcopy(account)
+
+    def _account(self, account_id: str) -> dict[str, Any]:
+        account = self.accounts.get(account_id)
+        if account is None:
+            raise KeyError(f"no Account {account_id!r} in the stand-in")
+        return account
+
+    def _link_id(self, link_url_or_id: str) -> str:
+        match = _ONBOARD_PATH.match(urlsplit(link_url_or_id).path)
+        return match.group(1) if match else link_url_or_id
+
+    def _link_usable(self, link: dict[str, Any]) -> bool:
+        return not link["used"] and self.clock() < link["expires_at"]
+
+    def finish_onboarding(self, link_url_or_id: str) -> str:
+        """What the account holder pressing "Finish onboarding" on an account link's page does: the link is used
+        up, the account becomes fully enabled, ``account.updated`` is delivered when webhook_url is set, and the
+        return_url (where Stripe sends the browser) is returned. A used or expired link raises ValueError (the page
+        sends the browser to the refresh_url instead); an unknown one raises KeyError."""
+        link_id = self._link_id(link_url_or_id)
+        with self._lock:
+            link = self.account_links.get(link_id)
+            if link is None:
+                raise KeyError(f"no account link {link_id!r} in the stand-in")
+            if not self._link_usable(link):
+                state = "used" if link["used"] else "expired"
+                raise ValueError(f"account link {link_id} is {state}; Stripe would redirect to its refresh_url")
+            link["used"] = True
+            account = self._account(link["account"])
+            account["details_submitted"] = account["charges_enabled"] = account["payouts_enabled"] = True
+            account["requirements"] = _requirements(False)
+            account["capabilities"] = dict.fromkeys(account["capabilities"], "active")
+            event = self.account_event(account["id"]) if self.webhook_url else None
+            return_url = str(link["return_url"])
+        if event is not None:
+            self.deliver(event)
+        return return_url
+
     # --- webhooks --------------------------------------------------------------------------------------------------
 
-    def event(self, type: str, session_id: str, *, event_id: str | None = None, **overrides: Any) -> dict[str, Any]:
+    def event(
+        self,
+        type: str,
+        session_id: str,
+        *,
+        event_id: str | None = None,
+        account: str | None = _NOT_GIVEN,
+        **overrides: Any,
+    ) -> dict[str, Any]:
         """A Stripe Event carrying a snapshot of the session as it is now; overrides change only the snapshot (to
-        forge a mismatch), never the stored session. Async-payment events force the payment_status they imply."""
+        forge a mismatch), never the stored session. Async-payment events force the payment_status they imply.
+
+        For a session made on a connected account the event names it in a top-level "account", as Stripe's Connect
+        events do (platform events have no such key); ``account="acct_..."`` forges another, ``account=None`` drops
+        it."""
         with self._lock:
             snapshot = copy.deepcopy(self._session(session_id))
+            made_on = self.session_accounts.get(session_id)
         if type == "checkout.session.async_payment_succeeded":
             snapshot["payment_status"] = "paid"
         elif type == "checkout.session.async_payment_failed":
             snapshot["payment_status"] = "unpaid"
         snapshot.update(overrides)
-        return {
+        return self._event(type, {"object": snapshot}, event_id, made_on if account is _NOT_GIVEN else account)
+
+    def account_event(self, account_id: str, type: str = "account.updated") -> dict[str, Any]:
+        """A Connect event about a connected account (``account.updated`` by default): a snapshot of the account,
+        no previous_attributes, and the account's id as the event's "account"."""
+        with self._lock:
+            snapshot = copy.deepcopy(self._account(account_id))
+        return self._event(type, {"object": snapshot, "previous_attributes": {}}, None, account_id)
+
+    def _event(self, type: str, data: dict[str, Any], event_id: str | None, account: str | None) -> dict[str, Any]:
+        event: dict[str, Any] = {
             "id": event_id or f"evt_{_token()}",
             "object": "event",
             "api_version": API_VERSION,
             "created": int(time.time()),
-            "data": {"object": snapshot},
+            "data": data,
             "livemode": False,
             "pending_webhooks": 1,
             "request": {"id": None, "idempotency_key": None},
             "type": type,
         }
+        if account is not None:
+            event["account"] = account
+        return event
 
     def sign(self, payload: bytes, *, timestamp: int | None = None, secret: str | None = None) -> str:
         """The Stripe-Signature header: ``t=<unix>,v1=<hex HMAC-SHA256 of "<t>.<body>" keyed by the secret>``."""
@@ -598,7 +852,11 @@ class StripeStandIn:
         self, event: dict[str, Any], *, timestamp: int | None = None, secret: str | None = None
     ) -> tuple[bytes, dict[str, str]]:
         """Body and headers as Stripe sends them; pretty-printed like Stripe's, so a receiver that re-serialises
-        the JSON before verifying fails here as it would in production."""
+        the JSON before verifying fails here as it would in production. Unless `secret` is given, an event from a
+        connected account (one with an "account") is signed with connect_webhook_secret, any other with
+        webhook_secret, as Stripe signs a Connect endpoint's deliveries with that endpoint's own secret."""
+        if secret is None:
+            secret = self.connect_webhook_secret if "account" in event else self.webhook_secret
         body = json.dumps(event, indent=2).encode()
         return body, {
             "Stripe-Signature": self.sign(body, timestamp=timestamp, secret=secret),
@@ -648,6 +906,8 @@ class StripeStandIn:
                 self._handle_api(handler, split.path, split.query)
             elif page := _PAY_PATH.match(split.path):
                 self._handle_page(handler, page.group(1))
+            elif page := _ONBOARD_PATH.match(split.path):
+                self._handle_onboarding(handler, page.group(1))
             else:
                 self._send_page(handler, 404, "Not found", "There is nothing here.")
         except Exception as exc:  # a stand-in bug should surface as a 500, not a hung client
@@ -673,6 +933,7 @@ class StripeStandIn:
         key = handler.headers.get("Idempotency-Key")
         authorization = handler.headers.get("Authorization")
         version = handler.headers.get("Stripe-Version")
+        account = handler.headers.get("Stripe-Account")
         request_id = f"req_{_token(14)}"
         replayed = False
         params: dict[str, Any] = {}
@@ -686,9 +947,10 @@ class StripeStandIn:
                 if self._failures:
                     raise _failure(*self._failures.popleft())
                 self._authenticate(authorization)
+                self._check_account(authorization, account)
                 if decode_error is not None:
                     raise decode_error
-                saved = self._idempotent.get(key) if key and method == "POST" else None
+                saved = self._idempotent.get((account, key)) if key and method == "POST" else None
                 if saved is not None:
                     if (saved["method"], saved["path"]) != (method, path):
                         raise StripeApiError(
@@ -709,9 +971,9 @@ class StripeStandIn:
                     status, payload, replayed = saved["status"], saved["payload"], True
                     headers = {"Idempotent-Replayed": "true", "Original-Request": saved["request_id"]}
                 else:
-                    status, payload, headers = 200, self._route(method, path, params), {}
+                    status, payload, headers = 200, self._route(method, path, params, account), {}
                     if key and method == "POST":
-                        self._idempotent[key] = {
+                        self._idempotent[(account, key)] = {
                             "method": method,
                             "path": path,
                             "params": params,
@@ -721,7 +983,11 @@ class StripeStandIn:
                         }
             except StripeApiError as exc:
                 status, payload, headers = exc.status, exc.body(), {}
-            self.requests.append(RecordedRequest(method, path, params, key, authorization, version, status, replayed))
+            self.requests.append(
+                RecordedRequest(
+                    method, path, params, key, authorization, version, status, replayed, stripe_account=account
+                )
+            )
         headers |= {"Content-Type": "application/json", "Request-Id": request_id}
         if key:
             headers["Idempotency-Key"] = key
@@ -739,29 +1005,167 @@ class StripeStandIn:
             )
         key = key.strip()
         if not hmac.compare_digest(key.encode(), self.secret_key.encode()):
-            shown = f"{key[:8]}{'*' * max(len(key) - 12, 0)}{key[-4:]}" if len(key) > 12 else "*" * len(key)
-            raise StripeApiError(401, f"Invalid API Key provided: {shown}")
+            raise StripeApiError(401, f"Invalid API Key provided: {_mask(key)}")
 
-    def _route(self, method: str, path: str, params: dict[str, Any]) -> dict[str, Any]:
+    def _check_account(self, authorization: str | None, account: str | None) -> None:
+        """A Stripe-Account header must name a connected account of this platform (call after `_authenticate`)."""
+        if account is None or account in self.accounts:
+            return
+        key = (authorization or "").partition(" ")[2].strip()
+        raise StripeApiError(
+            403,
+            f"The provided key '{_mask(key)}' does not have access to account '{account}' (or that account does "
+            "not exist). Application access may have been revoked.",
+            code="account_invalid",
+        )
+
+    def _route(self, method: str, path: str, params: dict[str, Any], account: str | None) -> dict[str, Any]:
         if path == "/v1/checkout/sessions" and method == "POST":
-            return self._api_create(params)
+            return self._api_create(params, account)
         if (match := _SESSION_PATH.match(path)) and method == "GET":
-            return self._api_retrieve(match.group(1), params)
+            return self._api_retrieve(match.group(1), params, account)
         if (match := _EXPIRE_PATH.match(path)) and method == "POST":
-            return self._api_expire(match.group(1), params)
+            return self._api_expire(match.group(1), params, account)
         if path == "/v1/balance" and method == "GET":
-            _reject_unknown(params, frozenset({"expand"}), "")
-            return {
-                "object": "balance",
-                "available": [{"amount": 0, "currency": "usd", "source_types": {"card": 0}}],
-                "pending": [{"amount": 0, "currency": "usd", "source_types": {"card": 0}}],
-                "livemode": False,
-            }
+            return self._api_balance(params, account)
+        if path == "/v1/accounts" and method == "POST":
+            return self._api_create_account(params)
+        if (match := _ACCOUNT_PATH.match(path)) and method == "GET":
+            return self._api_retrieve_account(match.group(1), params)
+        if path == "/v1/account_links" and method == "POST":
+            return self._api_create_account_link(params)
         raise StripeApiError(
             404,
             f"Unrecognized request URL ({method}: {path}). The Stripe stand-in implements only checkout session "
-            "create, retrieve and expire, and the balance.",
+            "create, retrieve and expire, account create and retrieve, account link create, and the balance.",
         )
+
+    def _api_balance(self, params: dict[str, Any], account: str | None) -> dict[str, Any]:
+        _reject_unknown(params, frozenset({"expand"}), "")
+        _expand(params, frozenset())
+        pending = self._balances.get(account) or {"usd": 0}
+        return {
+            "object": "balance",
+            "available": [{"amount": 0, "currency": currency, "source_types": {"card": 0}} for currency in pending],
+            "pending": [
+                {"amount": amount, "currency": currency, "source_types": {"card": amount}}
+                for currency, amount in pending.items()
+            ],
+            "livemode": False,
+        }
+
+    def _missing_account(self, account_id: str) -> StripeApiError:
+        return StripeApiError(404, f"No such account: '{account_id}'", param="account", code="resource_missing")
+
+    def _api_retrieve_account(self, account_id: str, params: dict[str, Any]) -> dict[str, Any]:
+        _reject_unknown(params, frozenset({"expand"}), "")
+        _expand(params, frozenset())
+        account = self.accounts.get(account_id)
+        if account is None:
+            raise self._missing_account(account_id)
+        return copy.deepcopy(account)
+
+    def _api_create_account(self, params: dict[str, Any]) -> dict[str, Any]:
+        _reject_unknown(params, ACCOUNT_CREATE_PARAMS, "")
+        _expand(params, frozenset())
+        if "type" in params and "controller" in params:
+            raise _invalid("You cannot specify both `type` and `controller`: use one or the other.", "controller")
+        if "controller" in params:
+            controller = self._controller_from(params["controller"])
+            type = next((name for name, legacy in LEGACY_CONTROLLERS.items() if legacy == controller), "none")
+        else:
+            type = _enum(params.get("type", "standard"), "type", ACCOUNT_TYPES)
+            controller = LEGACY_CONTROLLERS[type]
+        country = _string(params.get("country", "US"), "country").upper()
+        if not re.fullmatch(r"[A-Z]{2}", country):
+            raise _invalid(f"Invalid country: {country}", "country")
+        email = params.get("email")
+        if email is not None and (not isinstance(email, str) or not _EMAIL.match(email)):
+            raise _invalid(f"Invalid email address: {email}", "email", "email_invalid")
+        profile = _object(params.get("business_profile", {}), "business_profile")
+        _reject_unknown(profile, BUSINESS_PROFILE_PARAMS, "business_profile")
+        for name, value in profile.items():
+            if name == "url":
+                _url(value, "business_profile[url]")
+            else:
+                _string(value, f"business_profile[{name}]")
+        capabilities = _object(params.get("capabilities", {}), "capabilities")
+        requested = []
+        for name, value in capabilities.items():
+            _reject_unknown(_object(value, f"capabilities[{name}]"), frozenset({"requested"}), f"capabilities[{name}]")
+            if _enum(value.get("requested"), f"capabilities[{name}][requested]", ("true", "false")) == "true":
+                requested.append(name)
+        metadata = _metadata(params["metadata"], "metadata") if "metadata" in params else {}
+        account = self._new_account(
+            type=type,
+            controller=controller,
+            enabled=(False, False, False),
+            email=email,
+            business_profile=profile,
+            country=country,
+            metadata=metadata,
+            capabilities=requested,
+        )
+        return copy.deepcopy(account)
+
+    def _controller_from(self, value: Any) -> dict[str, Any]:
+        data = _object(value, "controller")
+        _reject_unknown(data, CONTROLLER_PARAMS, "controller")
+        choices: dict[str, tuple[str, tuple[str, ...]]] = {
+            "fees": ("payer", ("account", "application")),
+            "losses": ("payments", ("application", "stripe")),
+            "stripe_dashboard": ("type", ("express", "full", "none")),
+        }
+        controller: dict[str, Any] = copy.deepcopy(LEGACY_CONTROLLERS["standard"])
+        for name, (field, allowed) in choices.items():
+            if name in data:
+                part = _object(data[name], f"controller[{name}]")
+                _reject_unknown(part, frozenset({field}), f"controller[{name}]")
+                if field in part:
+                    controller[name] = {field: _enum(part[field], f"controller[{name}][{field}]", allowed)}
+        if "requirement_collection" in data:
+            controller["requirement_collection"] = _enum(
+                data["requirement_collection"], "controller[requirement_collection]", ("application", "stripe")
+            )
+        return controller
+
+    def _api_create_account_link(self, params: dict[str, Any]) -> dict[str, Any]:
+        _reject_unknown(params, ACCOUNT_LINK_PARAMS, "")
+        _expand(params, frozenset())
+        if "account" not in params:
+            raise _missing("account")
+        account_id = _string(params["account"], "account")
+        if account_id not in self.accounts:
+            raise _invalid(f"No such account: '{account_id}'", "account", "resource_missing")
+        for name in ("refresh_url", "return_url", "type"):
+            if name not in params:
+                raise _missing(name)
+        refresh_url = _url(params["refresh_url"], "refresh_url")
+        return_url = _url(params["return_url"], "return_url")
+        type = _enum(params["type"], "type", ACCOUNT_LINK_TYPES)
+        if "collect" in params:
+            _enum(params["collect"], "collect", ("currently_due", "eventually_due"))
+        if "collection_options" in params:
+            options = _object(params["collection_options"], "collection_options")
+            _reject_unknown(options, frozenset({"fields", "future_requirements"}), "collection_options")
+            if "collect" in params:
+                raise _invalid("You cannot specify both `collect` and `collection_options`.", "collection_options")
+        now = int(self.clock())
+        link_id = _token(32)
+        self.account_links[link_id] = {
+            "account": account_id,
+            "refresh_url": refresh_url,
+            "return_url": return_url,
+            "type": type,
+            "expires_at": now + ACCOUNT_LINK_SECONDS,
+            "used": False,
+        }
+        return {
+            "object": "account_link",
+            "created": now,
+            "expires_at": now + ACCOUNT_LINK_SECONDS,
+            "url": f"{self.url}/connect/onboard/{link_id}",
+        }
 
     def _render(self, session: dict[str, Any], expand: list[str]) -> dict[str, Any]:
         rendered = copy.deepcopy(session)
@@ -770,23 +1174,25 @@ class StripeStandIn:
             rendered["payment_intent"] = copy.deepcopy(self.payment_intents[intent_id])
         return rendered
 
-    def _stored(self, session_id: str) -> dict[str, Any]:
+    def _stored(self, session_id: str, account: str | None) -> dict[str, Any]:
+        """The session, if it exists on this account: Stripe scopes objects to their account, so a session made
+        on another account (or the platform) is as missing as an unknown id."""
         session = self.sessions.get(session_id)
-        if session is None:
+        if session is None or self.session_accounts.get(session_id) != account:
             raise StripeApiError(
                 404, f"No such checkout.session: '{session_id}'", param="session", code="resource_missing"
             )
         return session
 
-    def _api_retrieve(self, session_id: str, params: dict[str, Any]) -> dict[str, Any]:
+    def _api_retrieve(self, session_id: str, params: dict[str, Any], account: str | None) -> dict[str, Any]:
         _reject_unknown(params, frozenset({"expand"}), "")
         expand = _expand(params)
-        return self._render(self._stored(session_id), expand)
+        return self._render(self._stored(session_id, account), expand)
 
-    def _api_expire(self, session_id: str, params: dict[str, Any]) -> dict[str, Any]:
+    def _api_expire(self, session_id: str, params: dict[str, Any], account: str | None) -> dict[str, Any]:
         _reject_unknown(params, frozenset({"expand"}), "")
         expand = _expand(params)
-        session = self._stored(session_id)
+        session = self._stored(session_id, account)
         if session["status"] != "open":
             raise _invalid(
                 'Only Checkout Sessions with a status in ["open"] can be expired. '
@@ -795,7 +1201,7 @@ class StripeStandIn:
         self.expire(session_id)
         return self._render(session, expand)
 
-    def _api_create(self, params: dict[str, Any]) -> dict[str, Any]:
+    def _api_create(self, params: dict[str, Any], account: str | None) -> dict[str, Any]:
         _reject_unknown(params, CREATE_PARAMS, "")
         expand = _expand(params)
         mode = params.get("mode")
@@ -837,6 +1243,11 @@ class StripeStandIn:
         methods = params.get("payment_method_types", ["card"])
         if not isinstance(methods, list) or not methods or not all(isinstance(m, str) and m for m in methods):
             raise _invalid("Invalid array", "payment_method_types")
+        if account is not None and not self.accounts[account]["charges_enabled"]:
+            raise _invalid(
+                "This account cannot currently make live charges: its charges are not enabled. Complete the "
+                "account's onboarding first."
+            )
         total = sum(item["unit_amount"] * item["quantity"] for item in items)
         session_id = f"cs_test_{_token(58)}"
         session: dict[str, Any] = {
@@ -864,6 +1275,7 @@ class StripeStandIn:
             "url": f"{self.url}/pay/{session_id}",
         }
         self.sessions[session_id] = session
+        self.session_accounts[session_id] = account
         self._line_items[session_id] = items
         return self._render(session, expand)
 
@@ -925,6 +1337,7 @@ class StripeStandIn:
         with self._lock:
             session = copy.deepcopy(self.sessions.get(session_id))
             items = copy.deepcopy(self._line_items.get(session_id, []))
+            payee = self._payee(session_id)
         if session is None:
             self._send_page(handler, 404, "Not found", "This checkout page does not exist.")
             return
@@ -932,7 +1345,7 @@ class StripeStandIn:
             self._send_page(handler, 410, "No longer available", f"This checkout session is {session['status']}.")
             return
         if handler.command == "GET":
-            self._send_checkout(handler, session, items)
+            self._send_checkout(handler, session, items, payee)
             return
         if handler.command != "POST":
             self._send_page(handler, 405, "Method not allowed", "Use GET or POST.")
@@ -951,7 +1364,16 @@ class StripeStandIn:
         location = session["success_url"].replace("{CHECKOUT_SESSION_ID}", session_id)
         self._send(handler, 303, b"", {"Location": location, "Cache-Control": "no-store"})
 
-    def _send_checkout(self, handler: _Handler, session: dict[str, Any], items: list[dict[str, Any]]) -> None:
+    def _payee(self, session_id: str) -> str:
+        account_id = self.session_accounts.get(session_id)
+        if account_id is None:
+            return "the platform account"
+        account = self.accounts.get(account_id) or {}
+        return str((account.get("business_profile") or {}).get("name") or account_id)
+
+    def _send_checkout(
+        self, handler: _Handler, session: dict[str, Any], items: list[dict[str, Any]], payee: str
+    ) -> None:
         esc = html.escape
         rows = "".join(
             f"<li>{esc(item['name'])} × {item['quantity']}: "
@@ -960,6 +1382,7 @@ class StripeStandIn:
         )
         cancel = f'<a href="{esc(session["cancel_url"])}">Cancel</a>' if session.get("cancel_url") else ""
         content = (
+            f'<p id="payee">Paying {esc(payee)}</p>'
             f'<ul class="items">{rows}</ul>'
             f'<p class="total">Total: <strong id="amount">'
             f"{esc(_display_amount(session['amount_total'], session['currency']))}</strong></p>"
@@ -967,6 +1390,35 @@ class StripeStandIn:
             f"{cancel}"
         )
         self._send_page(handler, 200, "Checkout", content, raw=True)
+
+    # --- hosted Connect onboarding -----------------------------------------------------------------------------------
+
+    def _handle_onboarding(self, handler: _Handler, link_id: str) -> None:
+        if handler.command == "POST":
+            self._read_body(handler)
+        with self._lock:
+            link = copy.deepcopy(self.account_links.get(link_id))
+            usable = link is not None and self._link_usable(link)
+        if link is None:
+            self._send_page(handler, 404, "Not found", "This onboarding link does not exist.")
+            return
+        if handler.command not in ("GET", "POST"):
+            self._send_page(handler, 405, "Method not allowed", "Use GET or POST.")
+            return
+        location = link["refresh_url"]  # Stripe sends a used or expired link's visitor to refresh_url for a new one
+        if usable and handler.command == "GET":
+            esc = html.escape
+            content = (
+                f'<p>Set up payments for account <code id="account">{esc(link["account"])}</code>.</p>'
+                f'<form method="post" action="/connect/onboard/{esc(link_id)}">'
+                '<button type="submit" id="finish-onboarding">Finish onboarding</button></form>'
+            )
+            self._send_page(handler, 200, "Stripe onboarding", content, raw=True)
+            return
+        if usable:
+            with contextlib.suppress(ValueError):  # used or expired by another request in the meantime
+                location = self.finish_onboarding(link_id)
+        self._send(handler, 303, b"", {"Location": location, "Cache-Control": "no-store"})
 
     def _send_page(self, handler: _Handler, status: int, title: str, content: str, *, raw: bool = False) -> None:
         body = content if raw else f"<p>{html.escape(content)}</p>"

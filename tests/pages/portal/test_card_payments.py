@@ -16,16 +16,15 @@ from nicegui.testing.user_navigate import UserNavigate
 
 from models import CheckoutAttempt, Payment
 from portal_app.settings import Settings
-from services.adapters import stripe_gateway
 from services.billing import invoices, manual_payments
 from services.billing.invoice_views import InvoiceDetail
 from services.billing.invoices import LineInput
 from services.billing.manual_payments import PaymentInput
-from services.card_payments import checkout
+from services.card_payments import checkout, stripe_accounts
 from services.clients import clients, contacts
 from services.core.actors import PortalActor
 from services.core.errors import NotFound
-from tests.support.card_payments import session_id_of, webhook
+from tests.support.card_payments import connect, session_id_of, webhook
 from tests.support.db import count
 from tests.support.factories import OrgWorld, make_world
 from tests.support.invoicing import issue_invoice
@@ -44,6 +43,7 @@ def app_settings(app_settings: Settings, stripe_standin: StripeStandIn) -> Setti
             "stripe_secret_key": stripe_standin.secret_key,
             "stripe_webhook_secret": stripe_standin.webhook_secret,
             "stripe_api_base": stripe_standin.url,
+            "stripe_connect_webhook_secret": stripe_standin.connect_webhook_secret,
         }
     )
 
@@ -92,8 +92,9 @@ class Billing:
 
 
 @pytest.fixture
-async def billing(user: User) -> Billing:
+async def billing(user: User, stripe_standin: StripeStandIn) -> Billing:
     world = await make_world("acme")
+    await connect(stripe_standin, world)
     sent = await issue_invoice(world)
     partly = await issue_invoice(world)
     await manual_payments.record_payment(world.actor, partly.id, PaymentInput("440.00", paid_on=date(2025, 2, 3)))
@@ -120,7 +121,7 @@ async def invoice_rows(user: User) -> dict[str, dict]:
     return {row["number"]: row for row in table.rows}
 
 
-async def test_pay_is_offered_only_with_stripe_configured_and_something_due(user: User, billing: Billing) -> None:
+async def test_pay_is_offered_only_with_a_connected_account_and_something_due(user: User, billing: Billing) -> None:
     for invoice in (billing.sent, billing.partly):
         await user.open(billing.page(invoice))
         [button] = pay_buttons(user)
@@ -138,13 +139,15 @@ async def test_pay_is_offered_only_with_stripe_configured_and_something_due(user
         billing.paid.number: False,
     }
 
-    stripe_gateway.configure(stripe_gateway.StripeConfig())  # Stripe switched off: no Pay anywhere
+    await stripe_accounts.disconnect(billing.world.actor)  # no account of its own: no Pay anywhere
     for invoice in (billing.sent, billing.partly, billing.paid):
         await user.open(billing.page(invoice))
         await user.should_see(kind=ui.label, content=f"Invoice {invoice.number}")
         assert pay_buttons(user) == []
     await user.open("/portal/acme/invoices")
     assert not any(row["pay"] for row in (await invoice_rows(user)).values())
+    with pytest.raises(checkout.NotOffered):
+        await checkout.start_portal_checkout(billing.world.portal_actor(), billing.sent.id)
 
 
 async def test_pay_opens_a_checkout_session_for_the_amount_due_and_goes_there(

@@ -11,8 +11,8 @@ from portal_app.settings import Settings
 from services.adapters import stripe_gateway
 from services.billing import invoice_views, invoices, manual_payments
 from services.billing.manual_payments import PaymentInput
-from services.card_payments import checkout
-from tests.support.card_payments import session_id_of, webhook
+from services.card_payments import checkout, webhooks
+from tests.support.card_payments import connect, session_id_of, webhook
 from tests.support.factories import OrgWorld, add_member, make_world
 from tests.support.invoicing import draft, mark_sent
 from tests.support.pages import signed_in
@@ -26,13 +26,16 @@ def app_settings(app_settings: Settings, stripe_standin: StripeStandIn) -> Setti
             "stripe_secret_key": stripe_standin.secret_key,
             "stripe_webhook_secret": stripe_standin.webhook_secret,
             "stripe_api_base": stripe_standin.url,
+            "stripe_connect_webhook_secret": stripe_standin.connect_webhook_secret,
         }
     )
 
 
 @pytest.fixture
-async def acme(user: User) -> OrgWorld:
-    return await make_world("acme")
+async def acme(user: User, stripe_standin: StripeStandIn) -> OrgWorld:
+    world = await make_world("acme")
+    await connect(stripe_standin, world)
+    return world
 
 
 async def sent_invoice(world: OrgWorld, price: str = "100.00") -> invoice_views.InvoiceDetail:
@@ -57,7 +60,12 @@ async def test_settings_without_stripe_says_what_to_set(user: User, acme: OrgWor
     await user.open("/settings")
     await user.should_see("Card payments (Stripe)")
     await user.should_see("Stripe is not configured: clients are shown no Pay button.")
-    for name in ("PORTAL_STRIPE_SECRET_KEY", "PORTAL_STRIPE_WEBHOOK_SECRET", "PORTAL_STRIPE_API_BASE"):
+    for name in (
+        "PORTAL_STRIPE_SECRET_KEY",
+        "PORTAL_STRIPE_WEBHOOK_SECRET",
+        "PORTAL_STRIPE_CONNECT_WEBHOOK_SECRET",
+        "PORTAL_STRIPE_API_BASE",
+    ):
         await user.should_see(kind=ui.label, content=name)
     assert text_of(user, "stripe-on") == "Off"
     await user.should_not_see(marker="stripe-mode")
@@ -82,7 +90,7 @@ async def test_settings_with_stripe_shows_mode_webhook_counts_and_checks_the_con
     [url] = user.find(kind=ui.input, marker="stripe-webhook-url").elements
     assert url.value == "http://portico.test/webhooks/stripe"
     assert sorted(e.text for e in user.find(kind=ui.label, marker="stripe-event").elements) == sorted(
-        checkout.HANDLED_EVENTS
+        (*webhooks.CHECKOUT_EVENTS, *webhooks.ACCOUNT_EVENTS)
     )
     assert text_of(user, "stripe-last-webhook") != "none yet"
     assert text_of(user, "stripe-open") == "1"

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import http.client
 import json
+import re
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, cast
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
 import stripe
+from stripe import RequestOptions
+from stripe.params import AccountCreateParams, AccountLinkCreateParams
 from stripe.params.checkout import SessionCreateParams, SessionRetrieveParams
 
 from tests.support.stripe_standin import StripeStandIn, decode_form, start_standin
@@ -491,3 +496,410 @@ def test_start_standin_and_reset() -> None:
     finally:
         standin.stop()
     standin.stop()  # twice is fine
+
+
+# --- Connect -------------------------------------------------------------------------------------------------------
+
+ACCOUNT_ID = re.compile(r"^acct_[A-Za-z0-9]{16}$")
+
+
+def browse(method: str, url: str) -> tuple[int, dict[str, str], str]:
+    """One request the way a browser without redirect-following would make it: status, headers, body."""
+    parts = urlsplit(url)
+    assert parts.hostname == "127.0.0.1" and parts.port is not None
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
+    try:
+        connection.request(method, parts.path, body=b"" if method == "POST" else None)
+        response = connection.getresponse()
+        return response.status, dict(response.getheaders()), response.read().decode()
+    finally:
+        connection.close()
+
+
+async def create_on(client: stripe.StripeClient, account: str | None, key: str | None = None) -> Any:
+    options: RequestOptions = {"idempotency_key": key or f"key-{account}"}
+    if account is not None:
+        options["stripe_account"] = account
+    return await client.v1.checkout.sessions.create_async(session_params(), options=options)
+
+
+async def link_for(client: stripe.StripeClient, account: str) -> Any:
+    return await client.v1.account_links.create_async(
+        {
+            "account": account,
+            "refresh_url": "http://portico.test/connect/refresh",
+            "return_url": "http://portico.test/connect/done",
+            "type": "account_onboarding",
+        }
+    )
+
+
+async def test_accounts_create_and_retrieve(standin: StripeStandIn, client: stripe.StripeClient) -> None:
+    created = await client.v1.accounts.create_async(
+        {
+            "type": "express",
+            "country": "us",
+            "email": "agency@example.com",
+            "business_profile": {"name": "Acme Studio", "url": "https://acme.example"},
+            "metadata": {"organization": "acme"},
+            "capabilities": {"card_payments": {"requested": True}, "transfers": {"requested": True}},
+        },
+        options={"idempotency_key": "acct-1"},
+    )
+    data = created.to_dict()
+    assert isinstance(created, stripe.Account)
+    assert ACCOUNT_ID.match(data["id"])
+    assert (data["object"], data["type"], data["country"], data["default_currency"]) == (
+        "account",
+        "express",
+        "US",
+        "usd",
+    )
+    assert (data["charges_enabled"], data["payouts_enabled"], data["details_submitted"]) == (False, False, False)
+    assert data["requirements"]["currently_due"]
+    assert data["requirements"]["disabled_reason"] == "requirements.past_due"
+    assert data["business_profile"]["name"] == "Acme Studio"
+    assert data["metadata"] == {"organization": "acme"}
+    assert data["capabilities"] == {"card_payments": "inactive", "transfers": "inactive"}
+    assert data["controller"]["stripe_dashboard"] == {"type": "express"}
+    assert standin.accounts[data["id"]]["email"] == "agency@example.com"
+
+    again = await client.v1.accounts.create_async(
+        {
+            "type": "express",
+            "country": "us",
+            "email": "agency@example.com",
+            "business_profile": {"name": "Acme Studio", "url": "https://acme.example"},
+            "metadata": {"organization": "acme"},
+            "capabilities": {"card_payments": {"requested": True}, "transfers": {"requested": True}},
+        },
+        options={"idempotency_key": "acct-1"},
+    )
+    assert again.id == created.id and len(standin.accounts) == 1
+
+    fetched = await client.v1.accounts.retrieve_async(created.id)
+    assert fetched.to_dict() == data
+
+    by_controller = await client.v1.accounts.create_async(
+        {"controller": {"stripe_dashboard": {"type": "none"}, "requirement_collection": "application"}}
+    )
+    assert by_controller.controller is not None and by_controller.controller.requirement_collection == "application"
+    assert by_controller.type == "none"
+
+
+async def test_unknown_account_is_resource_missing(client: stripe.StripeClient) -> None:
+    with pytest.raises(stripe.InvalidRequestError) as raised:
+        await client.v1.accounts.retrieve_async("acct_x")
+    assert (raised.value.http_status, raised.value.code, raised.value.param) == (404, "resource_missing", "account")
+    assert raised.value.user_message == "No such account: 'acct_x'"
+
+
+@pytest.mark.parametrize(
+    ("params", "param"),
+    [
+        ({"type": "standard", "colour": "blue"}, "colour"),
+        ({"type": "platinum"}, "type"),
+        ({"type": "standard", "business_profile": {"nickname": "x"}}, "business_profile[nickname]"),
+        ({"type": "standard", "controller": {"fees": {"payer": "account"}}}, "controller"),
+        ({"type": "standard", "email": "nope"}, "email"),
+    ],
+)
+async def test_account_create_validates(
+    standin: StripeStandIn, client: stripe.StripeClient, params: dict[str, Any], param: str
+) -> None:
+    with pytest.raises(stripe.InvalidRequestError) as raised:
+        await client.v1.accounts.create_async(cast(AccountCreateParams, params))
+    assert (raised.value.http_status, raised.value.param) == (400, param)
+    assert standin.accounts == {}
+    if param == "colour":
+        assert "Received unknown parameter" in str(raised.value.user_message)
+
+
+def test_create_and_update_account_helpers(standin: StripeStandIn) -> None:
+    ready = standin.create_account(email="a@example.com", business_name="Acme")
+    pending = standin.create_account(charges_enabled=False, payouts_enabled=False, details_submitted=False)
+    assert ACCOUNT_ID.match(ready) and ACCOUNT_ID.match(pending)
+    assert standin.requests == []  # no API call
+
+    enabled = standin.accounts[ready]
+    assert (enabled["charges_enabled"], enabled["email"], enabled["business_profile"]["name"]) == (
+        True,
+        "a@example.com",
+        "Acme",
+    )
+    assert enabled["requirements"]["currently_due"] == [] and enabled["requirements"]["disabled_reason"] is None
+    owing = standin.accounts[pending]["requirements"]
+    assert owing["currently_due"] == ["business_profile.url", "external_account", "tos_acceptance.date"]
+    assert owing["disabled_reason"] == "requirements.past_due"
+
+    updated = standin.update_account(ready, charges_enabled=False, requirements={"currently_due": ["x"]})
+    assert updated["charges_enabled"] is False and standin.accounts[ready]["requirements"] == {"currently_due": ["x"]}
+    updated["email"] = "changed@example.com"  # a copy
+    assert standin.accounts[ready]["email"] == "a@example.com"
+    with pytest.raises(ValueError):
+        standin.update_account(ready, charges_enabld=True)
+    with pytest.raises(KeyError):
+        standin.update_account("acct_missing", charges_enabled=True)
+
+
+async def test_sessions_are_scoped_to_their_account(standin: StripeStandIn, client: stripe.StripeClient) -> None:
+    a, b = standin.create_account(), standin.create_account()
+    on_a = await create_on(client, a)
+    on_platform = await create_on(client, None)
+    assert standin.account_of(on_a.id) == a
+    assert standin.account_of(on_platform.id) is None
+    assert "account" not in standin.sessions[on_a.id]
+
+    found = await client.v1.checkout.sessions.retrieve_async(on_a.id, options={"stripe_account": a})
+    assert found.id == on_a.id
+    for elsewhere in ({"stripe_account": b}, {}):
+        with pytest.raises(stripe.InvalidRequestError) as raised:
+            await client.v1.checkout.sessions.retrieve_async(on_a.id, options=cast(RequestOptions, elsewhere))
+        assert (raised.value.http_status, raised.value.code) == (404, "resource_missing")
+        assert raised.value.user_message == f"No such checkout.session: '{on_a.id}'"
+        with pytest.raises(stripe.InvalidRequestError):
+            await client.v1.checkout.sessions.expire_async(on_a.id, options=cast(RequestOptions, elsewhere))
+    with pytest.raises(stripe.InvalidRequestError):
+        await client.v1.checkout.sessions.retrieve_async(on_platform.id, options={"stripe_account": a})
+    assert standin.sessions[on_a.id]["status"] == "open"
+
+    expired = await client.v1.checkout.sessions.expire_async(on_a.id, options={"stripe_account": a})
+    assert expired.status == "expired"
+
+    recorded = [r.stripe_account for r in standin.requests]
+    assert recorded[:2] == [a, None]
+    assert recorded[-1] == a
+
+
+async def test_idempotency_keys_are_scoped_to_the_account(standin: StripeStandIn, client: stripe.StripeClient) -> None:
+    a = standin.create_account()
+    first = await create_on(client, a, "same")
+    other = await create_on(client, None, "same")
+    replay = await create_on(client, a, "same")
+    assert other.id != first.id and replay.id == first.id
+    assert [r.replayed for r in standin.requests] == [False, False, True]
+
+
+async def test_unknown_stripe_account_header_is_forbidden(standin: StripeStandIn, client: stripe.StripeClient) -> None:
+    with pytest.raises(stripe.PermissionError) as raised:
+        await create_on(client, "acct_x")
+    assert raised.value.http_status == 403
+    error = cast(dict[str, Any], raised.value.json_body)["error"]  # the library's PermissionError leaves .code unset
+    assert (error["type"], error["code"]) == ("invalid_request_error", "account_invalid")
+    message = str(raised.value.user_message)
+    assert "does not have access to account 'acct_x'" in message
+    assert standin.secret_key not in message  # masked, as Stripe does
+    assert standin.sessions == {}
+    [request] = standin.requests
+    assert (request.status, request.stripe_account) == (403, "acct_x")
+
+
+async def test_sessions_need_a_charges_enabled_account(standin: StripeStandIn, client: stripe.StripeClient) -> None:
+    pending = standin.create_account(charges_enabled=False, details_submitted=False)
+    with pytest.raises(stripe.InvalidRequestError) as raised:
+        await create_on(client, pending)
+    assert raised.value.http_status == 400
+    assert "charges are not enabled" in str(raised.value.user_message)
+    assert standin.sessions == {}
+
+
+async def test_connect_events_carry_the_account_and_the_connect_signature(
+    standin: StripeStandIn, client: stripe.StripeClient
+) -> None:
+    a = standin.create_account()
+    on_a, on_platform = await create_on(client, a), await create_on(client, None)
+    standin.complete(on_a.id)
+    standin.complete(on_platform.id)
+
+    connect = standin.event("checkout.session.completed", on_a.id, metadata={"invoice_id": "9"})
+    assert connect["account"] == a and connect["data"]["object"]["metadata"] == {"invoice_id": "9"}
+    body, headers = standin.signed(connect)
+    verified = stripe.Webhook.construct_event(
+        body, headers["Stripe-Signature"], standin.connect_webhook_secret, tolerance=300
+    )
+    assert verified.account == a
+    with pytest.raises(stripe.SignatureVerificationError):
+        stripe.Webhook.construct_event(body, headers["Stripe-Signature"], standin.webhook_secret, tolerance=300)
+
+    platform = standin.event("checkout.session.completed", on_platform.id)
+    assert "account" not in platform
+    body, headers = standin.signed(platform)
+    stripe.Webhook.construct_event(body, headers["Stripe-Signature"], standin.webhook_secret, tolerance=300)
+    with pytest.raises(stripe.SignatureVerificationError):
+        stripe.Webhook.construct_event(body, headers["Stripe-Signature"], standin.connect_webhook_secret, tolerance=300)
+
+    assert standin.event("checkout.session.completed", on_a.id, account="acct_forged")["account"] == "acct_forged"
+    assert "account" not in standin.event("checkout.session.completed", on_a.id, account=None)
+    assert standin.event("checkout.session.completed", on_platform.id, account=a)["account"] == a
+    _, explicit = standin.signed(connect, secret=standin.webhook_secret)
+    body = standin.signed(connect)[0]
+    stripe.Webhook.construct_event(body, explicit["Stripe-Signature"], standin.webhook_secret, tolerance=300)
+
+    updated = standin.account_event(a)
+    assert (updated["type"], updated["account"], updated["data"]["object"]["id"]) == ("account.updated", a, a)
+    assert updated["data"]["previous_attributes"] == {}
+    custom = StripeStandIn(connect_webhook_secret="whsec_other_connect")
+    assert custom.connect_webhook_secret == "whsec_other_connect"
+
+
+async def test_checkout_page_names_the_payee_and_delivers_connect_events(
+    standin: StripeStandIn, client: stripe.StripeClient, receiver: Receiver
+) -> None:
+    named, unnamed = standin.create_account(business_name="Acme <Studio>"), standin.create_account()
+    on_named, on_unnamed, on_platform = (
+        await create_on(client, named),
+        await create_on(client, unnamed),
+        await create_on(client, None),
+    )
+    assert '<p id="payee">Paying Acme &lt;Studio&gt;</p>' in browse("GET", on_named.url)[2]
+    assert f'<p id="payee">Paying {unnamed}</p>' in browse("GET", on_unnamed.url)[2]
+    assert '<p id="payee">Paying the platform account</p>' in browse("GET", on_platform.url)[2]
+
+    standin.webhook_url = receiver.url
+    status, headers, _ = browse("POST", on_named.url)
+    assert (status, headers["Location"]) == (303, f"http://portico.test/paid?session={on_named.id}")
+    [(sent, body)] = receiver.received
+    event = stripe.Webhook.construct_event(body, sent["Stripe-Signature"], standin.connect_webhook_secret, 300)
+    assert (event.type, event.account, event.data.object.id) == ("checkout.session.completed", named, on_named.id)
+
+
+async def test_account_link_onboarding_round_trip(standin: StripeStandIn, client: stripe.StripeClient) -> None:
+    account = await client.v1.accounts.create_async({"type": "standard"})
+    link = await link_for(client, account.id)
+    assert (link.object, link.expires_at - link.created) == ("account_link", 300)
+    assert link.url.startswith(f"{standin.url}/connect/onboard/")
+    [stored] = standin.account_links.values()
+    assert (stored["account"], stored["type"], stored["used"]) == (account.id, "account_onboarding", False)
+
+    status, _, page = browse("GET", link.url)
+    assert status == 200
+    assert "<title>Stripe onboarding" in page and account.id in page
+    assert '<form method="post"' in page and 'id="finish-onboarding">Finish onboarding</button>' in page
+
+    status, headers, _ = browse("POST", link.url)
+    assert (status, headers["Location"]) == (303, "http://portico.test/connect/done")
+    onboarded = await client.v1.accounts.retrieve_async(account.id)
+    assert (onboarded.charges_enabled, onboarded.payouts_enabled, onboarded.details_submitted) == (True, True, True)
+    assert onboarded.requirements is not None and onboarded.requirements.currently_due == []
+    assert standin.deliveries == []  # no webhook_url
+
+    for method in ("GET", "POST"):  # used up: Stripe sends the visitor off for a fresh link
+        status, headers, _ = browse(method, link.url)
+        assert (status, headers["Location"]) == (303, "http://portico.test/connect/refresh")
+    assert browse("GET", f"{standin.url}/connect/onboard/nope")[0] == 404
+
+
+async def test_expired_account_link_redirects_to_refresh(standin: StripeStandIn, client: stripe.StripeClient) -> None:
+    now = [time.time()]
+    standin.clock = lambda: now[0]
+    pending = standin.create_account(charges_enabled=False, details_submitted=False)
+    link = await link_for(client, pending)
+    now[0] += 301
+    for method in ("GET", "POST"):
+        status, headers, _ = browse(method, link.url)
+        assert (status, headers["Location"]) == (303, "http://portico.test/connect/refresh")
+    assert standin.accounts[pending]["charges_enabled"] is False
+    with pytest.raises(ValueError):
+        standin.finish_onboarding(link.url)
+
+
+async def test_onboarding_delivers_account_updated(
+    standin: StripeStandIn, client: stripe.StripeClient, receiver: Receiver
+) -> None:
+    standin.webhook_url = receiver.url
+    pending = standin.create_account(charges_enabled=False, payouts_enabled=False, details_submitted=False)
+    link = await link_for(client, pending)
+    assert browse("POST", link.url)[0] == 303
+
+    [(headers, body)] = receiver.received  # delivered before the redirect was answered
+    event = stripe.Webhook.construct_event(body, headers["Stripe-Signature"], standin.connect_webhook_secret, 300)
+    assert (event.type, event.account) == ("account.updated", pending)
+    assert event.data.object.charges_enabled is True
+    assert json.loads(body)["data"]["previous_attributes"] == {}
+    [delivery] = standin.deliveries
+    assert (delivery.type, delivery.status) == ("account.updated", 200)
+
+
+async def test_finish_onboarding_helper(standin: StripeStandIn, client: stripe.StripeClient) -> None:
+    pending = standin.create_account(charges_enabled=False, details_submitted=False)
+    by_url, by_id = await link_for(client, pending), await link_for(client, pending)
+    assert standin.finish_onboarding(by_url.url) == "http://portico.test/connect/done"
+    assert standin.accounts[pending]["charges_enabled"] is True
+    with pytest.raises(ValueError):
+        standin.finish_onboarding(by_url.url)  # used
+    assert standin.finish_onboarding(by_id.url.rsplit("/", 1)[1]) == "http://portico.test/connect/done"
+    with pytest.raises(KeyError):
+        standin.finish_onboarding("nope")
+
+
+@pytest.mark.parametrize(
+    ("overrides", "param", "code"),
+    [
+        ({"account": "acct_missing"}, "account", "resource_missing"),
+        ({"refresh_url": "not a url"}, "refresh_url", "url_invalid"),
+        ({"return_url": None}, "return_url", "parameter_missing"),
+        ({"type": "account_party"}, "type", None),
+        ({"colour": "blue"}, "colour", "parameter_unknown"),
+    ],
+)
+async def test_account_link_create_validates(
+    standin: StripeStandIn, client: stripe.StripeClient, overrides: dict[str, Any], param: str, code: str | None
+) -> None:
+    account = standin.create_account()
+    params = {
+        "account": account,
+        "refresh_url": "http://portico.test/connect/refresh",
+        "return_url": "http://portico.test/connect/done",
+        "type": "account_onboarding",
+        **overrides,
+    }
+    with pytest.raises(stripe.InvalidRequestError) as raised:
+        await client.v1.account_links.create_async(cast(AccountLinkCreateParams, params))
+    assert (raised.value.http_status, raised.value.param, raised.value.code) == (400, param, code)
+    assert standin.account_links == {}
+
+
+async def test_paid_sessions_grow_their_accounts_balance(standin: StripeStandIn, client: stripe.StripeClient) -> None:
+    a, b = standin.create_account(), standin.create_account()
+    paid, clearing, on_platform = (
+        await create_on(client, a, "1"),
+        await create_on(client, a, "2"),
+        await create_on(client, None),
+    )
+    standin.complete(paid.id)
+    assert standin.balance_of(a) == {"eur": 2500}
+    standin.complete(clearing.id, payment_status="unpaid")
+    assert standin.balance_of(a) == {"eur": 2500}  # not yet cleared
+    standin.succeed_async(clearing.id)
+    assert standin.balance_of(a) == {"eur": 5000}
+    assert standin.balance_of(b) == {} and standin.balance_of(None) == {}
+
+    balance = (await client.v1.balance.retrieve_async(options={"stripe_account": a})).to_dict()
+    assert balance["pending"] == [{"amount": 5000, "currency": "eur", "source_types": {"card": 5000}}]
+    assert balance["available"] == [{"amount": 0, "currency": "eur", "source_types": {"card": 0}}]
+    platform = (await client.v1.balance.retrieve_async()).to_dict()
+    assert platform["pending"] == [{"amount": 0, "currency": "usd", "source_types": {"card": 0}}]
+
+    standin.complete(on_platform.id, amount_total=700, currency="USD")
+    assert standin.balance_of(None) == {"usd": 700}
+    assert standin.balance_of(a) == {"eur": 5000}
+
+
+async def test_reset_forgets_connect_state(standin: StripeStandIn, client: stripe.StripeClient) -> None:
+    a = standin.create_account()
+    session = await create_on(client, a)
+    await link_for(client, a)
+    standin.complete(session.id)
+    standin.reset()
+    assert (standin.accounts, standin.account_links, standin.session_accounts) == ({}, {}, {})
+    assert standin.balance_of(a) == {}
+
+
+def test_unrecognized_urls_say_what_is_implemented(standin: StripeStandIn) -> None:
+    answer = httpx.get(
+        f"{standin.url}/v1/customers", headers={"Authorization": f"Bearer {standin.secret_key}"}, trust_env=False
+    )
+    assert answer.status_code == 404
+    message = answer.json()["error"]["message"]
+    assert "Unrecognized request URL (GET: /v1/customers)" in message
+    assert "account create and retrieve" in message and "account link create" in message

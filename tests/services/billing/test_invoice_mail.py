@@ -29,8 +29,9 @@ async def world(database, at) -> OrgWorld:
 
 @pytest.fixture
 def stripe_on() -> Iterator[None]:
-    """Card payments configured (sending an invoice mail calls no Stripe endpoint)."""
-    stripe_gateway.configure(stripe_gateway.StripeConfig(secret_key="sk_test_mail"))
+    """Card payments on, into the platform's account for this one organization (PORTAL_STRIPE_DIRECT): sending an
+    invoice mail calls no Stripe endpoint."""
+    stripe_gateway.configure(stripe_gateway.StripeConfig(secret_key="sk_test_mail", direct=True))
     yield
     stripe_gateway.configure(stripe_gateway.StripeConfig())
 
@@ -53,9 +54,9 @@ async def test_without_stripe_the_mail_offers_no_pay_and_carries_the_payment_ins
 
 
 async def test_without_stripe_or_instructions_the_mail_says_nothing_of_paying_and_staff_are_told(world):
-    assert how_to_pay.instructions_missing("")
-    assert how_to_pay.instructions_missing("  \n ")
-    assert not how_to_pay.instructions_missing("IBAN DE00")
+    assert how_to_pay.instructions_missing("", card_payments=False)
+    assert how_to_pay.instructions_missing("  \n ", card_payments=False)
+    assert not how_to_pay.instructions_missing("IBAN DE00", card_payments=False)
     [mail] = await send(world)
     assert "View or download it here:" in mail.body_text
     assert "pay" not in mail.body_text.lower().replace("payment", "")
@@ -63,7 +64,7 @@ async def test_without_stripe_or_instructions_the_mail_says_nothing_of_paying_an
 
 
 async def test_with_stripe_the_mail_keeps_the_pay_link_and_the_instructions(world, stripe_on):
-    assert not how_to_pay.instructions_missing("")
+    assert not how_to_pay.instructions_missing("", card_payments=True)
     [bare] = await send(world)
     assert "View, download or pay it here:" in bare.body_text and "How to pay" not in bare.body_text
     await set_org(world.actor.org_id, payment_instructions="Or by bank transfer: IBAN DE00 1234")

@@ -15,7 +15,7 @@ from services.billing.receivables import MAX_MONTHS
 from services.core import clock, money
 from services.core.actors import SystemActor
 from services.core.db import unit_of_work
-from tests.support.card_payments import Billed
+from tests.support.card_payments import Billed, connect
 from tests.support.factories import OrgWorld, make_world
 from tests.support.invoicing import draft, make_billing, mark_sent
 from tests.support.receivables import direct_aging, direct_invoiced_vs_collected
@@ -57,6 +57,7 @@ class Books:
 
 async def books(slug: str, standin: StripeStandIn) -> Books:
     world = await make_world(slug)
+    await connect(standin, world)  # each organization paid into its own account
     await make_billing(world.contact.id)
     return Books(world, standin)
 

@@ -253,13 +253,15 @@ async def test_an_organization_text_goes_into_the_mail_as_it_is(database, at):
 
 
 async def test_a_reminder_is_branded_escaped_and_says_how_to_pay_without_stripe(database, at):
-    # Card payments on for the first sweep (the autouse fixture turns them off again after the test).
+    # Card payments on for the first sweep: a platform key and the organization's own connected account (the
+    # autouse fixture turns Stripe off again after the test); off for the second, once the account is unbound.
     stripe_gateway.configure(stripe_gateway.StripeConfig(secret_key="sk_test_reminders"))
     world = await make_world("acme")
     await set_org(world.actor.org_id, name=HOSTILE_NAME, payment_instructions="IBAN <DE00>", accent_color="#0f766e")
+    await set_org(world.actor.org_id, stripe_account_id="acct_reminders0001")
     with_stripe = await new_invoice(world)
     assert await sweep_on(at, DUE) == 1
-    stripe_gateway.configure(stripe_gateway.StripeConfig())
+    await set_org(world.actor.org_id, stripe_account_id=None)
     without = await new_invoice(world, due=DUE + timedelta(days=1))
     assert await sweep_on(at, DUE + timedelta(days=1)) == 1
     paying, plain = await mails()

@@ -99,7 +99,9 @@ async def test_nothing_is_offered_without_stripe_or_without_an_amount_due(billed
         await checkout.start_public_checkout(billed.token)
     open_invoice = await new_invoice(billed.world)
     stripe_gateway.configure(stripe_gateway.StripeConfig())
-    assert not checkout.offered(checkout.InvoiceStatus.sent, 100)
+    assert not checkout.offered(False, checkout.InvoiceStatus.sent, 100)
+    assert checkout.offered(True, checkout.InvoiceStatus.sent, 100)
+    assert not checkout.offered(True, checkout.InvoiceStatus.sent, 0)
     with pytest.raises(checkout.NotOffered):
         await checkout.start_portal_checkout(billed.contact, open_invoice)
     assert created_sessions(billed) == []

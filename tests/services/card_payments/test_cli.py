@@ -17,7 +17,7 @@ from services.card_payments import checkout
 from services.core import clock, db
 from services.core.actors import SystemActor
 from services.core.db import unit_of_work
-from tests.support.card_payments import attempts_of, new_invoice, payments_of
+from tests.support.card_payments import attempts_of, connect, new_invoice, payments_of
 from tests.support.factories import make_world
 from tests.support.invoicing import make_billing
 from tests.support.live import ROOT
@@ -51,6 +51,7 @@ async def test_run_job_reconcile_settles_a_session_that_got_no_webhook(
     db.configure(sqlite_url)
     try:
         world = await make_world("acme")
+        await connect(stripe_standin, world)
         await make_billing(world.contact.id)
         invoice_id = await new_invoice(world)
         url = await checkout.start_public_checkout(invoice_views.public_token(invoice_id))

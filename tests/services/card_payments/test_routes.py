@@ -11,7 +11,7 @@ from models import InvoiceStatus, StripeEvent
 from portal_app.settings import Settings
 from services.adapters import stripe_gateway
 from services.billing import invoice_views, invoices, manual_payments
-from tests.support.card_payments import attempts_of, mails, new_invoice, payments_of
+from tests.support.card_payments import attempts_of, connect, mails, new_invoice, payments_of
 from tests.support.db import count
 from tests.support.factories import OrgWorld, make_world
 from tests.support.invoicing import make_billing
@@ -27,13 +27,15 @@ def app_settings(app_settings: Settings, stripe_standin: StripeStandIn) -> Setti
             "stripe_secret_key": stripe_standin.secret_key,
             "stripe_webhook_secret": stripe_standin.webhook_secret,
             "stripe_api_base": stripe_standin.url,
+            "stripe_connect_webhook_secret": stripe_standin.connect_webhook_secret,
         }
     )
 
 
 @pytest.fixture
-async def acme(app_client: httpx.AsyncClient) -> OrgWorld:
+async def acme(app_client: httpx.AsyncClient, stripe_standin: StripeStandIn) -> OrgWorld:
     world = await make_world("acme")
+    await connect(stripe_standin, world)
     await make_billing(world.contact.id)
     return world
 

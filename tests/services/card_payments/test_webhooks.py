@@ -12,10 +12,10 @@ from sqlalchemy import func, select, update
 from models import AuditEvent, CheckoutAttempt, CheckoutStatus, Invoice, InvoiceStatus, StripeEvent
 from services.adapters import stripe_gateway
 from services.billing import invoices, manual_payments
-from services.card_payments import checkout
+from services.card_payments import checkout, webhooks
 from services.core.actors import SystemActor
 from services.core.db import unit_of_work
-from tests.support.card_payments import Billed, attempts_of, mails, new_invoice, payments_of
+from tests.support.card_payments import Billed, attempts_of, mails, new_invoice, payments_of, refusals_of
 from tests.support.db import count
 from tests.support.invoicing import set_org
 
@@ -159,9 +159,9 @@ async def test_a_tampered_body_changes_nothing(billed: Billed) -> None:
     billed.standin.complete(session_id)
     body, headers = billed.standin.signed(billed.standin.event(COMPLETED, session_id))
     with pytest.raises(stripe_gateway.BadSignature):
-        await checkout.handle_webhook(body.replace(b"12000", b"99000"), headers["Stripe-Signature"])
+        await webhooks.handle_webhook(body.replace(b"12000", b"99000"), headers["Stripe-Signature"])
     with pytest.raises(stripe_gateway.BadSignature):
-        await checkout.handle_webhook(body, "")
+        await webhooks.handle_webhook(body, "")
     assert await payments_of(billed.invoice_id) == [] and await count(StripeEvent) == 0
 
 
@@ -252,8 +252,12 @@ async def test_metadata_naming_another_invoice_is_not_trusted(billed: Billed) ->
     other_invoice = await new_invoice(billed.world)
     event = billed.standin.event(COMPLETED, session_id)
     event["data"]["object"]["metadata"]["portico_invoice_id"] = str(other_invoice)
-    assert (await billed.deliver(event)).result == "ignored"
+    assert (await billed.deliver(event)).result == "refused"
     assert await payments_of(billed.invoice_id) == [] and await payments_of(other_invoice) == []
+    [refusal] = await refusals_of(billed.invoice_id)  # recorded on the attempt's invoice, for its staff to review
+    assert refusal.detail["stripe_session"] == session_id
+    [attempt] = await attempts_of(billed.invoice_id)
+    assert attempt.status == CheckoutStatus.open  # nothing about the attempt changed
 
 
 async def test_an_expired_session_is_closed_and_a_new_press_opens_another(billed: Billed) -> None:
@@ -379,7 +383,7 @@ async def test_handled_event_ids_are_purged_after_stripe_stops_retrying(billed: 
     at()
     session_id = await billed.pay()
     await billed.completed(session_id)
-    assert await checkout.purge_events() == 0
-    at(checkout.EVENT_RETENTION + timedelta(days=1))
-    assert await checkout.purge_events() == 1
+    assert await webhooks.purge_events() == 0
+    at(webhooks.EVENT_RETENTION + timedelta(days=1))
+    assert await webhooks.purge_events() == 1
     assert await count(StripeEvent) == 0
