@@ -20,10 +20,10 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from bench.data import ensure_secret_key, generate
-from models import Invoice, OutboxMail, Payment
+from models import Invoice, Organization, OutboxMail, Payment
 from services.adapters import stripe_gateway
 from services.billing import invoice_views
-from services.card_payments import checkout, webhooks
+from services.card_payments import checkout, stripe_accounts, webhooks
 from services.core import db
 from services.core.actors import SystemActor
 from services.core.db import unit_of_work
@@ -47,6 +47,10 @@ async def run(url: str, label: str, standin: StripeStandIn, count: int, invoices
     db.configure(url)
     try:
         await generate(clients=1_000, invoices_count=invoices)
+        async with unit_of_work(SystemActor(label="bench")) as session:
+            slugs = list(await session.scalars(select(Organization.slug)))
+        for slug in slugs:  # each organization paid into its own connected account at the stand-in
+            await stripe_accounts.bind_account(slug, standin.create_account())
         async with unit_of_work(SystemActor(label="bench")) as session:
             ids = list(await session.scalars(select(Invoice.id).order_by(Invoice.number).limit(count)))
         starts, handles, bodies = [], [], []
@@ -90,7 +94,14 @@ def main() -> None:
     args = parser.parse_args()
     ensure_secret_key()
     with start_standin() as standin:
-        stripe_gateway.configure(stripe_gateway.StripeConfig(standin.secret_key, standin.webhook_secret, standin.url))
+        stripe_gateway.configure(
+            stripe_gateway.StripeConfig(
+                standin.secret_key,
+                standin.webhook_secret,
+                standin.url,
+                connect_webhook_secret=standin.connect_webhook_secret,
+            )
+        )
         if args.only != "postgres":
             with tempfile.TemporaryDirectory(prefix="portico-bench-") as tmp:
                 url = f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}"

@@ -341,12 +341,12 @@ def _as_uuid(value: str) -> uuid.UUID | None:
 
 
 class _Refused(Exception):
-    """A session that names an attempt or invoice it does not belong to: nothing is applied, the organization
-    whose invoice it names gets an audit row for review."""
+    """A session that names an attempt or invoice it does not belong to: nothing is applied, and each invoice
+    involved (the attempt's, and one its metadata names) gets an audit row in its own organization, for review."""
 
-    def __init__(self, reason: str, invoice_id: uuid.UUID) -> None:
+    def __init__(self, reason: str, *invoice_ids: uuid.UUID) -> None:
         super().__init__(reason)
-        self.reason, self.invoice_id = reason, invoice_id
+        self.reason, self.invoice_ids = reason, tuple(dict.fromkeys(invoice_ids))
 
 
 def _disagreement(attempt: CheckoutAttempt, found: CheckoutSession, account: str | None) -> str:
@@ -384,9 +384,11 @@ async def _find_attempt(session: AsyncSession, found: CheckoutSession, account: 
             raise _Refused(
                 "The payment names an attempt that was made with another Checkout Session.", attempt.invoice_id
             )
+    named = _as_uuid(found.metadata.get("portico_invoice_id") or found.client_reference_id or "")
+    if named is not None and await session.get(Invoice, named) is None:
+        named = None
     if attempt is None:
-        named = _as_uuid(found.metadata.get("portico_invoice_id") or found.client_reference_id or "")
-        if named is not None and await session.get(Invoice, named) is not None:
+        if named is not None:
             raise _Refused("The payment names this invoice but none of its payment attempts.", named)
         return None
     problem = _disagreement(attempt, found, account)
@@ -399,7 +401,7 @@ async def _find_attempt(session: AsyncSession, found: CheckoutSession, account: 
             attempt.stripe_account_id,
             problem,
         )
-        raise _Refused(problem, attempt.invoice_id)
+        raise _Refused(problem, attempt.invoice_id, *([named] if named else []))
     attempt.stripe_session_id = found.id
     return attempt
 
@@ -430,20 +432,24 @@ async def apply_session(
 
 
 async def _refuse(session: AsyncSession, found: CheckoutSession, refused: _Refused, source: str) -> Outcome:
-    """Record the refusal on the named invoice's organization, for its staff to review; nothing else changes."""
-    invoice = await session.get(Invoice, refused.invoice_id)
-    assert invoice is not None
-    audit.record(
-        session,
-        STRIPE,
-        "invoice.payment_refused",
-        org_id=invoice.org_id,
-        target_type="invoice",
-        target_id=invoice.id,
-        target_label=invoice.number,
-        detail={"problem": refused.reason, "stripe_session": found.id, "source": source},
-    )
-    return Outcome("refused", invoice.org_id, refused.reason)
+    """Record the refusal on each invoice involved, in its own organization, for its staff to review; nothing
+    else changes. The rows name no other organization's invoice or account."""
+    org_id: uuid.UUID | None = None
+    for invoice_id in refused.invoice_ids:
+        invoice = await session.get(Invoice, invoice_id)
+        assert invoice is not None
+        org_id = org_id or invoice.org_id
+        audit.record(
+            session,
+            STRIPE,
+            "invoice.payment_refused",
+            org_id=invoice.org_id,
+            target_type="invoice",
+            target_id=invoice.id,
+            target_label=invoice.number,
+            detail={"problem": refused.reason, "stripe_session": found.id, "source": source},
+        )
+    return Outcome("refused", org_id, refused.reason)
 
 
 async def _apply_to_attempt(

@@ -36,6 +36,7 @@ async def paying_live_server(
         "PORTAL_STRIPE_SECRET_KEY": stripe_standin.secret_key,
         "PORTAL_STRIPE_WEBHOOK_SECRET": stripe_standin.webhook_secret,
         "PORTAL_STRIPE_API_BASE": stripe_standin.url,
+        "PORTAL_STRIPE_CONNECT_WEBHOOK_SECRET": stripe_standin.connect_webhook_secret,
     }
     server = await asyncio.to_thread(start_server, url, tmp_path / "var", stripe_env)
     stripe_standin.webhook_url = f"{server.url}/webhooks/stripe"

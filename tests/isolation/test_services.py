@@ -6,9 +6,11 @@ import importlib
 import inspect
 import pkgutil
 import re
+import uuid
 from collections.abc import Awaitable, Callable
 from datetime import date
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from sqlalchemy import select
@@ -19,6 +21,7 @@ from models import (
     FileKind,
     InboxItem,
     OutboxMail,
+    Role,
 )
 from services import demo_files
 from services.billing import (
@@ -30,20 +33,23 @@ from services.billing import (
     manual_payments,
     receivables,
 )
-from services.card_payments import checkout, checkout_views
+from services.card_payments import checkout, checkout_views, stripe_accounts
 from services.clients import clients, contacts, magic_links, portal_sessions
 from services.core import audit
 from services.core.actors import SystemActor
 from services.core.common import Page
 from services.core.db import unit_of_work
-from services.core.errors import Invalid, NotFound
+from services.core.errors import Conflict, Forbidden, Invalid, NotFound, ServiceError
 from services.files import certificate, deliverables, files, upload_settings
 from services.mail import outbox
 from services.organizations import organizations
 from services.projects import discussion, inbox, milestones, notifications, project_views, projects, work_requests
 from services.staff import api_tokens, staff, staff_sessions, team
 from services.time import entries, hours, rates
+from tests.support.card_payments import connect
+from tests.support.factories import add_member
 from tests.support.isolation import PNG_SIGNATURE, Intruder, Target, Worlds, raw, sign_in, snapshot
+from tests.support.stripe_standin import StripeStandIn
 
 EXEMPT = {
     "projects.discussion.author_of": "the acting user's or contact's own name: it takes no id to aim with",
@@ -137,6 +143,37 @@ async def _apply_changes_in_session(who, t: Target, i: Intruder) -> Any:
     async with unit_of_work(who) as session:
         project = await projects.load_project(session, who, t.project_id)
         return await projects.apply_changes(session, who, project, projects.ProjectChanges(name="Hijacked"))
+
+
+# Stripe Connect acts on the actor's own organization only: there is no id of another one's account to pass. In the
+# matrix Stripe is not configured and neither organization has an account, so staff of B are refused about their
+# own organization, after the portal was turned away; the tests at the end give both organizations real accounts.
+STRIPE_SESSION = uuid.uuid4()  # a staff session's id: the way back from Stripe is bound to it
+FORGED_STATE = f"4102444800.{'0' * 64}"  # well formed, good until 2100, signed by nobody
+
+
+async def _own_stripe_account(who, t: Target, i: Intruder) -> Any:
+    view = await stripe_accounts.account_view(who)
+    assert i.label.startswith("staff of B")  # the portal is turned away before
+    assert (view.account_id, view.card_payments, view.may_manage) == ("", False, True)  # B's own: none connected
+    return view
+
+
+def _stripe_refused(call: Callable[[Any], Awaitable[Any]], refusal: type[ServiceError], says: str) -> ProbeFn:
+    """A Stripe Connect probe: the portal gets "not found"; B's owner gets `refusal` about B's own organization."""
+
+    async def probe(who, t: Target, i: Intruder) -> Any:
+        try:
+            return await call(who)
+        except refusal as refused:
+            assert i.label.startswith("staff of B") and says in refused.message, (i.label, refused.message)
+            raise NotFound() from None
+
+    return probe
+
+
+NOT_CONFIGURED = "Stripe is not configured"
+NO_ACCOUNT = "No Stripe account is connected."
 
 
 MARCH_FROM, MARCH_TO = date(2026, 3, 1), date(2026, 3, 31)
@@ -282,6 +319,26 @@ CASES: dict[str, list[ProbeFn]] = {
     "card_payments.checkout_views.list_attempts": [lambda who, t, i: checkout_views.list_attempts(who, t.invoice_id)],
     "card_payments.checkout_views.stripe_overview": [lambda who, t, i: checkout_views.stripe_overview(who)],
     "card_payments.checkout_views.check_stripe": [lambda who, t, i: checkout_views.check_stripe(who)],
+    "card_payments.stripe_accounts.account_view": [_own_stripe_account],
+    "card_payments.stripe_accounts.refresh_state": [
+        _stripe_refused(stripe_accounts.refresh_state, Conflict, NO_ACCOUNT)
+    ],
+    "card_payments.stripe_accounts.start_onboarding": [
+        _stripe_refused(
+            lambda who: stripe_accounts.start_onboarding(who, STRIPE_SESSION, "probe"), Conflict, NOT_CONFIGURED
+        )
+    ],
+    "card_payments.stripe_accounts.finish_onboarding": [
+        _stripe_refused(
+            lambda who: stripe_accounts.finish_onboarding(who, STRIPE_SESSION, FORGED_STATE), Forbidden, "not for this"
+        )
+    ],
+    "card_payments.stripe_accounts.renew_onboarding": [
+        _stripe_refused(
+            lambda who: stripe_accounts.renew_onboarding(who, STRIPE_SESSION, FORGED_STATE), Conflict, NOT_CONFIGURED
+        )
+    ],
+    "card_payments.stripe_accounts.disconnect": [_stripe_refused(stripe_accounts.disconnect, Conflict, NO_ACCOUNT)],
     "billing.receivables.aging": [_aging],
     "billing.receivables.invoiced_vs_collected": [_invoiced_vs_collected],
     # Project work: the target's milestone, request, public update (with an internal comment) and internal update.
@@ -547,3 +604,87 @@ async def test_opt_out_links_are_bound_to_their_contact_and_organization(worlds:
     assert await snapshot(org_a) == before
     assert await notifications.opt_out(a.actor.org_id, jane, token)
     assert await notifications.get_preferences(worlds.portal) == notifications.Preferences(False, False)
+
+
+def _return_state(standin: StripeStandIn, link_url: str) -> str:
+    """The `state` of the way back from Stripe that the account link at `link_url` carries."""
+    link = standin.account_links[urlsplit(link_url).path.rsplit("/", 1)[1]]
+    [state] = parse_qs(urlsplit(link["return_url"]).query)["state"]
+    return state
+
+
+def _stripe_calls_on(standin: StripeStandIn, since: int) -> set[str]:
+    """Every account id the app's Stripe calls since the `since`th named, in the path, the body or Stripe-Account."""
+    named = set()
+    for request in standin.requests[since:]:
+        named |= set(re.findall(r"acct_[A-Za-z0-9]+", f"{request.path} {request.params} {request.stripe_account}"))
+    return named
+
+
+async def test_stripe_connect_reaches_only_the_actors_own_account(
+    worlds: Worlds, layers, stripe_standin: StripeStandIn
+) -> None:
+    a, b = worlds.a, worlds.b
+    [org_a] = [i.target for i in worlds.intruders if i.label.startswith("staff of B")]
+    account_a, account_b = await connect(stripe_standin, a), await connect(stripe_standin, b)
+    a_session, b_session = uuid.uuid4(), uuid.uuid4()
+    link_a = await stripe_accounts.start_onboarding(a.actor, a_session, "alpha")
+    state_a = _return_state(stripe_standin, link_a)
+    before, calls = await snapshot(org_a), len(stripe_standin.requests)
+
+    seen = await stripe_accounts.account_view(b.actor)
+    assert seen.account_id == account_b and account_a not in repr(seen)
+    refreshed = await stripe_accounts.refresh_state(b.actor)
+    assert refreshed.account_id == account_b and account_a not in repr(refreshed)
+    for session_id in (b_session, a_session):  # A's own session id does not make A's state B's
+        with pytest.raises(Forbidden):
+            await stripe_accounts.finish_onboarding(b.actor, session_id, state_a)
+        with pytest.raises(Forbidden):
+            await stripe_accounts.renew_onboarding(b.actor, session_id, state_a)
+    link_b = await stripe_accounts.start_onboarding(b.actor, b_session, "alpha")  # the same attempt key as A's
+    assert stripe_standin.account_links[urlsplit(link_b).path.rsplit("/", 1)[1]]["account"] == account_b
+    assert await stripe_accounts.disconnect(b.actor) == 0
+    assert (await stripe_accounts.account_view(b.actor)).account_id == ""
+
+    assert _stripe_calls_on(stripe_standin, calls) == {account_b}
+    assert await snapshot(org_a) == before, "B's Stripe Connect changed org A"
+    assert (await stripe_accounts.account_view(a.actor)).account_id == account_a
+    # the state B was refused is good for A's own session: the refusals above were about who presented it
+    stripe_standin.finish_onboarding(link_a)
+    finished = await stripe_accounts.finish_onboarding(a.actor, a_session, state_a)
+    assert (finished.account_id, finished.charges_enabled) == (account_a, True)
+
+
+async def test_members_read_their_own_stripe_account_and_the_portal_nothing(
+    worlds: Worlds, layers, stripe_standin: StripeStandIn
+) -> None:
+    a = worlds.a
+    [org_a] = [i.target for i in worlds.intruders if i.label.startswith("staff of B")]
+    account = await connect(stripe_standin, a, charges_enabled=False)
+    session_id = uuid.uuid4()
+    state = _return_state(stripe_standin, await stripe_accounts.start_onboarding(a.actor, session_id, "owner"))
+    member = await add_member(a.actor.org_id, "member@alpha.test", Role.member)
+
+    view = await stripe_accounts.account_view(member)
+    assert (view.account_id, view.charges_enabled, view.may_manage) == (account, False, False)
+    before, calls = await snapshot(org_a), len(stripe_standin.requests)
+    changes: list[Callable[[Any], Awaitable[Any]]] = [
+        lambda who: stripe_accounts.start_onboarding(who, session_id, "member"),
+        lambda who: stripe_accounts.finish_onboarding(who, session_id, state),
+        lambda who: stripe_accounts.renew_onboarding(who, session_id, state),
+        stripe_accounts.disconnect,
+    ]
+    for change in changes:  # the owner's own session and state do not make a member an owner
+        with pytest.raises(Forbidden):
+            await change(member)
+    reads: list[Callable[[Any], Awaitable[Any]]] = [
+        stripe_accounts.account_view,
+        stripe_accounts.refresh_state,
+        checkout_views.check_stripe,
+    ]
+    for call in [*changes, *reads]:
+        with pytest.raises(NotFound):
+            await call(worlds.portal)
+    assert stripe_standin.requests[calls:] == []
+    assert await snapshot(org_a) == before
+    assert (await stripe_accounts.account_view(a.actor)).account_id == account
