@@ -9,7 +9,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
 import pytest
-from nicegui import ui
+from nicegui import ElementFilter, ui
 from nicegui.testing.user import User
 from nicegui.testing.user_navigate import UserNavigate
 from sqlalchemy import select
@@ -84,7 +84,8 @@ def text_of(user: User, marker: str) -> str:
 def buttons(user: User) -> set[str]:
     """Which of the account's buttons the Stripe card shows."""
     markers = ("stripe-connect", "stripe-refresh", "stripe-disconnect")
-    return {m for m in markers if user.find(kind=ui.button, marker=m).elements}
+    with user:
+        return {m for m in markers if list(ElementFilter(kind=ui.button, marker=m, local_scope=False))}
 
 
 async def open_settings(user: User, path: str = "/settings") -> None:

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import uuid
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -255,3 +256,21 @@ async def test_serve_refuses_direct_mode_with_two_organizations(sqlite_url: str,
     assert refused.returncode == 2
     assert "PORTAL_STRIPE_DIRECT=true" in refused.stderr and "This install has 2" in refused.stderr
     assert "Listening on" not in refused.stdout
+
+
+async def test_reconcile_reads_each_session_on_its_own_account_and_one_lost_account_stops_no_other(
+    at, agencies: tuple[Agency, Agency], stripe_standin: StripeStandIn
+) -> None:
+    acme, bravo = agencies
+    sessions = {payer.account: await payer.pay() for payer in (acme, bravo)}
+    for session_id in sessions.values():
+        stripe_standin.complete(session_id)  # paid, but no webhook came
+    del stripe_standin.accounts[acme.account]  # the platform lost access to A's account meanwhile
+    at(checkout.RECONCILE_AFTER + timedelta(minutes=1))
+    assert await checkout.reconcile() == 1
+    await stays_unpaid(acme)
+    assert len(await payments_of(bravo.invoice_id)) == 1
+    reads = [r for r in stripe_standin.requests if r.method == "GET" and r.path.startswith("/v1/checkout/sessions/")]
+    assert {(r.path.rsplit("/", 1)[1], r.stripe_account) for r in reads} == {
+        (session_id, account) for account, session_id in sessions.items()
+    }
