@@ -2,6 +2,7 @@
 
 from models.audit import AuditAction, AuditEvent
 from models.base import Base
+from models.catalog import Interval, Purchase, PurchaseStatus, Service, Subscription
 from models.clients import Client, Contact
 from models.collaboration import (
     Comment,
@@ -47,6 +48,7 @@ __all__ = [
     "InboxItem",
     "InboxKind",
     "InboxRead",
+    "Interval",
     "Invoice",
     "InvoiceLine",
     "InvoiceStatus",
@@ -66,15 +68,19 @@ __all__ = [
     "PortalSession",
     "Project",
     "ProjectStatus",
+    "Purchase",
+    "PurchaseStatus",
     "ReceivableDueDate",
     "ReceivableMonth",
     "ReminderSent",
     "RequestStatus",
     "Role",
+    "Service",
     "StaffInvitation",
     "StaffSession",
     "StaffUser",
     "StripeEvent",
+    "Subscription",
     "TimeEntry",
     "TimeStatus",
     "Update",

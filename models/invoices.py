@@ -64,6 +64,11 @@ class Invoice(ClientOwned, Timestamped, Base):
     sent_at: Mapped[datetime | None]
     paid_at: Mapped[datetime | None]
     voided_at: Mapped[datetime | None]
+    # A subscription's invoices (services catalog): Stripe's invoice it records, once (unique), and whose it is.
+    stripe_invoice_id: Mapped[str | None] = mapped_column(String(255), unique=True)
+    subscription_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("subscriptions.id", ondelete="SET NULL"), index=True
+    )
 
 
 class InvoiceLine(ClientOwned, Base):

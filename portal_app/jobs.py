@@ -7,7 +7,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
-from services.card_payments import checkout, webhooks
+from services.card_payments import checkout, purchases, subscriptions, webhooks
 from services.clients import magic_links, portal_sessions
 from services.mail import outbox
 from services.projects import notifications
@@ -43,7 +43,11 @@ async def run_reminders() -> str:
 
 
 async def run_reconcile() -> str:
-    return f"settled {await checkout.reconcile()} Stripe session(s)"
+    settled = await checkout.reconcile() + await purchases.reconcile()
+    result = f"settled {settled} Stripe session(s)"
+    if renewed := await subscriptions.reconcile():  # said only when there is something to say: scripts read the line
+        result += f", brought {renewed} subscription(s) up to date"
+    return result
 
 
 async def run_notifications() -> str:

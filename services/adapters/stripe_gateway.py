@@ -78,6 +78,11 @@ class CheckoutSession:
     payment_intent_status: str  # only when the payment intent was expanded
     expires_at: datetime | None
     customer_email: str
+    mode: str = "payment"  # payment, or subscription (a recurring service of the catalog)
+    subscription_id: str = ""  # subscription mode, once complete: the subscription and its first invoice
+    invoice_id: str = ""
+    customer_id: str = ""
+    customer_name: str = ""
 
 
 class StripeUnavailable(Exception):
@@ -230,7 +235,23 @@ def _session(obj: Any) -> CheckoutSession:
         payment_intent_status=intent_status,
         expires_at=datetime.fromtimestamp(expires, UTC) if isinstance(expires, int) else None,
         customer_email=str((details.get("email") if isinstance(details, dict) else "") or ""),
+        mode=str(data.get("mode") or "payment"),
+        subscription_id=_id_of(data.get("subscription")),
+        invoice_id=_id_of(data.get("invoice")),
+        customer_id=_id_of(data.get("customer")),
+        customer_name=str((details.get("name") if isinstance(details, dict) else "") or ""),
     )
+
+
+def _id_of(value: object) -> str:
+    """An expandable field's id, whether Stripe sent the id or the object."""
+    if isinstance(value, dict):
+        return str(value.get("id") or "")
+    return value if isinstance(value, str) else ""
+
+
+def _moment(value: object) -> datetime | None:
+    return datetime.fromtimestamp(value, UTC) if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def _amount(amount: object, currency: str) -> int | None:
@@ -260,27 +281,30 @@ async def create_checkout_session(
     expires_at: datetime,
     idempotency_key: str,
     account: str | None,
+    recurring: str = "",
 ) -> CheckoutSession:
-    """A session on `account` (a direct charge: the agency's own Stripe account takes the money)."""
+    """A session on `account` (a direct charge: the agency's own Stripe account takes the money). `recurring`
+    ("month" or "year") makes it a subscription: the price is made with the session (`price_data`), so what
+    the buyer pays is always the catalog's price of the moment, with no Price objects to keep in step."""
+    price: dict[str, Any] = {
+        "currency": currency.lower(),
+        "unit_amount": to_stripe_amount(amount_minor, currency),
+        "product_data": {"name": description[:250]},
+    }
     params: dict[str, Any] = {
-        "mode": "payment",
-        "line_items": [
-            {
-                "quantity": 1,
-                "price_data": {
-                    "currency": currency.lower(),
-                    "unit_amount": to_stripe_amount(amount_minor, currency),
-                    "product_data": {"name": description[:250]},
-                },
-            }
-        ],
+        "mode": "subscription" if recurring else "payment",
+        "line_items": [{"quantity": 1, "price_data": price}],
         "metadata": metadata,
-        "payment_intent_data": {"metadata": metadata},
         "client_reference_id": client_reference_id,
         "success_url": success_url,
         "cancel_url": cancel_url,
         "expires_at": int(expires_at.timestamp()),
     }
+    if recurring:
+        price["recurring"] = {"interval": recurring}
+        params["subscription_data"] = {"metadata": metadata}
+    else:
+        params["payment_intent_data"] = {"metadata": metadata}
     if customer_email:
         params["customer_email"] = customer_email
     import stripe
@@ -321,6 +345,112 @@ async def expire_checkout_session(session_id: str, *, account: str | None) -> Ch
     except stripe.StripeError as exc:
         raise _unavailable(exc) from exc
     return _session(found)
+
+
+# --- subscriptions and their invoices (the catalog's recurring services) ------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriptionState:
+    id: str
+    status: str  # active, past_due, unpaid, canceled, incomplete, incomplete_expired, trialing, paused
+    customer_id: str
+    current_period_end: datetime | None
+    cancel_at_period_end: bool
+    canceled_at: datetime | None
+    metadata: dict[str, str]
+    latest_invoice_id: str
+
+
+def _subscription(obj: Any) -> SubscriptionState:
+    data: dict[str, Any] = obj if isinstance(obj, dict) else obj.to_dict()
+    items = ((data.get("items") or {}).get("data") or []) if isinstance(data.get("items"), dict) else []
+    # Since 2025 the billing period is the items'; older API versions kept it on the subscription.
+    period_end = _moment(items[0].get("current_period_end")) if items and isinstance(items[0], dict) else None
+    return SubscriptionState(
+        id=str(data.get("id") or ""),
+        status=str(data.get("status") or ""),
+        customer_id=_id_of(data.get("customer")),
+        current_period_end=period_end or _moment(data.get("current_period_end")),
+        cancel_at_period_end=data.get("cancel_at_period_end") is True,
+        canceled_at=_moment(data.get("canceled_at")),
+        metadata={str(k): str(v) for k, v in (data.get("metadata") or {}).items()},
+        latest_invoice_id=_id_of(data.get("latest_invoice")),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class StripeInvoice:
+    id: str
+    status: str  # draft, open, paid, uncollectible, void
+    billing_reason: str  # subscription_create, subscription_cycle, …
+    subscription_id: str
+    amount_paid: int | None  # ISO minor units
+    amount_due: int | None
+    currency: str
+    period_end: datetime | None
+    attempt_count: int
+
+
+def _invoice(obj: Any) -> StripeInvoice:
+    data: dict[str, Any] = obj if isinstance(obj, dict) else obj.to_dict()
+    currency = str(data.get("currency") or "").upper()
+    parent = data.get("parent") or {}
+    details = parent.get("subscription_details") if isinstance(parent, dict) else None
+    # Since 2025 an invoice names its subscription under parent.subscription_details; before, at the top.
+    subscription = _id_of(details.get("subscription")) if isinstance(details, dict) else ""
+    attempts = data.get("attempt_count")
+    return StripeInvoice(
+        id=str(data.get("id") or ""),
+        status=str(data.get("status") or ""),
+        billing_reason=str(data.get("billing_reason") or ""),
+        subscription_id=subscription or _id_of(data.get("subscription")),
+        amount_paid=_amount(data.get("amount_paid"), currency),
+        amount_due=_amount(data.get("amount_due"), currency),
+        currency=currency,
+        period_end=_moment(data.get("period_end")),
+        attempt_count=attempts if isinstance(attempts, int) and not isinstance(attempts, bool) else 0,
+    )
+
+
+def subscription_from_event(event: dict[str, Any]) -> SubscriptionState:
+    return _subscription(((event.get("data") or {}).get("object")) or {})
+
+
+def invoice_from_event(event: dict[str, Any]) -> StripeInvoice:
+    return _invoice(((event.get("data") or {}).get("object")) or {})
+
+
+async def retrieve_subscription(subscription_id: str, *, account: str | None) -> SubscriptionState:
+    import stripe
+
+    try:
+        found = await _client().v1.subscriptions.retrieve_async(subscription_id, options=_on(account))
+    except stripe.StripeError as exc:
+        raise _unavailable(exc) from exc
+    return _subscription(found)
+
+
+async def retrieve_invoice(invoice_id: str, *, account: str | None) -> StripeInvoice:
+    import stripe
+
+    try:
+        found = await _client().v1.invoices.retrieve_async(invoice_id, options=_on(account))
+    except stripe.StripeError as exc:
+        raise _unavailable(exc) from exc
+    return _invoice(found)
+
+
+async def set_cancel_at_period_end(subscription_id: str, value: bool, *, account: str | None) -> SubscriptionState:
+    import stripe
+
+    try:
+        updated = await _client().v1.subscriptions.update_async(
+            subscription_id, {"cancel_at_period_end": value}, options=_on(account)
+        )
+    except stripe.StripeError as exc:
+        raise _unavailable(exc) from exc
+    return _subscription(updated)
 
 
 # --- connected accounts --------------------------------------------------------------------------------------------

@@ -169,7 +169,7 @@ async def get_invoice(actor: Actor, invoice_id: uuid.UUID | str) -> InvoiceDetai
 # --- drafting ------------------------------------------------------------------------------------------------------
 
 
-async def _next_number(session: AsyncSession, org_id: uuid.UUID) -> str:
+async def next_number(session: AsyncSession, org_id: uuid.UUID) -> str:
     """Take the organization's next number: one UPDATE … RETURNING, so concurrent drafts never share one."""
     row = (
         await session.execute(
@@ -282,7 +282,7 @@ async def create_in(session: AsyncSession, actor: Actor, data: InvoiceInput) -> 
         id=invoice_id,
         org_id=staff.org_id,
         status=InvoiceStatus.draft,
-        number=await _next_number(session, staff.org_id),
+        number=await next_number(session, staff.org_id),
         public_token_hash=public_token_hash(public_token(invoice_id)),
     )
     session.add(invoice)

@@ -312,7 +312,7 @@ async def _attempt_failed(actor: Actor, started: _Started, reason: str) -> None:
 # --- learning the outcome ------------------------------------------------------------------------------------------
 
 
-def _kind_of_event(event_type: str, found: CheckoutSession) -> str:
+def kind_of_event(event_type: str, found: CheckoutSession) -> str:
     if event_type == "checkout.session.completed":
         return "paid" if found.payment_status in ("paid", "no_payment_required") else "pending"
     return {
@@ -575,7 +575,7 @@ async def _settle_paid(session: AsyncSession, attempt: CheckoutAttempt, found: C
 def apply_event(event: dict[str, Any]) -> Callable[[AsyncSession], Awaitable[Outcome]]:
     """A Checkout Session event, to apply inside the webhook's transaction (services.card_payments.webhooks)."""
     found = stripe_gateway.session_from_event(event)
-    kind = _kind_of_event(event["type"], found)
+    kind = kind_of_event(event["type"], found)
     account = stripe_gateway.event_account(event)
     return lambda session: apply_session(session, found, kind, f"webhook {event['id'][:255]}", account)
 

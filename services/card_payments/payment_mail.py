@@ -28,12 +28,12 @@ async def _payers(session: AsyncSession, invoice: Invoice, payer: Contact | None
     return await invoices.recipients(session, invoice)
 
 
-async def _agency(session: AsyncSession, org: Organization) -> list[Recipient]:
+async def agency(session: AsyncSession, org: Organization) -> list[Recipient]:
     """The organization's support address, else its owners and admins."""
     return [Recipient(org.support_email)] if org.support_email else await staff.admin_recipients(session, org.id)
 
 
-def _queue(
+def queue(
     session: AsyncSession,
     org: Organization,
     to: list[Recipient],
@@ -80,7 +80,7 @@ async def receipts(
     else:
         balance = "The invoice is now paid in full."
     totals = f"Invoice total: {fmt(invoice.total_minor)}\nPaid so far: {fmt(invoice.amount_paid_minor)}"
-    _queue(
+    queue(
         session,
         org,
         await _payers(session, invoice, payer),
@@ -100,10 +100,10 @@ async def receipts(
         notes.append(f"Note: {fmt(due_before)} was due when the payment was made.")
     if overpaid:
         notes.append(f"The invoice is overpaid by {fmt(overpaid)}.")
-    _queue(
+    queue(
         session,
         org,
-        await _agency(session, org),
+        await agency(session, org),
         f"Payment received: {invoice.number} · {fmt(amount)} from {client.name}",
         [
             f"{client.name} paid {fmt(amount)} by card for invoice {invoice.number}.",
@@ -121,7 +121,7 @@ async def failure(session: AsyncSession, attempt: CheckoutAttempt, invoice: Invo
     assert org is not None
     payer = await session.get(Contact, attempt.contact_id) if attempt.contact_id else None
     amount = Formats(org.locale, org.timezone).money(attempt.amount_minor, attempt.currency)
-    _queue(
+    queue(
         session,
         org,
         await _payers(session, invoice, payer),
@@ -133,10 +133,10 @@ async def failure(session: AsyncSession, attempt: CheckoutAttempt, invoice: Invo
         ],
         to_client=True,
     )
-    _queue(
+    queue(
         session,
         org,
-        await _agency(session, org),
+        await agency(session, org),
         f"Payment failed: {invoice.number} · {amount}",
         [
             f"A bank payment of {amount} for invoice {invoice.number} failed. The invoice is still open.",
@@ -155,10 +155,10 @@ async def review(
     charged = (
         formats.money(found.amount_total, found.currency) if found.amount_total and found.currency else "an amount"
     )
-    _queue(
+    queue(
         session,
         org,
-        await _agency(session, org),
+        await agency(session, org),
         f"Payment needs review: {invoice.number}",
         [
             f"Stripe reports a card payment of {charged} for invoice {invoice.number} that Portico did not apply.",

@@ -12,10 +12,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 from sqlalchemy import delete, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.payments import StripeEvent
 from services.adapters import stripe_gateway
-from services.card_payments import checkout, stripe_accounts
+from services.adapters.stripe_gateway import SubscriptionState
+from services.card_payments import checkout, purchases, stripe_accounts, subscriptions
 from services.card_payments.checkout import STRIPE, Outcome
 from services.core import clock
 from services.core.db import insert_or_skip, rows_affected, unit_of_work
@@ -26,7 +28,10 @@ CHECKOUT_EVENTS = (
     "checkout.session.async_payment_failed",
     "checkout.session.expired",
 )
+PAID_EVENTS = ("checkout.session.completed", "checkout.session.async_payment_succeeded")
 ACCOUNT_EVENTS = ("account.updated",)
+# What to select on the Connect endpoint, beside the Checkout events: the catalog's subscriptions and the accounts.
+CATALOG_EVENTS = (*subscriptions.SUBSCRIPTION_EVENTS, *subscriptions.INVOICE_EVENTS)
 # Handled event ids are kept well past Stripe's three days of retries, then purged.
 EVENT_RETENTION = timedelta(days=30)
 
@@ -34,10 +39,30 @@ EVENT_RETENTION = timedelta(days=30)
 async def handle_webhook(payload: bytes, signature_header: str) -> Outcome:
     """A delivery. Raises stripe_gateway.BadSignature for anything not signed by Stripe."""
     event = stripe_gateway.verify_event(payload, signature_header)
-    return await checkout.settling_once(lambda: _handle_event(event))
+    subscription = await _prefetch(event)
+    return await checkout.settling_once(lambda: _handle_event(event, subscription))
 
 
-async def _handle_event(event: dict) -> Outcome:
+async def _prefetch(event: dict) -> SubscriptionState | None:
+    """What a paid subscription purchase needs from Stripe besides the event, read before the transaction."""
+    if event["type"] not in PAID_EVENTS:
+        return None
+    found = stripe_gateway.session_from_event(event)
+    if not purchases.is_purchase(found):
+        return None
+    return await purchases.prefetch(found, stripe_gateway.event_account(event))
+
+
+async def _apply_session_event(session: AsyncSession, event: dict, subscription: SubscriptionState | None) -> Outcome:
+    found = stripe_gateway.session_from_event(event)
+    if not purchases.is_purchase(found):
+        return await checkout.apply_event(event)(session)
+    kind = checkout.kind_of_event(event["type"], found)
+    account = stripe_gateway.event_account(event)
+    return await purchases.apply_session(session, found, kind, f"webhook {event['id'][:255]}", account, subscription)
+
+
+async def _handle_event(event: dict, subscription: SubscriptionState | None = None) -> Outcome:
     event_id, event_type = event["id"][:255], event["type"][:100]
     async with unit_of_work(STRIPE) as session:
         claimed = await session.scalar(
@@ -47,7 +72,11 @@ async def _handle_event(event: dict) -> Outcome:
         if claimed is None:
             return Outcome("duplicate")
         if event_type in CHECKOUT_EVENTS:
-            outcome = await checkout.apply_event(event)(session)
+            outcome = await _apply_session_event(session, event, subscription)
+        elif event_type in subscriptions.SUBSCRIPTION_EVENTS:
+            outcome = await subscriptions.apply_subscription_event(session, event)
+        elif event_type in subscriptions.INVOICE_EVENTS:
+            outcome = await subscriptions.apply_invoice_event(session, event)
         elif event_type in ACCOUNT_EVENTS:
             state = stripe_gateway.account_from_event(event)
             org_id = await stripe_accounts.apply_account_update(session, stripe_gateway.event_account(event), state)

@@ -72,6 +72,20 @@ async def _issue(session: AsyncSession, contact: Contact, *, purpose: str, ip: s
     return token, code
 
 
+async def welcome_blocks(session: AsyncSession, contact: Contact, org: Organization) -> list[layout.Block]:
+    """A 7-day sign-in link and code for a mail that welcomes a contact (a new client who just bought), in the
+    caller's transaction, so the link exists exactly when the mail is queued."""
+    token, code = await _issue(session, contact, purpose="invitation", ip="")
+    return [
+        "Your client portal is ready: follow your project, send requests and find your invoices there.",
+        layout.Button("Sign in", link_url(org.slug, token)),
+        "Or type this code on the sign-in page:",
+        layout.Code(code),
+        f"The link and the code work once and expire in {TTLS['invitation'][1]}. "
+        f"For a new one, go to {portal_base(org.slug)}/login",
+    ]
+
+
 def _sign_in_mail(contact: Contact, org: Organization, token: str, code: str, purpose: str) -> layout.Mail:
     """The sign-in (or invitation) mail: its plain text holds the link and, on a line of its own, the code."""
     if purpose == "invitation":

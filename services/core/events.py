@@ -104,6 +104,21 @@ class InboxChanged:
     user_id: uuid.UUID | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class CatalogChanged:
+    """The organization's services changed (added, edited, hidden, archived, reordered): Services pages redraw."""
+
+    org_id: uuid.UUID
+
+
+@dataclass(frozen=True, slots=True)
+class PurchasesChanged:
+    """A purchase or subscription of this client changed (`client_id` None: a visitor's, with no client yet)."""
+
+    org_id: uuid.UUID
+    client_id: uuid.UUID | None = None
+
+
 Listener = Callable[[object], None]
 _listeners: list[Listener] = []
 

@@ -6,7 +6,8 @@ ORM SELECT (and bulk UPDATE/DELETE) of that session, criteria that no query can 
 - any actor tied to an organization sees only rows with its `org_id`;
 - a portal actor sees only rows of its own client, its own Client row, nothing that is staff-only,
   no internal update or comment, no file that is not shared with it, no deliverable before it is sent for
-  review, no version that was not sent and no time entry that is not approved.
+  review, no version that was not sent, no time entry that is not approved and no service that is hidden
+  or archived.
 
 Queries still filter by org and client themselves (the second layer); this hook catches the query
 that forgot. A session without an actor is refused, so nothing reads data unscoped by accident.
@@ -23,6 +24,7 @@ from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
 from sqlalchemy.orm.util import LoaderCriteriaOption
 
 from models.base import ClientOwned, StaffOnly, TenantOwned
+from models.catalog import Service
 from models.clients import Client
 from models.collaboration import Comment, Update, Visibility
 from models.files import Deliverable, DeliverableStatus, DeliverableVersion, File
@@ -96,7 +98,16 @@ def _portal_criteria(*, org_id: uuid.UUID, client_id: uuid.UUID) -> tuple[Loader
         with_loader_criteria(DeliverableVersion, lambda cls: cls.sent_at.is_not(None), include_aliases=True),
         # hours the client has not been shown: submitted and rejected entries
         with_loader_criteria(TimeEntry, lambda cls: cls.status == TimeStatus.approved, include_aliases=True),
+        # the catalog's hidden and archived services
+        with_loader_criteria(
+            Service, lambda cls: cls.public.is_(True) & cls.archived_at.is_(None), include_aliases=True
+        ),
     )
+
+
+def on_offer() -> list:
+    """The services a portal actor or a visitor of the public Services page may see: public, not archived."""
+    return [Service.public.is_(True), Service.archived_at.is_(None)]
 
 
 def visible(actor: Actor, model: type[TenantOwned]) -> list:
@@ -121,6 +132,8 @@ def visible(actor: Actor, model: type[TenantOwned]) -> list:
                 conditions.append(TimeEntry.status == TimeStatus.approved)
         elif model is Client:
             conditions.append(Client.id == actor.client_id)
+        elif model is Service:
+            conditions.extend(on_offer())
         else:
             conditions.append(false())
     return conditions

@@ -5,22 +5,42 @@ exercise the real request encoding, error mapping and webhook signature scheme r
 adapter. It answers with Stripe's JSON shapes and error bodies, honours idempotency keys, and signs webhooks the way
 Stripe does, so `stripe.Webhook.construct_event` accepts them. Nothing here reaches beyond 127.0.0.1.
 
+Subscriptions are rendered in the shapes of the library's API version: the billing period lives on the subscription
+items (``items.data[].current_period_start/end``), an invoice names its subscription under
+``parent.subscription_details.subscription``, and, as Stripe does, an invoice's own period_start/period_end is the
+period *before* the one it bills (both equal to its creation on the first invoice): the service period is on its lines.
+
 Deliberate simplifications (each one a place where a real Stripe account behaves differently):
-- only ``mode=payment`` with inline ``price_data`` line items; Stripe's minimum charge amount is not enforced;
+- only ``mode=payment`` and ``mode=subscription``, with inline ``price_data`` line items; Stripe's minimum charge
+  amount is not enforced; in subscription mode every item must be recurring (no one-time items on the first
+  invoice), all on one interval, and ``subscription_data`` takes only metadata and description (no trials,
+  billing anchors, prorations, discounts or taxes);
+- subscriptions are made only by completing a subscription-mode session, always paid by card: the first invoice is
+  paid at once (no incomplete subscriptions, 3-D Secure or asynchronous methods); `customer` may name an earlier
+  session's customer, but customers, products and prices have no endpoints of their own (a customer can be expanded);
+- time does not pass for subscriptions: `renew` bills the next period (paid, or open and past_due), `pay_invoice` is
+  a retry succeeding, `end_period` ends one set to cancel at period end; there are no automatic retries, dunning
+  never cancels, and invoice numbers (``STANDIN-0001``) count across all customers and accounts;
+- the API reads, updates (cancel_at_period_end and metadata only) and cancels subscriptions and reads invoices; no
+  list, create, pay, void or line item endpoints;
 - sessions never expire on their own: only `expire()` or the expire endpoint end them;
 - idempotency keys never expire, and only successful (2xx) responses are saved for replay, so a retry after
   `fail_next` or a validation error runs again (Stripe saves 5xx results too, but an injected failure models an
   outage in front of Stripe's idempotency layer);
-- webhooks are delivered once, synchronously, with no retries;
+- webhooks are delivered once, synchronously, with no retries; the hosted page sends only
+  ``checkout.session.completed``: the ``customer.*``, ``customer.subscription.*`` and ``invoice.*`` events Stripe also
+  sends are built on request (`subscription_event`, `invoice_event`) and delivered with `deliver`; every event's
+  ``created`` is one second later than the previous event's at least, so an order is always defined;
 - Connect is a slice: accounts can be created and retrieved (not updated, listed or deleted over the API),
   ``business_profile`` takes only name, url, support_email, mcc and product_description, and requested
   capabilities go from inactive to active all at once;
 - hosted onboarding is one button that satisfies every requirement and enables charges and payouts; no
   persons, documents, external accounts or terms of service acceptance are collected;
-- the ``Stripe-Account`` header scopes Checkout Sessions, the balance and idempotency keys; the account endpoints
-  themselves ignore it;
-- balances only grow: paid sessions add their amount_total to the pending balance of the account they were made
-  on, with no fees, application fees, transfers, payouts or move to available.
+- the ``Stripe-Account`` header scopes Checkout Sessions, customers, subscriptions, invoices, the balance and
+  idempotency keys; the account endpoints themselves ignore it;
+- balances only grow: paid payment-mode sessions add their amount_total, and paid invoices their amount_paid, to the
+  pending balance of the account they were made on, with no fees, application fees, transfers, payouts or move to
+  available.
 """
 
 from __future__ import annotations
@@ -36,15 +56,24 @@ import re
 import secrets
 import threading
 import time
+from calendar import monthrange
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import stripe
+from stripe import RequestOptions
+from stripe.params import (
+    SubscriptionCancelParams,
+    SubscriptionCancelParamsCancellationDetails,
+    SubscriptionUpdateParams,
+)
+from stripe.params.checkout import SessionCreateParamsSubscriptionData
 
 API_VERSION: str = stripe.api_version
 """The version events claim to be rendered in: whatever the installed library pins, as a real account would."""
@@ -115,7 +144,37 @@ PRICE_DATA_PARAMS = frozenset(
     {"currency", "product", "product_data", "recurring", "tax_behavior", "unit_amount", "unit_amount_decimal"}
 )
 PRODUCT_DATA_PARAMS = frozenset({"description", "images", "metadata", "name", "tax_code", "tax_details", "unit_label"})
-EXPANDABLE = frozenset({"payment_intent"})
+RECURRING_PARAMS = frozenset({"interval", "interval_count"})
+INTERVALS = ("day", "week", "month", "year")
+# Stripe's longest billing interval is three years, in whichever unit.
+MAX_INTERVAL_COUNT = {"day": 1095, "week": 156, "month": 36, "year": 3}
+# What the stand-in models of subscription_data; the library's other keys are real but refused by name.
+SUBSCRIPTION_DATA_PARAMS = frozenset({"description", "metadata"})
+SUBSCRIPTION_DATA_KNOWN = frozenset(SessionCreateParamsSubscriptionData.__annotations__)
+EXPANDABLE = frozenset({"customer", "invoice", "payment_intent", "subscription"})
+
+# POST /v1/subscriptions/{id} and DELETE /v1/subscriptions/{id}: what the stand-in models, and what the library
+# knows (a real parameter the stand-in does not model is refused by name, anything else as unknown).
+_OPTIONS = frozenset(RequestOptions.__annotations__)
+SUBSCRIPTION_UPDATE_PARAMS = frozenset({"cancel_at_period_end", "expand", "metadata"})
+SUBSCRIPTION_UPDATE_KNOWN = frozenset(SubscriptionUpdateParams.__annotations__) - _OPTIONS
+SUBSCRIPTION_CANCEL_PARAMS = frozenset({"cancellation_details", "expand"})
+SUBSCRIPTION_CANCEL_KNOWN = frozenset(SubscriptionCancelParams.__annotations__) - _OPTIONS
+CANCELLATION_DETAILS_PARAMS = frozenset({"comment", "feedback"})
+CANCELLATION_DETAILS_KNOWN = frozenset(SubscriptionCancelParamsCancellationDetails.__annotations__)
+CANCELLATION_FEEDBACK = (
+    "customer_service",
+    "low_quality",
+    "missing_features",
+    "other",
+    "switched_service",
+    "too_complex",
+    "too_expensive",
+    "unused",
+)
+SUBSCRIPTION_EXPANDABLE = frozenset({"customer", "latest_invoice"})
+INVOICE_EXPANDABLE = frozenset({"customer"})
+CANCELED_SUBSCRIPTION = "A canceled subscription can only update its cancellation_details and metadata."
 
 # Top-level parameters the stand-in models on POST /v1/accounts and /v1/account_links; anything else is refused
 # with "Received unknown parameter", like the session create.
@@ -175,6 +234,8 @@ _EXPIRE_PATH = re.compile(r"^/v1/checkout/sessions/([^/]+)/expire$")
 _PAY_PATH = re.compile(r"^/pay/([^/]+)$")
 _ACCOUNT_PATH = re.compile(r"^/v1/accounts/([^/]+)$")
 _ONBOARD_PATH = re.compile(r"^/connect/onboard/([^/]+)$")
+_SUBSCRIPTION_PATH = re.compile(r"^/v1/subscriptions/([^/]+)$")
+_INVOICE_PATH = re.compile(r"^/v1/invoices/([^/]+)$")
 
 _NOT_GIVEN: Any = object()  # event(account=...) left out, as opposed to account=None
 
@@ -349,6 +410,25 @@ def _metadata(value: Any, param: str) -> dict[str, str]:
     return result
 
 
+def _updated_metadata(current: dict[str, str], value: Any, param: str) -> dict[str, str]:
+    """Metadata after an update, as Stripe merges it: keys are set one by one, an empty value unsets a key, and an
+    empty metadata unsets them all."""
+    if value == "":
+        return {}
+    merged = dict(current)
+    for key, item in _object(value, param).items():
+        if len(key) > METADATA_MAX_KEY_LENGTH:
+            raise _invalid(f"Invalid {param}: keys can be at most {METADATA_MAX_KEY_LENGTH} characters.", param)
+        text = _string(item, f"{param}[{key}]", METADATA_MAX_VALUE_LENGTH)
+        if text:
+            merged[key] = text
+        else:
+            merged.pop(key, None)
+    if len(merged) > METADATA_MAX_KEYS:
+        raise _invalid(f"Invalid {param}: metadata can have at most {METADATA_MAX_KEYS} keys.", param)
+    return merged
+
+
 def _expand(params: dict[str, Any], allowed: frozenset[str] = EXPANDABLE) -> list[str]:
     value = params.get("expand")
     if value is None:
@@ -367,6 +447,43 @@ def _enum(value: Any, param: str, allowed: tuple[str, ...]) -> str:
     if value not in allowed:
         raise _invalid(f"Invalid {param.rsplit('[', 1)[-1].rstrip(']')}: must be one of {', '.join(allowed)}", param)
     return str(value)
+
+
+def _boolean(value: Any, param: str) -> bool:
+    if value not in ("true", "false"):
+        raise _invalid(f"Invalid boolean: {value}", param)
+    return bool(value == "true")
+
+
+def _refuse_unmodelled(data: dict[str, Any], modelled: frozenset[str], known: frozenset[str], prefix: str) -> None:
+    """Refuse what the stand-in does not model: a parameter Stripe has (by the library's params types) by name, so
+    nobody mistakes it for a typo, and anything else as Stripe's "Received unknown parameter"."""
+    for key in data:
+        param = f"{prefix}[{key}]" if prefix else key
+        if key in known and key not in modelled:
+            raise _invalid(f"The Stripe stand-in does not model `{param}`.", param)
+    _reject_unknown(data, modelled, prefix)
+
+
+def _after(anchor: int, interval: str, count: int, periods: int) -> int:
+    """The timestamp `periods` billing intervals after `anchor`. Months and years are calendar ones counted from
+    the anchor, as Stripe counts them: an anchor on the 31st bills on the last day of shorter months and returns
+    to the 31st after them."""
+    if interval == "day":
+        return anchor + 86400 * count * periods
+    if interval == "week":
+        return anchor + 7 * 86400 * count * periods
+    start = datetime.fromtimestamp(anchor, UTC)
+    months = start.month - 1 + count * periods * (12 if interval == "year" else 1)
+    year, month = start.year + months // 12, months % 12 + 1
+    day = min(start.day, monthrange(year, month)[1])
+    return int(start.replace(year=year, month=month, day=day).timestamp())
+
+
+def _per(recurring: dict[str, Any]) -> str:
+    """ "per month", "every 3 months": how the checkout page and invoice lines name an interval."""
+    interval, count = recurring["interval"], recurring["interval_count"]
+    return f"per {interval}" if count == 1 else f"every {count} {interval}s"
 
 
 def _mask(key: str) -> str:
@@ -455,9 +572,24 @@ class StripeStandIn:
         # Which connected account each Checkout Session was made on (None: the platform). Kept beside the session,
         # because a real session object has no such field.
         self.session_accounts: dict[str, str | None] = {}
+        # Made by completing subscription-mode sessions, each on its session's account; the *_accounts dicts say
+        # which (None: the platform), as session_accounts does for sessions.
+        self.customers: dict[str, dict[str, Any]] = {}
+        self.subscriptions: dict[str, dict[str, Any]] = {}
+        self.invoices: dict[str, dict[str, Any]] = {}
+        self.customer_accounts: dict[str, str | None] = {}
+        self.subscription_accounts: dict[str, str | None] = {}
+        self.invoice_accounts: dict[str, str | None] = {}
         self.requests: list[RecordedRequest] = []
         self.deliveries: list[Delivery] = []
         self._line_items: dict[str, list[dict[str, Any]]] = {}
+        self._products: dict[str, str] = {}  # product id → name, for invoice line descriptions
+        # A subscription-mode session's subscription_data (metadata, description) and interval, which a real
+        # session does not show.
+        self._subscription_data: dict[str, dict[str, Any]] = {}
+        self._cycles: dict[str, int] = {}  # subscription → billing periods since its anchor
+        self._invoice_count = 0  # for invoice numbers
+        self._last_event_created = 0  # events' `created` only ever grows, across reset()
         # Keyed by (Stripe-Account, Idempotency-Key): Stripe scopes idempotency keys to the account they act on.
         self._idempotent: dict[tuple[str | None, str], dict[str, Any]] = {}
         self._balances: dict[str | None, dict[str, int]] = {}  # account (None: the platform) → currency → pending
@@ -529,14 +661,23 @@ class StripeStandIn:
             self._listen(port)
 
     def reset(self) -> None:
-        """Forget sessions, accounts, account links, balances, calls, deliveries, idempotency keys and pending
-        failures (webhook_url is kept), so one stand-in can serve a whole test session."""
+        """Forget sessions, customers, subscriptions, invoices, accounts, account links, balances, calls,
+        deliveries, idempotency keys and pending failures (webhook_url is kept), so one stand-in can serve a whole
+        test session. Events built afterwards still have a later `created` than any built before."""
         with self._lock:
             self.sessions.clear()
             self.payment_intents.clear()
             self.accounts.clear()
             self.account_links.clear()
             self.session_accounts.clear()
+            for objects in (self.customers, self.subscriptions, self.invoices):
+                objects.clear()
+            for owners in (self.customer_accounts, self.subscription_accounts, self.invoice_accounts):
+                owners.clear()
+            self._subscription_data.clear()
+            self._products.clear()
+            self._cycles.clear()
+            self._invoice_count = 0
             self._balances.clear()
             self.requests.clear()
             self.deliveries.clear()
@@ -594,13 +735,19 @@ class StripeStandIn:
         email: str | None = None,
     ) -> dict[str, Any]:
         """What the payer finishing checkout does. "unpaid" is an asynchronous method (bank debit) still in flight;
-        amount_total/currency change what Stripe reports, to simulate a mismatch with the invoice."""
+        amount_total/currency change what Stripe reports, to simulate a mismatch with the invoice.
+
+        A subscription-mode session can only be paid: it makes a Customer (unless the session named one), an active
+        Subscription and its paid first Invoice on the session's account, and the session names all three.
+        amount_total/currency then change only what the session reports; the invoice bills the prices."""
         if payment_status not in ("paid", "unpaid", "no_payment_required"):
             raise ValueError(f"payment_status must be paid, unpaid or no_payment_required, not {payment_status!r}")
         with self._lock:
             session = self._session(session_id)
             if session["status"] != "open":
                 raise ValueError(f"Checkout Session {session_id} is {session['status']}, not open")
+            if session["mode"] == "subscription" and payment_status != "paid":
+                raise ValueError("the stand-in completes subscription-mode sessions as paid only")
             if amount_total is not None:
                 session["amount_total"] = session["amount_subtotal"] = amount_total
             if currency is not None:
@@ -616,6 +763,9 @@ class StripeStandIn:
                 "tax_exempt": "none",
                 "tax_ids": [],
             }
+            if session["mode"] == "subscription":
+                self._subscribe(session)
+                return copy.deepcopy(session)
             session["payment_intent"] = self._intent(
                 session, "processing" if payment_status == "unpaid" else "succeeded"
             )
@@ -643,13 +793,15 @@ class StripeStandIn:
 
     def _credit(self, session: dict[str, Any]) -> None:
         """Card money lands in the pending balance of the account the session was made on."""
-        balance = self._balances.setdefault(self.session_accounts.get(session["id"]), {})
-        currency = session["currency"].lower()
-        balance[currency] = balance.get(currency, 0) + session["amount_total"]
+        self._add_to_balance(self.session_accounts.get(session["id"]), session["currency"], session["amount_total"])
+
+    def _add_to_balance(self, account: str | None, currency: str, amount: int) -> None:
+        balance = self._balances.setdefault(account, {})
+        balance[currency.lower()] = balance.get(currency.lower(), 0) + amount
 
     def balance_of(self, account_id: str | None) -> dict[str, int]:
-        """What paid sessions added to an account's balance (None: the platform's), currency → amount in Stripe
-        units; empty when nothing was paid there."""
+        """What paid sessions and paid invoices added to an account's balance (None: the platform's), currency →
+        amount in Stripe units; empty when nothing was paid there."""
         with self._lock:
             return dict(self._balances.get(account_id, {}))
 
@@ -674,6 +826,324 @@ class StripeStandIn:
             session["status"] = "expired"
             session["url"] = None
             return copy.deepcopy(session)
+
+    # --- subscriptions and their invoices ------------------------------------------------------------------------
+
+    def _subscribe(self, session: dict[str, Any]) -> None:
+        """A paid subscription-mode session's Customer, Subscription and first Invoice (call with the lock held)."""
+        session_id = session["id"]
+        account = self.session_accounts.get(session_id)
+        terms = self._subscription_data[session_id]
+        now = int(self.clock())
+        customer_id = session.get("customer")
+        if customer_id is None:
+            customer_id = f"cus_{_token(14)}"
+            details = session["customer_details"]
+            self.customers[customer_id] = {
+                "id": customer_id,
+                "object": "customer",
+                "created": now,
+                "email": details["email"],
+                "livemode": False,
+                "metadata": {},
+                "name": details["name"],
+            }
+            self.customer_accounts[customer_id] = account
+        subscription_id = f"sub_{_token()}"
+        items = []
+        for line in self._line_items[session_id]:
+            product_id, price_id = f"prod_{_token(14)}", f"price_{_token()}"
+            self._products[product_id] = line["name"]
+            price = {
+                "id": price_id,
+                "object": "price",
+                "active": True,
+                "currency": line["currency"],
+                "livemode": False,
+                "metadata": {},
+                "product": product_id,
+                "recurring": dict(line["recurring"]),
+                "type": "recurring",
+                "unit_amount": line["unit_amount"],
+            }
+            items.append(
+                {
+                    "id": f"si_{_token(14)}",
+                    "object": "subscription_item",
+                    "created": now,
+                    "metadata": {},
+                    "price": price,
+                    "quantity": line["quantity"],
+                    "subscription": subscription_id,
+                }
+            )
+        subscription: dict[str, Any] = {
+            "id": subscription_id,
+            "object": "subscription",
+            "billing_cycle_anchor": now,
+            "cancel_at": None,
+            "cancel_at_period_end": False,
+            "canceled_at": None,
+            "cancellation_details": {"comment": None, "feedback": None, "reason": None},
+            "collection_method": "charge_automatically",
+            "created": now,
+            "currency": session["currency"],
+            "customer": customer_id,
+            "description": terms["description"],
+            "ended_at": None,
+            "items": {
+                "object": "list",
+                "data": items,
+                "has_more": False,
+                "total_count": len(items),
+                "url": f"/v1/subscription_items?subscription={subscription_id}",
+            },
+            "latest_invoice": None,
+            "livemode": False,
+            "metadata": dict(terms["metadata"]),
+            "start_date": now,
+            "status": "active",
+            "trial_end": None,
+            "trial_start": None,
+        }
+        self.subscriptions[subscription_id] = subscription
+        self.subscription_accounts[subscription_id] = account
+        self._cycles[subscription_id] = 0
+        self._set_period(subscription)
+        # Stripe's first invoice covers no earlier period: its period_start and period_end are both its creation.
+        invoice = self._new_invoice(subscription, "subscription_create", paid=True, created=now, period=(now, now))
+        session["customer"] = customer_id
+        session["subscription"] = subscription_id
+        session["invoice"] = invoice["id"]
+
+    def _set_period(self, subscription: dict[str, Any]) -> None:
+        """Every item's current period: the subscription's billing period number `_cycles[id]` from its anchor."""
+        cycle, anchor = self._cycles[subscription["id"]], subscription["billing_cycle_anchor"]
+        for item in subscription["items"]["data"]:
+            recurring = item["price"]["recurring"]
+            interval, count = recurring["interval"], recurring["interval_count"]
+            item["current_period_start"] = _after(anchor, interval, count, cycle)
+            item["current_period_end"] = _after(anchor, interval, count, cycle + 1)
+
+    def _new_invoice(
+        self, subscription: dict[str, Any], billing_reason: str, *, paid: bool, created: int, period: tuple[int, int]
+    ) -> dict[str, Any]:
+        """An invoice for the subscription's current period, finalized and paid (or left open after a failed
+        attempt); it becomes the subscription's latest_invoice. `period` is the invoice's own period_start/end,
+        which Stripe sets to the period *before* the one billed: the lines carry the service period."""
+        subscription_id = subscription["id"]
+        account = self.subscription_accounts.get(subscription_id)
+        customer = self.customers[subscription["customer"]]
+        invoice_id = f"in_{_token()}"
+        lines = []
+        for item in subscription["items"]["data"]:
+            price = item["price"]
+            amount = price["unit_amount"] * item["quantity"]
+            recurring = price["recurring"]
+            each = _display_amount(price["unit_amount"], price["currency"])
+            at = (
+                f"{each} / {recurring['interval']}" if recurring["interval_count"] == 1 else f"{each} {_per(recurring)}"
+            )
+            lines.append(
+                {
+                    "id": f"il_{_token()}",
+                    "object": "line_item",
+                    "amount": amount,
+                    "currency": price["currency"],
+                    "description": f"{item['quantity']} × {self._products[price['product']]} (at {at})",
+                    "invoice": invoice_id,
+                    "livemode": False,
+                    "metadata": {},
+                    "parent": {
+                        "type": "subscription_item_details",
+                        "invoice_item_details": None,
+                        "subscription_item_details": {
+                            "invoice_item": None,
+                            "proration": False,
+                            "proration_details": {"credited_items": None},
+                            "subscription": subscription_id,
+                            "subscription_item": item["id"],
+                        },
+                    },
+                    "period": {"start": item["current_period_start"], "end": item["current_period_end"]},
+                    "pricing": {
+                        "type": "price_details",
+                        "price_details": {"price": price["id"], "product": price["product"]},
+                        "unit_amount_decimal": str(price["unit_amount"]),
+                    },
+                    "quantity": item["quantity"],
+                }
+            )
+        total = sum(line["amount"] for line in lines)
+        self._invoice_count += 1
+        invoice: dict[str, Any] = {
+            "id": invoice_id,
+            "object": "invoice",
+            "amount_due": total,
+            "amount_paid": total if paid else 0,
+            "amount_remaining": 0 if paid else total,
+            "attempt_count": 1,
+            "attempted": True,
+            "billing_reason": billing_reason,
+            "collection_method": "charge_automatically",
+            "created": created,
+            "currency": subscription["currency"],
+            "customer": customer["id"],
+            "customer_email": customer["email"],
+            "customer_name": customer["name"],
+            "description": None,
+            "hosted_invoice_url": None,
+            "lines": {
+                "object": "list",
+                "data": lines,
+                "has_more": False,
+                "total_count": len(lines),
+                "url": f"/v1/invoices/{invoice_id}/lines",
+            },
+            "livemode": False,
+            "metadata": {},
+            "number": f"STANDIN-{self._invoice_count:04d}",
+            "parent": {
+                "type": "subscription_details",
+                "subscription_details": {
+                    "subscription": subscription_id,
+                    "metadata": copy.deepcopy(subscription["metadata"]),
+                },
+            },
+            "period_end": period[1],
+            "period_start": period[0],
+            "status": "paid" if paid else "open",
+            "status_transitions": {
+                "finalized_at": created,
+                "marked_uncollectible_at": None,
+                "paid_at": created if paid else None,
+                "voided_at": None,
+            },
+            "subtotal": total,
+            "total": total,
+        }
+        self.invoices[invoice_id] = invoice
+        self.invoice_accounts[invoice_id] = account
+        subscription["latest_invoice"] = invoice_id
+        if paid:
+            self._add_to_balance(account, invoice["currency"], total)
+        return invoice
+
+    def _subscription(self, subscription_id: str) -> dict[str, Any]:
+        subscription = self.subscriptions.get(subscription_id)
+        if subscription is None:
+            raise KeyError(f"no Subscription {subscription_id!r} in the stand-in")
+        return subscription
+
+    def _invoice(self, invoice_id: str) -> dict[str, Any]:
+        invoice = self.invoices.get(invoice_id)
+        if invoice is None:
+            raise KeyError(f"no Invoice {invoice_id!r} in the stand-in")
+        return invoice
+
+    def _live(self, subscription_id: str) -> dict[str, Any]:
+        subscription = self._subscription(subscription_id)
+        if subscription["status"] == "canceled":
+            raise ValueError(f"Subscription {subscription_id} is canceled")
+        return subscription
+
+    def subscription_of(self, session_id: str) -> str | None:
+        """The Subscription a subscription-mode session started, None until it is completed (or in payment mode)."""
+        with self._lock:
+            return self._session(session_id).get("subscription")
+
+    def latest_invoice_of(self, subscription_id: str) -> str:
+        """The id of the subscription's newest invoice."""
+        with self._lock:
+            return str(self._subscription(subscription_id)["latest_invoice"])
+
+    def renew(self, subscription_id: str, *, paid: bool = True) -> dict[str, Any]:
+        """The next billing period arriving: every item's current period moves on one interval and a
+        ``subscription_cycle`` invoice bills it. Paid, the invoice is "paid", the account's balance grows and the
+        subscription is "active"; not paid, the invoice stays "open" after one failed attempt and the subscription
+        goes "past_due" (no retries: `pay_invoice` is a later retry succeeding). The invoice is created at the new
+        period's start and becomes latest_invoice; returns a copy of it. A canceled subscription, or one set to
+        cancel at period end (see `end_period`), raises ValueError."""
+        with self._lock:
+            subscription = self._live(subscription_id)
+            if subscription["cancel_at_period_end"]:
+                raise ValueError(f"Subscription {subscription_id} cancels at period end: end_period() ends it")
+            first = subscription["items"]["data"][0]
+            previous = (first["current_period_start"], first["current_period_end"])
+            self._cycles[subscription_id] += 1
+            self._set_period(subscription)
+            start = first["current_period_start"]
+            invoice = self._new_invoice(subscription, "subscription_cycle", paid=paid, created=start, period=previous)
+            subscription["status"] = "active" if paid else "past_due"
+            return copy.deepcopy(invoice)
+
+    def pay_invoice(self, invoice_id: str) -> dict[str, Any]:
+        """A retry of an open invoice succeeding: it becomes "paid" (one more attempt), the account's balance
+        grows, and a past_due subscription whose latest invoice it is becomes "active"; returns a copy."""
+        with self._lock:
+            invoice = self._invoice(invoice_id)
+            if invoice["status"] != "open":
+                raise ValueError(f"Invoice {invoice_id} is {invoice['status']}, not open")
+            invoice["status"] = "paid"
+            invoice["amount_paid"], invoice["amount_remaining"] = invoice["amount_due"], 0
+            invoice["attempt_count"] += 1
+            invoice["status_transitions"]["paid_at"] = max(int(self.clock()), invoice["created"])
+            self._add_to_balance(self.invoice_accounts.get(invoice_id), invoice["currency"], invoice["amount_due"])
+            subscription_id = invoice["parent"]["subscription_details"]["subscription"]
+            subscription = self._subscription(subscription_id)
+            if subscription["latest_invoice"] == invoice_id and subscription["status"] == "past_due":
+                subscription["status"] = "active"
+            return copy.deepcopy(invoice)
+
+    def _set_cancel_at_period_end(self, subscription: dict[str, Any], value: bool) -> None:
+        # Stripe stamps canceled_at with the time of the request, not the period end, and clears it on undo.
+        period_end = subscription["items"]["data"][0]["current_period_end"]
+        subscription["cancel_at_period_end"] = value
+        subscription["cancel_at"] = period_end if value else None
+        subscription["canceled_at"] = int(self.clock()) if value else None
+        reason = "cancellation_requested" if value else None
+        subscription["cancellation_details"] = {"comment": None, "feedback": None, "reason": reason}
+
+    def _cancel(self, subscription: dict[str, Any], details: dict[str, Any] | None = None) -> None:
+        now = int(self.clock())
+        subscription["status"] = "canceled"
+        subscription["canceled_at"] = subscription["ended_at"] = now
+        subscription["cancellation_details"] = {
+            "comment": None,
+            "feedback": None,
+            **(details or {}),
+            "reason": "cancellation_requested",
+        }
+
+    def cancel_at_period_end(self, subscription_id: str, value: bool = True) -> dict[str, Any]:
+        """What ``cancel_at_period_end=true`` (or false, to undo) on the API does: cancel_at becomes the current
+        period's end (or None) and canceled_at the time of the request (or None); returns a copy."""
+        with self._lock:
+            subscription = self._live(subscription_id)
+            self._set_cancel_at_period_end(subscription, value)
+            return copy.deepcopy(subscription)
+
+    def end_period(self, subscription_id: str) -> dict[str, Any]:
+        """A subscription set to cancel at period end reaching it: "canceled", ended at the period's end, canceled_at
+        left at the time cancellation was asked for; returns a copy. Any other subscription raises ValueError
+        (`renew` moves it on instead)."""
+        with self._lock:
+            subscription = self._live(subscription_id)
+            if not subscription["cancel_at_period_end"]:
+                raise ValueError(f"Subscription {subscription_id} is not set to cancel at period end: renew() it")
+            subscription["status"] = "canceled"
+            subscription["ended_at"] = subscription["items"]["data"][0]["current_period_end"]
+            if subscription["canceled_at"] is None:  # pragma: no cover - set with cancel_at_period_end
+                subscription["canceled_at"] = int(self.clock())
+            return copy.deepcopy(subscription)
+
+    def cancel_now(self, subscription_id: str) -> dict[str, Any]:
+        """What DELETE /v1/subscriptions/{id} does: "canceled" at once, canceled_at and ended_at now; returns a
+        copy."""
+        with self._lock:
+            subscription = self._live(subscription_id)
+            self._cancel(subscription)
+            return copy.deepcopy(subscription)
 
     # --- Connect: accounts and their onboarding ---------------------------------------------------------------------
 
@@ -825,12 +1295,55 @@ class StripeStandIn:
             snapshot = copy.deepcopy(self._account(account_id))
         return self._event(type, {"object": snapshot, "previous_attributes": {}}, None, account_id)
 
+    def invoice_event(
+        self,
+        invoice_id: str,
+        type: str = "invoice.paid",
+        *,
+        event_id: str | None = None,
+        account: str | None = _NOT_GIVEN,
+    ) -> dict[str, Any]:
+        """An ``invoice.*`` Event (invoice.paid, invoice.payment_failed, invoice.payment_succeeded,
+        invoice.finalized, ...) carrying a snapshot of the invoice as it is now; "account" as for `event`."""
+        if not type.startswith("invoice."):
+            raise ValueError(f"an invoice event's type starts with 'invoice.', not {type!r}")
+        with self._lock:
+            snapshot = copy.deepcopy(self._invoice(invoice_id))
+            made_on = self.invoice_accounts.get(invoice_id)
+        return self._event(type, {"object": snapshot}, event_id, made_on if account is _NOT_GIVEN else account)
+
+    def subscription_event(
+        self,
+        subscription_id: str,
+        type: str = "customer.subscription.updated",
+        *,
+        event_id: str | None = None,
+        account: str | None = _NOT_GIVEN,
+        previous_attributes: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """A ``customer.subscription.*`` Event (.created, .updated, .deleted, ...) carrying a snapshot of the
+        subscription as it is now; "account" as for `event`. Like Stripe, only an ``.updated`` event has
+        data.previous_attributes: `previous_attributes`, or {} when not given."""
+        if not type.startswith("customer.subscription."):
+            raise ValueError(f"a subscription event's type starts with 'customer.subscription.', not {type!r}")
+        if previous_attributes is not None and not type.endswith(".updated"):
+            raise ValueError("only a customer.subscription.updated event has previous_attributes")
+        with self._lock:
+            snapshot = copy.deepcopy(self._subscription(subscription_id))
+            made_on = self.subscription_accounts.get(subscription_id)
+        data: dict[str, Any] = {"object": snapshot}
+        if type.endswith(".updated"):
+            data["previous_attributes"] = copy.deepcopy(previous_attributes or {})
+        return self._event(type, data, event_id, made_on if account is _NOT_GIVEN else account)
+
     def _event(self, type: str, data: dict[str, Any], event_id: str | None, account: str | None) -> dict[str, Any]:
+        with self._lock:  # strictly increasing, so a receiver can tell an older event from a newer one
+            created = self._last_event_created = max(int(time.time()), self._last_event_created + 1)
         event: dict[str, Any] = {
             "id": event_id or f"evt_{_token()}",
             "object": "event",
             "api_version": API_VERSION,
-            "created": int(time.time()),
+            "created": created,
             "data": data,
             "livemode": False,
             "pending_webhooks": 1,
@@ -1026,6 +1539,15 @@ class StripeStandIn:
             return self._api_retrieve(match.group(1), params, account)
         if (match := _EXPIRE_PATH.match(path)) and method == "POST":
             return self._api_expire(match.group(1), params, account)
+        if match := _SUBSCRIPTION_PATH.match(path):
+            if method == "GET":
+                return self._api_retrieve_subscription(match.group(1), params, account)
+            if method == "POST":
+                return self._api_update_subscription(match.group(1), params, account)
+            if method == "DELETE":
+                return self._api_cancel_subscription(match.group(1), params, account)
+        if (match := _INVOICE_PATH.match(path)) and method == "GET":
+            return self._api_retrieve_invoice(match.group(1), params, account)
         if path == "/v1/balance" and method == "GET":
             return self._api_balance(params, account)
         if path == "/v1/accounts" and method == "POST":
@@ -1037,8 +1559,83 @@ class StripeStandIn:
         raise StripeApiError(
             404,
             f"Unrecognized request URL ({method}: {path}). The Stripe stand-in implements only checkout session "
-            "create, retrieve and expire, account create and retrieve, account link create, and the balance.",
+            "create, retrieve and expire, subscription retrieve, update and cancel, invoice retrieve, account create "
+            "and retrieve, account link create, and the balance.",
         )
+
+    def _stored_subscription(self, subscription_id: str, account: str | None) -> dict[str, Any]:
+        subscription = self.subscriptions.get(subscription_id)
+        if subscription is None or self.subscription_accounts.get(subscription_id) != account:
+            raise StripeApiError(404, f"No such subscription: '{subscription_id}'", param="id", code="resource_missing")
+        return subscription
+
+    def _stored_invoice(self, invoice_id: str, account: str | None) -> dict[str, Any]:
+        invoice = self.invoices.get(invoice_id)
+        if invoice is None or self.invoice_accounts.get(invoice_id) != account:
+            raise StripeApiError(404, f"No such invoice: '{invoice_id}'", param="id", code="resource_missing")
+        return invoice
+
+    def _render_subscription(self, subscription: dict[str, Any], expand: list[str]) -> dict[str, Any]:
+        rendered = copy.deepcopy(subscription)
+        if "latest_invoice" in expand and subscription["latest_invoice"]:
+            rendered["latest_invoice"] = copy.deepcopy(self.invoices[subscription["latest_invoice"]])
+        if "customer" in expand:
+            rendered["customer"] = copy.deepcopy(self.customers[subscription["customer"]])
+        return rendered
+
+    def _api_retrieve_subscription(
+        self, subscription_id: str, params: dict[str, Any], account: str | None
+    ) -> dict[str, Any]:
+        _reject_unknown(params, frozenset({"expand"}), "")
+        expand = _expand(params, SUBSCRIPTION_EXPANDABLE)
+        return self._render_subscription(self._stored_subscription(subscription_id, account), expand)
+
+    def _api_update_subscription(
+        self, subscription_id: str, params: dict[str, Any], account: str | None
+    ) -> dict[str, Any]:
+        _refuse_unmodelled(params, SUBSCRIPTION_UPDATE_PARAMS, SUBSCRIPTION_UPDATE_KNOWN, "")
+        expand = _expand(params, SUBSCRIPTION_EXPANDABLE)
+        cancel = None
+        if "cancel_at_period_end" in params:
+            cancel = _boolean(params["cancel_at_period_end"], "cancel_at_period_end")
+        subscription = self._stored_subscription(subscription_id, account)
+        metadata = None
+        if "metadata" in params:
+            metadata = _updated_metadata(subscription["metadata"], params["metadata"], "metadata")
+        if cancel is not None and subscription["status"] == "canceled":
+            raise _invalid(CANCELED_SUBSCRIPTION)
+        if metadata is not None:
+            subscription["metadata"] = metadata
+        if cancel is not None:
+            self._set_cancel_at_period_end(subscription, cancel)
+        return self._render_subscription(subscription, expand)
+
+    def _api_cancel_subscription(
+        self, subscription_id: str, params: dict[str, Any], account: str | None
+    ) -> dict[str, Any]:
+        _refuse_unmodelled(params, SUBSCRIPTION_CANCEL_PARAMS, SUBSCRIPTION_CANCEL_KNOWN, "")
+        expand = _expand(params, SUBSCRIPTION_EXPANDABLE)
+        details: dict[str, Any] = {}
+        if "cancellation_details" in params:
+            raw = _object(params["cancellation_details"], "cancellation_details")
+            _refuse_unmodelled(raw, CANCELLATION_DETAILS_PARAMS, CANCELLATION_DETAILS_KNOWN, "cancellation_details")
+            if raw.get("comment"):
+                details["comment"] = _string(raw["comment"], "cancellation_details[comment]", 5000)
+            if raw.get("feedback"):
+                details["feedback"] = _enum(raw["feedback"], "cancellation_details[feedback]", CANCELLATION_FEEDBACK)
+        subscription = self._stored_subscription(subscription_id, account)
+        if subscription["status"] == "canceled":
+            raise _invalid(CANCELED_SUBSCRIPTION)
+        self._cancel(subscription, details)
+        return self._render_subscription(subscription, expand)
+
+    def _api_retrieve_invoice(self, invoice_id: str, params: dict[str, Any], account: str | None) -> dict[str, Any]:
+        _reject_unknown(params, frozenset({"expand"}), "")
+        expand = _expand(params, INVOICE_EXPANDABLE)
+        rendered = copy.deepcopy(self._stored_invoice(invoice_id, account))
+        if "customer" in expand:
+            rendered["customer"] = copy.deepcopy(self.customers[rendered["customer"]])
+        return rendered
 
     def _api_balance(self, params: dict[str, Any], account: str | None) -> dict[str, Any]:
         _reject_unknown(params, frozenset({"expand"}), "")
@@ -1169,9 +1766,15 @@ class StripeStandIn:
 
     def _render(self, session: dict[str, Any], expand: list[str]) -> dict[str, Any]:
         rendered = copy.deepcopy(session)
-        intent_id = session.get("payment_intent")
-        if "payment_intent" in expand and intent_id:
-            rendered["payment_intent"] = copy.deepcopy(self.payment_intents[intent_id])
+        stores = {
+            "payment_intent": self.payment_intents,
+            "customer": self.customers,
+            "subscription": self.subscriptions,
+            "invoice": self.invoices,
+        }
+        for field in expand:
+            if session.get(field):
+                rendered[field] = copy.deepcopy(stores[field][session[field]])
         return rendered
 
     def _stored(self, session_id: str, account: str | None) -> dict[str, Any]:
@@ -1209,16 +1812,17 @@ class StripeStandIn:
             raise _missing("mode")
         if mode not in ("payment", "setup", "subscription"):
             raise _invalid("Invalid mode: must be one of payment, setup, or subscription", "mode")
-        if mode != "payment":
-            raise _invalid(f"The Stripe stand-in supports only mode=payment, not {mode}", "mode")
+        if mode == "setup":
+            raise _invalid("The Stripe stand-in supports only mode=payment and mode=subscription, not setup", "mode")
         if "success_url" not in params:
             raise _missing("success_url")
         success_url = _url(params["success_url"], "success_url")
         cancel_url = _url(params["cancel_url"], "cancel_url") if "cancel_url" in params else None
-        items = self._line_items_from(params)
+        items = self._line_items_from(params, mode)
         currency = items[0]["currency"]
         if any(item["currency"] != currency for item in items):
             raise _invalid("All line items must use the same currency.", "line_items")
+        terms = self._subscription_terms(params, mode, items, account)
         metadata = _metadata(params["metadata"], "metadata") if "metadata" in params else {}
         reference = params.get("client_reference_id")
         if reference is not None:
@@ -1259,10 +1863,11 @@ class StripeStandIn:
             "client_reference_id": reference,
             "created": now,
             "currency": currency,
-            "customer": None,
+            "customer": terms["customer"] if terms else None,
             "customer_details": None,
             "customer_email": email,
             "expires_at": expires_at,
+            "invoice": None,
             "livemode": False,
             "metadata": metadata,
             "mode": mode,
@@ -1270,6 +1875,7 @@ class StripeStandIn:
             "payment_method_types": methods,
             "payment_status": "unpaid",
             "status": "open",
+            "subscription": None,
             "success_url": success_url,
             "ui_mode": "hosted",
             "url": f"{self.url}/pay/{session_id}",
@@ -1277,9 +1883,81 @@ class StripeStandIn:
         self.sessions[session_id] = session
         self.session_accounts[session_id] = account
         self._line_items[session_id] = items
+        if terms:
+            self._subscription_data[session_id] = terms
         return self._render(session, expand)
 
-    def _line_items_from(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+    def _subscription_terms(
+        self, params: dict[str, Any], mode: str, items: list[dict[str, Any]], account: str | None
+    ) -> dict[str, Any] | None:
+        """What a subscription-mode session will subscribe to: interval, subscription_data and an existing customer
+        (None in payment mode, where the subscription-only parameters are refused)."""
+        if mode == "payment":
+            if "subscription_data" in params:
+                raise _invalid("You can not pass `subscription_data` in `payment` mode.", "subscription_data")
+            return None
+        if all(item["recurring"] is None for item in items):
+            raise _invalid(
+                "You must provide at least one recurring price in `subscription` mode when using prices.", "mode"
+            )
+        for index, item in enumerate(items):
+            if item["recurring"] is None:
+                raise _invalid(
+                    "The Stripe stand-in supports only recurring prices in `subscription` mode (no one-time items "
+                    "on the first invoice).",
+                    f"line_items[{index}][price_data][recurring]",
+                )
+        recurring = items[0]["recurring"]
+        if any(item["recurring"] != recurring for item in items):
+            raise _invalid(
+                "All prices on a subscription must have the same `recurring.interval` and `recurring.interval_count`.",
+                "line_items",
+            )
+        for name in ("payment_intent_data", "invoice_creation", "customer_creation"):
+            if name in params:
+                raise _invalid(f"You can not pass `{name}` in `subscription` mode.", name)
+        data = _object(params.get("subscription_data", {}), "subscription_data")
+        for key in data:
+            if key in SUBSCRIPTION_DATA_KNOWN and key not in SUBSCRIPTION_DATA_PARAMS:
+                raise _invalid(
+                    f"The Stripe stand-in does not model `subscription_data[{key}]`.", f"subscription_data[{key}]"
+                )
+        _reject_unknown(data, SUBSCRIPTION_DATA_PARAMS, "subscription_data")
+        metadata = _metadata(data["metadata"], "subscription_data[metadata]") if "metadata" in data else {}
+        description = None
+        if "description" in data:
+            description = _string(data["description"], "subscription_data[description]", 500) or None
+        customer = params.get("customer")
+        if customer is not None:
+            customer = _string(customer, "customer")
+            if customer not in self.customers or self.customer_accounts.get(customer) != account:
+                raise _invalid(f"No such customer: '{customer}'", "customer", "resource_missing")
+            if "customer_email" in params:
+                raise _invalid(
+                    "You may only specify one of these parameters: customer, customer_email.", "customer_email"
+                )
+        return {"recurring": dict(recurring), "metadata": metadata, "description": description, "customer": customer}
+
+    def _recurring_from(self, price_data: dict[str, Any], param: str, mode: str) -> dict[str, Any] | None:
+        """A price_data's `recurring` (interval and interval_count), None for a one-time price."""
+        if "recurring" not in price_data:
+            return None
+        if mode == "payment":
+            raise _invalid("You specified `payment` mode but passed a recurring price.", param)
+        data = _object(price_data["recurring"], param)
+        _reject_unknown(data, RECURRING_PARAMS, param)
+        if "interval" not in data:
+            raise _missing(f"{param}[interval]")
+        interval = _enum(data["interval"], f"{param}[interval]", INTERVALS)
+        count = _integer(data.get("interval_count", "1"), f"{param}[interval_count]", minimum=1)
+        if count > MAX_INTERVAL_COUNT[interval]:
+            raise _invalid(
+                "The maximum billing interval is three years (3 years, 36 months, 156 weeks or 1095 days).",
+                f"{param}[interval_count]",
+            )
+        return {"interval": interval, "interval_count": count}
+
+    def _line_items_from(self, params: dict[str, Any], mode: str) -> list[dict[str, Any]]:
         raw = params.get("line_items")
         if raw is None:
             raise _missing("line_items")
@@ -1297,10 +1975,7 @@ class StripeStandIn:
                 raise _invalid(f"You must specify either `price` or `price_data` in {prefix}.", prefix)
             data = _object(item["price_data"], f"{prefix}[price_data]")
             _reject_unknown(data, PRICE_DATA_PARAMS, f"{prefix}[price_data]")
-            if "recurring" in data:
-                raise _invalid(
-                    "You specified `payment` mode but passed a recurring price.", f"{prefix}[price_data][recurring]"
-                )
+            recurring = self._recurring_from(data, f"{prefix}[price_data][recurring]", mode)
             if "product" in data:
                 product = data["product"]
                 raise _invalid(f"No such product: '{product}'", f"{prefix}[price_data][product]", "resource_missing")
@@ -1327,7 +2002,15 @@ class StripeStandIn:
             if "quantity" not in item:
                 raise _missing(f"{prefix}[quantity]")
             quantity = _integer(item["quantity"], f"{prefix}[quantity]", minimum=1)
-            items.append({"name": name, "currency": currency, "unit_amount": unit_amount, "quantity": quantity})
+            items.append(
+                {
+                    "name": name,
+                    "currency": currency,
+                    "unit_amount": unit_amount,
+                    "quantity": quantity,
+                    "recurring": recurring,
+                }
+            )
         return items
 
     # --- the hosted checkout page ----------------------------------------------------------------------------------
@@ -1354,6 +2037,9 @@ class StripeStandIn:
         if payment_status not in ("paid", "unpaid"):
             self._send_page(handler, 400, "Bad request", "payment_status must be paid or unpaid.")
             return
+        if session["mode"] == "subscription" and payment_status != "paid":
+            self._send_page(handler, 400, "Bad request", "A subscription is paid by card: payment_status must be paid.")
+            return
         try:
             self.complete(session_id, payment_status=payment_status)
         except ValueError:  # completed or expired by another request in the meantime
@@ -1377,16 +2063,21 @@ class StripeStandIn:
         esc = html.escape
         rows = "".join(
             f"<li>{esc(item['name'])} × {item['quantity']}: "
-            f"{esc(_display_amount(item['unit_amount'] * item['quantity'], item['currency']))}</li>"
+            f"{esc(_display_amount(item['unit_amount'] * item['quantity'], item['currency']))}"
+            f"{' ' + esc(_per(item['recurring'])) if item.get('recurring') else ''}</li>"
             for item in items
         )
         cancel = f'<a href="{esc(session["cancel_url"])}">Cancel</a>' if session.get("cancel_url") else ""
+        recurring = items[0].get("recurring") if session["mode"] == "subscription" and items else None
+        per = f' <span id="interval">{esc(_per(recurring))}</span>' if recurring else ""
+        button = "Subscribe" if recurring else "Pay"
         content = (
             f'<p id="payee">Paying {esc(payee)}</p>'
             f'<ul class="items">{rows}</ul>'
             f'<p class="total">Total: <strong id="amount">'
-            f"{esc(_display_amount(session['amount_total'], session['currency']))}</strong></p>"
-            f'<form method="post" action="/pay/{esc(session["id"])}"><button type="submit" id="pay">Pay</button></form>'
+            f"{esc(_display_amount(session['amount_total'], session['currency']))}</strong>{per}</p>"
+            f'<form method="post" action="/pay/{esc(session["id"])}">'
+            f'<button type="submit" id="pay">{button}</button></form>'
             f"{cancel}"
         )
         self._send_page(handler, 200, "Checkout", content, raw=True)
