@@ -58,7 +58,8 @@ async def stripe_overview(actor: Actor) -> StripeOverview:
 
 
 async def check_stripe(actor: Actor) -> str:
-    """Staff's "Check connection": "" when Stripe answered on the organization's account, else why not."""
+    """Staff's "Check connection": "" when Stripe answered on the organization's account (the platform's own
+    while none is connected: then it checks the key alone), else why not."""
     staff = require_staff(actor)
     if not stripe_gateway.configured():
         return "No Stripe secret key is configured."

@@ -28,9 +28,9 @@ Deliberate simplifications (each one a place where a real Stripe account behaves
   `fail_next` or a validation error runs again (Stripe saves 5xx results too, but an injected failure models an
   outage in front of Stripe's idempotency layer);
 - webhooks are delivered once, synchronously, with no retries; the hosted page sends only
-  ``checkout.session.completed``: the ``customer.*``, ``customer.subscription.*`` and ``invoice.*`` events Stripe also
-  sends are built on request (`subscription_event`, `invoice_event`) and delivered with `deliver`; every event's
-  ``created`` is one second later than the previous event's at least, so an order is always defined;
+  ``checkout.session.completed``: the ``customer.subscription.*`` and ``invoice.*`` events Stripe also sends are built
+  on request (`subscription_event`, `invoice_event`) and delivered with `deliver`, and ``customer.*`` events not at
+  all; every event's ``created`` is at least one second after the previous event's, so their order is always defined;
 - Connect is a slice: accounts can be created and retrieved (not updated, listed or deleted over the API),
   ``business_profile`` takes only name, url, support_email, mcc and product_description, and requested
   capabilities go from inactive to active all at once;
@@ -755,9 +755,10 @@ class StripeStandIn:
             session["status"] = "complete"
             session["payment_status"] = payment_status
             session["url"] = None
+            known = self.customers.get(session.get("customer") or "", {})  # a subscription session's named customer
             session["customer_details"] = {
                 "address": None,
-                "email": email or session.get("customer_email") or "payer@example.com",
+                "email": email or session.get("customer_email") or known.get("email") or "payer@example.com",
                 "name": "Stand-in Payer",
                 "phone": None,
                 "tax_exempt": "none",

@@ -8,6 +8,7 @@ import re
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, cast
 from urllib.parse import urlsplit
@@ -16,7 +17,7 @@ import httpx
 import pytest
 import stripe
 from stripe import RequestOptions
-from stripe.params import AccountCreateParams, AccountLinkCreateParams
+from stripe.params import AccountCreateParams, AccountLinkCreateParams, SubscriptionUpdateParams
 from stripe.params.checkout import SessionCreateParams, SessionRetrieveParams
 
 from tests.support.stripe_standin import StripeStandIn, decode_form, start_standin
@@ -903,3 +904,572 @@ def test_unrecognized_urls_say_what_is_implemented(standin: StripeStandIn) -> No
     message = answer.json()["error"]["message"]
     assert "Unrecognized request URL (GET: /v1/customers)" in message
     assert "account create and retrieve" in message and "account link create" in message
+    assert "subscription retrieve, update and cancel" in message and "invoice retrieve" in message
+
+
+# --- subscriptions -------------------------------------------------------------------------------------------------
+
+RETAINER = {
+    "quantity": 1,
+    "price_data": {
+        "currency": "usd",
+        "unit_amount": 5000,
+        "recurring": {"interval": "month"},
+        "product_data": {"name": "Retainer"},
+    },
+}
+JAN_31 = int(datetime(2026, 1, 31, 12, tzinfo=UTC).timestamp())
+FEB_28 = int(datetime(2026, 2, 28, 12, tzinfo=UTC).timestamp())
+MAR_31 = int(datetime(2026, 3, 31, 12, tzinfo=UTC).timestamp())
+APR_30 = int(datetime(2026, 4, 30, 12, tzinfo=UTC).timestamp())
+
+
+def subscription_params(**overrides: Any) -> SessionCreateParams:
+    """A monthly retainer, the way the app would start one; overrides may break Stripe's types on purpose."""
+    return cast(
+        SessionCreateParams,
+        {
+            "mode": "subscription",
+            "line_items": [RETAINER],
+            "subscription_data": {"metadata": {"k": "v"}, "description": "Monthly retainer"},
+            "metadata": {"organization": "acme"},
+            "success_url": SUCCESS_URL,
+            "cancel_url": "http://portico.test/cancelled",
+            "customer_email": "payer@example.com",
+            **overrides,
+        },
+    )
+
+
+def retainer(**price_data: Any) -> dict[str, Any]:
+    """The retainer line item with some price_data replaced (None drops a key)."""
+    merged = {**cast(dict[str, Any], RETAINER["price_data"]), **price_data}
+    return {"quantity": 1, "price_data": {k: v for k, v in merged.items() if v is not None}}
+
+
+def on(account: str | None, key: str | None = None) -> RequestOptions:
+    options: RequestOptions = {}
+    if account is not None:
+        options["stripe_account"] = account
+    if key is not None:
+        options["idempotency_key"] = key
+    return options
+
+
+async def start_subscription(client: stripe.StripeClient, account: str | None, **overrides: Any) -> Any:
+    return await client.v1.checkout.sessions.create_async(subscription_params(**overrides), options=on(account))
+
+
+async def subscribe(standin: StripeStandIn, client: stripe.StripeClient, account: str | None) -> tuple[str, str]:
+    """A completed subscription session on `account`: (session id, subscription id)."""
+    session = await start_subscription(client, account)
+    standin.complete(session.id)
+    subscription_id = standin.subscription_of(session.id)
+    assert subscription_id is not None
+    return session.id, subscription_id
+
+
+async def test_subscription_session_answers_like_stripe(standin: StripeStandIn, client: stripe.StripeClient) -> None:
+    a = standin.create_account(business_name="Acme")
+    session = await start_subscription(client, a)
+
+    data = session.to_dict()
+    assert (data["mode"], data["status"], data["payment_status"]) == ("subscription", "open", "unpaid")
+    assert (data["payment_intent"], data["subscription"], data["invoice"], data["customer"]) == (None,) * 4
+    assert data["amount_total"] == 5000 and data["currency"] == "usd"
+    assert "subscription_data" not in data and standin.account_of(session.id) == a
+    assert standin.subscription_of(session.id) is None
+    request = standin.requests[-1]
+    assert request.params["line_items"][0]["price_data"]["recurring"] == {"interval": "month"}
+    assert request.params["subscription_data"]["metadata"] == {"k": "v"}
+
+    status, _, page = browse("GET", session.url)
+    assert status == 200
+    assert '<strong id="amount">USD 50.00</strong> <span id="interval">per month</span>' in page
+    assert 'id="pay">Subscribe</button>' in page
+
+    yearly = retainer(recurring={"interval": "year"})
+    quarterly = retainer(recurring={"interval": "month", "interval_count": 3})
+    assert "per year" in browse("GET", (await start_subscription(client, a, line_items=[yearly])).url)[2]
+    assert "every 3 months" in browse("GET", (await start_subscription(client, a, line_items=[quarterly])).url)[2]
+    assert "per month" not in browse("GET", (await create_on(client, a)).url)[2]  # payment mode as before
+
+
+@pytest.mark.parametrize(
+    ("overrides", "param", "message"),
+    [
+        ({"line_items": [retainer(recurring=None)]}, "mode", "at least one recurring price in `subscription` mode"),
+        (
+            {"line_items": [RETAINER, retainer(recurring=None)]},
+            "line_items[1][price_data][recurring]",
+            "only recurring prices",
+        ),
+        (
+            {"line_items": [retainer(recurring={"interval_count": 2})]},
+            "line_items[0][price_data][recurring][interval]",
+            None,
+        ),
+        (
+            {"line_items": [retainer(recurring={"interval": "fortnight"})]},
+            "line_items[0][price_data][recurring][interval]",
+            None,
+        ),
+        (
+            {"line_items": [retainer(recurring={"interval": "month", "interval_count": 0})]},
+            "line_items[0][price_data][recurring][interval_count]",
+            None,
+        ),
+        (
+            {"line_items": [retainer(recurring={"interval": "month", "interval_count": 37})]},
+            "line_items[0][price_data][recurring][interval_count]",
+            "three years",
+        ),
+        (
+            {"line_items": [retainer(recurring={"interval": "month", "usage_type": "metered"})]},
+            "line_items[0][price_data][recurring][usage_type]",
+            "Received unknown parameter",
+        ),
+        (
+            {"line_items": [RETAINER, retainer(recurring={"interval": "year"})]},
+            "line_items",
+            "same `recurring.interval`",
+        ),
+        ({"subscription_data": {"trial_period_days": 7}}, "subscription_data[trial_period_days]", "does not model"),
+        ({"subscription_data": {"colour": "blue"}}, "subscription_data[colour]", "Received unknown parameter"),
+        ({"subscription_data": {"metadata": {"k" * 41: "v"}}}, "subscription_data[metadata]", None),
+        ({"payment_intent_data": {"metadata": {"a": "b"}}}, "payment_intent_data", "in `subscription` mode"),
+        ({"customer": "cus_missing", "customer_email": None}, "customer", "No such customer: 'cus_missing'"),
+        ({"mode": "payment"}, "line_items[0][price_data][recurring]", "passed a recurring price"),
+        (
+            {"mode": "payment", "line_items": [retainer(recurring=None)]},
+            "subscription_data",
+            "in `payment` mode",
+        ),
+        ({"mode": "setup"}, "mode", None),
+    ],
+)
+async def test_subscription_session_validates_like_stripe(
+    standin: StripeStandIn, client: stripe.StripeClient, overrides: dict[str, Any], param: str, message: str | None
+) -> None:
+    with pytest.raises(stripe.InvalidRequestError) as raised:
+        await start_subscription(client, None, **overrides)
+    assert (raised.value.http_status, raised.value.param) == (400, param)
+    if message is not None:
+        assert message in str(raised.value.user_message)
+    assert standin.sessions == {}
+
+
+async def test_completing_makes_a_customer_a_subscription_and_a_paid_invoice(
+    standin: StripeStandIn, client: stripe.StripeClient
+) -> None:
+    standin.clock = lambda: JAN_31
+    a = standin.create_account()
+    session_id, subscription_id = await subscribe(standin, client, a)
+
+    session = await client.v1.checkout.sessions.retrieve_async(session_id, options=on(a))
+    invoice_id = standin.latest_invoice_of(subscription_id)
+    assert (session.status, session.payment_status, session.payment_intent) == ("complete", "paid", None)
+    assert (session.subscription, session.invoice) == (subscription_id, invoice_id)
+    assert session.customer_details is not None and session.customer_details.email == "payer@example.com"
+    customer_id = session.customer
+    assert isinstance(customer_id, str) and customer_id.startswith("cus_")
+    assert standin.customers[customer_id] == {
+        "id": customer_id,
+        "object": "customer",
+        "created": JAN_31,
+        "email": "payer@example.com",
+        "livemode": False,
+        "metadata": {},
+        "name": "Stand-in Payer",
+    }
+    owners = (standin.customer_accounts, standin.subscription_accounts, standin.invoice_accounts)
+    assert [owner[key] for owner, key in zip(owners, (customer_id, subscription_id, invoice_id), strict=True)] == [
+        a
+    ] * 3
+
+    subscription = await client.v1.subscriptions.retrieve_async(subscription_id, options=on(a))
+    assert isinstance(subscription, stripe.Subscription)
+    data = subscription.to_dict()
+    assert subscription_id.startswith("sub_")
+    assert (data["status"], data["customer"], data["latest_invoice"], data["currency"]) == (
+        "active",
+        customer_id,
+        invoice_id,
+        "usd",
+    )
+    assert (data["metadata"], data["description"]) == ({"k": "v"}, "Monthly retainer")
+    assert (data["cancel_at_period_end"], data["cancel_at"], data["canceled_at"], data["ended_at"]) == (
+        False,
+        None,
+        None,
+        None,
+    )
+    assert data["created"] == data["start_date"] == JAN_31
+    assert "current_period_end" not in data  # on the items in this API version
+    [item] = data["items"]["data"]
+    assert item["id"].startswith("si_") and item["object"] == "subscription_item" and item["quantity"] == 1
+    assert (item["current_period_start"], item["current_period_end"]) == (JAN_31, FEB_28)
+    price = item["price"]
+    assert price["id"].startswith("price_") and price["product"].startswith("prod_")
+    assert (price["object"], price["currency"], price["unit_amount"]) == ("price", "usd", 5000)
+    assert price["recurring"] == {"interval": "month", "interval_count": 1}
+
+    invoice = await client.v1.invoices.retrieve_async(invoice_id, options=on(a))
+    assert isinstance(invoice, stripe.Invoice)
+    shown = invoice.to_dict()
+    assert invoice_id.startswith("in_") and shown["object"] == "invoice"
+    assert (shown["status"], shown["billing_reason"], shown["number"]) == (
+        "paid",
+        "subscription_create",
+        "STANDIN-0001",
+    )
+    assert (shown["amount_due"], shown["amount_paid"], shown["amount_remaining"]) == (5000, 5000, 0)
+    assert (shown["total"], shown["subtotal"], shown["attempt_count"]) == (5000, 5000, 1)
+    assert (shown["customer"], shown["customer_email"], shown["currency"]) == (customer_id, "payer@example.com", "usd")
+    assert shown["period_start"] == shown["period_end"] == shown["created"] == JAN_31
+    assert (shown["hosted_invoice_url"], shown["metadata"]) == (None, {})
+    assert "subscription" not in shown  # under parent in this API version
+    assert shown["parent"] == {
+        "type": "subscription_details",
+        "subscription_details": {"subscription": subscription_id, "metadata": {"k": "v"}},
+    }
+    [line] = shown["lines"]["data"]
+    assert line["id"].startswith("il_") and line["object"] == "line_item"
+    assert (line["amount"], line["currency"], line["quantity"]) == (5000, "usd", 1)
+    assert line["period"] == {"start": JAN_31, "end": FEB_28}
+    assert line["description"] == "1 × Retainer (at USD 50.00 / month)"
+
+    expanded = await client.v1.checkout.sessions.retrieve_async(
+        session_id, params={"expand": ["subscription", "invoice"]}, options=on(a)
+    )
+    assert isinstance(expanded.subscription, stripe.Subscription) and expanded.subscription.id == subscription_id
+    assert isinstance(expanded.invoice, stripe.Invoice) and expanded.invoice.id == invoice_id
+    with_invoice = await client.v1.subscriptions.retrieve_async(
+        subscription_id, params={"expand": ["latest_invoice"]}, options=on(a)
+    )
+    assert isinstance(with_invoice.latest_invoice, stripe.Invoice)
+    assert with_invoice.latest_invoice.to_dict() == shown
+
+    assert standin.balance_of(a) == {"usd": 5000} and standin.balance_of(None) == {}
+
+
+async def test_a_later_session_may_reuse_the_customer(standin: StripeStandIn, client: stripe.StripeClient) -> None:
+    a, b = standin.create_account(), standin.create_account()
+    first, _ = await subscribe(standin, client, a)
+    customer = standin.sessions[first]["customer"]
+    standin.customers[customer]["email"] = "billing@example.com"
+    again = await start_subscription(client, a, customer=customer, customer_email=None)
+    assert again.customer == customer
+    assert standin.complete(again.id)["customer_details"]["email"] == "billing@example.com"
+    second = standin.subscriptions[standin.subscription_of(again.id) or ""]
+    assert second["customer"] == customer and len(standin.customers) == 1
+    with pytest.raises(stripe.InvalidRequestError) as raised:  # a customer belongs to its account
+        await start_subscription(client, b, customer=customer, customer_email=None)
+    assert (raised.value.param, raised.value.code) == ("customer", "resource_missing")
+    with pytest.raises(stripe.InvalidRequestError) as raised:
+        await start_subscription(client, a, customer=customer)
+    assert raised.value.param == "customer_email"
+
+
+async def test_subscriptions_and_invoices_are_scoped_to_their_account(
+    standin: StripeStandIn, client: stripe.StripeClient
+) -> None:
+    a, b = standin.create_account(), standin.create_account()
+    _, subscription_id = await subscribe(standin, client, a)
+    invoice_id = standin.latest_invoice_of(subscription_id)
+
+    for elsewhere in (on(b), on(None)):
+        with pytest.raises(stripe.InvalidRequestError) as raised:
+            await client.v1.subscriptions.retrieve_async(subscription_id, options=elsewhere)
+        assert (raised.value.http_status, raised.value.code) == (404, "resource_missing")
+        assert raised.value.user_message == f"No such subscription: '{subscription_id}'"
+        with pytest.raises(stripe.InvalidRequestError) as raised:
+            await client.v1.invoices.retrieve_async(invoice_id, options=elsewhere)
+        assert (raised.value.http_status, raised.value.code) == (404, "resource_missing")
+        assert raised.value.user_message == f"No such invoice: '{invoice_id}'"
+        with pytest.raises(stripe.InvalidRequestError):
+            await client.v1.subscriptions.update_async(
+                subscription_id, {"cancel_at_period_end": True}, options=elsewhere
+            )
+        with pytest.raises(stripe.InvalidRequestError):
+            await client.v1.subscriptions.cancel_async(subscription_id, options=elsewhere)
+    with pytest.raises(stripe.InvalidRequestError) as raised:
+        await client.v1.subscriptions.retrieve_async("sub_missing", options=on(a))
+    assert raised.value.http_status == 404
+    assert standin.subscriptions[subscription_id]["status"] == "active"
+    assert standin.subscriptions[subscription_id]["cancel_at_period_end"] is False
+
+
+async def test_update_sets_cancel_at_period_end_and_metadata(
+    standin: StripeStandIn, client: stripe.StripeClient
+) -> None:
+    standin.clock = lambda: JAN_31
+    a = standin.create_account()
+    _, subscription_id = await subscribe(standin, client, a)
+    standin.clock = lambda: JAN_31 + 60
+
+    params: SubscriptionUpdateParams = {"cancel_at_period_end": True, "metadata": {"k": "", "plan": "gold"}}
+    updated = await client.v1.subscriptions.update_async(subscription_id, params, options=on(a, "cancel-1"))
+    assert isinstance(updated, stripe.Subscription)
+    assert (updated.status, updated.cancel_at_period_end, updated.cancel_at) == ("active", True, FEB_28)
+    assert updated.canceled_at == JAN_31 + 60  # Stripe stamps the request's time, not the period end
+    assert updated.to_dict()["metadata"] == {"plan": "gold"}
+    assert standin.requests[-1].params == {"cancel_at_period_end": "true", "metadata": {"k": "", "plan": "gold"}}
+
+    replay = await client.v1.subscriptions.update_async(subscription_id, params, options=on(a, "cancel-1"))
+    assert replay.last_response is not None and replay.last_response.headers["Idempotent-Replayed"] == "true"
+    assert replay.to_dict() == updated.to_dict()
+
+    undone = await client.v1.subscriptions.update_async(
+        subscription_id, {"cancel_at_period_end": False, "expand": ["latest_invoice"]}, options=on(a)
+    )
+    assert (undone.cancel_at_period_end, undone.cancel_at, undone.canceled_at) == (False, None, None)
+    assert isinstance(undone.latest_invoice, stripe.Invoice)
+    assert standin.subscriptions[subscription_id]["latest_invoice"] == undone.latest_invoice.id
+
+    for bad, param, text in [
+        ({"colour": "blue"}, "colour", "Received unknown parameter"),
+        ({"proration_behavior": "none"}, "proration_behavior", "does not model"),
+        ({"cancel_at_period_end": "maybe"}, "cancel_at_period_end", "Invalid boolean"),
+    ]:
+        with pytest.raises(stripe.InvalidRequestError) as raised:
+            await client.v1.subscriptions.update_async(
+                subscription_id, cast(SubscriptionUpdateParams, bad), options=on(a)
+            )
+        assert (raised.value.http_status, raised.value.param) == (400, param)
+        assert text in str(raised.value.user_message)
+    cleared = await client.v1.subscriptions.update_async(subscription_id, {"metadata": ""}, options=on(a))
+    assert cleared.to_dict()["metadata"] == {}
+
+
+async def test_delete_cancels_at_once(standin: StripeStandIn, client: stripe.StripeClient) -> None:
+    a = standin.create_account()
+    _, subscription_id = await subscribe(standin, client, a)
+    standin.clock = lambda: JAN_31
+
+    canceled = await client.v1.subscriptions.cancel_async(
+        subscription_id, {"cancellation_details": {"feedback": "too_expensive"}}, options=on(a)
+    )
+    assert isinstance(canceled, stripe.Subscription)
+    assert (canceled.status, canceled.canceled_at, canceled.ended_at) == ("canceled", JAN_31, JAN_31)
+    assert canceled.cancellation_details is not None
+    assert (canceled.cancellation_details.feedback, canceled.cancellation_details.reason) == (
+        "too_expensive",
+        "cancellation_requested",
+    )
+    assert standin.requests[-1].method == "DELETE"
+
+    with pytest.raises(stripe.InvalidRequestError) as raised:
+        await client.v1.subscriptions.update_async(subscription_id, {"cancel_at_period_end": True}, options=on(a))
+    assert raised.value.http_status == 400
+    assert raised.value.user_message == "A canceled subscription can only update its cancellation_details and metadata."
+    with pytest.raises(stripe.InvalidRequestError) as raised:
+        await client.v1.subscriptions.cancel_async(subscription_id, options=on(a))
+    assert raised.value.http_status == 400
+    relabelled = await client.v1.subscriptions.update_async(subscription_id, {"metadata": {"x": "y"}}, options=on(a))
+    assert relabelled.to_dict()["metadata"] == {"k": "v", "x": "y"} and relabelled.status == "canceled"
+    with pytest.raises(stripe.InvalidRequestError) as raised:
+        await client.v1.subscriptions.cancel_async(subscription_id, {"prorate": True}, options=on(a))
+    assert raised.value.param == "prorate"
+    for helper in (standin.renew, standin.cancel_now, standin.cancel_at_period_end, standin.end_period):
+        with pytest.raises(ValueError):
+            helper(subscription_id)
+
+
+async def test_renewals_bill_each_period_and_only_paid_ones_grow_the_balance(
+    standin: StripeStandIn, client: stripe.StripeClient
+) -> None:
+    standin.clock = lambda: JAN_31
+    a = standin.create_account()
+    _, subscription_id = await subscribe(standin, client, a)
+    first = standin.latest_invoice_of(subscription_id)
+    assert standin.balance_of(a) == {"usd": 5000}
+
+    paid = standin.renew(subscription_id)
+    assert paid["id"] != first and standin.latest_invoice_of(subscription_id) == paid["id"]
+    assert (paid["status"], paid["billing_reason"], paid["number"]) == ("paid", "subscription_cycle", "STANDIN-0002")
+    assert (paid["amount_due"], paid["amount_paid"], paid["amount_remaining"], paid["attempt_count"]) == (
+        5000,
+        5000,
+        0,
+        1,
+    )
+    # Stripe's invoice period looks back one period; the line carries the period billed.
+    assert (paid["period_start"], paid["period_end"], paid["created"]) == (JAN_31, FEB_28, FEB_28)
+    assert paid["lines"]["data"][0]["period"] == {"start": FEB_28, "end": MAR_31}
+    assert paid["parent"]["subscription_details"]["subscription"] == subscription_id
+    subscription = standin.subscriptions[subscription_id]
+    assert subscription["status"] == "active" and subscription["latest_invoice"] == paid["id"]
+    item = subscription["items"]["data"][0]
+    assert (item["current_period_start"], item["current_period_end"]) == (FEB_28, MAR_31)  # back to the 31st
+    assert standin.balance_of(a) == {"usd": 10000}
+    paid["status"] = "void"  # a copy
+    assert standin.invoices[paid["id"]]["status"] == "paid"
+
+    failed = standin.renew(subscription_id, paid=False)
+    assert (failed["status"], failed["amount_paid"], failed["amount_remaining"], failed["attempt_count"]) == (
+        "open",
+        0,
+        5000,
+        1,
+    )
+    assert failed["lines"]["data"][0]["period"] == {"start": MAR_31, "end": APR_30}
+    assert standin.balance_of(a) == {"usd": 10000}
+    past_due = await client.v1.subscriptions.retrieve_async(subscription_id, options=on(a))
+    assert (past_due.status, past_due.latest_invoice) == ("past_due", failed["id"])
+    open_invoice = await client.v1.invoices.retrieve_async(failed["id"], options=on(a))
+    assert (open_invoice.status, open_invoice.amount_remaining) == ("open", 5000)
+
+    retried = standin.pay_invoice(failed["id"])
+    assert (retried["status"], retried["amount_paid"], retried["attempt_count"]) == ("paid", 5000, 2)
+    assert standin.subscriptions[subscription_id]["status"] == "active"
+    assert standin.balance_of(a) == {"usd": 15000}
+    with pytest.raises(ValueError):
+        standin.pay_invoice(failed["id"])
+
+    standin.renew(subscription_id, paid=False)
+    assert standin.subscriptions[subscription_id]["status"] == "past_due"
+    standin.renew(subscription_id)
+    assert standin.subscriptions[subscription_id]["status"] == "active"
+    assert standin.balance_of(a) == {"usd": 20000} and standin.balance_of(None) == {}
+    assert [invoice["number"] for invoice in standin.invoices.values()] == [f"STANDIN-000{n}" for n in range(1, 6)]
+
+
+async def test_cancel_at_period_end_then_end_period(standin: StripeStandIn, client: stripe.StripeClient) -> None:
+    standin.clock = lambda: JAN_31
+    _, subscription_id = await subscribe(standin, client, None)
+    with pytest.raises(ValueError):
+        standin.end_period(subscription_id)  # not set to cancel: renew() moves it on
+
+    standin.clock = lambda: JAN_31 + 3600
+    scheduled = standin.cancel_at_period_end(subscription_id)
+    assert (scheduled["status"], scheduled["cancel_at"], scheduled["canceled_at"]) == ("active", FEB_28, JAN_31 + 3600)
+    with pytest.raises(ValueError):
+        standin.renew(subscription_id)
+    assert standin.cancel_at_period_end(subscription_id, False)["cancel_at"] is None
+    standin.cancel_at_period_end(subscription_id)
+
+    ended = standin.end_period(subscription_id)
+    assert (ended["status"], ended["ended_at"], ended["canceled_at"]) == ("canceled", FEB_28, JAN_31 + 3600)
+    assert standin.subscriptions[subscription_id]["status"] == "canceled"
+    assert len(standin.invoices) == 1
+
+    _, other = await subscribe(standin, client, None)
+    now = standin.cancel_now(other)
+    assert (now["status"], now["canceled_at"], now["ended_at"]) == ("canceled", JAN_31 + 3600, JAN_31 + 3600)
+
+
+async def test_subscription_and_invoice_events(standin: StripeStandIn, client: stripe.StripeClient) -> None:
+    a = standin.create_account()
+    session_id, on_a = await subscribe(standin, client, a)
+    _, on_platform = await subscribe(standin, client, None)
+    failed = standin.renew(on_a, paid=False)
+
+    updated = standin.subscription_event(on_a)
+    assert (updated["type"], updated["account"]) == ("customer.subscription.updated", a)
+    assert updated["data"]["object"]["id"] == on_a and updated["data"]["object"]["status"] == "past_due"
+    assert updated["data"]["previous_attributes"] == {}
+    body, headers = standin.signed(updated)
+    verified = stripe.Webhook.construct_event(body, headers["Stripe-Signature"], standin.connect_webhook_secret, 300)
+    assert (verified.account, verified.data.object.id) == (a, on_a)
+    with pytest.raises(stripe.SignatureVerificationError):
+        stripe.Webhook.construct_event(body, headers["Stripe-Signature"], standin.webhook_secret, 300)
+
+    payment_failed = standin.invoice_event(failed["id"], "invoice.payment_failed")
+    assert (payment_failed["type"], payment_failed["account"]) == ("invoice.payment_failed", a)
+    assert payment_failed["data"]["object"] == standin.invoices[failed["id"]]
+    payment_failed["data"]["object"]["status"] = "paid"  # a copy
+    assert standin.invoices[failed["id"]]["status"] == "open"
+    body, headers = standin.signed(payment_failed)
+    invoice_event = stripe.Webhook.construct_event(
+        body, headers["Stripe-Signature"], standin.connect_webhook_secret, 300
+    )
+    assert invoice_event.data.object.parent.subscription_details.subscription == on_a
+
+    platform = standin.invoice_event(standin.latest_invoice_of(on_platform))
+    assert platform["type"] == "invoice.paid" and "account" not in platform
+    body, headers = standin.signed(platform)
+    stripe.Webhook.construct_event(body, headers["Stripe-Signature"], standin.webhook_secret, 300)
+
+    created = standin.subscription_event(on_platform, "customer.subscription.created")
+    assert "account" not in created and "previous_attributes" not in created["data"]
+    standin.cancel_now(on_platform)
+    deleted = standin.subscription_event(on_platform, "customer.subscription.deleted", event_id="evt_gone")
+    assert (deleted["id"], deleted["data"]["object"]["status"]) == ("evt_gone", "canceled")
+    changed = standin.subscription_event(on_a, previous_attributes={"status": "active"})
+    assert changed["data"]["previous_attributes"] == {"status": "active"}
+    assert "account" not in standin.invoice_event(failed["id"], "invoice.finalized", account=None)
+    assert standin.subscription_event(on_a, account="acct_forged")["account"] == "acct_forged"
+    assert standin.invoice_event(failed["id"], "invoice.payment_succeeded", account=a)["account"] == a
+    with pytest.raises(ValueError):
+        standin.invoice_event(failed["id"], "customer.subscription.updated")
+    with pytest.raises(ValueError):
+        standin.subscription_event(on_a, "invoice.paid")
+    with pytest.raises(ValueError):
+        standin.subscription_event(on_a, "customer.subscription.deleted", previous_attributes={})
+    with pytest.raises(KeyError):
+        standin.invoice_event("in_missing")
+
+    built = [
+        updated,
+        payment_failed,
+        platform,
+        created,
+        deleted,
+        changed,
+        standin.event("checkout.session.completed", session_id),
+        standin.account_event(a),
+    ]
+    stamps = [event["created"] for event in built]
+    assert stamps == sorted(stamps) and len(set(stamps)) == len(stamps)  # strictly increasing, even within a second
+
+
+async def test_checkout_page_subscribes(
+    standin: StripeStandIn, client: stripe.StripeClient, receiver: Receiver
+) -> None:
+    standin.webhook_url = receiver.url
+    a = standin.create_account()
+    session = await start_subscription(client, a)
+    with httpx.Client(trust_env=False) as browser:
+        refused = browser.post(session.url, data={"payment_status": "unpaid"})
+        assert refused.status_code == 400
+        assert standin.sessions[session.id]["status"] == "open"
+        paid = browser.post(session.url)
+    assert (paid.status_code, paid.headers["Location"]) == (303, f"http://portico.test/paid?session={session.id}")
+
+    subscription_id = standin.subscription_of(session.id)
+    assert subscription_id is not None and standin.subscriptions[subscription_id]["status"] == "active"
+    [(headers, body)] = receiver.received  # the page sends checkout.session.completed only
+    event = stripe.Webhook.construct_event(body, headers["Stripe-Signature"], standin.connect_webhook_secret, 300)
+    assert (event.type, event.account, event.data.object.subscription) == (
+        "checkout.session.completed",
+        a,
+        subscription_id,
+    )
+    assert event.data.object.invoice == standin.latest_invoice_of(subscription_id)
+    assert standin.balance_of(a) == {"usd": 5000}
+
+
+async def test_subscription_sessions_complete_paid_only(standin: StripeStandIn, client: stripe.StripeClient) -> None:
+    session = await start_subscription(client, None)
+    with pytest.raises(ValueError):
+        standin.complete(session.id, payment_status="unpaid")
+    assert standin.sessions[session.id]["status"] == "open" and standin.subscriptions == {}
+    with pytest.raises(KeyError):
+        standin.subscription_of("cs_test_missing")
+    with pytest.raises(KeyError):
+        standin.renew("sub_missing")
+
+
+async def test_reset_forgets_subscriptions(standin: StripeStandIn, client: stripe.StripeClient) -> None:
+    a = standin.create_account()
+    _, subscription_id = await subscribe(standin, client, a)
+    before = standin.subscription_event(subscription_id)["created"]
+    standin.reset()
+    assert (standin.customers, standin.subscriptions, standin.invoices) == ({}, {}, {})
+    assert (standin.customer_accounts, standin.subscription_accounts, standin.invoice_accounts) == ({}, {}, {})
+    assert standin.balance_of(a) == {}
+    standin.create_account()
+    assert standin.account_event(next(iter(standin.accounts)))["created"] > before
+    _, again = await subscribe(standin, client, None)
+    assert standin.invoices[standin.latest_invoice_of(again)]["number"] == "STANDIN-0001"
