@@ -202,7 +202,7 @@ def _webhook_setup(overview: StripeOverview) -> None:
         copy_link("Webhook endpoint URL", overview.webhook_url).mark("stripe-webhook-url")
         ui.label("Select these events:").classes("text-sm text-gray-600")
         with ui.column().classes("gap-0 pl-2"):
-            for event in (*webhooks.CHECKOUT_EVENTS, *webhooks.ACCOUNT_EVENTS):
+            for event in (*webhooks.CHECKOUT_EVENTS, *webhooks.CATALOG_EVENTS, *webhooks.ACCOUNT_EVENTS):
                 ui.label(event).classes("font-mono text-sm").mark("stripe-event")
 
 

@@ -388,7 +388,7 @@ class StripeInvoice:
     amount_paid: int | None  # ISO minor units
     amount_due: int | None
     currency: str
-    period_end: datetime | None
+    period_end: datetime | None  # the end of the period this invoice pays for
     attempt_count: int
 
 
@@ -400,6 +400,11 @@ def _invoice(obj: Any) -> StripeInvoice:
     # Since 2025 an invoice names its subscription under parent.subscription_details; before, at the top.
     subscription = _id_of(details.get("subscription")) if isinstance(details, dict) else ""
     attempts = data.get("attempt_count")
+    # The period billed is the lines' (a renewal invoice's own period_end is the end of the period before).
+    lines = (data.get("lines") or {}).get("data") if isinstance(data.get("lines"), dict) else None
+    first: dict[str, Any] = lines[0] if isinstance(lines, list) and lines and isinstance(lines[0], dict) else {}
+    period = first.get("period")
+    billed: dict[str, Any] = period if isinstance(period, dict) else {}
     return StripeInvoice(
         id=str(data.get("id") or ""),
         status=str(data.get("status") or ""),
@@ -408,7 +413,7 @@ def _invoice(obj: Any) -> StripeInvoice:
         amount_paid=_amount(data.get("amount_paid"), currency),
         amount_due=_amount(data.get("amount_due"), currency),
         currency=currency,
-        period_end=_moment(data.get("period_end")),
+        period_end=_moment(billed.get("end")) or _moment(data.get("period_end")),
         attempt_count=attempts if isinstance(attempts, int) and not isinstance(attempts, bool) else 0,
     )
 

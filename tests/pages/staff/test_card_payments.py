@@ -90,7 +90,7 @@ async def test_settings_with_stripe_shows_mode_webhook_counts_and_checks_the_con
     [url] = user.find(kind=ui.input, marker="stripe-webhook-url").elements
     assert url.value == "http://portico.test/webhooks/stripe"
     assert sorted(e.text for e in user.find(kind=ui.label, marker="stripe-event").elements) == sorted(
-        (*webhooks.CHECKOUT_EVENTS, *webhooks.ACCOUNT_EVENTS)
+        (*webhooks.CHECKOUT_EVENTS, *webhooks.CATALOG_EVENTS, *webhooks.ACCOUNT_EVENTS)
     )
     assert text_of(user, "stripe-last-webhook") != "none yet"
     assert text_of(user, "stripe-open") == "1"
