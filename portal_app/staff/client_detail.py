@@ -1,4 +1,5 @@
-"""A client: details, contacts (portal access, billing and active toggles), projects, files, latest invoices."""
+"""A client: details, contacts (portal access, billing and active toggles), projects, files, latest invoices, and
+what it bought from the services catalog (subscriptions and purchases)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from nicegui import ui
 
 from components.forms import FieldErrors, dialog_actions
 from components.status_badge import status_badge
+from portal_app.staff.client_purchases import PurchasesSections
 from portal_app.staff.clients import client_dialog
 from portal_app.staff.contact_access import contact_row
 from portal_app.staff.files_section import FilesSection
@@ -183,4 +185,5 @@ async def client_page(context: StaffPage, client_id: str) -> RedirectResponse | 
                 ).props("flat")
             filters = invoice_listing.InvoiceFilter(client_id=client.id)
             _invoices(await invoice_listing.list_invoices(actor, filters, limit=5), client.id, formats)
+        await PurchasesSections(actor, formats, client.id).show()
     return None

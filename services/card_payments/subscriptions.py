@@ -17,11 +17,12 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.catalog import Interval, Purchase, Subscription
 from models.clients import Contact
+from models.invoices import Invoice
 from models.organizations import Organization
 from services.adapters import stripe_gateway
 from services.adapters.stripe_gateway import StripeInvoice, SubscriptionState
@@ -359,7 +360,16 @@ async def list_subscriptions(actor: Actor, client_id: uuid.UUID | str | None = N
         if client_id is not None:
             statement = statement.where(Subscription.client_id == parse_id(client_id, "Client not found"))
         rows = list(await session.scalars(statement.order_by(Subscription.created_at.desc()).limit(100)))
-        return [_view(row) for row in rows]
+        counts = dict(
+            (
+                await session.execute(
+                    select(Invoice.subscription_id, func.count())
+                    .where(*visible(actor, Invoice), Invoice.subscription_id.in_([row.id for row in rows]))
+                    .group_by(Invoice.subscription_id)
+                )
+            ).all()
+        )
+        return [_view(row, counts.get(row.id, 0)) for row in rows]
 
 
 # --- the reconcile job ---------------------------------------------------------------------------------------------

@@ -245,6 +245,15 @@ async def move_service(actor: Actor, service_id: uuid.UUID | str, steps: int) ->
         for position, item in enumerate(ordered, start=1):
             item.position = position
         if target != index:
+            audit.record(
+                session,
+                actor,
+                "service.moved",
+                target_type="service",
+                target_id=service.id,
+                target_label=service.name,
+                detail={"position": target + 1},
+            )
             _changed(session, staff.org_id)
         return [_view(item) for item in ordered]
 

@@ -74,6 +74,7 @@ PHRASES: dict[str, str] = {
     "request.updated": "edited the request {target}",
     "service.archived": "archived the service {target}",
     "service.created": "added the service {target}",
+    "service.moved": "moved the service {target} on the menu",
     "service.restored": "brought back the service {target}",
     "service.updated": "edited the service {target}",
     "settings.uploads_changed": "changed the upload settings",

@@ -17,6 +17,7 @@ from portal_app.routes.api import (
     milestones,
     projects,
     requests,
+    services,
     time_entries,
     updates,
 )
@@ -29,8 +30,8 @@ def build_api() -> FastAPI:
     api = FastAPI(
         title="Portico API",
         version="1",
-        description="Clients, contacts, projects, invoices and time of the organization the token belongs to. "
-        'Money is a decimal string ("1200.50"). Errors answer `{"detail": ...}`; an id from another '
+        description="Clients, contacts, projects, invoices, time and services of the organization the token "
+        'belongs to. Money is a decimal string ("1200.50"). Errors answer `{"detail": ...}`; an id from another '
         "organization answers 404.",
         docs_url="/docs",
         openapi_url="/openapi.json",
@@ -49,6 +50,7 @@ def build_api() -> FastAPI:
         files,
         deliverables,
         time_entries,
+        services,
     ):
         api.include_router(resource.router)
     return api

@@ -207,6 +207,8 @@ async def test_openapi_lists_the_endpoints_under_the_mount():
         "/v1/time-entries/{entry_id}/approve",
         "/v1/time-entries/{entry_id}/reject",
         "/v1/projects/{project_id}/invoice-hours",
+        "/v1/services",
+        "/v1/services/{service_id}",
     }
     assert set(spec["paths"]["/v1/clients"]) == {"get", "post"}
     assert set(spec["paths"]["/v1/contacts/{contact_id}"]) == {"get", "patch"}
