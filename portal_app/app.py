@@ -21,6 +21,7 @@ from portal_app.portal import invoices as portal_invoices
 from portal_app.portal import login as portal_login
 from portal_app.portal import pages as portal_pages
 from portal_app.portal import project_page as portal_project_page
+from portal_app.portal import services_page as portal_services_page
 from portal_app.routes import (
     file_downloads,
     health,
@@ -49,6 +50,7 @@ from portal_app.staff import (
     people,
     project_detail,
     project_list,
+    services_page,
     settings_page,
     time_approvals,
     time_page,
@@ -73,6 +75,7 @@ PAGE_MODULES = (
     invoice_detail,
     audit_log,
     people,
+    services_page,
     settings_page,
     time_page,
     time_approvals,
@@ -83,7 +86,8 @@ PAGE_MODULES = (
     portal_deliverable_page,
     portal_hours_page,
 )
-# Open to everyone: the two sign-in pages, the password reset, and plain routes that check access themselves.
+# Open to everyone: the two sign-in pages, the password reset, the portal's Services page, and plain routes that
+# check access themselves.
 PUBLIC_ROUTERS = (
     login.router,
     join.router,
@@ -91,6 +95,7 @@ PUBLIC_ROUTERS = (
     portal_login.router,
     portal_pages.router,
     portal_invoices.router,
+    portal_services_page.router,
 )
 API_MOUNT = "/api"
 

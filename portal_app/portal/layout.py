@@ -29,6 +29,7 @@ NAVIGATION = [
     ("Projects", "/projects", "work"),
     ("Files", "/files", "folder"),
     ("Hours", "/hours", "schedule"),
+    ("Services", "/services", "storefront"),
 ]
 SESSION_CHECK_SECONDS = 30.0
 SIGNING_OUT = "portal_signing_out"  # a flag in the NiceGUI client's storage
@@ -125,7 +126,8 @@ def _shell(page: PortalPage, title: str, section: str) -> Iterator[None]:
         with ui.row().classes("items-center gap-3"):
             ui.label(page.actor.email).classes("text-sm text-gray-600 max-sm:hidden")
             ui.button("Sign out", icon="logout", on_click=lambda: sign_out(page)).props("flat dense no-caps")
-    with ui.footer().classes("sm:hidden bg-white border-t border-gray-200 justify-around py-1 no-wrap"):
+    # No gaps between the items: six thumb-sized targets share a 360px screen.
+    with ui.footer().classes("sm:hidden bg-white border-t border-gray-200 justify-around gap-0 px-1 py-1 no-wrap"):
         for label, path, icon in NAVIGATION:
             active = path == section
             with ui.link(target=page.href(path)).classes(

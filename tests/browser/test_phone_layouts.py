@@ -17,6 +17,7 @@ from portal_app.auth.portal import PORTAL_COOKIE
 from portal_app.auth.staff import STAFF_COOKIE
 from services.billing import invoice_views, manual_payments
 from services.billing.invoices import LineInput
+from services.catalog import catalog
 from services.core import clock
 from services.projects import discussion, milestones, work_requests
 from services.time import entries, rates
@@ -55,6 +56,13 @@ async def _seed(world: OrgWorld) -> tuple[uuid.UUID, str]:
         for hours, text, billable in (("2.5", LONG_LINE, True), ("0.5", "Call about the hero image", False))
     ]
     await entries.approve(world.actor, [e.id for e in logged])
+    for name, interval in (
+        ("Landing page design and build, with two rounds of changes", "one_time"),
+        ("Care", "month"),
+    ):
+        await catalog.create_service(
+            world.actor, catalog.ServiceInput(name, "2400.00", "USD", interval, description=LONG_LINE, public=True)
+        )
     return invoice.id, invoice_views.public_token(invoice.id)
 
 
@@ -70,9 +78,10 @@ async def test_portal_pages_fit_a_phone(live_server: LiveServer, browser: webdri
         "Project": (f"/projects/{world.project.id}", "Launch of the campaign site"),
         "Files": ("/files", "Files"),
         "Hours": ("/hours", "Call about the hero image"),
+        "Services": ("/services", "Landing page design"),
     }
     checked = await asyncio.to_thread(_check_portal, browser, live_server.url, cookie, pages, token)
-    assert checked == [*pages, "Public invoice", "Sign-in"]
+    assert checked == [*pages, "Public invoice", "Sign-in", "Public services"]
 
 
 def _check_portal(
@@ -89,7 +98,7 @@ def _check_portal(
             _fits(browser, name)
             nav = browser.find_elements(By.CSS_SELECTOR, "footer a")
             labels = [a.get_attribute("aria-label") for a in nav if a.is_displayed()]
-            assert labels == ["Home", "Invoices", "Projects", "Files", "Hours"], name
+            assert labels == ["Home", "Invoices", "Projects", "Files", "Hours", "Services"], name
             current = [a.get_attribute("aria-label") for a in nav if a.get_attribute("aria-current") == "page"]
             expected = {"Invoice": "Invoices", "Project": "Projects"}.get(name, name)
             assert current == [expected], f"{name}: the bottom navigation marks {current}"
@@ -105,6 +114,12 @@ def _check_portal(
         wait(browser).until(ec.text_to_be_present_in_element((By.TAG_NAME, "body"), "Send sign-in link"))
         _fits(browser, "Sign-in")
         checked.append("Sign-in")
+        browser.get(f"{portal}/services")  # open to visitors: no portal navigation, the same fit
+        wait(browser).until(ec.text_to_be_present_in_element((By.TAG_NAME, "body"), "Landing page design"))
+        _fits(browser, "Public services")
+        assert browser.find_elements(By.CSS_SELECTOR, "footer a") == []
+        assert small_targets(browser, ".q-page-container .q-btn") == [], "Public services"
+        checked.append("Public services")
     return checked
 
 

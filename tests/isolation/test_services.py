@@ -17,10 +17,12 @@ from sqlalchemy import select
 
 import services
 from models import (
+    AuditEvent,
     Comment,
     FileKind,
     InboxItem,
     OutboxMail,
+    Purchase,
     Role,
 )
 from services import demo_files
@@ -33,10 +35,12 @@ from services.billing import (
     manual_payments,
     receivables,
 )
-from services.card_payments import checkout, checkout_views, stripe_accounts
+from services.card_payments import checkout, checkout_views, purchases, stripe_accounts, subscriptions
+from services.card_payments.checkout import NotOffered
+from services.catalog import catalog
 from services.clients import clients, contacts, magic_links, portal_sessions
 from services.core import audit
-from services.core.actors import SystemActor
+from services.core.actors import PortalActor, SystemActor
 from services.core.common import Page
 from services.core.db import unit_of_work
 from services.core.errors import Conflict, Forbidden, Invalid, NotFound, ServiceError
@@ -189,6 +193,69 @@ def each(ids: tuple[str, ...], call: Callable[[Any, Any], Awaitable[Any]]) -> li
         return lambda who, t, i: call(who, getattr(t, field))
 
     return [aimed(field) for field in ids]
+
+
+# The catalog: org A's and org B's services (public, hidden, archived), the target client's purchase and subscription.
+SERVICE_IDS = ("service_id", "hidden_service_id", "archived_service_id")
+PROBE_PLAN = catalog.ServiceInput(name="Probe plan", price="1.00", currency="USD", public=True)
+
+
+def _on_offer_to(who: Any, t: Target, field: str) -> bool:
+    """Whether the service is one the intruder may see by rights: its own organization's public service, to its own
+    portal (the target is then another client of its own organization)."""
+    return isinstance(who, PortalActor) and not t.whole_org and field == "service_id"
+
+
+def _get_service(field: str) -> ProbeFn:
+    async def probe(who, t: Target, i: Intruder) -> Any:
+        found = await catalog.get_service(who, getattr(t, field))
+        assert _on_offer_to(who, t, field), f"{i.label} got {field}: {found}"
+        assert (found.id, found.public, found.archived) == (t.service_id, True, False)
+        return found
+
+    return probe
+
+
+async def _the_menu(who, t: Target, i: Intruder, *, archived: bool = False) -> Any:
+    menu = await catalog.list_services(who, archived=archived)
+    ids = {s.id for s in menu}
+    assert not ids & {t.hidden_service_id, t.archived_service_id}, f"{i.label} was shown a service it may not see"
+    # the portal sees its own organization's offer: the target's public service when the target is a fellow client
+    assert (t.service_id in ids) == (isinstance(who, PortalActor) and not t.whole_org and not archived), i.label
+    return menu
+
+
+async def _purchase_rows() -> tuple[int, int]:
+    """Every purchase row and every "purchase.started" entry, in any organization."""
+    rows = await raw(SystemActor(), select(Purchase.id))
+    started = await raw(SystemActor(), select(AuditEvent.id).where(AuditEvent.action == "purchase.started"))
+    return len(rows), len(started)
+
+
+def _buy(field: str) -> ProbeFn:
+    """A signed-in contact presses Buy on the target's service: nothing is bought, nothing recorded. Stripe is not
+    configured in the matrix, so the only service that gets as far as the payment is the intruder's own
+    organization's public one (on offer to it); every other is "not found" before that, and so before anything
+    of the target's organization is read or written."""
+
+    async def probe(who, t: Target, i: Intruder) -> Any:
+        before = await _purchase_rows()
+        try:
+            return await purchases.start_contact_purchase(who, getattr(t, field))
+        except NotOffered as refused:
+            assert _on_offer_to(who, t, field), (i.label, field, refused.message)
+            raise NotFound() from None
+        finally:
+            assert await _purchase_rows() == before, f"{i.label} buying {field} made a purchase"
+
+    return probe
+
+
+async def _own_subscriptions(who, t: Target, i: Intruder) -> Any:
+    """The portal's own client's subscriptions (staff must name a client, and get "not found" without one)."""
+    found = await subscriptions.list_subscriptions(who)
+    assert isinstance(who, PortalActor) and {s.client_id for s in found} == {who.client_id}, i.label
+    return found
 
 
 ProbeFn = Callable[[Any, Target, Intruder], Awaitable[Any]]
@@ -502,6 +569,30 @@ CASES: dict[str, list[ProbeFn]] = {
     "files.certificate.certificate_data": each(DELIVERABLE_IDS, certificate.certificate_data),
     "projects.notifications.get_preferences": [lambda who, t, i: notifications.get_preferences(who)],
     "projects.notifications.set_preferences": [lambda who, t, i: notifications.set_preferences(who, False, False)],
+    # The catalog is the organization's: its staff shape it, its portal sees the public, unarchived part of it.
+    "catalog.catalog.create_service": [lambda who, t, i: catalog.create_service(who, PROBE_PLAN)],
+    "catalog.catalog.update_service": each(
+        SERVICE_IDS, lambda who, s: catalog.update_service(who, s, catalog.ServiceChanges(name="Hijacked", public=True))
+    )
+    + each(SERVICE_IDS, lambda who, s: catalog.update_service(who, s, PROBE_PLAN)),
+    "catalog.catalog.set_archived": each(SERVICE_IDS, lambda who, s: catalog.set_archived(who, s, True))
+    + each(SERVICE_IDS, lambda who, s: catalog.set_archived(who, s, False)),
+    "catalog.catalog.move_service": each(SERVICE_IDS, lambda who, s: catalog.move_service(who, s, -9))
+    + each(SERVICE_IDS, lambda who, s: catalog.move_service(who, s, 9)),
+    "catalog.catalog.get_service": [_get_service(f) for f in SERVICE_IDS],
+    "catalog.catalog.list_services": [
+        _the_menu,
+        lambda who, t, i: _the_menu(who, t, i, archived=True),
+    ],
+    "card_payments.purchases.start_contact_purchase": [_buy(f) for f in SERVICE_IDS],
+    "card_payments.purchases.list_purchases": [lambda who, t, i: purchases.list_purchases(who, t.client_id)],
+    "card_payments.subscriptions.list_subscriptions": [
+        lambda who, t, i: subscriptions.list_subscriptions(who, t.client_id),
+        _own_subscriptions,
+    ],
+    "card_payments.subscriptions.cancel_at_period_end": [
+        lambda who, t, i: subscriptions.cancel_at_period_end(who, t.subscription_id)
+    ],
 }
 
 
@@ -688,3 +779,90 @@ async def test_members_read_their_own_stripe_account_and_the_portal_nothing(
     assert stripe_standin.requests[calls:] == []
     assert await snapshot(org_a) == before
     assert (await stripe_accounts.account_view(a.actor)).account_id == account
+
+
+async def test_the_targets_catalog_is_there_to_reach(worlds: Worlds):
+    """The catalog probes aim at real rows: the target's own staff reach each of them by the same ids."""
+    owners = {w.actor.org_id: w.actor for w in (worlds.a, worlds.b)}
+    for intruder in worlds.intruders:
+        t, owner = intruder.target, owners[intruder.target.org_id]
+        public, hidden, archived = [await catalog.get_service(owner, getattr(t, f)) for f in SERVICE_IDS]
+        expected = [(True, False), (False, False), (True, True)]
+        assert [(s.public, s.archived) for s in (public, hidden, archived)] == expected
+        assert {hidden.name, archived.name} <= t.markers  # never to be shown to any portal actor
+        assert (public.name in t.markers) == t.whole_org  # on offer to the organization's own portal
+        assert [p.id for p in await purchases.list_purchases(owner, t.client_id)] == [t.purchase_id]
+        [subscription] = await subscriptions.list_subscriptions(owner, t.client_id)
+        assert (subscription.id, subscription.status, subscription.service_name in t.markers) == (
+            t.subscription_id,
+            "active",
+            True,
+        )
+    # the portal contact's own client bought too: its own purchase is what it sees of the catalog's records
+    [own] = await subscriptions.list_subscriptions(worlds.portal)
+    assert own.id == worlds.a1_bought.subscription_id
+    assert [s.id for s in await catalog.list_services(worlds.portal)] == [worlds.offered_a.service_id]
+
+
+async def test_the_public_services_page_shows_only_its_own_organizations_offer(worlds: Worlds, layers):
+    """`on_offer_at` and `start_visitor_purchase` take an organization's id, not an actor: given org B's, they show
+    and sell only org B's public, unarchived services, whatever service id comes with it."""
+    a, b = worlds.offered_a, worlds.offered_b
+    [org_a] = [i.target for i in worlds.intruders if i.label.startswith("staff of B")]
+    [org_b] = [i.target for i in worlds.intruders if i.label.endswith("org B")]
+    before_a, before_b, rows = await snapshot(org_a), await snapshot(org_b), await _purchase_rows()
+
+    menu = await catalog.on_offer_at(b.org_id)
+    assert [s.id for s in menu] == [b.service_id]
+    assert not [m for m in org_a.markers if m.lower() in shown(menu)]
+    assert not [m for m in b.internal_markers if m.lower() in shown(menu)]
+    assert [s.id for s in await catalog.on_offer_at(a.org_id)] == [a.service_id]
+
+    aimed = [a.service_id, a.hidden_service_id, a.archived_service_id, b.hidden_service_id, b.archived_service_id]
+    for service_id in aimed:
+        with pytest.raises(NotFound):
+            await purchases.start_visitor_purchase(b.org_id, service_id, "visitor@evil.test", "Probe Ltd")
+    # B's own public service gets further: to the payment, which Stripe (not configured here) cannot take
+    with pytest.raises(NotOffered):
+        await purchases.start_visitor_purchase(b.org_id, b.service_id, "visitor@evil.test", "Probe Ltd")
+
+    assert await _purchase_rows() == rows
+    assert (await snapshot(org_a), await snapshot(org_b)) == (before_a, before_b)
+
+
+async def test_catalog_purchases_reach_only_the_buyers_own_organization(
+    worlds: Worlds, layers, stripe_standin: StripeStandIn
+) -> None:
+    """With Stripe configured and both organizations connected, a purchase is still made only of the buyer's own
+    organization's public, unarchived service, on that organization's own account."""
+    a, b = worlds.offered_a, worlds.offered_b
+    [org_a] = [i.target for i in worlds.intruders if i.label.startswith("staff of B")]
+    [org_b] = [i.target for i in worlds.intruders if i.label.endswith("org B")]
+    account_a, account_b = await connect(stripe_standin, worlds.a), await connect(stripe_standin, worlds.b)
+    before_a, before_b = await snapshot(org_a), await snapshot(org_b)
+    rows, calls = await _purchase_rows(), len(stripe_standin.requests)
+
+    aimed = [b.service_id, b.hidden_service_id, b.archived_service_id, a.hidden_service_id, a.archived_service_id]
+    for service_id in aimed:
+        with pytest.raises(NotFound):
+            await purchases.start_contact_purchase(worlds.portal, service_id)
+    for service_id in (a.service_id, a.hidden_service_id, a.archived_service_id):
+        with pytest.raises(NotFound):
+            await purchases.start_visitor_purchase(b.org_id, service_id, "visitor@evil.test", "Probe Ltd")
+    with pytest.raises(NotFound):  # staff are no buyers, not even of their own organization's service
+        await purchases.start_contact_purchase(worlds.b.actor, b.service_id)  # type: ignore[arg-type]
+    assert stripe_standin.requests[calls:] == []
+    assert await _purchase_rows() == rows
+    assert (await snapshot(org_a), await snapshot(org_b)) == (before_a, before_b)
+
+    # the same calls reach their own organization's offer, each on its own account
+    assert await purchases.start_contact_purchase(worlds.portal, a.service_id)
+    assert _stripe_calls_on(stripe_standin, calls) == {account_a}
+    calls = len(stripe_standin.requests)
+    assert await purchases.start_visitor_purchase(b.org_id, b.service_id, "visitor@evil.test", "Probe Ltd")
+    assert _stripe_calls_on(stripe_standin, calls) == {account_b}
+    made = await raw(SystemActor(), select(Purchase).order_by(Purchase.created_at.desc()).limit(2))
+    assert {(p.org_id, p.client_id, p.service_id, p.stripe_account_id) for p in made} == {
+        (a.org_id, worlds.a.client.id, a.service_id, account_a),
+        (b.org_id, None, b.service_id, account_b),
+    }

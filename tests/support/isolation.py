@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import TypeVar
 
 from sqlalchemy import ColumnElement, and_, or_, select
@@ -23,6 +23,7 @@ from models import (
     File,
     InboxItem,
     InboxRead,
+    Interval,
     Invoice,
     InvoiceLine,
     InvoiceView,
@@ -37,18 +38,23 @@ from models import (
     PendingNotification,
     PortalSession,
     Project,
+    Purchase,
+    PurchaseStatus,
     ReceivableDueDate,
     ReceivableMonth,
     ReminderSent,
+    Service,
     StaffInvitation,
     StaffSession,
     StaffUser,
+    Subscription,
     TimeEntry,
     Update,
     WorkRequest,
 )
 from models.base import Base
 from services.billing import invoice_views, invoices, manual_payments
+from services.catalog import catalog
 from services.clients import clients, contacts, magic_links, portal_sessions
 from services.core.actors import PortalActor, StaffActor, SystemActor
 from services.core.common import hash_secret
@@ -81,6 +87,7 @@ COLLABORATION = (
     TimeEntry,
 )
 PDF_HEAD = b"%PDF-1.4\n"
+CATALOG = (Service, Purchase, Subscription)
 
 
 @dataclass(frozen=True)
@@ -114,6 +121,9 @@ class Reach:
                 (PortalSession, PortalSession.client_id == self.client_id),
                 *((m, m.client_id == self.client_id) for m in (Invoice, InvoiceLine, Payment, InvoiceView)),
                 *((m, m.client_id == self.client_id) for m in COLLABORATION),
+                *((m, m.client_id == self.client_id) for m in (Purchase, Subscription)),
+                # the catalog is the organization's: no portal actor, of whichever client, may change it
+                (Service, Service.org_id == self.org_id),
                 (AuditEvent, audit),
             ]
         owned = (
@@ -131,7 +141,7 @@ class Reach:
         )
         kept = (AuditAction, ReceivableMonth, ReceivableDueDate)  # what the services keep beside the rows
         return [(Organization, Organization.id == self.org_id), (StaffUser, StaffUser.id == self.user_id)] + [
-            (m, m.org_id == self.org_id) for m in (*owned, *kept, PortalSession, *INVOICING, *COLLABORATION)
+            (m, m.org_id == self.org_id) for m in (*owned, *kept, PortalSession, *INVOICING, *COLLABORATION, *CATALOG)
         ]
 
 
@@ -154,6 +164,12 @@ class Target(Reach):
     # time (see `log_time`)
     approved_entry_id: uuid.UUID
     submitted_entry_id: uuid.UUID
+    # the catalog (see `offer_services` and `buy`): the organization's services, the target client's purchase
+    service_id: uuid.UUID  # public: on offer to the organization's own portal
+    hidden_service_id: uuid.UUID  # not public
+    archived_service_id: uuid.UUID  # public, but archived
+    subscription_id: uuid.UUID  # the target client's, active
+    purchase_id: uuid.UUID  # the target client's, paid (it made the subscription)
 
 
 @dataclass(frozen=True)
@@ -191,6 +207,9 @@ class Worlds:
     b: OrgWorld
     a1_invoice_id: uuid.UUID
     a1_work: Worked  # the portal contact's own client's project work
+    offered_a: Offered  # each organization's catalog
+    offered_b: Offered
+    a1_bought: Bought  # the portal contact's own client's purchase and subscription
 
 
 async def snapshot(target: Target) -> dict[str, list[tuple]]:
@@ -408,7 +427,106 @@ async def collaborate(
     )
 
 
-Made = TypeVar("Made", Billed, Worked)
+@dataclass(frozen=True)
+class Offered:
+    """One organization's catalog: a public service, a hidden one and an archived one (public when it was archived).
+    The hidden and the archived one no portal actor sees, not even the organization's own."""
+
+    org_id: uuid.UUID
+    service_id: uuid.UUID
+    hidden_service_id: uuid.UUID
+    archived_service_id: uuid.UUID
+    internal_markers: frozenset[str]
+    markers: frozenset[str]
+
+
+async def offer_services(owner: StaffActor, ref: str) -> Offered:
+    def plan(kind: str, public: bool) -> catalog.ServiceInput:
+        return catalog.ServiceInput(
+            name=f"{ref} {kind} plan",
+            price="321.09",
+            currency="USD",
+            interval="month",
+            description=f"{ref} {kind} plan details",
+            public=public,
+            milestones=(catalog.TemplateMilestone(f"{ref} {kind} kick-off", 3),),
+            request_title=f"{ref} {kind} first request",
+            request_description=f"{ref} {kind} first brief",
+        )
+
+    public = await catalog.create_service(owner, plan("public", True))
+    hidden = await catalog.create_service(owner, plan("hidden", False))
+    archived = await catalog.create_service(owner, plan("archived", True))
+    await catalog.set_archived(owner, archived.id, True)
+
+    def texts(view: catalog.ServiceView) -> set[str]:
+        found = {str(view.id), view.name, view.description, view.request_title, view.request_description}
+        return found | {m.title for m in view.milestones}
+
+    internal = texts(hidden) | texts(archived)
+    return Offered(
+        owner.org_id, public.id, hidden.id, archived.id, frozenset(internal), frozenset(internal | texts(public))
+    )
+
+
+@dataclass(frozen=True)
+class Bought:
+    """One client's paid purchase of its organization's public service and the subscription it made."""
+
+    org_id: uuid.UUID
+    client_id: uuid.UUID
+    subscription_id: uuid.UUID
+    purchase_id: uuid.UUID
+    markers: frozenset[str]
+
+
+async def buy(offered: Offered, contact: contacts.ContactView, ref: str) -> Bought:
+    """As a paid portal purchase leaves them (bought under the name the service had then: the client's own)."""
+    name = f"{ref} care plan"
+    async with unit_of_work(SystemActor()) as session:
+        subscription = Subscription(
+            org_id=offered.org_id,
+            client_id=contact.client_id,
+            service_id=offered.service_id,
+            service_name=name,
+            interval=Interval.month,
+            amount_minor=32109,
+            currency="USD",
+            stripe_subscription_id=f"sub_{ref}_care",
+            stripe_customer_id=f"cus_{ref}_buyer",
+            status="active",
+            current_period_end=datetime(2031, 1, 1, tzinfo=UTC),
+        )
+        session.add(subscription)
+        await session.flush()
+        purchase = Purchase(
+            org_id=offered.org_id,
+            service_id=offered.service_id,
+            contact_id=contact.id,
+            client_id=contact.client_id,
+            via="portal",
+            email=f"buyer@{ref}-purchases.test",
+            company=f"{ref} purchasing company",
+            service_name=name,
+            interval=Interval.month,
+            amount_minor=32109,
+            currency="USD",
+            idempotency_key=f"portico-purchase-{ref}",
+            status=PurchaseStatus.paid,
+            stripe_session_id=f"cs_{ref}_care",
+            checkout_url=f"https://checkout.stripe.test/{ref}-care",
+            settled_at=datetime(2026, 3, 2, tzinfo=UTC),
+            subscription_id=subscription.id,
+        )
+        session.add(purchase)
+        await session.flush()
+        markers = {str(subscription.id), name, subscription.stripe_subscription_id, subscription.stripe_customer_id}
+        markers |= {str(purchase.id), purchase.email, purchase.company, purchase.idempotency_key}
+        markers |= {str(purchase.stripe_session_id), purchase.checkout_url}
+        return Bought(offered.org_id, contact.client_id, subscription.id, purchase.id, frozenset(markers))
+
+
+Made = TypeVar("Made", Billed, Worked, Bought)
 
 
 def covered(reach: Reach, made: Sequence[Made]) -> list[Made]:
@@ -416,13 +534,27 @@ def covered(reach: Reach, made: Sequence[Made]) -> list[Made]:
     return [m for m in made if m.client_id == reach.client_id or (reach.whole_org and m.org_id == reach.org_id)]
 
 
-def aim(reach: Reach, made: list[Billed], work: list[Worked], invitation: Invited) -> Target:
-    """The reach's own client's invoice and project work, and the markers of every invoice and piece of work it
-    covers (its client's, or its organization's)."""
+def aim(
+    reach: Reach,
+    made: list[Billed],
+    work: list[Worked],
+    invitation: Invited,
+    offered: list[Offered],
+    bought: list[Bought],
+) -> Target:
+    """The reach's own client's invoice, project work and purchase, its organization's services, and the markers of
+    every invoice, piece of work and purchase it covers (its client's, or its organization's). Of one client of the
+    intruder's own organization, the catalog's hidden and archived services are markers too (no portal actor may
+    see them); its public ones are not (they are on offer to every client of the organization)."""
     invoice = next(b for b in made if b.client_id == reach.client_id)
     own = next(w for w in work if w.client_id == reach.client_id)
+    menu = next(o for o in offered if o.org_id == reach.org_id)
+    purchase = next(b for b in bought if b.client_id == reach.client_id)
     markers = reach.markers.union(
-        *(b.markers for b in covered(reach, made)), *(w.markers for w in covered(reach, work))
+        *(b.markers for b in covered(reach, made)),
+        *(w.markers for w in covered(reach, work)),
+        *(b.markers for b in covered(reach, bought)),
+        menu.markers if reach.whole_org else menu.internal_markers,
     )
     if reach.whole_org and reach.org_id == invitation.org_id:
         markers = markers | {invitation.row.email, str(invitation.row.id)}
@@ -448,6 +580,11 @@ def aim(reach: Reach, made: list[Billed], work: list[Worked], invitation: Invite
         draft_deliverable_id=own.shared.draft_deliverable_id,
         approved_entry_id=own.time.approved_entry_id,
         submitted_entry_id=own.time.submitted_entry_id,
+        service_id=menu.service_id,
+        hidden_service_id=menu.hidden_service_id,
+        archived_service_id=menu.archived_service_id,
+        subscription_id=purchase.subscription_id,
+        purchase_id=purchase.purchase_id,
     )
 
 
@@ -506,11 +643,31 @@ async def make_worlds() -> Worlds:
     ]
     a2_reach = Reach(*ids, frozenset(client_markers), whole_org=False)
     invited = Invited(a.actor.org_id, await team.invite(a.actor, "invitee@alpha-team.test", "member"))
-    intruders = [
-        Intruder(
-            "staff of B -> org A", b.actor, aim(org_reach(a, a_token.id, a1_session), made, work, invited), "bravo"
-        ),
-        Intruder("portal A1 -> client A2", portal, aim(a2_reach, made, work, invited), "alpha"),
-        Intruder("portal A1 -> org B", portal, aim(org_reach(b, b_token.id, b_session), made, work, invited), "alpha"),
+    offered = [await offer_services(a.actor, "alpha"), await offer_services(b.actor, "bravo")]
+    bought = [
+        await buy(offered[0], a.contact, "alpha-one"),
+        await buy(offered[0], sam, "alpha-two"),
+        await buy(offered[1], b.contact, "bravo"),
     ]
-    return Worlds(intruders, portal, a1_session, a, a2, b, a1_invoice_id=made[0].invoice_id, a1_work=work[0])
+
+    def aimed(reach: Reach) -> Target:
+        return aim(reach, made, work, invited, offered, bought)
+
+    intruders = [
+        Intruder("staff of B -> org A", b.actor, aimed(org_reach(a, a_token.id, a1_session)), "bravo"),
+        Intruder("portal A1 -> client A2", portal, aimed(a2_reach), "alpha"),
+        Intruder("portal A1 -> org B", portal, aimed(org_reach(b, b_token.id, b_session)), "alpha"),
+    ]
+    return Worlds(
+        intruders,
+        portal,
+        a1_session,
+        a,
+        a2,
+        b,
+        a1_invoice_id=made[0].invoice_id,
+        a1_work=work[0],
+        offered_a=offered[0],
+        offered_b=offered[1],
+        a1_bought=bought[0],
+    )

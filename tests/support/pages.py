@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from typing import Any, TypeVar, overload
+from urllib.parse import urlsplit
 
 from nicegui import ui
 from nicegui.element import Element
 from nicegui.testing.user import User
+from nicegui.testing.user_navigate import UserNavigate
 
 from tests.support.factories import PASSWORD
 
@@ -113,3 +115,23 @@ async def sees_within(user: User, scope: str, text: str | None = None, *, marker
         except AssertionError:
             if attempt == 99:
                 raise
+
+
+class RecordingNavigate(UserNavigate):
+    """The simulated user's navigation, except that a trip to another site (Stripe) is noted, not followed."""
+
+    def __init__(self, user: User) -> None:
+        super().__init__(user)
+        self.away: list[str] = []
+
+    def to(self, target: Callable[..., Any] | str | ui.element, new_tab: bool = False) -> None:
+        if isinstance(target, str) and urlsplit(target).scheme:
+            self.away.append(target)
+            return
+        super().to(target, new_tab)
+
+
+def recording(user: User) -> RecordingNavigate:
+    navigate = RecordingNavigate(user)
+    user.navigate = navigate  # the user installs it as ui.navigate on its next use
+    return navigate

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
 import pytest
 from nicegui import ElementFilter, ui
 from nicegui.testing.user import User
-from nicegui.testing.user_navigate import UserNavigate
 
 from models import CheckoutAttempt, Payment
 from portal_app.settings import Settings
@@ -28,7 +25,7 @@ from tests.support.card_payments import connect, session_id_of, webhook
 from tests.support.db import count
 from tests.support.factories import OrgWorld, make_world
 from tests.support.invoicing import issue_invoice
-from tests.support.pages import eventually
+from tests.support.pages import RecordingNavigate, eventually, recording
 from tests.support.portal import mails_to, sign_in_contact
 from tests.support.stripe_standin import StripeStandIn
 from tests.support.ui import new_user
@@ -46,26 +43,6 @@ def app_settings(app_settings: Settings, stripe_standin: StripeStandIn) -> Setti
             "stripe_connect_webhook_secret": stripe_standin.connect_webhook_secret,
         }
     )
-
-
-class RecordingNavigate(UserNavigate):
-    """The simulated user's navigation, except that a trip to another site (Stripe) is noted, not followed."""
-
-    def __init__(self, user: User) -> None:
-        super().__init__(user)
-        self.away: list[str] = []
-
-    def to(self, target: Callable[..., Any] | str | ui.element, new_tab: bool = False) -> None:
-        if isinstance(target, str) and urlsplit(target).scheme:
-            self.away.append(target)
-            return
-        super().to(target, new_tab)
-
-
-def recording(user: User) -> RecordingNavigate:
-    navigate = RecordingNavigate(user)
-    user.navigate = navigate  # the user installs it as ui.navigate on its next use
-    return navigate
 
 
 async def press_pay(user: User, navigate: RecordingNavigate) -> str:

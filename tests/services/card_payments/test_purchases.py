@@ -7,7 +7,7 @@ import uuid
 from dataclasses import dataclass
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 
 from models import (
     AuditEvent,
@@ -73,7 +73,7 @@ async def shop(database, stripe_standin: StripeStandIn) -> Shop:
     return Shop(world, account, service.id, stripe_standin)
 
 
-async def made(model: type, *where: object) -> int:
+async def made(model: type, *where: ColumnElement[bool]) -> int:
     return await count(model, *where)
 
 
