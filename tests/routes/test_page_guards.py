@@ -27,6 +27,7 @@ PUBLIC = {
     "/portal/{slug}/auth/session",
     "/portal/{slug}/logo",
     "/portal/{slug}/notifications/off",
+    "/portal/{slug}/services",  # the services catalog is open to anyone by design (SPEC §12)
     "/i/{token}",
     "/i/{token}/pdf",
     "/healthz",
