@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import httpx
-from nicegui import core, ui
+from nicegui import Client, core, ui
 from nicegui.functions.download import download
 from nicegui.functions.navigate import Navigate
 from nicegui.functions.notify import notify
@@ -34,6 +35,13 @@ async def simulated_app(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
                 async with httpx.AsyncClient(transport=httpx.ASGITransport(core.app), base_url="http://test") as client:
                     yield client
         finally:
+            # The simulated browsers never disconnect, and NiceGUI's reset forgets their pages without deleting
+            # them: delete them here, so each page's handlers run (`follow` unsubscribes from the after-commit
+            # events). Otherwise every page of the session stays subscribed, and reachable, for good: later tests
+            # publish to hundreds of dead pages and NiceGUI's per-test gc.collect() walks them all.
+            for page_client in list(Client.instances.values()):
+                with contextlib.suppress(KeyError):
+                    page_client.delete()
             core.app.router.lifespan_context = lifespan
             os.environ.pop("NICEGUI_USER_SIMULATION", None)
             ui.navigate = Navigate()
