@@ -18,7 +18,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -406,6 +406,10 @@ async def _find_attempt(session: AsyncSession, found: CheckoutSession, account: 
     return attempt
 
 
+# The outcomes that change what pages show (and that the reconcile jobs count).
+SETTLED_RESULTS = ("paid", "pending", "failed", "expired", "review")
+
+
 @dataclass(frozen=True, slots=True)
 class Outcome:
     result: str  # paid, pending, failed, expired, review, refused, unchanged, ignored, duplicate
@@ -424,7 +428,7 @@ async def apply_session(
     if attempt is None:
         return Outcome("ignored", None, "not a Portico checkout")
     outcome = await _apply_to_attempt(session, attempt, found, kind, source)
-    if outcome.result in ("paid", "pending", "failed", "expired", "review"):
+    if outcome.result in SETTLED_RESULTS:
         # after commit: open invoice pages (staff, and the paying client's portal) redraw from fresh data
         changed = events.InvoicePaymentChanged(attempt.org_id, attempt.client_id, attempt.invoice_id)
         events.publish(session, changed)
@@ -673,17 +677,27 @@ async def reconcile() -> int:
                 .limit(RECONCILE_BATCH)
             )
         ).all()
+    return await read_back_each([(row[0], row[1]) for row in waiting], _settle_from_stripe, "invoice")
+
+
+async def read_back_each(
+    waiting: Sequence[tuple[str | None, str | None]],
+    settle: Callable[[str, str | None, str], Awaitable[Outcome]],
+    what: str,
+) -> int:
+    """The reconcile jobs' loop over (session id, account) pairs; how many changed state. A session or account
+    Stripe refuses is skipped; Stripe unreachable stops the batch (the next run carries on)."""
     changed = 0
-    for stripe_session_id, account in waiting:
-        assert stripe_session_id is not None
+    for session_id, account in waiting:
+        assert session_id is not None
         try:
-            outcome = await _settle_from_stripe(stripe_session_id, account, "reconcile")
+            outcome = await settle(session_id, account, "reconcile")
         except stripe_gateway.StripeRefused as exc:  # this session or account only (access revoked, say)
-            log.warning("reconcile skipped Checkout Session %s on %s: %s", stripe_session_id, account, exc.reason)
+            log.warning("reconcile skipped %s session %s on %s: %s", what, session_id, account, exc.reason)
             continue
         except stripe_gateway.StripeUnavailable as exc:
-            log.warning("reconcile stopped, Stripe unavailable: %s", exc.reason)
+            log.warning("%s reconcile stopped, Stripe unavailable: %s", what, exc.reason)
             break
-        if outcome.result in ("paid", "pending", "failed", "expired", "review"):
+        if outcome.result in SETTLED_RESULTS:
             changed += 1
     return changed

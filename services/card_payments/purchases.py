@@ -34,11 +34,13 @@ from services.billing.paid_invoices import CardMoney, record_paid
 from services.card_payments import payment_mail
 from services.card_payments.checkout import (
     SESSION_LIFETIME,
+    SETTLED_RESULTS,
     STRIPE,
     NotOffered,
     Outcome,
     PaymentUnavailable,
     TooManyAttempts,
+    read_back_each,
     settling_once,
     stripe_now,
 )
@@ -315,7 +317,7 @@ async def apply_session(
     if purchase.status in (PurchaseStatus.paid, PurchaseStatus.review):
         return Outcome("unchanged", purchase.org_id, f"already {purchase.status.value}")
     outcome = await _apply_kind(session, purchase, found, kind, source, subscription)
-    if outcome.result in ("paid", "pending", "failed", "expired", "review"):
+    if outcome.result in SETTLED_RESULTS:
         events.publish(session, events.PurchasesChanged(purchase.org_id, purchase.client_id))
     return outcome
 
@@ -679,20 +681,7 @@ async def reconcile() -> int:
                 .limit(RECONCILE_BATCH)
             )
         ).all()
-    changed = 0
-    for session_id, account in waiting:
-        assert session_id is not None
-        try:
-            outcome = await _settle_from_stripe(session_id, account, "reconcile")
-        except stripe_gateway.StripeRefused as exc:
-            log.warning("reconcile skipped purchase session %s: %s", session_id, exc.reason)
-            continue
-        except stripe_gateway.StripeUnavailable as exc:
-            log.warning("purchase reconcile stopped, Stripe unavailable: %s", exc.reason)
-            break
-        if outcome.result in ("paid", "pending", "failed", "expired", "review"):
-            changed += 1
-    return changed
+    return await read_back_each([(row[0], row[1]) for row in waiting], _settle_from_stripe, "purchase")
 
 
 # --- what staff read -----------------------------------------------------------------------------------------------

@@ -3,15 +3,12 @@ onboarding, refreshing its state and disconnecting it; what members see; direct 
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
 import pytest
 from nicegui import ElementFilter, ui
 from nicegui.testing.user import User
-from nicegui.testing.user_navigate import UserNavigate
 from sqlalchemy import select
 
 from models import AuditEvent, CheckoutStatus
@@ -25,7 +22,7 @@ from services.core.db import unit_of_work
 from tests.support.card_payments import attempts_of, connect, session_id_of
 from tests.support.factories import OrgWorld, add_member, make_world
 from tests.support.invoicing import draft, mark_sent
-from tests.support.pages import eventually, signed_in
+from tests.support.pages import eventually, recording, signed_in
 from tests.support.stripe_standin import StripeStandIn
 from tests.support.ui import new_user
 
@@ -54,26 +51,6 @@ def app_settings(app_settings: Settings, stripe_standin: StripeStandIn) -> Setti
 async def acme(user: User) -> OrgWorld:
     """An organization with no Stripe account yet (the app is up: `user` builds it)."""
     return await make_world("acme")
-
-
-class RecordingNavigate(UserNavigate):
-    """The simulated user's navigation, except that a trip to another site (Stripe) is noted, not followed."""
-
-    def __init__(self, user: User) -> None:
-        super().__init__(user)
-        self.away: list[str] = []
-
-    def to(self, target: Callable[..., Any] | str | ui.element, new_tab: bool = False) -> None:
-        if isinstance(target, str) and urlsplit(target).scheme:
-            self.away.append(target)
-            return
-        super().to(target, new_tab)
-
-
-def recording(user: User) -> RecordingNavigate:
-    navigate = RecordingNavigate(user)
-    user.navigate = navigate  # the user installs it as ui.navigate on its next use
-    return navigate
 
 
 def text_of(user: User, marker: str) -> str:
