@@ -194,7 +194,7 @@ async def record_renewal(session: AsyncSession, row: Subscription, found: Stripe
     org = await session.get(Organization, row.org_id)
     assert org is not None
     formats = Formats(org.locale, org.timezone)
-    period = f" until {formats.day(found.period_end.date())}" if found.period_end else ""
+    period = f" until {formats.day(found.period_end)}" if found.period_end else ""
     invoice = await record_paid(
         session,
         org_id=row.org_id,
