@@ -322,7 +322,7 @@ def kind_of_event(event_type: str, found: CheckoutSession) -> str:
     }[event_type]
 
 
-def _kind_of_session(found: CheckoutSession) -> str:
+def kind_of_session(found: CheckoutSession) -> str:
     """What a session read back from Stripe says, for the payer's return and the reconcile job."""
     if found.status == "complete":
         if found.payment_status in ("paid", "no_payment_required"):
@@ -601,7 +601,7 @@ async def settling_once(work: Callable[[], Awaitable[Outcome]]) -> Outcome:
 async def _settle_from_stripe(stripe_session_id: str, account: str | None, source: str) -> Outcome:
     """Read the session back on the account it was made on, and apply what Stripe says."""
     found = await stripe_gateway.retrieve_checkout_session(stripe_session_id, account=account)
-    kind = _kind_of_session(found)
+    kind = kind_of_session(found)
     if kind == "open":
         return Outcome("unchanged", None, "still open")
 

@@ -33,6 +33,9 @@ from services.adapters.stripe_gateway import CheckoutSession, SubscriptionState
 from services.billing.paid_invoices import CardMoney, record_paid
 from services.card_payments import payment_mail
 from services.card_payments.checkout import (
+    RECONCILE_AFTER,
+    RECONCILE_BATCH,
+    RECONCILE_WINDOW,
     SESSION_LIFETIME,
     SETTLED_RESULTS,
     STRIPE,
@@ -40,6 +43,7 @@ from services.card_payments.checkout import (
     Outcome,
     PaymentUnavailable,
     TooManyAttempts,
+    kind_of_session,
     read_back_each,
     settling_once,
     stripe_now,
@@ -63,9 +67,6 @@ UNAVAILABLE = "Payment is unavailable right now. Nothing was charged. Please try
 # A bound on new purchases per email and per organization, so a script cannot open thousands of sessions.
 EMAIL_LIMIT, ORG_LIMIT = 10, 300
 LIMIT_WINDOW = timedelta(minutes=10)
-RECONCILE_AFTER = timedelta(minutes=5)
-RECONCILE_WINDOW = timedelta(days=10)
-RECONCILE_BATCH = 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -616,13 +617,8 @@ async def _mails(
 
 async def _settle_from_stripe(session_id: str, account: str | None, source: str) -> Outcome:
     found = await stripe_gateway.retrieve_checkout_session(session_id, account=account)
-    if found.status == "complete" and found.payment_status in ("paid", "no_payment_required"):
-        kind = "paid"
-    elif found.status == "expired":
-        kind = "expired"
-    elif found.status == "complete":
-        kind = "pending"
-    else:
+    kind = kind_of_session(found)
+    if kind == "open":
         return Outcome("unchanged", None, "still open")
     subscription = await prefetch(found, account) if kind == "paid" else None
 
