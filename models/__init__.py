@@ -23,6 +23,7 @@ from models.organizations import Membership, Organization, Role
 from models.payments import CheckoutAttempt, CheckoutStatus, StripeEvent
 from models.portal import MagicLink, PortalSession
 from models.projects import Project, ProjectStatus
+from models.quotes import Quote, QuoteAcceptance, QuoteLine, QuoteStatus, QuoteView
 from models.receivables import ReceivableDueDate, ReceivableMonth
 from models.staff import ApiToken, StaffSession, StaffUser
 from models.team import PasswordReset, StaffInvitation
@@ -70,6 +71,11 @@ __all__ = [
     "ProjectStatus",
     "Purchase",
     "PurchaseStatus",
+    "Quote",
+    "QuoteAcceptance",
+    "QuoteLine",
+    "QuoteStatus",
+    "QuoteView",
     "ReceivableDueDate",
     "ReceivableMonth",
     "ReminderSent",

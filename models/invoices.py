@@ -71,11 +71,9 @@ class Invoice(ClientOwned, Timestamped, Base):
     )
 
 
-class InvoiceLine(ClientOwned, Base):
-    __tablename__ = "invoice_lines"
-    __table_args__ = (Index("ix_invoice_lines_invoice_id_position", "invoice_id", "position"),)
+class LineColumns:
+    """A priced line, as invoices and quotes both keep it (services.billing.invoice_math computes the amounts)."""
 
-    invoice_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("invoices.id", ondelete="CASCADE"))
     position: Mapped[int]
     description: Mapped[str] = mapped_column(String(500))
     quantity: Mapped[Decimal] = mapped_column(Numeric(14, 4))
@@ -83,6 +81,13 @@ class InvoiceLine(ClientOwned, Base):
     tax_rate: Mapped[Decimal] = mapped_column(Numeric(6, 3), default=Decimal(0))  # percent: 20 is 20 %
     net_minor: Mapped[int] = mapped_column(BigInteger)  # after the invoice discount, before tax
     tax_minor: Mapped[int] = mapped_column(BigInteger)
+
+
+class InvoiceLine(LineColumns, ClientOwned, Base):
+    __tablename__ = "invoice_lines"
+    __table_args__ = (Index("ix_invoice_lines_invoice_id_position", "invoice_id", "position"),)
+
+    invoice_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("invoices.id", ondelete="CASCADE"))
 
 
 class Payment(ClientOwned, Timestamped, Base):

@@ -36,6 +36,9 @@ class Organization(IdMixin, Timestamped, Base):
     # Invoicing settings
     invoice_prefix: Mapped[str] = mapped_column(String(20), default="INV-")
     next_invoice_number: Mapped[int] = mapped_column(default=1)
+    quote_prefix: Mapped[str] = mapped_column(String(20), default="Q-", server_default="Q-")
+    next_quote_number: Mapped[int] = mapped_column(default=1, server_default="1")
+    quote_validity_days: Mapped[int] = mapped_column(default=30, server_default="30")
     page_size: Mapped[str] = mapped_column(String(6), default="A4")  # A4 or Letter
     default_currency: Mapped[str] = mapped_column(String(3), default="USD")
     payment_terms_days: Mapped[int] = mapped_column(default=30)

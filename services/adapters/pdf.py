@@ -23,7 +23,7 @@ from reportlab.lib.utils import ImageReader
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas
-from reportlab.platypus import Flowable, Image, Paragraph, SimpleDocTemplate
+from reportlab.platypus import Flowable, Image, Paragraph, SimpleDocTemplate, Table, TableStyle
 
 PAGE_SIZES = {"A4": A4, "Letter": LETTER}
 # DejaVu Sans (bundled, Bitstream Vera licence): Latin, Greek, Cyrillic, Hebrew, Arabic and more, where the
@@ -150,6 +150,29 @@ class _NumberedCanvas(canvas.Canvas):
             self.drawRightString(self._pagesize[0] - MARGIN, MARGIN / 2, f"Page {page} of {total}")
             super().showPage()
         super().save()
+
+
+HASH = ParagraphStyle("hash", parent=BASE, fontSize=7.5, leading=11)
+
+
+def record_table(rows: list[tuple[str, str]], width: float, label_width: float = 45 * mm) -> Table:
+    """Evidence as label and value rows (an approval, a signature). A value whose label starts with "SHA" is set
+    small, so the hash stays on one line, whole: it is what a reader compares, character by character."""
+    table = Table(
+        [[text(label, BOLD), text(value, HASH if label.startswith("SHA") else BASE)] for label, value in rows],
+        colWidths=[label_width, width - label_width],
+    )
+    table.setStyle(
+        TableStyle(
+            [
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("LINEBELOW", (0, 0), (-1, -1), 0.5, RULE),
+                ("TOPPADDING", (0, 0), (-1, -1), 5),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 5),
+            ]
+        )
+    )
+    return table
 
 
 def render(

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.organizations import Membership, Organization
 from models.time import TimeEntry, TimeStatus
-from services.billing import invoices
+from services.billing import invoices, line_items
 from services.billing.invoice_views import InvoiceDetail, build_detail
 from services.core import audit, events, money
 from services.core.actors import Actor, require_staff
@@ -137,9 +137,9 @@ async def invoice_from_hours(
             )
         if project.hourly_rate_minor is None and currency != org.default_currency:
             raise Invalid("Default rates are in the organization's currency: set the project's rate.", "hourly_rate")
-        if grouping == "entry" and len(rows) > invoices.MAX_LINES:
+        if grouping == "entry" and len(rows) > line_items.MAX_LINES:
             raise Invalid(
-                f"{len(rows):,} entries make more lines than an invoice holds ({invoices.MAX_LINES}): "
+                f"{len(rows):,} entries make more lines than an invoice holds ({line_items.MAX_LINES}): "
                 "group them per person or per day, or choose a shorter range.",
                 "grouping",
             )

@@ -5,6 +5,9 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+from typing import Protocol
+
 from reportlab.lib import colors
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
@@ -12,8 +15,9 @@ from reportlab.platypus import Flowable, KeepTogether, Paragraph, Spacer, Table,
 
 from models.invoices import InvoiceStatus
 from services.adapters import pdf
-from services.billing.invoice_views import InvoiceDetail
-from services.billing.presentation import TONE_COLORS, line_amount_minor, totals_rows
+from services.billing.invoice_views import InvoiceDetail, LineView, Party
+from services.billing.presentation import TONE_COLORS, TotalsRow, line_amount_minor, totals_rows
+from services.core.formatting import Formats
 
 # Sizes of the lines table. A Table gives plain text a leading of 1.2 x its size (also when it splits a row
 # across pages), so row heights are computed here with the same rule instead of being measured by the Table.
@@ -27,37 +31,52 @@ _GAP = 10 * mm
 _BESIDE_TOTALS_MAX = 220
 
 _NUMBER = ParagraphStyle("number", parent=pdf.RIGHT, fontName=pdf.FONT_BOLD, fontSize=11)
-STAMPS = {
-    status: (label, ParagraphStyle(label.lower(), parent=pdf.TITLE, fontSize=16, textColor=colour, spaceBefore=6))
-    for status, label, colour in (
-        (InvoiceStatus.paid, "PAID", colors.HexColor(TONE_COLORS["positive"])),
-        (InvoiceStatus.void, "VOID", colors.HexColor(TONE_COLORS["negative"])),
+STAMP_STYLES = {
+    label: ParagraphStyle(label.lower(), parent=pdf.TITLE, fontSize=16, textColor=colour, spaceBefore=6)
+    for label, colour in (
+        ("PAID", colors.HexColor(TONE_COLORS["positive"])),
+        ("VOID", colors.HexColor(TONE_COLORS["negative"])),
+        ("ACCEPTED", colors.HexColor(TONE_COLORS["positive"])),
+        ("DECLINED", colors.HexColor(TONE_COLORS["muted"])),
+        ("EXPIRED", colors.HexColor(TONE_COLORS["muted"])),
     )
 }
+STAMPS = {InvoiceStatus.paid: "PAID", InvoiceStatus.void: "VOID"}
 _EMPHASIS_FONTS = {"total": (pdf.FONT_BOLD, 10), "due": (pdf.FONT_BOLD, 11)}
 
 
-def _header(detail: InvoiceDetail, logo: bytes | None, width: float) -> Table:
-    seller: list[Flowable] = []
+class Priced(Protocol):
+    """What the lines table reads: an invoice's detail, or a quote's."""
+
+    @property
+    def lines(self) -> tuple[LineView, ...]: ...
+    @property
+    def currency(self) -> str: ...
+    @property
+    def discount_percent(self) -> Decimal: ...
+    @property
+    def formats(self) -> Formats: ...
+
+
+def header(
+    seller: Party, logo: bytes | None, title: str, number: str, facts: list[str], width: float, stamp: str = ""
+) -> Table:
+    """The seller (logo, name, address, email) on the left; the document's title, number and dates on the right,
+    with its stamp ("PAID", "ACCEPTED") in the tone of `STAMP_STYLES`."""
+    left: list[Flowable] = []
     image = pdf.logo(logo)
     if image is not None:
-        seller += [image, Spacer(1, 3 * mm)]
-    seller.append(pdf.text(detail.seller.name, pdf.NAME))
-    if detail.seller.address:
-        seller.append(pdf.text(detail.seller.address))
-    if detail.seller.email:
-        seller.append(pdf.text(detail.seller.email))
-    formats = detail.formats
-    facts: list[Flowable] = [
-        Paragraph("INVOICE", pdf.TITLE),
-        pdf.text(detail.number, _NUMBER),
-        pdf.text(f"Issue date: {formats.day(detail.issue_date)}", pdf.RIGHT),
-        pdf.text(f"Due date: {formats.day(detail.due_date)}", pdf.RIGHT),
-    ]
-    if detail.status in STAMPS:
-        label, stamp = STAMPS[detail.status]
-        facts.append(Paragraph(label, stamp))
-    table = Table([[seller, facts]], colWidths=[width * 0.58, width * 0.42], splitInRow=1)
+        left += [image, Spacer(1, 3 * mm)]
+    left.append(pdf.text(seller.name, pdf.NAME))
+    if seller.address:
+        left.append(pdf.text(seller.address))
+    if seller.email:
+        left.append(pdf.text(seller.email))
+    right: list[Flowable] = [Paragraph(title, pdf.TITLE), pdf.text(number, _NUMBER)]
+    right += [pdf.text(fact, pdf.RIGHT) for fact in facts]
+    if stamp:
+        right.append(Paragraph(stamp, STAMP_STYLES[stamp]))
+    table = Table([[left, right]], colWidths=[width * 0.58, width * 0.42], splitInRow=1)
     table.setStyle(
         TableStyle(
             [
@@ -71,14 +90,21 @@ def _header(detail: InvoiceDetail, logo: bytes | None, width: float) -> Table:
     return table
 
 
-def _bill_to(detail: InvoiceDetail) -> list[Flowable]:
-    parts: list[Flowable] = [Paragraph("BILL TO", pdf.LABEL), pdf.text(detail.buyer.name, pdf.BOLD)]
-    if detail.buyer.address:
-        parts.append(pdf.text(detail.buyer.address))
-    if detail.buyer.email:
-        parts.append(pdf.text(detail.buyer.email))
-    if detail.project_name:
-        parts.append(pdf.text(f"Project: {detail.project_name}"))
+def _header(detail: InvoiceDetail, logo: bytes | None, width: float) -> Table:
+    formats = detail.formats
+    dates = [f"Issue date: {formats.day(detail.issue_date)}", f"Due date: {formats.day(detail.due_date)}"]
+    stamp = STAMPS.get(detail.status, "")
+    return header(detail.seller, logo, "INVOICE", detail.number, dates, width, stamp)
+
+
+def bill_to(label: str, buyer: Party, project_name: str) -> list[Flowable]:
+    parts: list[Flowable] = [Paragraph(label, pdf.LABEL), pdf.text(buyer.name, pdf.BOLD)]
+    if buyer.address:
+        parts.append(pdf.text(buyer.address))
+    if buyer.email:
+        parts.append(pdf.text(buyer.email))
+    if project_name:
+        parts.append(pdf.text(f"Project: {project_name}"))
     return parts
 
 
@@ -86,7 +112,7 @@ def _row_height(size: float, lines: int = 1) -> float:
     return lines * size * 1.2 + 2 * _PADDING
 
 
-def _lines(detail: InvoiceDetail, width: float) -> Table:
+def lines_table(detail: Priced, width: float) -> Table:
     description_width = width - sum(_NUMBER_WIDTHS)
     wrap_width = description_width - 12  # the cell's 6 pt of padding on each side
     formats = detail.formats
@@ -125,8 +151,7 @@ def _lines(detail: InvoiceDetail, width: float) -> Table:
     return table
 
 
-def _totals(detail: InvoiceDetail) -> Table:
-    rows = totals_rows(detail)
+def totals_table(rows: list[TotalsRow]) -> Table:
     table = Table([(row.label, row.text) for row in rows], colWidths=list(_TOTALS_WIDTHS), hAlign="RIGHT")
     style: list[tuple] = [
         ("FONT", (0, 0), (-1, -1), pdf.FONT, 9),
@@ -162,7 +187,7 @@ def _height(flowables: list[Flowable], width: float) -> float:
 
 def _ending(detail: InvoiceDetail, width: float) -> list[Flowable]:
     """The totals, with the instructions and notes on their left when short (as on most invoices), else below."""
-    totals, closing = _totals(detail), _closing(detail)
+    totals, closing = totals_table(totals_rows(detail)), _closing(detail)
     closing_width = width - sum(_TOTALS_WIDTHS)
     if not closing or _height(closing, closing_width - _GAP) > _BESIDE_TOTALS_MAX:
         return [KeepTogether([totals]), *closing]
@@ -189,9 +214,9 @@ def render_invoice(detail: InvoiceDetail, logo: bytes | None = None) -> bytes:
     def story(width: float) -> list[Flowable]:
         return [
             _header(detail, logo, width),
-            *_bill_to(detail),  # its label's space before sets it off from the header
+            *bill_to("BILL TO", detail.buyer, detail.project_name),  # its label's space before sets it off
             Spacer(1, 5 * mm),
-            _lines(detail, width),
+            lines_table(detail, width),
             Spacer(1, 4 * mm),
             *_ending(detail, width),
         ]

@@ -5,12 +5,10 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
-from functools import partial
-from typing import TypeVar
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,36 +18,22 @@ from models.invoices import Invoice, InvoiceLine, InvoiceStatus
 from models.organizations import Organization
 from models.projects import Project
 from models.time import TimeEntry
-from services.billing import invoice_math, receivable_totals
+from services.billing import line_items, receivable_totals
 from services.billing.invoice_views import PORTAL_STATUSES, InvoiceDetail, build_detail, public_token, public_token_hash
+from services.billing.line_items import CleanLine, LineInput
 from services.clients.clients import load_client
 from services.core import audit, clock, events, money
 from services.core.actors import Actor, PortalActor, require_staff
-from services.core.common import optional_text, parse_id, required_text
+from services.core.common import optional_text, parse_id
 from services.core.db import unit_of_work
 from services.core.errors import Conflict, Invalid, NotFound
 from services.core.formatting import Formats
 from services.core.scoping import visible
 from services.mail import layout, outbox
 from services.mail.layout import Recipient
-from services.organizations import branding
-
-MAX_LINES = 500
-T = TypeVar("T")
-
-# A line's description prints in one table cell: a few lines of detail, not a document.
-LINE_LINES = 20
-
+from services.organizations import branding, numbering
 
 # --- input ---------------------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class LineInput:
-    description: str
-    quantity: object  # decimal string, int or Decimal
-    unit_price: object  # a decimal amount in the invoice's currency: "1200.50"
-    tax_rate: object = "0"  # percent: "20" is 20 %
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,79 +47,6 @@ class InvoiceInput:
     discount_percent: object = "0"
     notes: str = ""
     terms: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class _CleanLine:
-    description: str
-    quantity: Decimal
-    unit_price_minor: int
-    tax_rate: Decimal
-
-
-def _clean_lines(lines: list[LineInput], currency: str) -> list[_CleanLine]:
-    """Every line checked; every problem of every line reported together (see `Invalid.of`)."""
-    if not lines:
-        raise Invalid("An invoice needs at least one line.", "lines")
-    if len(lines) > MAX_LINES:
-        raise Invalid(f"An invoice can have at most {MAX_LINES} lines.", "lines")
-    cleaned: list[_CleanLine] = []
-    problems: list[Invalid] = []
-    for n, line in enumerate(lines):
-        description = _collect(partial(_line_description, line, n), problems)
-        quantity = _collect(partial(_line_quantity, line, n), problems)
-        price = _collect(partial(_line_price, line, n, currency), problems)
-        rate = _collect(partial(_line_tax, line, n), problems)
-        if description is not None and quantity is not None and price is not None and rate is not None:
-            cleaned.append(_CleanLine(description, quantity, price, rate))
-    if problems:
-        raise Invalid.of(problems)
-    return cleaned
-
-
-def _collect(check: Callable[[], T], problems: list[Invalid]) -> T | None:
-    """The check's value, or None with its problem noted (and any problems it reported together)."""
-    try:
-        return check()
-    except Invalid as exc:
-        problems.extend(exc.problems)
-        return None
-
-
-def _line_description(line: LineInput, n: int) -> str:
-    where = f"lines.{n}.description"
-    return required_text(line.description, where, f"Line {n + 1} description", 500, max_lines=LINE_LINES)
-
-
-def _line_quantity(line: LineInput, n: int) -> Decimal:
-    where = f"lines.{n}.quantity"
-    quantity = money.decimal(line.quantity, where, f"Line {n + 1} quantity")
-    if quantity <= 0 or quantity >= Decimal("1e10") or quantity != quantity.quantize(Decimal("0.0001")):
-        raise Invalid(f"Line {n + 1}: the quantity must be above 0, with at most 4 decimals.", where)
-    return quantity
-
-
-def _line_price(line: LineInput, n: int, currency: str) -> int:
-    where = f"lines.{n}.unit_price"
-    price = money.to_minor(line.unit_price, currency, where, f"Line {n + 1} unit price")
-    if price < 0:
-        raise Invalid(f"Line {n + 1}: the unit price cannot be negative.", where)
-    return price
-
-
-def _line_tax(line: LineInput, n: int) -> Decimal:
-    where = f"lines.{n}.tax_rate"
-    rate = money.decimal(line.tax_rate if line.tax_rate not in (None, "") else "0", where, f"Line {n + 1} tax rate")
-    if rate < 0 or rate > 100 or rate != rate.quantize(Decimal("0.001")):
-        raise Invalid(f"Line {n + 1}: the tax rate must be a percentage from 0 to 100.", where)
-    return rate
-
-
-def _discount(value: object) -> Decimal:
-    discount = money.decimal(value if value not in (None, "") else "0", "discount_percent", "Discount")
-    if discount < 0 or discount > 100 or discount != discount.quantize(Decimal("0.01")):
-        raise Invalid("The discount must be a percentage from 0 to 100, with at most 2 decimals.", "discount_percent")
-    return discount
 
 
 # --- loading -------------------------------------------------------------------------------------------------------
@@ -170,18 +81,8 @@ async def get_invoice(actor: Actor, invoice_id: uuid.UUID | str) -> InvoiceDetai
 
 
 async def next_number(session: AsyncSession, org_id: uuid.UUID) -> str:
-    """Take the organization's next number: one UPDATE … RETURNING, so concurrent drafts never share one."""
-    row = (
-        await session.execute(
-            update(Organization)
-            .where(Organization.id == org_id)
-            .values(next_invoice_number=Organization.next_invoice_number + 1)
-            .returning(Organization.invoice_prefix, Organization.next_invoice_number)
-            .execution_options(synchronize_session=False)
-        )
-    ).one()
-    prefix, following = row
-    return f"{prefix}{following - 1:04d}"
+    """Take the organization's next invoice number (see `numbering.next_number`)."""
+    return await numbering.next_number(session, org_id, "invoice")
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,7 +93,7 @@ class CheckedFields:
     discount: Decimal
     notes: str
     terms: str
-    lines: list[_CleanLine]
+    lines: list[CleanLine]
 
 
 def check_fields(
@@ -201,15 +102,17 @@ def check_fields(
     """Everything of the form that needs no database, checked before anything is refused: `Invalid.of` every
     problem (after the `known` ones a page found itself), so the editor can mark every field at once."""
     problems: list[Invalid] = list(known)
-    currency = _collect(lambda: money.currency(data.currency or default_currency), problems)
+    currency = line_items.collect(lambda: money.currency(data.currency or default_currency), problems)
     issue = data.issue_date or clock.now().date()
     due = data.due_date or issue + timedelta(days=payment_terms_days)
     if due < issue:
         problems.append(Invalid("The due date cannot be before the issue date.", "due_date"))
-    discount = _collect(lambda: _discount(data.discount_percent), problems)
-    notes = _collect(lambda: optional_text(data.notes, "notes", "Notes", 4000, max_lines=100), problems)
-    terms = _collect(lambda: optional_text(data.terms, "terms", "Terms", 4000, max_lines=100), problems)
-    lines = _collect(lambda: _clean_lines(data.lines, currency or default_currency), problems)
+    discount = line_items.collect(lambda: line_items.discount(data.discount_percent), problems)
+    notes = line_items.collect(lambda: optional_text(data.notes, "notes", "Notes", 4000, max_lines=100), problems)
+    terms = line_items.collect(lambda: optional_text(data.terms, "terms", "Terms", 4000, max_lines=100), problems)
+    lines = line_items.collect(
+        lambda: line_items.clean_lines(data.lines, currency or default_currency, "An invoice"), problems
+    )
     if problems:
         raise Invalid.of(problems)
     assert currency is not None and discount is not None and notes is not None and terms is not None
@@ -217,26 +120,36 @@ def check_fields(
     return CheckedFields(currency, issue, due, discount, notes, terms, lines)
 
 
-async def _apply(session: AsyncSession, actor: Actor, invoice: Invoice, data: InvoiceInput, org: Organization) -> None:
-    client = await load_client(session, actor, data.client_id)
-    project_id = None
-    if data.project_id:
-        project = await session.scalar(
-            select(Project.id).where(
-                Project.id == parse_id(data.project_id, "Project not found"),
-                *visible(actor, Project),
-                Project.client_id == client.id,
-            )
+async def client_and_project(
+    session: AsyncSession, actor: Actor, client_id: uuid.UUID | str, project_id: uuid.UUID | str | None
+) -> tuple[Client, uuid.UUID | None]:
+    """The client the actor may bill and, when one is named, which of that client's projects (quotes ask too)."""
+    client = await load_client(session, actor, client_id)
+    if not project_id:
+        return client, None
+    project = await session.scalar(
+        select(Project.id).where(
+            Project.id == parse_id(project_id, "Project not found"),
+            *visible(actor, Project),
+            Project.client_id == client.id,
         )
-        if project is None:
-            raise Invalid("The project must be one of this client's projects.", "project_id")
-        project_id = project
+    )
+    if project is None:
+        raise Invalid("The project must be one of this client's projects.", "project_id")
+    return client, project
+
+
+async def _apply(session: AsyncSession, actor: Actor, invoice: Invoice, data: InvoiceInput, org: Organization) -> None:
+    client, project_id = await client_and_project(session, actor, data.client_id, data.project_id)
     checked = check_fields(data, org.default_currency, org.payment_terms_days)
-    lines = checked.lines
-    computed = invoice_math.totals([(ln.quantity, ln.unit_price_minor, ln.tax_rate) for ln in lines], checked.discount)
-    if computed.total_minor >= money.MAX_MINOR:
-        raise Invalid("The invoice total is too large.", "lines")
-    invoice.client_id, invoice.project_id, invoice.currency = client.id, project_id, checked.currency
+    await _fill_in(session, invoice, client.id, project_id, checked)
+
+
+async def _fill_in(
+    session: AsyncSession, invoice: Invoice, client_id: uuid.UUID, project_id: uuid.UUID | None, checked: CheckedFields
+) -> None:
+    computed = line_items.totals(checked.lines, checked.discount, "invoice")
+    invoice.client_id, invoice.project_id, invoice.currency = client_id, project_id, checked.currency
     invoice.issue_date, invoice.due_date, invoice.discount_percent = (
         checked.issue_date,
         checked.due_date,
@@ -249,21 +162,11 @@ async def _apply(session: AsyncSession, actor: Actor, invoice: Invoice, data: In
     await session.execute(
         delete(InvoiceLine).where(InvoiceLine.invoice_id == invoice.id, InvoiceLine.org_id == invoice.org_id)
     )
-    for position, (line, amounts) in enumerate(zip(lines, computed.lines, strict=True)):
-        session.add(
-            InvoiceLine(
-                org_id=invoice.org_id,
-                client_id=client.id,
-                invoice_id=invoice.id,
-                position=position,
-                description=line.description,
-                quantity=line.quantity,
-                unit_price_minor=line.unit_price_minor,
-                tax_rate=line.tax_rate,
-                net_minor=amounts.net_minor,
-                tax_minor=amounts.tax_minor,
-            )
+    session.add_all(
+        line_items.rows(
+            InvoiceLine, checked.lines, computed, org_id=invoice.org_id, client_id=client_id, invoice_id=invoice.id
         )
+    )
 
 
 async def create_invoice(actor: Actor, data: InvoiceInput) -> InvoiceDetail:
@@ -276,20 +179,40 @@ async def create_in(session: AsyncSession, actor: Actor, data: InvoiceInput) -> 
     staff = require_staff(actor)
     org = await session.get(Organization, staff.org_id)
     assert org is not None
+    client, project_id = await client_and_project(session, actor, data.client_id, data.project_id)
+    checked = check_fields(data, org.default_currency, org.payment_terms_days)
+    return await new_draft_in(session, actor, org.id, client.id, project_id, checked)
+
+
+async def new_draft_in(
+    session: AsyncSession,
+    actor: Actor,
+    org_id: uuid.UUID,
+    client_id: uuid.UUID,
+    project_id: uuid.UUID | None,
+    checked: CheckedFields,
+) -> Invoice:
+    """A draft of checked fields for a client (and project) the caller has vouched for, in its transaction: the
+    number is taken in it, so a rollback burns none. `actor` is who the audit log names (a quote's signer too)."""
     invoice_id = uuid.uuid4()
-    # The number is taken in this transaction: bad input rolls it back with everything else, burning none.
     invoice = Invoice(
         id=invoice_id,
-        org_id=staff.org_id,
+        org_id=org_id,
         status=InvoiceStatus.draft,
-        number=await next_number(session, staff.org_id),
+        number=await next_number(session, org_id),
         public_token_hash=public_token_hash(public_token(invoice_id)),
     )
     session.add(invoice)
-    with session.no_autoflush:  # the row is complete only once _apply has filled it in
-        await _apply(session, actor, invoice, data, org)
+    with session.no_autoflush:  # the row is complete only once _fill_in has filled it in
+        await _fill_in(session, invoice, client_id, project_id, checked)
     audit.record(
-        session, actor, "invoice.created", target_type="invoice", target_id=invoice.id, target_label=invoice.number
+        session,
+        actor,
+        "invoice.created",
+        org_id=org_id,
+        target_type="invoice",
+        target_id=invoice.id,
+        target_label=invoice.number,
     )
     return invoice
 
@@ -431,45 +354,56 @@ async def send_invoice(actor: Actor, invoice_id: uuid.UUID | str) -> InvoiceDeta
     logo = await branding.invoice_logo(staff.org_id)  # read before the transaction, not beside it
     async with unit_of_work(actor) as session:
         invoice = await load_invoice(session, actor, invoice_id, lock=True)
-        if invoice.status == InvoiceStatus.void:
-            raise Conflict("A void invoice cannot be sent.")
+        return await send_in(session, actor, invoice, logo)
+
+
+async def send_in(
+    session: AsyncSession, actor: Actor, invoice: Invoice, logo: bytes | None, *, to: list[Recipient] | None = None
+) -> InvoiceDetail:
+    """`send_invoice` in the caller's transaction, for an invoice it has locked; `logo` is the organization's, read
+    before the transaction. A quote's acceptance sends the invoice it makes, and names `to` itself: the client's
+    recipients, else the signer (possibly nobody, and the invoice is still issued to the portal and its link)."""
+    if invoice.status == InvoiceStatus.void:
+        raise Conflict("A void invoice cannot be sent.")
+    if to is None:
         to = await recipients(session, invoice)
         if not to:
             raise Invalid("This client has no billing contact and no email. Add one first.", "recipients")
-        if invoice.status == InvoiceStatus.draft:
-            before = receivable_totals.standing(invoice)
-            invoice.status = InvoiceStatus.sent
-            invoice.sent_at = clock.now()
-            await receivable_totals.changed_in(session, before, invoice)
-            await session.flush()
-        detail = await build_detail(session, invoice)
-        # Imported on first use: reportlab is some 60 ms that `serve` would otherwise spend before its first answer.
-        from services.billing import invoice_pdf
+    if invoice.status == InvoiceStatus.draft:
+        before = receivable_totals.standing(invoice)
+        invoice.status = InvoiceStatus.sent
+        invoice.sent_at = clock.now()
+        await receivable_totals.changed_in(session, before, invoice)
+        await session.flush()
+    detail = await build_detail(session, invoice)
+    # Imported on first use: reportlab is some 60 ms that `serve` would otherwise spend before its first answer.
+    from services.billing import invoice_pdf
 
-        document = await asyncio.to_thread(invoice_pdf.render_invoice, detail, logo)
-        org = await session.get(Organization, invoice.org_id)  # in the session already: build_detail read it
-        assert org is not None
-        for recipient in to:
-            mail = invoice_mail(detail, org, recipient.name)
-            outbox.queue(
-                session,
-                to=recipient.email,
-                subject=f"Invoice {detail.number} from {detail.seller.name}",
-                text=mail.text,
-                html=mail.html,
-                org_id=invoice.org_id,
-                attachments=[(f"{detail.number}.pdf", "application/pdf", document)],
-            )
-        audit.record(
+    document = await asyncio.to_thread(invoice_pdf.render_invoice, detail, logo)
+    org = await session.get(Organization, invoice.org_id)  # in the session already: build_detail read it
+    assert org is not None
+    for recipient in to:
+        mail = invoice_mail(detail, org, recipient.name)
+        outbox.queue(
             session,
-            actor,
-            "invoice.sent",
-            target_type="invoice",
-            target_id=invoice.id,
-            target_label=invoice.number,
-            detail={"to": [r.email for r in to]},
+            to=recipient.email,
+            subject=f"Invoice {detail.number} from {detail.seller.name}",
+            text=mail.text,
+            html=mail.html,
+            org_id=invoice.org_id,
+            attachments=[(f"{detail.number}.pdf", "application/pdf", document)],
         )
-        return detail
+    audit.record(
+        session,
+        actor,
+        "invoice.sent",
+        org_id=invoice.org_id,
+        target_type="invoice",
+        target_id=invoice.id,
+        target_label=invoice.number,
+        detail={"to": [r.email for r in to]},
+    )
+    return detail
 
 
 # --- voiding -------------------------------------------------------------------------------------------------------

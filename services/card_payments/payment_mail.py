@@ -29,8 +29,8 @@ async def _payers(session: AsyncSession, invoice: Invoice, payer: Contact | None
 
 
 async def agency(session: AsyncSession, org: Organization) -> list[Recipient]:
-    """The organization's support address, else its owners and admins."""
-    return [Recipient(org.support_email)] if org.support_email else await staff.admin_recipients(session, org.id)
+    """The organization's support address, else its owners and admins (`staff.agency_recipients`)."""
+    return await staff.agency_recipients(session, org)
 
 
 def queue(

@@ -25,9 +25,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.catalog import PURCHASE_UNSETTLED, Interval, Purchase, PurchaseStatus, Service, Subscription
 from models.clients import Client, Contact
-from models.collaboration import Milestone, WorkRequest
 from models.organizations import Organization
-from models.projects import Project, ProjectStatus
+from models.projects import Project
 from services.adapters import stripe_gateway
 from services.adapters.stripe_gateway import CheckoutSession, SubscriptionState
 from services.billing.paid_invoices import CardMoney, record_paid
@@ -48,7 +47,7 @@ from services.card_payments.checkout import (
     settling_once,
     stripe_now,
 )
-from services.catalog import catalog
+from services.catalog import catalog, project_templates
 from services.clients import magic_links
 from services.core import audit, clock, config, events, money
 from services.core.actors import Actor, PortalActor, SystemActor, require_staff
@@ -487,53 +486,16 @@ async def _project(
     """The project the service starts, from its template: milestones due days after today, a first request."""
     service = await session.get(Service, purchase.service_id)
     assert service is not None
-    today = clock.now().astimezone(Formats(org.locale, org.timezone).zone).date()
-    template = list(service.template_milestones or [])
-    ends = [today + timedelta(days=int(m.get("offset_days", 0))) for m in template]
-    project = Project(
-        org_id=org.id,
-        client_id=client.id,
-        name=purchase.service_name,
-        status=ProjectStatus.active,
-        start_date=today,
-        due_date=max(ends) if ends else None,
-    )
-    session.add(project)
-    await session.flush()
-    for item, due in zip(template, ends, strict=True):
-        session.add(
-            Milestone(
-                org_id=org.id,
-                client_id=client.id,
-                project_id=project.id,
-                title=str(item.get("title", ""))[:200],
-                due_date=due,
-            )
-        )
-    if service.template_request_title:
-        session.add(
-            WorkRequest(
-                org_id=org.id,
-                client_id=client.id,
-                project_id=project.id,
-                title=service.template_request_title,
-                description=service.template_request_description,
-                requester_contact_id=contact.id,
-                source="portal",
-            )
-        )
-    audit.record(
+    return await project_templates.start_project_in(
         session,
         STRIPE,
-        "project.created",
-        org_id=org.id,
-        target_type="project",
-        target_id=project.id,
-        target_label=project.name,
-        detail={"via": "purchase"},
+        org,
+        client_id=client.id,
+        name=purchase.service_name,
+        template=service,
+        requester_contact_id=contact.id,
+        via="purchase",
     )
-    await session.flush()
-    return project
 
 
 async def _subscription(

@@ -112,6 +112,15 @@ class CatalogChanged:
 
 
 @dataclass(frozen=True, slots=True)
+class QuotesChanged:
+    """A quote of this client was drafted, changed, sent, answered or deleted: quote lists and pages redraw."""
+
+    org_id: uuid.UUID
+    client_id: uuid.UUID
+    quote_id: uuid.UUID
+
+
+@dataclass(frozen=True, slots=True)
 class PurchasesChanged:
     """A purchase or subscription of this client changed (`client_id` None: a visitor's, with no client yet)."""
 

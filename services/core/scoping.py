@@ -6,8 +6,8 @@ ORM SELECT (and bulk UPDATE/DELETE) of that session, criteria that no query can 
 - any actor tied to an organization sees only rows with its `org_id`;
 - a portal actor sees only rows of its own client, its own Client row, nothing that is staff-only,
   no internal update or comment, no file that is not shared with it, no deliverable before it is sent for
-  review, no version that was not sent, no time entry that is not approved and no service that is hidden
-  or archived.
+  review, no version that was not sent, no time entry that is not approved, no quote still in draft and no
+  service that is hidden or archived.
 
 Queries still filter by org and client themselves (the second layer); this hook catches the query
 that forgot. A session without an actor is refused, so nothing reads data unscoped by accident.
@@ -31,6 +31,7 @@ from models.files import Deliverable, DeliverableStatus, DeliverableVersion, Fil
 from models.mail import OutboxMail
 from models.organizations import Membership, Organization
 from models.payments import StripeEvent
+from models.quotes import Quote, QuoteStatus
 from models.time import TimeEntry, TimeStatus
 from services.core.actors import Actor, PortalActor, StaffActor, SystemActor
 
@@ -98,6 +99,8 @@ def _portal_criteria(*, org_id: uuid.UUID, client_id: uuid.UUID) -> tuple[Loader
         with_loader_criteria(DeliverableVersion, lambda cls: cls.sent_at.is_not(None), include_aliases=True),
         # hours the client has not been shown: submitted and rejected entries
         with_loader_criteria(TimeEntry, lambda cls: cls.status == TimeStatus.approved, include_aliases=True),
+        # quotes still being drafted
+        with_loader_criteria(Quote, lambda cls: cls.status != QuoteStatus.draft, include_aliases=True),
         # the catalog's hidden and archived services
         with_loader_criteria(
             Service, lambda cls: cls.public.is_(True) & cls.archived_at.is_(None), include_aliases=True
@@ -130,6 +133,8 @@ def visible(actor: Actor, model: type[TenantOwned]) -> list:
                 conditions.append(DeliverableVersion.sent_at.is_not(None))
             elif model is TimeEntry:
                 conditions.append(TimeEntry.status == TimeStatus.approved)
+            elif model is Quote:
+                conditions.append(Quote.status != QuoteStatus.draft)
         elif model is Client:
             conditions.append(Client.id == actor.client_id)
         elif model is Service:

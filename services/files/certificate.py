@@ -8,9 +8,8 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.platypus import Flowable, Spacer, Table, TableStyle
+from reportlab.platypus import Flowable, Spacer
 
 from models.clients import Client
 from models.organizations import Organization
@@ -20,8 +19,6 @@ from services.core.db import unit_of_work
 from services.core.errors import NotFound
 from services.core.formatting import Formats
 from services.files.deliverables import get_deliverable
-
-HASH = ParagraphStyle("hash", parent=pdf.BASE, fontSize=7.5, leading=11)
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,24 +89,7 @@ def render_certificate(data: CertificateData) -> bytes:
             ("Browser", data.user_agent),
             ("Record", str(data.deliverable_id)),
         ]
-        table = Table(
-            # the hash on one line, whole: it is what a reader compares, character by character
-            [
-                [pdf.text(label, pdf.BOLD), pdf.text(value, HASH if label.startswith("SHA") else pdf.BASE)]
-                for label, value in rows
-            ],
-            colWidths=[45 * mm, width - 45 * mm],
-        )
-        table.setStyle(
-            TableStyle(
-                [
-                    ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                    ("LINEBELOW", (0, 0), (-1, -1), 0.5, pdf.RULE),
-                    ("TOPPADDING", (0, 0), (-1, -1), 5),
-                    ("BOTTOMPADDING", (0, 0), (-1, -1), 5),
-                ]
-            )
-        )
+        table = pdf.record_table(rows, width)
         return [
             pdf.text(data.org_name, pdf.NAME),
             Spacer(1, 6 * mm),

@@ -172,6 +172,12 @@ async def admin_emails(session: AsyncSession, org_id: uuid.UUID) -> list[str]:
     return [admin.email for admin in await admin_recipients(session, org_id)]
 
 
+async def agency_recipients(session: AsyncSession, org: Organization) -> list[Recipient]:
+    """Who hears of what clients do (a payment, a purchase, a quote's answer): the organization's support address,
+    else its owners and admins."""
+    return [Recipient(org.support_email)] if org.support_email else await admin_recipients(session, org.id)
+
+
 async def admin_recipients(session: AsyncSession, org_id: uuid.UUID) -> list[Recipient]:
     """`admin_emails` with the names their mails greet them by."""
     rows = await session.execute(

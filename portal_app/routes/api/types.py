@@ -22,7 +22,7 @@ from pydantic import (
 from models.collaboration import RequestStatus, Visibility
 from models.invoices import InvoiceStatus
 from models.projects import ProjectStatus
-from services.billing import invoices
+from services.billing import line_items
 from services.projects import discussion, work_requests
 
 # Far beyond any real list, and small enough for every database's integer: a huge offset is bad input, not a 500.
@@ -182,7 +182,7 @@ class InvoiceCreate(Body):
     discount_percent: DecimalText = Field("0", description="A percentage off every line, before tax")
     notes: Description = ""
     terms: Description = ""
-    lines: list[LineIn] = Field(max_length=invoices.MAX_LINES)
+    lines: list[LineIn] = Field(max_length=line_items.MAX_LINES)
 
 
 class MilestoneCreate(Body):
