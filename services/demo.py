@@ -1,5 +1,5 @@
 """A realistic demo agency for `make run` and screenshots: clients with contacts, projects with their own
-milestones, requests and updates, and invoices in every state in two currencies. Seeding sends no mail: the
+milestones, requests and updates, invoices in every state in two currencies, and quotes. Seeding sends no mail: the
 contacts are made up, so what the services queued for them is dropped once the demo is in place."""
 
 from __future__ import annotations
@@ -16,13 +16,15 @@ from models.mail import OutboxMail
 from models.organizations import Organization
 from services import demo_files
 from services.billing import invoices, manual_payments
-from services.billing.invoices import InvoiceInput, LineInput
+from services.billing.invoices import InvoiceInput
+from services.billing.line_items import LineInput
 from services.clients import clients, contacts
 from services.core import clock, money
 from services.core.actors import StaffActor, SystemActor
 from services.core.db import unit_of_work
 from services.organizations import organizations
 from services.projects import discussion, milestones, projects, work_requests
+from services.quotes import quotes
 from services.staff import staff
 from services.time import entries, rates
 
@@ -205,6 +207,43 @@ async def _invoices(actor: StaffActor, client_ids: dict[str, uuid.UUID]) -> None
         )
 
 
+QUOTE_TERMS = (
+    "Prices are valid until the date above. Work starts within two weeks of acceptance; the deposit is due on "
+    "acceptance and the balance is invoiced at launch. Two rounds of revisions are included."
+)
+
+
+async def _quotes(actor: StaffActor, client_ids: dict[str, uuid.UUID]) -> None:
+    """A quote waiting for Acme's answer (with a deposit), and one still being drafted for Bluebird."""
+    waiting = await quotes.create_quote(
+        actor,
+        quotes.QuoteInput(
+            client_id=client_ids["Acme Outdoor Co."],
+            title="Spring campaign landing pages",
+            currency="USD",
+            deposit_percent="30",
+            terms=QUOTE_TERMS,
+            start_project=True,
+            lines=[
+                LineInput("Landing page design, 3 variants", "3", "1200.00"),
+                LineInput("Build and A/B test set-up", "1", "2800.00"),
+                LineInput("Copywriting, per page", "3", "350.00"),
+            ],
+        ),
+    )
+    await quotes.send_quote(actor, waiting.id)
+    await quotes.create_quote(
+        actor,
+        quotes.QuoteInput(
+            client_id=client_ids["Bluebird Bakery"],
+            title="Loyalty card app",
+            currency="USD",
+            terms=QUOTE_TERMS,
+            lines=[LineInput("Discovery and prototype", "1", "3200.00"), LineInput("App build", "1", "9400.00")],
+        ),
+    )
+
+
 async def _drop_queued_mail(org_id: uuid.UUID) -> None:
     """The demo's contacts are made up: nothing the seeding queued for them (invoices, digests) goes out."""
     async with unit_of_work(SystemActor(org_id=org_id, label="demo")) as session:
@@ -281,5 +320,6 @@ async def seed(password: str | None = None) -> DemoLogin:
                     await _project_time(actor, project.id)
                     client_ids_with_files.add(client.id)
     await _invoices(actor, client_ids)
+    await _quotes(actor, client_ids)
     await _drop_queued_mail(who.org_id)
     return DemoLogin(email=DEMO_OWNER, password=password, slug=DEMO_SLUG, created=True)

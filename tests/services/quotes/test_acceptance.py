@@ -255,3 +255,20 @@ async def test_two_tabs_accepting_at_once_make_one_acceptance_and_one_invoice(da
         stored = await session.get(Quote, quote.id)
     assert projects_made == 1 and stored is not None and stored.invoice_id is not None
     assert db is not None
+
+
+async def test_an_accept_and_a_decline_at_once_leave_one_answer(database) -> None:
+    team = await make_team("acme")
+    quote = await sent_quote(team)
+    outcomes = await asyncio.gather(
+        acceptance.decline_in_portal(team.john, quote.id, "We found another agency."),
+        acceptance.accept_in_portal(team.jane, quote.id, signed(quote)),
+        acceptance.convert_quote(team.staff, quote.id),
+        return_exceptions=True,
+    )
+    answers = [o for o in outcomes if isinstance(o, quote_views.QuoteDetail)]
+    assert len(answers) == 1 and sum(isinstance(o, Conflict) for o in outcomes) == 2, outcomes
+    final = await quotes.get_quote(team.staff, quote.id)
+    assert final.display_status == answers[0].display_status
+    assert await count(Invoice) == (0 if final.display_status == "declined" else 1)
+    assert await count(QuoteAcceptance) == (1 if final.acceptance else 0)
