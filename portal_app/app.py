@@ -21,6 +21,7 @@ from portal_app.portal import invoices as portal_invoices
 from portal_app.portal import login as portal_login
 from portal_app.portal import pages as portal_pages
 from portal_app.portal import project_page as portal_project_page
+from portal_app.portal import quotes as portal_quotes
 from portal_app.portal import services_page as portal_services_page
 from portal_app.routes import (
     file_downloads,
@@ -28,6 +29,7 @@ from portal_app.routes import (
     hours_csv,
     notifications_optout,
     public_invoice,
+    public_quote,
     staff_downloads,
     stripe_connect,
     stripe_webhook,
@@ -50,6 +52,9 @@ from portal_app.staff import (
     people,
     project_detail,
     project_list,
+    quote_detail,
+    quote_editor,
+    quote_list,
     services_page,
     settings_page,
     time_approvals,
@@ -73,6 +78,9 @@ PAGE_MODULES = (
     invoices,
     invoice_editor,
     invoice_detail,
+    quote_list,
+    quote_editor,
+    quote_detail,
     audit_log,
     people,
     services_page,
@@ -85,6 +93,7 @@ PAGE_MODULES = (
     portal_files_page,
     portal_deliverable_page,
     portal_hours_page,
+    portal_quotes,
 )
 # Open to everyone: the two sign-in pages, the password reset, the portal's Services page, and plain routes that
 # check access themselves.
@@ -95,6 +104,7 @@ PUBLIC_ROUTERS = (
     portal_login.router,
     portal_pages.router,
     portal_invoices.router,
+    portal_quotes.router,
     portal_services_page.router,
 )
 API_MOUNT = "/api"
@@ -146,6 +156,7 @@ def create_app(settings: Settings) -> None:
     app.include_router(oidc_auth.build_router(settings))
     app.include_router(portal_auth.build_router(settings))
     app.include_router(public_invoice.router)
+    app.include_router(public_quote.router)
     app.include_router(notifications_optout.router)
     app.include_router(staff_downloads.router)
     app.include_router(file_downloads.router)

@@ -53,7 +53,7 @@ def follow(event_type: type[Event], concerns: Callable[[Event], bool], redraw: C
     client.on_delete(events.subscribe(on_event))
 
 
-Heard = events.ProjectActivity | events.InvoicePaymentChanged | events.FilesChanged
+Heard = events.ProjectActivity | events.InvoicePaymentChanged | events.FilesChanged | events.QuotesChanged
 
 
 def staff_hears(actor: StaffActor, event: Heard) -> bool:

@@ -26,6 +26,7 @@ from services.organizations.organizations import OrganizationView
 NAVIGATION = [
     ("Home", "/", "home"),
     ("Invoices", "/invoices", "receipt_long"),
+    ("Quotes", "/quotes", "request_quote"),
     ("Projects", "/projects", "work"),
     ("Files", "/files", "folder"),
     ("Hours", "/hours", "schedule"),
@@ -126,7 +127,7 @@ def _shell(page: PortalPage, title: str, section: str) -> Iterator[None]:
         with ui.row().classes("items-center gap-3"):
             ui.label(page.actor.email).classes("text-sm text-gray-600 max-sm:hidden")
             ui.button("Sign out", icon="logout", on_click=lambda: sign_out(page)).props("flat dense no-caps")
-    # No gaps between the items: six thumb-sized targets share a 360px screen.
+    # No gaps between the items: seven thumb-sized targets share a 360px screen.
     with ui.footer().classes("sm:hidden bg-white border-t border-gray-200 justify-around gap-0 px-1 py-1 no-wrap"):
         for label, path, icon in NAVIGATION:
             active = path == section

@@ -6,9 +6,6 @@ its websocket would keep a NiceGUI client alive for nothing. Everything the invo
 
 from __future__ import annotations
 
-import base64
-import html
-
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
@@ -20,12 +17,16 @@ from portal_app.responses import (
     escape,
     html_document,
     invoice_not_found,
+    lines_table,
+    logo_tag,
+    party_block,
     pdf_response,
     render_pdf,
+    totals_table,
 )
 from services.billing import invoice_access
 from services.billing.invoice_views import InvoiceDetail
-from services.billing.presentation import line_amount_minor, payment_text, status_badge, totals_rows
+from services.billing.presentation import payment_text, status_badge, totals_rows
 from services.card_payments import checkout as checkout_service
 from services.core.errors import Conflict, Invalid, ServiceError
 from services.organizations import branding
@@ -33,50 +34,10 @@ from services.organizations.branding import Logo
 
 router = APIRouter(include_in_schema=False)
 
-INLINE_IMAGE_TYPES = ("image/png", "image/jpeg")
 PAY_REFUSALS: dict[type[ServiceError], str] = {
     checkout_service.NothingDue: "nothing_due",
     checkout_service.TooManyAttempts: "busy",
 }
-
-
-def _logo_tag(logo: Logo | None) -> str:
-    if logo is None or logo.content_type not in INLINE_IMAGE_TYPES:
-        return ""
-    data = base64.b64encode(logo.content).decode()
-    return f'<img class="logo" alt="" src="data:{logo.content_type};base64,{data}">'
-
-
-def _party(label: str, name: str, address: str, email: str) -> str:
-    parts = [f"<h2>{label}</h2><p><strong>{escape(name)}</strong></p>"]
-    if address:
-        parts.append(f'<p class="lines">{escape(address)}</p>')
-    if email:
-        parts.append(f'<p class="muted">{escape(email)}</p>')
-    return "".join(parts)
-
-
-def _lines_table(detail: InvoiceDetail) -> str:
-    cur, formats = detail.currency, detail.formats
-    rows = "".join(
-        f'<tr><td class="description">{escape(line.description)}</td>'
-        f'<td data-label="Qty">{formats.number(line.quantity)}</td>'
-        f'<td data-label="Unit price">{formats.money(line.unit_price_minor, cur)}</td>'
-        f'<td data-label="Tax">{formats.percent(line.tax_rate)}</td>'
-        f'<td data-label="Amount">{formats.money(line_amount_minor(line, detail.discount_percent), cur)}</td></tr>'
-        for line in detail.lines
-    )
-    head = "<tr><th>Description</th><th>Qty</th><th>Unit price</th><th>Tax</th><th>Amount</th></tr>"
-    # On a phone each line is a card of "label: value" rows (responses.html_document's styles), so nothing is cut off.
-    return f'<div class="scroll"><table class="lines-table"><thead>{head}</thead><tbody>{rows}</tbody></table></div>'
-
-
-def _totals(detail: InvoiceDetail) -> str:
-    body = "".join(
-        f'<tr class="{row.emphasis}"><td>{html.escape(row.label)}</td><td>{html.escape(row.text)}</td></tr>'
-        for row in totals_rows(detail)
-    )
-    return f'<table class="totals">{body}</table>'
 
 
 def _checkout_notice(detail: InvoiceDetail, outcome: str) -> str:
@@ -130,13 +91,14 @@ def invoice_page(detail: InvoiceDetail, token: str, logo: Logo | None, outcome: 
     formats = detail.formats
     due = formats.money(detail.amount_due_minor, detail.currency)
     body = f"""
-<div class="top"><div>{_logo_tag(logo)}<h1>{escape(detail.seller.name)}</h1>
+<div class="top"><div>{logo_tag(logo)}<h1>{escape(detail.seller.name)}</h1>
 <p class="lines muted">{escape(detail.seller.address)}</p><p class="muted">{escape(detail.seller.email)}</p></div>
 <div class="facts"><h1>Invoice {escape(detail.number)}</h1><p>Issued {formats.day(detail.issue_date)}</p>
 <p>Due {formats.day(detail.due_date)}</p>{badge}</div></div>
-{_party("Billed to", detail.buyer.name, detail.buyer.address, detail.buyer.email)}
+{party_block("Billed to", detail.buyer)}
 {void_notice}{_checkout_notice(detail, outcome)}
-<h2>Details</h2>{_lines_table(detail)}{_totals(detail)}
+<h2>Details</h2>{lines_table(detail.lines, detail.currency, detail.formats, detail.discount_percent)}
+{totals_table(totals_rows(detail))}
 <div class="actions">{_pay_form(detail, token)}<a class="button secondary" href="/i/{token}/pdf" download>Download PDF</a>
 <span class="muted">Amount due: <strong>{due}</strong></span></div>
 {_sections(detail)}"""

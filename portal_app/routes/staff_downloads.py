@@ -1,4 +1,4 @@
-"""Downloads for signed-in staff: an invoice's PDF without counting it as the client's view."""
+"""Downloads for signed-in staff: an invoice's or a quote's PDF without counting it as the client's view."""
 
 from __future__ import annotations
 
@@ -6,10 +6,17 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from portal_app.auth.staff import current_staff, login_redirect
-from portal_app.responses import invoice_not_found, pdf_response, render_pdf
+from portal_app.responses import (
+    invoice_not_found,
+    pdf_response,
+    quote_not_found,
+    render_pdf,
+    render_quote_pdf,
+)
 from services.billing import invoices
 from services.core.errors import NotFound
 from services.organizations import branding
+from services.quotes import quotes
 
 router = APIRouter(include_in_schema=False)
 
@@ -24,3 +31,16 @@ async def staff_invoice_pdf(request: Request, invoice_id: str) -> Response:
     except NotFound:
         return invoice_not_found()
     return pdf_response(detail, await render_pdf(detail, await branding.invoice_logo(context.actor.org_id)))
+
+
+@router.get("/quotes/{quote_id}/pdf")
+async def staff_quote_pdf(request: Request, quote_id: str) -> Response:
+    """A draft's too: staff check what the client will get before sending it."""
+    context = await current_staff(request)
+    if context is None:
+        return login_redirect(request)
+    try:
+        detail = await quotes.get_quote(context.actor, quote_id)
+    except NotFound:
+        return quote_not_found()
+    return pdf_response(detail, await render_quote_pdf(detail, await branding.invoice_logo(context.actor.org_id)))

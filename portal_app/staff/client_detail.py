@@ -1,5 +1,5 @@
-"""A client: details, contacts (portal access, billing and active toggles), projects, files, latest invoices, and
-what it bought from the services catalog (subscriptions and purchases)."""
+"""A client: details, contacts (portal access, billing and active toggles), projects, files, latest invoices and
+quotes, and what it bought from the services catalog (subscriptions and purchases)."""
 
 from __future__ import annotations
 
@@ -26,6 +26,8 @@ from services.core.errors import NotFound, ServiceError
 from services.core.formatting import Formats
 from services.projects import projects
 from services.projects.projects import STATUS_LABELS
+from services.quotes import quote_views, quotes
+from services.quotes.quote_views import QuoteRow
 
 CONTACTS_PAGE = 50
 
@@ -95,6 +97,22 @@ def _projects(page: Page[projects.ProjectView], formats: Formats) -> None:
             )
     if page.total > len(page.items):
         ui.label(f"Showing {len(page.items)} of {page.total}.").classes("text-sm text-gray-500")
+
+
+def _quotes(page: Page[QuoteRow], client_id: uuid.UUID, formats: Formats) -> None:
+    """The latest quotes, and a link to all of them when there are more."""
+    if not page.items:
+        ui.label("No quotes yet.").classes("text-gray-500")
+    for row in page.items:
+        with ui.row().classes("w-full items-center gap-4 border-b border-gray-200 py-2 text-sm"):
+            ui.link(row.number, f"/quotes/{row.id}").classes("font-medium w-32")
+            ui.label(row.title).classes("text-gray-700 flex-1 truncate")
+            ui.label(formats.day(row.issue_date)).classes("text-gray-500")
+            badge = quote_views.status_badge(row.display_status)
+            status_badge(badge.label, badge.color)
+            ui.label(formats.money(row.total_minor, row.currency)).classes("tabular-nums w-28 text-right")
+    if page.total > len(page.items):
+        ui.link(f"All {page.total} quotes", f"/quotes?client={client_id}").classes("text-sm")
 
 
 def _invoices(page: Page[InvoiceRow], client_id: uuid.UUID, formats: Formats) -> None:
@@ -185,5 +203,13 @@ async def client_page(context: StaffPage, client_id: str) -> RedirectResponse | 
                 ).props("flat")
             filters = invoice_listing.InvoiceFilter(client_id=client.id)
             _invoices(await invoice_listing.list_invoices(actor, filters, limit=5), client.id, formats)
+        with ui.card().classes("w-full").props("flat bordered").mark("client-quotes"):
+            with ui.row().classes("w-full items-center justify-between"):
+                ui.label("Quotes").classes("text-lg font-semibold")
+                ui.button(
+                    "New quote", icon="add", on_click=lambda: ui.navigate.to(f"/quotes/new?client={client.id}")
+                ).props("flat")
+            recent = await quotes.list_quotes(actor, quotes.QuoteFilter(client_id=client.id), limit=5)
+            _quotes(recent, client.id, formats)
         await PurchasesSections(actor, formats, client.id).show()
     return None

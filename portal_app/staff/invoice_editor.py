@@ -5,16 +5,16 @@ everything again on the server, and its messages land on the input they name (�
 
 The page loads an `EditorView` and `InvoiceEditor` assembles the sections from it: the header fields (client,
 project, currency, dates, discount; notes and terms at the foot), the lines, the totals preview, and the save.
-The sections are fed view data and callbacks, so they draw without a database.
+The lines, the preview and the way errors are shown are shared with quotes (`line_editor`). The sections are fed
+view data and callbacks, so they draw without a database.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
-from decimal import Decimal
 from functools import partial
 
 from fastapi import Request
@@ -23,67 +23,28 @@ from nicegui import ui
 from nicegui.element import Element
 
 from components.date_input import date_input
-from components.forms import FieldErrors
 from components.search_select import Search, search_select
 from portal_app.staff.client_choices import client_choices
 from portal_app.staff.layout import StaffPage, frame, not_found, staff_page
-from services.billing import invoice_math, invoice_views, invoices
-from services.core import clock, formatting, money
+from portal_app.staff.line_editor import (
+    LinesSection,
+    LineState,
+    TotalsSection,
+    currency_choices,
+    line_states,
+    preview,
+    project_choices,
+    show_form_errors,
+)
+from services.billing import invoice_views, invoices
+from services.core import clock, money
 from services.core.actors import StaffActor
 from services.core.errors import Invalid, NotFound, ServiceError
 from services.core.formatting import DEFAULT, Formats
 from services.organizations import organizations
-from services.projects import projects
-
-LINE_FIELDS = ("description", "quantity", "unit_price", "tax_rate")
-
-
-def currency_choices(locale: str) -> dict[str, str]:
-    """Every ISO 4217 currency, as "EUR · Euro" in the organization's language; typing filters them."""
-    return {code: f"{code} · {formatting.currency_name(code, locale)}" for code in sorted(money.EXPONENTS)}
-
-
-# The lines' column headers and widths, in the order of a line's inputs, then its amount (and the remove button).
-COLUMN_HEADERS = (
-    ("Description", "flex-1"),
-    ("Quantity", "w-24"),
-    ("Unit price", "w-32"),
-    ("Tax %", "w-20"),
-    ("Amount", "w-36 text-right"),
-    ("", "w-8"),
-)
-TOTALS = (("subtotal", "Subtotal"), ("discount", "Discount"), ("tax", "Tax"), ("total", "Total"))
-UNKNOWN = "—"  # an amount the preview cannot work out yet
 
 ProjectOptions = Callable[[str], Awaitable[dict[str, str]]]  # a client's id ("" for none) -> the project choices
 Submit = Callable[[invoices.InvoiceInput], Awaitable[invoice_views.InvoiceDetail]]
-
-
-@dataclass(eq=False)
-class LineState:
-    """One line as typed; kept apart from its inputs, so adding or removing a line redraws the others intact."""
-
-    description: str = ""
-    quantity: str = "1"
-    unit_price: str = ""
-    tax_rate: str = "0"
-    inputs: dict[str, ui.input] = field(default_factory=dict)
-    amount_label: ui.label | None = None
-
-    def blank(self) -> bool:
-        return not (self.description.strip() or self.unit_price.strip())
-
-    def parsed(self, currency: str) -> tuple[Decimal, int, Decimal] | None:
-        """(quantity, unit price in minor units, tax rate) for the preview, or None while it is incomplete."""
-        try:
-            quantity = money.decimal(self.quantity, "quantity", "Quantity")
-            price = money.to_minor(self.unit_price, currency)
-            rate = money.decimal(self.tax_rate or "0", "tax_rate", "Tax")
-        except Invalid:
-            return None
-        if quantity <= 0 or price < 0 or not 0 <= rate <= 100:
-            return None
-        return quantity, price, rate
 
 
 @dataclass(frozen=True)
@@ -111,28 +72,6 @@ class EditorView:
         return f"/invoices/{self.invoice_id}" if self.invoice_id else "/invoices"
 
 
-def _lines_from(detail: invoice_views.InvoiceDetail | None) -> tuple[LineState, ...]:
-    if detail is None:
-        return (LineState(),)
-    return tuple(
-        LineState(
-            line.description,
-            money.plain(line.quantity),
-            money.format_decimal(line.unit_price_minor, detail.currency),
-            money.plain(line.tax_rate),
-        )
-        for line in detail.lines
-    )
-
-
-async def _project_options(actor: StaffActor, client_id: str) -> dict[str, str]:
-    options = {"": "No project"}
-    if client_id:
-        page = await projects.list_projects(actor, client_id=client_id, limit=200)
-        options |= {str(p.id): p.name for p in page.items}
-    return options
-
-
 async def load_editor(
     actor: StaffActor, detail: invoice_views.InvoiceDetail | None, client_id: str, formats: Formats
 ) -> EditorView:
@@ -148,7 +87,7 @@ async def load_editor(
         invoice_id=detail.id if detail else None,
         client_options=client_options,
         client_id=client_id,
-        project_options=await _project_options(actor, client_id),
+        project_options=await project_choices(actor, client_id),
         project_id=str(detail.project_id) if detail and detail.project_id else "",
         currency=detail.currency if detail else settings.default_currency,
         issue_date=formats.input_day(detail.issue_date if detail else today),
@@ -157,149 +96,9 @@ async def load_editor(
         notes=detail.notes if detail else "",
         terms=detail.terms if detail else "",
         payment_terms_days=settings.payment_terms_days,
-        lines=_lines_from(detail),
+        lines=line_states(detail.lines if detail else (), detail.currency if detail else ""),
         formats=formats,
     )
-
-
-# --- the totals preview --------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Preview:
-    """The texts the preview shows: the totals keyed as in TOTALS, and one amount per line, in order."""
-
-    totals: dict[str, str]
-    lines: list[str]
-
-    @classmethod
-    def unknown(cls, line_count: int) -> Preview:
-        """Nothing to work out while the currency or the discount is not valid."""
-        return cls({key: UNKNOWN for key, _ in TOTALS}, [UNKNOWN] * line_count)
-
-
-def preview(currency: str | None, discount: str | None, lines: Sequence[LineState], formats: Formats) -> Preview:
-    """The totals worked out with the service's own arithmetic; incomplete lines count nothing."""
-    try:
-        code = money.currency(currency or "")
-        rate = money.decimal(discount or "0", "discount_percent", "Discount")
-    except Invalid:
-        return Preview.unknown(len(lines))
-    if not 0 <= rate <= 100:
-        return Preview.unknown(len(lines))
-    parsed = [line.parsed(code) for line in lines]
-    result = invoice_math.totals([p for p in parsed if p], rate)
-    amounts = iter(result.lines)
-    return Preview(
-        {
-            "subtotal": formats.money(result.subtotal_minor, code),
-            "discount": formats.money(-result.discount_minor, code),
-            "tax": formats.money(result.tax_minor, code),
-            "total": formats.money(result.total_minor, code),
-        },
-        [formats.money(next(amounts).gross_minor, code) if values else UNKNOWN for values in parsed],
-    )
-
-
-class TotalsSection:
-    """Subtotal, discount, tax and total, as `show` last set them."""
-
-    def __init__(self) -> None:
-        self.shown: dict[str, ui.label] = {}
-
-    def draw(self) -> None:
-        with ui.grid(columns=2).classes("ml-auto gap-x-8 gap-y-1 text-sm"):
-            for key, label in TOTALS:
-                ui.label(label).classes("text-gray-600" + (" font-semibold" if key == "total" else ""))
-                self.shown[key] = ui.label(UNKNOWN).classes("text-right tabular-nums").mark(f"totals-{key}")
-
-    def show(self, totals: dict[str, str]) -> None:
-        for key, text in totals.items():
-            self.shown[key].text = text
-
-
-# --- the lines -----------------------------------------------------------------------------------------------------
-
-
-class LinesSection:
-    """The line rows with their amounts, and Add line; `changed` runs after any typing, adding or removing."""
-
-    def __init__(self, lines: Sequence[LineState], changed: Callable[[], None]) -> None:
-        self.lines = list(lines)
-        self.changed = changed
-        self.note: ui.label | None = None  # a message about the lines as a whole ("at least one line")
-
-    def draw(self) -> None:
-        ui.label("Lines").classes("text-lg font-semibold")
-        self.note = ui.label().classes("text-negative text-sm")
-        self.note.set_visibility(False)
-        with (
-            ui.row()
-            .classes("w-full gap-2 no-wrap text-xs font-medium text-gray-600 max-sm:hidden")
-            .mark("line-headers")
-        ):
-            for label, width in COLUMN_HEADERS:
-                ui.label(label).classes(width)
-        self.rows()
-        ui.button("Add line", icon="add", on_click=self.add).props("flat")
-
-    @ui.refreshable_method
-    def rows(self) -> None:
-        for n, line in enumerate(self.lines):
-            self._row(n, line)
-
-    def _row(self, n: int, line: LineState) -> None:
-        with ui.row().classes("w-full items-start gap-2 no-wrap"):
-            line.inputs = {
-                "description": ui.input(value=line.description).classes("flex-1"),
-                "quantity": ui.input(value=line.quantity).classes("w-24"),
-                "unit_price": ui.input(value=line.unit_price).classes("w-32"),
-                "tax_rate": ui.input(value=line.tax_rate).classes("w-20"),
-            }
-            for (name, element), (label, _width) in zip(line.inputs.items(), COLUMN_HEADERS, strict=False):
-                # The column header names it on screen; a screen reader hears the line and the column.
-                element.props(f'outlined dense debounce=250 aria-label="Line {n + 1} {label.lower()}"')
-                element.mark(f"line-{n}-{name}")
-                element.on_value_change(lambda e, ln=line, k=name: self.typed(ln, k, e.value))
-            line.amount_label = ui.label(UNKNOWN).classes("w-36 text-right pt-3 tabular-nums")
-            line.amount_label.mark(f"line-{n}-amount")
-            ui.button(icon="delete", on_click=lambda ln=line: self.remove(ln)).props(
-                f"flat round dense aria-label='Remove line {n + 1}'"
-            )
-
-    def typed(self, line: LineState, key: str, value: str | None) -> None:
-        setattr(line, key, value or "")
-        self.changed()
-
-    def add(self) -> None:
-        self.lines.append(LineState())
-        self.rows.refresh()
-        self.changed()
-
-    def remove(self, line: LineState) -> None:
-        self.lines.remove(line)
-        self.rows.refresh()
-        self.changed()
-
-    def show_amounts(self, texts: list[str]) -> None:
-        for line, text in zip(self.lines, texts, strict=True):
-            if line.amount_label is not None:
-                line.amount_label.text = text
-
-    def show_note(self, message: str, shown: bool) -> None:
-        if self.note is not None:
-            self.note.text = message
-            self.note.set_visibility(shown)
-
-    @staticmethod
-    def fields(lines: Sequence[LineState]) -> dict[str, Element]:
-        """The inputs of `lines` under the names the service's messages use: "lines.2.quantity"."""
-        return {
-            f"lines.{n}.{key}": line.inputs[key]
-            for n, line in enumerate(lines)
-            for key in LINE_FIELDS
-            if key in line.inputs
-        }
 
 
 # --- the header fields ---------------------------------------------------------------------------------------------
@@ -457,14 +256,7 @@ class InvoiceEditor:
 
     def show_errors(self, error: ServiceError) -> None:
         """Every problem on the input it names, one about the lines as a whole above them, the rest notified."""
-        FieldErrors(**self.lines.fields(self.lines.lines)).clear()
-        errors = FieldErrors(**self.header.fields(), **self.lines.fields(self.sent))
-        problems = error.problems if isinstance(error, Invalid) else (error,)
-        about_lines = [p.message for p in problems if getattr(p, "field", None) == "lines"]
-        self.lines.show_note(" ".join(about_lines), bool(about_lines))
-        errors.show_all(
-            [(getattr(p, "field", None), p.message) for p in problems if getattr(p, "field", None) != "lines"]
-        )
+        show_form_errors(error, self.header.fields(), self.lines, self.sent)
 
     async def save(self, and_send: bool = False) -> None:
         self.sent = [line for line in self.lines.lines if not line.blank()]  # untouched blank lines are dropped
@@ -503,7 +295,7 @@ async def editor(context: StaffPage, detail: invoice_views.InvoiceDetail | None,
     view = await load_editor(actor, detail, client_id, context.org.formats)
     InvoiceEditor(
         view,
-        project_options=partial(_project_options, actor),
+        project_options=partial(project_choices, actor),
         client_search=partial(client_choices, actor),
         submit=_submitter(actor, view.invoice_id),
     ).draw()

@@ -1,4 +1,4 @@
-"""The Invoicing and Logo cards of the settings page."""
+"""The Invoicing (invoices and quotes) and Logo cards of the settings page."""
 
 from __future__ import annotations
 
@@ -30,6 +30,14 @@ def invoicing_form(actor: StaffActor, settings: InvoiceSettings) -> None:
             page_size = ui.select(list(organizations.PAGE_SIZES), value=settings.page_size, label="PDF page size")
             page_size.props("outlined").classes("w-40")
         with ui.row().classes("w-full gap-4"):
+            quote_prefix = ui.input("Quote number prefix", value=settings.quote_prefix).props("outlined")
+            quote_prefix.props('hint="The next quote is numbered with it, e.g. Q-0042."').classes("flex-1")
+            validity = ui.input("Quotes valid for (days)", value=str(settings.quote_validity_days))
+            validity.props(
+                f"outlined type=number min=1 max={organizations.MAX_QUOTE_VALIDITY_DAYS} "
+                'hint="How long a new quote stays open to accept, from its issue date."'
+            ).classes("w-64")
+        with ui.row().classes("w-full gap-4"):
             currency = ui.input(
                 "Default currency", value=settings.default_currency, autocomplete=sorted(money.EXPONENTS)
             ).props("outlined")
@@ -54,6 +62,8 @@ def invoicing_form(actor: StaffActor, settings: InvoiceSettings) -> None:
         address.classes("w-full")
         errors = FieldErrors(
             invoice_prefix=prefix,
+            quote_prefix=quote_prefix,
+            quote_validity_days=validity,
             page_size=page_size,
             default_currency=currency,
             payment_terms_days=terms,
@@ -65,6 +75,8 @@ def invoicing_form(actor: StaffActor, settings: InvoiceSettings) -> None:
         async def save() -> None:
             changes = organizations.InvoiceSettingsChanges(
                 invoice_prefix=prefix.value or "",
+                quote_prefix=quote_prefix.value or "",
+                quote_validity_days=str(validity.value or ""),
                 page_size=page_size.value or "",
                 default_currency=currency.value or "",
                 payment_terms_days=str(terms.value or ""),
@@ -82,12 +94,14 @@ def invoicing_form(actor: StaffActor, settings: InvoiceSettings) -> None:
                 how_to_pay.instructions_missing(saved.payment_instructions, card_payments=saved.card_payments)
             )
             prefix.value, currency.value = saved.invoice_prefix, saved.default_currency
+            quote_prefix.value, validity.value = saved.quote_prefix, str(saved.quote_validity_days)
             schedule.value = schedule_text(saved.reminder_schedule)
             ui.notify("Invoicing settings saved", type="positive")
 
         save_button = ui.button("Save invoicing settings", on_click=save)
         if not actor.is_admin:
-            for field in (prefix, page_size, currency, terms, schedule, instructions, address, save_button):
+            fields = (prefix, quote_prefix, validity, page_size, currency, terms, schedule, instructions, address)
+            for field in (*fields, save_button):
                 field.disable()
 
 

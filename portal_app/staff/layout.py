@@ -34,6 +34,7 @@ NAVIGATION = [
     ("Time", TIME_PATH, "schedule"),
     ("Approvals", APPROVALS_PATH, "fact_check"),  # only for those who may approve time
     ("Invoices", "/invoices", "receipt_long"),
+    ("Quotes", "/quotes", "request_quote"),
     ("Services", "/services", "storefront"),
     ("Audit log", "/audit", "history"),
     ("People", "/people", "group"),

@@ -10,7 +10,7 @@ from nicegui.events import ClickEventArguments
 
 from components.date_input import date_input
 from components.forms import FieldErrors, dialog_actions, pressed
-from portal_app.staff.invoice_editor import currency_choices
+from portal_app.staff.line_editor import currency_choices
 from portal_app.staff.time_common import hours_label, problems_of
 from services.billing import hours_invoices
 from services.core import clock

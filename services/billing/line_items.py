@@ -147,7 +147,16 @@ def from_rows(stored: Sequence[LineColumns]) -> list[CleanLine]:
     return [CleanLine(ln.description, ln.quantity, ln.unit_price_minor, ln.tax_rate) for ln in stored]
 
 
-def deposit_lines(stored: Sequence[LineColumns], percent: Decimal, label: str) -> list[CleanLine]:
+@dataclass(frozen=True, slots=True)
+class NetAtRate:
+    """What a deposit is worked out from, per line: its tax rate and its net after discount (a stored line has both,
+    and so has a line the editor is previewing)."""
+
+    tax_rate: Decimal
+    net_minor: int
+
+
+def deposit_lines(stored: Sequence[LineColumns | NetAtRate], percent: Decimal, label: str) -> list[CleanLine]:
     """A deposit of `percent` of the lines' amounts: one line per tax rate, its price that share of the lines' net
     (after discount) at that rate, taxed at that rate, so the deposit carries the same tax as the work it is for.
     `label` begins each description: "Deposit of 30% on quote Q-0001"."""

@@ -29,6 +29,7 @@ SLUG_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 COLOR_PATTERN = re.compile(r"^#[0-9a-fA-F]{6}$")
 PREFIX_PATTERN = re.compile(r"^[A-Za-z0-9_#/-]{0,20}$")
 PAGE_SIZES = ("A4", "Letter")
+MAX_QUOTE_VALIDITY_DAYS = 365  # quotes.check_fields allows a year at most
 MAX_LOGO_BYTES = 512 * 1024
 # Recognised by content, never by file name: the PNG signature and the JPEG start-of-image marker.
 LOGO_SIGNATURES = ((b"\x89PNG\r\n\x1a\n", "image/png"), (b"\xff\xd8\xff", "image/jpeg"))
@@ -294,6 +295,8 @@ class InvoiceSettings:
     has_logo: bool
     logo_content_type: str
     card_payments: bool = False
+    quote_prefix: str = "Q-"
+    quote_validity_days: int = 30  # a new quote is valid this many days from its issue date
 
 
 @dataclass(frozen=True, slots=True)
@@ -307,6 +310,8 @@ class InvoiceSettingsChanges:
     reminder_schedule: list[int] | str | None = None  # a list, or text like "-3, 0, 7"
     payment_instructions: str | None = None
     address: str | None = None
+    quote_prefix: str | None = None
+    quote_validity_days: int | str | None = None
 
 
 def _invoice_settings(org: Organization) -> InvoiceSettings:
@@ -321,6 +326,8 @@ def _invoice_settings(org: Organization) -> InvoiceSettings:
         has_logo=org.logo_content_type != "",
         logo_content_type=org.logo_content_type,
         card_payments=card_account.card_account(org) is not None,
+        quote_prefix=org.quote_prefix,
+        quote_validity_days=org.quote_validity_days,
     )
 
 
@@ -349,11 +356,18 @@ def parse_reminder_schedule(value: list[int] | str) -> list[int]:
 
 def _clean_invoice_settings(changes: InvoiceSettingsChanges) -> dict[str, object]:
     values: dict[str, object] = {}
-    if changes.invoice_prefix is not None:
-        prefix = changes.invoice_prefix.strip()
-        if not PREFIX_PATTERN.fullmatch(prefix):
-            raise Invalid("The prefix may hold up to 20 letters, digits and - _ # / characters.", "invoice_prefix")
-        values["invoice_prefix"] = prefix
+    for name in ("invoice_prefix", "quote_prefix"):
+        given = getattr(changes, name)
+        if given is not None:
+            prefix = given.strip()
+            if not PREFIX_PATTERN.fullmatch(prefix):
+                raise Invalid("The prefix may hold up to 20 letters, digits and - _ # / characters.", name)
+            values[name] = prefix
+    if changes.quote_validity_days is not None:
+        days = _whole_number(changes.quote_validity_days, "quote_validity_days", "Quote validity")
+        if not 1 <= days <= MAX_QUOTE_VALIDITY_DAYS:
+            raise Invalid(f"A quote is valid from 1 to {MAX_QUOTE_VALIDITY_DAYS} days.", "quote_validity_days")
+        values["quote_validity_days"] = days
     if changes.page_size is not None:
         if changes.page_size not in PAGE_SIZES:
             raise Invalid("The page size is A4 or Letter.", "page_size")

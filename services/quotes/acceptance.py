@@ -124,8 +124,11 @@ async def _by_token(token: str) -> tuple[uuid.UUID, uuid.UUID] | None:
     return found.id, found.org_id
 
 
-async def open_public(token: str, *, ip: str, user_agent: str, via: str = "public") -> QuoteDetail | None:
-    """The quote behind a public link, the view recorded; None for an unknown token or a draft."""
+async def open_public(
+    token: str, *, ip: str, user_agent: str, via: str = "public", record: bool = True
+) -> QuoteDetail | None:
+    """The quote behind a public link, the view recorded (unless `record` is False: the page drawn again around a
+    refused answer); None for an unknown token or a draft."""
     if via not in PUBLIC_VIAS:
         raise ValueError(f"unknown public view kind {via!r}")
     found = await _by_token(token)
@@ -137,7 +140,8 @@ async def open_public(token: str, *, ip: str, user_agent: str, via: str = "publi
             quote = await load_quote(session, viewer, found[0])
         except NotFound:  # deleted in between
             return None
-        _record_view(session, viewer, quote, via=via, ip=ip, agent=user_agent)
+        if record:
+            _record_view(session, viewer, quote, via=via, ip=ip, agent=user_agent)
         return await build_detail(session, quote)
 
 
@@ -445,8 +449,12 @@ async def decline_in_portal(actor: PortalActor, quote_id: uuid.UUID | str, reaso
 
 async def decline_public(token: str, reason: str, *, email: str = "", ip: str) -> QuoteDetail:
     """Whoever holds the quote's link declines it (entry point without an actor: the token is the credential)."""
-    text = _reason(reason)
-    typed = normalize_email(email, "email") if (email or "").strip() else ""
+    problems: list[Invalid] = []
+    text = line_items.collect(lambda: _reason(reason), problems)
+    typed = line_items.collect(lambda: normalize_email(email, "email") if (email or "").strip() else "", problems)
+    if problems:
+        raise Invalid.of(problems)
+    assert text is not None and typed is not None
     found = await _by_token(token)
     if found is None:
         raise NotFound(NOT_FOUND)

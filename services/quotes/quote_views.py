@@ -7,6 +7,7 @@ import dataclasses
 import hashlib
 import json
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -22,6 +23,7 @@ from models.projects import Project
 from models.quotes import Quote, QuoteAcceptance, QuoteLine, QuoteStatus
 from services.billing import line_items
 from services.billing.invoice_views import LineView, Party
+from services.billing.line_items import NetAtRate
 from services.billing.presentation import TONE_COLORS, Emphasis, StatusBadge, Tone, TotalsRow, line_amount_minor
 from services.core import clock, config, formatting
 
@@ -201,7 +203,7 @@ def _plain(value: Decimal) -> str:
     return format(Decimal(value).normalize(), "f")
 
 
-def deposit_minor(lines: list[QuoteLine], deposit_percent: Decimal, total_minor: int) -> int:
+def deposit_minor(lines: Sequence[QuoteLine | NetAtRate], deposit_percent: Decimal, total_minor: int) -> int:
     """What acceptance invoices: the deposit's lines as `line_items.deposit_lines` makes them, with their tax."""
     if deposit_percent <= 0:
         return total_minor

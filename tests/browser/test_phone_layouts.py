@@ -98,7 +98,7 @@ def _check_portal(
             _fits(browser, name)
             nav = browser.find_elements(By.CSS_SELECTOR, "footer a")
             labels = [a.get_attribute("aria-label") for a in nav if a.is_displayed()]
-            assert labels == ["Home", "Invoices", "Projects", "Files", "Hours", "Services"], name
+            assert labels == ["Home", "Invoices", "Quotes", "Projects", "Files", "Hours", "Services"], name
             current = [a.get_attribute("aria-label") for a in nav if a.get_attribute("aria-current") == "page"]
             expected = {"Invoice": "Invoices", "Project": "Projects"}.get(name, name)
             assert current == [expected], f"{name}: the bottom navigation marks {current}"

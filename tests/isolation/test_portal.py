@@ -18,6 +18,7 @@ from services.core.errors import NotFound
 from services.mail import outbox
 from services.organizations import organizations
 from services.projects import discussion, milestones, notifications, projects, work_requests
+from services.quotes import acceptance, quotes
 from services.staff import api_tokens, staff, staff_sessions
 from tests.support.isolation import PNG_SIGNATURE, Worlds, raw
 
@@ -107,6 +108,22 @@ STAFF_ONLY = {
     "assign_request": lambda p, w: work_requests.assign_request(p, w.a1_work.request_id, None),
     "client_board": lambda p, w: work_requests.client_board(p, w.a.client.id),
     "post_update": lambda p, w: discussion.post_update(p, w.a.project.id, "Mine", "public"),
+    # its own client's quotes: contacts read and answer the sent ones; staff draft, send and convert them
+    "create_quote": lambda p, w: quotes.create_quote(
+        p, quotes.QuoteInput(client_id=w.a.client.id, lines=[invoices.LineInput("Mine", "1", "1.00")])
+    ),
+    "update_quote": lambda p, w: quotes.update_quote(
+        p,
+        w.a1_quoted.draft_quote_id,
+        quotes.QuoteInput(client_id=w.a.client.id, lines=[invoices.LineInput("Mine", "1", "1.00")]),
+    ),
+    "delete_draft": lambda p, w: quotes.delete_draft(p, w.a1_quoted.draft_quote_id),
+    "duplicate_quote": lambda p, w: quotes.duplicate_quote(p, w.a1_quoted.quote_id),
+    "send_quote": lambda p, w: quotes.send_quote(p, w.a1_quoted.draft_quote_id),
+    "resend_quote": lambda p, w: quotes.send_quote(p, w.a1_quoted.quote_id),
+    "list_quote_recipients": lambda p, w: quotes.list_recipients(p, w.a1_quoted.quote_id),
+    "view_summary": lambda p, w: quotes.view_summary(p, w.a1_quoted.quote_id),
+    "convert_quote": lambda p, w: acceptance.convert_quote(p, w.a1_quoted.quote_id),
 }
 
 
@@ -183,3 +200,40 @@ async def test_internal_items_of_its_own_client_stay_hidden(worlds: Worlds, laye
     assert (await discussion.list_updates(worlds.a.actor, project_id)).total == 2
     assert (await work_requests.get_request(worlds.a.actor, work.request_id)).comment_count == 2
     assert len(await discussion.request_discussion(worlds.a.actor, work.request_id)) == 2
+
+
+# --- quotes: its own client's sent ones, never a draft ---------------------------------------------------------------
+
+
+async def test_portal_actor_reaches_its_own_sent_quote_and_never_a_draft(worlds: Worlds, layers):
+    portal, own = worlds.portal, worlds.a1_quoted
+    hidden = [m.lower() for m in own.draft_markers]
+
+    def leaked(result: object) -> list[str]:
+        return [m for m in hidden if m in repr(result).lower()]
+
+    listed = await quotes.list_quotes(portal, limit=200)
+    assert ([q.id for q in listed.items], listed.total) == ([own.quote_id], 1)
+    for filters in (quotes.QuoteFilter(status="draft"), quotes.QuoteFilter(search="draft")):
+        found = await quotes.list_quotes(portal, filters, limit=200)
+        assert (found.items, found.total) == ([], 0), filters
+    assert (await quotes.get_quote(portal, own.quote_id)).display_status == "sent"
+    opened = await acceptance.open_portal_quote(portal, own.quote_id, ip="192.0.2.1", user_agent="probe")
+    assert (opened.id, opened.sha256) == (own.quote_id, own.sha256)
+    assert not leaked(listed) and not leaked(opened)
+
+    signature = acceptance.Signature("Jane Doe", True, own.sha256)
+    for call in (
+        lambda: quotes.get_quote(portal, own.draft_quote_id),
+        lambda: acceptance.open_portal_quote(portal, own.draft_quote_id, ip="", user_agent=""),
+        lambda: acceptance.open_portal_quote(portal, own.draft_quote_id, ip="", user_agent="", via="portal_pdf"),
+        lambda: acceptance.accept_in_portal(portal, own.draft_quote_id, signature),
+        lambda: acceptance.decline_in_portal(portal, own.draft_quote_id, "Not for us"),
+    ):
+        with pytest.raises(NotFound) as refused:
+            await call()
+        assert refused.value.message == quotes.NOT_FOUND  # as a made-up id: the draft is not said to exist
+    # the draft is there, unanswered and unseen: staff see it as it was
+    draft = await quotes.get_quote(worlds.a.actor, own.draft_quote_id)
+    assert (draft.display_status, draft.acceptance) == ("draft", None)
+    assert (await quotes.view_summary(worlds.a.actor, own.draft_quote_id)).count == 0

@@ -31,6 +31,7 @@ from services.billing import (
     hours_invoices,
     invoice_access,
     invoice_listing,
+    invoice_views,
     invoices,
     manual_payments,
     receivables,
@@ -48,6 +49,7 @@ from services.files import certificate, deliverables, files, upload_settings
 from services.mail import outbox
 from services.organizations import organizations
 from services.projects import discussion, inbox, milestones, notifications, project_views, projects, work_requests
+from services.quotes import acceptance, quote_views, quotes
 from services.staff import api_tokens, staff, staff_sessions, team
 from services.time import entries, hours, rates
 from tests.support.card_payments import connect
@@ -58,6 +60,12 @@ from tests.support.stripe_standin import StripeStandIn
 EXEMPT = {
     "projects.discussion.author_of": "the acting user's or contact's own name: it takes no id to aim with",
     "organizations.organizations.create_organization": "the platform creating a tenant (SystemActor): no row of another org to reach",
+    # In-transaction helpers given rows or ids their caller loaded through the actor's scope: nothing to aim with.
+    "billing.invoices.new_draft_in": "a draft for the organization and client its caller vouched for (create_in, "
+    "a quote's acceptance, each after loading them as the actor)",
+    "billing.invoices.send_in": "sends the invoice row its caller loaded and locked as the actor",
+    "catalog.project_templates.start_project_in": "a project for the organization row and client its caller loaded "
+    "as the actor (a purchase, a quote's acceptance)",
 }
 
 
@@ -256,6 +264,62 @@ async def _own_subscriptions(who, t: Target, i: Intruder) -> Any:
     found = await subscriptions.list_subscriptions(who)
     assert isinstance(who, PortalActor) and {s.client_id for s in found} == {who.client_id}, i.label
     return found
+
+
+# Quotes: the target client's sent quote (opened in its portal) and its draft.
+QUOTE_IDS = ("quote_id", "draft_quote_id")
+
+
+def _probe_quote(client_id: uuid.UUID, **changes: Any) -> quotes.QuoteInput:
+    return quotes.QuoteInput(client_id=client_id, lines=[invoices.LineInput("Probe", "1", "1.00")], **changes)
+
+
+async def _own_client_id(who: Any) -> uuid.UUID:
+    """The intruder's own client: the portal's, or one of its organization's."""
+    if isinstance(who, PortalActor):
+        return who.client_id
+    return (await clients.list_clients(who)).items[0].id
+
+
+def _refused_as(field: str, call: Callable[[Any, Target], Awaitable[Any]]) -> ProbeFn:
+    """A call on the intruder's own client naming the target's project or template: refused like an unknown one."""
+
+    async def probe(who, t: Target, i: Intruder) -> Any:
+        try:
+            return await call(who, t)
+        except Invalid as refused:
+            assert refused.field == field, (i.label, refused.field, refused.message)
+            raise NotFound() from None
+
+    return probe
+
+
+async def _client_and_the_targets_project(who: Any, t: Target) -> Any:
+    own = await _own_client_id(who)
+    async with unit_of_work(who) as session:
+        return await invoices.client_and_project(session, who, own, t.project_id)
+
+
+async def _quote_for_the_targets_project(who: Any, t: Target) -> Any:
+    return await quotes.create_quote(who, _probe_quote(await _own_client_id(who), project_id=t.project_id))
+
+
+def _quote_on_a_template(field: str) -> Callable[[Any, Target], Awaitable[Any]]:
+    async def call(who: Any, t: Target) -> Any:
+        data = _probe_quote(await _own_client_id(who), start_project=True, project_template_id=getattr(t, field))
+        return await quotes.create_quote(who, data)
+
+    return call
+
+
+def _update_quote(field: str) -> ProbeFn:
+    return lambda who, t, i: quotes.update_quote(who, getattr(t, field), _probe_quote(t.client_id, title="Hijacked"))
+
+
+def _accept_quote(field: str) -> ProbeFn:
+    """Signed with the very hash the target's sent quote shows: the right evidence for the wrong signer."""
+    signature = lambda t: acceptance.Signature("Probe Person", True, t.quote_sha256, user_agent="probe")  # noqa: E731
+    return lambda who, t, i: acceptance.accept_in_portal(who, getattr(t, field), signature(t))
 
 
 ProbeFn = Callable[[Any, Target, Intruder], Awaitable[Any]]
@@ -593,6 +657,41 @@ CASES: dict[str, list[ProbeFn]] = {
     "card_payments.subscriptions.cancel_at_period_end": [
         lambda who, t, i: subscriptions.cancel_at_period_end(who, t.subscription_id)
     ],
+    # Quotes: staff draft, send and convert their own organization's; a contact reads and answers its own client's
+    # sent ones, never a draft.
+    "billing.invoices.client_and_project": [
+        in_session(lambda s, who, c: invoices.client_and_project(s, who, c, None), "client_id"),
+        _refused_as("project_id", _client_and_the_targets_project),
+    ],
+    "quotes.quotes.load_quote": [in_session(quotes.load_quote, f) for f in QUOTE_IDS],
+    "quotes.quotes.get_quote": each(QUOTE_IDS, quotes.get_quote),
+    "quotes.quotes.list_quotes": [
+        lambda who, t, i: quotes.list_quotes(who, limit=200),
+        lambda who, t, i: quotes.list_quotes(who, quotes.QuoteFilter(client_id=t.client_id), limit=200),
+        lambda who, t, i: quotes.list_quotes(who, quotes.QuoteFilter(status="draft"), limit=200),
+        lambda who, t, i: quotes.list_quotes(who, quotes.QuoteFilter(search="quote"), limit=200),
+    ],
+    "quotes.quotes.create_quote": [
+        lambda who, t, i: quotes.create_quote(who, _probe_quote(t.client_id)),
+        lambda who, t, i: quotes.create_quote(who, _probe_quote(t.client_id, project_id=t.project_id)),
+        _refused_as("project_id", _quote_for_the_targets_project),
+        *(_refused_as("project_template_id", _quote_on_a_template(f)) for f in SERVICE_IDS),
+    ],
+    "quotes.quotes.update_quote": [_update_quote(f) for f in QUOTE_IDS],
+    "quotes.quotes.delete_draft": each(QUOTE_IDS, quotes.delete_draft),
+    "quotes.quotes.duplicate_quote": each(QUOTE_IDS, quotes.duplicate_quote),
+    "quotes.quotes.send_quote": each(QUOTE_IDS, quotes.send_quote),
+    "quotes.quotes.list_recipients": each(QUOTE_IDS, quotes.list_recipients),
+    "quotes.quotes.view_summary": each(QUOTE_IDS, quotes.view_summary),
+    "quotes.acceptance.open_portal_quote": each(
+        QUOTE_IDS, lambda who, q: acceptance.open_portal_quote(who, q, ip="", user_agent="probe")
+    )
+    + each(QUOTE_IDS, lambda who, q: acceptance.open_portal_quote(who, q, ip="", user_agent="probe", via="portal_pdf")),
+    "quotes.acceptance.accept_in_portal": [_accept_quote(f) for f in QUOTE_IDS],
+    "quotes.acceptance.decline_in_portal": each(
+        QUOTE_IDS, lambda who, q: acceptance.decline_in_portal(who, q, "Probe reason")
+    ),
+    "quotes.acceptance.convert_quote": each(QUOTE_IDS, acceptance.convert_quote),
 }
 
 
@@ -866,3 +965,51 @@ async def test_catalog_purchases_reach_only_the_buyers_own_organization(
         (a.org_id, worlds.a.client.id, a.service_id, account_a),
         (b.org_id, None, b.service_id, account_b),
     }
+
+
+async def test_the_targets_quotes_are_there_to_reach(worlds: Worlds):
+    """The quote probes aim at real rows: the target's own staff reach each of them by the same ids, and sending
+    the sent one would mail someone."""
+    owners = {w.actor.org_id: w.actor for w in (worlds.a, worlds.b)}
+    for intruder in worlds.intruders:
+        t, owner = intruder.target, owners[intruder.target.org_id]
+        offer, draft = await quotes.get_quote(owner, t.quote_id), await quotes.get_quote(owner, t.draft_quote_id)
+        assert (offer.client_id, offer.display_status, draft.display_status) == (t.client_id, "sent", "draft")
+        assert offer.sha256 == t.quote_sha256 and {offer.title, draft.title} <= t.markers
+        assert (await quotes.view_summary(owner, t.quote_id)).count == 1  # its contact opened it in the portal
+        assert await quotes.list_recipients(owner, t.quote_id)
+        assert {r.id for r in (await quotes.list_quotes(owner, limit=200)).items} >= {t.quote_id, t.draft_quote_id}
+
+
+async def test_a_quotes_public_link_opens_that_quote_only(worlds: Worlds, layers):
+    """The link is the credential, and it names one quote: org B's link opens org B's quote and nothing of org A;
+    no draft's link, no id, no hash and no invoice's link opens or answers any quote."""
+    [org_a] = [i.target for i in worlds.intruders if i.label.startswith("staff of B")]
+    [a2] = [i.target for i in worlds.intruders if i.label.endswith("client A2")]
+    [org_b] = [i.target for i in worlds.intruders if i.label.endswith("org B")]
+    before = await snapshot(org_a)
+
+    theirs = await acceptance.open_public(quote_views.public_token(org_b.quote_id), ip="192.0.2.7", user_agent="probe")
+    assert theirs is not None and (theirs.id, theirs.org_id) == (org_b.quote_id, org_b.org_id)
+    assert not [m for m in org_a.markers if m.lower() in shown(theirs)]
+
+    token = quote_views.public_token(org_a.quote_id)
+    refused = [
+        *(quote_views.public_token(t.draft_quote_id) for t in (org_a, a2, org_b)),
+        str(org_a.quote_id),
+        quote_views.public_token_hash(token),
+        token.upper(),
+        token[:-1] + ("0" if token[-1] != "0" else "1"),
+        invoice_views.public_token(org_a.invoice_id),
+    ]
+    signature = acceptance.Signature("Probe Person", True, org_a.quote_sha256, email="probe@evil.test")
+    for wrong in refused:
+        assert await acceptance.open_public(wrong, ip="192.0.2.7", user_agent="probe") is None, wrong
+        with pytest.raises(NotFound):
+            await acceptance.accept_public(wrong, signature, ip="192.0.2.7")
+        with pytest.raises(NotFound):
+            await acceptance.decline_public(wrong, "Probe reason", ip="192.0.2.7")
+    assert await snapshot(org_a) == before
+    # the one view recorded is org B's, on org B's quote (its contact's portal visit was the first)
+    summary = await quotes.view_summary(worlds.b.actor, org_b.quote_id)
+    assert summary.count == 2

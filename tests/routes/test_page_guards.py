@@ -13,7 +13,7 @@ from portal_app.pages import DECLARED
 from tests.support.factories import make_world
 
 # What a signed-out visitor may open: the sign-in pages and their cookie routes, links that carry their own
-# secret (invoice, sign-in, opt-out), the portal's logo, and health and favicon. Everything else must redirect.
+# secret (invoice, quote, sign-in, opt-out), the portal's logo, and health and favicon. Everything else must redirect.
 PUBLIC = {
     "/login",
     "/join/{token}",
@@ -30,6 +30,8 @@ PUBLIC = {
     "/portal/{slug}/services",  # the services catalog is open to anyone by design (SPEC §12)
     "/i/{token}",
     "/i/{token}/pdf",
+    "/q/{token}",
+    "/q/{token}/pdf",
     "/healthz",
     "/favicon.ico",
 }

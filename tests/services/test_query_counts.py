@@ -8,15 +8,18 @@ from functools import partial
 
 from services.billing import invoice_listing, manual_payments
 from services.billing.invoice_listing import InvoiceFilter
+from services.billing.line_items import LineInput
 from services.clients import clients, contacts
 from services.core import audit
 from services.core.db import Database
 from services.projects import projects
+from services.quotes import quotes
 from services.staff import staff
 from tests.support.clock import T0
 from tests.support.db import counted
 from tests.support.factories import make_world
 from tests.support.invoicing import draft, mark_sent
+from tests.support.quoting import mark_quote_sent
 
 
 async def queries_for(database: Database, call) -> int:
@@ -87,3 +90,33 @@ async def test_the_invoice_and_audit_lists_issue_two_statements_at_any_size_dept
     assert (await invoice_listing.list_invoices(actor, limit=200)).total == 40
     assert few == many
     assert set(many) == {1, 2}  # list_actions reads one small table; every list: a count, then the page
+
+
+async def test_the_quote_list_issues_the_same_statements_at_any_size_and_filter(database, at) -> None:
+    world = await make_world("acme")
+    actor = world.actor
+    filters = [
+        quotes.QuoteFilter(),
+        *(quotes.QuoteFilter(status=s) for s in ("draft", "sent", "open", "accepted", "declined", "expired")),
+        quotes.QuoteFilter(client_id=world.client.id),
+        quotes.QuoteFilter(status="sent", client_id=world.client.id, search="Q-"),
+    ]
+    calls: list[Callable[[], Awaitable[object]]] = []
+    for offset in (0, 10):
+        calls += [partial(quotes.list_quotes, actor, f, limit=200, offset=offset) for f in filters]
+        calls.append(partial(quotes.list_quotes, world.portal_actor(), limit=200, offset=offset))
+
+    async def lists() -> list[int]:
+        return [await queries_for(database, call) for call in calls]
+
+    few = await lists()
+    for n in range(20):
+        data = quotes.QuoteInput(client_id=world.client.id, lines=[LineInput(f"Item {n}", "1", f"{n + 1}.00")])
+        made = await quotes.create_quote(actor, data)
+        if n % 2:
+            await mark_quote_sent(made.id)
+    many = await lists()
+    assert (await quotes.list_quotes(actor, limit=200)).total == 20
+    assert (await quotes.list_quotes(world.portal_actor(), limit=200)).total == 10
+    assert few == many
+    assert set(many) == {3}  # the organization (for its today), a count, then the page

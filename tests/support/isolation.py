@@ -40,6 +40,10 @@ from models import (
     Project,
     Purchase,
     PurchaseStatus,
+    Quote,
+    QuoteAcceptance,
+    QuoteLine,
+    QuoteView,
     ReceivableDueDate,
     ReceivableMonth,
     ReminderSent,
@@ -54,6 +58,7 @@ from models import (
 )
 from models.base import Base
 from services.billing import invoice_views, invoices, manual_payments
+from services.billing.line_items import LineInput
 from services.catalog import catalog
 from services.clients import clients, contacts, magic_links, portal_sessions
 from services.core.actors import PortalActor, StaffActor, SystemActor
@@ -62,10 +67,12 @@ from services.core.db import unit_of_work
 from services.files import deliverables, files
 from services.mail import outbox
 from services.projects import discussion, milestones, notifications, projects, work_requests
+from services.quotes import acceptance, quote_views, quotes
 from services.staff import api_tokens, staff, staff_sessions, team
 from services.time import entries, rates
 from tests.support.factories import OrgWorld, make_world
 from tests.support.invoicing import mark_sent
+from tests.support.quoting import mark_quote_sent
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -88,6 +95,7 @@ COLLABORATION = (
 )
 PDF_HEAD = b"%PDF-1.4\n"
 CATALOG = (Service, Purchase, Subscription)
+QUOTING = (Quote, QuoteLine, QuoteAcceptance, QuoteView)
 
 
 @dataclass(frozen=True)
@@ -122,6 +130,7 @@ class Reach:
                 *((m, m.client_id == self.client_id) for m in (Invoice, InvoiceLine, Payment, InvoiceView)),
                 *((m, m.client_id == self.client_id) for m in COLLABORATION),
                 *((m, m.client_id == self.client_id) for m in (Purchase, Subscription)),
+                *((m, m.client_id == self.client_id) for m in QUOTING),
                 # the catalog is the organization's: no portal actor, of whichever client, may change it
                 (Service, Service.org_id == self.org_id),
                 (AuditEvent, audit),
@@ -141,7 +150,8 @@ class Reach:
         )
         kept = (AuditAction, ReceivableMonth, ReceivableDueDate)  # what the services keep beside the rows
         return [(Organization, Organization.id == self.org_id), (StaffUser, StaffUser.id == self.user_id)] + [
-            (m, m.org_id == self.org_id) for m in (*owned, *kept, PortalSession, *INVOICING, *COLLABORATION, *CATALOG)
+            (m, m.org_id == self.org_id)
+            for m in (*owned, *kept, PortalSession, *INVOICING, *COLLABORATION, *CATALOG, *QUOTING)
         ]
 
 
@@ -170,6 +180,10 @@ class Target(Reach):
     archived_service_id: uuid.UUID  # public, but archived
     subscription_id: uuid.UUID  # the target client's, active
     purchase_id: uuid.UUID  # the target client's, paid (it made the subscription)
+    # quotes (see `quoted`): the target client's sent quote (opened once in the portal) and a draft
+    quote_id: uuid.UUID
+    draft_quote_id: uuid.UUID
+    quote_sha256: str  # the sent quote's content hash: what a signature on it must name
 
 
 @dataclass(frozen=True)
@@ -210,6 +224,7 @@ class Worlds:
     offered_a: Offered  # each organization's catalog
     offered_b: Offered
     a1_bought: Bought  # the portal contact's own client's purchase and subscription
+    a1_quoted: Quoted  # the portal contact's own client's sent quote and draft
 
 
 async def snapshot(target: Target) -> dict[str, list[tuple]]:
@@ -526,7 +541,56 @@ async def buy(offered: Offered, contact: contacts.ContactView, ref: str) -> Boug
         return Bought(offered.org_id, contact.client_id, subscription.id, purchase.id, frozenset(markers))
 
 
-Made = TypeVar("Made", Billed, Worked, Bought)
+@dataclass(frozen=True)
+class Quoted:
+    """One client's quotes: a sent one its contact opened in the portal, and a draft no portal actor may see."""
+
+    org_id: uuid.UUID
+    client_id: uuid.UUID
+    quote_id: uuid.UUID
+    draft_quote_id: uuid.UUID
+    sha256: str
+    draft_markers: frozenset[str]  # what not even the client's own contacts may see
+    markers: frozenset[str]
+
+
+async def quoted(staff_actor: StaffActor, contact: contacts.ContactView, ref: str) -> Quoted:
+    """As sending leaves a quote (its parties fixed), without rendering and mailing a PDF: org B's outbox stays
+    empty. Ids, link tokens, titles, line texts, terms and the content hash are its markers."""
+
+    def draft(kind: str) -> quotes.QuoteInput:
+        return quotes.QuoteInput(
+            client_id=contact.client_id,
+            title=f"{ref} {kind} quote",
+            lines=[LineInput(f"{ref} {kind} quote line", "1", "4321.09")],
+            terms=f"{ref} {kind} quote terms",
+        )
+
+    offer = await quotes.create_quote(staff_actor, draft("sent"))
+    await mark_quote_sent(offer.id)
+    opened = await acceptance.open_portal_quote(
+        contact_actor(staff_actor, contact), offer.id, ip="", user_agent=f"{ref} quote browser"
+    )
+    assert opened.display_status == "sent"
+    unsent = await quotes.create_quote(staff_actor, draft("draft"))
+
+    def texts(detail: quote_views.QuoteDetail) -> set[str]:
+        found = {str(detail.id), quote_views.public_token(detail.id), detail.title, detail.terms, detail.sha256}
+        return found | {line.description for line in detail.lines}
+
+    hidden = texts(unsent)
+    return Quoted(
+        staff_actor.org_id,
+        contact.client_id,
+        offer.id,
+        unsent.id,
+        opened.sha256,
+        frozenset(hidden),
+        frozenset(hidden | texts(opened) | {f"{ref} quote browser"}),
+    )
+
+
+Made = TypeVar("Made", Billed, Worked, Bought, Quoted)
 
 
 def covered(reach: Reach, made: Sequence[Made]) -> list[Made]:
@@ -541,6 +605,7 @@ def aim(
     invitation: Invited,
     offered: list[Offered],
     bought: list[Bought],
+    quotes_made: list[Quoted],
 ) -> Target:
     """The reach's own client's invoice, project work and purchase, its organization's services, and the markers of
     every invoice, piece of work and purchase it covers (its client's, or its organization's). Of one client of the
@@ -550,10 +615,12 @@ def aim(
     own = next(w for w in work if w.client_id == reach.client_id)
     menu = next(o for o in offered if o.org_id == reach.org_id)
     purchase = next(b for b in bought if b.client_id == reach.client_id)
+    quote = next(q for q in quotes_made if q.client_id == reach.client_id)
     markers = reach.markers.union(
         *(b.markers for b in covered(reach, made)),
         *(w.markers for w in covered(reach, work)),
         *(b.markers for b in covered(reach, bought)),
+        *(q.markers for q in covered(reach, quotes_made)),
         menu.markers if reach.whole_org else menu.internal_markers,
     )
     if reach.whole_org and reach.org_id == invitation.org_id:
@@ -585,6 +652,9 @@ def aim(
         archived_service_id=menu.archived_service_id,
         subscription_id=purchase.subscription_id,
         purchase_id=purchase.purchase_id,
+        quote_id=quote.quote_id,
+        draft_quote_id=quote.draft_quote_id,
+        quote_sha256=quote.sha256,
     )
 
 
@@ -650,8 +720,14 @@ async def make_worlds() -> Worlds:
         await buy(offered[1], b.contact, "bravo"),
     ]
 
+    quoting = [
+        await quoted(a.actor, a.contact, "alpha-one"),
+        await quoted(a.actor, sam, "alpha-two"),
+        await quoted(b.actor, b.contact, "bravo"),
+    ]
+
     def aimed(reach: Reach) -> Target:
-        return aim(reach, made, work, invited, offered, bought)
+        return aim(reach, made, work, invited, offered, bought, quoting)
 
     intruders = [
         Intruder("staff of B -> org A", b.actor, aimed(org_reach(a, a_token.id, a1_session)), "bravo"),
@@ -670,4 +746,5 @@ async def make_worlds() -> Worlds:
         offered_a=offered[0],
         offered_b=offered[1],
         a1_bought=bought[0],
+        a1_quoted=quoting[0],
     )

@@ -16,6 +16,7 @@ from portal_app.routes.api import (
     invoices,
     milestones,
     projects,
+    quotes,
     requests,
     services,
     time_entries,
@@ -30,7 +31,7 @@ def build_api() -> FastAPI:
     api = FastAPI(
         title="Portico API",
         version="1",
-        description="Clients, contacts, projects, invoices, time and services of the organization the token "
+        description="Clients, contacts, projects, quotes, invoices, time and services of the organization the token "
         'belongs to. Money is a decimal string ("1200.50"). Errors answer `{"detail": ...}`; an id from another '
         "organization answers 404.",
         docs_url="/docs",
@@ -44,6 +45,7 @@ def build_api() -> FastAPI:
         contacts,
         projects,
         invoices,
+        quotes,
         milestones,
         updates,
         requests,

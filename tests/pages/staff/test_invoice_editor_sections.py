@@ -18,14 +18,8 @@ from nicegui.testing.user_interaction import UserInteraction
 
 from components.date_input import date_filled, date_input, typing_mask
 from components.table_columns import column
-from portal_app.staff.invoice_editor import (
-    EditorView,
-    HeaderFields,
-    InvoiceEditor,
-    LinesSection,
-    LineState,
-    preview,
-)
+from portal_app.staff.invoice_editor import EditorView, HeaderFields, InvoiceEditor
+from portal_app.staff.line_editor import LinesSection, LineState, preview
 from services.billing import invoices
 from services.core.errors import Invalid
 from services.core.formatting import Formats

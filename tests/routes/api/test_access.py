@@ -16,6 +16,12 @@ from tests.support.factories import OrgWorld
 
 # --- another organization's ids, malformed ids ----------------------------------------------------------------------
 
+QUOTE = {
+    "currency": "USD",
+    "valid_until": "2026-12-31",
+    "lines": [{"description": "X", "quantity": "1", "unit_price": "1"}],
+}
+
 
 async def test_another_organizations_rows_are_not_found(world, other, other_api):
     a = world
@@ -29,6 +35,7 @@ async def test_another_organizations_rows_are_not_found(world, other, other_api)
         ("GET", f"/api/v1/projects/{a.project.id}", None),
         ("PATCH", f"/api/v1/projects/{a.project.id}", {"status": "cancelled"}),
         ("POST", "/api/v1/projects", {"client_id": str(a.client.id), "name": "Hijack"}),
+        ("POST", "/api/v1/quotes", {**QUOTE, "client_id": str(a.client.id)}),
     ]
     for method, url, body in requests:
         response = await other_api.request(method, url, json=body)
@@ -107,12 +114,20 @@ ENDPOINTS = [
     ("GET", "/api/v1/time-entries"),
     ("POST", "/api/v1/time-entries"),
     ("POST", "/api/v1/projects/{project}/invoice-hours"),
+    ("GET", "/api/v1/quotes"),
+    ("POST", "/api/v1/quotes"),
+    ("GET", "/api/v1/quotes/{quote}"),
+    ("PATCH", "/api/v1/quotes/{quote}"),
+    ("POST", "/api/v1/quotes/{quote}/send"),
+    ("POST", "/api/v1/quotes/{quote}/convert"),
 ]
+# No quote exists in these worlds: a refused token is answered before any id is looked up.
+SOME_QUOTE = "5f0c1f7e-2b1a-4c1e-9a57-0c7d6a3b9e11"
 
 
 async def _assert_all_unauthorized(http: httpx.AsyncClient, world: OrgWorld) -> None:
     for method, path in ENDPOINTS:
-        url = path.format(client=world.client.id, contact=world.contact.id, project=world.project.id)
+        url = path.format(client=world.client.id, contact=world.contact.id, project=world.project.id, quote=SOME_QUOTE)
         response = await http.request(method, url, json={"name": "Intruder"} if method != "GET" else None)
         assert response.status_code == 401, (method, url)
         assert response.headers["www-authenticate"].startswith("Bearer")
@@ -190,6 +205,10 @@ async def test_openapi_lists_the_endpoints_under_the_mount():
         "/v1/invoices",
         "/v1/invoices/{invoice_id}",
         "/v1/invoices/{invoice_id}/send",
+        "/v1/quotes",
+        "/v1/quotes/{quote_id}",
+        "/v1/quotes/{quote_id}/send",
+        "/v1/quotes/{quote_id}/convert",
         "/v1/projects/{project_id}/milestones",
         "/v1/projects/{project_id}/updates",
         "/v1/projects/{project_id}/requests",
@@ -212,6 +231,7 @@ async def test_openapi_lists_the_endpoints_under_the_mount():
     }
     assert set(spec["paths"]["/v1/clients"]) == {"get", "post"}
     assert set(spec["paths"]["/v1/contacts/{contact_id}"]) == {"get", "patch"}
+    assert set(spec["paths"]["/v1/quotes/{quote_id}"]) == {"get", "patch"}
     assert spec["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"
     assert spec["paths"]["/v1/projects"]["post"]["security"] == [{"HTTPBearer": []}]
 
