@@ -27,19 +27,17 @@ from components.search_select import Search, search_select
 from portal_app.staff.client_choices import client_choices
 from portal_app.staff.layout import StaffPage, frame, not_found, staff_page
 from portal_app.staff.line_editor import (
-    LinesSection,
+    FollowingDate,
+    LinesEditor,
     LineState,
-    TotalsSection,
     currency_choices,
     line_states,
-    preview,
     project_choices,
-    show_form_errors,
 )
 from services.billing import invoice_views, invoices
 from services.core import clock, money
 from services.core.actors import StaffActor
-from services.core.errors import Invalid, NotFound, ServiceError
+from services.core.errors import Invalid, NotFound
 from services.core.formatting import DEFAULT, Formats
 from services.organizations import organizations
 
@@ -121,8 +119,6 @@ class HeaderFields:
 
     def __init__(self, view: EditorView, project_options: ProjectOptions, client_search: Search) -> None:
         self.view, self.project_options, self.client_search = view, project_options, client_search
-        self.auto_due = view.invoice_id is None
-        self.syncing = False  # the due date is being set from the issue date, not by someone
 
     def draw_top(self) -> None:
         view = self.view
@@ -142,8 +138,7 @@ class HeaderFields:
                 self.discount = ui.input("Discount %", value=view.discount_percent)
                 self.discount.props("outlined debounce=250").classes("w-28")
         self.client.on_value_change(self._client_changed)
-        self.issue.on_value_change(self._issue_changed)
-        self.due.on_value_change(self._due_changed)
+        FollowingDate(self.issue, self.due, view.payment_terms_days, view.formats, following=view.invoice_id is None)
 
     def draw_foot(self) -> None:
         with ui.card().classes("w-full").props("flat bordered"):
@@ -196,88 +191,27 @@ class HeaderFields:
     async def _client_changed(self) -> None:
         self.project.set_options(await self.project_options(self.client.value or ""), value="")
 
-    def _issue_changed(self) -> None:
-        if not self.auto_due:
-            return
-        formats = self.view.formats
-        try:
-            start = formats.read_day(self.issue.value)
-        except Invalid:
-            return  # still being typed
-        if start:
-            self.syncing = True
-            self.due.value = formats.input_day(start + timedelta(days=self.view.payment_terms_days))
-            self.syncing = False
-
-    def _due_changed(self) -> None:
-        if not self.syncing:
-            self.auto_due = False
-
 
 # --- the whole form ------------------------------------------------------------------------------------------------
 
 
-class InvoiceEditor:
-    """The sections in their cards, the live preview between them, and Save: `submit` creates or updates."""
+class InvoiceEditor(LinesEditor[invoices.InvoiceInput]):
+    """The header fields, the lines with the live preview, and Save: `submit` creates or updates."""
+
+    header: HeaderFields
 
     def __init__(
         self, view: EditorView, *, project_options: ProjectOptions, client_search: Search, submit: Submit
     ) -> None:
-        self.view, self.submit = view, submit
-        self.header = HeaderFields(view, project_options, client_search)
-        self.lines = LinesSection(view.lines, self.preview)
-        self.totals = TotalsSection()
-        self.sent: list[LineState] = []  # the lines of the last save, which the service's line numbers index
-
-    def draw(self) -> None:
-        self.header.draw_top()
-        with ui.card().classes("w-full").props("flat bordered"):
-            self.lines.draw()
-            ui.separator()
-            self.totals.draw()
-        self.header.draw_foot()
-        for element in (self.header.currency, self.header.discount):
-            element.on_value_change(self.preview)
-        self.preview()
-        with ui.row().classes("w-full justify-end gap-2"):
-            ui.button("Cancel", on_click=lambda: ui.navigate.to(self.view.back)).props("flat")
-            self.save_buttons = [
-                ui.button("Save draft", icon="save", on_click=lambda: self.save()).props("outline"),
-                ui.button("Save and send", icon="send", on_click=lambda: self.save(and_send=True)).mark(
-                    "save-and-send"
-                ),
-            ]
-
-    def preview(self) -> None:
-        """Recompute the totals on the server, from what is typed now."""
-        shown = preview(self.header.currency.value, self.header.discount.value, self.lines.lines, self.view.formats)
-        self.lines.show_amounts(shown.lines)
-        self.totals.show(shown.totals)
-
-    def show_errors(self, error: ServiceError) -> None:
-        """Every problem on the input it names, one about the lines as a whole above them, the rest notified."""
-        show_form_errors(error, self.header.fields(), self.lines, self.sent)
-
-    async def save(self, and_send: bool = False) -> None:
-        self.sent = [line for line in self.lines.lines if not line.blank()]  # untouched blank lines are dropped
-        try:
-            data = self.header.read(self.sent)
-        except Invalid as exc:
-            self.show_errors(exc)
-            return
-        for button in self.save_buttons:
-            button.disable()  # a double click must not create two invoices
-        try:
-            saved = await self.submit(data)
-        except ServiceError as exc:
-            self.show_errors(exc)
-            return
-        finally:
-            for button in self.save_buttons:
-                button.enable()
-        ui.notify(f"Saved {saved.number}", type="positive")
-        # "Save and send" goes on to the send dialog, where the recipients are confirmed before any mail leaves.
-        ui.navigate.to(f"/invoices/{saved.id}" + ("?send=1" if and_send else ""))
+        self.view = view
+        super().__init__(
+            HeaderFields(view, project_options, client_search),
+            view.lines,
+            path="/invoices",
+            back=view.back,
+            formats=view.formats,
+            submit=submit,
+        )
 
 
 def _submitter(actor: StaffActor, invoice_id: uuid.UUID | None) -> Submit:

@@ -8,12 +8,16 @@ editor assemble them with their own header fields.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from decimal import Decimal
+from typing import Generic, Protocol, TypeVar
 
 from nicegui import ui
 from nicegui.element import Element
+from nicegui.elements.mixins.value_element import ValueElement
 
 from components.forms import FieldErrors
 from services.billing import invoice_math
@@ -25,6 +29,8 @@ from services.core.formatting import Formats
 from services.projects import projects
 
 LINE_FIELDS = ("description", "quantity", "unit_price", "tax_rate")
+Data = TypeVar("Data")  # what the editor's header reads: the service's input (an InvoiceInput, a QuoteInput)
+Read = TypeVar("Read", covariant=True)
 
 
 def currency_choices(locale: str) -> dict[str, str]:
@@ -277,3 +283,126 @@ def show_form_errors(
     about_lines = [p.message for p in problems if getattr(p, "field", None) == "lines"]
     lines.show_note(" ".join(about_lines), bool(about_lines))
     errors.show_all([(getattr(p, "field", None), p.message) for p in problems if getattr(p, "field", None) != "lines"])
+
+
+class FollowingDate:
+    """An end date that follows the start date by `days` until someone sets it by hand (an invoice's due date, a
+    quote's "Valid until"); `following` is False when the document has dates of its own already (a saved draft)."""
+
+    def __init__(self, start: ui.input, end: ui.input, days: int, formats: Formats, *, following: bool) -> None:
+        self.start, self.end, self.days, self.formats = start, end, days, formats
+        self.following = following
+        self.syncing = False  # the end is being set from the start, not by someone
+        start.on_value_change(self._start_changed)
+        end.on_value_change(self._end_changed)
+
+    def _start_changed(self) -> None:
+        if not self.following:
+            return
+        try:
+            start = self.formats.read_day(self.start.value)
+        except Invalid:
+            return  # still being typed
+        if start:
+            self.syncing = True
+            self.end.value = self.formats.input_day(start + timedelta(days=self.days))
+            self.syncing = False
+
+    def _end_changed(self) -> None:
+        if not self.syncing:
+            self.following = False
+
+
+class EditorHeader(Protocol[Read]):
+    """A document's own fields around the lines: drawn above them and at the foot, read as the service's input."""
+
+    currency: ui.select
+    discount: ui.input
+
+    def draw_top(self) -> None: ...
+    def draw_foot(self) -> None: ...
+    def fields(self) -> dict[str, Element]: ...
+    def read(self, lines: Sequence[LineState]) -> Read: ...
+
+
+class SavedDocument(Protocol):
+    @property
+    def id(self) -> uuid.UUID: ...
+    @property
+    def number(self) -> str: ...
+
+
+class LinesEditor(Generic[Data]):
+    """A priced document's form: the header's fields, the lines and the totals preview in their cards, and Save.
+    `submit` creates or updates; the saved document's page is `{path}/{id}` ("?send=1" opens its send dialog,
+    where the recipients are confirmed before any mail leaves)."""
+
+    def __init__(
+        self,
+        header: EditorHeader[Data],
+        lines: Sequence[LineState],
+        *,
+        path: str,
+        back: str,
+        formats: Formats,
+        submit: Callable[[Data], Awaitable[SavedDocument]],
+        totals: TotalsSection | None = None,
+    ) -> None:
+        self.header, self.path, self.back, self.formats, self.submit = header, path, back, formats, submit
+        self.lines = LinesSection(lines, self.preview)
+        self.totals = totals or TotalsSection()
+        self.sent: list[LineState] = []  # the lines of the last save, which the service's line numbers index
+        self.save_buttons: list[ui.button] = []
+
+    def preview_inputs(self) -> list[ValueElement]:
+        """The header's inputs whose change changes the totals."""
+        return [self.header.currency, self.header.discount]
+
+    def draw(self) -> None:
+        self.header.draw_top()
+        with ui.card().classes("w-full").props("flat bordered"):
+            self.lines.draw()
+            ui.separator()
+            self.totals.draw()
+        self.header.draw_foot()
+        for element in self.preview_inputs():
+            element.on_value_change(self.preview)
+        self.preview()
+        with ui.row().classes("w-full justify-end gap-2"):
+            ui.button("Cancel", on_click=lambda: ui.navigate.to(self.back)).props("flat")
+            self.save_buttons = [
+                ui.button("Save draft", icon="save", on_click=lambda: self.save()).props("outline").mark("save-draft"),
+                ui.button("Save and send", icon="send", on_click=lambda: self.save(and_send=True)).mark(
+                    "save-and-send"
+                ),
+            ]
+
+    def preview(self) -> None:
+        """Recompute the totals on the server, from what is typed now."""
+        shown = preview(self.header.currency.value, self.header.discount.value, self.lines.lines, self.formats)
+        self.lines.show_amounts(shown.lines)
+        self.totals.show(shown.totals)
+
+    def show_errors(self, error: ServiceError) -> None:
+        """Every problem on the input it names, one about the lines as a whole above them, the rest notified."""
+        show_form_errors(error, self.header.fields(), self.lines, self.sent)
+
+    async def save(self, and_send: bool = False) -> None:
+        self.sent = [line for line in self.lines.lines if not line.blank()]  # untouched blank lines are dropped
+        try:
+            data = self.header.read(self.sent)
+        except Invalid as exc:
+            self.show_errors(exc)
+            return
+        for button in self.save_buttons:
+            button.disable()  # a double click must not create two documents
+        try:
+            saved = await self.submit(data)
+        except ServiceError as exc:
+            self.show_errors(exc)
+            return
+        finally:
+            for button in self.save_buttons:
+                button.enable()
+        ui.notify(f"Saved {saved.number}", type="positive")
+        ui.navigate.to(f"{self.path}/{saved.id}" + ("?send=1" if and_send else ""))

@@ -18,6 +18,7 @@ from fastapi import Request
 from fastapi.responses import RedirectResponse
 from nicegui import ui
 from nicegui.element import Element
+from nicegui.elements.mixins.value_element import ValueElement
 
 from components.date_input import date_input
 from components.search_select import Search, search_select
@@ -26,21 +27,20 @@ from portal_app.staff.layout import StaffPage, frame, not_found, staff_page
 from portal_app.staff.line_editor import (
     TOTALS,
     UNKNOWN,
-    LinesSection,
+    FollowingDate,
+    LinesEditor,
     LineState,
     TotalsSection,
     currency_choices,
     line_states,
-    preview,
     project_choices,
-    show_form_errors,
     work_out,
 )
 from services.billing import line_items
 from services.catalog import catalog
 from services.core import clock, money
 from services.core.actors import StaffActor
-from services.core.errors import Invalid, NotFound, ServiceError
+from services.core.errors import Invalid, NotFound
 from services.core.formatting import DEFAULT, Formats
 from services.organizations import organizations
 from services.quotes import quote_views, quotes
@@ -190,8 +190,6 @@ class QuoteHeader:
 
     def __init__(self, view: QuoteEditorView, project_options: ProjectOptions, client_search: Search) -> None:
         self.view, self.project_options, self.client_search = view, project_options, client_search
-        self.auto_valid = view.quote_id is None
-        self.syncing = False  # "Valid until" is being set from the issue date, not by someone
 
     def draw_top(self) -> None:
         view = self.view
@@ -231,8 +229,7 @@ class QuoteHeader:
         self.client.on_value_change(self._client_changed)
         self.project.on_value_change(self._acceptance_shown)
         self.start_project.on_value_change(self._acceptance_shown)
-        self.issue.on_value_change(self._issue_changed)
-        self.valid_until.on_value_change(self._valid_until_changed)
+        FollowingDate(self.issue, self.valid_until, view.validity_days, view.formats, following=view.quote_id is None)
         self._acceptance_shown()
 
     def draw_foot(self) -> None:
@@ -304,92 +301,41 @@ class QuoteHeader:
     async def _client_changed(self) -> None:
         self.project.set_options(await self.project_options(self.client.value or ""), value="")
 
-    def _issue_changed(self) -> None:
-        if not self.auto_valid:
-            return
-        formats = self.view.formats
-        try:
-            start = formats.read_day(self.issue.value)
-        except Invalid:
-            return  # still being typed
-        if start:
-            self.syncing = True
-            self.valid_until.value = formats.input_day(start + timedelta(days=self.view.validity_days))
-            self.syncing = False
-
-    def _valid_until_changed(self) -> None:
-        if not self.syncing:
-            self.auto_valid = False
-
 
 # --- the whole form ------------------------------------------------------------------------------------------------
 
 
-class QuoteEditor:
-    """The sections in their cards, the live preview (with the deposit) between them, and Save."""
+class QuoteEditor(LinesEditor[quotes.QuoteInput]):
+    """The header fields, the lines with the live preview (with the deposit), and Save."""
+
+    header: QuoteHeader
 
     def __init__(
         self, view: QuoteEditorView, *, project_options: ProjectOptions, client_search: Search, submit: Submit
     ) -> None:
-        self.view, self.submit = view, submit
-        self.header = QuoteHeader(view, project_options, client_search)
-        self.lines = LinesSection(view.lines, self.preview)
-        self.totals = TotalsSection((*TOTALS, DEPOSIT_ROW))
-        self.sent: list[LineState] = []  # the lines of the last save, which the service's line numbers index
+        self.view = view
+        super().__init__(
+            QuoteHeader(view, project_options, client_search),
+            view.lines,
+            path="/quotes",
+            back=view.back,
+            formats=view.formats,
+            submit=submit,
+            totals=TotalsSection((*TOTALS, DEPOSIT_ROW)),
+        )
 
-    def draw(self) -> None:
-        self.header.draw_top()
-        with ui.card().classes("w-full").props("flat bordered"):
-            self.lines.draw()
-            ui.separator()
-            self.totals.draw()
-        self.header.draw_foot()
-        for element in (self.header.currency, self.header.discount, self.header.deposit):
-            element.on_value_change(self.preview)
-        self.preview()
-        with ui.row().classes("w-full justify-end gap-2"):
-            ui.button("Cancel", on_click=lambda: ui.navigate.to(self.view.back)).props("flat")
-            self.save_buttons = [
-                ui.button("Save draft", icon="save", on_click=lambda: self.save()).props("outline").mark("save-draft"),
-                ui.button("Save and send", icon="send", on_click=lambda: self.save(and_send=True)).mark(
-                    "save-and-send"
-                ),
-            ]
+    def preview_inputs(self) -> list[ValueElement]:
+        return [*super().preview_inputs(), self.header.deposit]
 
     def preview(self) -> None:
         """Recompute the totals and the deposit on the server, from what is typed now."""
-        header, formats = self.header, self.view.formats
-        shown = preview(header.currency.value, header.discount.value, self.lines.lines, formats)
-        self.lines.show_amounts(shown.lines)
+        super().preview()
+        header = self.header
         deposit = deposit_preview(
-            header.currency.value, header.discount.value, header.deposit.value, self.lines.lines, formats
+            header.currency.value, header.discount.value, header.deposit.value, self.lines.lines, self.formats
         )
-        self.totals.show({**shown.totals, "deposit": deposit.text})
+        self.totals.show({"deposit": deposit.text})
         self.totals.show_row("deposit", deposit.shown, deposit.label)
-
-    def show_errors(self, error: ServiceError) -> None:
-        show_form_errors(error, self.header.fields(), self.lines, self.sent)
-
-    async def save(self, and_send: bool = False) -> None:
-        self.sent = [line for line in self.lines.lines if not line.blank()]  # untouched blank lines are dropped
-        try:
-            data = self.header.read(self.sent)
-        except Invalid as exc:
-            self.show_errors(exc)
-            return
-        for button in self.save_buttons:
-            button.disable()  # a double click must not create two quotes
-        try:
-            saved = await self.submit(data)
-        except ServiceError as exc:
-            self.show_errors(exc)
-            return
-        finally:
-            for button in self.save_buttons:
-                button.enable()
-        ui.notify(f"Saved {saved.number}", type="positive")
-        # "Save and send" goes on to the send dialog, where the recipients are confirmed before any mail leaves.
-        ui.navigate.to(f"/quotes/{saved.id}" + ("?send=1" if and_send else ""))
 
 
 def _submitter(actor: StaffActor, quote_id: uuid.UUID | None) -> Submit:
