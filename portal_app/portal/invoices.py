@@ -22,12 +22,13 @@ from components.table_columns import column
 from portal_app.auth.portal import base_path, current_portal
 from portal_app.auth.requests import client_ip, user_agent
 from portal_app.live import follow, portal_hears
+from portal_app.portal.document_parts import facts, lines_table
 from portal_app.portal.layout import PortalPage, empty_state, frame, portal_page
 from portal_app.responses import CHECKOUT_NOTICES, NO_TRACE, pdf_response, render_pdf
 from services.billing import invoice_access, invoice_listing, invoices
 from services.billing.invoice_listing import InvoiceFilter
 from services.billing.invoice_views import InvoiceDetail
-from services.billing.presentation import line_amount_minor, payment_text, totals_rows
+from services.billing.presentation import payment_text, totals_rows
 from services.billing.presentation import status_badge as status_badge_of
 from services.card_payments import checkout as checkout_service
 from services.core.errors import Invalid, NotFound, ServiceError
@@ -198,49 +199,17 @@ async def portal_invoices(
 
 def _facts(detail: InvoiceDetail) -> None:
     formats = detail.formats
-    with ui.row().classes("w-full gap-4"):
-        for heading, party in (("From", detail.seller), ("Billed to", detail.buyer)):
-            with ui.card().classes("flex-1 min-w-[14rem] gap-1").props("flat bordered"):
-                ui.label(heading).classes("text-xs uppercase text-gray-500")
-                ui.label(party.name).classes("font-medium")
-                if party.address:
-                    ui.label(party.address).classes("text-sm whitespace-pre-line")
-        with ui.card().classes("min-w-[12rem] gap-1").props("flat bordered"):
-            ui.label("Dates").classes("text-xs uppercase text-gray-500")
-            ui.label(f"Issued {formats.day(detail.issue_date)}").classes("text-sm")
-            ui.label(f"Due {formats.day(detail.due_date)}").classes("text-sm")
-            if detail.project_name:
-                ui.label(f"Project: {detail.project_name}").classes("text-sm")
+    facts(
+        detail.seller,
+        "Billed to",
+        detail.buyer,
+        [f"Issued {formats.day(detail.issue_date)}", f"Due {formats.day(detail.due_date)}"],
+        detail.project_name,
+    )
 
 
 def _lines(detail: InvoiceDetail) -> None:
-    cur, formats = detail.currency, detail.formats
-    columns = [
-        {
-            **column("description", "Description"),
-            "classes": "whitespace-pre-line break-words",
-            "style": "min-width:14rem",
-        },
-        column("quantity", "Qty", align="right"),
-        column("unit_price", "Unit price", align="right"),
-        column("tax", "Tax", align="right"),
-        column("amount", "Amount", align="right"),
-    ]
-    rows = [
-        {
-            "id": n,
-            "description": line.description,
-            "quantity": formats.number(line.quantity),
-            "unit_price": formats.money(line.unit_price_minor, cur),
-            "tax": formats.percent(line.tax_rate),
-            "amount": formats.money(line_amount_minor(line, detail.discount_percent), cur),
-        }
-        for n, line in enumerate(detail.lines)
-    ]
-    # Cards on a phone (one per line), so no column is cut off.
-    ui.table(columns=columns, rows=rows, row_key="id").classes("w-full").props(
-        'flat bordered wrap-cells :grid="Quasar.Screen.lt.sm"'
-    )
+    lines_table(detail.lines, detail.currency, detail.discount_percent, detail.formats)
 
 
 def _closing(detail: InvoiceDetail) -> None:

@@ -21,9 +21,9 @@ from components.table_columns import column
 from portal_app.auth.portal import base_path, current_portal
 from portal_app.auth.requests import client_ip, user_agent
 from portal_app.live import follow, portal_hears
+from portal_app.portal.document_parts import facts, lines_table
 from portal_app.portal.layout import PortalPage, empty_state, frame, portal_page
 from portal_app.responses import html_document, pdf_response, quote_not_found, render_quote_pdf
-from services.billing.presentation import line_amount_minor
 from services.core.common import Page
 from services.core.errors import Conflict, Invalid, NotFound
 from services.core.events import QuotesChanged
@@ -106,48 +106,17 @@ async def portal_quotes(page: PortalPage) -> RedirectResponse | None:
 
 def _facts(detail: QuoteDetail) -> None:
     formats = detail.formats
-    with ui.row().classes("w-full gap-4"):
-        for heading, party in (("From", detail.seller), ("Prepared for", detail.buyer)):
-            with ui.card().classes("flex-1 min-w-[14rem] gap-1").props("flat bordered"):
-                ui.label(heading).classes("text-xs uppercase text-gray-500")
-                ui.label(party.name).classes("font-medium")
-                if party.address:
-                    ui.label(party.address).classes("text-sm whitespace-pre-line")
-        with ui.card().classes("min-w-[12rem] gap-1").props("flat bordered"):
-            ui.label("Dates").classes("text-xs uppercase text-gray-500")
-            ui.label(f"Issued {formats.day(detail.issue_date)}").classes("text-sm")
-            ui.label(f"Valid until {formats.day(detail.valid_until)}").classes("text-sm")
-            if detail.project_name:
-                ui.label(f"Project: {detail.project_name}").classes("text-sm")
+    facts(
+        detail.seller,
+        "Prepared for",
+        detail.buyer,
+        [f"Issued {formats.day(detail.issue_date)}", f"Valid until {formats.day(detail.valid_until)}"],
+        detail.project_name,
+    )
 
 
 def _lines(detail: QuoteDetail) -> None:
-    cur, formats = detail.currency, detail.formats
-    columns = [
-        {
-            **column("description", "Description"),
-            "classes": "whitespace-pre-line break-words",
-            "style": "min-width:14rem",
-        },
-        column("quantity", "Qty", align="right"),
-        column("unit_price", "Unit price", align="right"),
-        column("tax", "Tax", align="right"),
-        column("amount", "Amount", align="right"),
-    ]
-    rows = [
-        {
-            "id": n,
-            "description": line.description,
-            "quantity": formats.number(line.quantity),
-            "unit_price": formats.money(line.unit_price_minor, cur),
-            "tax": formats.percent(line.tax_rate),
-            "amount": formats.money(line_amount_minor(line, detail.discount_percent), cur),
-        }
-        for n, line in enumerate(detail.lines)
-    ]
-    ui.table(columns=columns, rows=rows, row_key="id").classes("w-full").props(
-        'flat bordered wrap-cells :grid="Quasar.Screen.lt.sm"'
-    ).mark("quote-lines")
+    lines_table(detail.lines, detail.currency, detail.discount_percent, detail.formats).mark("quote-lines")
 
 
 def _texts(detail: QuoteDetail) -> None:

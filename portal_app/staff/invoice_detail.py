@@ -20,6 +20,7 @@ from models.invoices import InvoiceStatus
 from portal_app.live import follow, staff_hears
 from portal_app.responses import pdf_path
 from portal_app.staff.layout import StaffPage, frame, not_found, staff_page
+from portal_app.staff.send_dialog import send_dialog
 from services.billing import how_to_pay, invoice_views, invoices, manual_payments, presentation
 from services.billing.invoice_views import PORTAL_STATUSES, InvoiceDetail
 from services.billing.presentation import line_amount_minor, payment_text, totals_rows
@@ -56,49 +57,13 @@ ATTEMPT_STATUS = {
 FLAGGED = ("failed", "review")
 
 
-def send_dialog(actor: StaffActor, current: Callable[[], InvoiceDetail], refresh: Refresh) -> Callable:
-    with ui.dialog() as dialog, ui.card().classes("w-full max-w-md"):
-        title = ui.label().classes("text-lg font-semibold")
-        to = ui.column().classes("gap-1")
-
-        async def send() -> None:
-            confirm.disable()  # one click, one mail per recipient
-            try:
-                detail = await invoices.send_invoice(actor, current().id)
-            except ServiceError as exc:
-                ui.notify(exc.message, type="negative")
-                return
-            finally:
-                confirm.enable()
-            dialog.close()
-            ui.notify(f"Sent {detail.number}", type="positive")
-            await refresh(detail)
-
-        with ui.row().classes("w-full justify-end"):
-            ui.button("Cancel", on_click=dialog.close).props("flat")
-            confirm = ui.button("Send", icon="send", on_click=send).mark("confirm-send")
-
-    async def open_dialog() -> None:
-        detail = current()
-        emails = await invoices.list_recipients(actor, detail.id)
-        title.text = f"{'Send' if detail.status == 'draft' else 'Resend'} {detail.number}"
-        to.clear()
-        with to:
-            if emails:
-                ui.label("The invoice, its link and its PDF go to:").classes("text-sm text-gray-600")
-                for email in emails:
-                    ui.label(email).classes("font-medium")
-                if how_to_pay.instructions_missing(detail.payment_instructions, card_payments=detail.card_payments):
-                    ui.label(
-                        "There are no payment instructions and no card payments: the client will not be told how to pay. "
-                        "Add payment instructions in Settings, or send it anyway."
-                    ).classes("text-sm text-warning").mark("send-without-payment-instructions")
-            else:
-                ui.label("This client has no billing contact and no email. Add one first.").classes("text-negative")
-        confirm.set_enabled(bool(emails))
-        dialog.open()
-
-    return open_dialog
+def _no_way_to_pay(detail: InvoiceDetail) -> str:
+    if how_to_pay.instructions_missing(detail.payment_instructions, card_payments=detail.card_payments):
+        return (
+            "There are no payment instructions and no card payments: the client will not be told how to pay. "
+            "Add payment instructions in Settings, or send it anyway."
+        )
+    return ""
 
 
 def payment_dialog(
@@ -373,7 +338,15 @@ async def invoice_page(context: StaffPage, invoice_id: str, send: str = "") -> R
 
     with frame(context, f"Invoice {detail.number}"):
         ui.link("← All invoices", "/invoices").classes("text-sm")
-        open_send = send_dialog(actor, current, refresh)
+        open_send = send_dialog(
+            current,
+            recipients=lambda detail: invoices.list_recipients(actor, detail.id),
+            send=lambda detail: invoices.send_invoice(actor, detail.id),
+            refresh=refresh,
+            goes="The invoice, its link and its PDF go to:",
+            warning=_no_way_to_pay,
+            warning_marker="send-without-payment-instructions",
+        )
         open_payment = payment_dialog(actor, current, refresh, detail.formats)
         open_void = void_dialog(actor, current, refresh)
         content()

@@ -19,6 +19,7 @@ from components.status_badge import status_badge
 from components.table_columns import column
 from portal_app.live import follow, staff_hears
 from portal_app.staff.layout import StaffPage, frame, not_found, staff_page
+from portal_app.staff.send_dialog import send_dialog
 from services.billing.presentation import line_amount_minor
 from services.core.actors import StaffActor
 from services.core.errors import NotFound, ServiceError
@@ -40,49 +41,6 @@ Refresh = Callable[[QuoteDetail], Awaitable[None]]
 
 def pdf_path(quote_id: object) -> str:
     return f"/quotes/{quote_id}/pdf"
-
-
-def send_dialog(actor: StaffActor, current: Callable[[], QuoteDetail], refresh: Refresh) -> Callable:
-    """The recipients to confirm before any mail leaves; the function it returns opens it."""
-    with ui.dialog() as dialog, ui.card().classes("w-full max-w-md"):
-        title = ui.label().classes("text-lg font-semibold")
-        to = ui.column().classes("gap-1")
-
-        async def send() -> None:
-            confirm.disable()  # one click, one mail per recipient
-            try:
-                detail = await quotes.send_quote(actor, current().id)
-            except ServiceError as exc:
-                ui.notify(exc.message, type="negative")
-                return
-            finally:
-                confirm.enable()
-            dialog.close()
-            ui.notify(f"Sent {detail.number}", type="positive")
-            await refresh(detail)
-
-        with ui.row().classes("w-full justify-end"):
-            ui.button("Cancel", on_click=dialog.close).props("flat")
-            confirm = ui.button("Send", icon="send", on_click=send).mark("confirm-send")
-
-    async def open_dialog() -> None:
-        detail = current()
-        emails = await quotes.list_recipients(actor, detail.id)
-        title.text = f"{'Send' if detail.status == 'draft' else 'Resend'} {detail.number}"
-        to.clear()
-        with to:
-            if emails:
-                ui.label("The quote, its link to accept or decline, and its PDF go to:").classes(
-                    "text-sm text-gray-600"
-                )
-                for email in emails:
-                    ui.label(email).classes("font-medium")
-            else:
-                ui.label("This client has no billing contact and no email. Add one first.").classes("text-negative")
-        confirm.set_enabled(bool(emails))
-        dialog.open()
-
-    return open_dialog
 
 
 def on_acceptance(detail: QuoteDetail) -> str:
@@ -240,7 +198,14 @@ class QuotePage:
         return self.detail
 
     def draw(self) -> None:
-        self.open_send = send_dialog(self.actor, self.current, self.refresh)
+        actor = self.actor
+        self.open_send = send_dialog(
+            self.current,
+            recipients=lambda detail: quotes.list_recipients(actor, detail.id),
+            send=lambda detail: quotes.send_quote(actor, detail.id),
+            refresh=self.refresh,
+            goes="The quote, its link to accept or decline, and its PDF go to:",
+        )
         self.content()
 
     async def refresh(self, new: QuoteDetail) -> None:
