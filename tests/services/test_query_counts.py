@@ -19,7 +19,7 @@ from tests.support.clock import T0
 from tests.support.db import counted
 from tests.support.factories import make_world
 from tests.support.invoicing import draft, mark_sent
-from tests.support.quoting import mark_quote_sent
+from tests.support.client_quotes import mark_quote_sent
 
 
 async def queries_for(database: Database, call) -> int:

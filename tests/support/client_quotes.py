@@ -1,4 +1,5 @@
-"""Builders for the client side of quotes: a quote sent to the world's client, its public token, its evidence."""
+"""Builders for quote tests: a quote drafted or sent to the world's client, its public token, its evidence, and
+the sent state without rendering and mailing a PDF."""
 
 from __future__ import annotations
 
@@ -6,8 +7,9 @@ import uuid
 
 from sqlalchemy import select
 
-from models import QuoteAcceptance, QuoteView
+from models import Client, Organization, Quote, QuoteAcceptance, QuoteStatus, QuoteView
 from services.billing.line_items import LineInput
+from services.core import clock
 from services.core.actors import SystemActor
 from services.core.db import unit_of_work
 from services.quotes import quote_views, quotes
@@ -42,3 +44,15 @@ async def views_of(quote_id: uuid.UUID) -> list[tuple[str, str]]:
     async with unit_of_work(SystemActor()) as session:
         rows = await session.execute(select(QuoteView.via, QuoteView.user_agent).where(QuoteView.quote_id == quote_id))
         return [(via, agent) for via, agent in rows]
+
+
+async def mark_quote_sent(quote_id: uuid.UUID) -> None:
+    """The state send_quote leaves (sent now, its parties fixed), with no mail queued."""
+    async with unit_of_work(SystemActor()) as session:
+        quote = await session.get(Quote, quote_id)
+        assert quote is not None
+        org = await session.get(Organization, quote.org_id)
+        client = await session.get(Client, quote.client_id)
+        assert org is not None and client is not None
+        quote.status, quote.sent_at = QuoteStatus.sent, clock.now()
+        quote.parties = quote_views.parties_of(org, client)

@@ -70,9 +70,9 @@ from services.projects import discussion, milestones, notifications, projects, w
 from services.quotes import acceptance, quote_views, quotes
 from services.staff import api_tokens, staff, staff_sessions, team
 from services.time import entries, rates
+from tests.support.client_quotes import mark_quote_sent
 from tests.support.factories import OrgWorld, make_world
 from tests.support.invoicing import mark_sent
-from tests.support.quoting import mark_quote_sent
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
