@@ -15,11 +15,11 @@ from services.core.db import Database
 from services.projects import projects
 from services.quotes import quotes
 from services.staff import staff
+from tests.support.client_quotes import mark_quote_sent
 from tests.support.clock import T0
 from tests.support.db import counted
 from tests.support.factories import make_world
 from tests.support.invoicing import draft, mark_sent
-from tests.support.client_quotes import mark_quote_sent
 
 
 async def queries_for(database: Database, call) -> int:
