@@ -21,7 +21,15 @@ from portal_app.auth.staff import STAFF_COOKIE
 from services.billing import invoices
 from services.quotes import quotes
 from services.quotes.quote_views import QuoteDetail
-from tests.support.browser import button, settled, signed_in_cookie, staff_session_cookie, visible_input, wait
+from tests.support.browser import (
+    press,
+    press_button,
+    settled,
+    signed_in_cookie,
+    staff_session_cookie,
+    visible_input,
+    wait,
+)
 from tests.support.card_payments import connect
 from tests.support.client_quotes import acceptances, draft_quote
 from tests.support.db import count
@@ -66,10 +74,10 @@ def _send(browser: webdriver.Chrome, base: str, cookie: str, quote: QuoteDetail)
     browser.add_cookie({"name": STAFF_COOKIE, "value": cookie, "path": "/", "httpOnly": True})
     browser.get(f"{base}/quotes/{quote.id}")
     wait(browser).until(ec.text_to_be_present_in_element((By.TAG_NAME, "body"), quote.number))
-    settled(browser).until(lambda b: button(b, "Send").click() or True)
+    press_button(browser, "Send")
     # the dialog names who will receive it before anything leaves
     wait(browser).until(ec.text_to_be_present_in_element((By.TAG_NAME, "body"), "jane@client-acme.test"))
-    settled(browser).until(lambda b: button(b, "Send", "//div[contains(@class,'q-dialog')]").click() or True)
+    press_button(browser, "Send", "//div[contains(@class,'q-dialog')]")
     settled(browser).until(
         lambda b: b.find_element(By.XPATH, "//*[contains(@class,'q-badge')][normalize-space()='Sent']")
     )
@@ -85,18 +93,18 @@ def _accept_and_pay(
     wait(browser).until(ec.text_to_be_present_in_element((By.TAG_NAME, "body"), f"Quote {quote.number}"))
     body = browser.find_element(By.TAG_NAME, "body").text
     assert "$1,440.00" in body and "$432.00" in body and quote.sha256 in body
-    settled(browser).until(lambda b: button(b, "Accept").click() or True)
+    press_button(browser, "Accept")
     visible_input(browser, "Full name").send_keys("Jane Doe")
     agree = "//div[contains(@class,'q-checkbox')][.//*[normalize-space()='I agree']]"
-    settled(browser).until(lambda b: b.find_element(By.XPATH, agree).click() or True)
-    settled(browser).until(lambda b: button(b, "Accept and sign").click() or True)
+    press(browser, agree)
+    press_button(browser, "Accept and sign")
     wait(browser).until(ec.text_to_be_present_in_element((By.TAG_NAME, "body"), "Accepted"))
     assert "Jane Doe" in browser.find_element(By.TAG_NAME, "body").text
 
     pay_invoice = "//a[.//span[normalize-space()='Pay the invoice']]"  # a link drawn as a button
-    settled(browser).until(lambda b: b.find_element(By.XPATH, pay_invoice).click() or True)
+    press(browser, pay_invoice)
     wait(browser).until(lambda b: "/portal/acme/invoices/" in b.current_url)
-    settled(browser).until(lambda b: button(b, "Pay").click() or True)
+    press_button(browser, "Pay")
 
     wait(browser).until(lambda b: b.current_url.startswith(f"{standin.url}/pay/"))
     assert "432.00" in browser.find_element(By.TAG_NAME, "body").text

@@ -55,3 +55,20 @@ async def staff_session_cookie(email: str) -> str:
     who = await staff.check_password(email, PASSWORD)
     assert who is not None
     return await staff_sessions.start_session(who, ip="127.0.0.1", user_agent="selenium")
+
+
+def press(browser: webdriver.Chrome, xpath: str) -> None:
+    """Click the visible element at `xpath`, again if a redraw replaced it between finding and clicking."""
+
+    def clicked(b: webdriver.Chrome) -> bool:
+        element = next((e for e in b.find_elements(By.XPATH, xpath) if e.is_displayed()), None)
+        if element is None:
+            return False
+        element.click()
+        return True
+
+    settled(browser).until(clicked)
+
+
+def press_button(browser: webdriver.Chrome, text: str, within: str = "") -> None:
+    press(browser, f"{within}//button[.//span[normalize-space()='{text}']]")
