@@ -118,6 +118,7 @@ def configure_services(settings: Settings) -> None:
             base_url=settings.base_url,
             secret_key=settings.resolved_secret_key,
             default_timezone=settings.timezone,
+            redis_url=settings.redis_url,
         )
     )
     # Files' bytes: a directory by default, or an S3 bucket (checked now: a bad URL stops the start with its reason).

@@ -45,8 +45,13 @@ class Settings(BaseSettings):
     oidc_client_id: str = ""
     oidc_client_secret: str = ""
     timezone: str = "UTC"
-    # Runs APScheduler jobs inside `serve`; tests switch it off and call jobs directly.
+    # Runs APScheduler jobs inside `serve`; tests switch it off and call jobs directly. With several `serve`
+    # processes, either each runs them (a job runs once per interval across all: a PostgreSQL lock), or they are
+    # switched off on the web processes and one `python main.py worker` runs them.
     scheduler_enabled: bool = True
+    # Shared state (rate limits, sign-in tickets) and live changes across processes go through Redis when set;
+    # otherwise through the database (and PostgreSQL LISTEN/NOTIFY).
+    redis_url: str = ""
 
     @field_validator("base_url")
     @classmethod

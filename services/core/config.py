@@ -1,5 +1,6 @@
-"""The few settings services need: the public base URL (links in mail), the secret key (HMACs) and the time zone
-a new organization starts in (each organization may change its own in Settings)."""
+"""The few settings services need: the public base URL (links in mail), the secret key (HMACs), the time zone
+a new organization starts in (each organization may change its own in Settings) and Redis, when processes share
+state through it."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ class ServiceConfig:
     base_url: str = "http://127.0.0.1:8080"
     secret_key: str = ""
     default_timezone: str = "UTC"
+    redis_url: str = ""  # shared state and live changes across processes through Redis (else the database)
 
 
 _config = ServiceConfig()
