@@ -111,13 +111,34 @@ def _print_demo_login(settings: Settings, login_file: Path) -> None:
 
 
 def cmd_run_job(args: argparse.Namespace, settings: Settings) -> int:
-    from portal_app.jobs import JOBS
+    from portal_app.jobs import JOBS, run_scheduled
 
     job = JOBS.get(args.name)
     if job is None:
         print(f"unknown job {args.name!r}; jobs: {', '.join(sorted(JOBS))}", file=sys.stderr)
         return 2
-    print(asyncio.run(_with_services(settings, job)))
+    if args.scheduled:  # as the scheduler would: not when another process ran it within its interval
+        print(asyncio.run(_with_services(settings, lambda: run_scheduled(args.name))))
+    else:
+        print(asyncio.run(_with_services(settings, job)))
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
+    """The scheduled jobs and the outbox worker in a process of their own, until SIGTERM or Ctrl-C."""
+    import signal
+
+    from portal_app.jobs import run_worker
+
+    async def work() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sign in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sign, stop.set)
+        await run_worker(settings, stop)
+
+    print("Worker running: scheduled jobs and the outbox (the web processes need PORTAL_SCHEDULER_ENABLED=false)")
+    asyncio.run(_with_services(settings, work))
     return 0
 
 
@@ -193,7 +214,13 @@ def build_parser() -> argparse.ArgumentParser:
     job.add_argument(
         "name", help="outbox (send queued mail), reminders (payment reminders) or purge (expired sessions)"
     )
+    job.add_argument(
+        "--scheduled", action="store_true", help="as the scheduler runs it: skipped when run within its interval"
+    )
     job.set_defaults(run=cmd_run_job)
+    commands.add_parser("worker", help="run the scheduled jobs and the outbox, without the web server").set_defaults(
+        run=cmd_worker
+    )
     return parser
 
 

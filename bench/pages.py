@@ -54,14 +54,20 @@ class Results:
 
 async def measure(target: Target, concurrency: int, seconds: float) -> tuple[float, Tally]:
     """`concurrency` browsers opening views one after another for `seconds`: views per second, and the tally."""
-    browsers = [Browser(target.server.url, target.cookies) for _ in range(concurrency)]
+    return await measure_browsers(
+        [Browser(target.server.url, target.cookies) for _ in range(concurrency)], target.path, seconds
+    )
+
+
+async def measure_browsers(browsers: list[Browser], path: str, seconds: float) -> tuple[float, Tally]:
+    """Each browser opening views of `path` one after another for `seconds`, then closed: views/s and the tally."""
     deadline = time.perf_counter() + seconds
 
     async def worker(browser: Browser) -> Tally:
         tally = Tally()
         while time.perf_counter() < deadline:
             try:
-                await view(browser, target.path)
+                await view(browser, path)
                 tally.ok += 1
             except ViewFailed as failure:
                 tally.failed(failure)

@@ -25,6 +25,8 @@ from models.portal import MagicLink, PortalSession
 from models.projects import Project, ProjectStatus
 from models.quotes import Quote, QuoteAcceptance, QuoteLine, QuoteStatus, QuoteView
 from models.receivables import ReceivableDueDate, ReceivableMonth
+from models.scheduling import JobRun
+from models.shared_state import OneTimeTicket, RateHit
 from models.staff import ApiToken, StaffSession, StaffUser
 from models.team import PasswordReset, StaffInvitation
 from models.time import TimeEntry, TimeStatus
@@ -54,11 +56,13 @@ __all__ = [
     "InvoiceLine",
     "InvoiceStatus",
     "InvoiceView",
+    "JobRun",
     "MagicLink",
     "Membership",
     "Milestone",
     "NotificationPreference",
     "NotificationSent",
+    "OneTimeTicket",
     "Organization",
     "OutboxAttachment",
     "OutboxMail",
@@ -76,6 +80,7 @@ __all__ = [
     "QuoteLine",
     "QuoteStatus",
     "QuoteView",
+    "RateHit",
     "ReceivableDueDate",
     "ReceivableMonth",
     "ReminderSent",

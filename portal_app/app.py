@@ -62,7 +62,7 @@ from portal_app.staff import (
 )
 from portal_app.upload_limit import BodyLimit
 from services.adapters import mail_transport, oidc, storage, stripe_gateway
-from services.core import config, db
+from services.core import broadcast, config, db, shared_state
 
 log = logging.getLogger("portico")
 
@@ -121,6 +121,7 @@ def configure_services(settings: Settings) -> None:
             redis_url=settings.redis_url,
         )
     )
+    shared_state.configure(settings.redis_url)  # rate limits and sign-in tickets, shared by every process
     # Files' bytes: a directory by default, or an S3 bucket (checked now: a bad URL stops the start with its reason).
     storage.configure(
         storage.from_url(settings.storage_url, var_dir=settings.var_dir, endpoint_url=settings.s3_endpoint_url)
@@ -173,14 +174,21 @@ def create_app(settings: Settings) -> None:
     app.add_middleware(SecurityHeaders, https=settings.secure_cookies)
 
     background = jobs.Background() if settings.scheduler_enabled else None
+    linked: list[broadcast.Broadcast] = []  # made on start-up: it needs the running event loop
 
     async def startup() -> None:
+        if live := jobs.live_changes(settings):
+            live.start()
+            linked.append(live)
         if background:
             background.start()
 
     async def shutdown() -> None:
         if background:
             await background.shutdown()
+        while linked:
+            await linked.pop().stop()
+        await shared_state.close()
         await db.close()
 
     app.on_startup(startup)

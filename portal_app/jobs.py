@@ -7,8 +7,10 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
+from portal_app.settings import Settings
 from services.card_payments import checkout, purchases, subscriptions, webhooks
 from services.clients import magic_links, portal_sessions
+from services.core import broadcast, job_runs, shared_state
 from services.mail import outbox
 from services.projects import notifications
 from services.staff import staff_sessions
@@ -28,9 +30,10 @@ async def run_purge() -> str:
     portal = await portal_sessions.purge_expired()
     links = await magic_links.purge_expired()
     stripe_events = await webhooks.purge_events()
+    shared = await shared_state.purge_expired()
     return (
         f"purged {staff} staff session(s), {portal} portal session(s), {links} sign-in link(s), "
-        f"{stripe_events} Stripe event id(s)"
+        f"{stripe_events} Stripe event id(s), {shared} rate-limit hit(s) and ticket(s)"
     )
 
 
@@ -67,15 +70,23 @@ SCHEDULE: dict[str, int] = {
     "outbox": 60,  # retries; fresh mail is sent at once by the outbox worker
     "purge": 3600,
     "reminders": 3600,  # a step is due from the start of its day; an hourly sweep sends it early that day
-    "reconcile": 300,
-    "notifications": 60,  # digests wait ten minutes per contact and project; a minute's delay on top is fine  # sessions left without a webhook for five minutes are read back from Stripe
+    "reconcile": 300,  # sessions left without a webhook for five minutes are read back from Stripe
+    "notifications": 60,  # digests wait ten minutes per contact and project; a minute's delay on top is fine
 }
+
+
+async def run_scheduled(name: str) -> str:
+    """The job as the scheduler runs it: only when no process has started it within its interval (SPEC §15)."""
+    async with job_runs.claimed(name, SCHEDULE[name]) as won:
+        if not won:
+            return "skipped: another process ran it this interval"
+        return await JOBS[name]()
 
 
 def _logged(name: str) -> Callable[[], Awaitable[None]]:
     async def run() -> None:
         try:
-            log.info("job %s: %s", name, await JOBS[name]())
+            log.info("job %s: %s", name, await run_scheduled(name))
         except Exception:
             log.exception("job %s failed", name)
 
@@ -83,7 +94,8 @@ def _logged(name: str) -> Callable[[], Awaitable[None]]:
 
 
 class Background:
-    """The scheduler and the outbox worker that live as long as `serve`."""
+    """The scheduler and the outbox worker that live as long as `serve` (or `worker`). Every process may run them:
+    each job runs once per interval across all (`run_scheduled`), and the outbox worker claims each mail."""
 
     def __init__(self) -> None:
         # APScheduler is imported by `serve` alone: `run-job` and the other commands never schedule anything.
@@ -105,3 +117,26 @@ class Background:
         if self.worker:
             await self.worker
         self.scheduler.shutdown(wait=False)
+
+
+def live_changes(settings: Settings) -> broadcast.Broadcast | None:
+    """This process's link to the others' live changes (not started yet); None with one process on SQLite."""
+    carrier = broadcast.carrier_for(settings.resolved_database_url, settings.redis_url)
+    return broadcast.Broadcast(carrier) if carrier is not None else None
+
+
+async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
+    """`python main.py worker`: the scheduled jobs and the outbox worker, no web server, until `stop` is set. Web
+    processes run with PORTAL_SCHEDULER_ENABLED=false; their queued mail reaches this worker as live changes."""
+    linked = live_changes(settings)
+    background = Background()
+    if linked:
+        linked.start()
+    background.start()
+    log.info("worker running: %s", ", ".join(f"{name} every {s} s" for name, s in SCHEDULE.items()))
+    try:
+        await stop.wait()
+    finally:
+        await background.shutdown()
+        if linked:
+            await linked.stop()

@@ -1,9 +1,10 @@
-"""Fixtures: SQLite and a throwaway PostgreSQL cluster (mandatory under CI=true), an SMTP server, mail config."""
+"""Fixtures: SQLite and a throwaway PostgreSQL cluster (mandatory under CI=true), Redis, an SMTP server, mail config."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import ExitStack
 from datetime import timedelta
 from pathlib import Path
 
@@ -13,12 +14,9 @@ import stripe
 from argon2 import PasswordHasher
 from nicegui.testing.user import User
 
-from portal_app.auth import password_reset as password_reset_auth
-from portal_app.auth import portal as portal_auth
-from portal_app.auth import staff as staff_auth
 from portal_app.settings import Settings
 from services.adapters import mail_transport, oidc, storage, stripe_gateway
-from services.core import clock, config, db
+from services.core import clock, config, db, shared_state
 from services.core.migrations import upgrade
 from services.staff import passwords
 from tests.support.clock import T0
@@ -26,6 +24,7 @@ from tests.support.db import IN_CI, fresh_postgres_url, fresh_sqlite_url
 from tests.support.live import LiveServer, start_server
 from tests.support.oidc import OidcProvider, start_provider
 from tests.support.postgres import Cluster, start_cluster
+from tests.support.redis_server import RedisServer, running_redis
 from tests.support.s3 import S3Server, new_bucket, running_s3
 from tests.support.smtp import SmtpServer
 from tests.support.stripe_standin import StripeStandIn, start_standin
@@ -52,23 +51,33 @@ def service_config() -> Iterator[config.ServiceConfig]:
 
 
 @pytest.fixture(autouse=True)
-def fresh_rate_limits() -> Iterator[None]:
-    """Sign-in limits live in process memory and every test client shares one IP: each test starts afresh."""
-    limiters = (
-        staff_auth.email_limiter,
-        staff_auth.ip_limiter,
-        portal_auth.link_email_limiter,
-        portal_auth.link_ip_limiter,
-        portal_auth.code_email_limiter,
-        portal_auth.code_ip_limiter,
-        password_reset_auth.request_email_limiter,
-        password_reset_auth.request_ip_limiter,
-    )
-    for limiter in limiters:
-        limiter.reset()
+def shared_state_in_database() -> Iterator[None]:
+    """Rate limits and tickets in the test's own (fresh) database, so every test starts with none, unless the test
+    points them elsewhere (`redis_url`)."""
+    shared_state.configure("")
     yield
-    for limiter in limiters:
-        limiter.reset()
+    shared_state.configure("")
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[RedisServer]:
+    """Debian's redis-server on 127.0.0.1, for the whole session (mandatory under CI=true)."""
+    running = ExitStack()
+    try:
+        server = running.enter_context(running_redis())
+    except (FileNotFoundError, OSError) as exc:
+        if IN_CI:
+            pytest.fail(f"Redis is required under CI but could not start: {exc}")
+        pytest.skip(f"Redis not available: {exc}")
+    with running:
+        yield server
+
+
+@pytest.fixture
+def redis_url(redis_server: RedisServer) -> str:
+    """The URL of the session's Redis, emptied for this test."""
+    redis_server.flush()
+    return redis_server.url
 
 
 @pytest.fixture(autouse=True)

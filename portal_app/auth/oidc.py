@@ -1,8 +1,9 @@
 """Staff single sign-on over OpenID Connect: /auth/oidc/start sends the browser to the provider, and
 /auth/oidc/callback turns the provider's answer into a one-time ticket for /auth/staff/session.
 
-The state, nonce and PKCE verifier of a login in flight stay in this process's memory, keyed by the state and
-bound to the browser id cookie (`browser.py`), for ten minutes and one use: a callback with a state this
+The state, nonce and PKCE verifier of a login in flight are kept in the shared state (`tickets.py`: the callback
+may reach another process than the start did), keyed by the state's hash and bound to the browser id cookie
+(`browser.py`), for ten minutes and one use: a callback with a state this
 browser did not start, or the same callback twice, signs nobody in. The protocol checks are
 `services.adapters.oidc`'s; who a verified email may be is `services.staff.sso`'s.
 
@@ -56,7 +57,23 @@ class _InFlight:
     invitation: str
 
 
-pending: TicketBox[_InFlight] = TicketBox(ttl=PENDING_TTL)
+def _encode_flight(flight: _InFlight) -> dict[str, str]:
+    login = flight.login
+    return {
+        "nonce": login.nonce,
+        "code_verifier": login.code_verifier,
+        "redirect_uri": login.redirect_uri,
+        "next_path": flight.next_path,
+        "invitation": flight.invitation,
+    }
+
+
+def _decode_flight(data: dict[str, str]) -> _InFlight:
+    login = oidc.PendingLogin(data["nonce"], data["code_verifier"], data["redirect_uri"])
+    return _InFlight(login, data["next_path"], data["invitation"])
+
+
+pending: TicketBox[_InFlight] = TicketBox("oidc-login", encode=_encode_flight, decode=_decode_flight, ttl=PENDING_TTL)
 
 
 def start_url(next_path: str = "/") -> str:
@@ -87,11 +104,11 @@ def build_router(settings: Settings) -> APIRouter:
             return await _refuse(request, "not_configured" if not oidc.configured() else "state")
         login = oidc.new_login(redirect_uri)
         # The state is the pending entry's one-time key: 256 bits from `secrets`, kept only hashed.
-        state = pending.issue(_InFlight(login, safe_next(next), invitation[:200]), browser=browser)
+        state = await pending.issue(_InFlight(login, safe_next(next), invitation[:200]), browser=browser)
         try:
             url = await oidc.authorization_url(login, state)
         except oidc.OidcFailure as exc:
-            pending.redeem(state, browser=browser)  # drop it: this login goes nowhere
+            await pending.redeem(state, browser=browser)  # drop it: this login goes nowhere
             return await _refuse(request, exc.reason, detail=exc.detail)
         return RedirectResponse(url, status_code=303)
 
@@ -100,7 +117,7 @@ def build_router(settings: Settings) -> APIRouter:
         request: Request, state: str = "", code: str = "", error: str = "", error_description: str = ""
     ) -> RedirectResponse:
         # Redeemed first, whatever else the query says: a state works once, and only in the browser that began.
-        flight = pending.redeem(state, browser=browser_id(request))
+        flight = await pending.redeem(state, browser=browser_id(request))
         if flight is None:
             return await _refuse(request, "state", detail="unknown, spent or foreign state")
         if error:
@@ -117,7 +134,7 @@ def build_router(settings: Settings) -> APIRouter:
         )
         if who is None:
             return await _refuse(request, "unknown", email=identity.email, detail=f"sub {identity.subject}")
-        ticket = staff_auth.tickets.issue(who, browser=browser_id(request))
+        ticket = await staff_auth.tickets.issue(who, browser=browser_id(request))
         return RedirectResponse(staff_auth.ticket_url(ticket, flight.next_path), status_code=303)
 
     return router

@@ -13,13 +13,13 @@ NEUTRAL_SENT = (
 
 # Each request mails someone: per address (whatever its spelling) so no one's inbox is flooded, and per IP.
 # Over either limit the answer is the same neutral text.
-request_email_limiter = SlidingWindow(limit=5, window=15 * 60)
-request_ip_limiter = SlidingWindow(limit=20, window=15 * 60)
+request_email_limiter = SlidingWindow("password-reset-email", limit=5, window=15 * 60)
+request_ip_limiter = SlidingWindow("password-reset-ip", limit=20, window=15 * 60)
 
 
 async def request_reset(email: str, *, ip: str) -> None:
     """Queue a reset link when the limits allow; the caller always shows NEUTRAL_SENT."""
-    allowed = request_email_limiter.hit(email_identity(email)) & request_ip_limiter.hit(ip)
+    allowed = await request_email_limiter.hit(email_identity(email)) & await request_ip_limiter.hit(ip)
     if allowed:
         await password_reset.request_reset(email, ip)
 
@@ -30,4 +30,4 @@ async def reset_and_sign_in(token: str, new_password: str, *, ip: str, agent: st
     Raises `Invalid` for a refused password (the link then still works).
     """
     who = await password_reset.reset_password(token, new_password, ip=ip, user_agent=agent)
-    return staff_auth.tickets.issue(who, browser=browser) if who else None
+    return await staff_auth.tickets.issue(who, browser=browser) if who else None

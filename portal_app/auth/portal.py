@@ -30,13 +30,14 @@ NEUTRAL_SENT = "Check your email. If that address may use this portal, a sign-in
 CODE_ERROR = "That code did not work. Check the latest email, or ask for a new link."
 
 # SPEC §4: at most 5 links per email per 10 minutes, and a per-IP bucket. Over the limit looks the same.
-link_email_limiter = SlidingWindow(limit=5, window=10 * 60)
-link_ip_limiter = SlidingWindow(limit=20, window=10 * 60)
+link_email_limiter = SlidingWindow("portal-link-email", limit=5, window=10 * 60)
+link_ip_limiter = SlidingWindow("portal-link-ip", limit=20, window=10 * 60)
 # Wrong codes are also counted per link in the database (5 void the contact's links); these slow guessing across
 # links: per address (whatever its spelling) and per IP.
-code_email_limiter = SlidingWindow(limit=10, window=10 * 60)
-code_ip_limiter = SlidingWindow(limit=30, window=10 * 60)
-tickets: TicketBox[tuple[str, str]] = TicketBox()  # ticket -> (org slug, session cookie value)
+code_email_limiter = SlidingWindow("portal-code-email", limit=10, window=10 * 60)
+code_ip_limiter = SlidingWindow("portal-code-ip", limit=30, window=10 * 60)
+# ticket -> (org slug, session cookie value)
+tickets: TicketBox[tuple[str, str]] = TicketBox("portal-sign-in", encode=list, decode=lambda pair: (pair[0], pair[1]))
 
 
 def base_path(slug: str) -> str:
@@ -46,7 +47,7 @@ def base_path(slug: str) -> str:
 async def request_link(org: OrganizationView, email: str, *, ip: str) -> None:
     """Queue a sign-in link when allowed; the caller always shows NEUTRAL_SENT."""
     key = f"{org.id}:{email_identity(email)}"
-    allowed = link_email_limiter.hit(key) & link_ip_limiter.hit(ip)
+    allowed = await link_email_limiter.hit(key) & await link_ip_limiter.hit(ip)
     if allowed:
         await magic_links.request_link(org.id, email, ip=ip)
 
@@ -55,11 +56,11 @@ async def sign_in_with_code(
     org: OrganizationView, email: str, code: str, *, ip: str, agent: str, browser: str
 ) -> str | None:
     """A one-time ticket for the cookie route, usable only by `browser`, or None (the caller shows CODE_ERROR)."""
-    allowed = code_email_limiter.hit(f"{org.id}:{email_identity(email)}") & code_ip_limiter.hit(ip)
+    allowed = await code_email_limiter.hit(f"{org.id}:{email_identity(email)}") & await code_ip_limiter.hit(ip)
     if not allowed:
         return None
     token = await magic_links.consume_code(org.id, email, code, ip=ip, user_agent=agent)
-    return tickets.issue((org.slug, token), browser=browser) if token else None
+    return await tickets.issue((org.slug, token), browser=browser) if token else None
 
 
 def ticket_url(slug: str, ticket: str) -> str:
@@ -195,7 +196,7 @@ def build_router(settings: Settings) -> APIRouter:
 
     @router.get("/portal/{slug}/auth/session")
     async def exchange_ticket(request: Request, slug: str, ticket: str = "") -> Response:
-        redeemed = tickets.redeem(ticket, browser=browser_id(request))
+        redeemed = await tickets.redeem(ticket, browser=browser_id(request))
         if redeemed is None or redeemed[0] != slug:
             return RedirectResponse(f"{base_path(slug)}/login", status_code=303)
         response = RedirectResponse(landing(request, slug), status_code=303)

@@ -1,57 +1,24 @@
-"""In-process sliding-window rate limits (Portico runs as one process)."""
+"""Sliding-window rate limits, counted in the state every `serve` process shares (`services.core.shared_state`)."""
 
 from __future__ import annotations
 
-import time
-from collections import defaultdict, deque
-from collections.abc import Callable
+from services.core import shared_state
 
 
 class SlidingWindow:
-    """At most `limit` hits per `window` seconds for each key."""
+    """At most `limit` hits per `window` seconds for each key, in a bucket of its own."""
 
-    def __init__(self, limit: int, window: float, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, bucket: str, *, limit: int, window: float) -> None:
+        self.bucket = bucket
         self.limit = limit
         self.window = window
-        self._clock = clock
-        self._hits: dict[str, deque[float]] = defaultdict(deque)
-        self._next_sweep = clock() + window
 
-    def _prune(self, key: str, now: float) -> deque[float]:
-        hits = self._hits[key]
-        while hits and hits[0] <= now - self.window:
-            hits.popleft()
-        if not hits:
-            del self._hits[key]
-            return deque()
-        return hits
-
-    def blocked(self, key: str) -> bool:
-        return len(self._prune(key, self._clock())) >= self.limit
-
-    def hit(self, key: str) -> bool:
+    async def hit(self, key: str) -> bool:
         """Count one attempt; False when the key is over its limit (the attempt is then not counted)."""
-        now = self._clock()
-        self._sweep(now)
-        hits = self._prune(key, now)
-        if len(hits) >= self.limit:
-            return False
-        self._hits[key].append(now)
-        return True
+        return await shared_state.hit(self.bucket, key, self.limit, self.window)
 
-    def _sweep(self, now: float) -> None:
-        """Once a window, forget keys that were not seen again: one-off keys must not pile up in memory."""
-        if now < self._next_sweep:
-            return
-        self._next_sweep = now + self.window
-        for key in list(self._hits):
-            self._prune(key, now)
+    async def blocked(self, key: str) -> bool:
+        return await shared_state.blocked(self.bucket, key, self.limit, self.window)
 
-    def __len__(self) -> int:
-        return len(self._hits)
-
-    def reset(self, key: str | None = None) -> None:
-        if key is None:
-            self._hits.clear()
-        else:
-            self._hits.pop(key, None)
+    async def reset(self, key: str | None = None) -> None:
+        await shared_state.reset(self.bucket, key)

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
 from starlette.requests import HTTPConnection
 
+from models.organizations import Role
 from portal_app.auth.browser import browser_id
 from portal_app.auth.ratelimit import SlidingWindow
 from portal_app.auth.requests import client_ip, safe_next, user_agent
@@ -25,9 +26,24 @@ SIGN_OUT_PATH = "/auth/staff/sign-out"
 NEUTRAL_ERROR = "That email and password did not work. Check them and try again in a moment."
 
 # Per email and per IP, failed or not: a guesser is slowed whichever they vary.
-email_limiter = SlidingWindow(limit=10, window=15 * 60)
-ip_limiter = SlidingWindow(limit=30, window=15 * 60)
-tickets: TicketBox[SignedInStaff] = TicketBox()
+email_limiter = SlidingWindow("staff-sign-in-email", limit=10, window=15 * 60)
+ip_limiter = SlidingWindow("staff-sign-in-ip", limit=30, window=15 * 60)
+
+
+def _encode_staff(who: SignedInStaff) -> dict[str, str]:
+    return {"user_id": str(who.user_id), "org_id": str(who.org_id), "email": who.email, "role": who.role.value}
+
+
+def _decode_staff(data: dict[str, str]) -> SignedInStaff:
+    return SignedInStaff(
+        user_id=uuid.UUID(data["user_id"]),
+        org_id=uuid.UUID(data["org_id"]),
+        email=data["email"],
+        role=Role(data["role"]),
+    )
+
+
+tickets: TicketBox[SignedInStaff] = TicketBox("staff-sign-in", encode=_encode_staff, decode=_decode_staff)
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +61,7 @@ async def sign_in(email: str, password: str, *, ip: str, browser: str) -> str | 
     """
     email_key = email_identity(email)
     # Both buckets are charged before the check, so the answer is the same for a limited and a wrong attempt.
-    allowed = email_limiter.hit(email_key) & ip_limiter.hit(ip)
+    allowed = await email_limiter.hit(email_key) & await ip_limiter.hit(ip)
     try:
         who = await staff.check_password(email, password, ip=ip)
     except staff.SsoRequired:
@@ -54,8 +70,8 @@ async def sign_in(email: str, password: str, *, ip: str, browser: str) -> str | 
         raise
     if who is None or not allowed:
         return None
-    email_limiter.reset(email_key)
-    return tickets.issue(who, browser=browser)
+    await email_limiter.reset(email_key)
+    return await tickets.issue(who, browser=browser)
 
 
 def ticket_url(ticket: str, next_path: str = "/") -> str:
@@ -78,7 +94,7 @@ def build_router(settings: Settings) -> APIRouter:
 
     @router.get("/auth/staff/session")
     async def exchange_ticket(request: Request, ticket: str = "", next: str = "/") -> RedirectResponse:
-        who = tickets.redeem(ticket, browser=browser_id(request))
+        who = await tickets.redeem(ticket, browser=browser_id(request))
         if who is None:
             return RedirectResponse("/login?expired=1", status_code=303)
         token = await staff_sessions.start_session(who, ip=client_ip(request), user_agent=user_agent(request))

@@ -66,7 +66,7 @@ async def join_page(request: Request, token: str) -> None:
                 errors.clear()
                 if view.has_account:
                     # The account's password is guessed here as on /login: the same limits apply.
-                    allowed = email_limiter.hit(view.email) & ip_limiter.hit(ip)
+                    allowed = await email_limiter.hit(view.email) & await ip_limiter.hit(ip)
                     if not allowed:
                         errors.show("password", "Too many attempts. Wait a few minutes and try again.")
                         return
@@ -86,7 +86,7 @@ async def join_page(request: Request, token: str) -> None:
                 finally:
                     if not button.is_deleted:
                         button.enable()
-                ui.navigate.to(ticket_url(tickets.issue(who, browser=browser), "/"))
+                ui.navigate.to(ticket_url(await tickets.issue(who, browser=browser), "/"))
 
             button = ui.button("Join the team" if view.has_account else "Create account", on_click=submit)
             button.classes("w-full").mark("join")

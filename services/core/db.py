@@ -72,9 +72,12 @@ async def close() -> None:
 
 
 @asynccontextmanager
-async def unit_of_work(actor: Actor) -> AsyncIterator[AsyncSession]:
-    """A transaction seen through `actor`: committed on success, rolled back on any error."""
-    session = get_database().sessionmaker()
+async def unit_of_work(actor: Actor, database: Database | None = None) -> AsyncIterator[AsyncSession]:
+    """A transaction seen through `actor`: committed on success, rolled back on any error.
+
+    On the configured database, or on `database` (a second engine on the same data, as another process has).
+    """
+    session = (database or get_database()).sessionmaker()
     scoping.bind(session, actor)
     try:
         yield session

@@ -1,7 +1,10 @@
-"""After-commit events: what changed, published in this process once the transaction that changed it commits.
+"""After-commit events: what changed, published once the transaction that changed it commits.
 
 Pages subscribe to hear what changed (a contact's sessions ended, a card moved, a payment arrived), so open
-tabs react at once. (Mail to people about changes is `projects.notifications`, not this.) Services never import NiceGUI: they publish plain dataclasses here.
+tabs react at once. (Mail to people about changes is `projects.notifications`, not this.) Services never import
+NiceGUI: they publish plain dataclasses here. Every field is an id, a set of ids or a flag, never text: with
+several processes each event also travels to the others (services.core.broadcast), which deliver it to their
+own listeners.
 """
 
 from __future__ import annotations
@@ -128,8 +131,15 @@ class PurchasesChanged:
     client_id: uuid.UUID | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class MailQueued:
+    """Mail was queued: the outbox worker (in whichever process runs it) sends it now rather than at its next tick."""
+
+
 Listener = Callable[[object], None]
 _listeners: list[Listener] = []
+# Where events also go once delivered here: the other processes (services.core.broadcast), when several run.
+_forwarders: list[Listener] = []
 
 
 def subscribe(listener: Listener) -> Callable[[], None]:
@@ -143,14 +153,31 @@ def publish(session: AsyncSession, item: object) -> None:
     session.info.setdefault(_PENDING_KEY, []).append(item)
 
 
+def forward(forwarder: Listener) -> Callable[[], None]:
+    """Also hand every event committed here to `forwarder` (after this process's own listeners); returns the call
+    that stops it."""
+    _forwarders.append(forwarder)
+    return lambda: _forwarders.remove(forwarder) if forwarder in _forwarders else None
+
+
+def deliver_here(item: object) -> None:
+    """`item` to this process's listeners: an event committed here, or one another process committed."""
+    for listener in list(_listeners):
+        try:
+            listener(item)
+        except Exception:  # one broken page must not stop the others hearing it
+            log.exception("event listener failed for %r", item)
+
+
 @event.listens_for(Session, "after_commit")
 def _deliver(session: Session) -> None:
     for item in session.info.pop(_PENDING_KEY, []):
-        for listener in list(_listeners):
+        deliver_here(item)
+        for forwarder in list(_forwarders):
             try:
-                listener(item)
-            except Exception:  # one broken page must not stop the others hearing it
-                log.exception("event listener failed for %r", item)
+                forwarder(item)
+            except Exception:
+                log.exception("event forwarder failed for %r", item)
 
 
 @event.listens_for(Session, "after_rollback")

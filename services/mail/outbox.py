@@ -23,7 +23,7 @@ from models.base import utcnow
 from models.mail import MailStatus, OutboxAttachment, OutboxMail, OutboxTemplate
 from models.organizations import Organization
 from services.adapters import mail_transport
-from services.core import bulk, clock
+from services.core import bulk, clock, events
 from services.core.actors import Actor, SystemActor, require_staff
 from services.core.common import one_line
 from services.core.db import rows_affected, unit_of_work
@@ -71,7 +71,7 @@ def queue(
             ],
         )
     )
-    session.info[_QUEUED_KEY] = True
+    _queued(session)
 
 
 class QueuedMail(NamedTuple):
@@ -135,7 +135,7 @@ async def queue_many(session: AsyncSession, mails: Sequence[QueuedMail]) -> None
         for mail_id, m in zip(bulk.new_ids(len(mails)), mails, strict=True)
     ]
     await bulk.insert_rows(session, OutboxMail.__table__, _QUEUED_COLUMNS, rows)
-    session.info[_QUEUED_KEY] = True
+    _queued(session)
 
 
 def add_template(session: AsyncSession, org_id: uuid.UUID | None, html: str) -> uuid.UUID:
@@ -153,15 +153,25 @@ def _one_line(subject: str) -> str:
     return one_line(subject)
 
 
+def _queued(session: AsyncSession) -> None:
+    """Once per transaction: when it commits, the worker hears of it (`MailQueued`), in this process or another."""
+    if not session.info.get(_QUEUED_KEY):
+        session.info[_QUEUED_KEY] = True
+        events.publish(session, events.MailQueued())
+
+
 @event.listens_for(Session, "after_commit")
-def _wake_after_commit(session: Session) -> None:
-    if session.info.pop(_QUEUED_KEY, False):
+@event.listens_for(Session, "after_rollback")
+def _transaction_ended(session: Session) -> None:
+    session.info.pop(_QUEUED_KEY, None)
+
+
+def _on_event(item: object) -> None:
+    if isinstance(item, events.MailQueued):
         wake()
 
 
-@event.listens_for(Session, "after_rollback")
-def _forget_after_rollback(session: Session) -> None:
-    session.info.pop(_QUEUED_KEY, None)
+events.subscribe(_on_event)
 
 
 def wake() -> None:

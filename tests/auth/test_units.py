@@ -1,79 +1,75 @@
-"""Sign-in building blocks without a database: rate limits, one-time tickets, redirect targets, passwords."""
+"""Sign-in building blocks: rate limits and one-time tickets (in the shared state, here the test's own SQLite
+database), redirect targets, passwords."""
 
 from __future__ import annotations
 
-from types import SimpleNamespace
+from datetime import timedelta
 
 import pytest
 
-from portal_app.auth import tickets as tickets_module
 from portal_app.auth.ratelimit import SlidingWindow
 from portal_app.auth.requests import safe_next
 from portal_app.auth.tickets import TicketBox
 from services.core.errors import Invalid
+from services.core.shared_state import purge_expired
 from services.staff import passwords
 
 
-class FakeClock:
-    def __init__(self, start: float = 1000.0) -> None:
-        self.now = start
-
-    def __call__(self) -> float:
-        return self.now
+def seconds(n: float) -> timedelta:
+    return timedelta(seconds=n)
 
 
 # --- SlidingWindow ---------------------------------------------------------------------------------------------
 
 
-def test_sliding_window_allows_up_to_the_limit_per_key():
-    clock = FakeClock()
-    limiter = SlidingWindow(limit=3, window=60, clock=clock)
-    assert [limiter.hit("a@x.test") for _ in range(4)] == [True, True, True, False]
-    assert limiter.blocked("a@x.test")
+async def test_sliding_window_allows_up_to_the_limit_per_key(sqlite_database, at):
+    limiter = SlidingWindow("test-limit", limit=3, window=60)
+    assert [await limiter.hit("a@x.test") for _ in range(4)] == [True, True, True, False]
+    assert await limiter.blocked("a@x.test")
     # Other keys have their own bucket.
-    assert not limiter.blocked("b@x.test")
-    assert limiter.hit("b@x.test")
+    assert not await limiter.blocked("b@x.test")
+    assert await limiter.hit("b@x.test")
 
 
-def test_sliding_window_frees_slots_as_hits_age_out():
-    clock = FakeClock()
-    limiter = SlidingWindow(limit=2, window=60, clock=clock)
-    assert limiter.hit("k")
-    clock.now += 30
-    assert limiter.hit("k")
-    assert not limiter.hit("k")
-    clock.now += 29.9  # the first hit is 59.9 s old: still inside the window
-    assert limiter.blocked("k")
-    assert not limiter.hit("k")
-    clock.now += 0.1  # the first hit is now exactly one window old and drops out
-    assert not limiter.blocked("k")
-    assert limiter.hit("k")
-    assert not limiter.hit("k")  # the second hit (30 s old) and the new one fill the window
-    clock.now += 60
-    assert limiter.hit("k") and limiter.hit("k")
+async def test_sliding_window_frees_slots_as_hits_age_out(sqlite_database, at):
+    limiter = SlidingWindow("test-limit", limit=2, window=60)
+    assert await limiter.hit("k")
+    at(seconds(30))
+    assert await limiter.hit("k")
+    assert not await limiter.hit("k")
+    at(seconds(59.9))  # the first hit is 59.9 s old: still inside the window
+    assert await limiter.blocked("k")
+    assert not await limiter.hit("k")
+    at(seconds(60))  # the first hit is now exactly one window old and drops out
+    assert not await limiter.blocked("k")
+    assert await limiter.hit("k")
+    assert not await limiter.hit("k")  # the second hit (30 s old) and the new one fill the window
+    at(seconds(120))
+    assert await limiter.hit("k") and await limiter.hit("k")
 
 
-def test_refused_attempts_do_not_extend_the_block():
-    clock = FakeClock()
-    limiter = SlidingWindow(limit=1, window=10, clock=clock)
-    assert limiter.hit("k")
-    for _ in range(5):
-        clock.now += 1
-        assert not limiter.hit("k")
-    clock.now = 1010  # ten seconds after the only counted hit
-    assert limiter.hit("k")
+async def test_refused_attempts_do_not_extend_the_block(sqlite_database, at):
+    limiter = SlidingWindow("test-limit", limit=1, window=10)
+    assert await limiter.hit("k")
+    for n in range(1, 6):
+        at(seconds(n))
+        assert not await limiter.hit("k")
+    at(seconds(10))  # ten seconds after the only counted hit
+    assert await limiter.hit("k")
 
 
-def test_sliding_window_reset_one_key_or_all():
-    limiter = SlidingWindow(limit=1, window=60, clock=FakeClock())
-    assert limiter.hit("a") and limiter.hit("b")
-    limiter.reset("a")
-    assert not limiter.blocked("a")
-    assert limiter.blocked("b")
-    limiter.reset("unknown")  # harmless
-    limiter.reset()
-    assert not limiter.blocked("b")
-    assert limiter.hit("a") and limiter.hit("b")
+async def test_sliding_window_reset_one_key_or_all(sqlite_database, at):
+    limiter = SlidingWindow("test-limit", limit=1, window=60)
+    other = SlidingWindow("test-other-limit", limit=1, window=60)
+    assert await limiter.hit("a") and await limiter.hit("b") and await other.hit("a")
+    await limiter.reset("a")
+    assert not await limiter.blocked("a")
+    assert await limiter.blocked("b")
+    await limiter.reset("unknown")  # harmless
+    await limiter.reset()
+    assert not await limiter.blocked("b")
+    assert await limiter.hit("a") and await limiter.hit("b")
+    assert await other.blocked("a")  # a limiter resets its own bucket only
 
 
 # --- TicketBox -------------------------------------------------------------------------------------------------
@@ -82,53 +78,62 @@ def test_sliding_window_reset_one_key_or_all():
 BROWSER = "browser-id-of-the-signing-in-browser"
 
 
-@pytest.fixture
-def ticket_clock(monkeypatch):
-    clock = FakeClock()
-    monkeypatch.setattr(tickets_module, "time", SimpleNamespace(monotonic=clock))
-    return clock
+async def test_ticket_is_redeemed_once(sqlite_database, at):
+    box: TicketBox[str] = TicketBox("test-tickets", ttl=60)
+    ticket = await box.issue("user-1", browser=BROWSER)
+    assert await box.redeem(ticket, browser=BROWSER) == "user-1"
+    assert await box.redeem(ticket, browser=BROWSER) is None
 
 
-def test_ticket_is_redeemed_once(ticket_clock):
-    box: TicketBox[str] = TicketBox(ttl=60)
-    ticket = box.issue("user-1", browser=BROWSER)
-    assert box.redeem(ticket, browser=BROWSER) == "user-1"
-    assert box.redeem(ticket, browser=BROWSER) is None
-
-
-def test_tickets_are_distinct_and_bound_to_their_value(ticket_clock):
-    box: TicketBox[str] = TicketBox(ttl=60)
-    first, second = box.issue("one", browser=BROWSER), box.issue("two", browser=BROWSER)
+async def test_tickets_are_distinct_and_bound_to_their_value(sqlite_database, at):
+    box: TicketBox[str] = TicketBox("test-tickets", ttl=60)
+    first, second = await box.issue("one", browser=BROWSER), await box.issue("two", browser=BROWSER)
     assert first != second
     assert len(first) >= 43  # 256 bits, URL-safe
-    assert box.redeem(second, browser=BROWSER) == "two"
-    assert box.redeem(first, browser=BROWSER) == "one"
+    assert await box.redeem(second, browser=BROWSER) == "two"
+    assert await box.redeem(first, browser=BROWSER) == "one"
 
 
-def test_ticket_expires(ticket_clock):
-    box: TicketBox[str] = TicketBox(ttl=60)
-    fresh, stale = box.issue("fresh", browser=BROWSER), box.issue("stale", browser=BROWSER)
-    ticket_clock.now += 60
-    assert box.redeem(fresh, browser=BROWSER) == "fresh"  # at the very end of its life it still works
-    ticket_clock.now += 0.5
-    assert box.redeem(stale, browser=BROWSER) is None
-    assert box.redeem(stale, browser=BROWSER) is None
+async def test_a_ticket_works_only_in_its_own_box(sqlite_database, at):
+    staff: TicketBox[str] = TicketBox("test-staff-tickets", ttl=60)
+    portal: TicketBox[str] = TicketBox("test-portal-tickets", ttl=60)
+    ticket = await staff.issue("staff user", browser=BROWSER)
+    assert await portal.redeem(ticket, browser=BROWSER) is None
+    assert await staff.redeem(ticket, browser=BROWSER) == "staff user"
 
 
-def test_expired_tickets_are_swept_and_stay_dead(ticket_clock):
-    box: TicketBox[str] = TicketBox(ttl=60)
-    old = box.issue("old", browser=BROWSER)
-    ticket_clock.now += 61
-    box.issue("new", browser=BROWSER)  # issuing sweeps what has expired
-    ticket_clock.now = 1000  # even if the clock were to read earlier again
-    assert box.redeem(old, browser=BROWSER) is None
+async def test_ticket_values_go_through_the_box_codec(sqlite_database, at):
+    box: TicketBox[tuple[str, int]] = TicketBox(
+        "test-tickets", encode=lambda v: {"name": v[0], "n": v[1]}, decode=lambda d: (d["name"], d["n"])
+    )
+    ticket = await box.issue(("acme", 3), browser=BROWSER)
+    assert await box.redeem(ticket, browser=BROWSER) == ("acme", 3)
+
+
+async def test_ticket_expires(sqlite_database, at):
+    box: TicketBox[str] = TicketBox("test-tickets", ttl=60)
+    fresh, stale = await box.issue("fresh", browser=BROWSER), await box.issue("stale", browser=BROWSER)
+    at(seconds(60))
+    assert await box.redeem(fresh, browser=BROWSER) == "fresh"  # at the very end of its life it still works
+    at(seconds(60.5))
+    assert await box.redeem(stale, browser=BROWSER) is None
+    assert await box.redeem(stale, browser=BROWSER) is None
+
+
+async def test_expired_tickets_are_purged_and_stay_dead(sqlite_database, at):
+    box: TicketBox[str] = TicketBox("test-tickets", ttl=60)
+    old = await box.issue("old", browser=BROWSER)
+    at(seconds(61))
+    assert await purge_expired() == 1
+    at()  # even if the clock were to read earlier again
+    assert await box.redeem(old, browser=BROWSER) is None
 
 
 @pytest.mark.parametrize("ticket", ["", "not-a-ticket", "x" * 500])
-def test_unknown_ticket(ticket_clock, ticket):
-    box: TicketBox[str] = TicketBox(ttl=60)
-    box.issue("someone", browser=BROWSER)
-    assert box.redeem(ticket, browser=BROWSER) is None
+async def test_unknown_ticket(sqlite_database, at, ticket):
+    box: TicketBox[str] = TicketBox("test-tickets", ttl=60)
+    await box.issue("someone", browser=BROWSER)
+    assert await box.redeem(ticket, browser=BROWSER) is None
 
 
 # --- safe_next -------------------------------------------------------------------------------------------------
@@ -194,17 +199,17 @@ def test_verify_password_without_a_hash_is_false():
     assert passwords.verify_password("not-an-argon2-hash", "anything at all") is False
 
 
-def test_a_ticket_works_only_in_the_browser_that_earned_it(ticket_clock):
-    box: TicketBox[str] = TicketBox(ttl=60)
-    stolen, mine = box.issue("attacker", browser="attackers-browser"), box.issue("me", browser=BROWSER)
+async def test_a_ticket_works_only_in_the_browser_that_earned_it(sqlite_database, at):
+    box: TicketBox[str] = TicketBox("test-tickets", ttl=60)
+    stolen, mine = await box.issue("attacker", browser="attackers-browser"), await box.issue("me", browser=BROWSER)
     # The attacker's own ticket, opened in the victim's browser (another id, or none), signs nobody in ...
-    assert box.redeem(stolen, browser=BROWSER) is None
+    assert await box.redeem(stolen, browser=BROWSER) is None
     # ... and is spent: not even its own browser can use it afterwards.
-    assert box.redeem(stolen, browser="attackers-browser") is None
-    assert box.redeem(mine, browser="") is None
-    assert box.redeem(mine, browser=BROWSER) is None
+    assert await box.redeem(stolen, browser="attackers-browser") is None
+    assert await box.redeem(mine, browser="") is None
+    assert await box.redeem(mine, browser=BROWSER) is None
 
 
-def test_a_ticket_cannot_be_issued_unbound(ticket_clock):
+async def test_a_ticket_cannot_be_issued_unbound(sqlite_database):
     with pytest.raises(ValueError, match="bound to a browser"):
-        TicketBox[str](ttl=60).issue("someone", browser="")
+        await TicketBox[str]("test-tickets", ttl=60).issue("someone", browser="")

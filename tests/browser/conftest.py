@@ -8,20 +8,16 @@ import pytest
 from selenium import webdriver
 
 from services.core import db
-from tests.support.db import IN_CI, fresh_sqlite_url
-from tests.support.live import LiveServer, start_chromium, start_server
+from tests.support.browser import launch_chromium
+from tests.support.db import fresh_sqlite_url
+from tests.support.live import LiveServer, start_server
 from tests.support.smtp import SmtpServer
 from tests.support.stripe_standin import StripeStandIn
 
 
 @pytest.fixture(scope="session")
 def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[webdriver.Chrome]:
-    try:
-        driver = start_chromium(tmp_path_factory.mktemp("downloads"))
-    except Exception as exc:
-        if IN_CI:
-            pytest.fail(f"headless Chromium is required under CI but did not start: {exc}")
-        pytest.skip(f"Chromium not available: {exc}")
+    driver = launch_chromium(tmp_path_factory.mktemp("downloads"))
     yield driver
     driver.quit()
 

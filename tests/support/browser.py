@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 
+import pytest
 from selenium import webdriver
 from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.common.by import By
@@ -15,7 +17,19 @@ from services.clients import portal_sessions
 from services.core.actors import SystemActor
 from services.core.db import unit_of_work
 from services.staff import staff, staff_sessions
+from tests.support.db import IN_CI
 from tests.support.factories import PASSWORD
+from tests.support.live import start_chromium
+
+
+def launch_chromium(download_dir: Path) -> webdriver.Chrome:
+    """Headless Chromium for a `browser` fixture: fails the test under CI when it cannot start, skips it otherwise."""
+    try:
+        return start_chromium(download_dir)
+    except Exception as exc:
+        if IN_CI:
+            pytest.fail(f"headless Chromium is required under CI but did not start: {exc}")
+        pytest.skip(f"Chromium not available: {exc}")
 
 
 def wait(browser: webdriver.Chrome, timeout: float = 15) -> WebDriverWait:

@@ -208,7 +208,7 @@ async def test_requests_are_limited_per_address_and_per_ip(database) -> None:
         await reset_auth.request_reset(spellings[n % len(spellings)], ip=f"10.1.0.{n}")
     assert len(await mails()) == reset_auth.request_email_limiter.limit  # 5 per address, whatever its spelling
 
-    reset_auth.request_email_limiter.reset()
+    await reset_auth.request_email_limiter.reset()
     for n in range(reset_auth.request_ip_limiter.limit):
         await reset_auth.request_reset(f"someone{n}@acme.test", ip="10.9.9.9")
     await reset_auth.request_reset("owner@acme.test", ip="10.9.9.9")

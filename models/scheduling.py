@@ -1,0 +1,18 @@
+"""When each scheduled job last started, in any process: what makes a job run once per interval across them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models.base import Base
+
+
+class JobRun(Base):
+    __tablename__ = "job_runs"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    started_at: Mapped[datetime]
+    process: Mapped[str] = mapped_column(String(80), default="")  # host and pid of the process that ran it
