@@ -79,12 +79,25 @@ def find_nginx() -> str | None:
     return NGINX if os.access(NGINX, os.X_OK) else shutil.which("nginx")
 
 
-def config_text(directory: Path, port: int, backends: list[int], *, cookie: str | None = None) -> str:
-    """nginx.conf: `ip_hash` over `backends`, or `hash $cookie_<cookie> consistent` when `cookie` is given."""
+def config_text(
+    directory: Path, port: int, backends: list[int], *, cookie: str | None = None, pinned: dict[str, int] | None = None
+) -> str:
+    """nginx.conf: `ip_hash` over `backends`, or `hash $cookie_<cookie> consistent` when `cookie` is given; each path
+    prefix in `pinned` goes to its one backend instead (a test sends one step of a flow to another process)."""
     balance = f"hash $cookie_{cookie} consistent;" if cookie else "ip_hash;"
     servers = "\n".join(f"        server 127.0.0.1:{backend} max_fails=1 fail_timeout=5s;" for backend in backends)
     temp = "\n".join(
         f"    {kind}_temp_path {directory / kind};" for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+    )
+    pinned_locations = "".join(
+        f"""        location ^~ {prefix} {{
+            proxy_pass http://127.0.0.1:{backend};
+            proxy_set_header Host $http_host;
+            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+            add_header {UPSTREAM_HEADER} $upstream_addr always;
+        }}
+"""
+        for prefix, backend in (pinned or {}).items()
     )
     return f"""daemon off;
 master_process on;
@@ -116,6 +129,7 @@ http {{
         listen 127.0.0.1:{port};
         client_max_body_size 100m;
 
+{pinned_locations}
         location / {{
             proxy_pass http://portico;
             proxy_http_version 1.1;
@@ -134,7 +148,9 @@ http {{
 """
 
 
-def start_nginx(backends: list[int], *, port: int | None = None, cookie: str | None = None) -> Nginx:
+def start_nginx(
+    backends: list[int], *, port: int | None = None, cookie: str | None = None, pinned: dict[str, int] | None = None
+) -> Nginx:
     """nginx on 127.0.0.1:`port` (a free one by default) in front of `backends`; returns once it answers.
 
     Raises FileNotFoundError when nginx is not installed, RuntimeError when it does not start.
@@ -146,7 +162,7 @@ def start_nginx(backends: list[int], *, port: int | None = None, cookie: str | N
     directory = Path(tempfile.mkdtemp(prefix="portico-nginx-"))
     directory.chmod(0o755)  # as root, the workers run as nobody and write their temp files under it
     conf = directory / "nginx.conf"
-    conf.write_text(config_text(directory, port, backends, cookie=cookie))
+    conf.write_text(config_text(directory, port, backends, cookie=cookie, pinned=pinned))
     argv = [binary, "-p", str(directory), "-c", str(conf), "-e", str(directory / "error.log")]
     check = subprocess.run([*argv, "-t"], capture_output=True, text=True)
     if check.returncode != 0:
@@ -164,10 +180,12 @@ def start_nginx(backends: list[int], *, port: int | None = None, cookie: str | N
     return proxy
 
 
-def nginx_or_skip(backends: list[int], *, port: int | None = None, cookie: str | None = None) -> Nginx:
+def nginx_or_skip(
+    backends: list[int], *, port: int | None = None, cookie: str | None = None, pinned: dict[str, int] | None = None
+) -> Nginx:
     """`start_nginx` for a fixture: a missing nginx fails the test under CI and skips it elsewhere."""
     try:
-        return start_nginx(backends, port=port, cookie=cookie)
+        return start_nginx(backends, port=port, cookie=cookie, pinned=pinned)
     except FileNotFoundError as exc:
         if IN_CI:
             pytest.fail(f"nginx is required under CI: {exc}")
