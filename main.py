@@ -157,6 +157,8 @@ def _direct_mode_refusal(settings: Settings) -> str:
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    if settings.redis_url:  # NiceGUI's user storage (the running timer) in the same Redis, shared by every process
+        os.environ.setdefault("NICEGUI_REDIS_URL", settings.redis_url)  # read when nicegui is imported, just below
     from nicegui import run, ui
 
     from portal_app.app import create_app
