@@ -122,7 +122,7 @@ http {{
     upstream portico {{
         {balance}
 {servers}
-        keepalive 16;
+        # no `keepalive`: a websocket upgraded on a reused connection is closed by uvicorn's keep-alive timer
     }}
 
     server {{
