@@ -50,7 +50,7 @@ lint: $(STAMP)
 
 test: system-packages $(STAMP)
 	$(MAKE) lint
-	$(BIN)/python -m pytest -q -p no:cacheprovider -n 2
+	$(BIN)/python -m pytest -q -p no:cacheprovider -n 2 --dist worksteal
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache screenshots

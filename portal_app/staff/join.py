@@ -17,6 +17,7 @@ from portal_app.auth.browser import browser_id
 from portal_app.auth.requests import client_ip, user_agent
 from portal_app.auth.staff import email_limiter, ip_limiter, ticket_url, tickets
 from portal_app.runtime import get_settings
+from services.core.common import email_identity
 from services.core.errors import Invalid, NotFound
 from services.staff import team
 from services.staff.team import DEAD_LINK, ROLE_NAMES
@@ -66,7 +67,7 @@ async def join_page(request: Request, token: str) -> None:
                 errors.clear()
                 if view.has_account:
                     # The account's password is guessed here as on /login: the same limits apply.
-                    allowed = await email_limiter.hit(view.email) & await ip_limiter.hit(ip)
+                    allowed = await email_limiter.hit(email_identity(view.email)) & await ip_limiter.hit(ip)
                     if not allowed:
                         errors.show("password", "Too many attempts. Wait a few minutes and try again.")
                         return

@@ -1,6 +1,6 @@
 """Several `serve` processes on one PostgreSQL database, with and without nginx in front.
 
-Starting a `serve` process costs seconds, so the pair is started once per module; tests that share it must not
+Starting a `serve` process costs seconds, so the pair is started once per session; tests that share it must not
 depend on what another test left in the database (each makes its own organization).
 """
 
@@ -18,15 +18,16 @@ from tests.support.postgres import Cluster, free_port
 from tests.support.processes import ProxiedPair, ServerGroup, start_servers
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def proxy_port() -> int:
     """The port nginx will listen on: the servers need it first, for their base URL."""
     return free_port()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def pg_pair(pg_cluster: Cluster, proxy_port: int, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerGroup]:
-    """Two `serve` processes on one fresh PostgreSQL database, scheduler off, links built on the proxy's URL."""
+    """Two `serve` processes on one fresh PostgreSQL database, scheduler off, links built on the proxy's URL; one pair
+    for the session's deployment tests (each makes its own organization), since a start costs seconds."""
     url, name = fresh_postgres_url(pg_cluster)
     group = start_servers(url, tmp_path_factory.mktemp("pg-pair"), f"http://127.0.0.1:{proxy_port}")
     yield group

@@ -35,21 +35,20 @@ pytestmark = [pytest.mark.postgres, pytest.mark.browser]
 
 
 @pytest.fixture(scope="module", params=["database", "redis"])
-def pair(
-    request: pytest.FixtureRequest, pg_cluster: Cluster, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[ServerGroup]:
-    """Two processes on a fresh database: state shared through it, or through the session's Redis."""
-    redis_url = None
-    if request.param == "redis":
-        server: RedisServer = request.getfixturevalue("redis_server")
-        server.flush()
-        redis_url = server.url
-    url, name = fresh_postgres_url(pg_cluster)
+def pair(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerGroup]:
+    """Two processes on one database: state shared through it (the session's `pg_pair`), or through Redis."""
+    if request.param == "database":
+        yield request.getfixturevalue("pg_pair")
+        return
+    server: RedisServer = request.getfixturevalue("redis_server")
+    server.flush()
+    cluster: Cluster = request.getfixturevalue("pg_cluster")
+    url, name = fresh_postgres_url(cluster)
     base_url = f"http://127.0.0.1:{free_port()}"  # where nginx listens when a test puts it in front
-    group = start_servers(url, tmp_path_factory.mktemp(f"pair-{request.param}"), base_url, redis_url=redis_url)
+    group = start_servers(url, tmp_path_factory.mktemp("pair-redis"), base_url, redis_url=server.url)
     yield group
     group.stop()
-    pg_cluster.psql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    cluster.psql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
 @pytest.fixture
@@ -83,7 +82,7 @@ async def test_a_request_moved_through_one_process_appears_live_on_the_other(
     urls = [server.url for server in on_pair.servers]
     proxy = None
     if way == "nginx":
-        proxy = nginx_or_skip(on_pair.ports, port=int(on_pair.base_url.rsplit(":", 1)[1]))
+        proxy = nginx_or_skip(on_pair.ports)  # a port of its own: another module's nginx may hold the links' one
         page_base = proxy.url
     else:
         page_base = urls[1]
@@ -151,8 +150,7 @@ async def test_a_ticket_minted_by_one_process_is_redeemed_by_the_other(
     world = await make_world(slug())
     a, b = on_pair.ports
     # nginx keeps the pages (and the password form's websocket) on A, and sends the ticket's route to B
-    proxy_port = int(on_pair.base_url.rsplit(":", 1)[1])
-    proxy = nginx_or_skip([a], port=proxy_port, pinned={"/auth/staff/session": b})
+    proxy = nginx_or_skip([a], pinned={"/auth/staff/session": b})
     try:
         await asyncio.to_thread(_sign_in, browser, proxy.url, world.owner_email)
         redeemed = [entry for entry in proxy.access_log() if entry.path.startswith("/auth/staff/session")]
