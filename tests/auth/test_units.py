@@ -6,10 +6,14 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 
+from models.shared_state import OneTimeTicket
 from portal_app.auth.ratelimit import SlidingWindow
 from portal_app.auth.requests import safe_next
-from portal_app.auth.tickets import TicketBox
+from portal_app.auth.tickets import TicketBox, unseal
+from services.core.actors import SystemActor
+from services.core.db import unit_of_work
 from services.core.errors import Invalid
 from services.core.shared_state import purge_expired
 from services.staff import passwords
@@ -108,6 +112,20 @@ async def test_ticket_values_go_through_the_box_codec(sqlite_database, at):
     )
     ticket = await box.issue(("acme", 3), browser=BROWSER)
     assert await box.redeem(ticket, browser=BROWSER) == ("acme", 3)
+
+
+async def test_what_the_shared_state_keeps_is_sealed_under_the_ticket(sqlite_database, at):
+    """A value may be a live session token: the row holds neither it nor anything usable without the ticket."""
+    box: TicketBox[str] = TicketBox("test-tickets", ttl=60)
+    ticket = await box.issue("session-token-abc123", browser="browser-1")
+    async with unit_of_work(SystemActor()) as session:
+        [row] = list(await session.scalars(select(OneTimeTicket)))
+    assert "session-token-abc123" not in row.payload and "browser-1" not in row.payload
+    assert unseal("another-ticket", "test-tickets", row.payload) is None  # the hash alone opens nothing
+    assert unseal(ticket, "other-bucket", row.payload) is None
+    tampered = row.payload[:-4] + ("AAAA" if not row.payload.endswith("AAAA") else "BBBB")
+    assert unseal(ticket, "test-tickets", tampered) is None
+    assert await box.redeem(ticket, browser="browser-1") == "session-token-abc123"
 
 
 async def test_ticket_expires(sqlite_database, at):
