@@ -1,4 +1,5 @@
-"""Portico's command line: serve (default), migrate, create-org, create-api-token, demo, run-job."""
+"""Portico's command line: serve (default), migrate, create-org, create-api-token, demo, run-job,
+rotate-file-keys."""
 
 from __future__ import annotations
 
@@ -124,6 +125,28 @@ def cmd_run_job(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_rotate_file_keys(args: argparse.Namespace, settings: Settings) -> int:
+    """Every local file under the current secret key; the last line printed is the count."""
+    from services.adapters import file_crypto, storage
+
+    async def work() -> file_crypto.Rotation | None:
+        store = storage.get()
+        return await store.rotate_keys() if isinstance(store, storage.LocalStorage) else None
+
+    done = asyncio.run(_with_services(settings, work))
+    if done is None:
+        print("nothing to rewrap: the S3 store encrypts files with its own keys (server-side encryption)")
+        return 0
+    if done.damaged:
+        print(
+            f"{done.damaged} file(s) could not be read and were left as they are (see the log)"
+            " — is the secret key they were stored under listed in PORTAL_PREVIOUS_SECRET_KEYS?",
+            file=sys.stderr,
+        )
+    print(f"rewrapped {done.rewrapped} file(s), encrypted {done.encrypted} plaintext file(s)")
+    return 1 if done.damaged else 0
+
+
 def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
     """The scheduled jobs and the outbox worker in a process of their own, until SIGTERM or Ctrl-C."""
     import signal
@@ -161,15 +184,24 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         os.environ.setdefault("NICEGUI_REDIS_URL", settings.redis_url)  # read when nicegui is imported, just below
     from nicegui import run, ui
 
+    from portal_app import large_blocks
     from portal_app.app import create_app
     from portal_app.compression import PagesOnlyGZip
+    from portal_app.page_language import DEFAULT_LANGUAGE
 
     if refusal := _direct_mode_refusal(settings):
         print(refusal, file=sys.stderr)
         return 2
     # PDFs render in a process pool; spawned workers do not inherit the scheduler's and the server's threads.
     run.process_pool_start_method = "spawn"
+    large_blocks.keep_apart()  # before the app allocates: its large blocks stay apart from the heap
     create_app(settings)
+    if settings.gc_tuning:
+        from nicegui import app
+
+        from portal_app import collector
+
+        app.on_startup(collector.tune)  # after the app's own start-up: what it made is frozen too
     print(f"Listening on {listening_url(settings.host, settings.port)}  (links use {settings.base_url})", flush=True)
     if notice := settings.base_url_mismatch():
         logging.getLogger("portico").warning(notice)
@@ -177,6 +209,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         host=settings.host,
         port=settings.port,
         title="Portico",
+        language=DEFAULT_LANGUAGE,  # <html lang> on pages with no organization; the others speak its (page_language)
         reload=False,
         show=False,
         show_welcome_message=False,
@@ -223,6 +256,10 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("worker", help="run the scheduled jobs and the outbox, without the web server").set_defaults(
         run=cmd_worker
     )
+    commands.add_parser(
+        "rotate-file-keys",
+        help="rewrap stored files' keys under the current secret key and encrypt files stored before encryption",
+    ).set_defaults(run=cmd_rotate_file_keys)
     return parser
 
 

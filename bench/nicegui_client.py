@@ -126,23 +126,28 @@ def _socket_url(base_url: str, page: OpenedPage) -> str:
     return base_url.replace("http://", "ws://", 1) + SOCKET_PATH + "?" + urlencode(query)
 
 
-async def _handshake(socket: ClientConnection) -> None:
+async def _handshake(socket: ClientConnection) -> float:
+    """Connects the page's client; returns how long a browser waits for the server's next ping before it gives
+    the connection up (Engine.IO's ping interval plus its ping timeout, from the open packet)."""
     opening = await socket.recv()
     if not isinstance(opening, str) or not opening.startswith("0"):
         raise ViewFailed("no Engine.IO open packet")
+    timings = json.loads(opening[1:])
+    patience = (timings["pingInterval"] + timings["pingTimeout"]) / 1000
     await socket.send("40")  # connect to the default namespace; the server attaches the page's client first
     while True:
         packet = await socket.recv()
         if packet == "2":
             await socket.send("3")
         elif isinstance(packet, str) and packet.startswith("40"):
-            return
+            return patience
         elif isinstance(packet, str) and packet.startswith("44"):
             raise ViewFailed("handshake refused")
 
 
-async def connect_page(browser: Browser, page: OpenedPage) -> ClientConnection:
-    """The page's websocket, connected to its client on the server. Raises ViewFailed."""
+async def connect_page(browser: Browser, page: OpenedPage) -> tuple[ClientConnection, float]:
+    """The page's websocket, connected to its client on the server, and how long a browser would wait for a ping
+    on it. Raises ViewFailed."""
     try:
         async with asyncio.timeout(TIMEOUT):
             socket = await connect(
@@ -153,11 +158,11 @@ async def connect_page(browser: Browser, page: OpenedPage) -> ClientConnection:
                 compression=None,
             )
             try:
-                await _handshake(socket)
+                patience = await _handshake(socket)
             except BaseException:
                 await socket.close()
                 raise
-            return socket
+            return socket, patience
     except TimeoutError as exc:
         raise ViewFailed("timeout") from exc
     except (OSError, ConnectionError) as exc:
@@ -170,12 +175,13 @@ async def connect_page(browser: Browser, page: OpenedPage) -> ClientConnection:
 
 async def view(browser: Browser, path: str) -> None:
     """One full page view: GET, websocket, client connected; then the tab is closed."""
-    socket = await connect_page(browser, await open_page(browser, path))
+    socket, _ = await connect_page(browser, await open_page(browser, path))
     await socket.close()
 
 
 class Tab:
-    """An open page that stays connected: it answers the server's pings and acknowledges messages as a browser."""
+    """An open page that stays connected: it answers the server's pings and acknowledges messages as a browser,
+    and like a browser gives the connection up when the server's next ping is late past the agreed patience."""
 
     def __init__(self, browser: Browser, path: str) -> None:
         self.browser, self.path = browser, path
@@ -184,7 +190,8 @@ class Tab:
         self.next_message_id = 0
         self.acked = 0
         self.closed_by_server = False
-        self.end = ""  # why the connection ended, when the server ended it
+        self.patience = 0.0
+        self.end = ""  # why the connection ended: the server closed it, or its pings stopped as a browser sees it
         self._tasks: list[asyncio.Task[None]] = []
 
     @property
@@ -194,15 +201,24 @@ class Tab:
     async def open(self) -> None:
         page = await open_page(self.browser, self.path)
         self.client_id, self.next_message_id = page.client_id, page.next_message_id
-        self.socket = await connect_page(self.browser, page)
+        self.socket, self.patience = await connect_page(self.browser, page)
         self._tasks = [asyncio.create_task(self._listen()), asyncio.create_task(self._ack())]
 
     async def _listen(self) -> None:
         socket = self.socket
         assert socket is not None
         with contextlib.suppress(Exception):  # a closed socket ends the tab, whatever the exception says
-            async for packet in socket:
+            loop = asyncio.get_running_loop()
+            ping_due = loop.time() + self.patience  # a browser counts from the last ping only
+            while True:
+                try:
+                    packet = await asyncio.wait_for(socket.recv(), max(ping_due - loop.time(), 0))
+                except TimeoutError:
+                    self.end = f"no ping from the server for {self.patience:g} s (a browser closes)"
+                    await socket.close()
+                    break
                 if packet == "2":
+                    ping_due = loop.time() + self.patience
                     await socket.send("3")
                 elif isinstance(packet, str) and packet.startswith("42"):
                     self._handled(packet)

@@ -59,18 +59,26 @@ async def measure(target: Target, concurrency: int, seconds: float) -> tuple[flo
     )
 
 
-async def measure_browsers(browsers: list[Browser], path: str, seconds: float) -> tuple[float, Tally]:
-    """Each browser opening views of `path` one after another for `seconds`, then closed: views/s and the tally."""
+async def measure_browsers(
+    browsers: list[Browser], path: str, seconds: float, latencies: list[float] | None = None
+) -> tuple[float, Tally]:
+    """Each browser opening views of `path` one after another for `seconds`, then closed: views/s and the tally.
+
+    With `latencies`, each successful view's seconds are appended to it (bench/soak.py's percentiles)."""
     deadline = time.perf_counter() + seconds
 
     async def worker(browser: Browser) -> Tally:
         tally = Tally()
         while time.perf_counter() < deadline:
+            began = time.perf_counter()
             try:
                 await view(browser, path)
                 tally.ok += 1
             except ViewFailed as failure:
                 tally.failed(failure)
+                continue
+            if latencies is not None:
+                latencies.append(time.perf_counter() - began)
         return tally
 
     began = time.perf_counter()

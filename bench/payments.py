@@ -86,6 +86,18 @@ async def run(url: str, label: str, standin: StripeStandIn, count: int, invoices
         await db.close()
 
 
+def use_standin(standin: StripeStandIn) -> None:
+    """Point this process's Stripe gateway at the stand-in, with its key and both webhook secrets."""
+    stripe_gateway.configure(
+        stripe_gateway.StripeConfig(
+            standin.secret_key,
+            standin.webhook_secret,
+            standin.url,
+            connect_webhook_secret=standin.connect_webhook_secret,
+        )
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--payments", type=int, default=300)
@@ -94,14 +106,7 @@ def main() -> None:
     args = parser.parse_args()
     ensure_secret_key()
     with start_standin() as standin:
-        stripe_gateway.configure(
-            stripe_gateway.StripeConfig(
-                standin.secret_key,
-                standin.webhook_secret,
-                standin.url,
-                connect_webhook_secret=standin.connect_webhook_secret,
-            )
-        )
+        use_standin(standin)
         if args.only != "postgres":
             with tempfile.TemporaryDirectory(prefix="portico-bench-") as tmp:
                 url = f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}"

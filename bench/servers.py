@@ -89,7 +89,16 @@ def start_portico(
     `root` is the directory of the code it runs: this tree, or a copy of it (bench/coldstart.py).
     """
     port = free_port()
-    env = {
+    env = portico_environment(var_dir, database_url, port, extra_env)
+    return _start("portico", [sys.executable, "main.py", "serve"], env, port, var_dir / "server.log", root)
+
+
+def portico_environment(
+    var_dir: Path, database_url: str, port: int, extra_env: dict[str, str] | None = None
+) -> dict[str, str]:
+    """The environment of a `main.py` command of the benchmarks' Portico: its `serve` on `port`, or a `run-job`
+    beside it (bench/soak.py) that must share its database, secret key and base URL."""
+    return {
         **_clean_environment(),
         "PORTAL_DATABASE_URL": database_url,
         "PORTAL_VAR_DIR": str(var_dir),
@@ -99,7 +108,6 @@ def start_portico(
         "PORTAL_SECRET_KEY": SECRET_KEY,
         **(extra_env or {}),
     }
-    return _start("portico", [sys.executable, "main.py", "serve"], env, port, var_dir / "server.log", root)
 
 
 def start_bare(log_dir: Path, *, healthz_only: bool = False) -> Server:

@@ -43,7 +43,7 @@ class FeedEntry:
 def internal_marker() -> None:
     with ui.row().classes("items-center gap-1 no-wrap").mark("internal"):
         ui.icon("lock", size="xs").classes("text-amber-900").props('aria-hidden="true"')
-        ui.badge("Internal", color="amber-9").props("rounded")
+        ui.badge("Internal", color="warning").props("rounded")  # the checked palette (portal_app.look)
 
 
 def _surface(internal: bool) -> str:

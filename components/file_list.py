@@ -3,8 +3,8 @@ client did), when, a "Shared with client" switch and Rename / Delete.
 
 The switch and buttons live in the table's cell templates and reach the page as table events ("share",
 "rename", "delete", each with the row's id), so the page decides what they do and the rows stay view data.
-Each row is a dict with: id, name, href, size, type, uploader, by_client, date, shared, shared_tip, and, when
-the project column is shown, project and project_href.
+Each row is a dict with: id, name, href, size, type, uploader, by_client, generated, date, shared, shared_tip,
+and, when the project column is shown, project and project_href.
 """
 
 from __future__ import annotations
@@ -21,8 +21,11 @@ RowAction = Callable[[str], Awaitable[None]]
 ShareAction = Callable[[str, bool], Awaitable[None]]
 
 # "client" after the uploader's name when one of the client's contacts uploaded the file.
+# "document" when Portico made the file (a welcome packet, a progress report, a certificate): it is remade, not
+# renamed or deleted, so its row has no such buttons.
 UPLOADER_CELL = (
     '{{ props.value }}<q-badge v-if="props.row.by_client" outline color="primary" label="client" class="q-ml-xs" />'
+    '<q-badge v-if="props.row.generated" outline color="grey-8" label="document" class="q-ml-xs" />'
 )
 # A client's own upload stays visible to them: the switch is on and disabled, and its tooltip says why. The
 # tooltip hangs on a wrapper, since a disabled control does not receive the pointer.
@@ -34,10 +37,12 @@ SHARED_CELL = (
     "<q-tooltip>{{ props.row.shared_tip }}</q-tooltip></span>"
 )
 ACTIONS_CELL = (
+    '<template v-if="!props.row.generated">'
     '<q-btn flat round dense size="sm" icon="edit" :aria-label="\'Rename \' + props.row.name"'
     " @click=\"() => $parent.$emit('rename', {id: props.row.id})\"><q-tooltip>Rename</q-tooltip></q-btn>"
     '<q-btn flat round dense size="sm" icon="delete" color="negative" :aria-label="\'Delete \' + props.row.name"'
     " @click=\"() => $parent.$emit('delete', {id: props.row.id})\"><q-tooltip>Delete</q-tooltip></q-btn>"
+    "</template>"
 )
 
 

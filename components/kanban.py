@@ -139,14 +139,18 @@ class Kanban:
         with ui.card().classes("w-full gap-1 p-3 cursor-grab hover:shadow-md").props("flat bordered") as box:
             box.mark(f"request-{card.id}")
             box.props["draggable"] = "true"
-            box.props["role"], box.props["tabindex"], box.props["aria-label"] = "button", "0", card.title
             box.on("dragstart", js_handler=_DRAG_START.format(kind=DRAG_TYPE, id=json.dumps(card.id)))
             box.on("drop", lambda e, c=column, t=card: self.drop(c, t, e.args), js_handler=_DROP_ON_CARD)
+            # A click anywhere on the card opens it; keyboards and screen readers open it by its title, a real
+            # button. The card is no button itself: one holding the Move button would nest controls (WCAG 4.1.2).
             box.on("click", lambda: self.on_open(card.id))
-            box.on("keydown.enter", lambda: self.on_open(card.id))
-            box.on("keydown.space.prevent", lambda: self.on_open(card.id))  # a role=button answers both keys
             with ui.row().classes("w-full items-start justify-between gap-1 no-wrap"):
-                ui.label(card.title).classes("font-medium break-words min-w-0")
+                title = ui.element("button").classes(
+                    "font-medium break-words min-w-0 text-left bg-transparent border-0 p-0 cursor-pointer"
+                )
+                title.props["type"], title.props["aria-label"] = "button", f"Open {card.title}"
+                with title:
+                    ui.label(card.title)
                 self._move_menu(column, card)
             if card.group_label:
                 ui.label(card.group_label).classes("text-xs text-primary")

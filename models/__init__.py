@@ -15,6 +15,7 @@ from models.collaboration import (
     Visibility,
     WorkRequest,
 )
+from models.documents import CalendarFeed, DocumentKind, DocumentRequest, DocumentSettings, DocumentStatus
 from models.files import Approval, Decision, Deliverable, DeliverableStatus, DeliverableVersion, File, FileKind
 from models.inbox import InboxItem, InboxKind, InboxRead
 from models.invoices import Invoice, InvoiceLine, InvoiceStatus, InvoiceView, Payment, ReminderSent
@@ -37,6 +38,7 @@ __all__ = [
     "AuditAction",
     "AuditEvent",
     "Base",
+    "CalendarFeed",
     "CheckoutAttempt",
     "CheckoutStatus",
     "Client",
@@ -46,6 +48,10 @@ __all__ = [
     "Deliverable",
     "DeliverableStatus",
     "DeliverableVersion",
+    "DocumentKind",
+    "DocumentRequest",
+    "DocumentSettings",
+    "DocumentStatus",
     "File",
     "FileKind",
     "InboxItem",

@@ -21,6 +21,10 @@ from models.base import Base, ClientOwned, Timestamped, utcnow
 class FileKind(enum.StrEnum):
     upload = "upload"  # uploaded by staff or a contact
     deliverable = "deliverable"  # a version of a deliverable
+    # Documents Portico wrote (SPEC §17; models.documents says how each is owed and made):
+    welcome = "welcome"  # the welcome packet, when the project started
+    progress = "progress"  # a progress report, when a milestone was done
+    completion = "completion"  # the completion certificate, when the project was completed
 
 
 class DeliverableStatus(enum.StrEnum):

@@ -1,4 +1,5 @@
-"""When each scheduled job last started, in any process: what makes a job run once per interval across them."""
+"""When each scheduled job last started and finished, in any process: what makes a job run once per interval
+across them, and a run cut short (its process killed) start again as soon as a process comes back."""
 
 from __future__ import annotations
 
@@ -15,4 +16,6 @@ class JobRun(Base):
 
     name: Mapped[str] = mapped_column(String(40), primary_key=True)
     started_at: Mapped[datetime]
+    # None while a run is under way, and after one that never finished: its process died or was stopped mid-run.
+    finished_at: Mapped[datetime | None]
     process: Mapped[str] = mapped_column(String(80), default="")  # host and pid of the process that ran it

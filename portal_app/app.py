@@ -8,7 +8,17 @@ from collections.abc import Callable
 from nicegui import app
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from portal_app import jobs, look, nicegui_speedups, runtime
+from portal_app import (
+    element_cleanup,
+    failures,
+    jobs,
+    liveness,
+    look,
+    loop_watch,
+    nicegui_speedups,
+    runtime,
+    tab_storage,
+)
 from portal_app.auth import oidc as oidc_auth
 from portal_app.auth import portal as portal_auth
 from portal_app.auth import staff as staff_auth
@@ -24,6 +34,7 @@ from portal_app.portal import project_page as portal_project_page
 from portal_app.portal import quotes as portal_quotes
 from portal_app.portal import services_page as portal_services_page
 from portal_app.routes import (
+    calendar_feeds,
     file_downloads,
     health,
     hours_csv,
@@ -117,6 +128,7 @@ def configure_services(settings: Settings) -> None:
         config.ServiceConfig(
             base_url=settings.base_url,
             secret_key=settings.resolved_secret_key,
+            previous_secret_keys=settings.previous_secret_key_list,
             default_timezone=settings.timezone,
             redis_url=settings.redis_url,
         )
@@ -124,7 +136,13 @@ def configure_services(settings: Settings) -> None:
     shared_state.configure(settings.redis_url)  # rate limits and sign-in tickets, shared by every process
     # Files' bytes: a directory by default, or an S3 bucket (checked now: a bad URL stops the start with its reason).
     storage.configure(
-        storage.from_url(settings.storage_url, var_dir=settings.var_dir, endpoint_url=settings.s3_endpoint_url)
+        storage.from_url(
+            settings.storage_url,
+            var_dir=settings.var_dir,
+            endpoint_url=settings.s3_endpoint_url,
+            server_side_encryption=settings.s3_sse,
+            kms_key_id=settings.s3_sse_kms_key_id,
+        )
     )
     mail_transport.configure(
         mail_transport.MailConfig(
@@ -149,10 +167,13 @@ def configure_services(settings: Settings) -> None:
 
 def create_app(settings: Settings) -> None:
     nicegui_speedups.install()
+    element_cleanup.install()
+    tab_storage.install()
     look.install()
     runtime.set_settings(settings)
     configure_services(settings)
 
+    failures.install()
     app.include_router(health.router)
     app.include_router(staff_auth.build_router(settings))
     app.include_router(oidc_auth.build_router(settings))
@@ -162,6 +183,7 @@ def create_app(settings: Settings) -> None:
     app.include_router(notifications_optout.router)
     app.include_router(staff_downloads.router)
     app.include_router(file_downloads.router)
+    app.include_router(calendar_feeds.router)
     app.include_router(hours_csv.router)
     app.include_router(stripe_webhook.router)
     app.include_router(stripe_connect.router)
@@ -177,11 +199,13 @@ def create_app(settings: Settings) -> None:
     linked: list[broadcast.Broadcast] = []  # made on start-up: it needs the running event loop
 
     async def startup() -> None:
+        liveness.tolerate_busy_moments()
+        loop_watch.watch.start()  # for /healthz: how late the loop wakes up, from the first moment it serves
         if live := jobs.live_changes(settings):
             live.start()
             linked.append(live)
         if background:
-            background.start()
+            await background.start()
 
     async def shutdown() -> None:
         if background:
@@ -190,6 +214,7 @@ def create_app(settings: Settings) -> None:
             await linked.pop().stop()
         await shared_state.close()
         await db.close()
+        await loop_watch.watch.stop()
 
     app.on_startup(startup)
     app.on_shutdown(shutdown)

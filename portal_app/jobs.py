@@ -5,12 +5,15 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from portal_app.settings import Settings
 from services.card_payments import checkout, purchases, subscriptions, webhooks
 from services.clients import magic_links, portal_sessions
 from services.core import broadcast, job_runs, shared_state
+from services.documents import making
+from services.files import uploads
 from services.mail import outbox
 from services.projects import notifications
 from services.staff import staff_sessions
@@ -19,6 +22,9 @@ if TYPE_CHECKING:
     from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 log = logging.getLogger("portico.jobs")
+
+# A job due at start-up runs this many seconds after it: the server answers its first requests first.
+FIRST_RUN_DELAY = 2.0
 
 
 async def run_outbox() -> str:
@@ -31,9 +37,11 @@ async def run_purge() -> str:
     links = await magic_links.purge_expired()
     stripe_events = await webhooks.purge_events()
     shared = await shared_state.purge_expired()
+    unfinished = await uploads.purge_unfinished()
     return (
         f"purged {staff} staff session(s), {portal} portal session(s), {links} sign-in link(s), "
-        f"{stripe_events} Stripe event id(s), {shared} rate-limit hit(s) and ticket(s)"
+        f"{stripe_events} Stripe event id(s), {shared} rate-limit hit(s) and ticket(s), "
+        f"{unfinished} unfinished upload(s)"
     )
 
 
@@ -57,12 +65,17 @@ async def run_notifications() -> str:
     return f"queued {await notifications.send_digests()} notification digest(s)"
 
 
+async def run_documents() -> str:
+    return f"made {await making.make_all_due()} document(s)"
+
+
 JOBS: dict[str, Callable[[], Awaitable[str]]] = {
     "outbox": run_outbox,
     "purge": run_purge,
     "reminders": run_reminders,
     "reconcile": run_reconcile,
     "notifications": run_notifications,
+    "documents": run_documents,
 }
 
 # name -> seconds between runs inside `serve`
@@ -72,6 +85,7 @@ SCHEDULE: dict[str, int] = {
     "reminders": 3600,  # a step is due from the start of its day; an hourly sweep sends it early that day
     "reconcile": 300,  # sessions left without a webhook for five minutes are read back from Stripe
     "notifications": 60,  # digests wait ten minutes per contact and project; a minute's delay on top is fine
+    "documents": 60,  # retries and missed wake-ups; a fresh document is made at once by the documents worker
 }
 
 
@@ -87,6 +101,10 @@ def _logged(name: str) -> Callable[[], Awaitable[None]]:
     async def run() -> None:
         try:
             log.info("job %s: %s", name, await run_scheduled(name))
+        except asyncio.CancelledError:
+            # The process is stopping (the scheduler cancels what runs). Not an error: the run is recorded as
+            # unfinished, and the next process to start takes it up at once. Ending here ends the job's own task.
+            log.info("job %s stopped with the process; it runs again when a process starts", name)
         except Exception:
             log.exception("job %s failed", name)
 
@@ -104,18 +122,38 @@ class Background:
         self.scheduler: AsyncIOScheduler = AsyncIOScheduler(timezone="UTC")
         self.stop = asyncio.Event()
         self.worker: asyncio.Task[None] | None = None
+        self.documents: asyncio.Task[None] | None = None
 
-    def start(self) -> None:
+    async def start(self) -> None:
+        # Each job first runs when the shared record says it is due (at once if it is overdue, never ran, or was
+        # cut short), then every interval: restarting more often than an interval never starves a job.
+        try:
+            due = await job_runs.first_runs(SCHEDULE)
+        except Exception:  # the database is not reachable yet: every job a first interval from now, as before
+            log.exception("could not read when the jobs last ran")
+            due = {}
+        soonest = datetime.now(UTC) + timedelta(seconds=FIRST_RUN_DELAY)
         for name, seconds in SCHEDULE.items():
+            start = max(due.get(name, soonest + timedelta(seconds=seconds)), soonest)
             # coalesce + max_instances=1: a slow run is never overlapped by the next, missed runs fold into one
-            self.scheduler.add_job(_logged(name), "interval", seconds=seconds, id=name, coalesce=True, max_instances=1)
+            self.scheduler.add_job(
+                _logged(name),
+                "interval",
+                seconds=seconds,
+                start_date=start,
+                id=name,
+                coalesce=True,
+                max_instances=1,
+            )
         self.scheduler.start()
         self.worker = asyncio.create_task(outbox.run_worker(self.stop))
+        self.documents = asyncio.create_task(making.run_worker(self.stop))
 
     async def shutdown(self) -> None:
         self.stop.set()
-        if self.worker:
-            await self.worker
+        for task in (self.worker, self.documents):
+            if task:
+                await task
         self.scheduler.shutdown(wait=False)
 
 
@@ -132,7 +170,7 @@ async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
     background = Background()
     if linked:
         linked.start()
-    background.start()
+    await background.start()
     log.info("worker running: %s", ", ".join(f"{name} every {s} s" for name, s in SCHEDULE.items()))
     try:
         await stop.wait()

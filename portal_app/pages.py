@@ -18,6 +18,8 @@ from fastapi import Request
 from fastapi.responses import RedirectResponse
 from nicegui import APIRouter
 
+from portal_app.liveness import PAGE_BUILD_SECONDS
+
 Context = TypeVar("Context")
 # What a guard answers: the page's context, or what to answer instead (a redirect, or None when it drew the page).
 Guard = Callable[..., Awaitable[Any]]
@@ -89,5 +91,5 @@ def page_router() -> APIRouter:
     """Every declared page on one router; the app factory includes it (again after each test's reset)."""
     router = APIRouter()
     for page in sorted(DECLARED, key=_specific_first):
-        router.page(page.path, **page.options)(page.endpoint)
+        router.page(page.path, **{"response_timeout": PAGE_BUILD_SECONDS, **page.options})(page.endpoint)
     return router

@@ -98,7 +98,7 @@ p{{margin:.2rem 0}} .muted{{color:#64748b}} .lines{{white-space:pre-line}}
 .badge{{display:inline-block;border-radius:999px;padding:.15rem .7rem;color:#fff;font-size:.85rem;margin-top:.4rem}}
 .scroll{{overflow-x:auto}} table{{border-collapse:collapse;width:100%}}
 th,td{{padding:.5rem;border-bottom:1px solid #e2e8f0;text-align:right;vertical-align:top}}
-th{{font-size:.75rem;color:#64748b;background:#f1f5f9}} th:first-child,td:first-child{{text-align:left}}
+th{{font-size:.75rem;color:#475569;background:#f1f5f9}} th:first-child,td:first-child{{text-align:left}}
 td.description{{white-space:pre-line;overflow-wrap:anywhere}}
 .totals{{width:auto;margin:1rem 0 0 auto;min-width:18rem}} .totals td{{border:0;padding:.25rem .5rem}}
 .totals .total td{{font-weight:700}} .totals .credit td{{font-weight:700;color:#92400e}} .totals .due td{{font-weight:700;font-size:1.15rem;background:#f1f5f9}}
@@ -157,7 +157,7 @@ def lines_table(lines: Sequence[LineView], currency: str, formats: Formats, disc
     )
     head = "<tr><th>Description</th><th>Qty</th><th>Unit price</th><th>Tax</th><th>Amount</th></tr>"
     # On a phone each line is a card of "label: value" rows (html_document's styles), so nothing is cut off.
-    return f'<div class="scroll"><table class="lines-table"><thead>{head}</thead><tbody>{rows}</tbody></table></div>'
+    return f'<div class="scroll" tabindex="0" role="region" aria-label="Lines"><table class="lines-table"><thead>{head}</thead><tbody>{rows}</tbody></table></div>'
 
 
 def totals_table(rows: Sequence[TotalsRow]) -> str:

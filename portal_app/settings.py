@@ -28,12 +28,19 @@ class Settings(BaseSettings):
     database_url: str = ""
     base_url: str = ""  # empty: where `serve` listens (see `_base_url_defaults_to_where_it_listens`)
     secret_key: str = ""
+    # Comma-separated secret keys used before PORTAL_SECRET_KEY: stored files whose keys they wrapped still open
+    # until `python main.py rotate-file-keys` has rewrapped them under the current one.
+    previous_secret_keys: str = ""
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=1, le=65535)
     smtp_url: str = ""
     mail_from: str = "Portico <no-reply@localhost>"
     storage_url: str = ""
     s3_endpoint_url: str = ""
+    # Server-side encryption every S3 put asks for: AES256 (SSE-S3), aws:kms (with the bucket's key or
+    # PORTAL_S3_SSE_KMS_KEY_ID), or empty for an S3-compatible store that has none.
+    s3_sse: str = "AES256"
+    s3_sse_kms_key_id: str = ""
     stripe_secret_key: str = ""
     stripe_webhook_secret: str = ""
     stripe_api_base: str = ""
@@ -52,6 +59,8 @@ class Settings(BaseSettings):
     # Shared state (rate limits, sign-in tickets) and live changes across processes go through Redis when set;
     # otherwise through the database (and PostgreSQL LISTEN/NOTIFY).
     redis_url: str = ""
+    # The garbage collector set for serving many open pages (portal_app/collector.py); off only to measure it.
+    gc_tuning: bool = True
 
     @field_validator("base_url")
     @classmethod
@@ -114,6 +123,10 @@ class Settings(BaseSettings):
         with os.fdopen(fd, "w") as handle:
             handle.write(key)
         return key
+
+    @property
+    def previous_secret_key_list(self) -> tuple[str, ...]:
+        return tuple(key.strip() for key in self.previous_secret_keys.split(",") if key.strip())
 
     @property
     def secure_cookies(self) -> bool:

@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+import os
+import shutil
+import tempfile
+import traceback
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import ExitStack
 from datetime import timedelta
@@ -20,18 +25,38 @@ from services.core import clock, config, db, shared_state
 from services.core.migrations import upgrade
 from services.staff import passwords
 from tests.support.clock import T0
-from tests.support.db import IN_CI, fresh_postgres_url, fresh_sqlite_url
+from tests.support.compiled_cache import share
+from tests.support.db import IN_CI, fresh_postgres_url, fresh_sqlite_url, required_cluster
 from tests.support.live import LiveServer, start_server
 from tests.support.oidc import OidcProvider, start_provider
-from tests.support.postgres import Cluster, start_cluster
+from tests.support.postgres import Cluster
 from tests.support.redis_server import RedisServer, running_redis
 from tests.support.s3 import S3Server, new_bucket, running_s3
 from tests.support.smtp import SmtpServer
 from tests.support.stripe_standin import StripeStandIn, start_standin
 from tests.support.ui import new_user, simulated_app
 
+
+def _temporary_files_in_memory(shm: Path = Path("/dev/shm"), room: int = 2 << 30) -> None:  # noqa: S108
+    """Every temporary file of the tests (pytest's tmp_path, the SQLite databases, the PostgreSQL cluster, the
+    servers the tests start) in memory when the machine has room there. On disk, each CREATE DATABASE of a fresh
+    PostgreSQL database took half a second and each SQLite commit synced its log (tmpfs: 20 ms, and free)."""
+    if "TMPDIR" in os.environ or not shm.is_dir() or not os.access(shm, os.W_OK):
+        return
+    if shutil.disk_usage(shm).free < room:
+        return
+    os.environ["TMPDIR"] = str(shm)  # the servers and browsers the tests start inherit it
+    tempfile.tempdir = None  # tempfile reads TMPDIR again on its next call
+
+
+_temporary_files_in_memory()
+
 # The stripe library would otherwise write a telemetry id under $HOME on its first request.
 stripe.enable_telemetry = False
+
+_create_engine = db.create_async_engine
+# Each test's fresh engine compiles with the statements the tests before it compiled (tests/support/compiled_cache).
+db.create_async_engine = lambda url, **kwargs: share(_create_engine(url, **kwargs))
 
 
 @pytest.fixture(autouse=True)
@@ -128,12 +153,7 @@ def at() -> Iterator[Callable[..., None]]:
 
 @pytest.fixture(scope="session")
 def pg_cluster() -> Iterator[Cluster]:
-    try:
-        cluster = start_cluster()
-    except (FileNotFoundError, OSError) as exc:
-        if IN_CI:
-            pytest.fail(f"PostgreSQL is required under CI but could not start: {exc}")
-        pytest.skip(f"PostgreSQL not available: {exc}")
+    cluster = required_cluster()
     cluster.psql("CREATE DATABASE portico_template")
     asyncio.run(upgrade(cluster.url("portico_template")))
     yield cluster
@@ -271,8 +291,18 @@ async def user(app_client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture) 
     """NiceGUI's simulated user on Portico's pages; fails the test on any ERROR log, like NiceGUI's own fixture."""
     simulated = new_user(app_client)
     yield simulated
-    errors = [r for r in caplog.get_records("call") if r.levelname == "ERROR"]
+    errors = [r for r in caplog.get_records("call") if r.levelname == "ERROR" and not _unanswered_drawer_question(r)]
     assert not errors, f"unexpected ERROR logs: {[r.getMessage() for r in errors]}"
+
+
+def _unanswered_drawer_question(record: logging.LogRecord) -> bool:
+    """NiceGUI's simulated user answers the drawer's "are you open?" script, but only once its handshake is over
+    (`User.open` patches the outbox after it): when the outbox runs in between, the question times out after 1 s.
+    A race of the simulation alone (a browser answers), so it is not counted as the page's error."""
+    if record.exc_info is None or record.exc_info[2] is None:
+        return False
+    frames = traceback.extract_tb(record.exc_info[2])
+    return any(frame.name == "_request_value" and frame.filename.endswith("drawer.py") for frame in frames)
 
 
 @pytest.fixture

@@ -12,9 +12,11 @@ from fastapi import Request
 from fastapi.responses import RedirectResponse
 from nicegui import ui
 
+from portal_app import look
 from portal_app.auth.portal import base_path, current_portal
 from portal_app.auth.return_to import remember, requested_path
 from portal_app.live import follow
+from portal_app.page_language import speak
 from portal_app.pages import PageFunction, guarded_page
 from portal_app.runtime import get_settings
 from services.clients import portal_sessions
@@ -88,7 +90,8 @@ def portal_page(path: str, **options: Any) -> Callable[[PageFunction], PageFunct
 
 
 def brand(org: OrganizationView) -> None:
-    ui.colors(primary=org.accent_color)
+    speak(org.locale)
+    ui.colors(primary=look.readable_accent(org.accent_color), **look.PALETTE)
     ui.page_title(org.name)
 
 
@@ -111,6 +114,7 @@ def _shell(page: PortalPage, title: str, section: str) -> Iterator[None]:
     brand(page.org)
     ui.page_title(f"{title} · {page.org.name}")
     with ui.header().classes("items-center justify-between bg-white text-gray-900 border-b border-gray-200 px-4 py-2"):
+        look.skip_link()
         with ui.row().classes("items-center gap-6"):
             with ui.row().classes("items-center gap-2 no-wrap"):
                 if page.org.has_logo:
@@ -139,6 +143,7 @@ def _shell(page: PortalPage, title: str, section: str) -> Iterator[None]:
                 ui.label(label)
             link.props(f'aria-label="{label}"' + (' aria-current="page"' if active else ""))
     with ui.column().classes("w-full max-w-5xl mx-auto p-4 gap-4"):
+        look.main_landmark()
         yield
     _follow_session(page)
 

@@ -13,6 +13,7 @@ from nicegui import APIRouter, ui
 
 from components.progress import progress_bar
 from portal_app.portal import home_sections
+from portal_app.portal.calendar_links import calendar_card
 from portal_app.portal.layout import PortalPage, empty_state, frame, portal_page
 from services.billing import client_overview
 from services.core.common import Page
@@ -101,6 +102,8 @@ async def portal_projects(page: PortalPage) -> RedirectResponse | None:
 
         if first.total > loaded:
             more_button = ui.button("Show more projects", on_click=more).props("flat no-caps").mark("more-projects")
+        if first.items:
+            calendar_card(page)
     return None
 
 

@@ -23,6 +23,7 @@ from components.forms import FieldErrors, dialog_actions, pressed
 from portal_app.file_links import portal_deliverable
 from portal_app.live import Coalesced, follow, portal_hears
 from portal_app.portal.attachments import PendingAttachments, project_upload
+from portal_app.portal.calendar_links import calendar_card
 from portal_app.portal.layout import PortalPage, empty_state, frame, portal_page
 from portal_app.portal.project_sections import (
     BoardSection,
@@ -106,6 +107,7 @@ async def portal_project(page: PortalPage, request: Request, project_id: str) ->
                 review.draw()
                 _files_card(page, pid)
                 overview.timeline()
+                calendar_card(page, pid)
                 _feedback_form(actor, pid, redraw)
                 _notification_settings(actor, preferences)
     # Changes to this project, here or in another session, redraw it; internal activity never does.

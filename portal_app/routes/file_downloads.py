@@ -15,6 +15,7 @@ from portal_app import file_responses
 from portal_app.auth.portal import base_path, current_portal
 from portal_app.auth.staff import current_staff, login_redirect
 from portal_app.responses import NO_TRACE, html_document, render_certificate
+from services.adapters.storage import Corrupt
 from services.core.actors import PortalActor, StaffActor
 from services.core.errors import NotFound, Unavailable
 from services.files import files
@@ -39,6 +40,11 @@ def store_down() -> HTMLResponse:
     )
     response.headers["Retry-After"] = "30"
     return response
+
+
+def damaged() -> HTMLResponse:
+    """A stored file that fails its integrity check (logged with its key): said plainly, none of its bytes sent."""
+    return html_document("File damaged", f"<h1>File damaged</h1><p>{file_responses.DAMAGED}</p>", 500)
 
 
 def portal_off() -> HTMLResponse:
@@ -68,6 +74,8 @@ async def _file(actor: StaffActor | PortalActor, file_id: str, inline: str) -> R
         return not_found()
     except Unavailable:
         return store_down()
+    except Corrupt:
+        return damaged()
 
 
 async def _certificate(actor: StaffActor | PortalActor, deliverable_id: str) -> Response:

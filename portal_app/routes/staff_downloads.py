@@ -7,6 +7,7 @@ from fastapi.responses import Response
 
 from portal_app.auth.staff import current_staff, login_redirect
 from portal_app.responses import (
+    NO_TRACE,
     invoice_not_found,
     pdf_response,
     quote_not_found,
@@ -14,7 +15,8 @@ from portal_app.responses import (
     render_quote_pdf,
 )
 from services.billing import invoices
-from services.core.errors import NotFound
+from services.core.errors import Invalid, NotFound
+from services.documents import documents
 from services.organizations import branding
 from services.quotes import quotes
 
@@ -44,3 +46,19 @@ async def staff_quote_pdf(request: Request, quote_id: str) -> Response:
     except NotFound:
         return quote_not_found()
     return pdf_response(detail, await render_quote_pdf(detail, await branding.invoice_logo(context.actor.org_id)))
+
+
+@router.get("/projects/{project_id}/documents/{kind}/preview.pdf")
+async def staff_document_preview(
+    request: Request, project_id: str, kind: str, milestone: str | None = None
+) -> Response:
+    """A generated document as it would be made now (SPEC §17): drawn for this answer, never stored or sent."""
+    context = await current_staff(request)
+    if context is None:
+        return login_redirect(request)
+    try:
+        data = await documents.preview(context.actor, project_id, kind, milestone)
+    except (NotFound, Invalid) as exc:
+        return Response(exc.message, status_code=404, media_type="text/plain; charset=utf-8")
+    headers = {**NO_TRACE, "Content-Disposition": f'inline; filename="{kind}-preview.pdf"'}  # a kind checked above
+    return Response(data, media_type="application/pdf", headers=headers)

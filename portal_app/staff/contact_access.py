@@ -1,4 +1,5 @@
-"""One contact on the client page: portal access, billing and active toggles, invitation, last sign-in, sessions."""
+"""One contact on the client page: portal access, billing and active toggles, invitation, last sign-in, sessions,
+calendar links."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from collections.abc import Awaitable, Callable
 from nicegui import ui
 
 from components.confirm import confirm
+from portal_app.staff.contact_calendar_feeds import calendar_feeds_panel
 from services.clients import contacts, magic_links, portal_sessions
 from services.clients.contacts import ContactView
 from services.core import user_agents
@@ -87,6 +89,8 @@ def contact_row(
                 invite_button.disable()
         if contact.portal_enabled and contact.last_sign_in_at:
             sessions_panel(actor, contact, formats)
+        if contact.last_sign_in_at:  # feeds are made in the portal: a contact who never signed in has none
+            calendar_feeds_panel(actor, contact, formats)
 
 
 def sessions_panel(actor: StaffActor, contact: ContactView, formats: Formats) -> None:

@@ -46,6 +46,7 @@ def file_row(view: FileView, formats: Formats) -> dict[str, Any]:
         "type": view.content_type,
         "uploader": view.uploader_name or "—",
         "by_client": view.by_client,
+        "generated": view.kind in files.DOCUMENT_KINDS,
         "date": formats.moment(view.created_at),
         "shared": view.shared,
         "shared_tip": SHARED_TIPS["client" if view.by_client else view.shared],

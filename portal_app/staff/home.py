@@ -30,7 +30,10 @@ def aging_card(rows: list[receivables.AgingRow], formats: Formats) -> None:
             return
         # Amounts are as wide as the locale writes them: the table scrolls inside its card rather than overflow it.
         with (
-            ui.element("div").classes("w-full overflow-x-auto"),
+            # A region that scrolls takes keyboard focus, so arrow keys can scroll it (WCAG 2.1.1).
+            ui.element("div")
+            .classes("w-full overflow-x-auto")
+            .props('tabindex=0 role=region aria-label="Accounts receivable by age"'),
             ui.grid(columns=f"auto repeat({len(receivables.AGING_BUCKETS) + 1}, auto)").classes(
                 "gap-x-4 gap-y-1 text-sm"
             ),

@@ -12,8 +12,10 @@ from fastapi import Request
 from fastapi.responses import RedirectResponse
 from nicegui import ui
 
+from portal_app import look
 from portal_app.auth.staff import SIGN_OUT_PATH, current_staff, login_redirect
 from portal_app.live import follow
+from portal_app.page_language import speak
 from portal_app.pages import PageFunction, guarded_page
 from portal_app.staff.inbox_badge import INBOX_PATH, unread_badge
 from services.core import events
@@ -76,11 +78,13 @@ def staff_page(path: str, **options: Any) -> Callable[[PageFunction], PageFuncti
 
 @contextmanager
 def frame(context: StaffPage, title: str) -> Iterator[None]:
+    speak(context.org.locale)
     ui.page_title(f"{title} · Portico")
-    ui.colors(primary="#4f46e5")
+    ui.colors(primary="#4f46e5", **look.PALETTE)
     current = ui.context.client.page.path
     drawer: ui.left_drawer  # opened by the header's menu button, built below it
     with ui.header().classes("items-center justify-between bg-white text-gray-900 border-b border-gray-200 px-4 py-2"):
+        look.skip_link()
         with ui.row().classes("items-center gap-2"):
             ui.button(icon="menu", on_click=lambda: drawer.toggle()).props(
                 "flat round dense aria-label='Menu'"
@@ -113,6 +117,7 @@ def frame(context: StaffPage, title: str) -> Iterator[None]:
                 if href == INBOX_PATH:
                     unread_badge(context.actor, context.inbox_unread)
     with ui.column().classes("w-full max-w-6xl mx-auto p-4 gap-4"):
+        look.main_landmark()
         ui.label(title).classes("text-2xl font-semibold")
         yield
     # An ended session that an event announces (a password reset) leaves at once; the timer catches the rest.

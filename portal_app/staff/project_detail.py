@@ -20,6 +20,7 @@ from components.forms import FieldErrors, dialog_actions
 from models.projects import ProjectStatus
 from portal_app.live import Coalesced, follow, staff_hears
 from portal_app.staff.deliverables_section import DeliverablesSection
+from portal_app.staff.documents_section import DocumentsSection
 from portal_app.staff.files_section import FilesSection
 from portal_app.staff.layout import StaffPage, frame, not_found, staff_page
 from portal_app.staff.project_board import BoardSection, new_request_dialog
@@ -202,6 +203,7 @@ async def project_page(
         )
         board.draw()
         await FilesSection(actor, formats, client_id=project.client_id, project_id=pid).draw()
+        await DocumentsSection(actor, pid, formats).draw()
         ui.label("Updates").classes("text-xl font-semibold")
         feed = ProjectFeed(actor, pid, first.updates, formats)
         feed.composer()

@@ -11,6 +11,7 @@ from nicegui import ui
 from components.copy_link import copy_link
 from components.forms import FieldErrors
 from portal_app.runtime import get_settings
+from portal_app.staff.document_settings_form import documents_form
 from portal_app.staff.home import portal_url
 from portal_app.staff.invoice_settings import invoicing_form, logo_form
 from portal_app.staff.layout import StaffPage, frame, staff_page
@@ -20,6 +21,7 @@ from portal_app.staff.upload_settings_form import uploads_form
 from services.core import formatting
 from services.core.actors import StaffActor
 from services.core.errors import ServiceError
+from services.documents import wording
 from services.files import upload_settings
 from services.organizations import organizations
 from services.staff import api_tokens
@@ -81,6 +83,7 @@ def organization_form(actor: StaffActor, org: organizations.OrganizationView) ->
         )
         with ui.row().classes("items-center gap-6"):
             accent = ui.color_input("Portal accent color", value=org.accent_color).props("outlined dense")
+            accent.button.props["aria-label"] = "Pick the accent color"  # an icon-only button needs a name
             portal = ui.switch("Client portal on", value=org.portal_enabled)
         sso = require_sso_switch(org)
         locale, timezone = locale_fields(org)
@@ -183,11 +186,13 @@ async def settings_page(context: StaffPage, stripe: str = "") -> RedirectRespons
     org = context.org
     invoicing = await organizations.get_invoice_settings(context.actor)
     uploads = await upload_settings.get_upload_settings(context.actor)
+    wordings = await wording.list_own_wordings(context.actor)
     with frame(context, "Settings"):
         organization_form(context.actor, org)
         invoicing_form(context.actor, invoicing)
         logo_form(context.actor, org.slug, invoicing)
         uploads_form(context.actor, uploads)
+        documents_form(context.actor, wordings)
         await stripe_section(context, stripe)
         await token_section(context.actor, org.formats)
         await undelivered_section(context.actor, org.formats)

@@ -15,7 +15,7 @@ from sqlalchemy import func, literal, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.collaboration import RequestStatus, Update, WorkRequest
-from models.files import Deliverable, DeliverableStatus, File, FileKind
+from models.files import Deliverable, DeliverableStatus, File
 from models.invoices import Invoice
 from models.projects import Project
 from services.billing.invoice_listing import Balance, balances_in
@@ -26,6 +26,7 @@ from services.core.actors import PortalActor
 from services.core.db import unit_of_work
 from services.core.errors import NotFound
 from services.core.scoping import visible
+from services.files.files import LISTED_KINDS
 
 OPEN_REQUESTS_SHOWN = 5
 UPDATES_SHOWN = 3
@@ -186,7 +187,7 @@ async def _reviews_and_files(
             File.created_at.label("at"),
         )
         .outerjoin(Project, Project.id == File.project_id)
-        .where(*visible(actor, File), File.kind == FileKind.upload)
+        .where(*visible(actor, File), File.kind.in_(LISTED_KINDS))
         .order_by(File.created_at.desc(), File.id)
         .limit(FILES_SHOWN)
         .subquery()

@@ -112,8 +112,15 @@ async def _locked(session: AsyncSession, stripe_subscription_id: str) -> Subscri
 
 
 def _apply_state(row: Subscription, state: SubscriptionState, at: datetime) -> bool:
-    """Stripe's state as of `at`, unless a newer one was applied already; whether anything changed."""
-    if row.stripe_state_at is not None and at < row.stripe_state_at:
+    """Stripe's state as of `at`, unless a newer one was applied already; whether anything changed.
+
+    An end is final: Stripe never revives a canceled subscription, so an ended row takes nothing more, and an end
+    applies whatever its time. That matters because events carry whole seconds while a read-back is stamped to the
+    microsecond: the end reported in the same second as the last read-back would otherwise look older."""
+    if row.status in ENDED:
+        return False
+    ends = state.status in ENDED
+    if not ends and row.stripe_state_at is not None and at < row.stripe_state_at:
         return False
     before = (row.status, row.current_period_end, row.cancel_at_period_end, row.canceled_at)
     row.status = state.status or row.status

@@ -17,6 +17,7 @@ from models.projects import Project, ProjectStatus
 from services.core import audit, clock
 from services.core.actors import Actor
 from services.core.formatting import Formats
+from services.projects import document_events
 
 
 async def start_project_in(
@@ -79,4 +80,5 @@ async def start_project_in(
         detail={"via": via},
     )
     await session.flush()
+    await document_events.project_status_set(session, project, None)  # its welcome packet, milestones and all
     return project

@@ -19,6 +19,7 @@ Detail = Mapping[str, Any]
 PHRASES: dict[str, str] = {
     "api_token.created": "created the API token {target}",
     "api_token.revoked": "revoked the API token {target}",
+    "calendar_feed.revoked": "revoked the calendar link {target}",
     "client.created": "added the client {target}",
     "client.updated": "updated the client {target}",
     "comment.added": "commented on {target}",
@@ -31,6 +32,10 @@ PHRASES: dict[str, str] = {
     "deliverable.created": "created the deliverable {target}",
     "deliverable.deleted": "deleted the deliverable {target}",
     "deliverable.renamed": "renamed the deliverable to {target}",
+    "document.made": "made the document {target}",
+    "document.regenerate_requested": "asked for a document of {target} to be made again",
+    "document.remade": "made the document {target} again",
+    "documents.settings_changed": "changed the wording of the {target}",
     "file.deleted": "deleted the file {target}",
     "file.renamed": "renamed a file to {target}",
     "file.shared": "shared the file {target} with the client",

@@ -1,4 +1,5 @@
-"""The few settings services need: the public base URL (links in mail), the secret key (HMACs), the time zone
+"""The few settings services need: the public base URL (links in mail), the secret key (HMACs, and the key that
+wraps stored files' keys, with the previous secret keys that may still have wrapped some), the time zone
 a new organization starts in (each organization may change its own in Settings) and Redis, when processes share
 state through it."""
 
@@ -13,6 +14,9 @@ from dataclasses import dataclass
 class ServiceConfig:
     base_url: str = "http://127.0.0.1:8080"
     secret_key: str = ""
+    # Secret keys used before the current one: files whose data keys they wrapped still open (rotate-file-keys
+    # rewraps them under the current one, after which they may go).
+    previous_secret_keys: tuple[str, ...] = ()
     default_timezone: str = "UTC"
     redis_url: str = ""  # shared state and live changes across processes through Redis (else the database)
 

@@ -136,6 +136,20 @@ class MailQueued:
     """Mail was queued: the outbox worker (in whichever process runs it) sends it now rather than at its next tick."""
 
 
+@dataclass(frozen=True, slots=True)
+class DocumentsOwed:
+    """A document became owed (a project started, a milestone was done, staff asked to regenerate): the documents
+    worker, in whichever process runs it, makes it now rather than at its next tick."""
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentsChanged:
+    """A generated document of this project was made, remade or changed: staff document lists refresh."""
+
+    org_id: uuid.UUID
+    project_id: uuid.UUID
+
+
 Listener = Callable[[object], None]
 _listeners: list[Listener] = []
 # Where events also go once delivered here: the other processes (services.core.broadcast), when several run.

@@ -10,6 +10,13 @@ When a job's timer fires, the process tries to claim the run:
   after the other, make one run.
 
 Only the process whose claim succeeds runs the job. On SQLite there is one process; the UPDATE is the same.
+
+A run records when it finished. One that never did (its process was killed, or stopped mid-run) may be claimed
+again at once rather than an interval after it started: on PostgreSQL the advisory lock shows its runner is gone
+(a dead connection's locks are released), and on SQLite the run is another process's, or this process's before
+a restart. Every job is safe to run again (each claims its own work: a reminder step, a mail, a Stripe session),
+so the run picks up what the cut-short one left. When a process starts, `first_runs` says when each job is next
+due by that record, so restarts neither delay a job by a whole interval nor starve an hourly one.
 """
 
 from __future__ import annotations
@@ -21,7 +28,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import text, update
+from sqlalchemy import select, text, update
 
 from models.scheduling import JobRun
 from services.core import clock
@@ -45,7 +52,8 @@ async def claimed(name: str, interval_seconds: float, now: datetime | None = Non
     """Whether this process runs `name` now (its start recorded); the job runs inside the block, under its lock."""
     engine = get_database().engine
     if engine.dialect.name != "postgresql":
-        yield await _record_start(name, interval_seconds, now)
+        async with _finished_when_done(name, await _record_start(name, interval_seconds, now)) as won:
+            yield won
         return
     async with engine.connect() as connection:
         key = {"key": lock_key(name)}
@@ -53,7 +61,8 @@ async def claimed(name: str, interval_seconds: float, now: datetime | None = Non
             yield False  # running in another process right now
             return
         try:
-            yield await _record_start(name, interval_seconds, now)
+            async with _finished_when_done(name, await _record_start(name, interval_seconds, now)) as won:
+                yield won
         finally:
             await connection.execute(text("SELECT pg_advisory_unlock(:key)"), key)
             await connection.commit()
@@ -65,18 +74,61 @@ async def claim(name: str, interval_seconds: float, now: datetime | None = None)
         return won
 
 
+@asynccontextmanager
+async def _finished_when_done(name: str, won: bool) -> AsyncIterator[bool]:
+    """The run's end recorded when the job returns or fails; not when it is cancelled (the process stopping
+    mid-run), which leaves it unfinished, to be taken up by the next process that starts."""
+    try:
+        yield won
+    except Exception:
+        if won:
+            await _record_finish(name)
+        raise
+    if won:
+        await _record_finish(name)
+
+
 async def _record_start(name: str, interval_seconds: float, now: datetime | None) -> bool:
     now = now or clock.now()
+    due = JobRun.started_at <= now - timedelta(seconds=interval_seconds * (1 - MARGIN))
+    # Cut short: unfinished and not this process's run under way (APScheduler never overlaps a job in a process).
+    cut_short = JobRun.finished_at.is_(None) & (JobRun.process != PROCESS)
     async with unit_of_work(SystemActor(label="scheduler")) as session:
         await session.execute(
             insert_or_skip(session, JobRun.__table__, ["name"], JobRun.__table__.c.name).values(
-                name=name, started_at=NEVER, process=""
+                name=name, started_at=NEVER, finished_at=NEVER, process=""
             )
         )
         result = await session.execute(
             update(JobRun)
-            .where(JobRun.name == name, JobRun.started_at <= now - timedelta(seconds=interval_seconds * (1 - MARGIN)))
-            .values(started_at=now, process=PROCESS)
+            .where(JobRun.name == name, due | cut_short)
+            .values(started_at=now, finished_at=None, process=PROCESS)
             .execution_options(synchronize_session=False)
         )
         return rows_affected(result) == 1
+
+
+async def _record_finish(name: str) -> None:
+    async with unit_of_work(SystemActor(label="scheduler")) as session:
+        await session.execute(
+            update(JobRun)
+            .where(JobRun.name == name, JobRun.process == PROCESS, JobRun.finished_at.is_(None))
+            .values(finished_at=clock.now())
+            .execution_options(synchronize_session=False)
+        )
+
+
+async def first_runs(schedule: dict[str, int], now: datetime | None = None) -> dict[str, datetime]:
+    """When each job is next due, by the record: an interval after its last start, at once when that has passed,
+    when it never ran, or when its last run never finished."""
+    now = now or clock.now()
+    async with unit_of_work(SystemActor(label="scheduler")) as session:
+        runs = {run.name: run for run in await session.scalars(select(JobRun).where(JobRun.name.in_(schedule)))}
+    due: dict[str, datetime] = {}
+    for name, seconds in schedule.items():
+        run = runs.get(name)
+        if run is None or run.finished_at is None:
+            due[name] = now
+        else:
+            due[name] = max(now, run.started_at + timedelta(seconds=seconds))
+    return due

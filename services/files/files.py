@@ -36,6 +36,10 @@ from services.projects.projects import load_project
 from services.projects.work_requests import load_request
 
 NOT_FOUND = "File not found"
+# Documents Portico wrote (services.documents): listed with the uploads, shared or unshared like them, but made
+# and remade by the `documents` job, never renamed or deleted by hand.
+DOCUMENT_KINDS = (FileKind.welcome, FileKind.progress, FileKind.completion)
+LISTED_KINDS = (FileKind.upload, *DOCUMENT_KINDS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -252,7 +256,14 @@ async def get_file(actor: Actor, file_id: uuid.UUID | str) -> FileView:
 
 
 def _upload_only(row: File) -> None:
+    if row.kind in DOCUMENT_KINDS:
+        raise Invalid("This is a document Portico made: share, unshare or regenerate it under Documents.", "file")
     if row.kind != FileKind.upload:
+        raise Invalid("This file is a version of a deliverable: manage it on the deliverable.", "file")
+
+
+def _shareable(row: File) -> None:
+    if row.kind not in LISTED_KINDS:
         raise Invalid("This file is a version of a deliverable: manage it on the deliverable.", "file")
 
 
@@ -261,7 +272,7 @@ async def set_shared(actor: Actor, file_id: uuid.UUID | str, shared: bool) -> Fi
     require_staff(actor)
     async with unit_of_work(actor) as session:
         row = await load_file(session, actor, file_id, for_update=True)
-        _upload_only(row)
+        _shareable(row)
         if row.uploaded_by_contact_id is not None and not shared:
             raise Invalid("The client uploaded this file, so it stays visible to them.", "shared")
         if row.shared != shared:
@@ -356,7 +367,7 @@ async def list_files(
     client_id: uuid.UUID | str | None = None,
     project_id: uuid.UUID | str | None = None,
     request_id: uuid.UUID | str | None = None,
-    kinds: tuple[FileKind, ...] = (FileKind.upload,),
+    kinds: tuple[FileKind, ...] = LISTED_KINDS,
     limit: int = 50,
     offset: int = 0,
 ) -> Page[FileView]:

@@ -15,9 +15,11 @@ import unicodedata
 import uuid
 from collections.abc import AsyncIterable, AsyncIterator
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from models.organizations import Organization
 from services.adapters import file_types, storage
+from services.core import clock
 from services.core.errors import Invalid, ServiceError, Unavailable
 
 log = logging.getLogger("portico.files")
@@ -115,6 +117,16 @@ async def receive(
         log.warning("storing %s failed: %r", key, exc)
         raise Unavailable(STORE_DOWN) from exc
     return Received(file_id, key, clean_name(name), stored.size, stored.sha256, sniffed.content_type)
+
+
+# A write not finished this long after it began is abandoned: far longer than the largest upload takes.
+UNFINISHED_AFTER = timedelta(hours=6)
+
+
+async def purge_unfinished(now: datetime | None = None) -> int:
+    """Drop what abandoned writes left in the store (the `purge` job): parts of a multipart upload the store was
+    down to abort, a temporary file of a process killed mid-upload. None of it has a file row."""
+    return await storage.get().sweep_unfinished((now or clock.now()) - UNFINISHED_AFTER)
 
 
 async def discard(key: str) -> None:

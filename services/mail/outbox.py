@@ -27,6 +27,7 @@ from services.core import bulk, clock, events
 from services.core.actors import Actor, SystemActor, require_staff
 from services.core.common import one_line
 from services.core.db import rows_affected, unit_of_work
+from services.core.woken import WokenWorker
 
 log = logging.getLogger("portico.outbox")
 
@@ -38,7 +39,7 @@ CLAIM_TIMEOUT = timedelta(minutes=10)
 BATCH = 50
 
 # The running worker's wake-up event (None when no worker runs, as in tests and CLI jobs).
-_wake: asyncio.Event | None = None
+_worker = WokenWorker("outbox")
 _QUEUED_KEY = "outbox_queued"
 
 
@@ -176,8 +177,7 @@ events.subscribe(_on_event)
 
 def wake() -> None:
     """Tell the worker that mail is waiting, so a sign-in mail leaves at once rather than at the next tick."""
-    if _wake is not None:
-        _wake.set()  # commits run on the event loop's thread, so this is safe
+    _worker.wake()
 
 
 def backoff(attempts: int) -> timedelta:
@@ -339,19 +339,4 @@ async def undelivered_mail(actor: Actor, limit: int = UNDELIVERED_SHOWN) -> list
 
 async def run_worker(stop: asyncio.Event, idle_seconds: float = 30.0) -> None:
     """Send at once when woken, and every `idle_seconds` anyway; runs inside `serve`."""
-    global _wake
-    _wake = woken = asyncio.Event()
-    try:
-        while not stop.is_set():
-            woken.clear()
-            try:
-                await send_due()
-            except Exception:
-                log.exception("outbox worker pass failed")
-            wake_task = asyncio.ensure_future(woken.wait())
-            stop_task = asyncio.ensure_future(stop.wait())
-            await asyncio.wait({wake_task, stop_task}, timeout=idle_seconds, return_when=asyncio.FIRST_COMPLETED)
-            for task in (wake_task, stop_task):
-                task.cancel()
-    finally:
-        _wake = None
+    await _worker.run(send_due, stop, idle_seconds)

@@ -21,8 +21,8 @@ from services.core.common import parse_id, required_text
 from services.core.db import unit_of_work
 from services.core.errors import Invalid, NotFound
 from services.core.scoping import visible
-from services.projects import projects
-from services.projects.projects import ProjectView
+from services.projects import document_events, projects
+from services.projects.projects import KEEP, Keep, ProjectView
 
 MAX_MILESTONES = 200
 MILESTONES_PAGE = 10  # milestones a project page shows at first; "Show all" shows every one
@@ -33,6 +33,15 @@ class MilestoneInput:
     title: str
     due_date: date | None = None
     done: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class MilestoneChanges:
+    """A partial update (the API's PATCH): KEEP leaves a field as it is; a None due date clears it."""
+
+    title: str | Keep = KEEP
+    due_date: date | Keep | None = KEEP
+    done: bool | Keep = KEEP
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,17 +147,30 @@ async def add_milestone(actor: Actor, project_id: uuid.UUID | str, data: Milesto
         return _view(milestone)
 
 
-async def update_milestone(actor: Actor, milestone_id: uuid.UUID | str, data: MilestoneInput) -> MilestoneView:
+async def update_milestone(
+    actor: Actor, milestone_id: uuid.UUID | str, data: MilestoneInput | MilestoneChanges
+) -> MilestoneView:
+    """Sets every field of a MilestoneInput (the staff form), only those a MilestoneChanges does not KEEP."""
     require_staff(actor)
-    values = _clean(data)
+    if isinstance(data, MilestoneChanges) and data.done is not KEEP and not isinstance(data.done, bool):
+        raise Invalid("Done is true or false.", "done")
     async with unit_of_work(actor) as session:
         milestone = await _load(session, actor, milestone_id)
-        for key, value in values.items():
+        if isinstance(data, MilestoneChanges):
+            data = MilestoneInput(
+                milestone.title if data.title is KEEP else data.title,
+                milestone.due_date if data.due_date is KEEP else data.due_date,
+                milestone.done if data.done is KEEP else data.done,
+            )
+        for key, value in _clean(data).items():
             setattr(milestone, key, value)
+        newly_done = bool(data.done) and not milestone.done
         if milestone.done != bool(data.done):
             milestone.done, milestone.done_at = bool(data.done), clock.now() if data.done else None
         project = await session.get(Project, milestone.project_id)
         assert project is not None
+        if newly_done:
+            await document_events.milestone_done(session, project, milestone.id)
         audit.record(
             session,
             actor,
@@ -170,6 +192,8 @@ async def set_milestone_done(actor: Actor, milestone_id: uuid.UUID | str, done: 
             milestone.done, milestone.done_at = done, clock.now() if done else None
             project = await session.get(Project, milestone.project_id)
             assert project is not None
+            if done:
+                await document_events.milestone_done(session, project, milestone.id)
             action = "milestone.done" if done else "milestone.reopened"
             audit.record(
                 session,

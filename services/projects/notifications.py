@@ -70,23 +70,29 @@ def _pending(project: Project, contact_id: uuid.UUID, kind: str, line: str) -> P
     )
 
 
-async def queue_update(session: AsyncSession, project: Project, update: Update) -> None:
-    """A public update: every active portal contact of the client who wants project news hears of it."""
+async def wanting_project_news(session: AsyncSession, project: Project) -> list[Contact]:
+    """The client's active portal contacts who have not turned project news off."""
     contacts = list(
         await session.scalars(
-            select(Contact.id).where(
+            select(Contact)
+            .where(
                 Contact.client_id == project.client_id,
                 Contact.org_id == project.org_id,
                 Contact.active.is_(True),
                 Contact.portal_enabled.is_(True),
             )
+            .order_by(Contact.created_at, Contact.id)
         )
     )
-    wanted = await _preferences(session, contacts)
+    wanted = await _preferences(session, [c.id for c in contacts])
+    return [c for c in contacts if wanted[c.id].project_updates]
+
+
+async def queue_update(session: AsyncSession, project: Project, update: Update) -> None:
+    """A public update: every active portal contact of the client who wants project news hears of it."""
     line = f"{update.author_name or 'The team'} posted an update: {_excerpt(update.body)}"
-    for contact_id in contacts:
-        if wanted[contact_id].project_updates:
-            session.add(_pending(project, contact_id, "update", line))
+    for contact in await wanting_project_news(session, project):
+        session.add(_pending(project, contact.id, "update", line))
 
 
 async def queue_reply(session: AsyncSession, project: Project, item: WorkRequest, comment: Comment) -> None:
@@ -165,27 +171,14 @@ async def _send_one(contact_id: uuid.UUID, project_id: uuid.UUID, now: datetime)
         org = await session.get(Organization, project.org_id)
         assert org is not None
         page = f"{config.get().base_url}/portal/{org.slug}/projects/{project.id}"
-        off = opt_out_url(org.slug, contact.id)
-        mail = layout.compose(
-            layout.Branding.of(org),
-            contact.name,
-            [
-                f"News on {project.name} from {org.name}:",
-                *(f"- {line}" for line in lines),
-                "See the project:",
-                layout.Button("Open the project", page),
-            ],
-            footer=[*layout.sender_footer(org), f"To stop these emails: {off}"],
-        )
-        outbox.queue(
-            session,
-            to=contact.email,
-            subject=f"{project.name}: {len(lines)} new item{'s' if len(lines) != 1 else ''} from {org.name}"[:300],
-            text=mail.text,
-            html=mail.html,
-            org_id=org.id,
-            headers={"List-Unsubscribe": f"<{off}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"},
-        )
+        blocks: list[layout.Block] = [
+            f"News on {project.name} from {org.name}:",
+            *(f"- {line}" for line in lines),
+            "See the project:",
+            layout.Button("Open the project", page),
+        ]
+        subject = f"{project.name}: {len(lines)} new item{'s' if len(lines) != 1 else ''} from {org.name}"
+        queue_news_mail(session, org, contact, subject, blocks)
         last = await session.scalar(
             select(NotificationSent).where(
                 NotificationSent.contact_id == contact.id, NotificationSent.project_id == project.id
@@ -204,6 +197,29 @@ async def _send_one(contact_id: uuid.UUID, project_id: uuid.UUID, now: datetime)
         else:
             last.sent_at = now
         return 1
+
+
+def queue_news_mail(
+    session: AsyncSession, org: Organization, contact: Contact, subject: str, blocks: list[layout.Block]
+) -> None:
+    """Project news by mail, in the organization's branding, with the signed opt-out link in its footer and as the
+    one-click List-Unsubscribe headers (RFC 8058): digests, and the documents Portico makes."""
+    off = opt_out_url(org.slug, contact.id)
+    mail = layout.compose(
+        layout.Branding.of(org),
+        contact.name,
+        blocks,
+        footer=[*layout.sender_footer(org), f"To stop these emails: {off}"],
+    )
+    outbox.queue(
+        session,
+        to=contact.email,
+        subject=subject[:300],
+        text=mail.text,
+        html=mail.html,
+        org_id=org.id,
+        headers={"List-Unsubscribe": f"<{off}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"},
+    )
 
 
 # --- preferences ---------------------------------------------------------------------------------------------------

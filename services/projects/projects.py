@@ -22,6 +22,7 @@ from services.core.common import LONG_TEXT_LINES, Page, optional_text, page_wind
 from services.core.db import unit_of_work
 from services.core.errors import Invalid, NotFound
 from services.core.scoping import visible
+from services.projects import document_events
 
 STATUS_LABELS = {
     ProjectStatus.planned: "Planned",
@@ -173,6 +174,7 @@ async def create_project(actor: Actor, client_id: uuid.UUID | str, data: Project
         project = Project(org_id=staff.org_id, client_id=client.id, **values)
         session.add(project)
         await session.flush()
+        await document_events.project_status_set(session, project, None)
         audit.record(
             session,
             actor,
@@ -204,8 +206,10 @@ async def apply_changes(
     if data.lead_user_id is not KEEP:
         await _check_lead(session, staff.org_id, data.lead_user_id)
     changed = {k: [str(getattr(project, k)), str(v)] for k, v in values.items() if getattr(project, k) != v}
+    status_before = project.status
     for key, value in values.items():
         setattr(project, key, value)
+    await document_events.project_status_set(session, project, status_before)
     if changed:
         audit.record(
             session,

@@ -22,22 +22,13 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[webdriver.Chro
     driver.quit()
 
 
-def stripe_env(standin: StripeStandIn) -> dict[str, str]:
-    return {
-        "PORTAL_STRIPE_SECRET_KEY": standin.secret_key,
-        "PORTAL_STRIPE_WEBHOOK_SECRET": standin.webhook_secret,
-        "PORTAL_STRIPE_API_BASE": standin.url,
-        "PORTAL_STRIPE_CONNECT_WEBHOOK_SECRET": standin.connect_webhook_secret,
-    }
-
-
 @pytest.fixture
 async def paying_live_server(
     sqlite_template: Path, tmp_path: Path, stripe_standin: StripeStandIn
 ) -> AsyncIterator[LiveServer]:
     """`serve` with card payments pointed at the Stripe stand-in, whose checkout page posts webhooks back to it."""
     url = fresh_sqlite_url(sqlite_template, tmp_path)
-    server = await asyncio.to_thread(start_server, url, tmp_path / "var", stripe_env(stripe_standin))
+    server = await asyncio.to_thread(start_server, url, tmp_path / "var", stripe_standin.serve_environment())
     stripe_standin.webhook_url = f"{server.url}/webhooks/stripe"
     db.configure(url)
     yield server
@@ -61,7 +52,7 @@ async def shop_server(
     """`serve` taking card payments at the Stripe stand-in (which posts its webhooks back) and mailing to SMTP."""
     smtp_server.inbox.clear()
     url = fresh_sqlite_url(sqlite_template, tmp_path)
-    env = {**stripe_env(stripe_standin), "PORTAL_SMTP_URL": smtp_server.url}
+    env = {**stripe_standin.serve_environment(), "PORTAL_SMTP_URL": smtp_server.url}
     server = await asyncio.to_thread(start_server, url, tmp_path / "var", env)
     stripe_standin.webhook_url = f"{server.url}/webhooks/stripe"
     db.configure(url)

@@ -85,7 +85,10 @@ def staff_log_two_and_approve_one(browser: webdriver.Chrome, base: str, cookie: 
     browser.get(f"{base}/time/approvals")
     # the queue is oldest first: the first row is the first entry logged
     row = f"//tr[.//*[normalize-space()='{APPROVED}']]"
-    settled(browser).until(lambda b: b.find_element(By.XPATH, f"{row}//*[contains(@class,'q-checkbox')]")).click()
+    # Found and clicked in one try: the table may be drawn again in between (a stale element is tried again).
+    settled(browser).until(
+        lambda b: b.find_element(By.XPATH, f"{row}//*[contains(@class,'q-checkbox')]").click() or True
+    )
     button(browser, "Approve selected").click()
     settled(browser).until(lambda b: not b.find_elements(By.XPATH, row))
     assert browser.find_elements(By.XPATH, f"//tr[.//*[normalize-space()='{WAITING}']]")

@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from models.files import File
 from portal_app.auth.portal import PORTAL_COOKIE
@@ -133,8 +133,10 @@ async def test_a_contact_gets_nothing_of_its_own_client_that_is_not_shared(world
         # and the same contact does get what is shared with it: the probes aim at real, reachable rows
         async with unit_of_work(SystemActor()) as session:
             key = await session.scalar(select(File.storage_key).where(File.id == own.file_id))
-        assert key is not None
-        await storage.get().write(key, once(PDF), max_size=1024)  # the worlds were built on another test's store
+            assert key is not None
+            # the worlds were built on another test's store: the bytes are stored again, and the row says their size
+            stored = await storage.get().write(key, once(PDF), max_size=1024)
+            await session.execute(update(File).where(File.id == own.file_id).values(size=stored.size))
         shared = await http.get(f"/portal/alpha/files/{own.file_id}")
         assert (shared.status_code, shared.content) == (200, PDF)
         certificate = await http.get(f"/portal/alpha/deliverables/{own.deliverable_id}/certificate.pdf")

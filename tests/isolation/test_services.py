@@ -18,6 +18,7 @@ from sqlalchemy import select
 import services
 from models import (
     AuditEvent,
+    CalendarFeed,
     Comment,
     FileKind,
     InboxItem,
@@ -45,10 +46,20 @@ from services.core.actors import PortalActor, SystemActor
 from services.core.common import Page
 from services.core.db import unit_of_work
 from services.core.errors import Conflict, Forbidden, Invalid, NotFound, ServiceError
+from services.documents import documents, wording
 from services.files import certificate, deliverables, files, upload_settings
 from services.mail import outbox
 from services.organizations import organizations
-from services.projects import discussion, inbox, milestones, notifications, project_views, projects, work_requests
+from services.projects import (
+    calendar_feeds,
+    discussion,
+    inbox,
+    milestones,
+    notifications,
+    project_views,
+    projects,
+    work_requests,
+)
 from services.quotes import acceptance, quote_views, quotes
 from services.staff import api_tokens, staff, staff_sessions, team
 from services.time import entries, hours, rates
@@ -322,6 +333,42 @@ def _accept_quote(field: str) -> ProbeFn:
     return lambda who, t, i: acceptance.accept_in_portal(who, getattr(t, field), signature(t))
 
 
+# Calendar feeds: a contact's own, of its own client's projects. CalendarFeed rows are outside the snapshots (the
+# probes below make the target contact's own feed to aim at), so these probes check the feeds themselves.
+async def _feed_rows(t: Target) -> list[tuple]:
+    """Every feed row of the target's client or project, whoever's, as it stands."""
+    rows = await raw(
+        SystemActor(),
+        select(CalendarFeed).where((CalendarFeed.client_id == t.client_id) | (CalendarFeed.project_id == t.project_id)),
+    )
+    return sorted((str(f.id), str(f.contact_id), str(f.project_id), str(f.revoked_at)) for f in rows)
+
+
+def _makes_no_feed(call: Callable[[Any, Target], Awaitable[Any]]) -> ProbeFn:
+    """A feed of the target's project asked for by the intruder: none is made or revoked, for anyone."""
+
+    async def probe(who, t: Target, i: Intruder) -> Any:
+        before = await _feed_rows(t)
+        try:
+            return await call(who, t)
+        finally:
+            assert await _feed_rows(t) == before, f"{i.label} made or ended a feed of the target"
+
+    return probe
+
+
+async def _revoke_the_targets_feed(who, t: Target, i: Intruder) -> Any:
+    """The target contact's own feed (made as that contact), aimed at by id: it stays and still answers."""
+    owner = PortalActor(org_id=t.org_id, client_id=t.client_id, contact_id=t.contact_id, email="")
+    link = await calendar_feeds.feed_link(owner, t.project_id)
+    before = await _feed_rows(t)
+    try:
+        return await calendar_feeds.revoke_feed(who, link.feed_id)
+    finally:
+        assert await _feed_rows(t) == before, f"{i.label} revoked the target's feed"
+        assert await calendar_feeds.open_feed(link.url.rsplit("/", 1)[1].removesuffix(".ics")) is not None
+
+
 ProbeFn = Callable[[Any, Target, Intruder], Awaitable[Any]]
 CASES: dict[str, list[ProbeFn]] = {
     "staff.api_tokens.create_token": [lambda who, t, i: api_tokens.create_token(who, "probe")],
@@ -493,6 +540,29 @@ CASES: dict[str, list[ProbeFn]] = {
     "projects.milestones.project_overview": [lambda who, t, i: milestones.project_overview(who, t.project_id)],
     "projects.milestones.overview_of": [in_session(milestones.overview_of, "project_id")],
     "projects.project_views.project_data": [lambda who, t, i: project_views.project_data(who, t.project_id)],
+    "projects.calendar_feeds.feed_link": [
+        _makes_no_feed(lambda who, t: calendar_feeds.feed_link(who, t.project_id)),
+        _makes_no_feed(lambda who, t: calendar_feeds.feed_link(who, str(t.project_id))),
+    ],
+    "projects.calendar_feeds.reset_link": [_makes_no_feed(lambda who, t: calendar_feeds.reset_link(who, t.project_id))],
+    "projects.calendar_feeds.list_contact_feeds": [
+        lambda who, t, i: calendar_feeds.list_contact_feeds(who, t.contact_id)
+    ],
+    "projects.calendar_feeds.revoke_feed": [_revoke_the_targets_feed],
+    # Generated documents (SPEC §17): the target's project, its milestone, its welcome packet owed.
+    "documents.documents.list_documents": [lambda who, t, i: documents.list_documents(who, t.project_id)],
+    "documents.documents.preview": [
+        lambda who, t, i: documents.preview(who, t.project_id, "welcome"),
+        lambda who, t, i: documents.preview(who, t.project_id, "progress", t.milestone_id),
+    ],
+    "documents.documents.regenerate": [
+        lambda who, t, i: documents.regenerate(who, t.project_id, "welcome"),
+        lambda who, t, i: documents.regenerate(who, t.project_id, "progress", t.milestone_id),
+    ],
+    "documents.wording.list_own_wordings": [lambda who, t, i: wording.list_own_wordings(who)],
+    "documents.wording.save_wording": [
+        lambda who, t, i: wording.save_wording(who, "welcome", enabled=False, title="Probe", intro="", closing="")
+    ],
     "projects.projects.load_view": [in_session(projects.load_view, "project_id")],
     # Given another's project id, the in-session readers show nothing of it: their queries filter by the actor.
     "projects.work_requests.board_of": [

@@ -12,17 +12,14 @@ from sqlalchemy import func, select, update
 
 from models.files import File
 from portal_app import file_responses
-from portal_app.auth.portal import PORTAL_COOKIE
 from services.adapters import storage
 from services.adapters.storage import S3Storage
 from services.core.actors import SystemActor
 from services.core.db import unit_of_work
 from services.files import deliverables, files
 from services.files.files import Download
-from tests.support.factories import OrgWorld, make_world
-from tests.support.isolation import sign_in
+from tests.support.factories import OrgWorld
 from tests.support.s3 import objects_in, unreachable_s3
-from tests.support.signin import staff_cookie
 
 PDF = b"%PDF-1.4\n" + b"a portable document\n" * 50
 NOT_FOUND_TEXT = "This file is not available."
@@ -33,30 +30,10 @@ async def chunks(data: bytes) -> AsyncIterator[bytes]:
 
 
 @pytest.fixture
-async def acme(app_client: httpx.AsyncClient) -> OrgWorld:
-    return await make_world("acme")
-
-
-@pytest.fixture
 async def store(app_client: httpx.AsyncClient, both_stores: storage.Storage) -> storage.Storage:
     """The back end under test, set after the app (whose start-up configures its own)."""
     storage.configure(both_stores)
     return both_stores
-
-
-@pytest.fixture
-async def staff_http(app_client: httpx.AsyncClient, acme: OrgWorld) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(transport=app_client._transport, base_url="http://test") as http:
-        await staff_cookie(http, acme.owner_email)
-        yield http
-
-
-@pytest.fixture
-async def portal_http(app_client: httpx.AsyncClient, acme: OrgWorld) -> AsyncIterator[httpx.AsyncClient]:
-    _, cookie = await sign_in(acme.contact.id)
-    headers = {"Cookie": f"{PORTAL_COOKIE}={cookie}"}
-    async with httpx.AsyncClient(transport=app_client._transport, base_url="http://test", headers=headers) as http:
-        yield http
 
 
 async def upload(world: OrgWorld, name: str, data: bytes = PDF, *, shared: bool = True) -> files.FileView:

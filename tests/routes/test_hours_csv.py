@@ -3,7 +3,6 @@ approved hours, as an attachment that is never cached; the portal's own sign-in 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import date, timedelta
 
 import httpx
@@ -22,21 +21,9 @@ from tests.support.isolation import sign_in
 NOTE = "internal: do not bill the rework"
 
 
-@pytest.fixture
-async def acme(app_client: httpx.AsyncClient) -> OrgWorld:
-    return await make_world("acme")
-
-
 def portal_client(app_client: httpx.AsyncClient, cookie: str) -> httpx.AsyncClient:
     headers = {"Cookie": f"{PORTAL_COOKIE}={cookie}"}
     return httpx.AsyncClient(transport=app_client._transport, base_url="http://test", headers=headers)
-
-
-@pytest.fixture
-async def portal_http(app_client: httpx.AsyncClient, acme: OrgWorld) -> AsyncIterator[httpx.AsyncClient]:
-    _, cookie = await sign_in(acme.contact.id)
-    async with portal_client(app_client, cookie) as http:
-        yield http
 
 
 def first_of_month() -> date:

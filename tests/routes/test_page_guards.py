@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterable, Iterator
 
 import httpx
 from nicegui import core
 
 from portal_app.pages import DECLARED
 from tests.support.factories import make_world
+from tests.support.routes import get_paths
 
 # What a signed-out visitor may open: the sign-in pages and their cookie routes, links that carry their own
-# secret (invoice, quote, sign-in, opt-out), the portal's logo, and health and favicon. Everything else must redirect.
+# secret (invoice, quote, sign-in, opt-out, calendar feed), the portal's logo, and health and favicon. Everything
+# else must redirect.
 PUBLIC = {
     "/login",
     "/join/{token}",
@@ -32,19 +33,10 @@ PUBLIC = {
     "/i/{token}/pdf",
     "/q/{token}",
     "/q/{token}/pdf",
+    "/calendar/{token}.ics",  # a calendar feed: its token is the credential (SPEC §17)
     "/healthz",
     "/favicon.ico",
 }
-
-
-def get_paths(routes: Iterable[object]) -> Iterator[str]:
-    """The GET paths of the app, through included routers; NiceGUI's own assets and the API mount aside."""
-    for route in routes:
-        original = getattr(route, "original_router", None)
-        if original is not None:
-            yield from get_paths(original.routes)
-        elif "GET" in (getattr(route, "methods", None) or ()) and not route.path.startswith("/_nicegui"):  # type: ignore[attr-defined]
-            yield route.path  # type: ignore[attr-defined]
 
 
 def concrete(path: str) -> str:

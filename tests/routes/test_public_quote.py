@@ -17,15 +17,10 @@ from services.quotes import quotes
 from services.quotes.quote_views import QuoteDetail
 from tests.support.client_quotes import acceptances, draft_quote, sent_quote, token_of, views_of
 from tests.support.db import count
-from tests.support.factories import OrgWorld, make_world
+from tests.support.factories import OrgWorld
 
 NO_TRACE = {"referrer-policy": "no-referrer", "cache-control": "no-store", "x-robots-tag": "noindex"}
 BROWSER = {"User-Agent": "Firefox/140.0"}
-
-
-@pytest.fixture
-async def acme(app_client: httpx.AsyncClient) -> OrgWorld:
-    return await make_world("acme")
 
 
 def signature(quote: QuoteDetail, **changes: str) -> dict[str, str]:

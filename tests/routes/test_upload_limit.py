@@ -19,7 +19,7 @@ from services.core.actors import SystemActor
 from services.core.db import unit_of_work
 from services.files import uploads
 from services.staff import api_tokens
-from tests.support.factories import OrgWorld, make_world
+from tests.support.factories import OrgWorld
 
 MB = 1024 * 1024
 PDF = b"%PDF-1.4\n" + b"x" * 1000
@@ -107,11 +107,6 @@ async def test_other_kinds_of_traffic_pass_untouched(one_mb_limit: int) -> None:
 
 
 # --- in the app: the API's uploads and NiceGUI's upload route ---------------------------------------------------------
-
-
-@pytest.fixture
-async def acme(app_client: httpx.AsyncClient) -> OrgWorld:
-    return await make_world("acme")
 
 
 async def file_rows() -> int:

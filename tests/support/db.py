@@ -9,12 +9,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import pytest
 from sqlalchemy import ColumnElement, event, func, select
 
 from models.base import Base
 from services.core.actors import SystemActor
 from services.core.db import Database, unit_of_work
-from tests.support.postgres import Cluster
+from tests.support.postgres import Cluster, start_cluster
 
 
 @contextmanager
@@ -32,6 +33,16 @@ def counted(database: Database) -> Iterator[list[str]]:
 
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def required_cluster() -> Cluster:
+    """A throwaway PostgreSQL cluster; without PostgreSQL the test skips, or fails under CI (where it must run)."""
+    try:
+        return start_cluster()
+    except (FileNotFoundError, OSError) as exc:
+        if IN_CI:
+            pytest.fail(f"PostgreSQL is required under CI but could not start: {exc}")
+        pytest.skip(f"PostgreSQL not available: {exc}")
 
 
 def fresh_sqlite_url(template: Path, directory: Path) -> str:

@@ -26,7 +26,7 @@ async def sign_in(user: User, email: str, password: str = PASSWORD, path: str = 
 
 async def signed_in(user: User, email: str) -> None:
     await sign_in(user, email)
-    await user.should_see("Sign out", retries=50)
+    await user.should_see("Sign out", retries=100)  # a sign-in is a ticket and a navigation: slow on a busy machine
 
 
 async def table_rows(user: User, expected: int | None = None, retries: int = 50) -> list[dict[str, Any]]:
@@ -115,6 +115,9 @@ async def sees_within(user: User, scope: str, text: str | None = None, *, marker
         except AssertionError:
             if attempt == 99:
                 raise
+            # Entering a scope that is not there yet fails without awaiting anything: yield to the event loop, or
+            # the redraw being waited for never runs and every try fails at once (a poll of up to 5 s).
+            await asyncio.sleep(0.05)
 
 
 class RecordingNavigate(UserNavigate):

@@ -9,6 +9,8 @@ import socket
 import subprocess
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,6 +35,26 @@ class Cluster:
     datadir: Path
     port: int
     user: str
+    options: str = ""  # the server's command-line settings, to start it again as it was
+
+    def pg_ctl(self, *args: str) -> None:
+        _run_as_owner([str(self.bindir / "pg_ctl"), "-D", str(self.datadir), *args])
+
+    def shut_down(self) -> None:
+        """As an administrator restarting it does ("fast": sessions are cut, their transactions rolled back)."""
+        self.pg_ctl("-m", "fast", "-w", "stop")
+
+    def start_again(self) -> None:
+        """On its port, with its settings, after `shut_down`."""
+        self.pg_ctl("-o", self.options, "-l", str(self.datadir.parent / "log"), "-w", "start")
+
+    @contextmanager
+    def down(self) -> Iterator[None]:
+        self.shut_down()
+        try:
+            yield
+        finally:
+            self.start_again()
 
     def url(self, database: str) -> str:
         return f"postgresql+psycopg://{self.user}@127.0.0.1:{self.port}/{database}"
@@ -83,7 +105,7 @@ def start_cluster() -> Cluster:
     port = free_port()
     options = f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
     _run_as_owner([str(bindir / "pg_ctl"), "-D", str(datadir), "-o", options, "-l", str(root / "log"), "-w", "start"])
-    cluster = Cluster(bindir=bindir, datadir=datadir, port=port, user=user)
+    cluster = Cluster(bindir=bindir, datadir=datadir, port=port, user=user, options=options)
     deadline = time.monotonic() + 30
     while True:
         try:

@@ -74,3 +74,52 @@ def unreachable_s3() -> Any:
         **CREDENTIALS,
     )
     return S3Storage("portico-down", "tenant-files/", client=client)
+
+
+class RestartableS3:
+    """moto's S3 server on a port of its own, which a test takes down and brings back on the same port. The
+    buckets and objects survive, as a real store's do: moto keeps them in this process, not in the server."""
+
+    def __init__(self) -> None:
+        self.port = _free_port()
+        self._server = self._started()
+
+    def _started(self) -> ThreadedMotoServer:
+        server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
+        server.start()
+        return server
+
+    @property
+    def endpoint_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def client(self) -> Any:
+        """A client that gives up quickly (two attempts, short timeouts): a test of an outage need not wait out
+        boto3's default retries."""
+        from botocore.config import Config
+
+        config = Config(retries={"total_max_attempts": 2, "mode": "standard"}, connect_timeout=2, read_timeout=5)
+        return boto3.client("s3", endpoint_url=self.endpoint_url, config=config, **CREDENTIALS)
+
+    def new_store(self, prefix: str = "tenant-files/") -> Any:
+        from services.adapters.storage import S3Storage
+
+        client = self.client()
+        bucket = f"portico-{uuid.uuid4().hex[:12]}"
+        client.create_bucket(Bucket=bucket)
+        return S3Storage(bucket, prefix, client=client)
+
+    def stop(self) -> None:
+        self._server.stop()
+
+    def start(self) -> None:
+        """Listen again, on the same port."""
+        self._server = self._started()
+
+    @contextmanager
+    def down(self) -> Iterator[None]:
+        self.stop()
+        try:
+            yield
+        finally:
+            self.start()

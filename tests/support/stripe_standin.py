@@ -54,6 +54,7 @@ import http.client
 import json
 import re
 import secrets
+import socket
 import threading
 import time
 from calendar import monthrange
@@ -594,6 +595,7 @@ class StripeStandIn:
         self._idempotent: dict[tuple[str | None, str], dict[str, Any]] = {}
         self._balances: dict[str | None, dict[str, int]] = {}  # account (None: the platform) → currency → pending
         self._failures: deque[tuple[int, str]] = deque()
+        self._answers_to_lose = 0  # see `lose_next_answers`
         self._lock = threading.RLock()
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
@@ -684,12 +686,30 @@ class StripeStandIn:
             self._line_items.clear()
             self._idempotent.clear()
             self._failures.clear()
+            self._answers_to_lose = 0
 
     def fail_next(self, status: int = 500, count: int = 1, message: str = "An unknown error occurred") -> None:
         """The next `count` API calls answer `status` with Stripe's error body for it (5xx → api_error), before
         authentication or idempotency are looked at, like an outage in front of Stripe."""
         with self._lock:
             self._failures.extend([(status, message)] * count)
+
+    def serve_environment(self) -> dict[str, str]:
+        """The settings of a `main.py serve` process taking card payments here: the API, its key and both signing
+        secrets (paid into connected accounts, as by default)."""
+        return {
+            "PORTAL_STRIPE_SECRET_KEY": self.secret_key,
+            "PORTAL_STRIPE_WEBHOOK_SECRET": self.webhook_secret,
+            "PORTAL_STRIPE_CONNECT_WEBHOOK_SECRET": self.connect_webhook_secret,
+            "PORTAL_STRIPE_API_BASE": self.url,
+        }
+
+    def lose_next_answers(self, count: int = 1) -> None:
+        """The next `count` API calls are carried out in full (a session made, a charge taken) but their answer
+        never arrives: the connection is closed instead, as when the network fails on the way back. The caller
+        cannot tell this from Stripe being down."""
+        with self._lock:
+            self._answers_to_lose += count
 
     def stripe_client(
         self, api_key: str | None = None, http_client: stripe.HTTPClient | None = None
@@ -1433,6 +1453,14 @@ class StripeStandIn:
         return handler.rfile.read(length).decode("utf-8") if length else ""
 
     def _send(self, handler: _Handler, status: int, body: bytes, headers: dict[str, str]) -> None:
+        if handler.path.startswith("/v1/"):
+            with self._lock:
+                lose, self._answers_to_lose = self._answers_to_lose > 0, max(self._answers_to_lose - 1, 0)
+            if lose:
+                handler.close_connection = True
+                with contextlib.suppress(OSError):
+                    handler.connection.shutdown(socket.SHUT_RDWR)
+                return
         handler.send_response(status)
         for name, value in headers.items():
             handler.send_header(name, value)

@@ -6,17 +6,25 @@ import contextlib
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from types import SimpleNamespace
 
 import httpx
 from nicegui import Client, core, ui
 from nicegui.functions.download import download
 from nicegui.functions.navigate import Navigate
 from nicegui.functions.notify import notify
+from nicegui.testing import general
 from nicegui.testing.general import nicegui_reset_globals, prepare_simulation
 from nicegui.testing.user import User
 
 from portal_app.app import create_app
 from portal_app.settings import Settings
+
+# NiceGUI's reset runs a full gc.collect() before and after every test: a quarter of a second each in a process
+# that has imported the app, and more as a long session's heap grows; half the time of a page test. Nothing here
+# waits on garbage being collected (each test deletes its page clients itself, below), so the reset's collections
+# are left to Python's own collector, which runs as memory is allocated.
+general.gc = SimpleNamespace(collect=lambda: 0)  # type: ignore[assignment]
 
 
 @asynccontextmanager
@@ -43,6 +51,9 @@ async def simulated_app(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
                 with contextlib.suppress(KeyError):
                     page_client.delete()
             core.app.router.lifespan_context = lifespan
+            # The reset would drop the modules of these pages from sys.modules (for apps that declare pages at
+            # import): Portico's declarations live in `portal_app.pages` and are mounted again by each app build.
+            Client.page_routes.clear()
             os.environ.pop("NICEGUI_USER_SIMULATION", None)
             ui.navigate = Navigate()
             ui.notify = notify

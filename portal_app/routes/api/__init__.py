@@ -8,6 +8,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 
+from portal_app import failures
 from portal_app.routes.api import (
     clients,
     contacts,
@@ -40,6 +41,7 @@ def build_api() -> FastAPI:
     )
     api.add_exception_handler(ServiceError, service_error_handler)
     api.add_exception_handler(RequestValidationError, validation_error_handler)
+    failures.install(api)
     for resource in (
         clients,
         contacts,

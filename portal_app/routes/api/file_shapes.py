@@ -18,7 +18,7 @@ class FileOut(BaseModel):
     client_id: uuid.UUID
     project_id: uuid.UUID | None
     request_id: uuid.UUID | None
-    kind: str  # "upload"; generated documents (§17) name their own kind
+    kind: str  # "upload", or the generated document it is (§17): "welcome", "progress", "completion"
     name: str
     size: int
     content_type: str  # sniffed from the bytes

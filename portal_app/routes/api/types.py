@@ -191,6 +191,14 @@ class MilestoneCreate(Body):
     done: StrictBool = False
 
 
+class MilestonePatch(Body):
+    """Fields left out keep their value; a null due date clears it. Done: a progress report is owed (SPEC §17)."""
+
+    title: MilestoneTitle | None = None
+    due_date: IsoDate | None = Field(None, description="null clears the date")
+    done: StrictBool | None = None
+
+
 class UpdateCreate(Body):
     body: UpdateBody
     visibility: Visibility = Field(description="public: the client's contacts see it; internal: staff only")

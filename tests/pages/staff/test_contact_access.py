@@ -54,7 +54,7 @@ async def test_staff_see_and_revoke_a_contacts_portal_session(user: User, file_o
     await signed_in(user, world.owner_email)
     await user.open(f"/clients/{world.client.id}")
     await user.should_see(kind=ui.label, content="Last sign-in")
-    expansion = next(iter(user.find(ui.expansion).elements))
+    expansion = next(iter(user.find(kind=ui.expansion, content="Portal sessions").elements))
     expansion.value = True
     await user.should_see("203.0.113.9", retries=50)
     await user.should_see("Firefox on Windows")  # the raw string stays in its tooltip

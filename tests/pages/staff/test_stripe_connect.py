@@ -23,6 +23,7 @@ from tests.support.card_payments import attempts_of, connect, session_id_of
 from tests.support.factories import OrgWorld, add_member, make_world
 from tests.support.invoicing import draft, mark_sent
 from tests.support.pages import eventually, recording, signed_in
+from tests.support.signin import staff_cookie
 from tests.support.stripe_standin import StripeStandIn
 from tests.support.ui import new_user
 
@@ -147,9 +148,9 @@ async def test_the_way_back_from_stripe_holds_only_for_the_session_that_left(
 
     # Another owner of the same organization, in another browser, with the same link: nothing happens.
     await add_member(acme.actor.org_id, "ann@acme.test", Role.admin)
-    other = new_user(app_client)
-    await signed_in(other, "ann@acme.test")
-    response = await other.http_client.get(path_of(back))
+    other = httpx.AsyncClient(transport=app_client._transport, base_url="http://test")
+    await staff_cookie(other, "ann@acme.test")  # signed in over HTTP: the sign-in form is tested on its own
+    response = await other.get(path_of(back))
     assert (response.status_code, response.headers["location"]) == (303, "/settings?stripe=wrong-session")
     tampered = state[:-1] + ("0" if state[-1] != "0" else "1")
     response = await user.http_client.get(f"/settings/stripe/return?{urlencode({'state': tampered})}")
@@ -173,7 +174,7 @@ async def test_the_way_back_from_stripe_holds_only_for_the_session_that_left(
     renewed = response.headers["location"]
     assert renewed.startswith(f"{stripe_standin.url}/connect/onboard/") and renewed != link
     assert stripe_standin.account_links[urlsplit(renewed).path.rsplit("/", 1)[1]]["account"] == account
-    response = await other.http_client.get(refresh)
+    response = await other.get(refresh)
     assert (response.status_code, response.headers["location"]) == (303, "/settings?stripe=wrong-session")
 
 

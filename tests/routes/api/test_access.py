@@ -210,6 +210,7 @@ async def test_openapi_lists_the_endpoints_under_the_mount():
         "/v1/quotes/{quote_id}/send",
         "/v1/quotes/{quote_id}/convert",
         "/v1/projects/{project_id}/milestones",
+        "/v1/milestones/{milestone_id}",
         "/v1/projects/{project_id}/updates",
         "/v1/projects/{project_id}/requests",
         "/v1/requests",
@@ -232,6 +233,7 @@ async def test_openapi_lists_the_endpoints_under_the_mount():
     assert set(spec["paths"]["/v1/clients"]) == {"get", "post"}
     assert set(spec["paths"]["/v1/contacts/{contact_id}"]) == {"get", "patch"}
     assert set(spec["paths"]["/v1/quotes/{quote_id}"]) == {"get", "patch"}
+    assert set(spec["paths"]["/v1/milestones/{milestone_id}"]) == {"patch"}
     assert spec["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"
     assert spec["paths"]["/v1/projects"]["post"]["security"] == [{"HTTPBearer": []}]
 

@@ -176,6 +176,23 @@ async def test_the_contact_cancels_at_period_end_and_an_older_event_cannot_undo_
     assert await subscriptions.list_subscriptions(other.portal_actor()) == []
 
 
+async def test_an_end_reported_in_the_same_second_as_a_read_back_still_ends_it(subscribed: Subscribed) -> None:
+    """Events carry whole seconds, a read-back the microsecond: the end must not look older than the cancel."""
+    standin = subscribed.standin
+    await subscriptions.cancel_at_period_end(await subscribed.buyer(), (await subscribed.row()).id)
+    read_back_at = (await subscribed.row()).stripe_state_at
+    assert read_back_at is not None
+    standin.end_period(subscribed.stripe_id)
+    deleted = standin.subscription_event(subscribed.stripe_id, "customer.subscription.deleted")
+    deleted["created"] = int(read_back_at.timestamp()) - 1  # before the read-back, as a same-second one can look
+    assert (await subscribed.deliver(deleted)).result == "subscription"
+    assert (await subscribed.row()).status == "canceled"
+    revived = standin.subscription_event(subscribed.stripe_id)
+    revived["data"]["object"]["status"] = "active"  # nothing brings an ended subscription back
+    assert (await subscribed.deliver(revived)).result == "unchanged"
+    assert (await subscribed.row()).status == "canceled"
+
+
 async def test_events_of_another_account_change_no_subscription(subscribed: Subscribed) -> None:
     standin = subscribed.standin
     stray = standin.create_account()

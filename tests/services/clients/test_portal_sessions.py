@@ -28,9 +28,15 @@ IP, AGENT = "198.51.100.7", "Safari on iPhone"
 
 @pytest.fixture
 def heard() -> Iterator[list[object]]:
-    """What `services.events` delivers while the test runs."""
+    """The portal sessions `services.events` says ended while the test runs (its other events, such as a new
+    project owing its welcome packet, are other tests' business)."""
     delivered: list[object] = []
-    unsubscribe = events.subscribe(delivered.append)
+
+    def hear(item: object) -> None:
+        if isinstance(item, PortalSessionsEnded):
+            delivered.append(item)
+
+    unsubscribe = events.subscribe(hear)
     yield delivered
     unsubscribe()
 
