@@ -21,7 +21,7 @@ from selenium.webdriver.support import expected_conditions as ec
 from portal_app.auth.portal import PORTAL_COOKIE
 from portal_app.auth.staff import STAFF_COOKIE
 from services.projects import milestones
-from tests.support.browser import settled, signed_in_cookie, staff_session_cookie, wait
+from tests.support.browser import press, settled, signed_in_cookie, staff_session_cookie, wait
 from tests.support.factories import make_world
 from tests.support.live import LiveServer
 from tests.support.smtp import SmtpServer
@@ -77,16 +77,23 @@ def staff_ticks_the_milestone(browser: webdriver.Chrome, sides: Sides) -> None:
     browser.get(f"{sides.base}/login")
     browser.add_cookie({"name": STAFF_COOKIE, "value": sides.staff_cookie, "path": "/", "httpOnly": True})
     browser.get(f"{sides.base}/projects/{sides.project_id}")
+    # The project started active, so the worker is making its welcome packet meanwhile, and announcing it redraws
+    # parts of this page: the box is pressed once that is over, so the click reaches the box the server knows.
+    settled(browser).until(lambda b: b.find_element(By.XPATH, made_badge("Welcome packet")).is_displayed())
     box = "//*[@role='checkbox' and @aria-label='Done: Wireframes']"
     settled(browser).until(lambda b: b.find_element(By.XPATH, box).get_attribute("aria-checked") == "false")
-    browser.find_element(By.XPATH, box).click()
+    press(browser, box)
     settled(browser).until(lambda b: b.find_element(By.XPATH, box).get_attribute("aria-checked") == "true")
     # the Documents card hears the report made, from the worker, without a reload
-    made = (
-        "//*[contains(@class,'row')][.//*[normalize-space()='Progress report: Wireframes']]"
+    settled(browser).until(lambda b: b.find_element(By.XPATH, made_badge("Progress report: Wireframes")).is_displayed())
+
+
+def made_badge(title: str) -> str:
+    """The "Made" badge of the Documents card's row titled `title`."""
+    return (
+        f"//*[contains(@class,'row')][.//*[normalize-space()='{title}']]"
         "//*[contains(@class,'q-badge')][normalize-space()='Made']"
     )
-    settled(browser).until(lambda b: b.find_element(By.XPATH, made).is_displayed())
 
 
 def contact_finds_it_in_files(browser: webdriver.Chrome, sides: Sides, files_link: str) -> str:
