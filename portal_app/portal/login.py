@@ -17,13 +17,14 @@ from portal_app.auth.portal import (
     ticket_url,
 )
 from portal_app.auth.requests import client_ip, user_agent
+from portal_app.liveness import PAGE_BUILD_SECONDS
 from portal_app.portal.layout import brand, unknown_portal
 from services.organizations import organizations
 
 router = APIRouter()
 
 
-@router.page("/portal/{slug}/login")
+@router.page("/portal/{slug}/login", response_timeout=PAGE_BUILD_SECONDS)
 async def portal_login(request: Request, slug: str) -> RedirectResponse | None:
     org = await organizations.find_by_slug(slug)
     if org is None:

@@ -22,6 +22,7 @@ from components.confirm import confirm
 from portal_app.auth.portal import base_path, current_portal
 from portal_app.auth.requests import client_ip
 from portal_app.live import Coalesced, follow
+from portal_app.liveness import PAGE_BUILD_SECONDS
 from portal_app.portal.layout import PortalPage, brand, empty_state, frame, unknown_portal
 from services.card_payments import purchases, subscriptions
 from services.card_payments.subscriptions import SubscriptionView
@@ -313,7 +314,7 @@ class _Storefront:
         ui.navigate.to(url)
 
 
-@router.page("/portal/{slug}/services")
+@router.page("/portal/{slug}/services", response_timeout=PAGE_BUILD_SECONDS)
 async def portal_services(request: Request, slug: str, purchase: str = "", session_id: str = "") -> None:
     org = await organizations.portal_by_slug(slug)
     if org is None or not org.portal_enabled:

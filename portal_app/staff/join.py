@@ -16,6 +16,7 @@ from components.forms import FieldErrors
 from portal_app.auth.browser import browser_id
 from portal_app.auth.requests import client_ip, user_agent
 from portal_app.auth.staff import email_limiter, ip_limiter, ticket_url, tickets
+from portal_app.liveness import PAGE_BUILD_SECONDS
 from portal_app.runtime import get_settings
 from services.core.common import email_identity
 from services.core.errors import Invalid, NotFound
@@ -37,7 +38,7 @@ def dead_link() -> None:
         ui.link("Go to sign-in", "/login")
 
 
-@router.page("/join/{token}", title="Join your team · Portico")
+@router.page("/join/{token}", title="Join your team · Portico", response_timeout=PAGE_BUILD_SECONDS)
 async def join_page(request: Request, token: str) -> None:
     ip, agent, browser = client_ip(request), user_agent(request), browser_id(request)
     view = await team.invitation_for_token(token)

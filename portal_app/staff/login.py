@@ -10,13 +10,14 @@ from portal_app.auth.browser import browser_id
 from portal_app.auth.oidc import SSO_ERRORS, start_url
 from portal_app.auth.requests import client_ip, safe_next
 from portal_app.auth.staff import NEUTRAL_ERROR, current_staff, sign_in, ticket_url
+from portal_app.liveness import PAGE_BUILD_SECONDS
 from portal_app.runtime import get_settings
 from services.staff.staff import SsoRequired
 
 router = APIRouter()
 
 
-@router.page("/login", title="Sign in · Portico")
+@router.page("/login", title="Sign in · Portico", response_timeout=PAGE_BUILD_SECONDS)
 async def login_page(
     request: Request, next: str = "/", expired: str = "", sso_error: str = ""
 ) -> RedirectResponse | None:

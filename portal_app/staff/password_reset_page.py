@@ -17,6 +17,7 @@ from portal_app.auth.browser import browser_id
 from portal_app.auth.password_reset import NEUTRAL_SENT, request_reset, reset_and_sign_in
 from portal_app.auth.requests import client_ip, user_agent
 from portal_app.auth.staff import ticket_url
+from portal_app.liveness import PAGE_BUILD_SECONDS
 from services.core.errors import Invalid
 from services.staff.password_reset import TTL_WORDS, reset_is_usable
 
@@ -42,7 +43,7 @@ def _dead_link() -> None:
     ui.link("Ask for a new link", FORGOT_PATH)
 
 
-@router.page(FORGOT_PATH, title="Forgot your password? · Portico")
+@router.page(FORGOT_PATH, title="Forgot your password? · Portico", response_timeout=PAGE_BUILD_SECONDS)
 async def forgot_password_page(request: Request) -> None:
     ip = client_ip(request)
 
@@ -72,7 +73,7 @@ async def forgot_password_page(request: Request) -> None:
     errors = FieldErrors(email=email)
 
 
-@router.page("/reset-password/{token}", title="Choose a new password · Portico")
+@router.page("/reset-password/{token}", title="Choose a new password · Portico", response_timeout=PAGE_BUILD_SECONDS)
 async def reset_password_page(request: Request, token: str) -> None:
     ip, agent, browser = client_ip(request), user_agent(request), browser_id(request)
 

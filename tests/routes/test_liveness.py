@@ -6,9 +6,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Iterable, Iterator
 
 import httpx
 import pytest
+from nicegui import core
+from nicegui.page import page
 from nicegui.testing.user import User
 
 from portal_app import liveness
@@ -44,6 +47,25 @@ async def test_a_page_built_slower_than_nicegui_allows_by_default_is_still_serve
     await user.open("/")
     await user.should_see("Active projects")
     assert liveness.PAGE_BUILD_SECONDS > 3.3
+
+
+def nicegui_pages(routes: Iterable[object]) -> Iterator[tuple[str, page]]:
+    """Each route NiceGUI builds a page for, with its page object (the closure of the endpoint it registered)."""
+    for route in routes:
+        original = getattr(route, "original_router", None)
+        if original is not None:
+            yield from nicegui_pages(original.routes)
+            continue
+        for cell in getattr(getattr(route, "endpoint", None), "__closure__", None) or ():
+            if isinstance(cell.cell_contents, page):
+                yield route.path, cell.cell_contents  # type: ignore[attr-defined]
+
+
+async def test_every_page_waits_out_a_busy_moment_not_only_the_declared_ones(app_client: httpx.AsyncClient) -> None:
+    pages = dict(nicegui_pages(core.app.routes))
+    assert {"/login", "/portal/{slug}/login", "/portal/{slug}/services", "/projects/{project_id}"} <= set(pages)
+    hurried = sorted(path for path, built in pages.items() if built.response_timeout < liveness.PAGE_BUILD_SECONDS)
+    assert not hurried, f"pages given NiceGUI's 3 s to build: {hurried}"
 
 
 async def test_serve_maps_large_blocks_on_their_own(live_server: LiveServer) -> None:
