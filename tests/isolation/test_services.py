@@ -9,19 +9,22 @@ import re
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import date
+from itertools import pairwise
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select, update
 
 import services
 from models import (
     AuditEvent,
     CalendarFeed,
+    Client,
     Comment,
     FileKind,
     InboxItem,
+    Organization,
     OutboxMail,
     Purchase,
     Role,
@@ -831,6 +834,29 @@ async def test_the_targets_project_work_is_there_to_reach(worlds: Worlds):
         feed = await discussion.list_updates(owner, t.project_id)
         assert {u.id for u in feed.items} == {t.update_id, t.internal_update_id}
         assert len(next(u for u in feed.items if u.id == t.update_id).comments) == 2
+
+
+async def test_a_snapshot_sees_a_changed_column_a_changed_blob_and_a_deleted_row(worlds: Worlds):
+    """What every case above relies on: a change to any row of the target shows in its snapshot."""
+    [org_a] = [i.target for i in worlds.intruders if i.label.startswith("staff of B")]
+    taken = [await snapshot(org_a)]
+    changes = (
+        update(Client).where(Client.id == worlds.a.client.id).values(phone="changed"),
+        update(Organization).where(Organization.id == org_a.org_id).values(logo=b"\x89PNG changed"),
+        delete(Comment).where(
+            Comment.id == select(Comment.id).where(Comment.org_id == org_a.org_id).limit(1).scalar_subquery()
+        ),
+    )
+    for change in changes:
+        async with unit_of_work(SystemActor()) as session:
+            assert (await session.execute(change)).rowcount == 1, change  # type: ignore[attr-defined]
+        taken.append(await snapshot(org_a))
+    changed = [{t for t in before if before[t] != after[t]} for before, after in pairwise(taken)]
+    assert changed == [
+        {"clients"},
+        {"organizations"},
+        {"comments", "inbox_items"},
+    ]  # the comment's inbox item went with it
 
 
 async def test_sign_in_secrets_are_bound_to_their_organization(worlds: Worlds, layers):
