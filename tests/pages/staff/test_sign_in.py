@@ -33,7 +33,8 @@ async def test_workspace_pages_redirect_to_login(app_client: httpx.AsyncClient) 
 
 async def test_sign_in_lands_on_home(user: User) -> None:
     await make_org("acme")
-    await signed_in(user, "owner@acme.test")
+    await sign_in(user, "owner@acme.test")
+    await user.should_see("Sign out", retries=300)  # a ticket and two navigations: slow on a loaded machine
     await user.should_see("Client portal")
     await user.should_see("http://portico.test/portal/acme/")
     assert await session_count() == 1
