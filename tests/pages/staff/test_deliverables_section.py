@@ -68,6 +68,9 @@ async def test_create_send_and_a_new_version_that_goes_back_to_review(user: User
     await user.should_not_see(marker="send-for-review")  # only drafts are sent by hand
     assert (await deliverables.get_deliverable(world.actor, created.id)).status == DeliverableStatus.in_review
 
+    # The sending's live event redraws the whole project page once more, this card too: between clearing and
+    # drawing it the card has no buttons.
+    await user.should_see(marker="new-version", retries=50)
     user.find(marker="new-version").click()
     note = await the(user, "new-version-note", ui.label)
     assert "they are asked to review it again" in note.text
