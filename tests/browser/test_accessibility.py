@@ -25,18 +25,18 @@ from models import OutboxMail
 from portal_app.auth.portal import PORTAL_COOKIE
 from portal_app.auth.staff import STAFF_COOKIE
 from portal_app.pages import DECLARED
-from services import demo
 from services.billing import invoice_listing, invoice_views
-from services.clients import contacts, magic_links
+from services.clients import magic_links
 from services.core.actors import SystemActor
 from services.core.db import unit_of_work
 from services.files import deliverables
-from services.projects import notifications, projects
+from services.projects import notifications
 from services.quotes import quote_views, quotes
-from services.staff import password_reset, staff, team
+from services.staff import password_reset, team
 from tests.support.axe import described, violations
 from tests.support.browser import button, signed_in_cookie, staff_session_cookie, visible_input, wait
-from tests.support.factories import PASSWORD, make_org, make_world
+from tests.support.demo_agency import seeded_demo
+from tests.support.factories import make_org, make_world
 from tests.support.live import LiveServer
 from tests.support.phone import as_phone
 from tests.support.routes import get_paths
@@ -117,13 +117,8 @@ def filled(path: str, ids: dict[str, str]) -> str:
 
 
 async def populated() -> Walk:
-    login = await demo.seed(PASSWORD)
-    who = await staff.check_password(login.email, PASSWORD)
-    assert who is not None
-    owner = await staff.actor_for(who.user_id, who.org_id)
-    assert owner is not None
-    site = next(p for p in (await projects.list_projects(owner, limit=50)).items if p.name == "Spring campaign site")
-    jane = next(c for c in (await contacts.list_contacts(owner, site.client_id)).items if c.name == "Jane Cooper")
+    agency = await seeded_demo()
+    login, owner, site, jane = agency.login, agency.owner, agency.site, agency.jane
     invoices = (await invoice_listing.list_invoices(owner, limit=100)).items
     sent = next(i for i in invoices if i.client_id == site.client_id and i.status != "draft")
     quote_rows = (await quotes.list_quotes(owner, limit=100)).items

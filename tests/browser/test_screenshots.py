@@ -16,12 +16,8 @@ from selenium.webdriver.support import expected_conditions as ec
 
 from portal_app.auth.portal import PORTAL_COOKIE
 from portal_app.auth.staff import STAFF_COOKIE
-from services import demo
-from services.clients import contacts
-from services.projects import projects
-from services.staff import staff
 from tests.support.browser import signed_in_cookie, staff_session_cookie, wait
-from tests.support.factories import PASSWORD
+from tests.support.demo_agency import seeded_demo
 from tests.support.live import LiveServer
 from tests.support.phone import as_phone
 
@@ -38,13 +34,8 @@ def png_size(path: Path) -> tuple[int, int]:
 async def test_readme_screenshots_of_the_demo(
     live_server: LiveServer, browser: webdriver.Chrome, tmp_path: Path
 ) -> None:
-    login = await demo.seed(PASSWORD)
-    who = await staff.check_password(login.email, PASSWORD)
-    assert who is not None
-    owner = await staff.actor_for(who.user_id, who.org_id)
-    assert owner is not None
-    site = next(p for p in (await projects.list_projects(owner, limit=50)).items if p.name == "Spring campaign site")
-    jane = next(c for c in (await contacts.list_contacts(owner, site.client_id)).items if c.name == "Jane Cooper")
+    agency = await seeded_demo()
+    login, site, jane = agency.login, agency.site, agency.jane
     staff_cookie = await staff_session_cookie(login.email)
     portal_cookie = await signed_in_cookie(jane.id)
     folder = Path(os.environ.get("PORTICO_SCREENSHOTS") or tmp_path)
