@@ -10,6 +10,7 @@ from types import SimpleNamespace
 
 import httpx
 from nicegui import Client, core, ui
+from nicegui.element import Element
 from nicegui.functions.download import download
 from nicegui.functions.navigate import Navigate
 from nicegui.functions.notify import notify
@@ -60,6 +61,41 @@ async def simulated_app(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
             ui.download = download
 
 
+# How long `should_see` and `should_not_see` wait by default, in tries 0.1 s apart. NiceGUI's own default is three
+# tries: on a loaded two-core machine, a click whose handler writes to the database and redraws the page can take
+# longer than 0.3 s, and the assertion failed with the expected element drawn in the tree it printed.
+PATIENT_TRIES = 50
+
+
+class PatientUser(User):
+    """NiceGUI's simulated user, waiting up to 5 s for what a page should show (2.5 s for what it should stop showing).
+    A passing check returns as soon as it holds, so the longer wait costs only a failing test its time."""
+
+    async def should_see(
+        self,
+        target: str | type[Element] | None = None,
+        *,
+        kind: type[Element] | None = None,
+        marker: str | list[str] | None = None,
+        content: str | list[str] | None = None,
+        retries: int = PATIENT_TRIES,
+    ) -> None:
+        # NiceGUI's overloads split `target` from `kind`/`marker`/`content`; its implementation takes them all.
+        await super().should_see(target, kind=kind, marker=marker, content=content, retries=retries)  # type: ignore[call-overload]
+
+    async def should_not_see(
+        self,
+        target: str | type[Element] | None = None,
+        *,
+        kind: type[Element] | None = None,
+        marker: str | list[str] | None = None,
+        content: str | list[str] | None = None,
+        retries: int = PATIENT_TRIES,
+    ) -> None:
+        # NiceGUI's overloads split `target` from `kind`/`marker`/`content`; its implementation takes them all.
+        await super().should_not_see(target, kind=kind, marker=marker, content=content, retries=retries)  # type: ignore[call-overload]
+
+
 def new_user(client: httpx.AsyncClient) -> User:
     """A separate simulated browser sharing the app (own cookies)."""
-    return User(httpx.AsyncClient(transport=client._transport, base_url="http://test"))
+    return PatientUser(httpx.AsyncClient(transport=client._transport, base_url="http://test"))
