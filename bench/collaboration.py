@@ -157,7 +157,7 @@ def main() -> None:
 
         cluster = start_cluster()
         try:
-            cluster.psql("CREATE DATABASE bench")
+            cluster.run_sql("CREATE DATABASE bench")
             asyncio.run(run(cluster.url("bench"), "postgres", args.requests, args.updates))
         finally:
             cluster.stop()

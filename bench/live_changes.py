@@ -281,7 +281,7 @@ def postgres_database() -> Iterator[str]:
 
     cluster = start_cluster()
     try:
-        cluster.psql("CREATE DATABASE bench_live")
+        cluster.run_sql("CREATE DATABASE bench_live")
         yield cluster.url("bench_live")
     finally:
         cluster.stop()

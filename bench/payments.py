@@ -116,7 +116,7 @@ def main() -> None:
 
             cluster = start_cluster()
             try:
-                cluster.psql("CREATE DATABASE bench")
+                cluster.run_sql("CREATE DATABASE bench")
                 asyncio.run(run(cluster.url("bench"), "postgres", standin, args.payments, args.invoices))
             finally:
                 cluster.stop()

@@ -168,7 +168,7 @@ async def main_async(args: argparse.Namespace, folder: Path) -> None:
     servers: list[Server] = []
     proxies: list[Nginx] = []
     try:
-        cluster.psql("CREATE DATABASE bench")
+        cluster.run_sql("CREATE DATABASE bench")
         database_url = cluster.url("bench")
         sizes = portal_data.Sizes(args.invoices, args.requests, args.milestones, args.updates)
         site = await portal_data.seed(database_url, sizes)

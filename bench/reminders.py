@@ -108,9 +108,9 @@ def postgres_cluster() -> Iterator[Callable[[int], str]]:
 
     def fresh_database(n: int) -> str:
         for name in previous:
-            cluster.psql(f"DROP DATABASE IF EXISTS {name}")
+            cluster.run_sql(f"DROP DATABASE IF EXISTS {name}")
         previous[:] = [f"bench_{n}"]
-        cluster.psql(f"CREATE DATABASE bench_{n}")
+        cluster.run_sql(f"CREATE DATABASE bench_{n}")
         return cluster.url(f"bench_{n}")
 
     try:

@@ -199,7 +199,7 @@ def vacuum(cluster: Cluster) -> None:
     rows' own (ANALYZE's, say) is not yet flushed: so ANALYZE first, a CHECKPOINT to flush the WAL, then VACUUM.
     """
     for command in ("ANALYZE", "CHECKPOINT", "VACUUM"):
-        cluster.psql(command, database="bench")
+        cluster.run_sql(command, database="bench")
 
 
 def main() -> None:
@@ -217,7 +217,7 @@ def main() -> None:
     if args.only in (None, "postgresql", "postgres"):
         cluster = start_cluster()
         try:
-            cluster.psql("CREATE DATABASE bench")
+            cluster.run_sql("CREATE DATABASE bench")
             asyncio.run(
                 run(cluster.url("bench"), "postgresql", args.invoices, args.repeat, args.plans, lambda: vacuum(cluster))
             )

@@ -595,7 +595,7 @@ def main() -> None:
 
             cluster = start_cluster()
             try:
-                cluster.psql("CREATE DATABASE soak")
+                cluster.run_sql("CREATE DATABASE soak")
                 with tempfile.TemporaryDirectory(prefix="portico-bench-soak-") as folder:
                     report = asyncio.run(run_soak(cluster.url("soak"), Path(folder), options, "postgres" + suffix))
                     print_report(report)

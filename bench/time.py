@@ -146,7 +146,7 @@ def main() -> None:
     if args.only in (None, "postgresql", "postgres"):
         cluster = start_cluster()
         try:
-            cluster.psql("CREATE DATABASE bench")
+            cluster.run_sql("CREATE DATABASE bench")
             asyncio.run(
                 run(cluster.url("bench"), "postgresql", args.entries, args.repeat, args.plans, lambda: vacuum(cluster))
             )

@@ -154,7 +154,7 @@ def at() -> Iterator[Callable[..., None]]:
 @pytest.fixture(scope="session")
 def pg_cluster() -> Iterator[Cluster]:
     cluster = required_cluster()
-    cluster.psql("CREATE DATABASE portico_template")
+    cluster.run_sql("CREATE DATABASE portico_template")
     asyncio.run(upgrade(cluster.url("portico_template")))
     yield cluster
     cluster.stop()
@@ -176,7 +176,7 @@ def db_url(request: pytest.FixtureRequest, sqlite_template: Path, tmp_path: Path
     cluster: Cluster = request.getfixturevalue("pg_cluster")
     url, name = fresh_postgres_url(cluster)
     yield url
-    cluster.psql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    cluster.run_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
 @pytest.fixture
@@ -184,7 +184,7 @@ def postgres_url(pg_cluster: Cluster) -> Iterator[str]:
     """A migrated, empty PostgreSQL database, for tests of PostgreSQL-only behaviour (concurrency)."""
     url, name = fresh_postgres_url(pg_cluster)
     yield url
-    pg_cluster.psql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    pg_cluster.run_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
 @pytest.fixture

@@ -32,7 +32,7 @@ def pg_pair(pg_cluster: Cluster, proxy_port: int, tmp_path_factory: pytest.TempP
     group = start_servers(url, tmp_path_factory.mktemp("pg-pair"), f"http://127.0.0.1:{proxy_port}")
     yield group
     group.stop()
-    pg_cluster.psql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    pg_cluster.run_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
 @pytest.fixture(scope="module")

@@ -48,7 +48,7 @@ def pair(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
     group = start_servers(url, tmp_path_factory.mktemp("pair-redis"), base_url, redis_url=server.url)
     yield group
     group.stop()
-    cluster.psql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    cluster.run_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
 @pytest.fixture

@@ -61,7 +61,7 @@ def own_cluster() -> Iterator[Cluster]:
 @pytest.fixture
 async def served(own_cluster: Cluster, tmp_path: Path) -> AsyncIterator[tuple[LiveServer, str, Cluster]]:
     """`serve` on the cluster, and an API token of an organization there."""
-    own_cluster.psql("CREATE DATABASE portico")
+    own_cluster.run_sql("CREATE DATABASE portico")
     url = own_cluster.url("portico")
     await upgrade(url)
     db.configure(url)

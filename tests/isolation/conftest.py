@@ -8,7 +8,6 @@ all of which the copy contains, so each test still starts from the same untouche
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -63,12 +62,11 @@ async def worlds(
         url, name = fresh_postgres_url(cluster)
         _BUILT["postgres"] = (name, await _build(url))
     template, built = _BUILT["postgres"]
-    copy = f"t_{uuid.uuid4().hex[:16]}"
-    cluster.psql(f"CREATE DATABASE {copy} TEMPLATE {template}")
-    db.configure(cluster.url(copy))
+    url, copy = fresh_postgres_url(cluster, template)
+    db.configure(url)
     yield built
     await db.close()
-    cluster.psql(f"DROP DATABASE IF EXISTS {copy} WITH (FORCE)")
+    cluster.run_sql(f"DROP DATABASE IF EXISTS {copy} WITH (FORCE)")
 
 
 @pytest.fixture(params=["both layers", "explicit filters only"])

@@ -11,8 +11,11 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+
+import psycopg
 
 
 def find_bindir() -> Path | None:
@@ -36,12 +39,14 @@ class Cluster:
     port: int
     user: str
     options: str = ""  # the server's command-line settings, to start it again as it was
+    _admin: psycopg.Connection[Any] | None = field(default=None, repr=False, compare=False)
 
     def pg_ctl(self, *args: str) -> None:
         _run_as_owner([str(self.bindir / "pg_ctl"), "-D", str(self.datadir), *args])
 
     def shut_down(self) -> None:
         """As an administrator restarting it does ("fast": sessions are cut, their transactions rolled back)."""
+        self._disconnect()
         self.pg_ctl("-m", "fast", "-w", "stop")
 
     def start_again(self) -> None:
@@ -59,29 +64,29 @@ class Cluster:
     def url(self, database: str) -> str:
         return f"postgresql+psycopg://{self.user}@127.0.0.1:{self.port}/{database}"
 
-    def psql(self, sql: str, database: str = "postgres") -> None:
-        subprocess.run(
-            [
-                str(self.bindir / "psql"),
-                "-h",
-                "127.0.0.1",
-                "-p",
-                str(self.port),
-                "-U",
-                self.user,
-                "-d",
-                database,
-                "-v",
-                "ON_ERROR_STOP=1",
-                "-q",
-                "-c",
-                sql,
-            ],
-            check=True,
-            capture_output=True,
+    def run_sql(self, sql: str, database: str = "postgres") -> None:
+        """One statement, in autocommit (CREATE and DROP DATABASE refuse a transaction). The connection to the
+        `postgres` database is kept open: a psql process per statement took 45 ms, twice in every PostgreSQL test."""
+        if database != "postgres":
+            with self._connect(database) as other:
+                other.execute(sql.encode())
+            return
+        if self._admin is None or self._admin.closed or self._admin.broken:
+            self._admin = self._connect("postgres")
+        self._admin.execute(sql.encode())
+
+    def _connect(self, database: str) -> psycopg.Connection[Any]:
+        return psycopg.connect(
+            host="127.0.0.1", port=self.port, user=self.user, dbname=database, autocommit=True, connect_timeout=5
         )
 
+    def _disconnect(self) -> None:
+        if self._admin is not None:
+            self._admin.close()
+            self._admin = None
+
     def stop(self) -> None:
+        self._disconnect()
         _run_as_owner([str(self.bindir / "pg_ctl"), "-D", str(self.datadir), "-m", "immediate", "stop"], check=False)
         shutil.rmtree(self.datadir.parent, ignore_errors=True)
 
@@ -109,9 +114,9 @@ def start_cluster() -> Cluster:
     deadline = time.monotonic() + 30
     while True:
         try:
-            cluster.psql("SELECT 1")
+            cluster.run_sql("SELECT 1")
             return cluster
-        except subprocess.CalledProcessError:
+        except psycopg.OperationalError:
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.1)
