@@ -17,12 +17,12 @@ from models.files import File
 from portal_app.auth.portal import PORTAL_COOKIE
 from portal_app.auth.staff import STAFF_COOKIE
 from portal_app.routes import file_downloads
-from portal_app.routes.api import build_api
 from services.adapters import storage
 from services.core.actors import StaffActor, SystemActor
 from services.core.db import unit_of_work
 from services.files import deliverables
 from services.staff import api_tokens, staff, staff_sessions
+from tests.support.api import shared_api
 from tests.support.isolation import Intruder, Target, Worlds, sign_in, snapshot
 
 UNKNOWN = "5f0c1f7e-2b1a-4c1e-9a57-0c7d6a3b9e11"
@@ -37,7 +37,7 @@ def routes_app() -> FastAPI:
     """The download routes and the API as the app mounts them, without NiceGUI: the worlds' database is already set."""
     app = FastAPI()
     app.include_router(file_downloads.router)
-    app.mount("/api", build_api())
+    app.mount("/api", shared_api())
     return app
 
 
