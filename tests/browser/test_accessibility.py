@@ -33,7 +33,7 @@ from services.files import deliverables
 from services.projects import notifications
 from services.quotes import quote_views, quotes
 from services.staff import password_reset, team
-from tests.support.axe import described, violations
+from tests.support.axe import described, on_every_page, violations
 from tests.support.browser import button, signed_in_cookie, staff_session_cookie, visible_input, wait
 from tests.support.demo_agency import seeded_demo
 from tests.support.factories import make_org, make_world
@@ -257,7 +257,7 @@ async def test_no_page_has_a_serious_accessibility_violation(
 
 
 def _walk_all(browser: webdriver.Chrome, base: str, full: Walk, bare: Walk, project: str, phone: bool) -> list[str]:
-    with as_phone(browser) if phone else contextlib.nullcontext():
+    with as_phone(browser) if phone else contextlib.nullcontext(), on_every_page(browser):
         found = walk(browser, base, full)
         # The open dialog is audited at desktop width only. Under phone emulation axe reads the backdrop (#999) as
         # the background of the dialog's Cancel and Submit buttons, while they sit on the white card (a
