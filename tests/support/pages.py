@@ -50,8 +50,9 @@ def the_table(user: User) -> ui.table:
     return next(iter(user.find(ui.table).elements))
 
 
-async def eventually(predicate: Callable[[], Any], timeout: float = 5.0) -> Any:
-    """Poll `predicate` (sync or async) until it is truthy; fail after `timeout` seconds."""
+async def eventually(predicate: Callable[[], Any], timeout: float = 10.0) -> Any:
+    """Poll `predicate` (sync or async) until it is truthy; fail after `timeout` seconds (long enough for a loaded
+    two-core machine: a check that holds returns at once, so only a failing test waits it out)."""
     deadline = asyncio.get_running_loop().time() + timeout
     while True:
         result = predicate()

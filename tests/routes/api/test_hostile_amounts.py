@@ -17,7 +17,7 @@ from tests.support.live import LiveServer
 HOSTILE = ["1e700000", "1e999999999", "1e-999999999", "-1e700000", "1E+999999"]
 
 
-async def test_healthz_answers_within_a_second_while_hostile_amounts_are_refused(live_server: LiveServer) -> None:
+async def test_healthz_keeps_answering_while_hostile_amounts_are_refused(live_server: LiveServer) -> None:
     world = await make_world("acme")
     token = await api_tokens.create_token(world.actor, "test")
     statuses: list[int] = []
@@ -33,7 +33,9 @@ async def test_healthz_answers_within_a_second_while_hostile_amounts_are_refused
 
     def check_health() -> int:
         checks = 0
-        with httpx.Client(base_url=live_server.url, timeout=1.0) as http:  # a stalled loop raises ReadTimeout
+        # A stalled loop raises ReadTimeout. A hostile amount held it for 9 s or more; a loaded machine's pause (a
+        # full garbage collection, another test's burst) is well under 5 s, and must not fail the test.
+        with httpx.Client(base_url=live_server.url, timeout=5.0) as http:
             hostile.start()
             while hostile.is_alive() or checks == 0:
                 assert http.get("/healthz").status_code == 200
