@@ -22,7 +22,7 @@ def _settings() -> Settings:
 
 
 async def _with_services(settings: Settings, work: Callable[[], Awaitable[T]]) -> T:
-    from portal_app.app import configure_services
+    from portal_app.service_setup import configure_services
     from services.core import db
 
     configure_services(settings)

@@ -46,6 +46,7 @@ from portal_app.routes import (
     stripe_webhook,
 )
 from portal_app.security import SecurityHeaders
+from portal_app.service_setup import configure_services
 from portal_app.settings import Settings
 from portal_app.staff import (
     audit_log,
@@ -72,8 +73,7 @@ from portal_app.staff import (
     time_page,
 )
 from portal_app.upload_limit import BodyLimit
-from services.adapters import mail_transport, oidc, storage, stripe_gateway
-from services.core import broadcast, config, db, shared_state
+from services.core import broadcast, db, shared_state
 
 log = logging.getLogger("portico")
 
@@ -119,50 +119,6 @@ PUBLIC_ROUTERS = (
     portal_services_page.router,
 )
 API_MOUNT = "/api"
-
-
-def configure_services(settings: Settings) -> None:
-    """Point the service layer at the configured database and mail transport."""
-    db.configure(settings.resolved_database_url)
-    config.configure(
-        config.ServiceConfig(
-            base_url=settings.base_url,
-            secret_key=settings.resolved_secret_key,
-            previous_secret_keys=settings.previous_secret_key_list,
-            default_timezone=settings.timezone,
-            redis_url=settings.redis_url,
-        )
-    )
-    shared_state.configure(settings.redis_url)  # rate limits and sign-in tickets, shared by every process
-    # Files' bytes: a directory by default, or an S3 bucket (checked now: a bad URL stops the start with its reason).
-    storage.configure(
-        storage.from_url(
-            settings.storage_url,
-            var_dir=settings.var_dir,
-            endpoint_url=settings.s3_endpoint_url,
-            server_side_encryption=settings.s3_sse,
-            kms_key_id=settings.s3_sse_kms_key_id,
-        )
-    )
-    mail_transport.configure(
-        mail_transport.MailConfig(
-            smtp_url=settings.smtp_url, mail_from=settings.mail_from, outbox_dir=settings.outbox_dir
-        )
-    )
-    stripe_gateway.configure(
-        stripe_gateway.StripeConfig(
-            secret_key=settings.stripe_secret_key,
-            webhook_secret=settings.stripe_webhook_secret,
-            api_base=settings.stripe_api_base,
-            connect_webhook_secret=settings.stripe_connect_webhook_secret,
-            direct=settings.stripe_direct,
-        )
-    )
-    oidc.configure(
-        oidc.OidcConfig(
-            issuer=settings.oidc_issuer, client_id=settings.oidc_client_id, client_secret=settings.oidc_client_secret
-        )
-    )
 
 
 def create_app(settings: Settings) -> None:

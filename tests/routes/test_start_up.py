@@ -1,4 +1,5 @@
-"""What `serve` imports before its first answer: not the REST API, Stripe's library or reportlab.
+"""What `serve` imports before its first answer: not the REST API, Stripe's library or reportlab; and what a
+command-line job imports: not the web app.
 
 They are imported where they are used (the API on its first request, Stripe on a payment, reportlab on a PDF),
 so a start does not wait for them; the tests of those features prove they still load when needed.
@@ -41,6 +42,25 @@ def test_serve_builds_the_app_without_importing_what_only_some_requests_need(tmp
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == []
+
+
+# A job as cron runs it, in a fresh interpreter: the modules of the web app it must not have imported.
+JOB_PROBE = """
+import sys
+import main
+code = main.main(["run-job", "reminders"])
+print(code, " ".join(name for name in ("nicegui", "portal_app.app", "portal_app.pages") if name in sys.modules))
+"""
+
+
+def test_a_command_line_job_runs_without_importing_the_web_app(sqlite_url: str, tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PORTAL_") and k != "PYTEST_CURRENT_TEST"}
+    env |= {"PORTAL_DATABASE_URL": sqlite_url, "PORTAL_VAR_DIR": str(tmp_path / "var"), "PORTAL_SECRET_KEY": "probe"}
+    result = subprocess.run(
+        [sys.executable, "-c", JOB_PROBE], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1].split() == ["0"], result.stdout
 
 
 def test_links_default_to_where_serve_listens_on_any_port() -> None:
