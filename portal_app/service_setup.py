@@ -1,7 +1,8 @@
 """Pointing the service layer at what the settings name: database, mail, files, Stripe, single sign-on.
 
 Apart from the app factory so that the command-line tools (`run-job`, `worker`, `rotate-file-keys`...) configure
-the services without importing the web app: NiceGUI and the pages took 2 of the 2.5 s such a command ran."""
+the services without importing the web app: importing NiceGUI and the pages cost each such command 1.6 s (its
+imports took 3.0 s, now 1.4 s, by `python -X importtime`)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from services.core import config, db, shared_state
 
 
 def configure_services(settings: Settings) -> None:
-    """Point the service layer at the configured database and mail transport."""
+    """Point the service layer at the configured database, shared state, file store, mail, Stripe and OIDC."""
     db.configure(settings.resolved_database_url)
     config.configure(
         config.ServiceConfig(
