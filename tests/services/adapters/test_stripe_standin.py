@@ -517,11 +517,13 @@ def browse(method: str, url: str) -> tuple[int, dict[str, str], str]:
         connection.close()
 
 
-async def create_on(client: stripe.StripeClient, account: str | None, key: str | None = None) -> Any:
+async def create_on(
+    client: stripe.StripeClient, account: str | None, key: str | None = None, params: SessionCreateParams | None = None
+) -> Any:
     options: RequestOptions = {"idempotency_key": key or f"key-{account}"}
     if account is not None:
         options["stripe_account"] = account
-    return await client.v1.checkout.sessions.create_async(session_params(), options=options)
+    return await client.v1.checkout.sessions.create_async(params or session_params(), options=options)
 
 
 async def link_for(client: stripe.StripeClient, account: str) -> Any:
@@ -674,9 +676,11 @@ async def test_sessions_are_scoped_to_their_account(standin: StripeStandIn, clie
 
 async def test_idempotency_keys_are_scoped_to_the_account(standin: StripeStandIn, client: stripe.StripeClient) -> None:
     a = standin.create_account()
-    first = await create_on(client, a, "same")
-    other = await create_on(client, None, "same")
-    replay = await create_on(client, a, "same")
+    # The same parameters each time: a replay's must match, and session_params() reads the clock (expires_at).
+    params = session_params()
+    first = await create_on(client, a, "same", params)
+    other = await create_on(client, None, "same", params)
+    replay = await create_on(client, a, "same", params)
     assert other.id != first.id and replay.id == first.id
     assert [r.replayed for r in standin.requests] == [False, False, True]
 
