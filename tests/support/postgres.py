@@ -39,7 +39,7 @@ class Cluster:
     port: int
     user: str
     options: str = ""  # the server's command-line settings, to start it again as it was
-    _admin: psycopg.Connection[Any] | None = field(default=None, repr=False, compare=False)
+    _admin: psycopg.Connection[Any] | None = field(default=None, init=False, repr=False, compare=False)
 
     def pg_ctl(self, *args: str) -> None:
         _run_as_owner([str(self.bindir / "pg_ctl"), "-D", str(self.datadir), *args])
